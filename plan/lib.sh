@@ -1,0 +1,215 @@
+# Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
+
+oh_say() { printf '%s\n' "$*"; }
+
+oh_die() {
+	printf 'openhands-runtime: %s\n' "$*" >&2
+	exit 1
+}
+
+# oh_retry CMD...: run CMD, retrying network work OH_MAX_RETRIES times with growing pauses.
+oh_retry() {
+	local attempt=0 rc
+	while :; do
+		rc=0
+		"$@" || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		attempt=$((attempt + 1))
+		if [ "$attempt" -gt "$OH_MAX_RETRIES" ]; then
+			oh_say "command failed with exit code $rc after $attempt attempts: $1"
+			return "$rc"
+		fi
+		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_MAX_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
+		sleep $((attempt * 5))
+	done
+}
+
+# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed.
+oh_download() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --retry 0 -o "$2" "$1"
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q -O "$2" "$1"
+	else
+		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
+	fi
+}
+
+# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums.
+oh_fetch_checked() {
+	local url=$1 want=$2 dest=$3 got
+	oh_download "$url" "$dest.part" || return
+	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
+	if [ "$got" != "$want" ]; then
+		rm -f "$dest.part"
+		oh_say "checksum mismatch for $(oh_redact "$url"): expected sha256 $want, got $got"
+		return 1
+	fi
+	mv "$dest.part" "$dest"
+}
+
+# oh_redact URL: the URL without its user info, for messages.
+oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
+
+# oh_install_binary NAME SUPPLIED URL SHA256 DEST: put an executable at DEST, from the file
+# shipped in the bundle when there is one, else from URL (a bare binary or a .tar.gz holding
+# an executable called NAME).
+oh_install_binary() {
+	local name=$1 supplied=$2 url=$3 sum=$4 dest=$5 tmp found
+	install -d -m 0755 "$(dirname "$dest")"
+	if [ -n "$supplied" ]; then
+		install -m 0755 "$supplied" "$dest"
+		return
+	fi
+	[ -n "$url" ] || oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"
+	tmp=$(mktemp -d)
+	oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
+	case $url in
+	*.tar.gz | *.tgz)
+		tar -xzf "$tmp/download" -C "$tmp"
+		found=$(find "$tmp" -type f -name "$name" | head -n 1)
+		[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the archive from $(oh_redact "$url") holds no file called $name"; }
+		install -m 0755 "$found" "$dest"
+		;;
+	*) install -m 0755 "$tmp/download" "$dest" ;;
+	esac
+	rm -rf "$tmp"
+}
+
+# oh_stamp_matches NAME VALUE / oh_stamp_write NAME VALUE: the record of a finished step's
+# inputs, which lets a second run skip it.
+oh_stamp_matches() { [ "$(cat "$OH_STAMPS/$1" 2>/dev/null)" = "$2" ]; }
+oh_stamp_write() {
+	install -d -m 0755 "$OH_STAMPS"
+	printf '%s\n' "$2" >"$OH_STAMPS/$1"
+}
+
+# oh_set_line FILE KEY LINE: make LINE the only line of FILE that starts with KEY=.
+oh_set_line() {
+	local file=$1 key=$2 line=$3 tmp
+	touch "$file"
+	tmp=$(mktemp)
+	grep -v "^$key=" "$file" >"$tmp" || true
+	printf '%s\n' "$line" >>"$tmp"
+	cat "$tmp" >"$file"
+	rm -f "$tmp"
+}
+
+# oh_set_block FILE: replace (or add) the block between the plan's markers with stdin.
+oh_set_block() {
+	local file=$1 tmp begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
+	touch "$file"
+	tmp=$(mktemp)
+	awk -v b="$begin" -v e="$end" '$0 == b {skip = 1} !skip {print} $0 == e {skip = 0}' "$file" >"$tmp"
+	{
+		printf '%s\n' "$begin"
+		cat
+		printf '%s\n' "$end"
+	} >>"$tmp"
+	cat "$tmp" >"$file"
+	rm -f "$tmp"
+}
+
+# oh_missing_packages NAME...: the packages not installed. "a|b" is satisfied by either and
+# installs the first the repositories offer; "?name" is skipped with a notice when the
+# repositories lack it.
+oh_missing_packages() {
+	local spec alt found
+	for spec in "$@"; do
+		found=
+		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
+			if oh_pkg_installed "$alt"; then
+				found=1
+				break
+			fi
+		done
+		[ -n "$found" ] || printf '%s\n' "$spec"
+	done
+}
+
+# oh_pick_available SPEC: the package name to install for a missing SPEC, or nothing.
+oh_pick_available() {
+	local alt
+	for alt in $(printf '%s' "${1#\?}" | tr '|' ' '); do
+		if oh_pkg_available "$alt"; then
+			printf '%s\n' "$alt"
+			return
+		fi
+	done
+	case $1 in
+	\?*) oh_say "notice: ${1#\?} is not in this platform's repositories; skipped" >&2 ;;
+	*) printf '%s\n' "${1%%|*}" ;;
+	esac
+}
+
+# oh_pick_id: the UID/GID for the runtime user: OH_UID when set (it must be free), else 1000
+# when free as both, else the next id free as both. Login users are never touched.
+oh_pick_id() {
+	local id=${OH_UID:-}
+	if [ -n "$id" ]; then
+		if getent passwd "$id" >/dev/null; then
+			oh_die "uid $id (option uid) is taken by user $(getent passwd "$id" | cut -d: -f1); choose a free uid or leave uid unset"
+		fi
+		printf '%s\n' "$id"
+		return
+	fi
+	id=1000
+	while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
+		id=$((id + 1))
+	done
+	printf '%s\n' "$id"
+}
+
+# oh_check_disk: refuse to start when the prefix's filesystem is too small.
+oh_check_disk() {
+	local dir=$OH_PREFIX avail need
+	[ "$OH_MIN_FREE_DISK_GB" -gt 0 ] || return 0
+	while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+	avail=$(df -Pk "$dir" | awk 'NR == 2 {print $4}')
+	need=$((OH_MIN_FREE_DISK_GB * 1024 * 1024))
+	if [ "$avail" -lt "$need" ]; then
+		oh_die "only $((avail / 1024 / 1024)) GiB free on the filesystem of $dir, the runtime needs $OH_MIN_FREE_DISK_GB GiB (option min_free_disk_gb)"
+	fi
+	oh_say "free disk: $((avail / 1024 / 1024)) GiB on the filesystem of $dir"
+}
+
+# oh_as USER FUNCTION: run a step function as root or as the runtime user, in a subshell
+# with strict error handling. The runtime user gets the functions on its command line and
+# the options through the exported environment, which other users cannot read.
+oh_as() {
+	if [ "$1" = root ]; then
+		(
+			set -euo pipefail
+			"$2"
+		)
+	else
+		runuser -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+	fi
+}
+
+# oh_run_step INDEX NAME USER STAMP INVALIDATES: announce, skip when already done, run, time.
+oh_run_step() {
+	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 fn started rc=0 dropped
+	fn=oh_step_${name//-/_}
+	oh_say "[$index/$OH_STEP_COUNT] $name"
+	if declare -F "${fn}_check" >/dev/null &&
+		{ [ -z "$stamp" ] || oh_stamp_matches "$name" "$stamp"; } &&
+		oh_as "$user" "${fn}_check" >/dev/null 2>&1; then
+		oh_say "[$index/$OH_STEP_COUNT] $name: skipped (already done)"
+		return 0
+	fi
+	for dropped in $invalidates; do
+		rm -f "$OH_STAMPS/$dropped"
+	done
+	started=$SECONDS
+	oh_as "$user" "${fn}_run" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		oh_say "openhands-runtime: step $name failed with exit code $rc"
+		exit "$rc"
+	fi
+	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
+	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
+}
+
+# oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
+oh_one_line() { printf '%s\n' "$1" | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300; }

@@ -1,0 +1,355 @@
+//go:generate go tool packer-sdc struct-markdown
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Verify
+
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Options are the install options shared by every component that applies the plan: the
+// provisioner and the builder embed them, so an option means the same thing everywhere.
+type Options struct {
+	// Local path of the OpenHands checkout to install (the directory holding `pyproject.toml`).
+	// Its `pyproject.toml`, lock file, `openhands/` and, when present, `skills/` or `microagents/`
+	// are shipped; hidden directories, `__pycache__` and `*.pyc` are left out. Required.
+	SourceDir string `mapstructure:"source_dir" required:"true"`
+	// Install prefix on the target. Defaults to `/openhands`.
+	Prefix string `mapstructure:"prefix"`
+	// Name of the user (and group) that owns the runtime. Defaults to `openhands`.
+	User string `mapstructure:"user"`
+	// UID and GID for the runtime user. Defaults to 1000 when free, otherwise the next free
+	// id; an explicit value that is taken by another user fails the build.
+	UID int `mapstructure:"uid"`
+	// Name of the micromamba environment. Defaults to `openhands`.
+	EnvName string `mapstructure:"env_name"`
+	// Python version of the environment, `major.minor`. Defaults to `3.12`.
+	PythonVersion string `mapstructure:"python_version"`
+	// Target platform: `auto` (read `/etc/os-release` on the target, the default) or one of
+	// `ubuntu-20.04`, `ubuntu-22.04`, `ubuntu-24.04`, `debian-11`, `debian-12`, `debian-13`,
+	// `amzn-2023`. An explicit value must match the target's os-release.
+	Platform string `mapstructure:"platform"`
+	// Install the system packages the runtime needs (only those missing). Defaults to true.
+	SystemPackages *bool `mapstructure:"system_packages"`
+	// More system packages to install with the platform's package manager.
+	ExtraSystemPackages []string `mapstructure:"extra_system_packages"`
+	// Download URL of the micromamba binary. Requires `micromamba_sha256`. Defaults to a pinned
+	// release for the target's architecture.
+	MicromambaURL string `mapstructure:"micromamba_url"`
+	// SHA-256 of the file at `micromamba_url`, 64 hex digits.
+	MicromambaSHA256 string `mapstructure:"micromamba_sha256"`
+	// Local micromamba binary to upload instead of downloading one (air-gapped builds).
+	MicromambaPath string `mapstructure:"micromamba_path"`
+	// Download URL of uv: the release `.tar.gz` or a bare binary. Requires `uv_sha256`.
+	// Defaults to a pinned release for the target's architecture.
+	UVURL string `mapstructure:"uv_url"`
+	// SHA-256 of the file at `uv_url`, 64 hex digits.
+	UVSHA256 string `mapstructure:"uv_sha256"`
+	// Local uv binary to upload instead of downloading one (air-gapped builds).
+	UVPath string `mapstructure:"uv_path"`
+	// Conda channel for Python and Poetry. Defaults to `conda-forge`.
+	CondaChannel string `mapstructure:"conda_channel"`
+	// Conda channel alias, for a mirror of conda-forge (for example an Artifactory remote).
+	ChannelAlias string `mapstructure:"channel_alias"`
+	// Python package index for the dependency install. Credentials in the URL are never
+	// printed.
+	IndexURL string `mapstructure:"index_url"`
+	// Extra Python package indexes.
+	ExtraIndexURLs []string `mapstructure:"extra_index_urls"`
+	// Packages installed with the source that its metadata does not carry. Defaults to
+	// `["jupyterlab", "notebook", "flake8"]`; set `[]` for none.
+	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
+	// Install Playwright's Chromium for the browser tool. Defaults to true.
+	InstallBrowser *bool `mapstructure:"install_browser"`
+	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
+	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
+	// Give the runtime user passwordless sudo through `/etc/sudoers.d/<user>`. Defaults to true.
+	PasswordlessSudo *bool `mapstructure:"passwordless_sudo"`
+	// Set `SKIP_VSCODE_BUILD` for the dependency install, so the source's VS Code extension
+	// build is skipped. Defaults to true.
+	SkipVSCodeBuild *bool `mapstructure:"skip_vscode_build"`
+	// `KEY=value` pairs exported to every step of the plan.
+	EnvironmentVars []string `mapstructure:"environment_vars"`
+	// How many times a network step (download, package install) is retried. Defaults to 3.
+	MaxRetries int `mapstructure:"max_retries"`
+	// Free disk space, in GiB, required on the prefix's filesystem. Defaults to 5; 0 skips
+	// the check.
+	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
+	// Checks run on the finished runtime.
+	Verify Verify `mapstructure:"verify"`
+	// Skip the verification checks.
+	SkipVerify bool `mapstructure:"skip_verify"`
+}
+
+// Verify configures the checks that decide whether a runtime is usable.
+type Verify struct {
+	// Python modules that must import with the environment's Python. Defaults to `pydantic`,
+	// `openai`, `litellm` and `openhands.core.config`.
+	Imports []string `mapstructure:"imports"`
+	// Least number of Python distributions installed. Defaults to 300.
+	MinPackages *int `mapstructure:"min_packages"`
+	// Extra shell commands, run as the runtime user, that must exit 0.
+	Commands []string `mapstructure:"commands"`
+}
+
+// Default values, exported for docs and tests.
+const (
+	DefaultPrefix                 = "/openhands"
+	DefaultUser                   = "openhands"
+	DefaultUID                    = 1000
+	DefaultEnvName                = "openhands"
+	DefaultPythonVersion          = "3.12"
+	DefaultCondaChannel           = "conda-forge"
+	DefaultPlaywrightBrowsersPath = "/opt/playwright-browsers"
+	DefaultMaxRetries             = 3
+	DefaultMinFreeDiskGB          = 5
+	DefaultMinPackages            = 300
+	PlatformAuto                  = "auto"
+)
+
+// DefaultExtraPipPackages is the runtime group that package metadata never carries.
+var DefaultExtraPipPackages = []string{"jupyterlab", "notebook", "flake8"}
+
+// DefaultImports are the modules the seed checks by hand. The config module, not a class, is
+// imported: the class was renamed AppConfig -> OpenHandsConfig in 2025.
+var DefaultImports = []string{"pydantic", "openai", "litellm", "openhands.core.config"}
+
+var (
+	sha256Pattern   = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	namePattern     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	envNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	pythonPattern   = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
+	envVarPattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+	packagePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
+	requirePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$`)
+	moduleNamespace = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+)
+
+func boolDefault(b **bool, v bool) {
+	if *b == nil {
+		*b = &v
+	}
+}
+
+func intDefault(i **int, v int) {
+	if *i == nil {
+		*i = &v
+	}
+}
+
+func stringDefault(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+// Prepare fills in defaults and returns every problem with the options, each naming its
+// option, so that `packer validate` reports them all at once.
+func (o *Options) Prepare() []error {
+	stringDefault(&o.Prefix, DefaultPrefix)
+	stringDefault(&o.User, DefaultUser)
+	stringDefault(&o.EnvName, DefaultEnvName)
+	stringDefault(&o.PythonVersion, DefaultPythonVersion)
+	stringDefault(&o.Platform, PlatformAuto)
+	stringDefault(&o.CondaChannel, DefaultCondaChannel)
+	stringDefault(&o.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
+	boolDefault(&o.SystemPackages, true)
+	boolDefault(&o.InstallBrowser, true)
+	boolDefault(&o.PasswordlessSudo, true)
+	boolDefault(&o.SkipVSCodeBuild, true)
+	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
+	intDefault(&o.Verify.MinPackages, DefaultMinPackages)
+	if o.ExtraPipPackages == nil {
+		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
+	}
+	if o.Verify.Imports == nil {
+		o.Verify.Imports = append([]string(nil), DefaultImports...)
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = DefaultMaxRetries
+	}
+
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	errs = append(errs, checkSourceDir(o.SourceDir)...)
+	for _, p := range []struct{ name, value string }{
+		{"prefix", o.Prefix},
+		{"playwright_browsers_path", o.PlaywrightBrowsersPath},
+	} {
+		if !strings.HasPrefix(p.value, "/") || strings.ContainsAny(p.value, " \t\n'\"$`\\") || filepath.Clean(p.value) != p.value || p.value == "/" {
+			add("%s: %q must be an absolute, clean path without spaces or quotes, other than /", p.name, p.value)
+		}
+	}
+	if !namePattern.MatchString(o.User) {
+		add("user: %q is not a valid user name (lower case letters, digits, _ and -, at most 32)", o.User)
+	}
+	if o.UID < 0 || o.UID > 60000 {
+		add("uid: %d is out of range (1-60000, or leave unset for 1000 or the next free id)", o.UID)
+	}
+	if !envNamePattern.MatchString(o.EnvName) {
+		add("env_name: %q may hold only letters, digits, '.', '_' and '-'", o.EnvName)
+	}
+	if !pythonPattern.MatchString(o.PythonVersion) {
+		add("python_version: %q must be major.minor, for example \"3.12\"", o.PythonVersion)
+	}
+	if o.Platform != PlatformAuto {
+		if _, ok := PlatformByKey(o.Platform); !ok {
+			add("platform: %q is not supported; use \"auto\" or one of %s", o.Platform, strings.Join(PlatformKeys(), ", "))
+		}
+	}
+	for i, p := range o.ExtraSystemPackages {
+		if !packagePattern.MatchString(p) {
+			add("extra_system_packages[%d]: %q is not a package name", i, p)
+		}
+	}
+	errs = append(errs, checkArtifact("micromamba", o.MicromambaURL, o.MicromambaSHA256, o.MicromambaPath)...)
+	errs = append(errs, checkArtifact("uv", o.UVURL, o.UVSHA256, o.UVPath)...)
+	if !packagePattern.MatchString(o.CondaChannel) && checkURL(o.CondaChannel) != nil {
+		add("conda_channel: %q is neither a channel name nor an http(s) URL", o.CondaChannel)
+	}
+	if o.ChannelAlias != "" {
+		if err := checkURL(o.ChannelAlias); err != nil {
+			add("channel_alias: %s", err)
+		}
+	}
+	if o.IndexURL != "" {
+		if err := checkURL(o.IndexURL); err != nil {
+			add("index_url: %s", err)
+		}
+	}
+	for i, u := range o.ExtraIndexURLs {
+		if err := checkURL(u); err != nil {
+			add("extra_index_urls[%d]: %s", i, err)
+		}
+	}
+	for i, p := range o.ExtraPipPackages {
+		if !requirePattern.MatchString(p) {
+			add("extra_pip_packages[%d]: %q is not a requirement such as \"flake8\" or \"notebook>=7\"", i, p)
+		}
+	}
+	for i, kv := range o.EnvironmentVars {
+		if !envVarPattern.MatchString(kv) {
+			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, kv)
+		}
+	}
+	if o.MaxRetries < 0 || o.MaxRetries > 20 {
+		add("max_retries: %d is out of range (0-20)", o.MaxRetries)
+	}
+	if *o.MinFreeDiskGB < 0 {
+		add("min_free_disk_gb: %d must not be negative", *o.MinFreeDiskGB)
+	}
+	for i, m := range o.Verify.Imports {
+		if !moduleNamespace.MatchString(m) {
+			add("verify.imports[%d]: %q is not a Python module name", i, m)
+		}
+	}
+	if *o.Verify.MinPackages < 0 {
+		add("verify.min_packages: %d must not be negative", *o.Verify.MinPackages)
+	}
+	for i, c := range o.Verify.Commands {
+		if strings.TrimSpace(c) == "" {
+			add("verify.commands[%d]: the command is empty", i)
+		}
+	}
+	return errs
+}
+
+// checkArtifact validates one of the url+sha256 / local path pairs.
+func checkArtifact(name, rawURL, sum, path string) []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case path != "" && (rawURL != "" || sum != ""):
+		add("%s_path: set either %s_path or %s_url with %s_sha256, not both", name, name, name, name)
+	case path != "":
+		if fi, err := os.Stat(path); err != nil {
+			add("%s_path: %s", name, statMessage(err))
+		} else if !fi.Mode().IsRegular() {
+			add("%s_path: %q is not a regular file", name, path)
+		}
+	case rawURL != "" || sum != "":
+		if rawURL == "" {
+			add("%s_url: required when %s_sha256 is set", name, name)
+		} else if err := checkURL(rawURL); err != nil {
+			add("%s_url: %s", name, err)
+		}
+		if sum == "" {
+			add("%s_sha256: required with %s_url, so the download can be checked", name, name)
+		} else if !sha256Pattern.MatchString(sum) {
+			add("%s_sha256: %q is not 64 hexadecimal digits", name, sum)
+		}
+	}
+	return errs
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", RedactURL(raw))
+	}
+	if strings.ContainsAny(raw, " \t\n'\"`\\") {
+		return fmt.Errorf("%q must not contain spaces, quotes or backslashes", RedactURL(raw))
+	}
+	return nil
+}
+
+func checkSourceDir(dir string) []error {
+	if dir == "" {
+		return []error{errors.New("source_dir: required: set it to the local OpenHands checkout (the directory holding pyproject.toml)")}
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return []error{fmt.Errorf("source_dir: %s", statMessage(err))}
+	}
+	if !fi.IsDir() {
+		return []error{fmt.Errorf("source_dir: %q is not a directory", dir)}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err != nil {
+		return []error{fmt.Errorf("source_dir: %q holds no pyproject.toml; point it at the root of an OpenHands checkout", dir)}
+	}
+	return nil
+}
+
+func statMessage(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		if os.IsNotExist(err) {
+			return fmt.Sprintf("%q does not exist", pe.Path)
+		}
+		return fmt.Sprintf("%q: %v", pe.Path, pe.Err)
+	}
+	return err.Error()
+}
+
+// RedactURL hides the password of a URL's user info, so a URL can be shown in messages.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// Secrets returns the credentials carried by the options' URLs, for output filters.
+func (o *Options) Secrets() []string {
+	var out []string
+	for _, raw := range append([]string{o.IndexURL, o.ChannelAlias, o.MicromambaURL, o.UVURL}, o.ExtraIndexURLs...) {
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			continue
+		}
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		} else if name := u.User.Username(); name != "" {
+			out = append(out, name) // a token passed as the user name
+		}
+	}
+	return out
+}

@@ -1,0 +1,369 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// RootUser marks a step that runs as root; any other step runs as the runtime user.
+const RootUser = "root"
+
+// Command is shell code of one step, for every family or only for those listed.
+type Command struct {
+	Shell    string
+	Families []Family
+}
+
+// appliesTo tells whether the command is part of the plan for family f.
+func (c Command) appliesTo(f Family) bool {
+	if len(c.Families) == 0 {
+		return true
+	}
+	for _, g := range c.Families {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Step is one unit of the plan.
+type Step struct {
+	Name string
+	// User is RootUser or the runtime user.
+	User string
+	// Check is shell code that exits 0 when the step is already done, so a second run skips
+	// it. Empty means the step always runs (it is cheap and idempotent).
+	Check string
+	// Stamp, when set, is the digest of the step's inputs: the check also requires the stamp
+	// recorded by the last successful run to match, and a successful run records it.
+	Stamp string
+	// Invalidates names later steps whose stamps are dropped when this step runs.
+	Invalidates []string
+	// Heavy marks the steps that download or build most of the runtime.
+	Heavy bool
+	// Dir is the working directory of the commands, when not the default.
+	Dir string
+	// Env is extra environment for the commands, as KEY=value.
+	Env      []string
+	Commands []Command
+}
+
+// Plan is the ordered install plan for one set of options.
+type Plan struct {
+	Options Options
+	Inputs  Inputs
+	Steps   []Step
+	Checks  []Check
+}
+
+// Inputs are digests of what the plan installs, computed on the machine running Packer.
+type Inputs struct {
+	// DependencyFiles is the digest of pyproject.toml and the lock file.
+	DependencyFiles string
+	// SourceTree is the digest of the whole shipped source tree.
+	SourceTree string
+	// Micromamba and UV are the digests of supplied binaries (empty when downloaded).
+	Micromamba string
+	UV         string
+}
+
+// Bundle paths of the files shipped with the script, relative to the bundle root.
+const (
+	BundleScript     = "plan.sh"
+	BundleMicromamba = "bin/micromamba"
+	BundleUV         = "bin/uv"
+	BundleCode       = "code"
+)
+
+// digest hashes labelled parts into a short stable hex string for stamps.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s\n", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// New builds the plan. Options must have been prepared.
+func New(o Options, in Inputs) *Plan {
+	p := &Plan{Options: o, Inputs: in}
+	browser := *o.InstallBrowser
+	p.Steps = []Step{
+		preflightStep(),
+		systemPackagesStep(o),
+		binaryStep("uv", "OH_UV", BundleUV, in.UV, o.UVURL, o.UVSHA256, "uv", ""),
+		userStep(o),
+		directoriesStep(),
+		binaryStep("micromamba", "OH_MM", BundleMicromamba, in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
+		pythonEnvStep(o),
+		codeStep(in),
+		dependenciesStep(o, in),
+	}
+	if browser {
+		p.Steps = append(p.Steps, browserStep(o))
+	}
+	p.Steps = append(p.Steps, environmentStep(o), cleanupStep())
+	p.Checks = Checks(o)
+	if !o.SkipVerify {
+		p.Steps = append(p.Steps, verifyStep(o))
+	}
+	return p
+}
+
+// StepNames lists the plan's steps in order.
+func (p *Plan) StepNames() []string {
+	names := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		names[i] = s.Name
+	}
+	return names
+}
+
+func preflightStep() Step {
+	return Step{
+		Name: "preflight",
+		User: RootUser,
+		Commands: []Command{{Shell: `oh_say "platform: $OH_PLATFORM_NAME ($OH_ARCH), package manager $OH_FAMILY"
+oh_check_disk`}},
+	}
+}
+
+// SystemPackages are the packages each family needs, in the notation of oh_missing_packages.
+var SystemPackages = map[Family][]string{
+	FamilyApt: {"wget", "curl", "ca-certificates", "sudo", "git", "jq", "tmux", "build-essential", "ripgrep",
+		"procps", "findutils", "libatomic1", "libgl1|libgl1-mesa-glx", "libasound2-plugins"},
+	FamilyDnf: {"shadow-utils", "sudo", "git", "jq", "tmux", "gcc", "gcc-c++", "make", "tar", "gzip", "which",
+		"procps-ng", "findutils", "libatomic", "mesa-libGL", "alsa-lib", "curl", "?ripgrep"},
+}
+
+// BrowserLibraries are Chromium's libraries on families where Playwright's --with-deps
+// cannot install them (it only knows apt).
+var BrowserLibraries = map[Family][]string{
+	FamilyDnf: {"nss", "nspr", "atk", "at-spi2-atk", "cups-libs", "libdrm", "libxkbcommon", "libXcomposite",
+		"libXdamage", "libXrandr", "mesa-libgbm", "pango", "alsa-lib"},
+}
+
+func systemPackagesStep(o Options) Step {
+	s := Step{
+		Name:  "system-packages",
+		User:  RootUser,
+		Check: `set -f # package specs such as ?ripgrep are words, not patterns
+# shellcheck disable=SC2086 # one word per package
+[ -z "$(oh_missing_packages $OH_SYSTEM_PACKAGES)" ]`,
+		Heavy: true,
+		Commands: []Command{{Shell: `set -f # package specs such as ?ripgrep are words, not patterns
+# shellcheck disable=SC2086 # one word per package
+missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
+oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
+oh_pkg_refresh
+wanted=
+for spec in $missing; do
+	wanted="$wanted $(oh_pick_available "$spec")"
+done
+if [ -n "${wanted// /}" ]; then
+	# shellcheck disable=SC2086 # one word per package
+	oh_retry oh_pkg_install $wanted
+fi
+oh_pkg_clean`}},
+	}
+	if !*o.SystemPackages {
+		s.Check = "true"
+	}
+	return s
+}
+
+func binaryStep(name, destVar, bundlePath, suppliedDigest, url, sum, archiveMember, channelAlias string) Step {
+	upper := strings.ToUpper(name)
+	source := fmt.Sprintf(`"$OH_BUNDLE/%s"`, bundlePath)
+	stamp := digest(name, "supplied", suppliedDigest)
+	if suppliedDigest == "" {
+		source = `""`
+		stamp = digest(name, url, sum)
+		if url == "" {
+			stamp = digest(name, "pinned", pinnedSummary(name))
+		}
+	}
+	run := fmt.Sprintf(`oh_install_binary %s %s "$OH_%s_URL" "$OH_%s_SHA256" "$%s"`, archiveMember, source, upper, upper, destVar)
+	if name == "micromamba" {
+		stamp = digest(stamp, channelAlias)
+		run += `
+# "defaults" is absent from a fresh configuration, which micromamba may report as an error
+"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
+if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
+	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
+fi`
+	}
+	return Step{
+		Name:     name,
+		User:     RootUser,
+		Check:    fmt.Sprintf(`[ -x "$%s" ]`, destVar),
+		Stamp:    stamp,
+		Heavy:    suppliedDigest == "",
+		Commands: []Command{{Shell: run}},
+	}
+}
+
+func userStep(o Options) Step {
+	sudo := `rm -f "/etc/sudoers.d/$OH_USER"`
+	if *o.PasswordlessSudo {
+		sudo = `tmp=$(mktemp)
+printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$OH_USER" >"$tmp"
+visudo -cf "$tmp" >/dev/null || { rm -f "$tmp"; oh_die "the sudoers drop-in for $OH_USER does not pass visudo -c"; }
+install -d -m 0750 /etc/sudoers.d
+install -m 0440 "$tmp" "/etc/sudoers.d/$OH_USER"
+rm -f "$tmp"`
+	}
+	check := `id -u "$OH_USER" >/dev/null 2>&1 && id -nG "$OH_USER" | tr ' ' '\n' | grep -qx "$OH_ADMIN_GROUP"`
+	if *o.PasswordlessSudo {
+		check += ` && [ -f "/etc/sudoers.d/$OH_USER" ]`
+	} else {
+		check += ` && [ ! -e "/etc/sudoers.d/$OH_USER" ]`
+	}
+	return Step{
+		Name:  "user",
+		User:  RootUser,
+		Check: check,
+		Commands: []Command{{Shell: `if ! id -u "$OH_USER" >/dev/null 2>&1; then
+	id_=$(oh_pick_id)
+	getent group "$OH_USER" >/dev/null || groupadd -g "$id_" "$OH_USER"
+	useradd -m -d "/home/$OH_USER" -s /bin/bash -u "$id_" -g "$OH_USER" "$OH_USER"
+	oh_say "created user $OH_USER with uid $(id -u "$OH_USER") and gid $(id -g "$OH_USER")"
+fi
+usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
+` + sudo}},
+	}
+}
+
+func directoriesStep() Step {
+	return Step{
+		Name: "directories",
+		User: RootUser,
+		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_STAMPS"
+chmod g+rws "$OH_PREFIX/workspace"`}},
+	}
+}
+
+func pythonEnvStep(o Options) Step {
+	return Step{
+		Name:        "python-env",
+		User:        RootUser,
+		Check:       `[ -x "$OH_ENV_PY" ]`,
+		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, o.ChannelAlias),
+		Invalidates: []string{"dependencies", "browser"},
+		Heavy:       true,
+		Commands: []Command{{Shell: `"$OH_MM" create -n "$OH_ENV" -y
+# Poetry is installed for tools that expect it, never used to install: it cannot parse
+# the Amazon Linux 2023 kernel release.
+oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
+# The env is created as root but the dependency install runs as the runtime user.
+chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"`}},
+	}
+}
+
+func codeStep(in Inputs) Step {
+	return Step{
+		Name:  "code",
+		User:  RootUser,
+		Check: `[ -f "$OH_CODE/pyproject.toml" ]`,
+		Stamp: digest("code", in.SourceTree),
+		Commands: []Command{{Shell: `for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
+	[ -e "$entry" ] || continue
+	rm -rf "${OH_CODE:?}/$(basename "$entry")"
+	cp -R "$entry" "$OH_CODE/"
+done
+# pyproject.toml's packages include third_party, which the runtime does not ship.
+mkdir -p "$OH_CODE/third_party"
+touch "$OH_CODE/third_party/__init__.py"
+printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
+	'if os.environ.get("SKIP_VSCODE_BUILD"):' '    print("Skipping VSCode build")' '    sys.exit(0)' \
+	>"$OH_CODE/build_vscode.py"
+chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+	}
+}
+
+func dependenciesStep(o Options, in Inputs) Step {
+	env := []string{}
+	if *o.SkipVSCodeBuild {
+		env = append(env, "SKIP_VSCODE_BUILD=1")
+	}
+	return Step{
+		Name:  "dependencies",
+		User:  o.User,
+		Dir:   "$OH_CODE",
+		Env:   env,
+		Check: `[ -x "$OH_ENV_PY" ]`,
+		Stamp: digest("dependencies", in.DependencyFiles, o.PythonVersion, o.IndexURL,
+			strings.Join(o.ExtraIndexURLs, " "), strings.Join(o.ExtraPipPackages, " ")),
+		Heavy: true,
+		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
+if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
+for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
+# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
+# shellcheck disable=SC2086 # one word per package
+oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},
+	}
+}
+
+func browserStep(o Options) Step {
+	return Step{
+		Name:  "browser",
+		User:  RootUser,
+		Check: `[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]`,
+		Heavy: true,
+		Commands: []Command{
+			{Shell: `install -d -m 0755 "$PLAYWRIGHT_BROWSERS_PATH"`},
+			{Shell: `oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install --with-deps chromium`, Families: []Family{FamilyApt}},
+			{Shell: `# Playwright's --with-deps only knows apt.
+# shellcheck disable=SC2086 # one word per package
+oh_retry dnf install -y $OH_BROWSER_LIBRARIES
+oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install chromium`, Families: []Family{FamilyDnf}},
+			{Shell: `chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
+for home in /root "/home/$OH_USER"; do
+	install -d "$home/.cache"
+	[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
+	ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
+done
+chown "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
+chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
+		},
+	}
+}
+
+func environmentStep(o Options) Step {
+	browser := ""
+	if *o.InstallBrowser {
+		browser = `
+oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH "PLAYWRIGHT_BROWSERS_PATH=$PLAYWRIGHT_BROWSERS_PATH"`
+	}
+	return Step{
+		Name: "environment",
+		User: RootUser,
+		Commands: []Command{{Shell: `interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
+oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"` + browser + `
+oh_set_line /etc/environment PATH "PATH=\"$OH_PREFIX/bin:$OH_PREFIX/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
+for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+	oh_set_block "$rc" <<-BLOCK
+export MAMBA_ROOT_PREFIX='$OH_PREFIX/micromamba'
+export PATH="$OH_PREFIX/bin:\$PATH"
+eval "\$('$OH_MM' shell hook -s bash)"
+micromamba activate '$OH_ENV'
+BLOCK
+done
+chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"`}},
+	}
+}
+
+func cleanupStep() Step {
+	return Step{
+		Name: "cleanup",
+		User: RootUser,
+		Commands: []Command{{Shell: `"$OH_MM" clean --all -y >/dev/null
+# Only when something slipped: a recursive chown of a full env takes a while.
+if [ -n "$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit)" ]; then
+	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+fi`}},
+	}
+}

@@ -1,0 +1,234 @@
+package plan
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed lib.sh
+var libShell string
+
+// StepFailedPrefix starts the line the script prints when a step fails; the provisioner reads
+// it to name the step in its error.
+const StepFailedPrefix = "openhands-runtime: step "
+
+// Targets returns the platforms a script must handle: the one named by the options, or all
+// of them for "auto".
+func (p *Plan) Targets() []Platform {
+	if pl, ok := PlatformByKey(p.Options.Platform); ok {
+		return []Platform{pl}
+	}
+	return Platforms
+}
+
+// Script renders the plan as one bash script that detects the platform, then runs every step
+// in order, skipping those already done.
+func (p *Plan) Script(version string) string {
+	var b strings.Builder
+	targets := p.Targets()
+	families := Families(targets)
+	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime install plan, rendered by packer-plugin-openhands %s.\n", version)
+	fmt.Fprintf(&b, "# Steps: %s.\n", strings.Join(p.StepNames(), ", "))
+	b.WriteString("set -euo pipefail\numask 022\nexec 2>&1\n\n")
+
+	b.WriteString("# Options. Exported so that steps run as the runtime user see them too.\n")
+	b.WriteString("OH_BUNDLE=$(cd \"$(dirname \"$0\")\" && pwd)\nexport OH_BUNDLE\n")
+	for _, kv := range p.variables() {
+		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+	}
+	b.WriteString("\n")
+	b.WriteString(libShell)
+	b.WriteString("\n")
+	p.renderPlatformDetection(&b, targets)
+	renderFamilyHelpers(&b, families)
+	renderChecks(&b, p.Checks)
+	b.WriteString("\n# Steps.\n")
+	for _, s := range p.Steps {
+		renderStep(&b, s, families)
+	}
+	b.WriteString("\noh_main() {\n\tcd /\n")
+	fmt.Fprintf(&b, "\toh_detect_platform || { oh_say \"%spreflight failed with exit code 1\"; exit 1; }\n", StepFailedPrefix)
+	for i, s := range p.Steps {
+		user := RootUser
+		if s.User != RootUser {
+			user = "user"
+		}
+		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s\n", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
+	}
+	b.WriteString("\toh_say \"openhands-runtime: plan finished in ${SECONDS}s\"\n}\n\noh_main \"$@\"\n")
+	return b.String()
+}
+
+// variables are the script's option variables, with shell-quoted values.
+func (p *Plan) variables() [][2]string {
+	o := p.Options
+	uid := ""
+	if o.UID != 0 {
+		uid = fmt.Sprint(o.UID)
+	}
+	vars := [][2]string{
+		{"OH_PREFIX", shellQuote(o.Prefix)},
+		{"OH_USER", shellQuote(o.User)},
+		{"OH_UID", shellQuote(uid)},
+		{"OH_ENV", shellQuote(o.EnvName)},
+		{"OH_PYTHON_VERSION", shellQuote(o.PythonVersion)},
+		{"OH_MM", `"$OH_PREFIX/micromamba/bin/micromamba"`},
+		{"OH_UV", `"$OH_PREFIX/bin/uv"`},
+		{"OH_CODE", `"$OH_PREFIX/code"`},
+		{"OH_ENV_PY", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"`},
+		{"OH_STAMPS", `"$OH_PREFIX/.plan-stamps"`},
+		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
+		{"OH_MAX_RETRIES", fmt.Sprint(o.MaxRetries)},
+		{"OH_MIN_FREE_DISK_GB", fmt.Sprint(*o.MinFreeDiskGB)},
+		{"OH_CONDA_CHANNEL", shellQuote(o.CondaChannel)},
+		{"OH_CHANNEL_ALIAS", shellQuote(o.ChannelAlias)},
+		{"OH_INDEX_URL", shellQuote(o.IndexURL)},
+		{"OH_EXTRA_INDEX_URLS", shellQuote(strings.Join(o.ExtraIndexURLs, " "))},
+		{"OH_EXTRA_PIP_PACKAGES", shellQuote(strings.Join(o.ExtraPipPackages, " "))},
+		{"OH_MICROMAMBA_URL", shellQuote(o.MicromambaURL)},
+		{"OH_MICROMAMBA_SHA256", shellQuote(strings.ToLower(o.MicromambaSHA256))},
+		{"OH_UV_URL", shellQuote(o.UVURL)},
+		{"OH_UV_SHA256", shellQuote(strings.ToLower(o.UVSHA256))},
+		{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)},
+		{"MAMBA_ROOT_PREFIX", `"$OH_PREFIX/micromamba"`},
+		// Root steps run the env's Python: root-owned __pycache__ files in site-packages
+		// would make the next install as the runtime user fail like the seed's issue 2.
+		{"PYTHONDONTWRITEBYTECODE", "1"},
+	}
+	for _, kv := range o.EnvironmentVars {
+		k, v, _ := strings.Cut(kv, "=")
+		vars = append(vars, [2]string{k, shellQuote(v)})
+	}
+	return vars
+}
+
+// renderPlatformDetection writes oh_detect_platform, which reads /etc/os-release (never the
+// kernel release) and refuses anything but the targets before the first change.
+func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
+	b.WriteString("\n# oh_detect_platform: set the platform variables from /etc/os-release, or refuse.\n")
+	b.WriteString("# shellcheck disable=SC1091 # the target's own file\noh_detect_platform() {\n")
+	b.WriteString("\tlocal id version_id pretty\n")
+	b.WriteString("\t[ -r /etc/os-release ] || { oh_say \"openhands-runtime: /etc/os-release is missing; cannot tell the platform\"; return 1; }\n")
+	b.WriteString("\tid=$(. /etc/os-release && printf '%s' \"${ID:-}\")\n")
+	b.WriteString("\tversion_id=$(. /etc/os-release && printf '%s' \"${VERSION_ID:-}\")\n")
+	b.WriteString("\tpretty=$(. /etc/os-release && printf '%s' \"${PRETTY_NAME:-}\")\n")
+	b.WriteString("\tcase \"$id:$version_id\" in\n")
+	for _, t := range targets {
+		fmt.Fprintf(b, "\t%s:%s) OH_PLATFORM_NAME=%s OH_FAMILY=%s OH_ADMIN_GROUP=%s OH_BASHRC=%s ;;\n",
+			t.ID, t.VersionID, shellQuote(t.Name), t.Family, t.AdminGroup, t.BashRC)
+	}
+	supported := make([]string, len(targets))
+	for i, t := range targets {
+		supported[i] = t.Name
+	}
+	fmt.Fprintf(b, "\t*)\n\t\toh_say \"openhands-runtime: unsupported platform: /etc/os-release has ID=\\\"$id\\\" VERSION_ID=\\\"$version_id\\\"${pretty:+ ($pretty)}; supported: %s\"\n\t\treturn 1\n\t\t;;\n\tesac\n",
+		strings.Join(supported, ", "))
+	b.WriteString("\tOH_ARCH=$(uname -m)\n\tcase $OH_ARCH in\n\tx86_64 | aarch64) ;;\n")
+	b.WriteString("\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: x86_64, aarch64\"\n\t\treturn 1\n\t\t;;\n\tesac\n")
+	b.WriteString("\tcase $OH_FAMILY in\n")
+	for _, f := range Families(targets) {
+		packages := append(append([]string(nil), SystemPackages[f]...), p.Options.ExtraSystemPackages...)
+		fmt.Fprintf(b, "\t%s)\n\t\tOH_SYSTEM_PACKAGES=%s\n\t\tOH_BROWSER_LIBRARIES=%s\n\t\t;;\n", f,
+			shellQuote(strings.Join(packages, " ")), shellQuote(strings.Join(BrowserLibraries[f], " ")))
+	}
+	b.WriteString("\tesac\n")
+	if len(Families(targets)) > 1 {
+		b.WriteString("\toh_define_family_helpers\n")
+	}
+	renderPinnedDownloads(b)
+	b.WriteString("\texport OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES\n}\n")
+}
+
+// familyHelpers are the package-manager functions of each family.
+var familyHelpers = map[Family]string{
+	FamilyApt: `oh_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
+oh_pkg_refresh() { oh_retry apt-get update -qq; }
+oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
+oh_pkg_clean() {
+	apt-get clean
+	rm -rf /var/lib/apt/lists/*
+}`,
+	// --allowerasing lets curl replace the curl-minimal that AL2023 ships.
+	FamilyDnf: `oh_pkg_installed() { rpm -q --quiet "$1"; }
+oh_pkg_available() { dnf -q list --available "$1" >/dev/null 2>&1; }
+oh_pkg_refresh() { oh_retry dnf -q makecache; }
+oh_pkg_install() { dnf install -y -q --allowerasing "$@"; }
+oh_pkg_clean() { dnf clean all >/dev/null; }`,
+}
+
+func renderFamilyHelpers(b *strings.Builder, families []Family) {
+	b.WriteString("\n# Package manager functions.\n")
+	if len(families) == 1 {
+		b.WriteString(familyHelpers[families[0]] + "\n")
+		return
+	}
+	b.WriteString("oh_define_family_helpers() {\n\tcase $OH_FAMILY in\n")
+	for _, f := range families {
+		fmt.Fprintf(b, "\t%s)\n%s\n\t\t;;\n", f, indent(familyHelpers[f], "\t\t"))
+	}
+	b.WriteString("\tesac\n}\n")
+}
+
+// renderStep writes a step's run function and, when it can be skipped, its check function.
+// Commands for other families are left out, or guarded when the script serves several.
+func renderStep(b *strings.Builder, s Step, families []Family) {
+	fn := "oh_step_" + strings.ReplaceAll(s.Name, "-", "_")
+	check := s.Check
+	if check == "" && s.Stamp != "" {
+		check = "true"
+	}
+	if check != "" {
+		fmt.Fprintf(b, "%s_check() {\n%s\n}\n", fn, indent(check, "\t"))
+	}
+	fmt.Fprintf(b, "%s_run() {\n", fn)
+	if s.Dir != "" {
+		fmt.Fprintf(b, "\tcd \"%s\"\n", s.Dir)
+	}
+	for _, e := range s.Env {
+		k, v, _ := strings.Cut(e, "=")
+		fmt.Fprintf(b, "\texport %s=%s\n", k, shellQuote(v))
+	}
+	for _, c := range s.Commands {
+		var applies []Family
+		for _, f := range families {
+			if c.appliesTo(f) {
+				applies = append(applies, f)
+			}
+		}
+		switch {
+		case len(applies) == 0:
+			continue
+		case len(applies) == len(families):
+			b.WriteString(indent(c.Shell, "\t") + "\n")
+		default:
+			conds := make([]string, len(applies))
+			for i, f := range applies {
+				conds[i] = fmt.Sprintf(`[ "$OH_FAMILY" = %s ]`, f)
+			}
+			fmt.Fprintf(b, "\tif %s; then\n%s\n\tfi\n", strings.Join(conds, " || "), indent(c.Shell, "\t\t"))
+		}
+	}
+	b.WriteString("}\n")
+}
+
+// shellQuote quotes s for bash, as a single-quoted word.
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// indent prefixes every non-empty line of s. Here-documents in steps use <<- so that the
+// added tabs are stripped again.
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}

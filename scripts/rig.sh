@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The offline test rig: a Docker engine, packer, the docker and amazon plugins, and a
+# Debian base image made without any registry. Each piece is reused when it is already there,
+# so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
+#
+# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|env]
+#   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
+set -euo pipefail
+
+PACKER_VERSION=1.16.0
+DOCKER_PLUGIN_VERSION=1.1.2
+AMAZON_PLUGIN_VERSION=1.8.0
+BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm}
+# Everything the plan's apt step wants is baked into the base image, so the offline
+# containers (--network=none) find every package present and the step has nothing to fetch.
+BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,procps,findutils,libatomic1,libgl1,libasound2-plugins
+
+CACHE=${OPENHANDS_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-openhands-rig}
+BIN=$CACHE/bin
+PLUGIN_PATH=$CACHE/plugins
+mkdir -p "$BIN" "$PLUGIN_PATH"
+
+log() { printf 'rig: %s\n' "$*" >&2; }
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		log "$1 needs root (run as root or install it by hand)"
+		exit 1
+	fi
+}
+
+apt_install() {
+	need_root "installing $*"
+	if [ ! -f "$CACHE/.apt-updated" ]; then
+		apt-get update -qq
+		touch "$CACHE/.apt-updated"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_docker() {
+	if docker info >/dev/null 2>&1; then
+		return
+	fi
+	command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+	command -v docker >/dev/null 2>&1 || apt_install docker.io
+	need_root "starting dockerd"
+	log "starting dockerd (log: $CACHE/dockerd.log)"
+	nohup dockerd --storage-driver=overlay2 >"$CACHE/dockerd.log" 2>&1 &
+	for _ in $(seq 1 60); do
+		docker info >/dev/null 2>&1 && return
+		sleep 1
+	done
+	log "dockerd did not answer within 60s; last log lines:"
+	tail -n 20 "$CACHE/dockerd.log" >&2
+	exit 1
+}
+
+# build_module MODULE VERSION OUT [PKG]: download a module from the Go module proxy and
+# build it from its own directory (go install MOD@VER is refused by this proxy).
+build_module() {
+	local mod=$1 ver=$2 out=$3 pkg=${4:-.}
+	local dir work
+	dir=$(go mod download -json "$mod@v$ver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -n "$dir" ] || { log "go mod download $mod@v$ver gave no directory"; exit 1; }
+	work=$(mktemp -d)
+	cp -r "$dir/." "$work"
+	chmod -R u+w "$work"
+	log "building $mod v$ver (a few minutes on a cold cache)"
+	(cd "$work" && go build -o "$out" "$pkg")
+	rm -rf "$work"
+}
+
+ensure_packer() {
+	if [ -x "$BIN/packer" ] && "$BIN/packer" version 2>/dev/null | grep -q "v$PACKER_VERSION"; then
+		return
+	fi
+	if command -v packer >/dev/null 2>&1 && packer version 2>/dev/null | grep -q "v$PACKER_VERSION"; then
+		ln -sf "$(command -v packer)" "$BIN/packer"
+		return
+	fi
+	build_module github.com/hashicorp/packer "$PACKER_VERSION" "$BIN/packer.tmp"
+	mv "$BIN/packer.tmp" "$BIN/packer"
+}
+
+# install_plugin NAME VERSION: build packer-plugin-NAME and install it into PLUGIN_PATH.
+install_plugin() {
+	local name=$1 ver=$2
+	if PACKER_PLUGIN_PATH=$PLUGIN_PATH "$BIN/packer" plugins installed 2>/dev/null | grep -q "/$name/packer-plugin-${name}_v${ver}_"; then
+		return
+	fi
+	local bin=$CACHE/packer-plugin-${name}_v$ver
+	[ -x "$bin" ] || build_module "github.com/hashicorp/packer-plugin-$name" "$ver" "$bin"
+	PACKER_PLUGIN_PATH=$PLUGIN_PATH "$BIN/packer" plugins install --path "$bin" "github.com/hashicorp/$name" >/dev/null
+}
+
+ensure_plugins() {
+	ensure_packer
+	install_plugin docker "$DOCKER_PLUGIN_VERSION"
+	install_plugin amazon "$AMAZON_PLUGIN_VERSION"
+}
+
+ensure_base_image() {
+	ensure_docker
+	if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+		return
+	fi
+	local tarball=$CACHE/debian-bookworm-rootfs.tar
+	if [ ! -s "$tarball" ]; then
+		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+		need_root "debootstrap"
+		local root
+		root=$(mktemp -d)
+		log "debootstrap bookworm into $root (a few minutes)"
+		debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 ||
+			{ tail -n 20 "$CACHE/debootstrap.log" >&2; exit 1; }
+		chroot "$root" apt-get clean
+		rm -rf "$root"/var/lib/apt/lists/*
+		tar -C "$root" -cf "$tarball.tmp" .
+		mv "$tarball.tmp" "$tarball"
+		rm -rf "$root"
+	fi
+	docker import --change 'CMD ["/bin/bash"]' "$tarball" "$BASE_IMAGE" >/dev/null
+	log "base image $BASE_IMAGE ready"
+}
+
+print_env() {
+	printf 'export PACKER=%q\n' "$BIN/packer"
+	printf 'export PACKER_PLUGIN_PATH=%q\n' "$PLUGIN_PATH"
+	printf 'export OPENHANDS_RIG_BASE_IMAGE=%q\n' "$BASE_IMAGE"
+	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
+}
+
+case ${1:-all} in
+all)
+	ensure_docker
+	ensure_plugins
+	ensure_base_image
+	;;
+docker) ensure_docker ;;
+packer) ensure_packer ;;
+plugins) ensure_plugins ;;
+base-image) ensure_base_image ;;
+env) print_env ;;
+*)
+	log "unknown target '$1' (want all, docker, packer, plugins, base-image or env)"
+	exit 2
+	;;
+esac
