@@ -13,8 +13,31 @@ type Download struct {
 }
 
 // PinnedDownloads are the releases installed when the user supplies neither a URL nor a
-// file, by tool and by `uname -m`. Bumping one is a deliberate, reviewed change.
-var PinnedDownloads = map[string]map[string]Download{}
+// file, by tool and by `uname -m`. Bumping one is a deliberate, reviewed change: the uv sums
+// are those of astral-sh/setup-uv's known-checksums.json, the micromamba sums those that
+// projects pinning micromamba-releases 2.9.0-0 check against.
+var PinnedDownloads = map[string]map[string]Download{
+	"uv": {
+		"x86_64": {
+			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz",
+			SHA256: "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c",
+		},
+		"aarch64": {
+			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz",
+			SHA256: "36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26",
+		},
+	},
+	"micromamba": {
+		"x86_64": {
+			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64",
+			SHA256: "366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3",
+		},
+		"aarch64": {
+			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64",
+			SHA256: "9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7",
+		},
+	},
+}
 
 // pinnedSummary is what a pinned tool's stamp records, so a bump re-installs it.
 func pinnedSummary(tool string) string {

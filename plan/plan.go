@@ -148,8 +148,8 @@ var BrowserLibraries = map[Family][]string{
 
 func systemPackagesStep(o Options) Step {
 	s := Step{
-		Name:  "system-packages",
-		User:  RootUser,
+		Name: "system-packages",
+		User: RootUser,
 		Check: `set -f # package specs such as ?ripgrep are words, not patterns
 # shellcheck disable=SC2086 # one word per package
 [ -z "$(oh_missing_packages $OH_SYSTEM_PACKAGES)" ]`,

@@ -1,0 +1,3 @@
+"""Fixture stand-in for the OpenHands package (packer-plugin-openhands tests)."""
+
+__version__ = "0.59.0"

@@ -1,0 +1,1 @@
+"""Fixture: the runtime package the image is built for."""

@@ -1,0 +1,186 @@
+package plan
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// launcherTemplate is the POSIX sh header of a bundle: it becomes root (directly or through
+// sudo -n), unpacks the tar.gz payload that follows it, and runs plan.sh in a session of its
+// own whose id it records, so a cancelled build can stop the whole process group.
+const launcherTemplate = `#!/bin/sh
+# OpenHands runtime plan bundle, made by packer-plugin-openhands: this header, then a tar.gz
+# payload holding plan.sh, any supplied binaries and the source tree. Run it with: sh FILE
+set -eu
+self=$0
+payload_offset=%010d
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		exec sudo -n sh "$self"
+	fi
+	echo "openhands-runtime: the login user $(id -un) is not root and cannot run sudo without a password (sudo -n true failed); give it passwordless sudo, or connect as root" >&2
+	exit %d
+fi
+umask 077
+dir=$(mktemp -d /tmp/openhands-plan.XXXXXX)
+if command -v tar >/dev/null 2>&1; then
+	tail -c +$((payload_offset + 1)) "$self" | tar -xzf - -C "$dir"
+elif command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import sys, tarfile
+f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
+tarfile.open(fileobj=f, mode="r|gz").extractall(sys.argv[3])' "$self" "$payload_offset" "$dir"
+else
+	echo "openhands-runtime: the target has neither tar nor python3 to unpack the plan" >&2
+	exit %d
+fi
+rm -f "$self"
+rc=0
+if command -v setsid >/dev/null 2>&1; then
+	setsid bash "$dir/plan.sh" &
+else
+	bash "$dir/plan.sh" &
+fi
+echo "$!" >"${self%%.run}.pid"
+wait "$!" || rc=$?
+rm -rf "$dir" "${self%%.run}.pid"
+exit "$rc"
+`
+
+// Exit codes of the launcher itself, which the provisioner turns into specific errors.
+const (
+	ExitNeedsSudo = 97
+	ExitNoUnpack  = 98
+)
+
+// BundleSuffix ends every bundle's remote file name; the pid file swaps it for ".pid".
+const BundleSuffix = ".run"
+
+func launcherHeader() string {
+	probe := fmt.Sprintf(launcherTemplate, 0, ExitNeedsSudo, ExitNoUnpack)
+	return fmt.Sprintf(launcherTemplate, len(probe), ExitNeedsSudo, ExitNoUnpack)
+}
+
+// CancelCommand stops the plan started from the bundle at remotePath, with its children.
+func CancelCommand(remotePath string) string {
+	pid := strings.TrimSuffix(remotePath, BundleSuffix) + ".pid"
+	kill := fmt.Sprintf(`kill -TERM -- -"$(cat %s)"`, shellQuote(pid))
+	return fmt.Sprintf(`if [ "$(id -u)" = 0 ]; then %s; else sudo -n sh -c %s; fi`, kill, shellQuote(kill))
+}
+
+// RunCommand is the one remote command that runs a bundle.
+func RunCommand(remotePath string) string { return "sh " + shellQuote(remotePath) }
+
+// WriteBundle writes a self-extracting bundle: supplied binaries and the source tree are
+// packed and digested in one pass, then render turns the digests into plan.sh, packed last.
+func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs) string) (Inputs, error) {
+	var in Inputs
+	if _, err := io.WriteString(w, launcherHeader()); err != nil {
+		return in, err
+	}
+	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	tw := tar.NewWriter(gz)
+	bw := &bundleWriter{tw: tw}
+	var err error
+	if o.MicromambaPath != "" {
+		if in.Micromamba, err = bw.addFile(BundleMicromamba, o.MicromambaPath, 0o755, nil); err != nil {
+			return in, fmt.Errorf("micromamba_path: %w", err)
+		}
+	}
+	if o.UVPath != "" {
+		if in.UV, err = bw.addFile(BundleUV, o.UVPath, 0o755, nil); err != nil {
+			return in, fmt.Errorf("uv_path: %w", err)
+		}
+	}
+	digest := newSourceDigest()
+	for _, f := range files {
+		mode := int64(0o644)
+		if f.Executable {
+			mode = 0o755
+		}
+		if _, err := bw.addFile(BundleCode+"/"+f.Rel, f.Abs, mode, digest.file(f)); err != nil {
+			return in, fmt.Errorf("source_dir: %w", err)
+		}
+	}
+	digest.fill(&in)
+	script := render(in)
+	if err := bw.addBytes(BundleScript, []byte(script), 0o755); err != nil {
+		return in, err
+	}
+	if err := tw.Close(); err != nil {
+		return in, err
+	}
+	return in, gz.Close()
+}
+
+// bundleWriter adds files with their parent directories, which tar readers need to exist.
+type bundleWriter struct {
+	tw   *tar.Writer
+	dirs map[string]bool
+}
+
+func (b *bundleWriter) addDirs(name string) error {
+	if b.dirs == nil {
+		b.dirs = map[string]bool{}
+	}
+	parts := strings.Split(name, "/")
+	for i := 1; i < len(parts); i++ {
+		dir := strings.Join(parts[:i], "/") + "/"
+		if b.dirs[dir] {
+			continue
+		}
+		b.dirs[dir] = true
+		if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addFile packs a local file and returns its SHA-256, also feeding its content to sink.
+func (b *bundleWriter) addFile(name, path string, mode int64, sink io.Writer) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if err := b.addDirs(name); err != nil {
+		return "", err
+	}
+	if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: fi.Size(), Format: tar.FormatPAX}); err != nil {
+		return "", err
+	}
+	own := sha256.New()
+	writers := []io.Writer{b.tw, own}
+	if sink != nil {
+		writers = append(writers, sink)
+	}
+	n, err := io.Copy(io.MultiWriter(writers...), f)
+	if err != nil {
+		return "", err
+	}
+	if n != fi.Size() {
+		return "", fmt.Errorf("%s changed while it was packed", path)
+	}
+	return hex.EncodeToString(own.Sum(nil)), nil
+}
+
+func (b *bundleWriter) addBytes(name string, data []byte, mode int64) error {
+	if err := b.addDirs(name); err != nil {
+		return err
+	}
+	if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	_, err := b.tw.Write(data)
+	return err
+}
