@@ -19,7 +19,7 @@ const launcherTemplate = `#!/bin/sh
 # payload holding plan.sh, any supplied binaries and the source tree. Run it with: sh FILE
 set -eu
 self=$0
-payload_offset=%010d
+payload_offset=%d
 if [ "$(id -u)" != 0 ]; then
 	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 		exec sudo -n sh "$self"
@@ -61,9 +61,17 @@ const (
 // BundleSuffix ends every bundle's remote file name; the pid file swaps it for ".pid".
 const BundleSuffix = ".run"
 
+// launcherHeader renders the header with its own length as the payload offset (a fixed
+// point: the offset's digits are part of the length).
 func launcherHeader() string {
-	probe := fmt.Sprintf(launcherTemplate, 0, ExitNeedsSudo, ExitNoUnpack)
-	return fmt.Sprintf(launcherTemplate, len(probe), ExitNeedsSudo, ExitNoUnpack)
+	offset := 0
+	for {
+		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack)
+		if len(header) == offset {
+			return header
+		}
+		offset = len(header)
+	}
 }
 
 // CancelCommand stops the plan started from the bundle at remotePath, with its children.

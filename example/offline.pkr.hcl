@@ -1,0 +1,94 @@
+# The air-gapped form: micromamba and uv are uploaded from this machine, Python packages and
+# conda packages come from mirrors. `make demo` runs it offline with the rig's stand-ins.
+packer {
+  required_plugins {
+    docker = {
+      version = ">= 1.1.2"
+      source  = "github.com/hashicorp/docker"
+    }
+    openhands = {
+      version = ">= 0.1.0"
+      source  = "github.com/openhands-runtime/openhands"
+    }
+  }
+}
+
+variable "base_image" {
+  type        = string
+  description = "Debian or Ubuntu image already present in the local Docker engine."
+  default     = "openhands-rig/debian:bookworm"
+}
+
+variable "source_dir" {
+  type        = string
+  description = "Local OpenHands checkout."
+}
+
+variable "micromamba_path" {
+  type        = string
+  description = "micromamba binary on this machine."
+}
+
+variable "uv_path" {
+  type        = string
+  description = "uv binary on this machine."
+}
+
+variable "index_url" {
+  type        = string
+  description = "Python package index mirror."
+  default     = "https://pypi.mirror.example.internal/simple"
+  sensitive   = true
+}
+
+variable "channel_alias" {
+  type        = string
+  description = "conda channel mirror."
+  default     = "https://conda.mirror.example.internal"
+}
+
+variable "min_packages" {
+  type        = number
+  description = "Least number of Python distributions the image must hold."
+  default     = 300
+}
+
+variable "image_repository" {
+  type    = string
+  default = "openhands-runtime-demo"
+}
+
+source "docker" "runtime" {
+  image  = var.base_image
+  pull   = false
+  commit = true
+  # No network: everything the plan needs is uploaded or already in the image.
+  run_command = ["-d", "-i", "-t", "--network=none", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+  # The docker builder's run_command would leave /bin/sh as the image's entrypoint.
+  changes = [
+    "ENTRYPOINT []",
+    "CMD [\"/bin/bash\"]",
+    "WORKDIR /openhands/code",
+  ]
+}
+
+build {
+  sources = ["source.docker.runtime"]
+
+  provisioner "openhands-runtime" {
+    source_dir      = var.source_dir
+    micromamba_path = var.micromamba_path
+    uv_path         = var.uv_path
+    index_url       = var.index_url
+    channel_alias   = var.channel_alias
+
+    verify {
+      min_packages = var.min_packages
+    }
+  }
+
+  post-processor "docker-tag" {
+    repository = var.image_repository
+    tags       = ["latest"]
+  }
+}

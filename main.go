@@ -1,0 +1,21 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/packer-plugin-sdk/plugin"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/provisioner/runtime"
+	"github.com/openhands-runtime/packer-plugin-openhands/version"
+)
+
+func main() {
+	pps := plugin.NewSet()
+	pps.RegisterProvisioner("runtime", new(runtime.Provisioner))
+	pps.SetVersion(version.PluginVersion)
+	if err := pps.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, err.Error())
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,104 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+)
+
+// tailLines is how much of a failed step's output the error repeats.
+const tailLines = 15
+
+// planOutput watches the plan's output as it streams, keeping the last lines and the step
+// that failed, so the error can say which step failed and why without scrolling back.
+type planOutput struct {
+	mu         sync.Mutex
+	partial    []byte
+	lines      []string
+	failedStep string
+	failedCode int
+}
+
+func (o *planOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.partial = append(o.partial, p...)
+	for {
+		i := bytes.IndexByte(o.partial, '\n')
+		if i < 0 {
+			break
+		}
+		o.line(strings.TrimRight(string(o.partial[:i]), "\r"))
+		o.partial = o.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (o *planOutput) line(l string) {
+	if rest, ok := strings.CutPrefix(l, plan.StepFailedPrefix); ok {
+		// "<name> failed with exit code <n>"
+		if name, code, ok := strings.Cut(rest, " failed with exit code "); ok {
+			o.failedStep = name
+			o.failedCode, _ = strconv.Atoi(code)
+			return
+		}
+	}
+	o.lines = append(o.lines, l)
+	if len(o.lines) > tailLines {
+		o.lines = o.lines[len(o.lines)-tailLines:]
+	}
+}
+
+// failure describes a failed run for the error the build ends with.
+func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tail := redact(strings.Join(o.lines, "\n    "))
+	switch {
+	case exitStatus == plan.ExitNeedsSudo:
+		return fmt.Errorf("the plan needs root: %s", tail)
+	case exitStatus == plan.ExitNoUnpack:
+		return fmt.Errorf("the plan could not be unpacked on the target: %s", tail)
+	case o.failedStep != "":
+		return fmt.Errorf("step %q failed with exit code %d; last output:\n    %s", o.failedStep, o.failedCode, tail)
+	default:
+		return fmt.Errorf("the plan exited with code %d; last output:\n    %s", exitStatus, tail)
+	}
+}
+
+// redactingUi hides credentials (from index_url and the like) in everything shown.
+type redactingUi struct {
+	packersdk.Ui
+	redact func(string) string
+}
+
+func (u redactingUi) Say(s string)     { u.Ui.Say(u.redact(s)) }
+func (u redactingUi) Message(s string) { u.Ui.Say(u.redact(s)) }
+func (u redactingUi) Error(s string)   { u.Ui.Error(u.redact(s)) }
+func (u redactingUi) Sayf(format string, args ...any) {
+	u.Say(fmt.Sprintf(format, args...))
+}
+func (u redactingUi) Errorf(format string, args ...any) {
+	u.Error(fmt.Sprintf(format, args...))
+}
+
+// redactor replaces each secret with ****.
+func redactor(secrets []string) func(string) string {
+	var pairs []string
+	for _, s := range secrets {
+		if s != "" {
+			pairs = append(pairs, s, "****")
+		}
+	}
+	if len(pairs) == 0 {
+		return func(s string) string { return s }
+	}
+	r := strings.NewReplacer(pairs...)
+	return r.Replace
+}

@@ -1,0 +1,116 @@
+// Package runtime is the openhands-runtime provisioner: it applies the OpenHands runtime
+// install plan through whatever communicator the build has, with one upload and one remote
+// command per run.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/uuid"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/version"
+)
+
+// cancelTimeout bounds the command that stops the remote plan after a cancelled build.
+const cancelTimeout = 30 * time.Second
+
+// Provisioner applies the plan.
+type Provisioner struct {
+	config Config
+}
+
+func (p *Provisioner) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
+
+func (p *Provisioner) Prepare(raws ...interface{}) error { return p.config.Prepare(raws...) }
+
+func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, generatedData map[string]interface{}) error {
+	o := p.config.Options
+	redact := redactor(o.Secrets())
+	ui = redactingUi{Ui: ui, redact: redact}
+
+	files, err := plan.ListSource(o.SourceDir)
+	if err != nil {
+		return err
+	}
+	bundle, err := os.CreateTemp("", "openhands-plan-*"+plan.BundleSuffix)
+	if err != nil {
+		return fmt.Errorf("creating the plan bundle: %w", err)
+	}
+	defer os.Remove(bundle.Name())
+	defer bundle.Close()
+
+	var steps int
+	_, err = plan.WriteBundle(bundle, o, files, func(in plan.Inputs) string {
+		pl := plan.New(o, in)
+		steps = len(pl.Steps)
+		return pl.Script(version.PluginVersion.FormattedVersion())
+	})
+	if err != nil {
+		return fmt.Errorf("creating the plan bundle: %w", err)
+	}
+	info, err := bundle.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := bundle.Seek(0, 0); err != nil {
+		return err
+	}
+
+	remote := "/tmp/openhands-plan-" + uuid.TimeOrderedUUID() + plan.BundleSuffix
+	ui.Sayf("Uploading the OpenHands runtime plan (%d steps, %d source files, %s)", steps, len(files), humanBytes(info.Size()))
+	if err := comm.Upload(remote, bundle, &info); err != nil {
+		return fmt.Errorf("uploading the plan bundle to %s: %w", remote, err)
+	}
+
+	out := &planOutput{}
+	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote), Stdout: out, Stderr: out}
+	runErr := cmd.RunWithUi(ctx, comm, ui)
+	if ctx.Err() != nil {
+		p.stop(comm, remote, ui)
+		return fmt.Errorf("the OpenHands runtime plan was cancelled: %w", ctx.Err())
+	}
+	if runErr != nil {
+		return fmt.Errorf("running the OpenHands runtime plan: %w", runErr)
+	}
+	if status := cmd.ExitStatus(); status != 0 {
+		return fmt.Errorf("openhands-runtime: %w", out.failure(status, redact))
+	}
+	return nil
+}
+
+// stop ends the remote plan and its children after the build was cancelled; the
+// communicators leave a started command running.
+func (p *Provisioner) stop(comm packersdk.Communicator, remote string, ui packersdk.Ui) {
+	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	defer cancel()
+	cmd := &packersdk.RemoteCmd{Command: plan.CancelCommand(remote)}
+	err := cmd.RunWithUi(ctx, comm, ui)
+	if err == nil && cmd.ExitStatus() == 0 {
+		ui.Say("Stopped the OpenHands runtime plan on the target")
+		return
+	}
+	if err == nil {
+		err = errors.New("the stop command failed")
+	}
+	ui.Errorf("Could not stop the plan on the target (%v); it may still be running", err)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
