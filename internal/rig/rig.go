@@ -1,0 +1,134 @@
+package rig
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// RepoRoot is the module's root directory.
+func RepoRoot() string { return filepath.Join(standinsSourceDir(), "..", "..") }
+
+// Env is what the rig provides to acceptance tests.
+type Env struct {
+	// BaseImage is the offline Debian 12 image (debootstrap + docker import).
+	BaseImage string
+	// PluginPath is a PACKER_PLUGIN_PATH holding the docker and amazon plugins and this one.
+	PluginPath string
+	// Packer is the packer binary.
+	Packer string
+}
+
+// Setup makes the rig ready (Docker engine, packer, plugins, base image), builds this plugin
+// and installs it into a plugin folder of the test run, and points PATH and
+// PACKER_PLUGIN_PATH at them, so acctest.TestPlugin's `packer build` finds everything.
+// Call it from TestMain under PACKER_ACC only: it may install packages and start dockerd.
+func Setup(workDir string) (*Env, error) {
+	script := filepath.Join(RepoRoot(), "scripts", "rig.sh")
+	cmd := exec.Command("bash", script, "all")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("scripts/rig.sh all: %w", err)
+	}
+	out, err := exec.Command("bash", script, "env").Output()
+	if err != nil {
+		return nil, fmt.Errorf("scripts/rig.sh env: %w", err)
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		kv := strings.TrimPrefix(sc.Text(), "export ")
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = strings.Trim(v, `'"`)
+		}
+	}
+	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins")}
+	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
+		return nil, err
+	}
+	plugin := filepath.Join(workDir, "packer-plugin-openhands")
+	build := exec.Command("go", "build", "-o", plugin, ".")
+	build.Dir = RepoRoot()
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("building the plugin: %w", err)
+	}
+	install := exec.Command(env.Packer, "plugins", "install", "--path", plugin, "github.com/openhands-runtime/openhands")
+	install.Env = append(os.Environ(), "PACKER_PLUGIN_PATH="+env.PluginPath)
+	if out, err := install.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("installing the plugin: %v: %s", err, out)
+	}
+	os.Setenv("PACKER_PLUGIN_PATH", env.PluginPath)
+	os.Setenv("PATH", filepath.Dir(env.Packer)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return env, nil
+}
+
+func copyDir(src, dst string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+}
+
+// Docker runs the docker CLI and returns its combined output.
+func Docker(args ...string) (string, error) {
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// InImage runs a shell command in a throwaway container of image, without network.
+func InImage(t *testing.T, image, user, script string) string {
+	t.Helper()
+	args := []string{"run", "--rm", "--network=none"}
+	if user != "" {
+		args = append(args, "--user", user)
+	}
+	args = append(args, "--entrypoint", "/bin/bash", image, "-c", script)
+	out, err := Docker(args...)
+	if err != nil {
+		t.Fatalf("in %s: %v", image, err)
+	}
+	return strings.TrimSpace(out)
+}
+
+// RemoveImages removes the given images, ignoring those already gone.
+func RemoveImages(images ...string) {
+	for _, img := range images {
+		exec.Command("docker", "rmi", "-f", img).Run()
+	}
+}
+
+// DeriveImage commits a container of base after running script in it (no network), so tests
+// can make variants of the base image without a registry.
+func DeriveImage(base, name, script string) error {
+	id, err := Docker("create", "--network=none", "--entrypoint", "/bin/sh", base, "-c", script)
+	if err != nil {
+		return err
+	}
+	id = strings.TrimSpace(id)
+	defer exec.Command("docker", "rm", "-f", id).Run()
+	if out, err := Docker("start", "-a", id); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	_, err = Docker("commit", "--change", `ENTRYPOINT []`, "--change", `CMD ["/bin/bash"]`, id, name)
+	return err
+}

@@ -1,0 +1,271 @@
+package runtime
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+// rigEnv is set by TestMain when acceptance tests run (PACKER_ACC set).
+var rigEnv *rig.Env
+
+func TestMain(m *testing.M) {
+	if os.Getenv(acctest.TestEnvVar) != "" {
+		work, err := os.MkdirTemp("", "openhands-acc-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		rigEnv, err = rig.Setup(work)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "acceptance rig:", err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		os.RemoveAll(work)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// accTemplate is a docker build (offline container) with the provisioner and a docker-tag.
+func accTemplate(t *testing.T, baseImage, runArgs, provisionerBody, tag string) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if _, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatal(err)
+	}
+	standins := rig.StandinsDir()
+	return fmt.Sprintf(`
+source "docker" "acc" {
+  image       = %q
+  pull        = false
+  commit      = true
+  run_command = ["-d", "-i", "-t", %s, "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+  changes     = ["ENTRYPOINT []", "CMD [\"/bin/bash\"]"]
+}
+
+build {
+  sources = ["source.docker.acc"]
+
+  provisioner "openhands-runtime" {
+    source_dir      = %q
+    micromamba_path = %q
+    uv_path         = %q
+%s
+  }
+
+  post-processor "docker-tag" {
+    repository = %q
+    tags       = ["acc"]
+  }
+}
+`, baseImage, runArgs, src, filepath.Join(standins, "micromamba"), filepath.Join(standins, "uv"), provisionerBody, tag)
+}
+
+const offlineRun = `"--network=none"`
+
+func readLog(t *testing.T, logfile string) string {
+	t.Helper()
+	data, err := os.ReadFile(logfile)
+	if err != nil {
+		t.Fatalf("reading the packer log: %v", err)
+	}
+	return string(data)
+}
+
+func buildSucceeded(cmd *exec.Cmd, logfile string) error {
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 0 {
+		return fmt.Errorf("packer build failed; see %s", logfile)
+	}
+	return nil
+}
+
+func buildFailed(cmd *exec.Cmd, logfile string) error {
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() == 0 {
+		return fmt.Errorf("packer build succeeded but should have failed; see %s", logfile)
+	}
+	return nil
+}
+
+func TestAccProvisionerDockerTwice(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	first, second := "openhands-acc-first", "openhands-acc-second"
+	t.Cleanup(func() { rig.RemoveImages(first+":acc", second+":acc") })
+
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_docker_first",
+		Template: accTemplate(t, rigEnv.BaseImage, offlineRun, "", first),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := readLog(t, logfile)
+			for _, want := range []string{"verification passed", "[9/13] dependencies: done in", "check package count: ok"} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+
+	image := first + ":acc"
+	checks := []struct{ name, user, script, want string }{
+		{"user and groups", "", "id openhands", "uid=1000(openhands) gid=1000(openhands) groups=1000(openhands),27(sudo)"},
+		{"sudoers drop-in", "", "stat -c '%a %U' /etc/sudoers.d/openhands && visudo -cf /etc/sudoers.d/openhands >/dev/null && echo valid", "440 root\nvalid"},
+		{"micromamba tree owned by openhands", "", "find /openhands/micromamba ! -user openhands | wc -l", "0"},
+		{"editable install", "openhands", "/openhands/micromamba/envs/openhands/bin/python3.12 -c 'import openhands; print(openhands.__file__)'", "/openhands/code/openhands/__init__.py"},
+		{"imports", "openhands", "/openhands/micromamba/envs/openhands/bin/python3.12 -c 'import pydantic, openai, litellm, openhands.core.config; print(\"ok\")'", "ok"},
+		{"interpreter in /etc/environment", "", "grep -c '^OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' /etc/environment; grep -c '^PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers$' /etc/environment", "1\n1"},
+		{"bashrc block written once", "", "grep -c 'micromamba activate' /etc/bash.bashrc /root/.bashrc /home/openhands/.bashrc", "/etc/bash.bashrc:1\n/root/.bashrc:1\n/home/openhands/.bashrc:1"},
+		{"activated login shell", "openhands", "bash -ic 'command -v python' 2>/dev/null", "/openhands/micromamba/envs/openhands/bin/python"},
+		{"dummy files", "", "cat /openhands/code/third_party/__init__.py | wc -c; SKIP_VSCODE_BUILD=1 python3 /openhands/code/build_vscode.py", "0\nSkipping VSCode build"},
+		{"hidden and cache files left out", "", "ls -A /openhands/code; ls /openhands/code/openhands", "build_vscode.py\nopenhands\npoetry.lock\npyproject.toml\nskills\nthird_party\n__init__.py\ncore\nruntime"},
+		{"no bytecode written by root", "", "find /openhands/micromamba -name '*.pyc' -user root | wc -l", "0"},
+		{"bundle removed", "", "ls /tmp | grep -c openhands-plan || true", "0"},
+	}
+	for _, c := range checks {
+		if got := rig.InImage(t, image, c.user, c.script); got != c.want {
+			t.Errorf("%s: got\n%s\nwant\n%s", c.name, got, c.want)
+		}
+	}
+
+	// The image it produced, provisioned again: every heavy step is skipped by its check.
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_docker_second",
+		Template: accTemplate(t, image, offlineRun, "", second),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := readLog(t, logfile)
+			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "code", "dependencies", "browser"} {
+				if !regexp.MustCompile(`\] ` + regexp.QuoteMeta(step) + `: skipped \(already done\)`).MatchString(log) {
+					return fmt.Errorf("step %s was not skipped on the second run", step)
+				}
+			}
+			if !strings.Contains(log, "verification passed") {
+				return fmt.Errorf("the second run did not pass verification")
+			}
+			return nil
+		},
+	})
+}
+
+func TestAccProvisionerRefusesUnsupportedPlatform(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	alpine := "openhands-acc-alpine-release:latest"
+	osRelease := "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME=\"Alpine Linux v3.20\"\n"
+	if err := rig.DeriveImage(rigEnv.BaseImage, alpine, fmt.Sprintf("rm -f /etc/os-release && printf '%s' > /etc/os-release", osRelease)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rig.RemoveImages(alpine, "openhands-acc-alpine:acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_unsupported_platform",
+		Template: accTemplate(t, alpine, offlineRun, "", "openhands-acc-alpine"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			log := readLog(t, logfile)
+			for _, want := range []string{`unsupported platform: /etc/os-release has ID="alpine" VERSION_ID="3.20.3"`, `step "preflight" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			if strings.Contains(log, "[2/13]") {
+				return fmt.Errorf("a step ran after the platform was refused")
+			}
+			return nil
+		},
+	})
+}
+
+func TestAccProvisionerChecksumMismatch(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	// A download server on loopback; the container shares the host's network to reach it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "#!/bin/sh\necho not the real uv\n")
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	wrong := strings.Repeat("ab", 32)
+	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-checksum")
+	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path         = %q", filepath.Join(rig.StandinsDir(), "uv")),
+		fmt.Sprintf("uv_url = \"http://%s/uv\"\n    uv_sha256 = %q\n    max_retries = 1", ln.Addr(), wrong), 1)
+	t.Cleanup(func() { rig.RemoveImages("openhands-acc-checksum:acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_checksum_mismatch",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			log := readLog(t, logfile)
+			got := "expected sha256 " + wrong + ", got "
+			for _, want := range []string{got, `step "uv" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+func TestAccProvisionerValidateReportsEveryBadValue(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	dir := t.TempDir()
+	tmpl := `
+source "docker" "acc" {
+  image  = "openhands-rig/debian:bookworm"
+  commit = true
+}
+build {
+  sources = ["source.docker.acc"]
+  provisioner "openhands-runtime" {
+    source_dir     = "/nonexistent/openhands"
+    prefix         = "relative/path"
+    python_version = "three"
+    platform       = "alpine-3.20"
+    uv_url         = "https://example.invalid/uv.tar.gz"
+  }
+}
+`
+	path := filepath.Join(dir, "bad.pkr.hcl")
+	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(rigEnv.Packer, "validate", path).CombinedOutput()
+	if err == nil {
+		t.Fatalf("packer validate accepted a bad configuration:\n%s", out)
+	}
+	for _, want := range []string{"source_dir:", `"/nonexistent/openhands" does not exist`, "prefix:", "python_version:", "platform:", "uv_sha256: required"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("packer validate output lacks %q:\n%s", want, out)
+		}
+	}
+}
