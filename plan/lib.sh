@@ -7,7 +7,7 @@ oh_die() {
 	exit 1
 }
 
-# oh_retry CMD...: run CMD, retrying network work OH_MAX_RETRIES times with growing pauses.
+# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times with growing pauses.
 oh_retry() {
 	local attempt=0 rc
 	while :; do
@@ -15,11 +15,11 @@ oh_retry() {
 		"$@" || rc=$?
 		[ "$rc" -eq 0 ] && return 0
 		attempt=$((attempt + 1))
-		if [ "$attempt" -gt "$OH_MAX_RETRIES" ]; then
+		if [ "$attempt" -gt "$OH_NETWORK_RETRIES" ]; then
 			oh_say "command failed with exit code $rc after $attempt attempts: $1"
 			return "$rc"
 		fi
-		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_MAX_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
+		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
 		sleep $((attempt * 5))
 	done
 }

@@ -76,8 +76,10 @@ type Options struct {
 	SkipVSCodeBuild *bool `mapstructure:"skip_vscode_build"`
 	// `KEY=value` pairs exported to every step of the plan.
 	EnvironmentVars []string `mapstructure:"environment_vars"`
-	// How many times a network step (download, package install) is retried. Defaults to 3.
-	MaxRetries int `mapstructure:"max_retries"`
+	// How many times a network command (download, package install) is retried, with growing
+	// pauses. Defaults to 3; 0 disables retries. (Packer's own `max_retries` on the provisioner
+	// block re-runs the whole plan instead; finished steps are then skipped.)
+	NetworkRetries *int `mapstructure:"network_retries"`
 	// Free disk space, in GiB, required on the prefix's filesystem. Defaults to 5; 0 skips
 	// the check.
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
@@ -107,7 +109,7 @@ const (
 	DefaultPythonVersion          = "3.12"
 	DefaultCondaChannel           = "conda-forge"
 	DefaultPlaywrightBrowsersPath = "/opt/playwright-browsers"
-	DefaultMaxRetries             = 3
+	DefaultNetworkRetries         = 3
 	DefaultMinFreeDiskGB          = 5
 	DefaultMinPackages            = 300
 	PlatformAuto                  = "auto"
@@ -164,15 +166,13 @@ func (o *Options) Prepare() []error {
 	boolDefault(&o.PasswordlessSudo, true)
 	boolDefault(&o.SkipVSCodeBuild, true)
 	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
+	intDefault(&o.NetworkRetries, DefaultNetworkRetries)
 	intDefault(&o.Verify.MinPackages, DefaultMinPackages)
 	if o.ExtraPipPackages == nil {
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
 	if o.Verify.Imports == nil {
 		o.Verify.Imports = append([]string(nil), DefaultImports...)
-	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = DefaultMaxRetries
 	}
 
 	var errs []error
@@ -239,8 +239,8 @@ func (o *Options) Prepare() []error {
 			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, kv)
 		}
 	}
-	if o.MaxRetries < 0 || o.MaxRetries > 20 {
-		add("max_retries: %d is out of range (0-20)", o.MaxRetries)
+	if *o.NetworkRetries < 0 || *o.NetworkRetries > 20 {
+		add("network_retries: %d is out of range (0-20)", *o.NetworkRetries)
 	}
 	if *o.MinFreeDiskGB < 0 {
 		add("min_free_disk_gb: %d must not be negative", *o.MinFreeDiskGB)

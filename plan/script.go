@@ -79,7 +79,7 @@ func (p *Plan) variables() [][2]string {
 		{"OH_ENV_PY", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"`},
 		{"OH_STAMPS", `"$OH_PREFIX/.plan-stamps"`},
 		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
-		{"OH_MAX_RETRIES", fmt.Sprint(o.MaxRetries)},
+		{"OH_NETWORK_RETRIES", fmt.Sprint(*o.NetworkRetries)},
 		{"OH_MIN_FREE_DISK_GB", fmt.Sprint(*o.MinFreeDiskGB)},
 		{"OH_CONDA_CHANNEL", shellQuote(o.CondaChannel)},
 		{"OH_CHANNEL_ALIAS", shellQuote(o.ChannelAlias)},

@@ -213,7 +213,7 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 	wrong := strings.Repeat("ab", 32)
 	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-checksum")
 	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path         = %q", filepath.Join(rig.StandinsDir(), "uv")),
-		fmt.Sprintf("uv_url = \"http://%s/uv\"\n    uv_sha256 = %q\n    max_retries = 1", ln.Addr(), wrong), 1)
+		fmt.Sprintf("uv_url = \"http://%s/uv\"\n    uv_sha256 = %q\n    network_retries = 0", ln.Addr(), wrong), 1)
 	t.Cleanup(func() { rig.RemoveImages("openhands-acc-checksum:acc") })
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_checksum_mismatch",

@@ -44,7 +44,7 @@ type FlatConfig struct {
 	PasswordlessSudo       *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild        *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
 	EnvironmentVars        []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
-	MaxRetries             *int              `mapstructure:"max_retries" cty:"max_retries" hcl:"max_retries"`
+	NetworkRetries         *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
 	MinFreeDiskGB          *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
 	Verify                 *plan.FlatVerify  `mapstructure:"verify" cty:"verify" hcl:"verify"`
 	SkipVerify             *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
@@ -95,7 +95,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"passwordless_sudo":          &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":          &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
 		"environment_vars":           &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
-		"max_retries":                &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
+		"network_retries":            &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
 		"min_free_disk_gb":           &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
 		"verify":                     &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
