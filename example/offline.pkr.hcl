@@ -62,11 +62,12 @@ source "docker" "runtime" {
   image  = var.base_image
   pull   = false
   commit = true
-  # No network: everything the plan needs is uploaded or already in the image.
-  run_command = ["-d", "-i", "-t", "--network=none", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
-  # The docker builder's run_command would leave /bin/sh as the image's entrypoint.
+  # No network: everything the plan needs is uploaded or already in the image. The base
+  # image's own command (bash) keeps the container up: the builder's default
+  # --entrypoint=/bin/sh would be committed into the image, and `ENTRYPOINT []` in `changes`
+  # does not reset it.
+  run_command = ["-d", "-i", "-t", "--network=none", "--", "{{.Image}}"]
   changes = [
-    "ENTRYPOINT []",
     "CMD [\"/bin/bash\"]",
     "WORKDIR /openhands/code",
   ]

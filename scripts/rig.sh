@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|env]
+# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -124,6 +124,11 @@ ensure_base_image() {
 	log "base image $BASE_IMAGE ready"
 }
 
+# ensure_tools: what the tests call besides Go: shellcheck for rendered scripts.
+ensure_tools() {
+	command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+}
+
 print_env() {
 	printf 'export PACKER=%q\n' "$BIN/packer"
 	printf 'export PACKER_PLUGIN_PATH=%q\n' "$PLUGIN_PATH"
@@ -133,17 +138,19 @@ print_env() {
 
 case ${1:-all} in
 all)
+	ensure_tools
 	ensure_docker
 	ensure_plugins
 	ensure_base_image
 	;;
+tools) ensure_tools ;;
 docker) ensure_docker ;;
 packer) ensure_packer ;;
 plugins) ensure_plugins ;;
 base-image) ensure_base_image ;;
 env) print_env ;;
 *)
-	log "unknown target '$1' (want all, docker, packer, plugins, base-image or env)"
+	log "unknown target '$1' (want all, docker, packer, plugins, base-image, tools or env)"
 	exit 2
 	;;
 esac

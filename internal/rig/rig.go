@@ -120,7 +120,9 @@ func RemoveImages(images ...string) {
 // DeriveImage commits a container of base after running script in it (no network), so tests
 // can make variants of the base image without a registry.
 func DeriveImage(base, name, script string) error {
-	id, err := Docker("create", "--network=none", "--entrypoint", "/bin/sh", base, "-c", script)
+	// The script runs as the command, not through --entrypoint: a committed entrypoint
+	// cannot be reset with `ENTRYPOINT []`.
+	id, err := Docker("create", "--network=none", base, "/bin/sh", "-c", script)
 	if err != nil {
 		return err
 	}
@@ -129,6 +131,6 @@ func DeriveImage(base, name, script string) error {
 	if out, err := Docker("start", "-a", id); err != nil {
 		return fmt.Errorf("%v: %s", err, out)
 	}
-	_, err = Docker("commit", "--change", `ENTRYPOINT []`, "--change", `CMD ["/bin/bash"]`, id, name)
+	_, err = Docker("commit", "--change", `CMD ["/bin/bash"]`, id, name)
 	return err
 }

@@ -51,8 +51,7 @@ source "docker" "acc" {
   image       = %q
   pull        = false
   commit      = true
-  run_command = ["-d", "-i", "-t", %s, "--entrypoint=/bin/sh", "--", "{{.Image}}"]
-  changes     = ["ENTRYPOINT []", "CMD [\"/bin/bash\"]"]
+  run_command = ["-d", "-i", "-t", %s, "--", "{{.Image}}"]
 }
 
 build {
