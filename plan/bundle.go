@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// launcherTemplate is the POSIX sh header of a bundle: it becomes root (directly or through
-// sudo -n), unpacks the tar.gz payload that follows it, and runs plan.sh in a session of its
-// own whose id it records, so a cancelled build can stop the whole process group.
+// launcherTemplate is the POSIX sh header of a bundle, run as root by RunCommand: it unpacks
+// the tar.gz payload that follows it and runs plan.sh in a session of its own whose id it
+// records, so a cancelled build can stop the whole process group.
 const launcherTemplate = `#!/bin/sh
 # OpenHands runtime plan bundle, made by packer-plugin-openhands: this header, then a tar.gz
 # payload holding plan.sh, any supplied binaries and the source tree. Run it with: sh FILE
@@ -21,10 +21,7 @@ set -eu
 self=$0
 payload_offset=%d
 if [ "$(id -u)" != 0 ]; then
-	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		exec sudo -n sh "$self"
-	fi
-	echo "openhands-runtime: the login user $(id -un) is not root and cannot run sudo without a password (sudo -n true failed); give it passwordless sudo, or connect as root" >&2
+	echo "openhands-runtime: the plan bundle must run as root" >&2
 	exit %d
 fi
 umask 077
@@ -81,8 +78,15 @@ func CancelCommand(remotePath string) string {
 	return fmt.Sprintf(`if [ "$(id -u)" = 0 ]; then %s; else sudo -n sh -c %s; fi`, kill, shellQuote(kill))
 }
 
-// RunCommand is the one remote command that runs a bundle.
-func RunCommand(remotePath string) string { return "sh " + shellQuote(remotePath) }
+// RunCommand is the one remote command that runs a bundle: as root directly, as any other
+// login user through sudo -n (the upload may be readable by its owner only, and that owner
+// is not always the login user: the docker communicator's uploads belong to the image's user).
+func RunCommand(remotePath string) string {
+	return fmt.Sprintf(`f=%s; if [ "$(id -u)" = 0 ]; then exec sh "$f"; `+
+		`elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -n sh "$f"; `+
+		`else rm -f "$f"; echo "openhands-runtime: the login user $(id -un) is not root and cannot run sudo without a password (sudo -n true failed); give it passwordless sudo, or connect as root" >&2; exit %d; fi`,
+		shellQuote(remotePath), ExitNeedsSudo)
+}
 
 // WriteBundle writes a self-extracting bundle: supplied binaries and the source tree are
 // packed and digested in one pass, then render turns the digests into plan.sh, packed last.

@@ -241,8 +241,10 @@ func directoriesStep() Step {
 	return Step{
 		Name: "directories",
 		User: RootUser,
-		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_STAMPS"
-chmod g+rws "$OH_PREFIX/workspace"`}},
+		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace"
+chmod g+rws "$OH_PREFIX/workspace"
+# uv was installed before the user existed.
+chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
 	}
 }
 

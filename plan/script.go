@@ -77,7 +77,8 @@ func (p *Plan) variables() [][2]string {
 		{"OH_UV", `"$OH_PREFIX/bin/uv"`},
 		{"OH_CODE", `"$OH_PREFIX/code"`},
 		{"OH_ENV_PY", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"`},
-		{"OH_STAMPS", `"$OH_PREFIX/.plan-stamps"`},
+		// Stamps live outside the prefix, which belongs to the runtime user entirely.
+		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
 		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
 		{"OH_NETWORK_RETRIES", fmt.Sprint(*o.NetworkRetries)},
 		{"OH_MIN_FREE_DISK_GB", fmt.Sprint(*o.MinFreeDiskGB)},

@@ -268,3 +268,82 @@ build {
 		}
 	}
 }
+
+// sudoImage is the base image with the login users of a cloud image: ec2-user (UID 1000,
+// passwordless sudo, as on Amazon Linux 2023 AMIs) and intern (UID 1001, sudo with a password).
+func sudoImage(t *testing.T) string {
+	t.Helper()
+	image := "openhands-acc-sudo-base:latest"
+	script := `set -e
+useradd -m -u 1000 -s /bin/bash ec2-user
+echo 'ec2-user ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users
+chmod 0440 /etc/sudoers.d/90-cloud-init-users
+useradd -m -u 1001 -s /bin/bash -G sudo intern`
+	if err := rig.DeriveImage(rigEnv.BaseImage, image, script); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rig.RemoveImages(image) })
+	return image
+}
+
+func withExecUser(tmpl, user string) string {
+	return strings.Replace(tmpl, "  pull        = false\n", fmt.Sprintf("  pull        = false\n  exec_user   = %q\n", user), 1)
+}
+
+func TestAccProvisionerThroughSudo(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	base := sudoImage(t)
+	loginUser := func(image string) string {
+		return rig.InImage(t, image, "", "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users")
+	}
+	before := loginUser(base)
+	tag := "openhands-acc-sudo"
+	t.Cleanup(func() { rig.RemoveImages(tag + ":acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_through_sudo",
+		Template: withExecUser(accTemplate(t, base, offlineRun, "", tag), "ec2-user"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			if !strings.Contains(readLog(t, logfile), "verification passed") {
+				return fmt.Errorf("verification did not pass")
+			}
+			return nil
+		},
+	})
+	image := tag + ":acc"
+	if after := loginUser(image); after != before {
+		t.Errorf("the login user changed:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if got := rig.InImage(t, image, "", "id -u openhands; id -g openhands"); got != "1002\n1002" {
+		t.Errorf("openhands should take the next free ids after 1000 and 1001, got %q", got)
+	}
+	if got := rig.InImage(t, image, "", "find /openhands /home/openhands ! -user openhands | head -n 3"); got != "" {
+		t.Errorf("files not owned by openhands: %s", got)
+	}
+}
+
+func TestAccProvisionerSudoNeedsPassword(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	base := sudoImage(t)
+	t.Cleanup(func() { rig.RemoveImages("openhands-acc-intern:acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_sudo_needs_password",
+		Template: withExecUser(accTemplate(t, base, offlineRun, "", "openhands-acc-intern"), "intern"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			want := "the login user intern is not root and cannot run sudo without a password"
+			if !strings.Contains(readLog(t, logfile), want) {
+				return fmt.Errorf("the build output lacks %q", want)
+			}
+			return nil
+		},
+	})
+}
