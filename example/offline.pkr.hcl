@@ -16,7 +16,7 @@ packer {
 variable "base_image" {
   type        = string
   description = "Debian or Ubuntu image already present in the local Docker engine."
-  default     = "openhands-rig/debian:bookworm"
+  default     = "debian:bookworm"
 }
 
 variable "source_dir" {

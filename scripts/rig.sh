@@ -10,10 +10,13 @@ set -euo pipefail
 PACKER_VERSION=1.16.0
 DOCKER_PLUGIN_VERSION=1.1.2
 AMAZON_PLUGIN_VERSION=1.8.0
-BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm}
+# Bump BASE_REVISION whenever BASE_PACKAGES changes: it names the cached rootfs and the image.
+BASE_REVISION=2
+BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm-r$BASE_REVISION}
 # Everything the plan's apt step wants is baked into the base image, so the offline
-# containers (--network=none) find every package present and the step has nothing to fetch.
-BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,procps,findutils,libatomic1,libgl1,libasound2-plugins
+# containers (--network=none) find every package present and the step has nothing to fetch;
+# openssh-server lets tests run an sshd in it for the SSH communicator, as on an EC2 instance.
+BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
 CACHE=${OPENHANDS_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-openhands-rig}
 BIN=$CACHE/bin
@@ -105,7 +108,7 @@ ensure_base_image() {
 	if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 		return
 	fi
-	local tarball=$CACHE/debian-bookworm-rootfs.tar
+	local tarball=$CACHE/debian-bookworm-rootfs-r$BASE_REVISION.tar
 	if [ ! -s "$tarball" ]; then
 		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 		need_root "debootstrap"

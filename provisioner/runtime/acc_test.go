@@ -240,7 +240,7 @@ func TestAccProvisionerValidateReportsEveryBadValue(t *testing.T) {
 	dir := t.TempDir()
 	tmpl := `
 source "docker" "acc" {
-  image  = "openhands-rig/debian:bookworm"
+  image  = "debian:bookworm"
   commit = true
 }
 build {

@@ -1,0 +1,171 @@
+package runtime
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+// sshTarget is an sshd in a container of the base image, listening on 127.0.0.1 only (host
+// network), with the login user of an Amazon Linux 2023 AMI: ec2-user, UID/GID 1000,
+// passwordless sudo, key authentication.
+type sshTarget struct {
+	container string
+	port      int
+	keyFile   string
+}
+
+func startSSHTarget(t *testing.T) *sshTarget {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "openhands acceptance test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	image := "openhands-acc-sshd:latest"
+	script := fmt.Sprintf(`set -e
+groupadd -g 1000 ec2-user
+useradd -m -u 1000 -g 1000 -s /bin/bash ec2-user
+# no password, but not locked: sshd without PAM refuses keys of a locked account
+usermod -p '*' ec2-user
+echo 'ec2-user ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users
+chmod 0440 /etc/sudoers.d/90-cloud-init-users
+install -d -m 0700 -o ec2-user -g ec2-user /home/ec2-user/.ssh
+echo '%s' > /home/ec2-user/.ssh/authorized_keys
+chown ec2-user:ec2-user /home/ec2-user/.ssh/authorized_keys
+chmod 0600 /home/ec2-user/.ssh/authorized_keys
+mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub))))
+	if err := rig.DeriveImage(rigEnv.BaseImage, image, script); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rig.RemoveImages(image) })
+
+	port := freeLoopbackPort(t)
+	name := fmt.Sprintf("openhands-acc-sshd-%d", port)
+	if _, err := rig.Docker("run", "-d", "--name", name, "--network=host", image,
+		"/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-o", "ListenAddress=127.0.0.1",
+		"-o", "PasswordAuthentication=no", "-o", "UsePAM=no"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			logs, _ := rig.Docker("logs", name)
+			t.Fatalf("sshd did not listen on 127.0.0.1:%d: %v\n%s", port, err, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return &sshTarget{container: name, port: port, keyFile: keyFile}
+}
+
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// exec runs a command in the target as root.
+func (s *sshTarget) exec(t *testing.T, script string) string {
+	t.Helper()
+	out, err := rig.Docker("exec", s.container, "/bin/bash", "-c", script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
+}
+
+func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	target := startSSHTarget(t)
+	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la /home/ec2-user"
+	before := target.exec(t, loginUser)
+
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	template := fmt.Sprintf(`
+source "null" "ec2" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = %d
+  ssh_username         = "ec2-user"
+  ssh_private_key_file = %q
+  ssh_timeout          = "30s"
+}
+
+build {
+  sources = ["source.null.ec2"]
+
+  provisioner "openhands-runtime" {
+    source_dir      = %q
+    micromamba_path = %q
+    uv_path         = %q
+  }
+}
+`, target.port, target.keyFile, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"))
+
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_ssh_ec2_user",
+		Template: template,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := buildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			if !strings.Contains(readLog(t, logfile), "verification passed") {
+				return fmt.Errorf("verification did not pass")
+			}
+			return nil
+		},
+	})
+
+	if after := target.exec(t, loginUser); after != before {
+		t.Errorf("the login user changed:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if got := target.exec(t, "id -u openhands; id -g openhands; id -nG openhands"); got != "1001\n1001\nopenhands sudo" {
+		t.Errorf("openhands should take the next free ids after ec2-user's 1000 and join sudo, got %q", got)
+	}
+	if got := target.exec(t, "find /openhands /home/openhands ! -user openhands | head -n 3"); got != "" {
+		t.Errorf("files not owned by openhands: %s", got)
+	}
+	if got := target.exec(t, "ls /tmp | grep -c openhands-plan || true"); got != "0" {
+		t.Errorf("the plan left files in /tmp: %s", target.exec(t, "ls /tmp"))
+	}
+}
