@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,12 +42,18 @@ func (o *planOutput) Write(p []byte) (int, error) {
 }
 
 func (o *planOutput) line(l string) {
-	if rest, ok := strings.CutPrefix(l, plan.StepFailedPrefix); ok {
+	// The failure line follows the step's output, which may not end with a newline: then the
+	// failure line ends the step's last line instead of starting one of its own.
+	if i := strings.LastIndex(l, plan.StepFailedPrefix); i >= 0 {
 		// "<name> failed with exit code <n>"
-		if name, code, ok := strings.Cut(rest, " failed with exit code "); ok {
-			o.failedStep = name
-			o.failedCode, _ = strconv.Atoi(code)
-			return
+		if name, code, ok := strings.Cut(l[i+len(plan.StepFailedPrefix):], " failed with exit code "); ok {
+			if n, err := strconv.Atoi(code); err == nil {
+				o.failedStep, o.failedCode = name, n
+				if i == 0 {
+					return
+				}
+				l = l[:i]
+			}
 		}
 	}
 	o.lines = append(o.lines, l)
@@ -59,6 +66,11 @@ func (o *planOutput) line(l string) {
 func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	// The last line may lack its newline (a killed command): it belongs to the tail too.
+	if last := strings.TrimRight(string(o.partial), "\r"); last != "" {
+		o.partial = nil
+		o.line(last)
+	}
 	tail := redact(strings.Join(o.lines, "\n    "))
 	switch {
 	case exitStatus == plan.ExitNeedsSudo:
@@ -88,8 +100,11 @@ func (u redactingUi) Errorf(format string, args ...any) {
 	u.Error(fmt.Sprintf(format, args...))
 }
 
-// redactor replaces each secret with ****.
+// redactor replaces each secret with ****. Longer secrets go first: the replacer tries them
+// in order, and a secret that starts a longer one would otherwise leave the rest visible.
 func redactor(secrets []string) func(string) string {
+	secrets = slices.Clone(secrets)
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	var pairs []string
 	for _, s := range secrets {
 		if s != "" {
