@@ -74,7 +74,9 @@ func launcherHeader() string {
 // CancelCommand stops the plan started from the bundle at remotePath, with its children.
 func CancelCommand(remotePath string) string {
 	pid := strings.TrimSuffix(remotePath, BundleSuffix) + ".pid"
-	kill := fmt.Sprintf(`kill -TERM -- -"$(cat %s)"`, shellQuote(pid))
+	// Not `kill -TERM -- -PID`: dash, /bin/sh on Debian and Ubuntu, takes "--" for a pid.
+	// A leading signal option lets every shell's kill read -PID as a process group.
+	kill := fmt.Sprintf(`kill -TERM -"$(cat %s)"`, shellQuote(pid))
 	return fmt.Sprintf(`if [ "$(id -u)" = 0 ]; then %s; else sudo -n sh -c %s; fi`, kill, shellQuote(kill))
 }
 

@@ -202,7 +202,12 @@ oh_run_step() {
 		rm -f "$OH_STAMPS/$dropped"
 	done
 	started=$SECONDS
-	oh_as "$user" "${fn}_run" || rc=$?
+	# Not `oh_as ... || rc=$?`: bash ignores errexit in every command of an || list, subshells
+	# included, so a root step would go on after a failing command and report its last status.
+	set +e
+	oh_as "$user" "${fn}_run"
+	rc=$?
+	set -e
 	if [ "$rc" -ne 0 ]; then
 		oh_say "openhands-runtime: step $name failed with exit code $rc"
 		exit "$rc"

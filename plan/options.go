@@ -329,12 +329,26 @@ func statMessage(err error) string {
 }
 
 // RedactURL hides the password of a URL's user info, so a URL can be shown in messages.
+// A string that does not parse as a URL with user info (a typo in an option, a URL without
+// its scheme) but holds an '@' loses everything up to its last '@' instead, since that may
+// be a password too: such strings are exactly the ones shown in validation errors.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if err == nil && !strings.Contains(u.Opaque, "@") {
 		return raw
 	}
-	return u.Redacted()
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return raw[:start] + "xxxxx" + raw[at:]
 }
 
 // Secrets returns the credentials carried by the options' URLs, for output filters.

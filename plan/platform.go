@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -106,9 +105,8 @@ func unquoteOSReleaseValue(v string) string {
 		if v[0] == '\'' {
 			return v[1 : len(v)-1]
 		}
-		if s, err := strconv.Unquote(v); err == nil {
-			return s
-		}
+		// Shell double quotes, not Go's: a backslash escapes only $ ` " and \, and stays
+		// before any other character ("\n" is a backslash and an n, as bash reads it).
 		return strings.NewReplacer(`\"`, `"`, `\\`, `\`, "\\$", "$", "\\`", "`").Replace(v[1 : len(v)-1])
 	}
 	return v

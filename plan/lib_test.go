@@ -1,0 +1,675 @@
+package plan
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// libFunctions renders the debian-12 script and returns everything before its last line,
+// `oh_main "$@"`: the options and every function, without running a step.
+func libFunctions(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	o := Options{SourceDir: newSourceDir(t), Platform: "debian-12"}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("Prepare: %v", errs)
+	}
+	script := New(o, goldenInputs).Script("test")
+	const last = "\noh_main \"$@\"\n"
+	if !strings.HasSuffix(script, last) {
+		t.Fatalf("the script does not end with %q", last)
+	}
+	path := filepath.Join(t.TempDir(), "functions.sh")
+	if err := os.WriteFile(path, []byte(strings.TrimSuffix(script, last)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// shellResult is what a harness run printed (stdout and stderr together) and its status.
+type shellResult struct {
+	out  string
+	code int
+}
+
+// runHelper sources the script's functions into bash, points the OH_* directories at temp
+// dirs, makes sleep a no-op, applies env, then runs body. The script's own `exec 2>&1` makes
+// every message part of out.
+func runHelper(t *testing.T, functions, body string, env ...string) shellResult {
+	t.Helper()
+	root := t.TempDir()
+	harness := fmt.Sprintf(`source %s
+sleep() { :; }
+export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES=0
+%s
+%s
+`, shellQuote(functions), shellQuote(root), shellQuote(root), strings.Join(env, "\n"), body)
+	path := filepath.Join(root, "harness.sh")
+	if err := os.WriteFile(path, []byte(harness), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", path)
+	cmd.Dir = root
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("bash: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return shellResult{out: string(out), code: code}
+}
+
+// fileServer serves fixed files on 127.0.0.1 and counts the requests for each path.
+type fileServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newFileServer(t *testing.T, files map[string][]byte) *fileServer {
+	t.Helper()
+	fs := &fileServer{hits: map[string]int{}}
+	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs.mu.Lock()
+		fs.hits[r.URL.Path]++
+		fs.mu.Unlock()
+		data, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+	}))
+	t.Cleanup(fs.Close)
+	if !strings.HasPrefix(fs.URL, "http://127.0.0.1:") {
+		t.Fatalf("the test server listens on %s, not 127.0.0.1", fs.URL)
+	}
+	return fs
+}
+
+func (fs *fileServer) count(path string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.hits[path]
+}
+
+// withUserInfo puts user:password@ into a URL of the test server.
+func withUserInfo(raw, user, password string) string {
+	u, _ := url.Parse(raw)
+	u.User = url.UserPassword(user, password)
+	return u.String()
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// tarGz packs files, in the order given, into a .tar.gz.
+func tarGz(t *testing.T, files ...[2]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: f[0], Mode: 0o755, Size: int64(len(f[1])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestLibInstallBinary(t *testing.T) {
+	functions := libFunctions(t)
+	bare := []byte("#!/bin/sh\necho bare-binary-ran\n")
+	uv := "#!/bin/sh\necho uv-from-archive\n"
+	archive := tarGz(t,
+		[2]string{"uv-x86_64-unknown-linux-gnu/uvx", "#!/bin/sh\necho wrong-file\n"},
+		[2]string{"uv-x86_64-unknown-linux-gnu/uv", uv},
+	)
+	srv := newFileServer(t, map[string][]byte{
+		"/micromamba-linux-64":                   bare,
+		"/uv-x86_64-unknown-linux-gnu.tar.gz":    archive,
+		"/empty.tar.gz":                          tarGz(t, [2]string{"dir/other", "x"}),
+		"/releases/download/1.0/mismatch-binary": []byte("not what was pinned"),
+	})
+	const password = "pa55-W0rd-lib"
+
+	tests := []struct {
+		name, url, sum, tool string
+		supplied             string
+		retries              int
+		wantCode             int
+		wantRan              string   // what the installed binary prints when it ran
+		wantOut              []string // substrings of the output
+		path                 string   // the server path, for the request count
+		wantRequests         int
+	}{
+		{
+			name: "bare binary", tool: "micromamba", url: srv.URL + "/micromamba-linux-64", sum: sha256Hex(bare),
+			wantRan: "bare-binary-ran", path: "/micromamba-linux-64", wantRequests: 1,
+		},
+		{
+			name: "bare binary from a URL with user info", tool: "micromamba",
+			url: withUserInfo(srv.URL+"/micromamba-linux-64", "builder", password), sum: sha256Hex(bare),
+			wantRan: "bare-binary-ran", path: "/micromamba-linux-64", wantRequests: 1,
+		},
+		{
+			name: "tar.gz holding dir/uv", tool: "uv", url: srv.URL + "/uv-x86_64-unknown-linux-gnu.tar.gz", sum: sha256Hex(archive),
+			wantRan: "uv-from-archive", path: "/uv-x86_64-unknown-linux-gnu.tar.gz", wantRequests: 1,
+		},
+		{
+			name: "tar.gz without the tool", tool: "uv", url: srv.URL + "/empty.tar.gz", sum: sha256Hex(tarGz(t, [2]string{"dir/other", "x"})),
+			wantCode: 1, wantOut: []string{"holds no file called uv"}, path: "/empty.tar.gz", wantRequests: 1,
+		},
+		{
+			name: "checksum mismatch", tool: "micromamba",
+			url: withUserInfo(srv.URL+"/releases/download/1.0/mismatch-binary", "builder", password),
+			sum: testSHA, retries: 1, wantCode: 1,
+			wantOut: []string{
+				"checksum mismatch for http://****@127.0.0.1:",
+				"expected sha256 " + testSHA,
+				"got " + sha256Hex([]byte("not what was pinned")),
+				"after 2 attempts",
+			},
+			path: "/releases/download/1.0/mismatch-binary", wantRequests: 2,
+		},
+		{
+			name: "404 retried", tool: "uv", url: withUserInfo(srv.URL+"/missing/uv.tar.gz", "builder", password),
+			sum: testSHA, retries: 1, wantCode: 1,
+			wantOut: []string{"(attempt 1 of 2)", "after 2 attempts"},
+			path:    "/missing/uv.tar.gz", wantRequests: 2,
+		},
+		{
+			name: "404 without retries", tool: "uv", url: srv.URL + "/missing/uv", sum: testSHA, retries: 0, wantCode: 1,
+			wantOut: []string{"after 1 attempts"}, path: "/missing/uv", wantRequests: 1,
+		},
+		{
+			name: "supplied file", tool: "uv", supplied: "SUPPLIED", url: "", sum: "",
+			wantRan: "supplied-ran",
+		},
+		{
+			name: "no URL and nothing supplied", tool: "uv", url: "", sum: "", wantCode: 1,
+			wantOut: []string{"uv: no pinned download for x86_64", "uv_url", "uv_path"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := 0
+			if tt.path != "" {
+				before = srv.count(tt.path)
+			}
+			supplied := "''"
+			if tt.supplied != "" {
+				supplied = `"$PWD/supplied"`
+			}
+			body := `printf '#!/bin/sh\necho supplied-ran\n' >supplied
+set +e
+(oh_install_binary ` + tt.tool + ` ` + supplied + ` ` + shellQuote(tt.url) + ` ` + shellQuote(tt.sum) + ` "$OH_PREFIX/bin/` + tt.tool + `")
+rc=$?
+set -e
+echo "status=$rc"
+if [ -e "$OH_PREFIX/bin/` + tt.tool + `" ]; then
+	ls -l "$OH_PREFIX/bin/` + tt.tool + `" | cut -c1-10
+	"$OH_PREFIX/bin/` + tt.tool + `"
+else
+	echo "not installed"
+fi
+exit "$rc"`
+			res := runHelper(t, functions, body, fmt.Sprintf("OH_NETWORK_RETRIES=%d", tt.retries))
+			t.Logf("output:\n%s", res.out)
+			if res.code != tt.wantCode {
+				t.Errorf("exit status %d, want %d", res.code, tt.wantCode)
+			}
+			if tt.wantRan != "" {
+				for _, want := range []string{"-rwxr-xr-x", tt.wantRan} {
+					if !strings.Contains(res.out, want) {
+						t.Errorf("output does not contain %q", want)
+					}
+				}
+			} else if !strings.Contains(res.out, "not installed") {
+				t.Error("a failed install left a file at the destination")
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(res.out, want) {
+					t.Errorf("output does not contain %q", want)
+				}
+			}
+			for _, secret := range []string{password, "builder:"} {
+				if strings.Contains(res.out, secret) {
+					t.Errorf("output shows the URL's user info %q", secret)
+				}
+			}
+			if tt.path != "" {
+				if got := srv.count(tt.path) - before; got != tt.wantRequests {
+					t.Errorf("%d requests for %s, want %d", got, tt.path, tt.wantRequests)
+				}
+			}
+		})
+	}
+}
+
+// TestLibFetchWithWget runs oh_fetch_checked where curl is missing, so wget downloads.
+func TestLibFetchWithWget(t *testing.T) {
+	functions := libFunctions(t)
+	bin := t.TempDir()
+	for _, tool := range []string{"wget", "sha256sum", "cut", "mv", "rm", "sed", "cat", "bash"} {
+		path, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+		if err := os.Symlink(path, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := []byte("fetched with wget\n")
+	srv := newFileServer(t, map[string][]byte{"/file": data})
+	const password = "wget-pa55"
+	u := withUserInfo(srv.URL+"/file", "builder", password)
+	res := runHelper(t, functions, `PATH=`+shellQuote(bin)+`
+oh_fetch_checked `+shellQuote(u)+` `+sha256Hex(data)+` "$PWD/got" && cat "$PWD/got"
+oh_fetch_checked `+shellQuote(u)+` `+testSHA+` "$PWD/bad" || echo "mismatch status=$?"
+[ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"`)
+	for _, want := range []string{"fetched with wget", "mismatch status=1", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, res.out)
+		}
+	}
+	if strings.Contains(res.out, password) {
+		t.Errorf("output shows the password:\n%s", res.out)
+	}
+}
+
+func TestLibRetry(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `n=0
+flaky() { n=$((n + 1)); [ "$n" -ge 3 ]; }
+oh_retry flaky && echo "succeeded after $n"
+oh_retry false || echo "false failed with $?"`, "OH_NETWORK_RETRIES=3")
+	for _, want := range []string{
+		"command failed with exit code 1 (attempt 1 of 4), retrying in 5s: flaky",
+		"(attempt 2 of 4), retrying in 10s: flaky",
+		"succeeded after 3",
+		"command failed with exit code 1 after 4 attempts: false",
+		"false failed with 1",
+	} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, res.out)
+		}
+	}
+}
+
+func TestLibRedact(t *testing.T) {
+	functions := libFunctions(t)
+	tests := map[string]string{
+		"https://user:pw@host/path":        "https://****@host/path",
+		"https://token@host/path":          "https://****@host/path",
+		"https://host/path":                "https://host/path",
+		"https://host/pkg@1.0":             "https://host/pkg@1.0",
+		"http://u:p@127.0.0.1:8080/x?a=b@": "http://****@127.0.0.1:8080/x?a=b@",
+	}
+	for in, want := range tests {
+		res := runHelper(t, functions, `oh_redact `+shellQuote(in)+`; echo`)
+		if got := strings.TrimSuffix(res.out, "\n"); got != want {
+			t.Errorf("oh_redact %q = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLibSetLine(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `f=$PWD/environment
+printf 'LANG=C.UTF-8\nPATH="/usr/bin"\n# a comment with PATH=\nOH_INTERPRETER_PATH=/old\nPATHS=keep\n' >"$f"
+chmod 0640 "$f"
+for i in 1 2; do
+	oh_set_line "$f" PATH 'PATH="/openhands/bin:/usr/bin"'
+	oh_set_line "$f" OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=/openhands/python"
+	oh_set_line "$PWD/new-file" KEY "KEY=value"
+done
+cat "$f"
+echo ---
+cat "$PWD/new-file"
+echo ---
+stat -c %a "$f"`)
+	want := `LANG=C.UTF-8
+# a comment with PATH=
+PATHS=keep
+PATH="/openhands/bin:/usr/bin"
+OH_INTERPRETER_PATH=/openhands/python
+---
+KEY=value
+---
+640
+`
+	if res.code != 0 || res.out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.code, res.out, want)
+	}
+}
+
+func TestLibSetBlock(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `f=$PWD/bashrc
+printf '# ~/.bashrc\nalias ll="ls -l"\n# >>> openhands runtime >>>\nold block line\n# <<< openhands runtime <<<\nexport EDITOR=vi\n' >"$f"
+chmod 0600 "$f"
+for i in 1 2 3; do
+	oh_set_block "$f" <<-BLOCK
+	export MAMBA_ROOT_PREFIX='/openhands/micromamba'
+	micromamba activate 'openhands'
+	BLOCK
+done
+oh_set_block "$PWD/empty" </dev/null
+oh_set_block "$PWD/empty" </dev/null
+cat "$f"
+echo ---
+cat "$PWD/empty"
+echo ---
+stat -c %a "$f"`)
+	want := `# ~/.bashrc
+alias ll="ls -l"
+export EDITOR=vi
+# >>> openhands runtime >>>
+export MAMBA_ROOT_PREFIX='/openhands/micromamba'
+micromamba activate 'openhands'
+# <<< openhands runtime <<<
+---
+# >>> openhands runtime >>>
+# <<< openhands runtime <<<
+---
+600
+`
+	if res.code != 0 || res.out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.code, res.out, want)
+	}
+}
+
+func TestLibMissingPackages(t *testing.T) {
+	functions := libFunctions(t)
+	stubs := `oh_pkg_installed() {
+	case $1 in
+	present | b | libgl1-mesa-glx | opt-present) return 0 ;;
+	esac
+	return 1
+}
+oh_pkg_available() {
+	case $1 in
+	absent | d | libgl1-mesa-glx) return 0 ;;
+	esac
+	return 1
+}
+`
+	tests := []struct {
+		name, body, want string
+	}{
+		{
+			name: "missing",
+			body: `oh_missing_packages present absent 'a|b' 'c|d' 'libgl1|libgl1-mesa-glx' '?opt-present' '?opt-absent' '?e|f'`,
+			want: "absent\nc|d\n?opt-absent\n?e|f\n",
+		},
+		{
+			name: "nothing missing",
+			body: `oh_missing_packages present 'a|b' '?opt-present'; echo "[$(oh_missing_packages present)]"`,
+			want: "[]\n",
+		},
+		{
+			// The system-packages step expands the list unquoted under set -f: "?x" must
+			// stay a word even when a file name matches it as a pattern.
+			name: "the step's word splitting",
+			body: `touch ax; OH_SYSTEM_PACKAGES='present ?x a|b'; set -f; oh_missing_packages $OH_SYSTEM_PACKAGES`,
+			want: "?x\n",
+		},
+		{
+			name: "pick available",
+			body: `for spec in absent 'c|d' 'libgl1|libgl1-mesa-glx' '?opt-absent' 'g|h'; do printf '%s -> [%s]\n' "$spec" "$(oh_pick_available "$spec" 2>/dev/null)"; done
+oh_pick_available '?opt-absent' 2>&1 >/dev/null | sed 's/^/stderr: /'`,
+			want: "absent -> [absent]\nc|d -> [d]\nlibgl1|libgl1-mesa-glx -> [libgl1-mesa-glx]\n?opt-absent -> []\ng|h -> [g]\n" +
+				"stderr: notice: opt-absent is not in this platform's repositories; skipped\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runHelper(t, functions, stubs+tt.body)
+			if res.code != 0 || res.out != tt.want {
+				t.Errorf("status %d, output:\n%s\nwant:\n%s", res.code, res.out, tt.want)
+			}
+		})
+	}
+}
+
+func TestLibPickID(t *testing.T) {
+	functions := libFunctions(t)
+	// getent answers from TAKEN_PASSWD and TAKEN_GROUP; uid/gid 1000 belongs to ec2-user.
+	stub := `getent() {
+	local ids taken name
+	if [ "$1" = passwd ]; then ids=$TAKEN_PASSWD; else ids=$TAKEN_GROUP; fi
+	for taken in $ids; do
+		if [ "$taken" = "$2" ]; then
+			name=user$taken
+			[ "$taken" != 1000 ] || name=ec2-user
+			printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$name" "$taken" "$taken" "$name"
+			return 0
+		fi
+	done
+	return 2
+}
+`
+	tests := []struct {
+		name, uid, passwd, group string
+		wantCode                 int
+		wantOut                  []string
+	}{
+		{name: "1000 free", wantOut: []string{"id=1000"}},
+		{name: "1000 taken", passwd: "1000", group: "1000", wantOut: []string{"id=1001"}},
+		{name: "only gid 1000 taken", group: "1000", wantOut: []string{"id=1001"}},
+		{name: "only uid 1000 taken", passwd: "1000", wantOut: []string{"id=1001"}},
+		{name: "a run of taken ids", passwd: "1000 1001", group: "1002 1004", wantOut: []string{"id=1003"}},
+		{name: "explicit uid free", uid: "1500", passwd: "1000", wantOut: []string{"id=1500"}},
+		{
+			name: "explicit uid taken", uid: "1000", passwd: "1000", group: "1000", wantCode: 1,
+			wantOut: []string{"uid 1000", "option uid", "taken by user ec2-user"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runHelper(t, functions, stub+`id_=$(oh_pick_id)
+echo "id=$id_"`,
+				"OH_UID="+shellQuote(tt.uid), "TAKEN_PASSWD="+shellQuote(tt.passwd), "TAKEN_GROUP="+shellQuote(tt.group))
+			if res.code != tt.wantCode {
+				t.Errorf("exit status %d, want %d; output:\n%s", res.code, tt.wantCode, res.out)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(res.out, want) {
+					t.Errorf("output does not contain %q:\n%s", want, res.out)
+				}
+			}
+			if tt.wantCode != 0 && strings.Contains(res.out, "id=") {
+				t.Errorf("the user step would go on after the refusal:\n%s", res.out)
+			}
+		})
+	}
+}
+
+func TestLibStamps(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `oh_stamp_matches code abc && echo "matched before"
+oh_stamp_write code abc
+oh_stamp_matches code abc && echo "matched"
+oh_stamp_matches code abd || echo "other value"
+cat "$OH_STAMPS/code"`)
+	if want := "matched\nother value\nabc\n"; res.out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", res.out, want)
+	}
+}
+
+func TestLibOneLine(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `oh_one_line "$(printf 'first\nsecond\n\n   \n')"
+oh_one_line "$(printf '%0400d' 0)" | wc -c`)
+	if want := "second\n301\n"; res.out != want {
+		t.Errorf("output %q, want %q", res.out, want)
+	}
+}
+
+func TestLibRunStep(t *testing.T) {
+	functions := libFunctions(t)
+	steps := `OH_STEP_COUNT=9
+oh_step_fails_first_run() {
+	false
+	echo "went on after a failing command"
+}
+oh_step_pipe_run() {
+	false | true
+	echo "went on after a failing pipeline"
+}
+oh_step_unset_run() {
+	echo "$NO_SUCH_VARIABLE"
+	echo "went on after an unset variable"
+}
+oh_step_counted_check() { [ -e "$PWD/done" ]; }
+oh_step_counted_run() {
+	touch "$PWD/done"
+	echo "counted ran"
+}
+oh_step_always_run() { echo "always ran"; }
+`
+	tests := []struct {
+		name     string
+		body     string
+		wantCode int
+		want     []string
+		notWant  []string
+	}{
+		{
+			name: "a failing command fails the step", body: `oh_run_step 1 fails-first root 'stamp1' ''; echo "plan went on"`,
+			wantCode: 1,
+			want:     []string{"[1/9] fails-first", "openhands-runtime: step fails-first failed with exit code 1"},
+			notWant:  []string{"went on after", "plan went on", "done in"},
+		},
+		{
+			name: "a failing pipeline fails the step", body: `oh_run_step 2 pipe root '' ''`,
+			wantCode: 1, want: []string{"step pipe failed with exit code 1"}, notWant: []string{"went on after"},
+		},
+		{
+			name: "an unset variable fails the step", body: `oh_run_step 3 unset root '' ''`,
+			wantCode: 1, want: []string{"step unset failed"}, notWant: []string{"went on after"},
+		},
+		{
+			name: "a failed step writes no stamp", body: `oh_run_step 1 fails-first root 'stamp1' ''`,
+			wantCode: 1, notWant: []string{"done in"},
+		},
+		{
+			name: "a failed step writes no stamp, a good one does",
+			body: `set +e
+(oh_run_step 1 fails-first root 'stamp1' '')
+set -e
+oh_run_step 4 counted root 'v1' ''
+grep -r . "$OH_STAMPS"`,
+			want: []string{"/counted:v1"}, notWant: []string{"stamp1", "fails-first:"},
+		},
+		{
+			name: "check and stamp skip a step",
+			body: `oh_run_step 4 counted root 'v1' ''
+oh_run_step 4 counted root 'v1' ''
+oh_run_step 4 counted root 'v2' ''
+cat "$OH_STAMPS/counted"`,
+			want: []string{"counted ran", "[4/9] counted: done in", "[4/9] counted: skipped (already done)", "v2"},
+		},
+		{
+			name: "a step without a check always runs",
+			body: `oh_run_step 5 always root '' ''; oh_run_step 5 always root '' ''`,
+			want: []string{"always ran\n[5/9] always: done in 0s\n[5/9] always\nalways ran\n"},
+		},
+		{
+			name: "invalidated stamps are dropped",
+			body: `oh_stamp_write dependencies d1; oh_stamp_write browser b1; oh_stamp_write other o1
+oh_run_step 6 always root '' 'dependencies browser'
+ls "$OH_STAMPS"`,
+			want: []string{"always ran", "other\n"}, notWant: []string{"dependencies\n", "browser\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runHelper(t, functions, steps+tt.body)
+			if res.code != tt.wantCode {
+				t.Errorf("exit status %d, want %d", res.code, tt.wantCode)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(res.out, want) {
+					t.Errorf("output does not contain %q:\n%s", want, res.out)
+				}
+			}
+			for _, bad := range tt.notWant {
+				if strings.Contains(res.out, bad) {
+					t.Errorf("output contains %q:\n%s", bad, res.out)
+				}
+			}
+		})
+	}
+}
+
+// TestLibRunStepAsUser runs a step as another user through runuser, like the dependencies
+// and verify steps: its functions and exported options must reach it, and errexit too.
+func TestLibRunStepAsUser(t *testing.T) {
+	functions := libFunctions(t)
+	if os.Geteuid() != 0 {
+		t.Skip("runuser needs root")
+	}
+	if _, err := exec.LookPath("runuser"); err != nil {
+		t.Skip("runuser is not installed")
+	}
+	if err := exec.Command("id", "-u", "nobody").Run(); err != nil {
+		t.Skip("there is no user nobody")
+	}
+	res := runHelper(t, functions, `export OH_USER=nobody OH_SOME_OPTION='it'\''s exported'
+oh_helper() { echo "helper as $(id -un): $OH_SOME_OPTION"; }
+oh_step_mine_run() {
+	oh_helper
+	false
+	echo "went on after a failing command"
+}
+OH_STEP_COUNT=1
+oh_run_step 1 mine user '' ''`)
+	if res.code != 1 {
+		t.Errorf("exit status %d, want 1", res.code)
+	}
+	for _, want := range []string{"helper as nobody: it's exported", "step mine failed with exit code 1"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, res.out)
+		}
+	}
+	if strings.Contains(res.out, "went on") {
+		t.Errorf("the step went on after a failing command:\n%s", res.out)
+	}
+}

@@ -1,0 +1,396 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite plan/testdata/golden/*.sh from the current renderer")
+
+// goldenPassword is the index_url password of the offline variant.
+const goldenPassword = "s3cr3t-Golden-pw"
+
+// goldenInputs are fixed digests, so that goldens do not depend on any file on disk.
+var goldenInputs = Inputs{
+	DependencyFiles: "1111111111111111111111111111111111111111111111111111111111111111",
+	SourceTree:      "2222222222222222222222222222222222222222222222222222222222222222",
+}
+
+// scriptVariant is one set of options rendered to testdata/golden/<name>.sh.
+type scriptVariant struct {
+	name string
+	// options returns the variant's options; dir is a temp dir for files it needs.
+	options func(t *testing.T, dir string) Options
+	inputs  Inputs
+}
+
+var scriptVariants = []scriptVariant{
+	{
+		name:    "auto-defaults",
+		options: func(t *testing.T, dir string) Options { return Options{} },
+		inputs:  goldenInputs,
+	},
+	{
+		name:    "debian-12",
+		options: func(t *testing.T, dir string) Options { return Options{Platform: "debian-12"} },
+		inputs:  goldenInputs,
+	},
+	{
+		name:    "ubuntu-22.04",
+		options: func(t *testing.T, dir string) Options { return Options{Platform: "ubuntu-22.04"} },
+		inputs:  goldenInputs,
+	},
+	{
+		name:    "amzn-2023",
+		options: func(t *testing.T, dir string) Options { return Options{Platform: "amzn-2023"} },
+		inputs:  goldenInputs,
+	},
+	{
+		name: "no-browser-no-sudo",
+		options: func(t *testing.T, dir string) Options {
+			return Options{
+				InstallBrowser:   boolPtr(false),
+				PasswordlessSudo: boolPtr(false),
+				SkipVerify:       true,
+			}
+		},
+		inputs: goldenInputs,
+	},
+	{
+		name: "offline",
+		options: func(t *testing.T, dir string) Options {
+			return Options{
+				Platform:            "ubuntu-24.04",
+				Prefix:              "/srv/openhands",
+				User:                "agent",
+				UID:                 2000,
+				PythonVersion:       "3.11",
+				MicromambaPath:      writeFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
+				UVPath:              writeFile(t, dir, "uv", "uv binary\n", 0o755),
+				ChannelAlias:        "https://artifactory.internal/artifactory/api/conda",
+				IndexURL:            "https://builder:" + goldenPassword + "@pypi.internal/simple",
+				ExtraIndexURLs:      []string{"https://torch.internal/whl/cpu", "http://wheels.internal:8080/simple"},
+				ExtraPipPackages:    []string{"notebook>=7", "flake8"},
+				ExtraSystemPackages: []string{"ffmpeg"},
+				EnvironmentVars:     []string{"HTTPS_PROXY=http://proxy.internal:3128", "NO_PROXY=localhost,.internal", "MOTD=it's offline"},
+				NetworkRetries:      intPtr(5),
+				MinFreeDiskGB:       intPtr(0),
+				Verify: Verify{
+					Imports:     []string{"openhands", "playwright"},
+					MinPackages: intPtr(250),
+					Commands:    []string{`test -x "$OH_PREFIX/bin/uv"`, `echo "it's $(id -un)"`},
+				},
+			}
+		},
+		inputs: Inputs{
+			DependencyFiles: goldenInputs.DependencyFiles,
+			SourceTree:      goldenInputs.SourceTree,
+			Micromamba:      "3333333333333333333333333333333333333333333333333333333333333333",
+			UV:              "4444444444444444444444444444444444444444444444444444444444444444",
+		},
+	},
+}
+
+// renderVariant prepares the variant's options and renders its plan; it also returns the
+// local paths that must never appear in the script.
+func renderVariant(t *testing.T, v scriptVariant) (*Plan, string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	o := v.options(t, dir)
+	o.SourceDir = newSourceDir(t)
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("Prepare: %v", errs)
+	}
+	p := New(o, v.inputs)
+	return p, p.Script("test"), []string{o.SourceDir, dir}
+}
+
+func TestScriptGolden(t *testing.T) {
+	for _, v := range scriptVariants {
+		t.Run(v.name, func(t *testing.T) {
+			_, script, _ := renderVariant(t, v)
+			golden := filepath.Join("testdata", "golden", v.name+".sh")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(script), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./plan -run Golden -update)", err)
+			}
+			if script != string(want) {
+				t.Errorf("script differs from %s (run go test ./plan -run Golden -update and review the diff):\n%s",
+					golden, firstDifference(string(want), script))
+			}
+		})
+	}
+}
+
+// firstDifference shows the first differing line of two texts, with its line number.
+func firstDifference(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, w, g)
+		}
+	}
+	return "(no line differs)"
+}
+
+var (
+	// poetryCommand is Poetry used as a command; the plan installs Poetry but never runs it
+	// (it cannot parse the Amazon Linux 2023 kernel release).
+	poetryCommand = regexp.MustCompile(`(?i)poetry\s+(install|run|export|lock|build|add|update|sync)\b`)
+	poetryRun     = regexp.MustCompile(`(?i)poetry\s+run`)
+	aptGet        = regexp.MustCompile(`\bapt-get\b`)
+	dnfCommand    = regexp.MustCompile(`\bdnf\b`)
+)
+
+func TestScriptProperties(t *testing.T) {
+	for _, v := range scriptVariants {
+		t.Run(v.name, func(t *testing.T) {
+			p, script, localPaths := renderVariant(t, v)
+
+			for _, local := range localPaths {
+				if strings.Contains(script, local) {
+					t.Errorf("the script holds the local path %s", local)
+				}
+			}
+			if m := poetryCommand.FindString(script); m != "" {
+				t.Errorf("the script invokes poetry: %q", m)
+			}
+			if m := poetryRun.FindString(script); m != "" {
+				t.Errorf("the script invokes poetry run: %q", m)
+			}
+			if strings.Contains(script, "uname -r") || strings.Contains(script, "uname -a") {
+				t.Error("the script reads the kernel release")
+			}
+			if !strings.HasSuffix(script, "\noh_main \"$@\"\n") {
+				t.Error("the script does not end with oh_main \"$@\"")
+			}
+
+			switch v.name {
+			case "amzn-2023":
+				for _, want := range []string{"dnf", "--allowerasing", "wheel", "/etc/bashrc", "python -m playwright install chromium", "mesa-libgbm"} {
+					if !strings.Contains(script, want) {
+						t.Errorf("the amzn-2023 script does not contain %q", want)
+					}
+				}
+				if aptGet.MatchString(script) {
+					t.Error("the amzn-2023 script contains apt-get")
+				}
+				if strings.Contains(script, "install --with-deps") {
+					t.Error("the amzn-2023 script uses playwright --with-deps, which only knows apt")
+				}
+			case "debian-12", "ubuntu-22.04", "offline":
+				if m := dnfCommand.FindString(script); m != "" {
+					t.Errorf("the %s script contains dnf", v.name)
+				}
+				for _, want := range []string{"apt-get", "/etc/bash.bashrc", "OH_ADMIN_GROUP=sudo"} {
+					if !strings.Contains(script, want) {
+						t.Errorf("the %s script does not contain %q", v.name, want)
+					}
+				}
+			case "auto-defaults":
+				for _, pl := range Platforms {
+					if !strings.Contains(script, "\t"+pl.ID+":"+pl.VersionID+") ") {
+						t.Errorf("the auto script does not detect %s", pl.Key())
+					}
+				}
+				for _, want := range []string{"apt-get", "dnf", "--allowerasing", "oh_define_family_helpers"} {
+					if !strings.Contains(script, want) {
+						t.Errorf("the auto script does not contain %q", want)
+					}
+				}
+			case "no-browser-no-sudo":
+				for _, absent := range []string{"playwright install", "NOPASSWD", "oh_step_verify", "oh_step_browser"} {
+					if strings.Contains(script, absent) {
+						t.Errorf("the script contains %q", absent)
+					}
+				}
+				if !strings.Contains(script, `rm -f "/etc/sudoers.d/$OH_USER"`) {
+					t.Error("the script does not remove a sudoers drop-in left by an earlier run")
+				}
+			}
+			if v.name != "no-browser-no-sudo" && !strings.Contains(script, "visudo -cf") {
+				t.Error("the sudoers drop-in is not checked with visudo")
+			}
+
+			// Every step is run, in order, as `oh_run_step N name`.
+			names := p.StepNames()
+			if len(names) == 0 {
+				t.Fatal("no steps")
+			}
+			runs := regexp.MustCompile(`(?m)^\toh_run_step (\d+) (\S+) `).FindAllStringSubmatch(script, -1)
+			if len(runs) != len(names) {
+				t.Fatalf("%d oh_run_step lines for %d steps %v", len(runs), len(names), names)
+			}
+			for i, name := range names {
+				if runs[i][1] != fmt.Sprint(i+1) || runs[i][2] != name {
+					t.Errorf("run %d is %q %q, want %d %q", i, runs[i][1], runs[i][2], i+1, name)
+				}
+				if !strings.Contains(script, "oh_step_"+strings.ReplaceAll(name, "-", "_")+"_run() {") {
+					t.Errorf("step %s has no run function", name)
+				}
+			}
+			if !strings.Contains(script, fmt.Sprintf("export OH_STEP_COUNT=%d\n", len(names))) {
+				t.Errorf("OH_STEP_COUNT is not %d", len(names))
+			}
+
+			if v.name == "offline" {
+				checkOfflineScript(t, script)
+			}
+		})
+	}
+}
+
+func checkOfflineScript(t *testing.T, script string) {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(script, "\n") {
+		if strings.Contains(l, goldenPassword) {
+			lines = append(lines, l)
+		}
+	}
+	want := "export OH_INDEX_URL='https://builder:" + goldenPassword + "@pypi.internal/simple'"
+	if len(lines) != 1 || lines[0] != want {
+		t.Errorf("the password appears on %q, want only on %q", lines, want)
+	}
+	for _, want := range []string{
+		`oh_install_binary uv "$OH_BUNDLE/bin/uv"`,
+		`oh_install_binary micromamba "$OH_BUNDLE/bin/micromamba"`,
+		"export OH_CHANNEL_ALIAS='https://artifactory.internal/artifactory/api/conda'\n",
+		"export OH_EXTRA_INDEX_URLS='https://torch.internal/whl/cpu http://wheels.internal:8080/simple'\n",
+		"export OH_EXTRA_PIP_PACKAGES='notebook>=7 flake8'\n",
+		"export HTTPS_PROXY='http://proxy.internal:3128'\n",
+		"export NO_PROXY='localhost,.internal'\n",
+		`export MOTD='it'\''s offline'` + "\n",
+		"export OH_PREFIX='/srv/openhands'\n",
+		"export OH_USER='agent'\n",
+		"export OH_UID='2000'\n",
+		"export OH_PYTHON_VERSION='3.11'\n",
+		"export OH_NETWORK_RETRIES=5\n",
+		"ffmpeg",
+		`test -x "$OH_PREFIX/bin/uv"`,
+		`echo "it's $(id -un)"`,
+		"check command 2",
+		"at least 250 wanted",
+		"import playwright as m",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the offline script does not contain %q", want)
+		}
+	}
+}
+
+func TestScriptShellSyntax(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	shellcheck, scErr := exec.LookPath("shellcheck")
+	if scErr != nil {
+		t.Log("shellcheck is not on PATH: only bash -n runs (CI installs shellcheck)")
+	}
+	for _, v := range scriptVariants {
+		t.Run(v.name, func(t *testing.T) {
+			_, script, _ := renderVariant(t, v)
+			path := filepath.Join(t.TempDir(), v.name+".sh")
+			if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("bash", "-n", path).CombinedOutput(); err != nil {
+				t.Errorf("bash -n: %v\n%s", err, out)
+			}
+			if scErr != nil {
+				return
+			}
+			cmd := exec.Command(shellcheck, "-s", "bash", "-S", "warning", path)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Run(); err != nil {
+				t.Errorf("shellcheck: %v\n%s", err, out.String())
+			}
+		})
+	}
+}
+
+// TestScriptDetection runs the rendered oh_detect_platform against every os-release fixture
+// with bash: the script and Go's Detect must agree.
+func TestScriptDetection(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	for _, v := range scriptVariants {
+		if v.name == "offline" || v.name == "no-browser-no-sudo" {
+			continue // same detection as ubuntu-24.04 and auto-defaults
+		}
+		t.Run(v.name, func(t *testing.T) {
+			p, script, _ := renderVariant(t, v)
+			targets := map[string]bool{}
+			for _, pl := range p.Targets() {
+				targets[pl.Key()] = true
+			}
+			// The function reads /etc/os-release; the harness points it at a fixture.
+			start := strings.Index(script, "oh_detect_platform() {")
+			end := strings.Index(script[start:], "\n}\n")
+			fn := strings.ReplaceAll(script[start:start+end+3], "/etc/os-release", `"$OS_RELEASE"`)
+			for _, fixture := range osReleaseFixtures {
+				harness := "set -euo pipefail\nOH_UV_URL= OH_MICROMAMBA_URL=\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
+					"oh_detect_platform\nprintf 'family=%s admin=%s rc=%s\\n' \"$OH_FAMILY\" \"$OH_ADMIN_GROUP\" \"$OH_BASHRC\"\n"
+				cmd := exec.Command("bash", "-c", harness)
+				cmd.Env = append(os.Environ(), "OS_RELEASE="+filepath.Join(mustAbs(t, "testdata"), "os-release", fixture))
+				out, err := cmd.CombinedOutput()
+				pl, detectErr := Detect(readOSRelease(t, fixture))
+				if detectErr == nil && targets[pl.Key()] {
+					want := fmt.Sprintf("family=%s admin=%s rc=%s\n", pl.Family, pl.AdminGroup, pl.BashRC)
+					if err != nil || !strings.HasSuffix(string(out), want) {
+						t.Errorf("%s: bash said %q (%v), want %q", fixture, out, err, want)
+					}
+					continue
+				}
+				if err == nil {
+					t.Errorf("%s: the script accepted it: %s", fixture, out)
+					continue
+				}
+				if !strings.Contains(string(out), "unsupported platform") {
+					t.Errorf("%s: the refusal does not say why: %s", fixture, out)
+				}
+				if detectErr != nil {
+					var ue *UnsupportedPlatformError
+					if errors.As(detectErr, &ue) && !strings.Contains(string(out), fmt.Sprintf(`ID="%s" VERSION_ID="%s"`, ue.ID, ue.VersionID)) {
+						t.Errorf("%s: the refusal %q does not name ID and VERSION_ID", fixture, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
