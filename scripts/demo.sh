@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/rig.sh env)"
+export CHECKPOINT_DISABLE=1 # no version check or telemetry from packer
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

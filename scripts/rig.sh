@@ -18,6 +18,9 @@ BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm-r$BASE_REVI
 # openssh-server lets tests run an sshd in it for the SSH communicator, as on an EC2 instance.
 BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
+# Packer's version check and telemetry would reach out to the internet.
+export CHECKPOINT_DISABLE=1
+
 CACHE=${OPENHANDS_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-openhands-rig}
 BIN=$CACHE/bin
 PLUGIN_PATH=$CACHE/plugins
@@ -137,6 +140,7 @@ print_env() {
 	printf 'export PACKER_PLUGIN_PATH=%q\n' "$PLUGIN_PATH"
 	printf 'export OPENHANDS_RIG_BASE_IMAGE=%q\n' "$BASE_IMAGE"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
+	printf 'export CHECKPOINT_DISABLE=1\n'
 }
 
 case ${1:-all} in

@@ -29,6 +29,8 @@ type Env struct {
 // PACKER_PLUGIN_PATH at them, so acctest.TestPlugin's `packer build` finds everything.
 // Call it from TestMain under PACKER_ACC only: it may install packages and start dockerd.
 func Setup(workDir string) (*Env, error) {
+	// No version check or telemetry from packer: tests reach nothing but loopback.
+	os.Setenv("CHECKPOINT_DISABLE", "1")
 	script := filepath.Join(RepoRoot(), "scripts", "rig.sh")
 	cmd := exec.Command("bash", script, "all")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
