@@ -24,17 +24,19 @@ if [ "$(id -u)" != 0 ]; then
 	echo "openhands-runtime: the plan bundle must run as root" >&2
 	exit %d
 fi
+if ! command -v tar >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
+	echo "openhands-runtime: the target has neither tar nor python3 to unpack the plan" >&2
+	exit %d
+fi
 umask 077
 dir=$(mktemp -d /tmp/openhands-plan.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
 if command -v tar >/dev/null 2>&1; then
 	tail -c +$((payload_offset + 1)) "$self" | tar -xzf - -C "$dir"
 elif command -v python3 >/dev/null 2>&1; then
 	python3 -c 'import sys, tarfile
 f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
 tarfile.open(fileobj=f, mode="r|gz").extractall(sys.argv[3])' "$self" "$payload_offset" "$dir"
-else
-	echo "openhands-runtime: the target has neither tar nor python3 to unpack the plan" >&2
-	exit %d
 fi
 rm -f "$self"
 rc=0
@@ -45,7 +47,7 @@ else
 fi
 echo "$!" >"${self%%.run}.pid"
 wait "$!" || rc=$?
-rm -rf "$dir" "${self%%.run}.pid"
+rm -f "${self%%.run}.pid"
 exit "$rc"
 `
 
@@ -136,6 +138,8 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 type bundleWriter struct {
 	tw   *tar.Writer
 	dirs map[string]bool
+	// buf is the one copy buffer for every file, instead of one allocation per file.
+	buf []byte
 }
 
 func (b *bundleWriter) addDirs(name string) error {
@@ -178,7 +182,11 @@ func (b *bundleWriter) addFile(name, path string, mode int64, sink io.Writer) (s
 	if sink != nil {
 		writers = append(writers, sink)
 	}
-	n, err := io.Copy(io.MultiWriter(writers...), f)
+	if b.buf == nil {
+		b.buf = make([]byte, 64<<10)
+	}
+	// The wrapper hides os.File's WriteTo, which would bypass the shared buffer.
+	n, err := io.CopyBuffer(io.MultiWriter(writers...), struct{ io.Reader }{f}, b.buf)
 	if err != nil {
 		return "", err
 	}

@@ -335,6 +335,10 @@ func statMessage(err error) string {
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err == nil && u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			u.User = url.User("xxxxx") // a token passed as the user name
+			return u.String()
+		}
 		return u.Redacted()
 	}
 	if err == nil && !strings.Contains(u.Opaque, "@") {
@@ -361,6 +365,10 @@ func (o *Options) Secrets() []string {
 		}
 		if p, ok := u.User.Password(); ok && p != "" {
 			out = append(out, p)
+			// Output may show the password as written in the URL, percent-encoded.
+			if _, encoded, _ := strings.Cut(u.User.String(), ":"); encoded != p {
+				out = append(out, encoded)
+			}
 		} else if name := u.User.Username(); name != "" {
 			out = append(out, name) // a token passed as the user name
 		}

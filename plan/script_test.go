@@ -39,21 +39,6 @@ var scriptVariants = []scriptVariant{
 		inputs:  goldenInputs,
 	},
 	{
-		name:    "debian-12",
-		options: func(t *testing.T, dir string) Options { return Options{Platform: "debian-12"} },
-		inputs:  goldenInputs,
-	},
-	{
-		name:    "ubuntu-22.04",
-		options: func(t *testing.T, dir string) Options { return Options{Platform: "ubuntu-22.04"} },
-		inputs:  goldenInputs,
-	},
-	{
-		name:    "amzn-2023",
-		options: func(t *testing.T, dir string) Options { return Options{Platform: "amzn-2023"} },
-		inputs:  goldenInputs,
-	},
-	{
 		name: "no-browser-no-sudo",
 		options: func(t *testing.T, dir string) Options {
 			return Options{
@@ -97,6 +82,18 @@ var scriptVariants = []scriptVariant{
 			UV:              "4444444444444444444444444444444444444444444444444444444444444444",
 		},
 	},
+}
+
+// One golden per supported platform, so a change to any of them shows in review.
+func init() {
+	for _, p := range Platforms {
+		key := p.Key()
+		scriptVariants = append(scriptVariants, scriptVariant{
+			name:    key,
+			options: func(t *testing.T, dir string) Options { return Options{Platform: key} },
+			inputs:  goldenInputs,
+		})
+	}
 }
 
 // renderVariant prepares the variant's options and renders its plan; it also returns the

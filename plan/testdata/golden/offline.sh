@@ -134,12 +134,17 @@ oh_set_line() {
 	rm -f "$tmp"
 }
 
-# oh_set_block FILE: replace (or add) the block between the plan's markers with stdin.
+# oh_set_block FILE: replace (or add) the block between the plan's markers with stdin. Pure
+# bash: minimal images (the amazonlinux:2023 container) may lack awk.
 oh_set_block() {
-	local file=$1 tmp begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
+	local file=$1 tmp line skip='' begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
 	touch "$file"
 	tmp=$(mktemp)
-	awk -v b="$begin" -v e="$end" '$0 == b {skip = 1} !skip {print} $0 == e {skip = 0}' "$file" >"$tmp"
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ "$line" != "$begin" ] || skip=1
+		[ -n "$skip" ] || printf '%s\n' "$line"
+		[ "$line" != "$end" ] || skip=''
+	done <"$file" >"$tmp"
 	{
 		printf '%s\n' "$begin"
 		cat
@@ -204,7 +209,11 @@ oh_check_disk() {
 	local dir=$OH_PREFIX avail need
 	[ "$OH_MIN_FREE_DISK_GB" -gt 0 ] || return 0
 	while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
-	avail=$(df -Pk "$dir" | awk 'NR == 2 {print $4}')
+	avail=$(df -Pk "$dir" | {
+		read -r _
+		read -r _ _ _ free _
+		printf '%s' "$free"
+	})
 	need=$((OH_MIN_FREE_DISK_GB * 1024 * 1024))
 	if [ "$avail" -lt "$need" ]; then
 		oh_die "only $((avail / 1024 / 1024)) GiB free on the filesystem of $dir, the runtime needs $OH_MIN_FREE_DISK_GB GiB (option min_free_disk_gb)"
@@ -221,8 +230,11 @@ oh_as() {
 			set -euo pipefail
 			"$2"
 		)
-	else
+	elif command -v runuser >/dev/null 2>&1; then
 		runuser -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+	else
+		# Minimal images may lack util-linux's runuser; sudo is one of the plan's packages.
+		sudo -E -H -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
 	fi
 }
 

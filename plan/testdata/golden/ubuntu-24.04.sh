@@ -1,0 +1,612 @@
+#!/usr/bin/env bash
+# OpenHands runtime install plan, rendered by packer-plugin-openhands test.
+# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, code, dependencies, browser, environment, cleanup, verify.
+set -euo pipefail
+umask 022
+exec 2>&1
+
+# Options. Exported so that steps run as the runtime user see them too.
+OH_BUNDLE=$(cd "$(dirname "$0")" && pwd)
+export OH_BUNDLE
+export OH_PREFIX='/openhands'
+export OH_USER='openhands'
+export OH_UID=''
+export OH_ENV='openhands'
+export OH_PYTHON_VERSION='3.12'
+export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
+export OH_UV="$OH_PREFIX/bin/uv"
+export OH_CODE="$OH_PREFIX/code"
+export OH_ENV_PY="$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"
+export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
+export OH_STEP_COUNT=13
+export OH_NETWORK_RETRIES=3
+export OH_MIN_FREE_DISK_GB=5
+export OH_CONDA_CHANNEL='conda-forge'
+export OH_CHANNEL_ALIAS=''
+export OH_INDEX_URL=''
+export OH_EXTRA_INDEX_URLS=''
+export OH_EXTRA_PIP_PACKAGES='jupyterlab notebook flake8'
+export OH_MICROMAMBA_URL=''
+export OH_MICROMAMBA_SHA256=''
+export OH_UV_URL=''
+export OH_UV_SHA256=''
+export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
+export MAMBA_ROOT_PREFIX="$OH_PREFIX/micromamba"
+export PYTHONDONTWRITEBYTECODE=1
+
+# Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
+
+oh_say() { printf '%s\n' "$*"; }
+
+oh_die() {
+	printf 'openhands-runtime: %s\n' "$*" >&2
+	exit 1
+}
+
+# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times with growing pauses.
+oh_retry() {
+	local attempt=0 rc
+	while :; do
+		rc=0
+		"$@" || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		attempt=$((attempt + 1))
+		if [ "$attempt" -gt "$OH_NETWORK_RETRIES" ]; then
+			oh_say "command failed with exit code $rc after $attempt attempts: $1"
+			return "$rc"
+		fi
+		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
+		sleep $((attempt * 5))
+	done
+}
+
+# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed.
+oh_download() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --retry 0 -o "$2" "$1"
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q -O "$2" "$1"
+	else
+		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
+	fi
+}
+
+# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums.
+oh_fetch_checked() {
+	local url=$1 want=$2 dest=$3 got
+	oh_download "$url" "$dest.part" || return
+	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
+	if [ "$got" != "$want" ]; then
+		rm -f "$dest.part"
+		oh_say "checksum mismatch for $(oh_redact "$url"): expected sha256 $want, got $got"
+		return 1
+	fi
+	mv "$dest.part" "$dest"
+}
+
+# oh_redact URL: the URL without its user info, for messages.
+oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
+
+# oh_install_binary NAME SUPPLIED URL SHA256 DEST: put an executable at DEST, from the file
+# shipped in the bundle when there is one, else from URL (a bare binary or a .tar.gz holding
+# an executable called NAME).
+oh_install_binary() {
+	local name=$1 supplied=$2 url=$3 sum=$4 dest=$5 tmp found
+	install -d -m 0755 "$(dirname "$dest")"
+	if [ -n "$supplied" ]; then
+		install -m 0755 "$supplied" "$dest"
+		return
+	fi
+	[ -n "$url" ] || oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"
+	tmp=$(mktemp -d)
+	oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
+	case $url in
+	*.tar.gz | *.tgz)
+		tar -xzf "$tmp/download" -C "$tmp"
+		found=$(find "$tmp" -type f -name "$name" | head -n 1)
+		[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the archive from $(oh_redact "$url") holds no file called $name"; }
+		install -m 0755 "$found" "$dest"
+		;;
+	*) install -m 0755 "$tmp/download" "$dest" ;;
+	esac
+	rm -rf "$tmp"
+}
+
+# oh_stamp_matches NAME VALUE / oh_stamp_write NAME VALUE: the record of a finished step's
+# inputs, which lets a second run skip it.
+oh_stamp_matches() { [ "$(cat "$OH_STAMPS/$1" 2>/dev/null)" = "$2" ]; }
+oh_stamp_write() {
+	install -d -m 0755 "$OH_STAMPS"
+	printf '%s\n' "$2" >"$OH_STAMPS/$1"
+}
+
+# oh_set_line FILE KEY LINE: make LINE the only line of FILE that starts with KEY=.
+oh_set_line() {
+	local file=$1 key=$2 line=$3 tmp
+	touch "$file"
+	tmp=$(mktemp)
+	grep -v "^$key=" "$file" >"$tmp" || true
+	printf '%s\n' "$line" >>"$tmp"
+	cat "$tmp" >"$file"
+	rm -f "$tmp"
+}
+
+# oh_set_block FILE: replace (or add) the block between the plan's markers with stdin. Pure
+# bash: minimal images (the amazonlinux:2023 container) may lack awk.
+oh_set_block() {
+	local file=$1 tmp line skip='' begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
+	touch "$file"
+	tmp=$(mktemp)
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ "$line" != "$begin" ] || skip=1
+		[ -n "$skip" ] || printf '%s\n' "$line"
+		[ "$line" != "$end" ] || skip=''
+	done <"$file" >"$tmp"
+	{
+		printf '%s\n' "$begin"
+		cat
+		printf '%s\n' "$end"
+	} >>"$tmp"
+	cat "$tmp" >"$file"
+	rm -f "$tmp"
+}
+
+# oh_missing_packages NAME...: the packages not installed. "a|b" is satisfied by either and
+# installs the first the repositories offer; "?name" is skipped with a notice when the
+# repositories lack it.
+oh_missing_packages() {
+	local spec alt found
+	for spec in "$@"; do
+		found=
+		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
+			if oh_pkg_installed "$alt"; then
+				found=1
+				break
+			fi
+		done
+		[ -n "$found" ] || printf '%s\n' "$spec"
+	done
+}
+
+# oh_pick_available SPEC: the package name to install for a missing SPEC, or nothing.
+oh_pick_available() {
+	local alt
+	for alt in $(printf '%s' "${1#\?}" | tr '|' ' '); do
+		if oh_pkg_available "$alt"; then
+			printf '%s\n' "$alt"
+			return
+		fi
+	done
+	case $1 in
+	\?*) oh_say "notice: ${1#\?} is not in this platform's repositories; skipped" >&2 ;;
+	*) printf '%s\n' "${1%%|*}" ;;
+	esac
+}
+
+# oh_pick_id: the UID/GID for the runtime user: OH_UID when set (it must be free), else 1000
+# when free as both, else the next id free as both. Login users are never touched.
+oh_pick_id() {
+	local id=${OH_UID:-}
+	if [ -n "$id" ]; then
+		if getent passwd "$id" >/dev/null; then
+			oh_die "uid $id (option uid) is taken by user $(getent passwd "$id" | cut -d: -f1); choose a free uid or leave uid unset"
+		fi
+		printf '%s\n' "$id"
+		return
+	fi
+	id=1000
+	while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
+		id=$((id + 1))
+	done
+	printf '%s\n' "$id"
+}
+
+# oh_check_disk: refuse to start when the prefix's filesystem is too small.
+oh_check_disk() {
+	local dir=$OH_PREFIX avail need
+	[ "$OH_MIN_FREE_DISK_GB" -gt 0 ] || return 0
+	while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+	avail=$(df -Pk "$dir" | {
+		read -r _
+		read -r _ _ _ free _
+		printf '%s' "$free"
+	})
+	need=$((OH_MIN_FREE_DISK_GB * 1024 * 1024))
+	if [ "$avail" -lt "$need" ]; then
+		oh_die "only $((avail / 1024 / 1024)) GiB free on the filesystem of $dir, the runtime needs $OH_MIN_FREE_DISK_GB GiB (option min_free_disk_gb)"
+	fi
+	oh_say "free disk: $((avail / 1024 / 1024)) GiB on the filesystem of $dir"
+}
+
+# oh_as USER FUNCTION: run a step function as root or as the runtime user, in a subshell
+# with strict error handling. The runtime user gets the functions on its command line and
+# the options through the exported environment, which other users cannot read.
+oh_as() {
+	if [ "$1" = root ]; then
+		(
+			set -euo pipefail
+			"$2"
+		)
+	elif command -v runuser >/dev/null 2>&1; then
+		runuser -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+	else
+		# Minimal images may lack util-linux's runuser; sudo is one of the plan's packages.
+		sudo -E -H -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+	fi
+}
+
+# oh_run_step INDEX NAME USER STAMP INVALIDATES: announce, skip when already done, run, time.
+oh_run_step() {
+	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 fn started rc=0 dropped
+	fn=oh_step_${name//-/_}
+	oh_say "[$index/$OH_STEP_COUNT] $name"
+	if declare -F "${fn}_check" >/dev/null &&
+		{ [ -z "$stamp" ] || oh_stamp_matches "$name" "$stamp"; } &&
+		oh_as "$user" "${fn}_check" >/dev/null 2>&1; then
+		oh_say "[$index/$OH_STEP_COUNT] $name: skipped (already done)"
+		return 0
+	fi
+	for dropped in $invalidates; do
+		rm -f "$OH_STAMPS/$dropped"
+	done
+	started=$SECONDS
+	# Not `oh_as ... || rc=$?`: bash ignores errexit in every command of an || list, subshells
+	# included, so a root step would go on after a failing command and report its last status.
+	set +e
+	oh_as "$user" "${fn}_run"
+	rc=$?
+	set -e
+	if [ "$rc" -ne 0 ]; then
+		oh_say "openhands-runtime: step $name failed with exit code $rc"
+		exit "$rc"
+	fi
+	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
+	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
+}
+
+# oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
+oh_one_line() { printf '%s\n' "$1" | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300; }
+
+
+# oh_detect_platform: set the platform variables from /etc/os-release, or refuse.
+# shellcheck disable=SC1091 # the target's own file
+oh_detect_platform() {
+	local id version_id pretty
+	[ -r /etc/os-release ] || { oh_say "openhands-runtime: /etc/os-release is missing; cannot tell the platform"; return 1; }
+	id=$(. /etc/os-release && printf '%s' "${ID:-}")
+	version_id=$(. /etc/os-release && printf '%s' "${VERSION_ID:-}")
+	pretty=$(. /etc/os-release && printf '%s' "${PRETTY_NAME:-}")
+	case "$id:$version_id" in
+	ubuntu:24.04) OH_PLATFORM_NAME='Ubuntu 24.04' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
+	*)
+		oh_say "openhands-runtime: unsupported platform: /etc/os-release has ID=\"$id\" VERSION_ID=\"$version_id\"${pretty:+ ($pretty)}; supported: Ubuntu 24.04"
+		return 1
+		;;
+	esac
+	OH_ARCH=$(uname -m)
+	case $OH_ARCH in
+	x86_64 | aarch64) ;;
+	*)
+		oh_say "openhands-runtime: unsupported architecture $OH_ARCH; supported: x86_64, aarch64"
+		return 1
+		;;
+	esac
+	case $OH_FAMILY in
+	apt)
+		OH_SYSTEM_PACKAGES='wget curl ca-certificates sudo git jq tmux build-essential ripgrep procps findutils libatomic1 libgl1|libgl1-mesa-glx libasound2-plugins'
+		OH_BROWSER_LIBRARIES=''
+		;;
+	esac
+	if [ -z "$OH_MICROMAMBA_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64' OH_MICROMAMBA_SHA256=9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7 ;;
+		x86_64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64' OH_MICROMAMBA_SHA256=366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3 ;;
+		esac
+		export OH_MICROMAMBA_URL OH_MICROMAMBA_SHA256
+	fi
+	if [ -z "$OH_UV_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26 ;;
+		x86_64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c ;;
+		esac
+		export OH_UV_URL OH_UV_SHA256
+	fi
+	export OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES
+}
+
+# Package manager functions.
+oh_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
+oh_pkg_refresh() { oh_retry apt-get update -qq; }
+oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
+oh_pkg_clean() {
+	apt-get clean
+	rm -rf /var/lib/apt/lists/*
+}
+oh_verify() {
+	local failed='' output rc
+	oh_check_1() {
+		"$OH_ENV_PY" -c 'import pydantic as m; print(getattr(m, "__version__", "imported"))'
+	}
+	rc=0
+	output=$(oh_check_1 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check import pydantic: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check import pydantic: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, import pydantic"
+	fi
+	oh_check_2() {
+		"$OH_ENV_PY" -c 'import openai as m; print(getattr(m, "__version__", "imported"))'
+	}
+	rc=0
+	output=$(oh_check_2 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check import openai: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check import openai: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, import openai"
+	fi
+	oh_check_3() {
+		"$OH_ENV_PY" -c 'import litellm as m; print(getattr(m, "__version__", "imported"))'
+	}
+	rc=0
+	output=$(oh_check_3 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check import litellm: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check import litellm: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, import litellm"
+	fi
+	oh_check_4() {
+		"$OH_ENV_PY" -c 'import openhands.core.config as m; print(getattr(m, "__version__", "imported"))'
+	}
+	rc=0
+	output=$(oh_check_4 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check import openhands.core.config: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check import openhands.core.config: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, import openhands.core.config"
+	fi
+	oh_check_5() {
+		location=$("$OH_ENV_PY" -c 'import openhands, os; print(os.path.dirname(os.path.abspath(openhands.__file__)))')
+		echo "openhands from $location"
+		[ "$location" = "$OH_CODE/openhands" ]
+	}
+	rc=0
+	output=$(oh_check_5 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check editable install: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check editable install: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, editable install"
+	fi
+	oh_check_6() {
+		count=$("$OH_UV" pip list --python "$OH_ENV_PY" --format freeze | grep -c .)
+		echo "$count distributions (at least 300 wanted)"
+		[ "$count" -ge 300 ]
+	}
+	rc=0
+	output=$(oh_check_6 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check package count: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check package count: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, package count"
+	fi
+	oh_check_7() {
+		stray=$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit 2>&1)
+		if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
+		echo "$OH_PREFIX/micromamba owned by $OH_USER"
+	}
+	rc=0
+	output=$(oh_check_7 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check micromamba ownership: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check micromamba ownership: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, micromamba ownership"
+	fi
+	oh_check_8() {
+		interpreter=$(sed -n 's/^OH_INTERPRETER_PATH=//p' /etc/environment | tail -n 1)
+		echo "OH_INTERPRETER_PATH=$interpreter"
+		[ -n "$interpreter" ] && [ -x "$interpreter" ]
+	}
+	rc=0
+	output=$(oh_check_8 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check interpreter path: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check interpreter path: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, interpreter path"
+	fi
+	oh_check_9() {
+		found=$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)
+		echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
+		[ -n "$found" ]
+	}
+	rc=0
+	output=$(oh_check_9 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check chromium: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check chromium: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, chromium"
+	fi
+	if [ -n "$failed" ]; then
+		oh_say "verification failed: ${failed#, }"
+		return 1
+	fi
+	oh_say "verification passed: 9 checks"
+}
+
+# Steps.
+oh_step_preflight_run() {
+	oh_say "platform: $OH_PLATFORM_NAME ($OH_ARCH), package manager $OH_FAMILY"
+	oh_check_disk
+}
+oh_step_system_packages_check() {
+	set -f # package specs such as ?ripgrep are words, not patterns
+	# shellcheck disable=SC2086 # one word per package
+	[ -z "$(oh_missing_packages $OH_SYSTEM_PACKAGES)" ]
+}
+oh_step_system_packages_run() {
+	set -f # package specs such as ?ripgrep are words, not patterns
+	# shellcheck disable=SC2086 # one word per package
+	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
+	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
+	oh_pkg_refresh
+	wanted=
+	for spec in $missing; do
+		wanted="$wanted $(oh_pick_available "$spec")"
+	done
+	if [ -n "${wanted// /}" ]; then
+		# shellcheck disable=SC2086 # one word per package
+		oh_retry oh_pkg_install $wanted
+	fi
+	oh_pkg_clean
+}
+oh_step_uv_check() {
+	[ -x "$OH_UV" ]
+}
+oh_step_uv_run() {
+	oh_install_binary uv "" "$OH_UV_URL" "$OH_UV_SHA256" "$OH_UV"
+}
+oh_step_user_check() {
+	id -u "$OH_USER" >/dev/null 2>&1 && id -nG "$OH_USER" | tr ' ' '\n' | grep -qx "$OH_ADMIN_GROUP" && [ -f "/etc/sudoers.d/$OH_USER" ]
+}
+oh_step_user_run() {
+	if ! id -u "$OH_USER" >/dev/null 2>&1; then
+		id_=$(oh_pick_id)
+		getent group "$OH_USER" >/dev/null || groupadd -g "$id_" "$OH_USER"
+		useradd -m -d "/home/$OH_USER" -s /bin/bash -u "$id_" -g "$OH_USER" "$OH_USER"
+		oh_say "created user $OH_USER with uid $(id -u "$OH_USER") and gid $(id -g "$OH_USER")"
+	fi
+	usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
+	tmp=$(mktemp)
+	printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$OH_USER" >"$tmp"
+	visudo -cf "$tmp" >/dev/null || { rm -f "$tmp"; oh_die "the sudoers drop-in for $OH_USER does not pass visudo -c"; }
+	install -d -m 0750 /etc/sudoers.d
+	install -m 0440 "$tmp" "/etc/sudoers.d/$OH_USER"
+	rm -f "$tmp"
+}
+oh_step_directories_run() {
+	install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace"
+	chmod g+rws "$OH_PREFIX/workspace"
+	# uv was installed before the user existed.
+	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+}
+oh_step_micromamba_check() {
+	[ -x "$OH_MM" ]
+}
+oh_step_micromamba_run() {
+	oh_install_binary micromamba "" "$OH_MICROMAMBA_URL" "$OH_MICROMAMBA_SHA256" "$OH_MM"
+	# "defaults" is absent from a fresh configuration, which micromamba may report as an error
+	"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
+	if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
+		"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
+	fi
+}
+oh_step_python_env_check() {
+	[ -x "$OH_ENV_PY" ]
+}
+oh_step_python_env_run() {
+	"$OH_MM" create -n "$OH_ENV" -y
+	# Poetry is installed for tools that expect it, never used to install: it cannot parse
+	# the Amazon Linux 2023 kernel release.
+	oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
+	# The env is created as root but the dependency install runs as the runtime user.
+	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+}
+oh_step_code_check() {
+	[ -f "$OH_CODE/pyproject.toml" ]
+}
+oh_step_code_run() {
+	for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
+		[ -e "$entry" ] || continue
+		rm -rf "${OH_CODE:?}/$(basename "$entry")"
+		cp -R "$entry" "$OH_CODE/"
+	done
+	# pyproject.toml's packages include third_party, which the runtime does not ship.
+	mkdir -p "$OH_CODE/third_party"
+	touch "$OH_CODE/third_party/__init__.py"
+	printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
+		'if os.environ.get("SKIP_VSCODE_BUILD"):' '    print("Skipping VSCode build")' '    sys.exit(0)' \
+		>"$OH_CODE/build_vscode.py"
+	chown -R "$OH_USER:$OH_USER" "$OH_CODE"
+}
+oh_step_dependencies_check() {
+	[ -x "$OH_ENV_PY" ]
+}
+oh_step_dependencies_run() {
+	cd "$OH_CODE"
+	export SKIP_VSCODE_BUILD='1'
+	set -- --python "$OH_ENV_PY" --no-cache
+	if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
+	for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
+	# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
+	# shellcheck disable=SC2086 # one word per package
+	oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES
+}
+oh_step_browser_check() {
+	[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]
+}
+oh_step_browser_run() {
+	install -d -m 0755 "$PLAYWRIGHT_BROWSERS_PATH"
+	oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install --with-deps chromium
+	chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
+	for home in /root "/home/$OH_USER"; do
+		install -d "$home/.cache"
+		[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
+		ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
+	done
+	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
+	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"
+}
+oh_step_environment_run() {
+	interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
+	oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"
+	oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH "PLAYWRIGHT_BROWSERS_PATH=$PLAYWRIGHT_BROWSERS_PATH"
+	oh_set_line /etc/environment PATH "PATH=\"$OH_PREFIX/bin:$OH_PREFIX/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
+	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+		oh_set_block "$rc" <<-BLOCK
+	export MAMBA_ROOT_PREFIX='$OH_PREFIX/micromamba'
+	export PATH="$OH_PREFIX/bin:\$PATH"
+	eval "\$('$OH_MM' shell hook -s bash)"
+	micromamba activate '$OH_ENV'
+	BLOCK
+	done
+	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+}
+oh_step_cleanup_run() {
+	"$OH_MM" clean --all -y >/dev/null
+	# Only when something slipped: a recursive chown of a full env takes a while.
+	if [ -n "$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit)" ]; then
+		chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+	fi
+}
+oh_step_verify_run() {
+	oh_verify
+}
+
+oh_main() {
+	cd /
+	oh_detect_platform || { oh_say "openhands-runtime: step preflight failed with exit code 1"; exit 1; }
+	oh_run_step 1 preflight root '' ''
+	oh_run_step 2 system-packages root '' ''
+	oh_run_step 3 uv root 'fe80dd1c1b3cecd57e19ea4dc4896b0c' ''
+	oh_run_step 4 user root '' ''
+	oh_run_step 5 directories root '' ''
+	oh_run_step 6 micromamba root '78db4264e9681041deef7773901922c3' ''
+	oh_run_step 7 python-env root 'a04300f8422ac6145a523ecc39f6bb31' 'dependencies browser'
+	oh_run_step 8 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
+	oh_run_step 9 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
+	oh_run_step 10 browser root '' ''
+	oh_run_step 11 environment root '' ''
+	oh_run_step 12 cleanup root '' ''
+	oh_run_step 13 verify user '' ''
+	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
+}
+
+oh_main "$@"
