@@ -143,6 +143,12 @@ print_env() {
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
 
+# One rig at a time: test packages of one `go test ./...` set it up concurrently.
+if [ "${1:-all}" != env ]; then
+	exec 9>"$CACHE/.lock"
+	flock 9
+fi
+
 case ${1:-all} in
 all)
 	ensure_tools

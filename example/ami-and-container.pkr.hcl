@@ -1,0 +1,86 @@
+# One template, two artifacts: an Amazon Linux 2023 AMI and a container image, provisioned by
+# the same plan. Only the container goes through the docker post-processors.
+packer {
+  required_plugins {
+    amazon = {
+      version = ">= 1.8.0"
+      source  = "github.com/hashicorp/amazon"
+    }
+    docker = {
+      version = ">= 1.1.2"
+      source  = "github.com/hashicorp/docker"
+    }
+    openhands = {
+      version = ">= 0.1.0"
+      source  = "github.com/openhands-runtime/openhands"
+    }
+  }
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "source_dir" {
+  type        = string
+  description = "Local OpenHands checkout."
+}
+
+variable "base_image" {
+  type    = string
+  default = "ubuntu:24.04"
+}
+
+variable "image_repository" {
+  type    = string
+  default = "openhands-runtime"
+}
+
+locals {
+  timestamp = regex_replace(timestamp(), "[- TZ:]", "")
+}
+
+source "amazon-ebs" "al2023" {
+  region        = var.region
+  instance_type = "t3.large"
+  ami_name      = "openhands-runtime-al2023-${local.timestamp}"
+  ssh_username  = "ec2-user"
+
+  source_ami_filter {
+    filters = {
+      name                = "al2023-ami-2023.*-x86_64"
+      virtualization-type = "hvm"
+    }
+    owners      = ["amazon"]
+    most_recent = true
+  }
+
+  launch_block_device_mappings {
+    device_name           = "/dev/xvda"
+    volume_size           = 30
+    volume_type           = "gp3"
+    delete_on_termination = true
+  }
+}
+
+source "docker" "ubuntu" {
+  image       = var.base_image
+  commit      = true
+  run_command = ["-d", "-i", "-t", "--", "{{.Image}}"]
+  changes     = ["CMD [\"/bin/bash\"]", "WORKDIR /openhands/code"]
+}
+
+build {
+  sources = ["source.amazon-ebs.al2023", "source.docker.ubuntu"]
+
+  provisioner "openhands-runtime" {
+    source_dir = var.source_dir
+  }
+
+  post-processor "docker-tag" {
+    only       = ["docker.ubuntu"]
+    repository = var.image_repository
+    tags       = ["latest"]
+  }
+}

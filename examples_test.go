@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+var rigEnv *rig.Env
+
+func TestMain(m *testing.M) {
+	if os.Getenv(acctest.TestEnvVar) != "" {
+		work, err := os.MkdirTemp("", "openhands-examples-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if rigEnv, err = rig.Setup(work); err != nil {
+			fmt.Fprintln(os.Stderr, "acceptance rig:", err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		os.RemoveAll(work)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// TestAccExamplesValidate runs `packer validate` on every example with the docker and amazon
+// plugins built from the module proxy and this plugin, as a user would after copying one.
+func TestAccExamplesValidate(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	source := rig.FixtureSourceDir()
+	standins := rig.StandinsDir()
+	vars := map[string][]string{
+		"offline.pkr.hcl": {
+			"source_dir=" + source,
+			"micromamba_path=" + filepath.Join(standins, "micromamba"),
+			"uv_path=" + filepath.Join(standins, "uv"),
+		},
+		"al2023-ami.pkr.hcl":        {"source_dir=" + source},
+		"ami-and-container.pkr.hcl": {"source_dir=" + source},
+	}
+	examples, err := filepath.Glob(filepath.Join("example", "*.pkr.hcl"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, path := range examples {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			given, ok := vars[name]
+			if !ok {
+				t.Fatalf("%s has no variables in this test's table: add them", name)
+			}
+			args := []string{"validate"}
+			for _, v := range given {
+				args = append(args, "-var", v)
+			}
+			out, err := exec.Command(rigEnv.Packer, append(args, path)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("packer validate %s: %v\n%s", name, err, out)
+			}
+		})
+	}
+}
