@@ -94,10 +94,10 @@ func New(o Options, in Inputs) *Plan {
 	p.Steps = []Step{
 		preflightStep(),
 		systemPackagesStep(o),
-		binaryStep("uv", "OH_UV", BundleUV, in.UV, o.UVURL, o.UVSHA256, "uv", ""),
+		binaryStep("uv", "OH_UV", BundleUV, o.UVPath != "", in.UV, o.UVURL, o.UVSHA256, "uv", ""),
 		userStep(o),
 		directoriesStep(),
-		binaryStep("micromamba", "OH_MM", BundleMicromamba, in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
+		binaryStep("micromamba", "OH_MM", BundleMicromamba, o.MicromambaPath != "", in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
 		pythonEnvStep(o),
 		codeStep(in),
 		dependenciesStep(o, in),
@@ -175,11 +175,11 @@ oh_pkg_clean`}},
 	return s
 }
 
-func binaryStep(name, destVar, bundlePath, suppliedDigest, url, sum, archiveMember, channelAlias string) Step {
+func binaryStep(name, destVar, bundlePath string, supplied bool, suppliedDigest, url, sum, archiveMember, channelAlias string) Step {
 	upper := strings.ToUpper(name)
 	source := fmt.Sprintf(`"$OH_BUNDLE/%s"`, bundlePath)
 	stamp := digest(name, "supplied", suppliedDigest)
-	if suppliedDigest == "" {
+	if !supplied {
 		source = `""`
 		stamp = digest(name, url, sum)
 		if url == "" {
@@ -201,7 +201,7 @@ fi`
 		User:     RootUser,
 		Check:    fmt.Sprintf(`[ -x "$%s" ]`, destVar),
 		Stamp:    stamp,
-		Heavy:    suppliedDigest == "",
+		Heavy:    !supplied,
 		Commands: []Command{{Shell: run}},
 	}
 }

@@ -48,6 +48,7 @@ func (p *Plan) Script(version string) string {
 		renderStep(&b, s, families)
 	}
 	b.WriteString("\noh_main() {\n\tcd /\n")
+	b.WriteString("\tif [ \"${1:-}\" = --steps ]; then\n\t\tOH_ONLY_STEPS=${2:?--steps needs a comma-separated list}\n\tfi\n")
 	fmt.Fprintf(&b, "\toh_detect_platform || { oh_say \"%spreflight failed with exit code 1\"; exit 1; }\n", StepFailedPrefix)
 	for i, s := range p.Steps {
 		user := RootUser

@@ -222,7 +222,7 @@ oh_check_disk() {
 # with strict error handling. The runtime user gets the functions on its command line and
 # the options through the exported environment, which other users cannot read.
 oh_as() {
-	if [ "$1" = root ]; then
+	if [ "$1" = root ] || [ "$(id -un)" = "$OH_USER" ]; then
 		(
 			set -euo pipefail
 			"$2"
@@ -235,12 +235,22 @@ oh_as() {
 	fi
 }
 
+# OH_ONLY_STEPS, set by `plan.sh --steps a,b` (an image layer of the builder's Dockerfile),
+# runs just those steps, unconditionally: the image's layer cache decides what is rebuilt.
+OH_ONLY_STEPS=
+
 # oh_run_step INDEX NAME USER STAMP INVALIDATES: announce, skip when already done, run, time.
 oh_run_step() {
 	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 fn started rc=0 dropped
 	fn=oh_step_${name//-/_}
+	if [ -n "$OH_ONLY_STEPS" ]; then
+		case ",$OH_ONLY_STEPS," in
+		*",$name,"*) stamp='' ;;
+		*) return 0 ;;
+		esac
+	fi
 	oh_say "[$index/$OH_STEP_COUNT] $name"
-	if declare -F "${fn}_check" >/dev/null &&
+	if [ -z "$OH_ONLY_STEPS" ] && declare -F "${fn}_check" >/dev/null &&
 		{ [ -z "$stamp" ] || oh_stamp_matches "$name" "$stamp"; } &&
 		oh_as "$user" "${fn}_check" >/dev/null 2>&1; then
 		oh_say "[$index/$OH_STEP_COUNT] $name: skipped (already done)"
@@ -592,6 +602,9 @@ oh_step_verify_run() {
 
 oh_main() {
 	cd /
+	if [ "${1:-}" = --steps ]; then
+		OH_ONLY_STEPS=${2:?--steps needs a comma-separated list}
+	fi
 	oh_detect_platform || { oh_say "openhands-runtime: step preflight failed with exit code 1"; exit 1; }
 	oh_run_step 1 preflight root '' ''
 	oh_run_step 2 system-packages root '' ''
