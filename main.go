@@ -6,12 +6,14 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 
+	builderruntime "github.com/openhands-runtime/packer-plugin-openhands/builder/runtime"
 	"github.com/openhands-runtime/packer-plugin-openhands/provisioner/runtime"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
 func main() {
 	pps := plugin.NewSet()
+	pps.RegisterBuilder("runtime", new(builderruntime.Builder))
 	pps.RegisterProvisioner("runtime", new(runtime.Provisioner))
 	pps.SetVersion(version.PluginVersion)
 	if err := pps.Run(); err != nil {

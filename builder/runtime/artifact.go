@@ -1,0 +1,73 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+)
+
+// ArtifactBuilderID is the docker builder's id for a committed image (and docker-import's):
+// docker-tag, docker-push and openhands-ecr accept exactly that, with the image id as Id().
+const ArtifactBuilderID = "packer.post-processor.docker-import"
+
+// Artifact is a runtime image in the local engine.
+type Artifact struct {
+	imageID string
+	// tags are every repository:tag the image carries from this build, content tags first.
+	tags []string
+	// created are the tags this build added; Destroy removes only those.
+	created []string
+	// baseImage and baseImageID say what the image was built from, for HCP Packer.
+	baseImage, baseImageID string
+	driver                 Driver
+}
+
+func (a *Artifact) BuilderId() string { return ArtifactBuilderID }
+func (a *Artifact) Files() []string   { return nil }
+func (a *Artifact) Id() string        { return a.imageID }
+
+func (a *Artifact) String() string {
+	if len(a.tags) == 0 {
+		return "OpenHands runtime image: " + a.imageID
+	}
+	return fmt.Sprintf("OpenHands runtime image: %s with tags %s", a.imageID, strings.Join(a.tags, " "))
+}
+
+func (a *Artifact) State(name string) interface{} {
+	switch name {
+	case "docker_tags":
+		return append([]string(nil), a.tags...)
+	case registryimage.ArtifactStateURI:
+		img, err := registryimage.FromArtifact(a,
+			registryimage.WithProvider("docker"),
+			registryimage.WithRegion("docker"),
+			registryimage.WithSourceID(a.baseImageID),
+			registryimage.SetLabels(map[string]interface{}{
+				"tags":       strings.Join(a.tags, ","),
+				"base_image": a.baseImage,
+			}),
+		)
+		if err != nil {
+			return nil
+		}
+		return img
+	}
+	return nil
+}
+
+// Destroy removes the tags this build created, and with the last of them the image; an
+// image that existed before the build is left alone.
+func (a *Artifact) Destroy() error {
+	var errs []string
+	for _, ref := range a.created {
+		if err := a.driver.RemoveTag(context.Background(), ref); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("destroying the runtime image: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+// Package runtime is the openhands-runtime builder: the install plan rendered as a Dockerfile
+// and built with the Docker Engine API, the image named by its content so that unchanged
+// inputs build nothing.
+package runtime
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// BuilderID identifies this builder in logs and plugin types.
+const BuilderID = "openhands.runtime"
+
+type Builder struct {
+	config Config
+	runner multistep.Runner
+	// driver is set by tests; otherwise the engine driver is made in Run.
+	driver Driver
+}
+
+func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
+
+func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
+	warnings, err := b.config.Prepare(raws...)
+	return nil, warnings, err
+}
+
+func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	driver := b.driver
+	if driver == nil {
+		d, err := NewEngineDriver()
+		if err != nil {
+			return nil, err
+		}
+		driver = d
+	}
+	state := new(multistep.BasicStateBag)
+	state.Put("config", &b.config)
+	state.Put("driver", driver)
+	state.Put("hook", hook)
+	state.Put("ui", ui)
+
+	steps := []multistep.Step{
+		&StepRender{},
+		&StepPullBase{},
+		&StepLookupTags{},
+		&StepBuildImage{},
+		&StepApplyTags{},
+	}
+	b.runner = commonsteps.NewRunnerWithPauseFn(steps, b.config.PackerConfig, ui, state)
+	b.runner.Run(ctx, state)
+
+	if err, ok := state.GetOk("error"); ok {
+		return nil, err.(error)
+	}
+	if _, ok := state.GetOk(multistep.StateCancelled); ok {
+		return nil, errors.New("build was cancelled")
+	}
+	if _, ok := state.GetOk(multistep.StateHalted); ok {
+		return nil, errors.New("build was halted")
+	}
+	return state.Get("artifact").(*Artifact), nil
+}

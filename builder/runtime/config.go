@@ -1,0 +1,103 @@
+//go:generate go tool packer-sdc struct-markdown
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
+
+package runtime
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/hashicorp/packer-plugin-sdk/common"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/template/config"
+	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+)
+
+// DefaultBaseImage is the base OpenHands' runtime builder used by default.
+const DefaultBaseImage = "nikolaik/python-nodejs:python3.12-nodejs22"
+
+// Config is the openhands-runtime builder's configuration: where the image comes from and
+// goes, and the plan's install options, the same as the provisioner's.
+type Config struct {
+	common.PackerConfig `mapstructure:",squash"`
+	plan.Options        `mapstructure:",squash"`
+
+	// Image the runtime is built on. Defaults to `nikolaik/python-nodejs:python3.12-nodejs22`.
+	BaseImage string `mapstructure:"base_image"`
+	// Repository of the image's tags (content tags and `tags`). Defaults to `openhands-runtime`.
+	ImageRepository string `mapstructure:"image_repository"`
+	// More tags for the image, besides its content tags.
+	Tags []string `mapstructure:"tags"`
+	// Pull the base image before building. Defaults to true; set false for an image that
+	// only exists in the local engine.
+	Pull *bool `mapstructure:"pull"`
+	// Build even when an image with the same source tag exists.
+	ForceRebuild bool `mapstructure:"force_rebuild"`
+	// Build with BuildKit instead of the legacy builder. Defaults to false, as OpenHands built
+	// its runtime with `DOCKER_BUILDKIT=0`.
+	BuildKit bool `mapstructure:"buildkit"`
+	// Platform of the image for the engine, such as `linux/amd64` or `linux/arm64`. Defaults to
+	// the engine's. (The `platform` option is the operating system release of the plan.)
+	DockerPlatform string `mapstructure:"docker_platform"`
+	// Build arguments passed to the build.
+	BuildArgs map[string]string `mapstructure:"build_args"`
+	// Write the rendered Dockerfile to this local path, for review.
+	DockerfilePath string `mapstructure:"dockerfile_path"`
+
+	ctx interpolate.Context
+}
+
+var (
+	// imageReference is docker's reference grammar, loosely: [host[:port]/]path[:tag][@digest].
+	imageReference = regexp.MustCompile(`^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+	repository     = regexp.MustCompile(`^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
+	tagPattern     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	platformSyntax = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
+)
+
+func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
+	err := config.Decode(c, &config.DecodeOpts{
+		PluginType:         BuilderID,
+		Interpolate:        true,
+		InterpolateContext: &c.ctx,
+	}, raws...)
+	if err != nil {
+		return nil, err
+	}
+	if c.BaseImage == "" {
+		c.BaseImage = DefaultBaseImage
+	}
+	if c.ImageRepository == "" {
+		c.ImageRepository = "openhands-runtime"
+	}
+	if c.Pull == nil {
+		t := true
+		c.Pull = &t
+	}
+
+	var errs *packersdk.MultiError
+	for _, e := range c.Options.Prepare() {
+		errs = packersdk.MultiErrorAppend(errs, e)
+	}
+	if !imageReference.MatchString(c.BaseImage) {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("base_image: %q is not an image reference such as \"debian:bookworm\" or \"registry.example.com/team/base:1.2\"", c.BaseImage))
+	}
+	if !repository.MatchString(c.ImageRepository) {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("image_repository: %q is not a repository name (lower case, such as \"openhands-runtime\" or \"registry.example.com/team/runtime\")", c.ImageRepository))
+	}
+	for i, t := range c.Tags {
+		if !tagPattern.MatchString(t) {
+			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("tags[%d]: %q is not a tag (letters, digits, '_', '.', '-', at most 128)", i, t))
+		}
+	}
+	if c.DockerPlatform != "" && !platformSyntax.MatchString(c.DockerPlatform) {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("docker_platform: %q is not os/arch[/variant], such as \"linux/amd64\"", c.DockerPlatform))
+	}
+	if errs != nil && len(errs.Errors) > 0 {
+		return nil, errs
+	}
+	packersdk.LogSecretFilter.Set(c.Options.Secrets()...)
+	return nil, nil
+}

@@ -1,0 +1,36 @@
+package runtime
+
+import (
+	"context"
+	"io"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// BuildRequest is one image build.
+type BuildRequest struct {
+	Context   io.Reader
+	Tags      []string
+	BuildArgs map[string]string
+	Platform  string
+	BuildKit  bool
+	Pull      bool
+}
+
+// BuildResult is what a build produced.
+type BuildResult struct {
+	ImageID string
+	// Steps and CachedSteps count the Dockerfile instructions and those the cache served.
+	Steps, CachedSteps int
+}
+
+// Driver is the builder's view of the Docker engine, so steps can be tested without one.
+type Driver interface {
+	// ImageID returns the id of a local image, or "" when the engine has none by that name.
+	ImageID(ctx context.Context, ref string) (string, error)
+	Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error
+	Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error)
+	Tag(ctx context.Context, imageID, ref string) error
+	// RemoveTag untags ref, deleting the image when it was its last tag.
+	RemoveTag(ctx context.Context, ref string) error
+}

@@ -1,0 +1,176 @@
+package plan
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Paths inside the builder's build context and in the image.
+const (
+	contextDir   = "openhands-plan"
+	imagePlanDir = "/opt/openhands-plan"
+)
+
+// dockerLayer is one group of steps that becomes one RUN instruction, after the COPY of what
+// the steps need. Layers are ordered by what invalidates them: options first, then the
+// dependency files, then the source tree.
+type dockerLayer struct {
+	copyFrom string // a context directory copied to the code directory first, if any
+	steps    []string
+}
+
+// dockerLayers groups the plan's steps. The dependency install sees only the dependency
+// files (and a stub package, so the editable install resolves), so a source change reuses
+// every layer up to the copy of the source tree.
+func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
+	has := map[string]bool{}
+	for _, s := range p.Steps {
+		has[s.Name] = true
+	}
+	pick := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			if has[n] {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	source := []dockerLayer{
+		{copyFrom: "code", steps: pick("code", "environment", "cleanup")},
+		{steps: pick("verify")},
+	}
+	if sourceOnly {
+		return source
+	}
+	return append([]dockerLayer{
+		{steps: pick("preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env")},
+		{copyFrom: "deps", steps: pick("code")},
+		{steps: pick("dependencies")},
+		{steps: pick("browser")},
+	}, source...)
+}
+
+// Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. With from
+// set to an image that already holds everything but the source (a lock-tag image), only the
+// source layers are rendered.
+func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
+	o := p.Options
+	users := map[string]string{}
+	for _, s := range p.Steps {
+		users[s.Name] = s.User
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# OpenHands runtime image, rendered by packer-plugin-openhands %s from its install plan.\n", version)
+	fmt.Fprintf(&b, "FROM %s\n", from)
+	b.WriteString("USER root\n")
+	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	current := RootUser
+	for _, l := range p.dockerLayers(sourceOnly) {
+		if len(l.steps) == 0 {
+			continue
+		}
+		if l.copyFrom != "" {
+			fmt.Fprintf(&b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", o.User, contextDir, l.copyFrom, o.Prefix)
+		}
+		// Consecutive steps of one user share a RUN; a change of user is a USER switch.
+		for i := 0; i < len(l.steps); {
+			user := users[l.steps[i]]
+			j := i
+			for j < len(l.steps) && users[l.steps[j]] == user {
+				j++
+			}
+			if user != current {
+				fmt.Fprintf(&b, "USER %s\n", user)
+				current = user
+			}
+			fmt.Fprintf(&b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(l.steps[i:j], ","))
+			i = j
+		}
+	}
+	if current != RootUser {
+		b.WriteString("USER root\n")
+	}
+	env := []string{
+		"MAMBA_ROOT_PREFIX=" + o.Prefix + "/micromamba",
+		"PATH=" + o.Prefix + "/bin:" + o.Prefix + "/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"OH_INTERPRETER_PATH=" + o.Prefix + "/micromamba/envs/" + o.EnvName + "/bin/python",
+	}
+	if *o.InstallBrowser {
+		env = append(env, "PLAYWRIGHT_BROWSERS_PATH="+o.PlaywrightBrowsersPath)
+	}
+	fmt.Fprintf(&b, "ENV %s\n", strings.Join(env, " "))
+	fmt.Fprintf(&b, "WORKDIR %s/code\n", o.Prefix)
+	return b.String()
+}
+
+// DockerfileName is the Dockerfile's name in the build context.
+const DockerfileName = "Dockerfile"
+
+// stubPackage lets the editable install of the dependency layer resolve before the real
+// package arrives with the source layer, which replaces it.
+const stubPackage = "openhands/__init__.py"
+
+// WriteDockerContext writes the build context as a tar stream: the Dockerfile, plan.sh (which
+// depends on the options only, so source changes keep its layer), supplied binaries, the
+// dependency files apart, and the source tree.
+func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files []SourceFile) error {
+	o := p.Options
+	tw := tar.NewWriter(w)
+	bw := &bundleWriter{tw: tw}
+	if err := bw.addBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
+		return err
+	}
+	if err := bw.addBytes(contextDir+"/plan.sh", []byte(script), 0o755); err != nil {
+		return err
+	}
+	// bin/ always exists, so the COPY of it never fails when nothing is supplied.
+	if err := bw.addDirs(contextDir + "/bin/.keep"); err != nil {
+		return err
+	}
+	for _, bin := range []struct{ name, path string }{{BundleMicromamba, o.MicromambaPath}, {BundleUV, o.UVPath}} {
+		if bin.path != "" {
+			if _, err := bw.addFile(contextDir+"/"+bin.name, bin.path, 0o755, nil); err != nil {
+				return fmt.Errorf("%s: %w", bin.name, err)
+			}
+		}
+	}
+	for _, f := range files {
+		mode := int64(0o644)
+		if f.Executable {
+			mode = 0o755
+		}
+		if isDependencyFile(f.Rel) || f.Rel == "README.md" || f.Rel == "LICENSE" {
+			if _, err := bw.addFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
+				return err
+			}
+		}
+		if _, err := bw.addFile(contextDir+"/code/"+f.Rel, f.Abs, mode, nil); err != nil {
+			return err
+		}
+	}
+	if err := bw.addBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ContentTags names an image by what went into it, as OpenHands' runtime builder did: the lock
+// tag by the base image, the options (through the rendered Dockerfile and plan) and the
+// dependency files; the source tag adds the source tree.
+func ContentTags(version, baseImageID, dockerfile, script string, in Inputs) (lock, source string) {
+	h := sha256.New()
+	for _, part := range []string{baseImageID, dockerfile, script, in.DependencyFiles, in.Micromamba, in.UV} {
+		fmt.Fprintf(h, "%d:%s\n", len(part), part)
+	}
+	lockDigest := hex.EncodeToString(h.Sum(nil))[:16]
+	h.Write([]byte(in.SourceTree))
+	sourceDigest := hex.EncodeToString(h.Sum(nil))[:16]
+	prefix := "oh_v" + strings.NewReplacer("+", "_").Replace(version)
+	return prefix + "_" + lockDigest, prefix + "_" + lockDigest + "_" + sourceDigest
+}
