@@ -1,36 +1,17 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
 var rigEnv *rig.Env
 
-func TestMain(m *testing.M) {
-	if os.Getenv(acctest.TestEnvVar) != "" {
-		work, err := os.MkdirTemp("", "openhands-examples-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		if rigEnv, err = rig.Setup(work); err != nil {
-			fmt.Fprintln(os.Stderr, "acceptance rig:", err)
-			os.Exit(1)
-		}
-		code := m.Run()
-		os.RemoveAll(work)
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
 // TestAccExamplesValidate runs `packer validate` on every example with the docker and amazon
 // plugins built from the module proxy and this plugin, as a user would after copying one.

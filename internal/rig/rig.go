@@ -136,3 +136,23 @@ func DeriveImage(base, name, script string) error {
 	_, err = Docker("commit", "--change", `CMD ["/bin/bash"]`, id, name)
 	return err
 }
+
+// Main is the body of an acceptance test package's TestMain: under PACKER_ACC it sets the
+// rig up (see Setup) into *env before running the tests, and removes its work folder after.
+// Without PACKER_ACC, *env stays nil and acceptance tests skip themselves.
+func Main(m *testing.M, env **Env) int {
+	if os.Getenv("PACKER_ACC") == "" {
+		return m.Run()
+	}
+	work, err := os.MkdirTemp("", "openhands-acc-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	if *env, err = Setup(work); err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance rig:", err)
+		return 1
+	}
+	return m.Run()
+}

@@ -146,10 +146,10 @@ build {
 		Name:     "provisioner_ssh_ec2_user",
 		Template: template,
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildSucceeded(cmd, logfile); err != nil {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 				return err
 			}
-			if !strings.Contains(readLog(t, logfile), "verification passed") {
+			if !strings.Contains(rig.ReadLog(t, logfile), "verification passed") {
 				return fmt.Errorf("verification did not pass")
 			}
 			return nil

@@ -19,24 +19,7 @@ import (
 // rigEnv is set by TestMain when acceptance tests run (PACKER_ACC set).
 var rigEnv *rig.Env
 
-func TestMain(m *testing.M) {
-	if os.Getenv(acctest.TestEnvVar) != "" {
-		work, err := os.MkdirTemp("", "openhands-acc-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		rigEnv, err = rig.Setup(work)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "acceptance rig:", err)
-			os.Exit(1)
-		}
-		code := m.Run()
-		os.RemoveAll(work)
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
 // accTemplate is a docker build (offline container) with the provisioner and a docker-tag.
 func accTemplate(t *testing.T, baseImage, runArgs, provisionerBody, tag string) string {
@@ -74,29 +57,6 @@ build {
 
 const offlineRun = `"--network=none"`
 
-func readLog(t *testing.T, logfile string) string {
-	t.Helper()
-	data, err := os.ReadFile(logfile)
-	if err != nil {
-		t.Fatalf("reading the packer log: %v", err)
-	}
-	return string(data)
-}
-
-func buildSucceeded(cmd *exec.Cmd, logfile string) error {
-	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 0 {
-		return fmt.Errorf("packer build failed; see %s", logfile)
-	}
-	return nil
-}
-
-func buildFailed(cmd *exec.Cmd, logfile string) error {
-	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() == 0 {
-		return fmt.Errorf("packer build succeeded but should have failed; see %s", logfile)
-	}
-	return nil
-}
-
 func TestAccProvisionerDockerTwice(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
@@ -108,10 +68,10 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 		Name:     "provisioner_docker_first",
 		Template: accTemplate(t, rigEnv.BaseImage, offlineRun, "", first),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildSucceeded(cmd, logfile); err != nil {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 				return err
 			}
-			log := readLog(t, logfile)
+			log := rig.ReadLog(t, logfile)
 			for _, want := range []string{"verification passed", "[9/13] dependencies: done in", "check package count: ok"} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
@@ -122,35 +82,17 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 	})
 
 	image := first + ":acc"
-	checks := []struct{ name, user, script, want string }{
-		{"user and groups", "", "id openhands", "uid=1000(openhands) gid=1000(openhands) groups=1000(openhands),27(sudo)"},
-		{"sudoers drop-in", "", "stat -c '%a %U' /etc/sudoers.d/openhands && visudo -cf /etc/sudoers.d/openhands >/dev/null && echo valid", "440 root\nvalid"},
-		{"micromamba tree owned by openhands", "", "find /openhands/micromamba ! -user openhands | wc -l", "0"},
-		{"editable install", "openhands", "/openhands/micromamba/envs/openhands/bin/python3.12 -c 'import openhands; print(openhands.__file__)'", "/openhands/code/openhands/__init__.py"},
-		{"imports", "openhands", "/openhands/micromamba/envs/openhands/bin/python3.12 -c 'import pydantic, openai, litellm, openhands.core.config; print(\"ok\")'", "ok"},
-		{"interpreter in /etc/environment", "", "grep -c '^OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' /etc/environment; grep -c '^PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers$' /etc/environment", "1\n1"},
-		{"bashrc block written once", "", "grep -c 'micromamba activate' /etc/bash.bashrc /root/.bashrc /home/openhands/.bashrc", "/etc/bash.bashrc:1\n/root/.bashrc:1\n/home/openhands/.bashrc:1"},
-		{"activated login shell", "openhands", "bash -ic 'command -v python' 2>/dev/null", "/openhands/micromamba/envs/openhands/bin/python"},
-		{"dummy files", "", "cat /openhands/code/third_party/__init__.py | wc -c; SKIP_VSCODE_BUILD=1 python3 /openhands/code/build_vscode.py", "0\nSkipping VSCode build"},
-		{"hidden and cache files left out", "", "ls -A /openhands/code; ls /openhands/code/openhands", "build_vscode.py\nopenhands\npoetry.lock\npyproject.toml\nskills\nthird_party\n__init__.py\ncore\nruntime"},
-		{"no bytecode written by root", "", "find /openhands/micromamba -name '*.pyc' -user root | wc -l", "0"},
-		{"bundle removed", "", "ls /tmp | grep -c openhands-plan || true", "0"},
-	}
-	for _, c := range checks {
-		if got := rig.InImage(t, image, c.user, c.script); got != c.want {
-			t.Errorf("%s: got\n%s\nwant\n%s", c.name, got, c.want)
-		}
-	}
+	rig.CheckRuntimeImage(t, image)
 
 	// The image it produced, provisioned again: every heavy step is skipped by its check.
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_docker_second",
 		Template: accTemplate(t, image, offlineRun, "", second),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildSucceeded(cmd, logfile); err != nil {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 				return err
 			}
-			log := readLog(t, logfile)
+			log := rig.ReadLog(t, logfile)
 			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "code", "dependencies", "browser"} {
 				if !regexp.MustCompile(`\] ` + regexp.QuoteMeta(step) + `: skipped \(already done\)`).MatchString(log) {
 					return fmt.Errorf("step %s was not skipped on the second run", step)
@@ -178,10 +120,10 @@ func TestAccProvisionerRefusesUnsupportedPlatform(t *testing.T) {
 		Name:     "provisioner_unsupported_platform",
 		Template: accTemplate(t, alpine, offlineRun, "", "openhands-acc-alpine"),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildFailed(cmd, logfile); err != nil {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
 				return err
 			}
-			log := readLog(t, logfile)
+			log := rig.ReadLog(t, logfile)
 			for _, want := range []string{`unsupported platform: /etc/os-release has ID="alpine" VERSION_ID="3.20.3"`, `step "preflight" failed`} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
@@ -218,10 +160,10 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 		Name:     "provisioner_checksum_mismatch",
 		Template: tmpl,
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildFailed(cmd, logfile); err != nil {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
 				return err
 			}
-			log := readLog(t, logfile)
+			log := rig.ReadLog(t, logfile)
 			got := "expected sha256 " + wrong + ", got "
 			for _, want := range []string{got, `step "uv" failed`} {
 				if !strings.Contains(log, want) {
@@ -305,10 +247,10 @@ func TestAccProvisionerThroughSudo(t *testing.T) {
 		Name:     "provisioner_through_sudo",
 		Template: withExecUser(accTemplate(t, base, offlineRun, "", tag), "ec2-user"),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildSucceeded(cmd, logfile); err != nil {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 				return err
 			}
-			if !strings.Contains(readLog(t, logfile), "verification passed") {
+			if !strings.Contains(rig.ReadLog(t, logfile), "verification passed") {
 				return fmt.Errorf("verification did not pass")
 			}
 			return nil
@@ -336,11 +278,11 @@ func TestAccProvisionerSudoNeedsPassword(t *testing.T) {
 		Name:     "provisioner_sudo_needs_password",
 		Template: withExecUser(accTemplate(t, base, offlineRun, "", "openhands-acc-intern"), "intern"),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := buildFailed(cmd, logfile); err != nil {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
 				return err
 			}
 			want := "the login user intern is not root and cannot run sudo without a password"
-			if !strings.Contains(readLog(t, logfile), want) {
+			if !strings.Contains(rig.ReadLog(t, logfile), want) {
 				return fmt.Errorf("the build output lacks %q", want)
 			}
 			return nil
