@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+var rigEnv *rig.Env
+
+func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
+
+// builderTemplate builds the runtime image from the offline base image with the stand-ins.
+func builderTemplate(repo, src, extra, postProcessors string) string {
+	return fmt.Sprintf(`
+source "openhands-runtime" "image" {
+  base_image       = %q
+  pull             = false
+  source_dir       = %q
+  micromamba_path  = %q
+  uv_path          = %q
+  image_repository = %q
+  tags             = ["acc"]
+%s
+}
+
+build {
+  sources = ["source.openhands-runtime.image"]
+%s
+}
+`, rigEnv.BaseImage, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), repo, extra, postProcessors)
+}
+
+var builtSummary = regexp.MustCompile(`Built sha256:[0-9a-f]+ in \S+: (\d+) steps, (\d+) from the cache`)
+
+// summary returns the step counts of the build in the log, or -1s when nothing was built.
+func summary(log string) (steps, cached int) {
+	m := builtSummary.FindStringSubmatch(log)
+	if m == nil {
+		return -1, -1
+	}
+	steps, _ = strconv.Atoi(m[1])
+	cached, _ = strconv.Atoi(m[2])
+	return steps, cached
+}
+
+func imageID(t *testing.T, ref string) string {
+	t.Helper()
+	out, err := rig.Docker("image", "inspect", "--format", "{{.Id}}", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
+}
+
+func TestAccBuilderContentTags(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo := fmt.Sprintf("openhands-acc-builder-%d", os.Getpid())
+	tagged := repo + "-tagged"
+	t.Cleanup(func() {
+		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output()
+		rig.RemoveImages(strings.Fields(string(out))...)
+	})
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	dockerfile := filepath.Join(t.TempDir(), "Dockerfile")
+
+	// 1. A clean build, chained into docker-tag.
+	var fullSteps int
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name: "builder_first",
+		Template: builderTemplate(repo, src, fmt.Sprintf("  dockerfile_path = %q", dockerfile),
+			fmt.Sprintf("  post-processor \"docker-tag\" {\n    repository = %q\n    tags = [\"chained\"]\n  }", tagged)),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			// The verify layer ran in this build or in an earlier one with the same inputs
+			// (the engine's layer cache); either way it is part of the image.
+			if !strings.Contains(log, "verification passed") && !strings.Contains(log, "plan.sh --steps verify") {
+				return fmt.Errorf("the build has no verify layer")
+			}
+			fullSteps, _ = summary(log)
+			if fullSteps <= 0 {
+				return fmt.Errorf("no build summary in the output")
+			}
+			return nil
+		},
+	})
+	image := repo + ":acc"
+	rig.CheckRuntimeImage(t, image)
+	if got, want := imageID(t, tagged+":chained"), imageID(t, image); got != want {
+		t.Errorf("docker-tag tagged %s, want the built image %s", got, want)
+	}
+	if data, err := os.ReadFile(dockerfile); err != nil || !strings.HasPrefix(string(data), "# OpenHands runtime image") {
+		t.Errorf("dockerfile_path was not written: %v", err)
+	}
+
+	// 2. Nothing changed: no build at all, the existing tags reported.
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_unchanged",
+		Template: builderTemplate(repo, src, "", ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			if steps, _ := summary(log); steps != -1 || strings.Contains(log, "Step 1/") {
+				return fmt.Errorf("an unchanged rebuild ran a build")
+			}
+			if !strings.Contains(log, "nothing to build") || !strings.Contains(log, "with tags "+repo+":oh_v") {
+				return fmt.Errorf("the unchanged rebuild did not report the existing image and its tags")
+			}
+			return nil
+		},
+	})
+
+	// 3. A source change: only the source layers, on the lock-tag image.
+	appendTo(t, filepath.Join(src, "openhands", "runtime", "__init__.py"), "# a source change\n")
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_source_change",
+		Template: builderTemplate(repo, src, "", ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			if !strings.Contains(log, "exists: building the source layers on it") {
+				return fmt.Errorf("the source change did not build on the lock-tag image")
+			}
+			if strings.Contains(log, "--steps dependencies") || strings.Contains(log, "--steps preflight") {
+				return fmt.Errorf("the source change re-ran steps before the source copy")
+			}
+			return nil
+		},
+	})
+	rig.CheckRuntimeImage(t, image)
+
+	// 4. Another source change with force_rebuild: the full Dockerfile, every layer up to
+	// the source copy served by the cache.
+	appendTo(t, filepath.Join(src, "openhands", "runtime", "__init__.py"), "# another one\n")
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_force_rebuild",
+		Template: builderTemplate(repo, src, "  force_rebuild = true", ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			steps, cached := summary(rig.ReadLog(t, logfile))
+			data, err := os.ReadFile(dockerfile)
+			if err != nil {
+				return err
+			}
+			// Every instruction before the COPY of the source tree comes from the cache.
+			before := 0
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.Contains(line, "openhands-plan/code/") {
+					break
+				}
+				if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "FROM") {
+					before++
+				}
+			}
+			if steps != fullSteps || cached != before {
+				return fmt.Errorf("force_rebuild after a source change: %d steps, %d cached; want %d steps, %d cached", steps, cached, fullSteps, before)
+			}
+			return nil
+		},
+	})
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccBuilderValidate(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	path := filepath.Join(t.TempDir(), "bad.pkr.hcl")
+	tmpl := `
+source "openhands-runtime" "image" {
+  base_image = "Not An Image"
+  source_dir = "/nonexistent/openhands"
+}
+build {
+  sources = ["source.openhands-runtime.image"]
+}
+`
+	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(rigEnv.Packer, "validate", path).CombinedOutput()
+	if err == nil {
+		t.Fatalf("packer validate accepted a bad configuration:\n%s", out)
+	}
+	for _, want := range []string{`base_image: "Not An Image" is not an image reference`, `source_dir: "/nonexistent/openhands" does not exist`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("packer validate output lacks %q:\n%s", want, out)
+		}
+	}
+}
