@@ -28,6 +28,7 @@ func TestAccExamplesValidate(t *testing.T) {
 			"uv_path=" + filepath.Join(standins, "uv"),
 		},
 		"al2023-ami.pkr.hcl":        {"source_dir=" + source},
+		"builder-runtime.pkr.hcl":   {"source_dir=" + source},
 		"ami-and-container.pkr.hcl": {"source_dir=" + source},
 	}
 	examples, err := filepath.Glob(filepath.Join("example", "*.pkr.hcl"))

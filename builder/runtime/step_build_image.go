@@ -52,7 +52,13 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 	if err != nil {
 		return halt(state, fmt.Errorf("building the runtime image: %w", err))
 	}
-	ui.Sayf("Built %s in %s: %d steps, %d from the cache", result.ImageID, time.Since(started).Round(time.Second), result.Steps, result.CachedSteps)
+	took := time.Since(started).Round(time.Second)
+	if config.BuildKit {
+		// BuildKit reports progress as encoded trace records, which are not decoded here.
+		ui.Sayf("Built %s in %s with BuildKit", result.ImageID, took)
+	} else {
+		ui.Sayf("Built %s in %s: %d steps, %d from the cache", result.ImageID, took, result.Steps, result.CachedSteps)
+	}
 	state.Put("image_id", result.ImageID)
 	state.Put("created", tags)
 	return multistep.ActionContinue
