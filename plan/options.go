@@ -151,9 +151,8 @@ func stringDefault(s *string, v string) {
 	}
 }
 
-// Prepare fills in defaults and returns every problem with the options, each naming its
-// option, so that `packer validate` reports them all at once.
-func (o *Options) Prepare() []error {
+// SetDefaults fills in the default of every option left unset.
+func (o *Options) SetDefaults() {
 	stringDefault(&o.Prefix, DefaultPrefix)
 	stringDefault(&o.User, DefaultUser)
 	stringDefault(&o.EnvName, DefaultEnvName)
@@ -174,7 +173,12 @@ func (o *Options) Prepare() []error {
 	if o.Verify.Imports == nil {
 		o.Verify.Imports = append([]string(nil), DefaultImports...)
 	}
+}
 
+// Prepare fills in defaults and returns every problem with the options, each naming its
+// option, so that `packer validate` reports them all at once.
+func (o *Options) Prepare() []error {
+	o.SetDefaults()
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 

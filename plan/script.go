@@ -61,6 +61,25 @@ func (p *Plan) Script(version string) string {
 	return b.String()
 }
 
+// VerifyScript renders the plan's verification checks alone, as one bash script that runs
+// them as the runtime user in a finished image or machine: the same checks the plan's last
+// step runs, for components that check an image they did not build. It exits 1 listing
+// every failed check.
+func (p *Plan) VerifyScript(version string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime verification, rendered by packer-plugin-openhands %s.\n", version)
+	b.WriteString("set -euo pipefail\nexec 2>&1\n\n")
+	for _, kv := range p.variables() {
+		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+	}
+	b.WriteString("\n")
+	b.WriteString(libShell)
+	b.WriteString("\n")
+	renderChecks(&b, p.Checks)
+	b.WriteString("\noh_verify\n")
+	return b.String()
+}
+
 // variables are the script's option variables, with shell-quoted values.
 func (p *Plan) variables() [][2]string {
 	o := p.Options

@@ -1,6 +1,11 @@
 package rig
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+)
 
 // runtimeImageChecks are what every runtime image must hold with the default options,
 // whichever component made it: user, ownership, the editable install, the environment.
@@ -19,12 +24,20 @@ var runtimeImageChecks = []struct{ name, user, script, want string }{
 	{"bundle removed", "", "ls /tmp | grep -c openhands-plan || true", "0"},
 }
 
-// CheckRuntimeImage runs the runtime image checks in throwaway containers of image.
+// CheckRuntimeImage runs the runtime image checks in throwaway containers of image, then
+// the plan's standalone verification with the default options, as a component that checks
+// an image it did not build would.
 func CheckRuntimeImage(t *testing.T, image string) {
 	t.Helper()
 	for _, c := range runtimeImageChecks {
 		if got := InImage(t, image, c.user, c.script); got != c.want {
 			t.Errorf("%s: got\n%s\nwant\n%s", c.name, got, c.want)
 		}
+	}
+	var o plan.Options
+	o.SetDefaults()
+	out := InImage(t, image, o.User, plan.New(o, plan.Inputs{}).VerifyScript("acceptance"))
+	if !strings.Contains(out, "verification passed") {
+		t.Errorf("the standalone verification failed in %s:\n%s", image, out)
 	}
 }
