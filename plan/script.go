@@ -34,12 +34,7 @@ func (p *Plan) Script(version string) string {
 
 	b.WriteString("# Options. Exported so that steps run as the runtime user see them too.\n")
 	b.WriteString("OH_BUNDLE=$(cd \"$(dirname \"$0\")\" && pwd)\nexport OH_BUNDLE\n")
-	for _, kv := range p.variables() {
-		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
-	}
-	b.WriteString("\n")
-	b.WriteString(libShell)
-	b.WriteString("\n")
+	p.renderVariablesAndHelpers(&b)
 	p.renderPlatformDetection(&b, targets)
 	renderFamilyHelpers(&b, families)
 	renderChecks(&b, p.Checks)
@@ -69,15 +64,20 @@ func (p *Plan) VerifyScript(version string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime verification, rendered by packer-plugin-openhands %s.\n", version)
 	b.WriteString("set -euo pipefail\nexec 2>&1\n\n")
+	p.renderVariablesAndHelpers(&b)
+	renderChecks(&b, p.Checks)
+	b.WriteString("\noh_verify\n")
+	return b.String()
+}
+
+// renderVariablesAndHelpers writes the exported option variables and the shared helpers.
+func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
 	for _, kv := range p.variables() {
-		fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+		fmt.Fprintf(b, "export %s=%s\n", kv[0], kv[1])
 	}
 	b.WriteString("\n")
 	b.WriteString(libShell)
 	b.WriteString("\n")
-	renderChecks(&b, p.Checks)
-	b.WriteString("\noh_verify\n")
-	return b.String()
 }
 
 // variables are the script's option variables, with shell-quoted values.

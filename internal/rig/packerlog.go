@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -30,4 +31,18 @@ func BuildFailed(cmd *exec.Cmd, logfile string) error {
 		return fmt.Errorf("packer build succeeded but should have failed; see %s", logfile)
 	}
 	return nil
+}
+
+// VerifiedBuild is an acctest.TestPlugin Check: the build succeeded and the plan's
+// verification passed during it.
+func VerifiedBuild(t *testing.T) func(*exec.Cmd, string) error {
+	return func(cmd *exec.Cmd, logfile string) error {
+		if err := BuildSucceeded(cmd, logfile); err != nil {
+			return err
+		}
+		if !strings.Contains(ReadLog(t, logfile), "verification passed") {
+			return fmt.Errorf("verification did not pass; see %s", logfile)
+		}
+		return nil
+	}
 }

@@ -145,15 +145,7 @@ build {
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
 		Template: template,
-		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
-				return err
-			}
-			if !strings.Contains(rig.ReadLog(t, logfile), "verification passed") {
-				return fmt.Errorf("verification did not pass")
-			}
-			return nil
-		},
+		Check:    rig.VerifiedBuild(t),
 	})
 
 	if after := target.exec(t, loginUser); after != before {

@@ -246,15 +246,7 @@ func TestAccProvisionerThroughSudo(t *testing.T) {
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_through_sudo",
 		Template: withExecUser(accTemplate(t, base, offlineRun, "", tag), "ec2-user"),
-		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
-				return err
-			}
-			if !strings.Contains(rig.ReadLog(t, logfile), "verification passed") {
-				return fmt.Errorf("verification did not pass")
-			}
-			return nil
-		},
+		Check:    rig.VerifiedBuild(t),
 	})
 	image := tag + ":acc"
 	if after := loginUser(image); after != before {
