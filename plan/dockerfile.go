@@ -75,6 +75,20 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 		if len(l.steps) == 0 {
 			continue
 		}
+		if l.copyFrom == "code" && sourceOnly {
+			// The image built on holds the source tree of the build that made it: remove what
+			// was shipped, so a file deleted from the checkout since does not outlive it (the
+			// skills directory, for one, is read by listing it).
+			if current != RootUser {
+				b.WriteString("USER root\n")
+				current = RootUser
+			}
+			shipped := make([]string, len(SourceTopLevel))
+			for i, name := range SourceTopLevel {
+				shipped[i] = o.Prefix + "/code/" + name
+			}
+			fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
+		}
 		if l.copyFrom != "" {
 			fmt.Fprintf(&b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", o.User, contextDir, l.copyFrom, o.Prefix)
 		}

@@ -2,7 +2,7 @@ package runtime
 
 import (
 	"errors"
-	"fmt"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -537,159 +537,13 @@ func TestConfigSpecHasVerifyBlock(t *testing.T) {
 	}
 }
 
-// errorReporter is the part of testing.T the staleness check uses, so that it can be tested.
-type errorReporter interface {
-	Helper()
-	Errorf(format string, args ...any)
-}
-
-// mapstructureFields lists a struct's decoded fields by mapstructure name, following squash.
-func mapstructureFields(t errorReporter, typ reflect.Type) map[string]reflect.StructField {
-	t.Helper()
-	out := map[string]reflect.StructField{}
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag, ok := f.Tag.Lookup("mapstructure")
-		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(","+opts+",", ",squash,") {
-			for k, v := range mapstructureFields(t, f.Type) {
-				if _, dup := out[k]; dup {
-					t.Errorf("%s: mapstructure name %q used twice", typ, k)
-				}
-				out[k] = v
-			}
-			continue
-		}
-		if !ok || name == "" || name == "-" {
-			t.Errorf("%s.%s has no mapstructure name, so it cannot be configured", typ, f.Name)
-			continue
-		}
-		if _, dup := out[name]; dup {
-			t.Errorf("%s: mapstructure name %q used twice", typ, name)
-		}
-		out[name] = f
-	}
-	return out
-}
-
-// checkFlat compares a struct with its generated Flat version and HCL2 spec: same
-// mapstructure names, and each flat field of the type packer-sdc would generate.
-func checkFlat(t errorReporter, src, flat reflect.Type, spec map[string]hcldec.Spec) {
-	t.Helper()
-	const regen = "config.hcl2spec.go is stale: run `go generate ./...`"
-	want := mapstructureFields(t, src)
-	got := mapstructureFields(t, flat)
-	for name, f := range want {
-		ff, ok := got[name]
-		if !ok {
-			t.Errorf("%s has no field for %s.%s (%q); %s", flat, src, f.Name, name, regen)
-			continue
-		}
-		if _, ok := spec[name]; !ok {
-			t.Errorf("%s.HCL2Spec() has no %q; %s", flat, name, regen)
-		}
-		for _, tag := range []string{"cty", "hcl"} {
-			if v := ff.Tag.Get(tag); v != name {
-				t.Errorf("%s.%s: %s tag %q, want %q; %s", flat, ff.Name, tag, v, name, regen)
-			}
-		}
-		switch f.Type.Kind() {
-		case reflect.Struct:
-			nested := ff.Type
-			if nested.Kind() != reflect.Pointer || nested.Elem().Name() != "Flat"+f.Type.Name() || nested.Elem().PkgPath() != f.Type.PkgPath() {
-				t.Errorf("%s.%s is %s, want *Flat%s; %s", flat, ff.Name, ff.Type, f.Type.Name(), regen)
-				continue
-			}
-			block, ok := spec[name].(*hcldec.BlockSpec)
-			if !ok {
-				t.Errorf("%s.HCL2Spec()[%q] is %T, want a block; %s", flat, name, spec[name], regen)
-				continue
-			}
-			checkFlat(t, f.Type, nested.Elem(), block.Nested.(hcldec.ObjectSpec))
-		case reflect.Pointer, reflect.Slice, reflect.Map:
-			if ff.Type != f.Type {
-				t.Errorf("%s.%s is %s, want %s; %s", flat, ff.Name, ff.Type, f.Type, regen)
-			}
-		default:
-			if ff.Type != reflect.PointerTo(f.Type) {
-				t.Errorf("%s.%s is %s, want *%s; %s", flat, ff.Name, ff.Type, f.Type, regen)
-			}
-		}
-	}
-	for name, ff := range got {
-		if _, ok := want[name]; !ok {
-			t.Errorf("%s.%s (%q) matches no field of %s; %s", flat, ff.Name, name, src, regen)
-		}
-	}
-	for name := range spec {
-		if _, ok := want[name]; !ok {
-			t.Errorf("%s.HCL2Spec() has %q, which matches no field of %s; %s", flat, name, src, regen)
-		}
-	}
-}
-
 func TestFlatConfigMatchesConfig(t *testing.T) {
-	checkFlat(t, reflect.TypeOf(Config{}), reflect.TypeOf(FlatConfig{}), (*FlatConfig)(nil).HCL2Spec())
+	spectest.CheckFlat(t, reflect.TypeOf(Config{}), reflect.TypeOf(FlatConfig{}), (*FlatConfig)(nil).HCL2Spec())
 	// Every plan option is a provisioner option.
-	flat := mapstructureFields(t, reflect.TypeOf(FlatConfig{}))
-	for name := range mapstructureFields(t, reflect.TypeOf(plan.Options{})) {
+	flat := spectest.Fields(t, reflect.TypeOf(FlatConfig{}))
+	for name := range spectest.Fields(t, reflect.TypeOf(plan.Options{})) {
 		if _, ok := flat[name]; !ok {
 			t.Errorf("plan.Options %q is missing from FlatConfig", name)
-		}
-	}
-}
-
-type errorRecorder struct{ errs []string }
-
-func (r *errorRecorder) Helper() {}
-func (r *errorRecorder) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-// TestCheckFlatDetectsStaleFiles: the staleness check itself catches a missing field, a
-// leftover field, a changed type and a missing spec entry.
-func TestCheckFlatDetectsStaleFiles(t *testing.T) {
-	type inner struct {
-		X []string `mapstructure:"x"`
-	}
-	type src struct {
-		A string `mapstructure:"a"`
-		B int    `mapstructure:"b"`
-		C *bool  `mapstructure:"c"`
-		D inner  `mapstructure:"d"`
-	}
-	type flatOK struct {
-		A *string `mapstructure:"a" cty:"a" hcl:"a"`
-		B *int    `mapstructure:"b" cty:"b" hcl:"b"`
-		C *bool   `mapstructure:"c" cty:"c" hcl:"c"`
-	}
-	type stale struct {
-		A *string `mapstructure:"a" cty:"a" hcl:"a"`
-		B *string `mapstructure:"b" cty:"b" hcl:"b"`
-		E *int    `mapstructure:"e" cty:"e" hcl:"e"`
-	}
-	type srcNoStruct struct {
-		A string `mapstructure:"a"`
-		B int    `mapstructure:"b"`
-		C *bool  `mapstructure:"c"`
-	}
-	spec := map[string]hcldec.Spec{"a": &hcldec.AttrSpec{Name: "a"}, "b": &hcldec.AttrSpec{Name: "b"}, "c": &hcldec.AttrSpec{Name: "c"}}
-
-	var ok errorRecorder
-	checkFlat(&ok, reflect.TypeOf(srcNoStruct{}), reflect.TypeOf(flatOK{}), spec)
-	if len(ok.errs) != 0 {
-		t.Errorf("a matching flat struct was reported: %q", ok.errs)
-	}
-
-	var bad errorRecorder
-	checkFlat(&bad, reflect.TypeOf(src{}), reflect.TypeOf(stale{}), map[string]hcldec.Spec{"a": &hcldec.AttrSpec{Name: "a"}})
-	all := strings.Join(bad.errs, "\n")
-	for _, want := range []string{`no field for runtime.src.C ("c")`, `no field for runtime.src.D ("d")`, `.B is *string, want *int`, `.E ("e") matches no field`, `HCL2Spec() has no "b"`} {
-		if !strings.Contains(all, want) {
-			t.Errorf("stale flat struct: no error containing %q in:\n%s", want, all)
 		}
 	}
 }

@@ -1,0 +1,708 @@
+package runtime
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/version"
+)
+
+// Compile-time checks.
+var (
+	_ Driver             = new(fakeDriver)
+	_ Driver             = new(EngineDriver)
+	_ packersdk.Artifact = new(Artifact)
+)
+
+// fakeBuild is what one Build call received.
+type fakeBuild struct {
+	req        BuildRequest // Context is drained and set to nil
+	dockerfile string
+	files      map[string]string // regular files of the context by name
+	dirs       []string
+	id         string
+}
+
+// fakeDriver is an engine in memory: local images by reference, and a registry for Pull.
+type fakeDriver struct {
+	mu       sync.Mutex
+	images   map[string]string // local ref -> image id
+	registry map[string]string // what Pull can fetch: ref -> image id
+	pulls    []string
+	builds   []fakeBuild
+	tagged   []string // refs passed to Tag
+	removed  []string // refs passed to RemoveTag
+	next     int
+	buildErr error
+}
+
+const fakeBaseID = "sha256:" + "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+func newFakeDriver() *fakeDriver {
+	return &fakeDriver{
+		images:   map[string]string{},
+		registry: map[string]string{DefaultBaseImage: fakeBaseID},
+	}
+}
+
+func (d *fakeDriver) ImageID(ctx context.Context, ref string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.images[ref], nil
+}
+
+func (d *fakeDriver) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pulls = append(d.pulls, ref)
+	id, ok := d.registry[ref]
+	if !ok {
+		return fmt.Errorf("pull access denied for %s, repository does not exist", ref)
+	}
+	d.images[ref] = id
+	return nil
+}
+
+func (d *fakeDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error) {
+	b := fakeBuild{files: map[string]string{}}
+	tr := tar.NewReader(req.Context)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return BuildResult{}, fmt.Errorf("reading the build context: %w", err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return BuildResult{}, err
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			b.dirs = append(b.dirs, h.Name)
+		case tar.TypeReg:
+			b.files[h.Name] = string(data)
+		}
+	}
+	// The engine reads to the end of the stream: the context writer must not be left blocked.
+	if rest, err := io.ReadAll(req.Context); err != nil {
+		return BuildResult{}, err
+	} else if strings.Trim(string(rest), "\x00") != "" {
+		return BuildResult{}, errors.New("data after the end of the build context")
+	}
+	req.Context = nil
+	b.req = req
+	b.dockerfile = b.files["Dockerfile"]
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.buildErr != nil {
+		return BuildResult{}, d.buildErr
+	}
+	from := firstInstruction(b.dockerfile)
+	if !strings.HasPrefix(from, "FROM ") {
+		return BuildResult{}, fmt.Errorf("the Dockerfile starts with %q", from)
+	}
+	if d.images[strings.TrimPrefix(from, "FROM ")] == "" {
+		return BuildResult{}, fmt.Errorf("%s: no such image", from)
+	}
+	d.next++
+	b.id = fmt.Sprintf("sha256:%064x", d.next)
+	for _, ref := range req.Tags {
+		d.images[ref] = b.id
+	}
+	d.builds = append(d.builds, b)
+	steps := 0
+	for _, l := range strings.Split(b.dockerfile, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			steps++
+		}
+	}
+	ui.Say(fmt.Sprintf("Successfully built %s", b.id))
+	return BuildResult{ImageID: b.id, Steps: steps}, nil
+}
+
+func (d *fakeDriver) Tag(ctx context.Context, imageID, ref string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tagged = append(d.tagged, ref)
+	d.images[ref] = imageID
+	return nil
+}
+
+func (d *fakeDriver) RemoveTag(ctx context.Context, ref string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.removed = append(d.removed, ref)
+	delete(d.images, ref)
+	return nil
+}
+
+// firstInstruction is the first line of a Dockerfile that is not a comment.
+func firstInstruction(dockerfile string) string {
+	for _, l := range strings.Split(dockerfile, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			return l
+		}
+	}
+	return ""
+}
+
+// runFixture is a source tree and an engine shared by consecutive runs, as Packer runs a
+// template again on one machine.
+type runFixture struct {
+	src    string
+	driver *fakeDriver
+}
+
+func newRunFixture(t *testing.T) *runFixture {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if err := os.CopyFS(src, os.DirFS(rig.FixtureSourceDir())); err != nil {
+		t.Fatal(err)
+	}
+	return &runFixture{src: src, driver: newFakeDriver()}
+}
+
+// run prepares a new Builder with the fixture's source, the user tags latest and v1 and the
+// given keys, and runs it on the fake engine.
+func (f *runFixture) run(t *testing.T, set map[string]interface{}) (*Artifact, *packersdk.MockUi, error) {
+	t.Helper()
+	raw := map[string]interface{}{"source_dir": f.src, "tags": []interface{}{"latest", "v1"}}
+	maps.Copy(raw, set)
+	var b Builder
+	if _, _, err := b.Prepare(raw); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	b.driver = f.driver
+	ui := &packersdk.MockUi{}
+	art, err := b.Run(context.Background(), ui, &packersdk.MockHook{})
+	if err != nil {
+		if art != nil {
+			t.Errorf("Run returned an artifact with its error: %v", art)
+		}
+		return nil, ui, err
+	}
+	a, ok := art.(*Artifact)
+	if !ok || a == nil {
+		t.Fatalf("Run returned %T %v", art, art)
+	}
+	return a, ui, nil
+}
+
+func (f *runFixture) mustRun(t *testing.T, set map[string]interface{}) (*Artifact, *packersdk.MockUi) {
+	t.Helper()
+	a, ui, err := f.run(t, set)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return a, ui
+}
+
+func (f *runFixture) edit(t *testing.T, rel, text string) {
+	t.Helper()
+	path := filepath.Join(f.src, filepath.FromSlash(rel))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, text...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// contentRefs matches a build's source and lock refs in the default repository.
+func contentRefs(t *testing.T) (source, lock *regexp.Regexp) {
+	prefix := regexp.QuoteMeta("openhands-runtime:oh_v" + strings.ReplaceAll(version.PluginVersion.FormattedVersion(), "+", "_"))
+	return regexp.MustCompile(`^` + prefix + `_([0-9a-f]{16})_([0-9a-f]{16})$`), regexp.MustCompile(`^` + prefix + `_([0-9a-f]{16})$`)
+}
+
+// checkRefs checks the tags of a full build and returns its source and lock refs.
+func checkRefs(t *testing.T, tags []string) (source, lock string) {
+	t.Helper()
+	sourceRE, lockRE := contentRefs(t)
+	if len(tags) != 2 || !sourceRE.MatchString(tags[0]) || !lockRE.MatchString(tags[1]) {
+		t.Fatalf("build tags %q, want the source and lock refs", tags)
+	}
+	if !strings.HasPrefix(tags[0], tags[1]+"_") {
+		t.Errorf("source ref %s does not extend lock ref %s", tags[0], tags[1])
+	}
+	return tags[0], tags[1]
+}
+
+func said(ui *packersdk.MockUi, text string) bool {
+	for _, m := range ui.SayMessages {
+		if strings.Contains(m.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func isFullDockerfile(dockerfile string) bool {
+	return strings.Contains(dockerfile, "--steps dependencies") && strings.Contains(dockerfile, "openhands-plan/deps/")
+}
+
+func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
+	f := newRunFixture(t)
+	a, _ := f.mustRun(t, nil)
+	d := f.driver
+
+	if len(d.builds) != 1 {
+		t.Fatalf("%d builds, want 1", len(d.builds))
+	}
+	b := d.builds[0]
+	if got := firstInstruction(b.dockerfile); got != "FROM "+DefaultBaseImage {
+		t.Errorf("the Dockerfile starts with %q, want FROM %s", got, DefaultBaseImage)
+	}
+	if !isFullDockerfile(b.dockerfile) {
+		t.Errorf("the first build is not the full Dockerfile:\n%s", b.dockerfile)
+	}
+	sourceRef, lockRef := checkRefs(t, b.req.Tags)
+	if b.req.BuildKit || b.req.Platform != "" || len(b.req.BuildArgs) != 0 {
+		t.Errorf("build request %+v, want the defaults", b.req)
+	}
+	// The context is the one WriteDockerContext packs: plan, dependency files, source.
+	for _, name := range []string{"openhands-plan/plan.sh", "openhands-plan/deps/pyproject.toml", "openhands-plan/deps/poetry.lock",
+		"openhands-plan/deps/openhands/__init__.py", "openhands-plan/code/pyproject.toml", "openhands-plan/code/openhands/core/config/__init__.py",
+		"openhands-plan/code/skills/README.md"} {
+		if _, ok := b.files[name]; !ok {
+			t.Errorf("the build context lacks %s", name)
+		}
+	}
+	for name := range b.files {
+		if strings.Contains(name, ".hidden") || strings.HasSuffix(name, ".pyc") {
+			t.Errorf("the build context holds %s, which is not shipped", name)
+		}
+	}
+	if !slices.Contains(b.dirs, "openhands-plan/bin/") {
+		t.Error("the build context has no openhands-plan/bin/")
+	}
+	if !strings.HasPrefix(b.files["openhands-plan/plan.sh"], "#!/usr/bin/env bash\n") {
+		t.Error("plan.sh in the context is not the plan script")
+	}
+	if !slices.Equal(d.pulls, []string{DefaultBaseImage}) {
+		t.Errorf("pulls %q, want the base image", d.pulls)
+	}
+	wantTags := []string{sourceRef, lockRef, "openhands-runtime:latest", "openhands-runtime:v1"}
+	if !slices.Equal(d.tagged, wantTags[2:]) {
+		t.Errorf("Tag calls %q, want the user tags %q", d.tagged, wantTags[2:])
+	}
+
+	if a.BuilderId() != "packer.post-processor.docker-import" {
+		t.Errorf("BuilderId %q", a.BuilderId())
+	}
+	if a.Id() != b.id {
+		t.Errorf("artifact id %s, want the built image %s", a.Id(), b.id)
+	}
+	if got, _ := a.State("docker_tags").([]string); !slices.Equal(got, wantTags) {
+		t.Errorf("docker_tags %q, want %q", got, wantTags)
+	}
+	img, ok := a.State(registryimage.ArtifactStateURI).(*registryimage.Image)
+	if !ok || img == nil {
+		t.Fatalf("State(%q) = %#v, want a registry image", registryimage.ArtifactStateURI, a.State(registryimage.ArtifactStateURI))
+	}
+	if img.ImageID != b.id || img.SourceImageID != fakeBaseID || img.Labels["base_image"] != DefaultBaseImage {
+		t.Errorf("registry image %+v", img)
+	}
+	if a.State("nonsense") != nil {
+		t.Error("an unknown state key is not nil")
+	}
+	if !strings.Contains(a.String(), b.id) || !strings.Contains(a.String(), lockRef) {
+		t.Errorf("String() = %q", a.String())
+	}
+	for _, ref := range wantTags {
+		if d.images[ref] != b.id {
+			t.Errorf("%s points at %q, want %s", ref, d.images[ref], b.id)
+		}
+	}
+
+	// The same inputs again: nothing is built, the existing image and its tags are the result.
+	tagged := len(d.tagged)
+	a2, ui2 := f.mustRun(t, nil)
+	if len(d.builds) != 1 {
+		t.Fatalf("the second run built again (%d builds)", len(d.builds))
+	}
+	if a2.Id() != b.id {
+		t.Errorf("second run id %s, want %s", a2.Id(), b.id)
+	}
+	if got, _ := a2.State("docker_tags").([]string); !slices.Equal(got, wantTags) {
+		t.Errorf("second run docker_tags %q, want %q", got, wantTags)
+	}
+	if len(d.tagged) != tagged {
+		t.Errorf("the second run tagged %q, which already pointed at the image", d.tagged[tagged:])
+	}
+	if !said(ui2, "nothing to build") {
+		t.Error("the second run did not say there was nothing to build")
+	}
+	// Destroying the reused image's artifact removes nothing it did not create.
+	if err := a2.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.removed) != 0 {
+		t.Errorf("Destroy of a reused image removed %q", d.removed)
+	}
+	for _, ref := range wantTags {
+		if d.images[ref] != b.id {
+			t.Errorf("after Destroy of the reused image, %s points at %q", ref, d.images[ref])
+		}
+	}
+
+	// Destroying the first build's artifact removes every tag it made.
+	if err := a.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.removed, wantTags) {
+		t.Errorf("Destroy removed %q, want %q", d.removed, wantTags)
+	}
+	if d.images[DefaultBaseImage] != fakeBaseID {
+		t.Error("Destroy removed the base image")
+	}
+}
+
+func TestRunSourceChangeBuildsSourceLayersOnly(t *testing.T) {
+	f := newRunFixture(t)
+	first, _ := f.mustRun(t, nil)
+	d := f.driver
+	source1, lock1 := checkRefs(t, d.builds[0].req.Tags)
+
+	f.edit(t, "openhands/runtime/__init__.py", "# a source change\n")
+	a, ui := f.mustRun(t, nil)
+	if len(d.builds) != 2 {
+		t.Fatalf("%d builds, want 2", len(d.builds))
+	}
+	b := d.builds[1]
+	if got := firstInstruction(b.dockerfile); got != "FROM "+lock1 {
+		t.Errorf("the source build starts with %q, want FROM %s", got, lock1)
+	}
+	if strings.Contains(b.dockerfile, "dependencies") || strings.Contains(b.dockerfile, "openhands-plan/deps/") ||
+		strings.Contains(b.dockerfile, "--steps preflight") {
+		t.Errorf("the source build has more than the source layers:\n%s", b.dockerfile)
+	}
+	if !strings.Contains(b.dockerfile, "COPY --chown=openhands:openhands openhands-plan/code/ /openhands/code/") {
+		t.Errorf("the source build does not copy the source:\n%s", b.dockerfile)
+	}
+	// The lock-tag image holds the first build's source: it goes before the new copy, so
+	// files deleted since do not survive.
+	if rm, cp := strings.Index(b.dockerfile, "RUN rm -rf /openhands/code/pyproject.toml"), strings.Index(b.dockerfile, "openhands-plan/code/"); rm < 0 || rm > cp ||
+		!strings.Contains(b.dockerfile, " /openhands/code/openhands ") || !strings.Contains(b.dockerfile, " /openhands/code/skills ") {
+		t.Errorf("the source build does not remove the old source before the copy:\n%s", b.dockerfile)
+	}
+	if !strings.HasSuffix(b.files["openhands-plan/code/openhands/runtime/__init__.py"], "# a source change\n") {
+		t.Error("the build context does not hold the changed file")
+	}
+	if len(b.req.Tags) != 1 {
+		t.Fatalf("source build tags %q, want the source ref only", b.req.Tags)
+	}
+	source2 := b.req.Tags[0]
+	if source2 == source1 || !strings.HasPrefix(source2, lock1+"_") {
+		t.Errorf("source ref %s after a source change (was %s, lock %s)", source2, source1, lock1)
+	}
+	if !said(ui, "building the source layers") {
+		t.Error("the run did not say it built on the lock-tag image")
+	}
+	if a.Id() != b.id {
+		t.Errorf("artifact id %s, want %s", a.Id(), b.id)
+	}
+	tags, _ := a.State("docker_tags").([]string)
+	if want := []string{source2, "openhands-runtime:latest", "openhands-runtime:v1"}; !slices.Equal(tags, want) {
+		t.Errorf("docker_tags %q, want %q (the lock tag stays on the image built on)", tags, want)
+	}
+	if d.images[lock1] != first.Id() || d.images[source1] != first.Id() {
+		t.Errorf("the first image lost its content tags: %v", d.images)
+	}
+
+	// Destroy removes the new source tag and the user tags it moved, nothing of the first image.
+	if err := a.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{source2, "openhands-runtime:latest", "openhands-runtime:v1"}; !slices.Equal(d.removed, want) {
+		t.Errorf("Destroy removed %q, want %q", d.removed, want)
+	}
+	if d.images[lock1] != first.Id() || d.images[source1] != first.Id() {
+		t.Errorf("Destroy of the source build touched the first image's tags: %v", d.images)
+	}
+}
+
+func TestRunDependencyChangeBuildsEverything(t *testing.T) {
+	f := newRunFixture(t)
+	f.mustRun(t, nil)
+	d := f.driver
+	_, lock1 := checkRefs(t, d.builds[0].req.Tags)
+
+	f.edit(t, "pyproject.toml", "# a dependency change\n")
+	a, _ := f.mustRun(t, nil)
+	if len(d.builds) != 2 {
+		t.Fatalf("%d builds, want 2", len(d.builds))
+	}
+	b := d.builds[1]
+	if got := firstInstruction(b.dockerfile); got != "FROM "+DefaultBaseImage {
+		t.Errorf("the build after a pyproject.toml change starts with %q, want FROM %s", got, DefaultBaseImage)
+	}
+	if !isFullDockerfile(b.dockerfile) {
+		t.Errorf("the build after a pyproject.toml change is not the full Dockerfile:\n%s", b.dockerfile)
+	}
+	source2, lock2 := checkRefs(t, b.req.Tags)
+	if lock2 == lock1 {
+		t.Errorf("the lock ref %s did not change with pyproject.toml", lock2)
+	}
+	if got, _ := a.State("docker_tags").([]string); !slices.Equal(got, []string{source2, lock2, "openhands-runtime:latest", "openhands-runtime:v1"}) {
+		t.Errorf("docker_tags %q", got)
+	}
+}
+
+func TestRunForceRebuild(t *testing.T) {
+	f := newRunFixture(t)
+	first, _ := f.mustRun(t, nil)
+	d := f.driver
+	source1, lock1 := checkRefs(t, d.builds[0].req.Tags)
+
+	a, ui := f.mustRun(t, map[string]interface{}{"force_rebuild": true})
+	if len(d.builds) != 2 {
+		t.Fatalf("force_rebuild with an existing source tag: %d builds, want 2", len(d.builds))
+	}
+	b := d.builds[1]
+	if !isFullDockerfile(b.dockerfile) || firstInstruction(b.dockerfile) != "FROM "+DefaultBaseImage {
+		t.Errorf("force_rebuild did not build the full Dockerfile:\n%s", b.dockerfile)
+	}
+	if source, lock := checkRefs(t, b.req.Tags); source != source1 || lock != lock1 {
+		t.Errorf("force_rebuild tags %s %s, want the same content tags %s %s", source, lock, source1, lock1)
+	}
+	if a.Id() == first.Id() || a.Id() != b.id {
+		t.Errorf("artifact id %s, want the new image %s", a.Id(), b.id)
+	}
+	if got, _ := a.State("docker_tags").([]string); !slices.Equal(got, []string{source1, lock1, "openhands-runtime:latest", "openhands-runtime:v1"}) {
+		t.Errorf("docker_tags %q", got)
+	}
+	if !said(ui, "force_rebuild") {
+		t.Error("the run did not say force_rebuild skipped the lookup")
+	}
+}
+
+func TestRunPull(t *testing.T) {
+	t.Run("pull = false with a local base image", func(t *testing.T) {
+		f := newRunFixture(t)
+		f.driver.images[DefaultBaseImage] = fakeBaseID
+		f.driver.registry = map[string]string{}
+		a, _ := f.mustRun(t, map[string]interface{}{"pull": false})
+		if len(f.driver.pulls) != 0 {
+			t.Errorf("pull = false pulled %q", f.driver.pulls)
+		}
+		if len(f.driver.builds) != 1 || a.Id() != f.driver.builds[0].id {
+			t.Errorf("builds %d, artifact %s", len(f.driver.builds), a.Id())
+		}
+	})
+	t.Run("pull = false without the base image", func(t *testing.T) {
+		f := newRunFixture(t)
+		_, ui, err := f.run(t, map[string]interface{}{"pull": false, "base_image": "debian:bookworm"})
+		if err == nil || !strings.HasPrefix(err.Error(), "base_image: ") || !strings.Contains(err.Error(), "debian:bookworm") {
+			t.Errorf("error %v, want one naming base_image and the image", err)
+		}
+		if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
+			t.Errorf("pulls %q, builds %d; want none", f.driver.pulls, len(f.driver.builds))
+		}
+		if !ui.ErrorCalled {
+			t.Error("the error was not shown")
+		}
+	})
+	t.Run("pull fails", func(t *testing.T) {
+		f := newRunFixture(t)
+		_, _, err := f.run(t, map[string]interface{}{"base_image": "example.com/missing:1"})
+		if err == nil || !strings.HasPrefix(err.Error(), "base_image: ") || !strings.Contains(err.Error(), "example.com/missing:1") {
+			t.Errorf("error %v, want one naming base_image and the image", err)
+		}
+		if !slices.Equal(f.driver.pulls, []string{"example.com/missing:1"}) || len(f.driver.builds) != 0 {
+			t.Errorf("pulls %q, builds %d", f.driver.pulls, len(f.driver.builds))
+		}
+	})
+}
+
+func TestRunBuildOptions(t *testing.T) {
+	f := newRunFixture(t)
+	f.driver.registry["debian:bookworm"] = "sha256:" + strings.Repeat("d", 64)
+	a, _ := f.mustRun(t, map[string]interface{}{
+		"base_image":       "debian:bookworm",
+		"image_repository": "registry.example.com/team/runtime",
+		"buildkit":         true,
+		"docker_platform":  "linux/arm64",
+		"build_args":       map[string]interface{}{"HTTP_PROXY": "http://proxy:3128"},
+		"tags":             []interface{}{"0.59"},
+	})
+	b := f.driver.builds[0]
+	if !b.req.BuildKit || b.req.Platform != "linux/arm64" || b.req.BuildArgs["HTTP_PROXY"] != "http://proxy:3128" {
+		t.Errorf("build request %+v", b.req)
+	}
+	if firstInstruction(b.dockerfile) != "FROM debian:bookworm" {
+		t.Errorf("the Dockerfile starts with %q", firstInstruction(b.dockerfile))
+	}
+	for _, ref := range b.req.Tags {
+		if !strings.HasPrefix(ref, "registry.example.com/team/runtime:oh_v") {
+			t.Errorf("content tag %s is not in image_repository", ref)
+		}
+	}
+	if got, _ := a.State("docker_tags").([]string); len(got) != 3 || got[2] != "registry.example.com/team/runtime:0.59" {
+		t.Errorf("docker_tags %q", got)
+	}
+}
+
+func TestRunDockerfilePath(t *testing.T) {
+	f := newRunFixture(t)
+	path := filepath.Join(t.TempDir(), "Dockerfile.rendered")
+	f.mustRun(t, map[string]interface{}{"dockerfile_path": path})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("dockerfile_path was not written: %v", err)
+	}
+	if string(data) != f.driver.builds[0].dockerfile {
+		t.Errorf("dockerfile_path holds:\n%s\nthe build used:\n%s", data, f.driver.builds[0].dockerfile)
+	}
+
+	_, _, err = f.run(t, map[string]interface{}{"dockerfile_path": filepath.Join(t.TempDir(), "missing", "Dockerfile")})
+	if err == nil || !strings.HasPrefix(err.Error(), "dockerfile_path: ") {
+		t.Errorf("an unwritable dockerfile_path: %v, want an error naming it", err)
+	}
+}
+
+func TestRunBuildFails(t *testing.T) {
+	f := newRunFixture(t)
+	f.driver.buildErr = errors.New("The command '/bin/sh -c bash /opt/openhands-plan/plan.sh --steps dependencies' returned a non-zero code: 1")
+	_, _, err := f.run(t, nil)
+	if err == nil || !strings.Contains(err.Error(), "building the runtime image") || !strings.Contains(err.Error(), "--steps dependencies") {
+		t.Errorf("error %v, want the engine's error", err)
+	}
+	if len(f.driver.tagged) != 0 {
+		t.Errorf("a failed build tagged %q", f.driver.tagged)
+	}
+}
+
+// TestDestroyLeavesPreexistingTags: a run that reuses an image creates only the user tags
+// that were missing, and Destroy removes only those.
+func TestDestroyLeavesPreexistingTags(t *testing.T) {
+	f := newRunFixture(t)
+	first, _ := f.mustRun(t, nil)
+	d := f.driver
+	before := maps.Clone(d.images)
+
+	a, _ := f.mustRun(t, map[string]interface{}{"tags": []interface{}{"latest", "extra"}})
+	if len(d.builds) != 1 || a.Id() != first.Id() {
+		t.Fatalf("the second run built (%d builds) or returned %s", len(d.builds), a.Id())
+	}
+	if err := a.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.removed, []string{"openhands-runtime:extra"}) {
+		t.Errorf("Destroy removed %q, want only the tag the run created", d.removed)
+	}
+	if !maps.Equal(d.images, before) {
+		t.Errorf("images after Destroy %v, want %v", d.images, before)
+	}
+}
+
+// recordingUi records what readMessages says.
+type recordingUi struct {
+	packersdk.MockUi
+	lines []string
+}
+
+func (u *recordingUi) Say(s string) { u.lines = append(u.lines, s) }
+
+func TestReadMessages(t *testing.T) {
+	stream := strings.Join([]string{
+		`{"stream":"Step 1/4 : FROM debian:bookworm\n"}`,
+		`{"stream":" ---\u003e 5f1b1b1b1b1b\n"}`,
+		`{"stream":"Step 2/4 : RUN bash /opt/openhands-plan/"}`,
+		`{"stream":"plan.sh --steps preflight"}`,
+		`{"stream":"\n ---\u003e Using cache\n ---\u003e 0a0a0a0a0a0a\nStep 3/4 : COPY x y\n"}`,
+		`{"status":"Pulling fs layer","progressDetail":{},"id":"a1b2c3"}`,
+		`{"status":"Digest: sha256:feed"}`,
+		`{"aux":{"ID":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}`,
+		`{"id":"moby.buildkit.trace","aux":"CkMKR3NoYTI1Ng=="}`,
+		`{"stream":"Successfully built 0123456789ab"}`,
+	}, "\n")
+	ui := &recordingUi{}
+	var lines []string
+	id, err := readMessages(strings.NewReader(stream), ui, func(l string) { lines = append(lines, l) })
+	if err != nil {
+		t.Fatalf("readMessages: %v", err)
+	}
+	if id != "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" {
+		t.Errorf("id %q, want the aux ID", id)
+	}
+	want := []string{
+		"Step 1/4 : FROM debian:bookworm",
+		" ---> 5f1b1b1b1b1b",
+		"Step 2/4 : RUN bash /opt/openhands-plan/plan.sh --steps preflight",
+		" ---> Using cache",
+		" ---> 0a0a0a0a0a0a",
+		"Step 3/4 : COPY x y",
+		"a1b2c3 Pulling fs layer",
+		"Digest: sha256:feed",
+		"Successfully built 0123456789ab", // the unterminated last line, at the end of the stream
+	}
+	if !slices.Equal(ui.lines, want) {
+		t.Errorf("said:\n%q\nwant:\n%q", ui.lines, want)
+	}
+	if !slices.Equal(lines, want[:len(want)-1]) {
+		t.Errorf("onLine got:\n%q\nwant:\n%q", lines, want[:len(want)-1])
+	}
+	// The build's counters, as Build counts them.
+	steps, cached := 0, 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "Step ") {
+			steps++
+		}
+		if strings.Contains(l, "---> Using cache") {
+			cached++
+		}
+	}
+	if steps != 3 || cached != 1 {
+		t.Errorf("steps %d, cached %d; want 3, 1", steps, cached)
+	}
+
+	t.Run("error message", func(t *testing.T) {
+		stream := `{"stream":"Step 1/2 : RUN bash /opt/openhands-plan/plan.sh --steps dependencies\n"}
+{"stream":"partial output without a newline"}
+{"errorDetail":{"code":1,"message":"The command '/bin/sh -c false' returned a non-zero code: 1\n"},"error":"The command '/bin/sh -c false' returned a non-zero code: 1"}
+{"stream":"never read\n"}`
+		ui := &recordingUi{}
+		id, err := readMessages(strings.NewReader(stream), ui, nil)
+		if err == nil || err.Error() != "The command '/bin/sh -c false' returned a non-zero code: 1" {
+			t.Errorf("error %q, want the engine's message", err)
+		}
+		if id != "" {
+			t.Errorf("id %q after a failure", id)
+		}
+		if want := []string{"Step 1/2 : RUN bash /opt/openhands-plan/plan.sh --steps dependencies", "partial output without a newline"}; !slices.Equal(ui.lines, want) {
+			t.Errorf("said %q, want %q (the partial line flushed before the error)", ui.lines, want)
+		}
+	})
+	t.Run("malformed stream", func(t *testing.T) {
+		_, err := readMessages(strings.NewReader(`{"stream":"ok\n"}{not json`), &recordingUi{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "reading the engine's output") {
+			t.Errorf("error %v, want a read error", err)
+		}
+	})
+	t.Run("empty stream", func(t *testing.T) {
+		ui := &recordingUi{}
+		id, err := readMessages(strings.NewReader(""), ui, nil)
+		if id != "" || err != nil || len(ui.lines) != 0 {
+			t.Errorf("id %q, err %v, said %q", id, err, ui.lines)
+		}
+	})
+}

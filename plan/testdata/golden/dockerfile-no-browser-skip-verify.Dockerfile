@@ -1,0 +1,15 @@
+# OpenHands runtime image, rendered by packer-plugin-openhands test from its install plan.
+FROM debian:bookworm
+USER root
+COPY openhands-plan/plan.sh /opt/openhands-plan/
+COPY openhands-plan/bin/ /opt/openhands-plan/bin/
+RUN bash /opt/openhands-plan/plan.sh --steps preflight,system-packages,uv,user,directories,micromamba,python-env
+COPY --chown=openhands:openhands openhands-plan/deps/ /openhands/code/
+RUN bash /opt/openhands-plan/plan.sh --steps code
+USER openhands
+RUN bash /opt/openhands-plan/plan.sh --steps dependencies
+COPY --chown=openhands:openhands openhands-plan/code/ /openhands/code/
+USER root
+RUN bash /opt/openhands-plan/plan.sh --steps code,environment,cleanup
+ENV MAMBA_ROOT_PREFIX=/openhands/micromamba PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python
+WORKDIR /openhands/code
