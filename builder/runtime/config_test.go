@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
