@@ -29,6 +29,7 @@ func TestAccExamplesValidate(t *testing.T) {
 		},
 		"al2023-ami.pkr.hcl":        {"source_dir=" + source},
 		"builder-runtime.pkr.hcl":   {"source_dir=" + source},
+		"docker-runtime.pkr.hcl":    {"source_dir=" + source},
 		"ami-and-container.pkr.hcl": {"source_dir=" + source},
 	}
 	examples, err := filepath.Glob(filepath.Join("example", "*.pkr.hcl"))

@@ -1,0 +1,188 @@
+package ecr
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+var rigEnv *rig.Env
+
+func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
+
+const (
+	accessKey   = "AKIDOPENHANDSTEST"
+	registryPwd = "registry-password-never-printed"
+	repo        = "agents/openhands-runtime"
+)
+
+// pushTemplate builds the runtime image with the builder (named by content, so a second
+// build is the same image) and pushes it through the ECR double.
+func pushTemplate(t *testing.T, ecr *ecrtest.ECR, src, postProcessor string) string {
+	t.Helper()
+	return fmt.Sprintf(`
+source "openhands-runtime" "image" {
+  base_image       = %q
+  pull             = false
+  source_dir       = %q
+  micromamba_path  = %q
+  uv_path          = %q
+  image_repository = "openhands-acc-ecr-%d"
+}
+
+build {
+  sources = ["source.openhands-runtime.image"]
+
+  post-processor "openhands-ecr" {
+    region                  = "us-east-1"
+    access_key              = %q
+    secret_key              = "secret-key-never-printed"
+    ecr_endpoint            = %q
+    skip_metadata_api_check = true
+    repository              = %q
+    tags                    = ["latest", "v1"]
+%s
+  }
+}
+`, rigEnv.BaseImage, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), os.Getpid(),
+		accessKey, ecr.URL(), repo, postProcessor)
+}
+
+func fixtureSource(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return src
+}
+
+var pushedLine = regexp.MustCompile(`Pushed (\S+)@(sha256:[0-9a-f]{64}) with tags ([^\n\x1b]+)`)
+
+func cleanupImages(t *testing.T) {
+	t.Cleanup(func() {
+		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", fmt.Sprintf("reference=openhands-acc-ecr-%d", os.Getpid())).Output()
+		rig.RemoveImages(strings.Fields(string(out))...)
+		out, _ = exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=127.0.0.1:*/"+repo).Output()
+		rig.RemoveImages(strings.Fields(string(out))...)
+	})
+}
+
+func TestAccECRPushTwice(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	cleanupImages(t)
+	reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
+	reg.FailNext(2, 500) // the first uploads fail: the push must get through anyway
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey})
+	src := fixtureSource(t)
+
+	var digest string
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "ecr_first_push",
+		Template: pushTemplate(t, ecr, src, ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, secret := range []string{registryPwd, "secret-key-never-printed"} {
+				if strings.Contains(log, secret) {
+					return fmt.Errorf("a credential appears in the build output")
+				}
+			}
+			if !strings.Contains(log, "verification passed") {
+				return fmt.Errorf("no verification report in the output")
+			}
+			m := pushedLine.FindStringSubmatch(log)
+			if m == nil {
+				return fmt.Errorf("no push summary in the output")
+			}
+			digest = m[2]
+			for _, tag := range []string{"latest", "v1", "oh_v"} {
+				if !strings.Contains(m[3], tag) {
+					return fmt.Errorf("tag %s was not pushed: %s", tag, m[3])
+				}
+			}
+			return nil
+		},
+	})
+	for _, tag := range []string{"latest", "v1"} {
+		got, err := reg.Digest(repo, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != digest {
+			t.Errorf("%s:%s is %s in the registry, the artifact says %s", repo, tag, got, digest)
+		}
+	}
+	if n := reg.InjectedFailures(); n != 2 {
+		t.Errorf("the registry failed %d uploads, want the 2 injected failures to have been retried", n)
+	}
+	created := ecr.Created()
+	if len(created) != 1 || created[0].Name != repo {
+		t.Errorf("the repository should have been created once: %+v", created)
+	}
+
+	uploaded := reg.UploadedBytes()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "ecr_second_push",
+		Template: pushTemplate(t, ecr, src, ""),
+		Check:    rig.BuildSucceeded,
+	})
+	if got := reg.UploadedBytes(); got != uploaded {
+		t.Errorf("the unchanged image uploaded %d more bytes", got-uploaded)
+	}
+}
+
+func TestAccECRFailures(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	cleanupImages(t)
+	src := fixtureSource(t)
+	cases := []struct {
+		name, extra, want string
+		options           ecrtest.ECROptions
+	}{
+		{"wrong_credentials", "", "UnrecognizedClientException", ecrtest.ECROptions{AccessKeyID: "AKIDSOMEONEELSE"}},
+		{"missing_repository", "    create_repository = false", "create_repository is false", ecrtest.ECROptions{AccessKeyID: accessKey}},
+		{"failed_verification", "    verify {\n      min_packages = 100000\n    }", "failed verification", ecrtest.ECROptions{AccessKeyID: accessKey}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
+			ecr := ecrtest.NewECR(t, reg, c.options)
+			acctest.TestPlugin(t, &acctest.PluginTestCase{
+				Name:     "ecr_" + c.name,
+				Template: pushTemplate(t, ecr, src, c.extra),
+				Check: func(cmd *exec.Cmd, logfile string) error {
+					if err := rig.BuildFailed(cmd, logfile); err != nil {
+						return err
+					}
+					log := rig.ReadLog(t, logfile)
+					if !strings.Contains(log, c.want) {
+						return fmt.Errorf("the output lacks %q", c.want)
+					}
+					if strings.Contains(log, registryPwd) || strings.Contains(log, "secret-key-never-printed") {
+						return fmt.Errorf("a credential appears in the build output")
+					}
+					return nil
+				},
+			})
+			if n := reg.ManifestPuts(); n != 0 {
+				t.Errorf("%d manifests were pushed", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+//go:generate go tool packer-sdc struct-markdown
+
+package ecr
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// AccessConfig is how the post-processor finds AWS credentials, with the names
+// packer-plugin-amazon uses. Unset, the SDK's default chain applies: environment, shared
+// config and credentials files (profiles with sso-session included), then the instance's
+// metadata service.
+type AccessConfig struct {
+	// AWS access key id. With `secret_key`, overrides the default chain.
+	AccessKey string `mapstructure:"access_key"`
+	// AWS secret access key.
+	SecretKey string `mapstructure:"secret_key"`
+	// Session token for temporary credentials.
+	Token string `mapstructure:"token"`
+	// Profile of the shared config files, including `sso-session` profiles.
+	Profile string `mapstructure:"profile"`
+	// Path of a shared credentials file instead of `~/.aws/credentials`.
+	SharedCredentialsFile string `mapstructure:"shared_credentials_file"`
+	// AWS region of the registry. Defaults to the SDK's (AWS_REGION, the profile).
+	Region string `mapstructure:"region"`
+	// Role to assume for the push, as `docker-push`'s `ecr_login` cannot.
+	AssumeRole AssumeRoleConfig `mapstructure:"assume_role"`
+	// Do not check that credentials resolve before the build reaches this post-processor's work.
+	SkipCredentialValidation bool `mapstructure:"skip_credential_validation"`
+	// Never ask the EC2 instance metadata service for credentials or region.
+	SkipMetadataAPICheck bool `mapstructure:"skip_metadata_api_check"`
+	// ECR API endpoint, for VPC endpoints (and tests). Defaults to the region's.
+	ECREndpoint string `mapstructure:"ecr_endpoint"`
+	// STS endpoint for `assume_role`. Defaults to the region's.
+	STSEndpoint string `mapstructure:"sts_endpoint"`
+}
+
+// AssumeRoleConfig names the role to assume.
+type AssumeRoleConfig struct {
+	// ARN of the role.
+	RoleARN string `mapstructure:"role_arn"`
+	// Session name recorded in CloudTrail. Defaults to `packer-openhands-ecr`.
+	SessionName string `mapstructure:"session_name"`
+	// External id the role's trust policy requires.
+	ExternalID string `mapstructure:"external_id"`
+}
+
+func (c *AccessConfig) prepare() []error {
+	var errs []error
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		errs = append(errs, fmt.Errorf("access_key and secret_key: set both or neither"))
+	}
+	if c.Token != "" && c.AccessKey == "" {
+		errs = append(errs, fmt.Errorf("token: only used with access_key and secret_key"))
+	}
+	if c.AssumeRole.RoleARN == "" && (c.AssumeRole.SessionName != "" || c.AssumeRole.ExternalID != "") {
+		errs = append(errs, fmt.Errorf("assume_role.role_arn: required when the assume_role block is set"))
+	}
+	return errs
+}
+
+// awsConfig resolves the SDK configuration and credentials.
+func (c *AccessConfig) awsConfig(ctx context.Context) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if c.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(c.Region))
+	}
+	if c.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))
+	}
+	if c.SharedCredentialsFile != "" {
+		opts = append(opts, awsconfig.WithSharedCredentialsFiles([]string{c.SharedCredentialsFile}))
+	}
+	if c.AccessKey != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, c.Token)))
+	}
+	if c.SkipMetadataAPICheck {
+		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return cfg, fmt.Errorf("region: no AWS region set; set region or AWS_REGION")
+	}
+	if c.AssumeRole.RoleARN != "" {
+		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if c.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.STSEndpoint)
+			}
+		})
+		session := c.AssumeRole.SessionName
+		if session == "" {
+			session = "packer-openhands-ecr"
+		}
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, c.AssumeRole.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = session
+			if c.AssumeRole.ExternalID != "" {
+				o.ExternalID = aws.String(c.AssumeRole.ExternalID)
+			}
+		}))
+	}
+	if !c.SkipCredentialValidation {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return cfg, fmt.Errorf("no usable AWS credentials (access_key/secret_key, profile, environment, assume_role or instance role): %w", err)
+		}
+	}
+	return cfg, nil
+}

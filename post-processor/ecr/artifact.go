@@ -1,0 +1,58 @@
+package ecr
+
+import (
+	"fmt"
+	"strings"
+
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+)
+
+// BuilderID identifies an image pushed to ECR.
+const BuilderID = "openhands.post-processor.ecr"
+
+// Artifact is an image in an ECR repository.
+type Artifact struct {
+	// registry/repository, digest and the pushed tags.
+	name, digest, region string
+	tags                 []string
+	sourceImageID        string
+}
+
+func (a *Artifact) BuilderId() string { return BuilderID }
+func (a *Artifact) Files() []string   { return nil }
+
+// Id is the image's immutable name: registry/repository@sha256:digest.
+func (a *Artifact) Id() string { return a.name + "@" + a.digest }
+
+func (a *Artifact) String() string {
+	return fmt.Sprintf("%s, tags %s", a.Id(), strings.Join(a.tags, " "))
+}
+
+func (a *Artifact) State(name string) interface{} {
+	switch name {
+	case "docker_tags":
+		refs := make([]string, len(a.tags))
+		for i, t := range a.tags {
+			refs[i] = a.name + ":" + t
+		}
+		return refs
+	case "digest":
+		return a.digest
+	case registryimage.ArtifactStateURI:
+		img, err := registryimage.FromArtifact(a,
+			registryimage.WithProvider("aws"),
+			registryimage.WithRegion(a.region),
+			registryimage.WithSourceID(a.sourceImageID),
+			registryimage.SetLabels(map[string]interface{}{"tags": strings.Join(a.tags, ",")}),
+		)
+		if err != nil {
+			return nil
+		}
+		return img
+	}
+	return nil
+}
+
+// Destroy leaves the pushed image alone: deleting from a shared registry is not a build's
+// cleanup.
+func (a *Artifact) Destroy() error { return nil }

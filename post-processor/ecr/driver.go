@@ -1,0 +1,144 @@
+package ecr
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/docker/docker/pkg/stdcopy"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// Driver is the post-processor's view of the Docker engine.
+type Driver interface {
+	// Image returns the local image's id and repo digests, or an error when it is missing.
+	Image(ctx context.Context, ref string) (id string, repoDigests []string, err error)
+	// RunScript runs a bash script in a throwaway container of the image, as user, with no
+	// network, streaming its output; it returns the script's exit code.
+	RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error)
+	Tag(ctx context.Context, imageID, ref string) error
+	// Push pushes ref with the given registry credentials and returns the manifest digest.
+	Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error)
+}
+
+type engineDriver struct{ client *client.Client }
+
+func newEngineDriver() (*engineDriver, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the Docker engine: %w", err)
+	}
+	return &engineDriver{client: c}, nil
+}
+
+func (d *engineDriver) Image(ctx context.Context, ref string) (string, []string, error) {
+	img, err := d.client.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, err)
+	}
+	return img.ID, img.RepoDigests, nil
+}
+
+func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
+	created, err := d.client.ContainerCreate(ctx, &container.Config{
+		Image:      imageID,
+		User:       user,
+		Entrypoint: []string{"/bin/bash", "-c", script},
+		Cmd:        nil,
+	}, &container.HostConfig{NetworkMode: "none"}, nil, nil, "")
+	if err != nil {
+		return -1, fmt.Errorf("creating the verification container: %w", err)
+	}
+	defer d.client.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+	if err := d.client.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		return -1, fmt.Errorf("starting the verification container: %w", err)
+	}
+	logs, err := d.client.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return -1, fmt.Errorf("reading the verification output: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(pw, pw, logs)
+		logs.Close()
+		pw.CloseWithError(err)
+	}()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		ui.Say(sc.Text())
+	}
+	pr.Close()
+	waitCh, errCh := d.client.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
+	select {
+	case res := <-waitCh:
+		return int(res.StatusCode), nil
+	case err := <-errCh:
+		return -1, fmt.Errorf("waiting for the verification container: %w", err)
+	}
+}
+
+func (d *engineDriver) Tag(ctx context.Context, imageID, ref string) error {
+	if err := d.client.ImageTag(ctx, imageID, ref); err != nil {
+		return fmt.Errorf("tagging %s as %s: %w", imageID, ref, err)
+	}
+	return nil
+}
+
+func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error) {
+	encoded, err := encodeAuth(auth)
+	if err != nil {
+		return "", err
+	}
+	body, err := d.client.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: encoded})
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	defer body.Close()
+	dec := json.NewDecoder(body)
+	var digest string
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return "", fmt.Errorf("pushing %s: reading the engine's output: %w", ref, err)
+		}
+		if m.Error != nil {
+			return "", fmt.Errorf("pushing %s: %s", ref, m.Error.Message)
+		}
+		if m.Aux != nil {
+			var aux struct{ Digest string }
+			if json.Unmarshal(*m.Aux, &aux) == nil && aux.Digest != "" {
+				digest = aux.Digest
+			}
+		}
+		if m.Status != "" && m.Progress == nil {
+			ui.Say(strings.TrimSpace(m.ID + " " + m.Status))
+		}
+	}
+	if digest == "" {
+		return "", errors.New("pushing " + ref + ": the engine reported no digest")
+	}
+	return digest, nil
+}
+
+// encodeAuth is the X-Registry-Auth header value: the credentials travel with the request
+// only, nothing is written to a docker config file.
+func encodeAuth(auth registry.AuthConfig) (string, error) {
+	data, err := json.Marshal(auth)
+	if err != nil {
+		return "", err
+	}
+	return base64.URLEncoding.EncodeToString(data), nil
+}

@@ -1,0 +1,199 @@
+// Package ecr is the openhands-ecr post-processor: it verifies a runtime image with the
+// install plan's checks, then pushes it to Amazon ECR and returns its digest.
+package ecr
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/retry"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/version"
+)
+
+// acceptedBuilders are the artifacts that are images in the local engine: the docker
+// builder's committed image (and docker-import, and this plugin's builder, which share its
+// id) and docker-tag's.
+var acceptedBuilders = map[string]bool{
+	"packer.post-processor.docker-import": true,
+	"packer.post-processor.docker-tag":    true,
+}
+
+type PostProcessor struct {
+	config Config
+	// driver and api are set by tests; otherwise made from the environment.
+	driver Driver
+	api    ecrAPI
+}
+
+func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
+
+func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.Prepare(raws...) }
+
+func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
+	if !acceptedBuilders[source.BuilderId()] {
+		return nil, false, false, fmt.Errorf("openhands-ecr takes an image in the local Docker engine (docker builder with commit = true, docker-import, docker-tag or openhands-runtime), not an artifact of %q", source.BuilderId())
+	}
+	driver := p.driver
+	if driver == nil {
+		d, err := newEngineDriver()
+		if err != nil {
+			return nil, false, false, err
+		}
+		driver = d
+	}
+	imageID, _, err := driver.Image(ctx, source.Id())
+	if err != nil {
+		return nil, false, false, err
+	}
+
+	if !p.config.SkipVerify {
+		if err := p.verify(ctx, ui, driver, imageID); err != nil {
+			return nil, false, false, err
+		}
+	}
+	if p.config.SkipPush {
+		ui.Say("skip_push is set: nothing pushed")
+		return source, true, true, nil
+	}
+	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source))
+	if err != nil {
+		return nil, false, false, err
+	}
+	return artifact, true, false, nil
+}
+
+// verify runs the plan's checks in a container of the image, with no network.
+func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string) error {
+	o := p.config.planOptions()
+	pl := plan.New(o, plan.Inputs{})
+	ui.Sayf("Verifying %s: %d checks in a container without network", imageID, len(pl.Checks))
+	code, err := driver.RunScript(ctx, imageID, o.User, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("the image failed verification (exit code %d): nothing was pushed; the failed checks are listed above", code)
+	}
+	return nil
+}
+
+// contentTags are the builder's content tags (oh_v...) carried by the artifact.
+func contentTags(source packersdk.Artifact) []string {
+	var refs []string
+	switch t := source.State("docker_tags").(type) {
+	case []string:
+		refs = t
+	case []interface{}:
+		for _, v := range t {
+			if s, ok := v.(string); ok {
+				refs = append(refs, s)
+			}
+		}
+	}
+	var tags []string
+	for _, ref := range refs {
+		if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") && strings.HasPrefix(ref[i+1:], "oh_v") {
+			tags = append(tags, ref[i+1:])
+		}
+	}
+	return tags
+}
+
+func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string) (*Artifact, error) {
+	c := &p.config
+	cfg, err := c.awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	api := p.api
+	if api == nil {
+		api = awsecr.NewFromConfig(cfg, func(o *awsecr.Options) {
+			if c.ECREndpoint != "" {
+				o.BaseEndpoint = aws.String(c.ECREndpoint)
+			}
+		})
+	}
+	reg, err := login(ctx, api, c.RegistryID)
+	if err != nil {
+		return nil, err
+	}
+	packersdk.LogSecretFilter.Set(reg.auth.Password)
+	created, err := ensureRepository(ctx, api, c)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		ui.Sayf("Created repository %s (%s, scan on push %t, %s)", c.Repository, c.ImageTagMutability, c.ScanOnPush, c.EncryptionType)
+	}
+
+	tags := append(append([]string(nil), c.Tags...), content...)
+	if len(tags) == 0 {
+		tags = []string{"latest"}
+	}
+	name := reg.host + "/" + c.Repository
+	var digest string
+	for _, tag := range dedupe(tags) {
+		ref := name + ":" + tag
+		if err := driver.Tag(ctx, imageID, ref); err != nil {
+			return nil, err
+		}
+		// A tag already at this image's digest is not pushed again; the local engine knows
+		// the digest once this image was pushed to the repository.
+		_, repoDigests, err := driver.Image(ctx, imageID)
+		if err != nil {
+			return nil, err
+		}
+		remote, err := remoteDigest(ctx, api, c, tag)
+		if err != nil {
+			return nil, err
+		}
+		if remote != "" && slices.Contains(repoDigests, name+"@"+remote) {
+			ui.Sayf("%s is already at %s: not pushed again", ref, remote)
+			digest = remote
+			continue
+		}
+		ui.Sayf("Pushing %s", ref)
+		// The engine retries layer uploads itself; a push that still fails (a 5xx on the
+		// manifest, throttling, a dropped connection) is tried again as a whole.
+		err = retry.Config{
+			Tries:      pushTries,
+			RetryDelay: (&retry.Backoff{InitialBackoff: 2 * time.Second, MaxBackoff: 30 * time.Second, Multiplier: 2}).Linear,
+		}.Run(ctx, func(ctx context.Context) error {
+			d, err := driver.Push(ctx, ref, reg.auth, ui)
+			if err != nil {
+				ui.Errorf("push failed: %v", err)
+				return err
+			}
+			digest = d
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(dedupe(tags), " "))
+	return &Artifact{name: name, digest: digest, region: cfg.Region, tags: dedupe(tags), sourceImageID: imageID}, nil
+}
+
+// pushTries bounds the attempts at one push.
+const pushTries = 3
+
+// dedupe drops repeated tags, keeping the first of each.
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,279 @@
+package ecr
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/docker/docker/api/types/registry"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+)
+
+// fakeDriver is an engine with one image.
+type fakeDriver struct {
+	id          string
+	repoDigests []string
+	verifyCode  int
+	scripts     []string
+	tags        []string
+	pushes      []string
+	auths       []registry.AuthConfig
+	pushErrs    []error
+}
+
+func (d *fakeDriver) Image(_ context.Context, ref string) (string, []string, error) {
+	if ref != d.id && !strings.HasPrefix(ref, "local/") {
+		return "", nil, errors.New("no such image: " + ref)
+	}
+	return d.id, d.repoDigests, nil
+}
+
+func (d *fakeDriver) RunScript(_ context.Context, _, user, script string, ui packersdk.Ui) (int, error) {
+	d.scripts = append(d.scripts, user+"\n"+script)
+	return d.verifyCode, nil
+}
+
+func (d *fakeDriver) Tag(_ context.Context, _, ref string) error {
+	d.tags = append(d.tags, ref)
+	return nil
+}
+
+func (d *fakeDriver) Push(_ context.Context, ref string, auth registry.AuthConfig, _ packersdk.Ui) (string, error) {
+	d.auths = append(d.auths, auth)
+	if len(d.pushErrs) > 0 {
+		err := d.pushErrs[0]
+		d.pushErrs = d.pushErrs[1:]
+		return "", err
+	}
+	d.pushes = append(d.pushes, ref)
+	return "sha256:" + strings.Repeat("d", 64), nil
+}
+
+// fakeECR is an ECR API with a set of repositories and tag digests.
+type fakeECR struct {
+	repos   map[string]bool
+	digests map[string]string // tag -> digest
+	created []*awsecr.CreateRepositoryInput
+}
+
+func (f *fakeECR) GetAuthorizationToken(context.Context, *awsecr.GetAuthorizationTokenInput, ...func(*awsecr.Options)) (*awsecr.GetAuthorizationTokenOutput, error) {
+	token := base64.StdEncoding.EncodeToString([]byte("AWS:s3cr3t-token"))
+	return &awsecr.GetAuthorizationTokenOutput{AuthorizationData: []types.AuthorizationData{{
+		AuthorizationToken: aws.String(token),
+		ProxyEndpoint:      aws.String("https://123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+	}}}, nil
+}
+
+func (f *fakeECR) DescribeRepositories(_ context.Context, in *awsecr.DescribeRepositoriesInput, _ ...func(*awsecr.Options)) (*awsecr.DescribeRepositoriesOutput, error) {
+	if !f.repos[in.RepositoryNames[0]] {
+		return nil, &types.RepositoryNotFoundException{Message: aws.String("not found")}
+	}
+	return &awsecr.DescribeRepositoriesOutput{}, nil
+}
+
+func (f *fakeECR) CreateRepository(_ context.Context, in *awsecr.CreateRepositoryInput, _ ...func(*awsecr.Options)) (*awsecr.CreateRepositoryOutput, error) {
+	f.created = append(f.created, in)
+	return &awsecr.CreateRepositoryOutput{}, nil
+}
+
+func (f *fakeECR) DescribeImages(_ context.Context, in *awsecr.DescribeImagesInput, _ ...func(*awsecr.Options)) (*awsecr.DescribeImagesOutput, error) {
+	d, ok := f.digests[*in.ImageIds[0].ImageTag]
+	if !ok {
+		return nil, &types.ImageNotFoundException{Message: aws.String("no image")}
+	}
+	return &awsecr.DescribeImagesOutput{ImageDetails: []types.ImageDetail{{ImageDigest: aws.String(d)}}}, nil
+}
+
+// imageArtifact is an image artifact of the given builder id.
+type imageArtifact struct {
+	builderID, id string
+	tags          []string
+}
+
+func (a *imageArtifact) BuilderId() string { return a.builderID }
+func (a *imageArtifact) Files() []string   { return nil }
+func (a *imageArtifact) Id() string        { return a.id }
+func (a *imageArtifact) String() string    { return a.id }
+func (a *imageArtifact) Destroy() error    { return nil }
+func (a *imageArtifact) State(name string) interface{} {
+	if name == "docker_tags" {
+		return a.tags
+	}
+	return nil
+}
+
+const imageID = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+func newPostProcessor(t *testing.T, raw map[string]interface{}, driver *fakeDriver, api *fakeECR) *PostProcessor {
+	t.Helper()
+	base := map[string]interface{}{
+		"repository":                 "agents/openhands-runtime",
+		"region":                     "us-east-1",
+		"access_key":                 "AKIDEXAMPLE",
+		"secret_key":                 "secret",
+		"skip_metadata_api_check":    true,
+		"skip_credential_validation": true,
+	}
+	for k, v := range raw {
+		base[k] = v
+	}
+	p := &PostProcessor{driver: driver, api: api}
+	if err := p.Configure(base); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	return p
+}
+
+func TestPostProcessPushesEveryTagAndContentTags(t *testing.T) {
+	driver := &fakeDriver{id: imageID}
+	api := &fakeECR{repos: map[string]bool{}}
+	p := newPostProcessor(t, map[string]interface{}{"tags": []string{"latest", "v1"}, "scan_on_push": true, "repository_tags": map[string]string{"team": "agents"}}, driver, api)
+	ui := packersdk.TestUi(t)
+	source := &imageArtifact{builderID: "packer.post-processor.docker-import", id: imageID, tags: []string{"openhands-runtime:oh_v0.1.0_abc", "openhands-runtime:oh_v0.1.0_abc_def", "openhands-runtime:latest"}}
+	art, keep, _, err := p.PostProcess(context.Background(), ui, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !keep {
+		t.Error("the input image should be kept")
+	}
+	host := "123456789012.dkr.ecr.us-east-1.amazonaws.com/agents/openhands-runtime"
+	want := []string{host + ":latest", host + ":v1", host + ":oh_v0.1.0_abc", host + ":oh_v0.1.0_abc_def"}
+	if !reflect.DeepEqual(driver.pushes, want) {
+		t.Errorf("pushed %q, want %q", driver.pushes, want)
+	}
+	if len(driver.scripts) != 1 || !strings.HasPrefix(driver.scripts[0], "openhands\n") || !strings.Contains(driver.scripts[0], "oh_verify") {
+		t.Errorf("verification should run once as openhands before the push")
+	}
+	if got := art.Id(); got != host+"@sha256:"+strings.Repeat("d", 64) {
+		t.Errorf("artifact id %q", got)
+	}
+	if got := art.State("docker_tags").([]string); !reflect.DeepEqual(got, want) {
+		t.Errorf("docker_tags %q, want %q", got, want)
+	}
+	if len(api.created) != 1 || !api.created[0].ImageScanningConfiguration.ScanOnPush || *api.created[0].Tags[0].Key != "team" {
+		t.Errorf("the missing repository should be created with scan on push and its tags: %+v", api.created)
+	}
+	if driver.auths[0].Username != "AWS" || driver.auths[0].Password != "s3cr3t-token" {
+		t.Errorf("push credentials %+v, want those of the authorization token", driver.auths[0])
+	}
+}
+
+func TestPostProcessRefusals(t *testing.T) {
+	cases := []struct {
+		name    string
+		raw     map[string]interface{}
+		driver  *fakeDriver
+		api     *fakeECR
+		source  packersdk.Artifact
+		wantErr string
+	}{
+		{
+			name:    "an AMI",
+			source:  &imageArtifact{builderID: "mitchellh.amazonebs", id: "us-east-1:ami-123"},
+			wantErr: `not an artifact of "mitchellh.amazonebs"`,
+		},
+		{
+			name:    "an exported tarball",
+			source:  &imageArtifact{builderID: "packer.docker", id: "image.tar"},
+			wantErr: `not an artifact of "packer.docker"`,
+		},
+		{
+			name:    "failed verification pushes nothing",
+			driver:  &fakeDriver{id: imageID, verifyCode: 1},
+			wantErr: "failed verification",
+		},
+		{
+			name:    "missing repository without create_repository",
+			raw:     map[string]interface{}{"create_repository": false},
+			wantErr: "repository agents/openhands-runtime does not exist in the registry and create_repository is false",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.driver == nil {
+				c.driver = &fakeDriver{id: imageID}
+			}
+			if c.api == nil {
+				c.api = &fakeECR{repos: map[string]bool{}}
+			}
+			if c.source == nil {
+				c.source = &imageArtifact{builderID: "packer.post-processor.docker-import", id: imageID}
+			}
+			p := newPostProcessor(t, c.raw, c.driver, c.api)
+			_, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), c.source)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, c.wantErr)
+			}
+			if len(c.driver.pushes) != 0 || len(c.api.created) != 0 {
+				t.Errorf("something was pushed or created: %q %d", c.driver.pushes, len(c.api.created))
+			}
+		})
+	}
+}
+
+func TestPostProcessSkipsTagAlreadyAtDigest(t *testing.T) {
+	host := "123456789012.dkr.ecr.us-east-1.amazonaws.com/agents/openhands-runtime"
+	digest := "sha256:" + strings.Repeat("e", 64)
+	driver := &fakeDriver{id: imageID, repoDigests: []string{host + "@" + digest}}
+	api := &fakeECR{repos: map[string]bool{"agents/openhands-runtime": true}, digests: map[string]string{"latest": digest}}
+	p := newPostProcessor(t, map[string]interface{}{"tags": []string{"latest", "new"}}, driver, api)
+	art, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), &imageArtifact{builderID: "packer.post-processor.docker-tag", id: "local/runtime:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(driver.pushes, []string{host + ":new"}) {
+		t.Errorf("pushed %q: the tag at the same digest should not be pushed again", driver.pushes)
+	}
+	if art.State("docker_tags") == nil {
+		t.Error("no docker_tags state")
+	}
+}
+
+func TestPostProcessRetriesAFailedPush(t *testing.T) {
+	driver := &fakeDriver{id: imageID, pushErrs: []error{errors.New("received unexpected HTTP status: 500 Internal Server Error")}}
+	p := newPostProcessor(t, map[string]interface{}{"skip_verify": true}, driver, &fakeECR{repos: map[string]bool{"agents/openhands-runtime": true}})
+	if _, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), &imageArtifact{builderID: "packer.post-processor.docker-import", id: imageID}); err != nil {
+		t.Fatal(err)
+	}
+	if len(driver.auths) != 2 || len(driver.pushes) != 1 {
+		t.Errorf("want one failed and one successful push, got %d attempts, %d pushes", len(driver.auths), len(driver.pushes))
+	}
+}
+
+func TestConfigureReportsEveryBadValue(t *testing.T) {
+	p := &PostProcessor{}
+	err := p.Configure(map[string]interface{}{
+		"repository":           "Agents/Runtime",
+		"registry_id":          "12345",
+		"tags":                 []string{"ok", "not ok"},
+		"image_tag_mutability": "SOMETIMES",
+		"encryption_type":      "ROT13",
+		"access_key":           "AKID",
+	})
+	var multi *packersdk.MultiError
+	if !errors.As(err, &multi) {
+		t.Fatalf("want a MultiError, got %v", err)
+	}
+	all := err.Error()
+	for _, want := range []string{"repository:", "registry_id:", "tags[1]:", "image_tag_mutability:", "encryption_type:", "access_key and secret_key"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no error names %q in:\n%s", want, all)
+		}
+	}
+	if err := (&PostProcessor{}).Configure(map[string]interface{}{}); err == nil || !strings.Contains(err.Error(), "repository: required") {
+		t.Errorf("a missing repository: %v", err)
+	}
+}
+
+func TestFlatConfigMatchesConfig(t *testing.T) {
+	spectest.CheckFlat(t, reflect.TypeOf(Config{}), reflect.TypeOf(FlatConfig{}), (*FlatConfig)(nil).HCL2Spec())
+}
