@@ -1,5 +1,5 @@
 # One template, two artifacts: an Amazon Linux 2023 AMI and a container image, provisioned by
-# the same plan. Only the container goes through the docker post-processors.
+# the same plan. Only the container is verified and pushed to ECR.
 packer {
   required_plugins {
     amazon = {
@@ -32,9 +32,9 @@ variable "base_image" {
   default = "ubuntu:24.04"
 }
 
-variable "image_repository" {
+variable "repository" {
   type    = string
-  default = "openhands-runtime"
+  default = "agents/openhands-runtime"
 }
 
 locals {
@@ -78,9 +78,10 @@ build {
     source_dir = var.source_dir
   }
 
-  post-processor "docker-tag" {
+  post-processor "openhands-ecr" {
     only       = ["docker.ubuntu"]
-    repository = var.image_repository
+    region     = var.region
+    repository = var.repository
     tags       = ["latest"]
   }
 }

@@ -1,11 +1,8 @@
-# The runtime image built from a Dockerfile rendered from the install plan, named by content:
-# a second `packer build` with unchanged inputs builds nothing.
+# The runtime image built from a Dockerfile rendered from the install plan, named by content
+# (a second `packer build` with unchanged inputs builds nothing), then verified and pushed to
+# Amazon ECR with its content tags.
 packer {
   required_plugins {
-    docker = {
-      version = ">= 1.1.2"
-      source  = "github.com/hashicorp/docker"
-    }
     openhands = {
       version = ">= 0.1.0"
       source  = "github.com/openhands-runtime/openhands"
@@ -23,10 +20,14 @@ variable "base_image" {
   default = "nikolaik/python-nodejs:python3.12-nodejs22"
 }
 
-variable "registry_repository" {
-  type        = string
-  description = "Where docker-tag names the image for a later push."
-  default     = "registry.example.com/agents/openhands-runtime"
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "repository" {
+  type    = string
+  default = "agents/openhands-runtime"
 }
 
 source "openhands-runtime" "image" {
@@ -40,8 +41,9 @@ source "openhands-runtime" "image" {
 build {
   sources = ["source.openhands-runtime.image"]
 
-  post-processor "docker-tag" {
-    repository = var.registry_repository
+  post-processor "openhands-ecr" {
+    region     = var.region
+    repository = var.repository
     tags       = ["latest"]
   }
 }
