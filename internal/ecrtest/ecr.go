@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -69,14 +68,8 @@ func NewECR(t testing.TB, reg *Registry, opts ECROptions) *ECR {
 	for _, name := range opts.Repositories {
 		e.repos[name] = CreatedRepository{Name: name, ImageTagMutability: "MUTABLE", EncryptionType: "AES256"}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("ecrtest: listening on 127.0.0.1: %v", err)
-	}
-	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(e.serveHTTP))
-	e.srv.Listener.Close()
-	e.srv.Listener = l
-	e.srv.Start()
+	// httptest listens on 127.0.0.1 only.
+	e.srv = httptest.NewServer(http.HandlerFunc(e.serveHTTP))
 	t.Cleanup(e.srv.Close)
 	reg.attach(e)
 	return e

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -96,14 +95,8 @@ func NewRegistry(t testing.TB, user, password string) *Registry {
 		inner:    registry.New(registry.Logger(log.New(io.Discard, "", 0))),
 		pushed:   map[string][]pushedImage{},
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("ecrtest: listening on 127.0.0.1: %v", err)
-	}
-	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(r.serveHTTP))
-	r.srv.Listener.Close()
-	r.srv.Listener = l
-	r.srv.Start()
+	// httptest listens on 127.0.0.1 only.
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serveHTTP))
 	t.Cleanup(r.srv.Close)
 	return r
 }
