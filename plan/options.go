@@ -183,25 +183,9 @@ func (o *Options) Prepare() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	errs = append(errs, checkSourceDir(o.SourceDir)...)
-	for _, p := range []struct{ name, value string }{
-		{"prefix", o.Prefix},
-		{"playwright_browsers_path", o.PlaywrightBrowsersPath},
-	} {
-		if !strings.HasPrefix(p.value, "/") || strings.ContainsAny(p.value, " \t\n'\"$`\\") || filepath.Clean(p.value) != p.value || p.value == "/" {
-			add("%s: %q must be an absolute, clean path without spaces or quotes, other than /", p.name, p.value)
-		}
-	}
-	if !namePattern.MatchString(o.User) {
-		add("user: %q is not a valid user name (lower case letters, digits, _ and -, at most 32)", o.User)
-	}
+	errs = append(errs, o.LayoutErrors()...)
 	if o.UID < 0 || o.UID > 60000 {
 		add("uid: %d is out of range (1-60000, or leave unset for 1000 or the next free id)", o.UID)
-	}
-	if !envNamePattern.MatchString(o.EnvName) {
-		add("env_name: %q may hold only letters, digits, '.', '_' and '-'", o.EnvName)
-	}
-	if !pythonPattern.MatchString(o.PythonVersion) {
-		add("python_version: %q must be major.minor, for example \"3.12\"", o.PythonVersion)
 	}
 	if o.Platform != PlatformAuto {
 		if _, ok := PlatformByKey(o.Platform); !ok {
@@ -248,6 +232,32 @@ func (o *Options) Prepare() []error {
 	}
 	if *o.MinFreeDiskGB < 0 {
 		add("min_free_disk_gb: %d must not be negative", *o.MinFreeDiskGB)
+	}
+	return errs
+}
+
+// LayoutErrors checks the options that say where a runtime is and how it is checked (prefix,
+// user, environment, browser path, verify), which components that only verify an image need
+// too. Defaults must have been set.
+func (o *Options) LayoutErrors() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, p := range []struct{ name, value string }{
+		{"prefix", o.Prefix},
+		{"playwright_browsers_path", o.PlaywrightBrowsersPath},
+	} {
+		if !strings.HasPrefix(p.value, "/") || strings.ContainsAny(p.value, " \t\n'\"$`\\") || filepath.Clean(p.value) != p.value || p.value == "/" {
+			add("%s: %q must be an absolute, clean path without spaces or quotes, other than /", p.name, p.value)
+		}
+	}
+	if !namePattern.MatchString(o.User) {
+		add("user: %q is not a valid user name (lower case letters, digits, _ and -, at most 32)", o.User)
+	}
+	if !envNamePattern.MatchString(o.EnvName) {
+		add("env_name: %q may hold only letters, digits, '.', '_' and '-'", o.EnvName)
+	}
+	if !pythonPattern.MatchString(o.PythonVersion) {
+		add("python_version: %q must be major.minor, for example \"3.12\"", o.PythonVersion)
 	}
 	for i, m := range o.Verify.Imports {
 		if !moduleNamespace.MatchString(m) {

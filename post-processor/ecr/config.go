@@ -111,6 +111,10 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	default:
 		add("encryption_type: %q must be AES256 or KMS", c.EncryptionType)
 	}
+	layout := c.planOptions()
+	for _, e := range layout.LayoutErrors() {
+		errs = packersdk.MultiErrorAppend(errs, e)
+	}
 	if errs != nil && len(errs.Errors) > 0 {
 		return errs
 	}

@@ -258,13 +258,15 @@ func TestConfigureReportsEveryBadValue(t *testing.T) {
 		"image_tag_mutability": "SOMETIMES",
 		"encryption_type":      "ROT13",
 		"access_key":           "AKID",
+		"prefix":               "relative/path",
+		"verify":               map[string]interface{}{"imports": []string{"not a module"}},
 	})
 	var multi *packersdk.MultiError
 	if !errors.As(err, &multi) {
 		t.Fatalf("want a MultiError, got %v", err)
 	}
 	all := err.Error()
-	for _, want := range []string{"repository:", "registry_id:", "tags[1]:", "image_tag_mutability:", "encryption_type:", "access_key and secret_key"} {
+	for _, want := range []string{"repository:", "registry_id:", "tags[1]:", "image_tag_mutability:", "encryption_type:", "access_key and secret_key", "prefix:", "verify.imports[0]:"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no error names %q in:\n%s", want, all)
 		}
