@@ -133,6 +133,7 @@ ensure_base_image() {
 # ensure_tools: what the tests call besides Go: shellcheck for rendered scripts.
 ensure_tools() {
 	command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+	command -v bc >/dev/null 2>&1 || apt_install bc # bench/run.sh
 }
 
 print_env() {
