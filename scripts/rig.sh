@@ -158,6 +158,7 @@ all)
 	ensure_base_image
 	;;
 tools) ensure_tools ;;
+bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;
 docker) ensure_docker ;;
 packer) ensure_packer ;;
 plugins) ensure_plugins ;;
