@@ -52,7 +52,9 @@ ensure_docker() {
 	command -v docker >/dev/null 2>&1 || apt_install docker.io
 	need_root "starting dockerd"
 	log "starting dockerd (log: $CACHE/dockerd.log)"
-	nohup dockerd --storage-driver=overlay2 >"$CACHE/dockerd.log" 2>&1 &
+	# The daemon outlives this script: it must not keep the rig lock (fd 9) or the caller's
+	# pipes open, or every later rig.sh (and a `go test` reading our output) waits forever.
+	setsid dockerd --storage-driver=overlay2 </dev/null >"$CACHE/dockerd.log" 2>&1 9>&- &
 	for _ in $(seq 1 60); do
 		docker info >/dev/null 2>&1 && return
 		sleep 1
@@ -147,7 +149,11 @@ print_env() {
 # One rig at a time: test packages of one `go test ./...` set it up concurrently.
 if [ "${1:-all}" != env ]; then
 	exec 9>"$CACHE/.lock"
-	flock 9
+	# A cold machine needs ~20 minutes for everything; waiting longer means a stuck holder.
+	if ! flock -w 2400 9; then
+		log "another rig.sh has held $CACHE/.lock for 40 minutes; holders: $(fuser "$CACHE/.lock" 2>&1 || echo unknown)"
+		exit 1
+	fi
 fi
 
 case ${1:-all} in
