@@ -162,6 +162,7 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 			continue
 		}
 		ui.Sayf("Pushing %s", ref)
+		pushStarted := time.Now()
 		// The engine retries layer uploads itself; a push that still fails (a 5xx on the
 		// manifest, throttling, a dropped connection) is tried again as a whole.
 		err = retry.Config{
@@ -179,6 +180,7 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 		if err != nil {
 			return nil, err
 		}
+		ui.Sayf("Pushed %s in %s", ref, time.Since(pushStarted).Round(10*time.Millisecond))
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(dedupe(tags), " "))
 	return &Artifact{name: name, digest: digest, region: cfg.Region, tags: dedupe(tags), sourceImageID: imageID}, nil

@@ -31,6 +31,7 @@ func (p *Provisioner) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapst
 func (p *Provisioner) Prepare(raws ...interface{}) error { return p.config.Prepare(raws...) }
 
 func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, generatedData map[string]interface{}) error {
+	started := time.Now()
 	o := p.config.Options
 	redact := redactor(o.Secrets())
 	ui = redactingUi{Ui: ui, redact: redact}
@@ -69,6 +70,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		return fmt.Errorf("uploading the plan bundle to %s: %w", remote, err)
 	}
 
+	uploaded := time.Now()
 	out := &planOutput{}
 	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote), Stdout: out, Stderr: out}
 	runErr := cmd.RunWithUi(ctx, comm, ui)
@@ -82,8 +84,13 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	if status := cmd.ExitStatus(); status != 0 {
 		return fmt.Errorf("openhands-runtime: %w", out.failure(status, redact))
 	}
+	ui.Sayf("OpenHands runtime provisioned in %s (bundle and upload %s, plan %s)",
+		roundDuration(time.Since(started)), roundDuration(uploaded.Sub(started)), roundDuration(time.Since(uploaded)))
 	return nil
 }
+
+// roundDuration keeps a duration readable in a report: 10 ms steps.
+func roundDuration(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
 
 // stop ends the remote plan and its children after the build was cancelled; the
 // communicators leave a started command running.

@@ -622,8 +622,11 @@ func TestProvisionStreamsLinesToUi(t *testing.T) {
 		t.Errorf("first Say %q, want the upload summary", says)
 	}
 	want := []string{"[1/13] preflight", "[1/13] preflight: done in 0s", "[2/13] system-packages", "no newline at the end"}
-	if len(says) < 1 || !slices.Equal(says[1:], want) {
-		t.Errorf("streamed Say lines = %q, want %q", says[1:], want)
+	if len(says) < 2 || !slices.Equal(says[1:len(says)-1], want) {
+		t.Errorf("streamed Say lines = %q, want %q between the upload summary and the timing", says, want)
+	}
+	if last := says[len(says)-1]; !regexp.MustCompile(`^OpenHands runtime provisioned in \S+ \(bundle and upload \S+, plan \S+\)$`).MatchString(last) {
+		t.Errorf("last Say %q, want the timing summary", last)
 	}
 	if errs := ui.errorLines(); !slices.Equal(errs, []string{"warning: on stderr"}) {
 		t.Errorf("Error lines = %q, want the stderr line", errs)
