@@ -8,9 +8,15 @@ import (
 
 // Check is one verification of a finished runtime. Its shell code prints what it found; its
 // status is that of its last command (errexit does not apply inside), 0 when the runtime passes.
+// A check written in Python instead runs in the runtime's interpreter, in one process with the
+// other Python checks: each separate process would pay the interpreter's start and the
+// imports they share again.
 type Check struct {
 	Name  string
 	Shell string
+	// Python is the body of a function that returns what it found, and raises when the
+	// runtime fails the check (CheckFailed for a plain message).
+	Python string
 }
 
 // Checks lists the verification checks for the options, in report order.
@@ -18,16 +24,19 @@ func Checks(o Options) []Check {
 	var out []Check
 	for _, m := range o.Verify.Imports {
 		out = append(out, Check{
-			Name:  "import " + m,
-			Shell: fmt.Sprintf(`"$OH_ENV_PY" -c 'import %s as m; print(getattr(m, "__version__", "imported"))'`, m),
+			Name:   "import " + m,
+			Python: fmt.Sprintf("m = importlib.import_module(%q)\nreturn getattr(m, \"__version__\", \"imported\")", m),
 		})
 	}
 	out = append(out,
 		Check{
 			Name: "editable install",
-			Shell: `location=$("$OH_ENV_PY" -c 'import openhands, os; print(os.path.dirname(os.path.abspath(openhands.__file__)))')
-echo "openhands from $location"
-[ "$location" = "$OH_CODE/openhands" ]`,
+			Python: `import openhands
+location = os.path.dirname(os.path.abspath(openhands.__file__))
+want = os.path.join(os.environ["OH_CODE"], "openhands")
+if location != want:
+    raise CheckFailed("openhands from %s, want %s" % (location, want))
+return "openhands from " + location`,
 		},
 		Check{
 			Name: "package count",
@@ -70,13 +79,44 @@ func verifyStep(o Options) Step {
 	}
 }
 
+// pythonProbeHeader starts the program that runs every Python check in one interpreter and
+// prints one line per check: "ok" or "FAILED", a tab, the check's index, a tab, the detail.
+const pythonProbeHeader = `import importlib, os, sys
+
+class CheckFailed(Exception):
+    pass
+
+def report(index, check):
+    try:
+        status, detail = "ok", check()
+    except CheckFailed as e:
+        status, detail = "FAILED", str(e)
+    except BaseException as e:
+        status, detail = "FAILED", "%s: %s" % (type(e).__name__, e)
+    print("%s\t%d\t%s" % (status, index, " ".join(str(detail).split())), flush=True)
+`
+
 // renderChecks renders oh_verify, which runs every check, reports each by name and fails
 // listing all that failed, not only the first.
 func renderChecks(b *strings.Builder, checks []Check) {
-	b.WriteString("oh_verify() {\n\tlocal failed='' output rc\n")
+	b.WriteString("oh_verify() {\n\tlocal failed='' output rc probe=''\n")
+	var probe strings.Builder
+	for i, c := range checks {
+		if c.Python != "" {
+			fmt.Fprintf(&probe, "\ndef check_%d():\n%s\n\nreport(%d, check_%d)\n", i+1, indent(c.Python, "    "), i+1, i+1)
+		}
+	}
+	if probe.Len() > 0 {
+		// The interpreter's own failure (missing, broken) is every Python check's detail.
+		fmt.Fprintf(b, "\tprobe=$(\"$OH_ENV_PY\" - 2>&1 <<'OH_PYTHON_CHECKS'\n%s%sOH_PYTHON_CHECKS\n\t) || true\n", pythonProbeHeader, probe.String())
+	}
 	for i, c := range checks {
 		fn := fmt.Sprintf("oh_check_%d", i+1)
-		fmt.Fprintf(b, "\t%s() {\n%s\n\t}\n", fn, indent(c.Shell, "\t\t"))
+		shell := c.Shell
+		if c.Python != "" {
+			shell = fmt.Sprintf(`oh_probe_result %d "$probe"`, i+1)
+		}
+		fmt.Fprintf(b, "\t%s() {\n%s\n\t}\n", fn, indent(shell, "\t\t"))
 		fmt.Fprintf(b, "\trc=0\n\toutput=$(%s 2>&1) || rc=$?\n", fn)
 		fmt.Fprintf(b, "\tif [ \"$rc\" -eq 0 ]; then\n\t\toh_say \"check %s: ok ($(oh_one_line \"$output\"))\"\n", shellDoubleQuoted(c.Name))
 		fmt.Fprintf(b, "\telse\n\t\toh_say \"check %s: FAILED ($(oh_one_line \"$output\"))\"\n", shellDoubleQuoted(c.Name))

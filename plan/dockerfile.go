@@ -41,8 +41,7 @@ func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
 		return out
 	}
 	source := []dockerLayer{
-		{copyFrom: "code", steps: pick("code", "environment", "cleanup")},
-		{steps: pick("verify")},
+		{copyFrom: "code", steps: pick("code", "environment", "cleanup", "verify")},
 	}
 	if sourceOnly {
 		return source
@@ -57,20 +56,19 @@ func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
 
 // Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. With from
 // set to an image that already holds everything but the source (a lock-tag image), only the
-// source layers are rendered.
+// source layers are rendered. Every RUN runs as root and the plan switches to the runtime
+// user for its steps, as on a provisioned machine: one RUN per layer, no USER round trips.
 func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 	o := p.Options
-	users := map[string]string{}
-	for _, s := range p.Steps {
-		users[s.Name] = s.User
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# OpenHands runtime image, rendered by packer-plugin-openhands %s from its install plan.\n", version)
 	fmt.Fprintf(&b, "FROM %s\n", from)
 	b.WriteString("USER root\n")
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
-	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
-	current := RootUser
+	if !sourceOnly {
+		// Only the micromamba and uv steps read supplied binaries.
+		fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	}
 	for _, l := range p.dockerLayers(sourceOnly) {
 		if len(l.steps) == 0 {
 			continue
@@ -79,10 +77,6 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 			// The image built on holds the source tree of the build that made it: remove what
 			// was shipped, so a file deleted from the checkout since does not outlive it (the
 			// skills directory, for one, is read by listing it).
-			if current != RootUser {
-				b.WriteString("USER root\n")
-				current = RootUser
-			}
 			shipped := make([]string, len(SourceTopLevel))
 			for i, name := range SourceTopLevel {
 				shipped[i] = o.Prefix + "/code/" + name
@@ -92,23 +86,7 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 		if l.copyFrom != "" {
 			fmt.Fprintf(&b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", o.User, contextDir, l.copyFrom, o.Prefix)
 		}
-		// Consecutive steps of one user share a RUN; a change of user is a USER switch.
-		for i := 0; i < len(l.steps); {
-			user := users[l.steps[i]]
-			j := i
-			for j < len(l.steps) && users[l.steps[j]] == user {
-				j++
-			}
-			if user != current {
-				fmt.Fprintf(&b, "USER %s\n", user)
-				current = user
-			}
-			fmt.Fprintf(&b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(l.steps[i:j], ","))
-			i = j
-		}
-	}
-	if current != RootUser {
-		b.WriteString("USER root\n")
+		fmt.Fprintf(&b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(l.steps, ","))
 	}
 	env := []string{
 		"MAMBA_ROOT_PREFIX=" + o.Prefix + "/micromamba",

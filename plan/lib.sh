@@ -117,16 +117,21 @@ oh_set_block() {
 
 # oh_missing_packages NAME...: the packages not installed. "a|b" is satisfied by either and
 # installs the first the repositories offer; "?name" is skipped with a notice when the
-# repositories lack it.
+# repositories lack it. One package-database query for all names: a second run's check.
 oh_missing_packages() {
-	local spec alt found
+	local spec alt found installed nl='
+'
+	# shellcheck disable=SC2046 # one word per package name
+	installed=$nl$(oh_pkg_installed_names $(printf '%s\n' "$@" | tr -d '?' | tr '|' '\n'))$nl
 	for spec in "$@"; do
 		found=
 		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
-			if oh_pkg_installed "$alt"; then
+			case $installed in
+			*"$nl$alt$nl"*)
 				found=1
 				break
-			fi
+				;;
+			esac
 		done
 		[ -n "$found" ] || printf '%s\n' "$spec"
 	done
@@ -199,6 +204,9 @@ oh_as() {
 	fi
 }
 
+# OH_CHANGED lists the skippable steps that ran in this run: cleanup has work only then.
+OH_CHANGED=
+
 # OH_ONLY_STEPS, set by `plan.sh --steps a,b` (an image layer of the builder's Dockerfile),
 # runs just those steps, unconditionally: the image's layer cache decides what is rebuilt.
 OH_ONLY_STEPS=
@@ -235,8 +243,27 @@ oh_run_step() {
 		exit "$rc"
 	fi
 	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
+	if declare -F "${fn}_check" >/dev/null; then
+		OH_CHANGED="$OH_CHANGED $name"
+	fi
 	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
 }
 
 # oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
 oh_one_line() { printf '%s\n' "$1" | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300; }
+
+# oh_probe_result INDEX OUTPUT: the result of Python check INDEX in the output of the program
+# that ran them all; without one, the program's last line says why it stopped.
+oh_probe_result() {
+	local line status index detail
+	while IFS= read -r line; do
+		IFS='	' read -r status index detail <<<"$line"
+		if [ "$index" = "$1" ] && { [ "$status" = ok ] || [ "$status" = FAILED ]; }; then
+			printf '%s\n' "$detail"
+			[ "$status" = ok ]
+			return
+		fi
+	done <<<"$2"
+	printf 'no result from %s: %s\n' "$OH_ENV_PY" "$(oh_one_line "$2")"
+	return 1
+}

@@ -417,11 +417,14 @@ micromamba activate 'openhands'
 
 func TestLibMissingPackages(t *testing.T) {
 	functions := libFunctions(t)
-	stubs := `oh_pkg_installed() {
-	case $1 in
-	present | b | libgl1-mesa-glx | opt-present) return 0 ;;
-	esac
-	return 1
+	// One query for every name: a second run checks the packages in one process.
+	stubs := `oh_pkg_installed_names() {
+	echo "query $*" >>queries
+	for name in "$@"; do
+		case $name in
+		present | b | libgl1-mesa-glx | opt-present) printf '%s\n' "$name" ;;
+		esac
+	done
 }
 oh_pkg_available() {
 	case $1 in
@@ -437,6 +440,17 @@ oh_pkg_available() {
 			name: "missing",
 			body: `oh_missing_packages present absent 'a|b' 'c|d' 'libgl1|libgl1-mesa-glx' '?opt-present' '?opt-absent' '?e|f'`,
 			want: "absent\nc|d\n?opt-absent\n?e|f\n",
+		},
+		{
+			name: "one query",
+			body: `oh_missing_packages present absent 'a|b' '?opt-present' >/dev/null; cat queries`,
+			want: "query present absent a b opt-present\n",
+		},
+		{
+			// A name that is a prefix or suffix of an installed one is still missing.
+			name: "whole names only",
+			body: `oh_missing_packages pres resent 'x|presen'`,
+			want: "pres\nresent\nx|presen\n",
 		},
 		{
 			name: "nothing missing",
@@ -610,6 +624,16 @@ cat "$OH_STAMPS/counted"`,
 			name: "a step without a check always runs",
 			body: `oh_run_step 5 always root '' ''; oh_run_step 5 always root '' ''`,
 			want: []string{"always ran\n[5/9] always: done in 0s\n[5/9] always\nalways ran\n"},
+		},
+		{
+			// cleanup's check: nothing to clean when no skippable step did work.
+			name: "only steps with a check that ran count as changes",
+			body: `oh_run_step 5 always root '' ''
+echo "after always: [$OH_CHANGED]"
+oh_run_step 4 counted root 'v1' ''
+oh_run_step 4 counted root 'v1' ''
+echo "after counted: [$OH_CHANGED]"`,
+			want: []string{"after always: []", "after counted: [ counted]"},
 		},
 		{
 			name: "invalidated stamps are dropped",

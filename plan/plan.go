@@ -335,14 +335,22 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 }
 
 func environmentStep(o Options) Step {
-	browser := ""
+	browser, browsersPath := "", ""
 	if *o.InstallBrowser {
 		browser = `
 oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH "PLAYWRIGHT_BROWSERS_PATH=$PLAYWRIGHT_BROWSERS_PATH"`
+		browsersPath = o.PlaywrightBrowsersPath
 	}
 	return Step{
 		Name: "environment",
 		User: RootUser,
+		// The files hold what this run would write when the stamp of the same options is
+		// there and every file still has the plan's lines.
+		Check: `grep -q '^OH_INTERPRETER_PATH=' /etc/environment
+for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+	grep -qxF '# >>> openhands runtime >>>' "$rc"
+done`,
+		Stamp: digest("environment", o.Prefix, o.EnvName, o.User, browsersPath),
 		Commands: []Command{{Shell: `interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
 oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"` + browser + `
 oh_set_line /etc/environment PATH "PATH=\"$OH_PREFIX/bin:$OH_PREFIX/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
@@ -362,6 +370,8 @@ func cleanupStep() Step {
 	return Step{
 		Name: "cleanup",
 		User: RootUser,
+		// Nothing to clean when every step before was skipped.
+		Check: `[ -z "$OH_CHANGED" ]`,
 		Commands: []Command{{Shell: `"$OH_MM" clean --all -y >/dev/null
 # Only when something slipped: a recursive chown of a full env takes a while.
 if [ -n "$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit)" ]; then

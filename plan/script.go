@@ -163,7 +163,13 @@ func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
 
 // familyHelpers are the package-manager functions of each family.
 var familyHelpers = map[Family]string{
-	FamilyApt: `oh_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+	// oh_pkg_installed_names NAME...: those of the names that are installed, one a line.
+	FamilyApt: `oh_pkg_installed_names() {
+	# Unknown names make dpkg-query exit 1 after it listed the known ones.
+	{ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" 2>/dev/null || true; } | while read -r status name; do
+		[ "$status" != installed ] || printf '%s\n' "$name"
+	done
+}
 oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
 oh_pkg_refresh() { oh_retry apt-get update -qq; }
 oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
@@ -172,7 +178,8 @@ oh_pkg_clean() {
 	rm -rf /var/lib/apt/lists/*
 }`,
 	// --allowerasing lets curl replace the curl-minimal that AL2023 ships.
-	FamilyDnf: `oh_pkg_installed() { rpm -q --quiet "$1"; }
+	// rpm prints "package NAME is not installed" for the others, which is never a name.
+	FamilyDnf: `oh_pkg_installed_names() { rpm -q --qf '%{NAME}\n' "$@" 2>/dev/null || true; }
 oh_pkg_available() { dnf -q list --available "$1" >/dev/null 2>&1; }
 oh_pkg_refresh() { oh_retry dnf -q makecache; }
 oh_pkg_install() { dnf install -y -q --allowerasing "$@"; }

@@ -292,7 +292,8 @@ func checkOfflineScript(t *testing.T, script string) {
 		`echo "it's $(id -un)"`,
 		"check command 2",
 		"at least 250 wanted",
-		"import playwright as m",
+		`m = importlib.import_module("playwright")`,
+		`report(1, check_1)`,
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the offline script does not contain %q", want)

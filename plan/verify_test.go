@@ -43,3 +43,104 @@ func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
 		t.Errorf("shellcheck: %v\n%s", err, out)
 	}
 }
+
+// TestVerifyScriptPythonChecks runs the verification against a fake runtime whose interpreter
+// is the machine's python3 with a few modules: every Python check runs in one process and
+// each is still reported on its own.
+func TestVerifyScriptPythonChecks(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on this machine")
+	}
+	tests := []struct {
+		name   string
+		layout map[string]string // file -> content, under the prefix
+		want   []string
+	}{
+		{
+			name: "runtime passes and fails",
+			layout: map[string]string{
+				"site/pydantic/__init__.py":       "__version__ = '2.11.0'\n",
+				"site/openai.py":                  "raise ImportError('built for another python')\n",
+				"code/openhands/__init__.py":      "",
+				"code/openhands/core/__init__.py": "",
+				"code/openhands/core/config.py":   "",
+				"site/litellm/__init__.py":        "import sys\nsys.stdout.write('noise from import\\n')\n",
+			},
+			want: []string{
+				"check import pydantic: ok (2.11.0)",
+				"check import openai: FAILED (ImportError: built for another python)",
+				"check import litellm: ok (imported)",
+				"check import openhands.core.config: ok (imported)",
+				"check editable install: ok (openhands from ",
+				"verification failed: import openai, package count, micromamba ownership, interpreter path, chromium",
+			},
+		},
+		{
+			name: "openhands installed elsewhere",
+			layout: map[string]string{
+				"site/openhands/__init__.py": "",
+			},
+			want: []string{
+				"check import openhands.core.config: FAILED (ModuleNotFoundError: No module named 'openhands.core')",
+				"check editable install: FAILED (openhands from ",
+			},
+		},
+		{
+			name:   "no interpreter",
+			layout: map[string]string{},
+			want: []string{
+				"check import pydantic: FAILED (no result from ",
+				"check editable install: FAILED (no result from ",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			for name, content := range tt.layout {
+				path := filepath.Join(prefix, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			calls := filepath.Join(prefix, "calls")
+			if len(tt.layout) > 0 {
+				// The env's interpreter: python3 with the fake site directory and the code
+				// directory on its path (as an editable install puts it), counting its starts.
+				env := filepath.Join(prefix, "micromamba", "envs", "openhands", "bin")
+				if err := os.MkdirAll(env, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				wrapper := "#!/bin/sh\necho x >>" + calls + "\nPYTHONPATH=" + filepath.Join(prefix, "site") + ":" + filepath.Join(prefix, "code") + " exec " + python + " \"$@\"\n"
+				if err := os.WriteFile(filepath.Join(env, "python3.12"), []byte(wrapper), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := Options{Prefix: prefix, User: "nobody"}
+			o.SetDefaults()
+			path := filepath.Join(t.TempDir(), "verify.sh")
+			if err := os.WriteFile(path, []byte(New(o, Inputs{}).VerifyScript("test")), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			out, _ := exec.Command("bash", path).CombinedOutput()
+			for _, want := range tt.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if len(tt.layout) > 0 {
+				starts, err := os.ReadFile(calls)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := strings.Count(string(starts), "x"); n != 1 {
+					t.Errorf("the interpreter started %d times, want once for all Python checks", n)
+				}
+			}
+		})
+	}
+}

@@ -91,7 +91,7 @@ func TestAccBuilderContentTags(t *testing.T) {
 			log := rig.ReadLog(t, logfile)
 			// The verify layer ran in this build or in an earlier one with the same inputs
 			// (the engine's layer cache); either way it is part of the image.
-			if !strings.Contains(log, "verification passed") && !strings.Contains(log, "plan.sh --steps verify") {
+			if !strings.Contains(log, "verification passed") && !strings.Contains(log, "cleanup,verify") {
 				return fmt.Errorf("the build has no verify layer")
 			}
 			fullSteps, _ = summary(log)

@@ -93,7 +93,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "code", "dependencies", "browser"} {
+			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "code", "dependencies", "browser", "environment", "cleanup"} {
 				if !regexp.MustCompile(`\] ` + regexp.QuoteMeta(step) + `: skipped \(already done\)`).MatchString(log) {
 					return fmt.Errorf("step %s was not skipped on the second run", step)
 				}

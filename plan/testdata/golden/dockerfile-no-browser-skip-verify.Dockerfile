@@ -6,10 +6,8 @@ COPY openhands-plan/bin/ /opt/openhands-plan/bin/
 RUN bash /opt/openhands-plan/plan.sh --steps preflight,system-packages,uv,user,directories,micromamba,python-env
 COPY --chown=openhands:openhands openhands-plan/deps/ /openhands/code/
 RUN bash /opt/openhands-plan/plan.sh --steps code
-USER openhands
 RUN bash /opt/openhands-plan/plan.sh --steps dependencies
 COPY --chown=openhands:openhands openhands-plan/code/ /openhands/code/
-USER root
 RUN bash /opt/openhands-plan/plan.sh --steps code,environment,cleanup
 ENV MAMBA_ROOT_PREFIX=/openhands/micromamba PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python
 WORKDIR /openhands/code

@@ -153,16 +153,21 @@ oh_set_block() {
 
 # oh_missing_packages NAME...: the packages not installed. "a|b" is satisfied by either and
 # installs the first the repositories offer; "?name" is skipped with a notice when the
-# repositories lack it.
+# repositories lack it. One package-database query for all names: a second run's check.
 oh_missing_packages() {
-	local spec alt found
+	local spec alt found installed nl='
+'
+	# shellcheck disable=SC2046 # one word per package name
+	installed=$nl$(oh_pkg_installed_names $(printf '%s\n' "$@" | tr -d '?' | tr '|' '\n'))$nl
 	for spec in "$@"; do
 		found=
 		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
-			if oh_pkg_installed "$alt"; then
+			case $installed in
+			*"$nl$alt$nl"*)
 				found=1
 				break
-			fi
+				;;
+			esac
 		done
 		[ -n "$found" ] || printf '%s\n' "$spec"
 	done
@@ -235,6 +240,9 @@ oh_as() {
 	fi
 }
 
+# OH_CHANGED lists the skippable steps that ran in this run: cleanup has work only then.
+OH_CHANGED=
+
 # OH_ONLY_STEPS, set by `plan.sh --steps a,b` (an image layer of the builder's Dockerfile),
 # runs just those steps, unconditionally: the image's layer cache decides what is rebuilt.
 OH_ONLY_STEPS=
@@ -271,11 +279,30 @@ oh_run_step() {
 		exit "$rc"
 	fi
 	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
+	if declare -F "${fn}_check" >/dev/null; then
+		OH_CHANGED="$OH_CHANGED $name"
+	fi
 	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
 }
 
 # oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
 oh_one_line() { printf '%s\n' "$1" | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300; }
+
+# oh_probe_result INDEX OUTPUT: the result of Python check INDEX in the output of the program
+# that ran them all; without one, the program's last line says why it stopped.
+oh_probe_result() {
+	local line status index detail
+	while IFS= read -r line; do
+		IFS='	' read -r status index detail <<<"$line"
+		if [ "$index" = "$1" ] && { [ "$status" = ok ] || [ "$status" = FAILED ]; }; then
+			printf '%s\n' "$detail"
+			[ "$status" = ok ]
+			return
+		fi
+	done <<<"$2"
+	printf 'no result from %s: %s\n' "$OH_ENV_PY" "$(oh_one_line "$2")"
+	return 1
+}
 
 
 # oh_detect_platform: set the platform variables from /etc/os-release, or refuse.
@@ -339,7 +366,12 @@ oh_detect_platform() {
 oh_define_family_helpers() {
 	case $OH_FAMILY in
 	apt)
-		oh_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+		oh_pkg_installed_names() {
+			# Unknown names make dpkg-query exit 1 after it listed the known ones.
+			{ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" 2>/dev/null || true; } | while read -r status name; do
+				[ "$status" != installed ] || printf '%s\n' "$name"
+			done
+		}
 		oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
 		oh_pkg_refresh() { oh_retry apt-get update -qq; }
 		oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
@@ -349,7 +381,7 @@ oh_define_family_helpers() {
 		}
 		;;
 	dnf)
-		oh_pkg_installed() { rpm -q --quiet "$1"; }
+		oh_pkg_installed_names() { rpm -q --qf '%{NAME}\n' "$@" 2>/dev/null || true; }
 		oh_pkg_available() { dnf -q list --available "$1" >/dev/null 2>&1; }
 		oh_pkg_refresh() { oh_retry dnf -q makecache; }
 		oh_pkg_install() { dnf install -y -q --allowerasing "$@"; }
@@ -358,9 +390,59 @@ oh_define_family_helpers() {
 	esac
 }
 oh_verify() {
-	local failed='' output rc
+	local failed='' output rc probe=''
+	probe=$("$OH_ENV_PY" - 2>&1 <<'OH_PYTHON_CHECKS'
+import importlib, os, sys
+
+class CheckFailed(Exception):
+    pass
+
+def report(index, check):
+    try:
+        status, detail = "ok", check()
+    except CheckFailed as e:
+        status, detail = "FAILED", str(e)
+    except BaseException as e:
+        status, detail = "FAILED", "%s: %s" % (type(e).__name__, e)
+    print("%s\t%d\t%s" % (status, index, " ".join(str(detail).split())), flush=True)
+
+def check_1():
+    m = importlib.import_module("pydantic")
+    return getattr(m, "__version__", "imported")
+
+report(1, check_1)
+
+def check_2():
+    m = importlib.import_module("openai")
+    return getattr(m, "__version__", "imported")
+
+report(2, check_2)
+
+def check_3():
+    m = importlib.import_module("litellm")
+    return getattr(m, "__version__", "imported")
+
+report(3, check_3)
+
+def check_4():
+    m = importlib.import_module("openhands.core.config")
+    return getattr(m, "__version__", "imported")
+
+report(4, check_4)
+
+def check_5():
+    import openhands
+    location = os.path.dirname(os.path.abspath(openhands.__file__))
+    want = os.path.join(os.environ["OH_CODE"], "openhands")
+    if location != want:
+        raise CheckFailed("openhands from %s, want %s" % (location, want))
+    return "openhands from " + location
+
+report(5, check_5)
+OH_PYTHON_CHECKS
+	) || true
 	oh_check_1() {
-		"$OH_ENV_PY" -c 'import pydantic as m; print(getattr(m, "__version__", "imported"))'
+		oh_probe_result 1 "$probe"
 	}
 	rc=0
 	output=$(oh_check_1 2>&1) || rc=$?
@@ -371,7 +453,7 @@ oh_verify() {
 		failed="$failed, import pydantic"
 	fi
 	oh_check_2() {
-		"$OH_ENV_PY" -c 'import openai as m; print(getattr(m, "__version__", "imported"))'
+		oh_probe_result 2 "$probe"
 	}
 	rc=0
 	output=$(oh_check_2 2>&1) || rc=$?
@@ -382,7 +464,7 @@ oh_verify() {
 		failed="$failed, import openai"
 	fi
 	oh_check_3() {
-		"$OH_ENV_PY" -c 'import litellm as m; print(getattr(m, "__version__", "imported"))'
+		oh_probe_result 3 "$probe"
 	}
 	rc=0
 	output=$(oh_check_3 2>&1) || rc=$?
@@ -393,7 +475,7 @@ oh_verify() {
 		failed="$failed, import litellm"
 	fi
 	oh_check_4() {
-		"$OH_ENV_PY" -c 'import openhands.core.config as m; print(getattr(m, "__version__", "imported"))'
+		oh_probe_result 4 "$probe"
 	}
 	rc=0
 	output=$(oh_check_4 2>&1) || rc=$?
@@ -404,9 +486,7 @@ oh_verify() {
 		failed="$failed, import openhands.core.config"
 	fi
 	oh_check_5() {
-		location=$("$OH_ENV_PY" -c 'import openhands, os; print(os.path.dirname(os.path.abspath(openhands.__file__)))')
-		echo "openhands from $location"
-		[ "$location" = "$OH_CODE/openhands" ]
+		oh_probe_result 5 "$probe"
 	}
 	rc=0
 	output=$(oh_check_5 2>&1) || rc=$?
@@ -565,6 +645,12 @@ oh_step_dependencies_run() {
 	# shellcheck disable=SC2086 # one word per package
 	oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES
 }
+oh_step_environment_check() {
+	grep -q '^OH_INTERPRETER_PATH=' /etc/environment
+	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+		grep -qxF '# >>> openhands runtime >>>' "$rc"
+	done
+}
 oh_step_environment_run() {
 	interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
 	oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"
@@ -578,6 +664,9 @@ oh_step_environment_run() {
 	BLOCK
 	done
 	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+}
+oh_step_cleanup_check() {
+	[ -z "$OH_CHANGED" ]
 }
 oh_step_cleanup_run() {
 	"$OH_MM" clean --all -y >/dev/null
@@ -602,7 +691,7 @@ oh_main() {
 	oh_run_step 7 python-env root 'a04300f8422ac6145a523ecc39f6bb31' 'dependencies browser'
 	oh_run_step 8 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 9 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
-	oh_run_step 10 environment root '' ''
+	oh_run_step 10 environment root '14ec038c5c315c193019a3e775b30b12' ''
 	oh_run_step 11 cleanup root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
 }
