@@ -2,17 +2,16 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // EngineDriver talks to the Docker Engine API: DOCKER_HOST and the other DOCKER_* variables
@@ -46,7 +45,7 @@ func (d *EngineDriver) Pull(ctx context.Context, ref, platform string, ui packer
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	defer body.Close()
-	_, err = readMessages(body, ui, nil)
+	_, err = engine.ReadMessages(body, ui, nil)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
@@ -77,7 +76,7 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 	}
 	defer resp.Body.Close()
 	var result BuildResult
-	id, err := readMessages(resp.Body, ui, func(line string) {
+	res, err := engine.ReadMessages(resp.Body, ui, func(line string) {
 		switch {
 		case strings.HasPrefix(line, "Step "):
 			result.Steps++
@@ -85,7 +84,7 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 			result.CachedSteps++
 		}
 	})
-	result.ImageID = id
+	result.ImageID = res.ImageID
 	if err != nil {
 		return result, err
 	}
@@ -108,53 +107,4 @@ func (d *EngineDriver) RemoveTag(ctx context.Context, ref string) error {
 		return fmt.Errorf("removing %s: %w", ref, err)
 	}
 	return nil
-}
-
-// readMessages streams the engine's JSON messages to the UI, line by line, and returns the
-// image id the build reported (aux {"ID": ...}) or the first error message.
-func readMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (string, error) {
-	dec := json.NewDecoder(r)
-	var id string
-	var partial strings.Builder
-	flush := func() {
-		if partial.Len() > 0 {
-			ui.Say(partial.String())
-			partial.Reset()
-		}
-	}
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err == io.EOF {
-			flush()
-			return id, nil
-		} else if err != nil {
-			return id, fmt.Errorf("reading the engine's output: %w", err)
-		}
-		if m.Error != nil {
-			flush()
-			return id, errors.New(strings.TrimSpace(m.Error.Message))
-		}
-		if m.Aux != nil {
-			var aux struct{ ID string }
-			if json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
-				id = aux.ID
-			}
-		}
-		text := m.Stream
-		if text == "" && m.Status != "" {
-			text = strings.TrimSpace(m.ID+" "+m.Status) + "\n"
-		}
-		for text != "" {
-			line, rest, found := strings.Cut(text, "\n")
-			partial.WriteString(line)
-			if !found {
-				break
-			}
-			if onLine != nil {
-				onLine(partial.String())
-			}
-			flush()
-			text = rest
-		}
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -115,4 +116,13 @@ func (c *AccessConfig) awsConfig(ctx context.Context) (aws.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// ecrClient is the ECR API client for the resolved configuration.
+func (c *AccessConfig) ecrClient(cfg aws.Config) *awsecr.Client {
+	return awsecr.NewFromConfig(cfg, func(o *awsecr.Options) {
+		if c.ECREndpoint != "" {
+			o.BaseEndpoint = aws.String(c.ECREndpoint)
+		}
+	})
 }

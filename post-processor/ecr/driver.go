@@ -8,15 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/docker/docker/pkg/stdcopy"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // Driver is the post-processor's view of the Docker engine.
@@ -105,28 +105,11 @@ func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthC
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	defer body.Close()
-	dec := json.NewDecoder(body)
-	var digest string
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("pushing %s: reading the engine's output: %w", ref, err)
-		}
-		if m.Error != nil {
-			return "", fmt.Errorf("pushing %s: %s", ref, m.Error.Message)
-		}
-		if m.Aux != nil {
-			var aux struct{ Digest string }
-			if json.Unmarshal(*m.Aux, &aux) == nil && aux.Digest != "" {
-				digest = aux.Digest
-			}
-		}
-		if m.Status != "" && m.Progress == nil {
-			ui.Say(strings.TrimSpace(m.ID + " " + m.Status))
-		}
+	res, err := engine.ReadMessages(body, ui, nil)
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
+	digest := res.Digest
 	if digest == "" {
 		return "", errors.New("pushing " + ref + ": the engine reported no digest")
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/retry"
@@ -116,11 +114,7 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 	}
 	api := p.api
 	if api == nil {
-		api = awsecr.NewFromConfig(cfg, func(o *awsecr.Options) {
-			if c.ECREndpoint != "" {
-				o.BaseEndpoint = aws.String(c.ECREndpoint)
-			}
-		})
+		api = c.ecrClient(cfg)
 	}
 	reg, err := login(ctx, api, c.RegistryID)
 	if err != nil {

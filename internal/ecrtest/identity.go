@@ -1,0 +1,164 @@
+package ecrtest
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Credentials are temporary credentials an identity double hands out.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
+// AssumeRoleCall is what one AssumeRole request asked for, and with which access key.
+type AssumeRoleCall struct {
+	CallerAccessKeyID, RoleARN, SessionName, ExternalID string
+}
+
+// STS is a double of the STS query API's AssumeRole on 127.0.0.1, for aws-sdk-go-v2's sts
+// client with BaseEndpoint = URL(). It grants Issued to a caller signing with CallerAccessKeyID
+// for RoleARN, with ExternalID when one is set, and refuses anything else as STS does.
+type STS struct {
+	CallerAccessKeyID, RoleARN, ExternalID string
+	Issued                                 Credentials
+
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls []AssumeRoleCall
+}
+
+// NewSTS starts the double; its fields may be set before the first request.
+func NewSTS(t testing.TB, callerAccessKeyID, roleARN string, issued Credentials) *STS {
+	t.Helper()
+	s := &STS{CallerAccessKeyID: callerAccessKeyID, RoleARN: roleARN, Issued: issued}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the API endpoint.
+func (s *STS) URL() string { return s.srv.URL }
+
+// Calls lists the AssumeRole requests in order.
+func (s *STS) Calls() []AssumeRoleCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]AssumeRoleCall(nil), s.calls...)
+}
+
+func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		stsError(w, http.StatusBadRequest, "MalformedInput", err.Error())
+		return
+	}
+	caller := ""
+	if m := credentialKey.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		caller = m[1]
+	}
+	call := AssumeRoleCall{
+		CallerAccessKeyID: caller,
+		RoleARN:           r.PostForm.Get("RoleArn"),
+		SessionName:       r.PostForm.Get("RoleSessionName"),
+		ExternalID:        r.PostForm.Get("ExternalId"),
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+	switch {
+	case r.PostForm.Get("Action") != "AssumeRole":
+		stsError(w, http.StatusBadRequest, "InvalidAction", "the double answers AssumeRole only, not "+r.PostForm.Get("Action"))
+	case caller != s.CallerAccessKeyID:
+		stsError(w, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	case call.RoleARN != s.RoleARN || call.ExternalID != s.ExternalID:
+		stsError(w, http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller, call.RoleARN))
+	case call.SessionName == "":
+		stsError(w, http.StatusBadRequest, "ValidationError", "RoleSessionName is required")
+	default:
+		type credentials struct {
+			AccessKeyID     string `xml:"AccessKeyId"`
+			SecretAccessKey string
+			SessionToken    string
+			Expiration      string
+		}
+		var out struct {
+			XMLName xml.Name `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleResponse"`
+			Result  struct {
+				Credentials     credentials
+				AssumedRoleUser struct{ Arn, AssumedRoleId string }
+			} `xml:"AssumeRoleResult"`
+			RequestID string `xml:"ResponseMetadata>RequestId"`
+		}
+		out.Result.Credentials = credentials{s.Issued.AccessKeyID, s.Issued.SecretAccessKey, s.Issued.SessionToken,
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
+		out.Result.AssumedRoleUser.Arn = call.RoleARN + "/" + call.SessionName
+		out.Result.AssumedRoleUser.AssumedRoleId = "AROADOUBLE:" + call.SessionName
+		out.RequestID = "sts-double"
+		w.Header().Set("Content-Type", "text/xml")
+		xml.NewEncoder(w).Encode(out)
+	}
+}
+
+func stsError(w http.ResponseWriter, status int, code, message string) {
+	var out struct {
+		XMLName xml.Name `xml:"https://sts.amazonaws.com/doc/2011-06-15/ ErrorResponse"`
+		Error   struct{ Type, Code, Message string }
+	}
+	out.Error.Type, out.Error.Code, out.Error.Message = "Sender", code, message
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	xml.NewEncoder(w).Encode(out)
+}
+
+// SSO is a double of the IAM Identity Center portal's GetRoleCredentials on 127.0.0.1 (the
+// SDK reaches it through AWS_ENDPOINT_URL_SSO): it grants Issued for AccountID and RoleName
+// to a request carrying AccessToken, the token a `aws sso login` leaves in the SSO cache.
+type SSO struct {
+	AccountID, RoleName, AccessToken string
+	Issued                           Credentials
+
+	srv *httptest.Server
+}
+
+// NewSSO starts the double.
+func NewSSO(t testing.TB, accountID, roleName, accessToken string, issued Credentials) *SSO {
+	t.Helper()
+	s := &SSO{AccountID: accountID, RoleName: roleName, AccessToken: accessToken, Issued: issued}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the portal endpoint.
+func (s *SSO) URL() string { return s.srv.URL }
+
+func (s *SSO) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, kind, message string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", kind)
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"message": message})
+	}
+	switch {
+	case r.URL.Path != "/federation/credentials":
+		fail(http.StatusNotFound, "ResourceNotFoundException", "the double answers GetRoleCredentials only")
+	case r.Header.Get("X-Amz-Sso_bearer_token") != s.AccessToken:
+		fail(http.StatusUnauthorized, "UnauthorizedException", "Session token not found or invalid")
+	case r.URL.Query().Get("account_id") != s.AccountID || r.URL.Query().Get("role_name") != s.RoleName:
+		fail(http.StatusForbidden, "ForbiddenException", "No access")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"roleCredentials": map[string]any{
+			"accessKeyId":     s.Issued.AccessKeyID,
+			"secretAccessKey": s.Issued.SecretAccessKey,
+			"sessionToken":    s.Issued.SessionToken,
+			"expiration":      json.Number(strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)),
+		}})
+	}
+}

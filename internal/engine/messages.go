@@ -1,0 +1,80 @@
+// Package engine reads the Docker Engine's JSON message streams (build, pull, push) for the
+// builder and the post-processor.
+package engine
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker/docker/pkg/jsonmessage"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// Result is what a stream reported besides its text.
+type Result struct {
+	// ImageID is the image a build made (aux {"ID": ...}).
+	ImageID string
+	// Digest is the manifest digest a push uploaded (aux {"Digest": ...}).
+	Digest string
+}
+
+// ReadMessages says the stream's text to the UI line by line (onLine, when set, sees each
+// complete line first) and returns what its aux records reported, or the engine's error
+// message. Status lines are said once each; progress updates with byte counts are not.
+func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, error) {
+	dec := json.NewDecoder(r)
+	var res Result
+	var partial strings.Builder
+	flush := func() {
+		if partial.Len() > 0 {
+			ui.Say(partial.String())
+			partial.Reset()
+		}
+	}
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			flush()
+			return res, nil
+		} else if err != nil {
+			return res, fmt.Errorf("reading the engine's output: %w", err)
+		}
+		if m.Error != nil {
+			flush()
+			return res, errors.New(strings.TrimSpace(m.Error.Message))
+		}
+		if m.Aux != nil {
+			var aux struct{ ID, Digest string }
+			if json.Unmarshal(*m.Aux, &aux) == nil {
+				res.ImageID = cmp.Or(aux.ID, res.ImageID)
+				res.Digest = cmp.Or(aux.Digest, res.Digest)
+			}
+		}
+		text := m.Stream
+		if text == "" && m.Status != "" && !counting(m.Progress) {
+			text = strings.TrimSpace(m.ID+" "+m.Status) + "\n"
+		}
+		for text != "" {
+			line, rest, found := strings.Cut(text, "\n")
+			partial.WriteString(line)
+			if !found {
+				break
+			}
+			if onLine != nil {
+				onLine(partial.String())
+			}
+			flush()
+			text = rest
+		}
+	}
+}
+
+// counting tells a progress update ("Pushing [==>  ] 12MB/80MB") from a status change
+// ("Layer already exists", "Pulling fs layer"), which carries an empty progress detail.
+func counting(p *jsonmessage.JSONProgress) bool {
+	return p != nil && (p.Current > 0 || p.Total > 0)
+}

@@ -1,0 +1,200 @@
+package ecr
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+)
+
+// TestAccessConfigCredentialSources resolves credentials from each source the post-processor
+// documents, against STS, SSO and ECR doubles on 127.0.0.1, and checks that the ECR API is
+// called with the credentials of that source: the registry login succeeds only then.
+func TestAccessConfigCredentialSources(t *testing.T) {
+	const (
+		staticKey  = "AKIASTATICDOUBLE"
+		fileKey    = "AKIAFROMFILEDOUBLE"
+		roleARN    = "arn:aws:iam::123456789012:role/packer-push"
+		ssoToken   = "sso-access-token"
+		ssoAccount = "123456789012"
+		ssoRole    = "PushImages"
+	)
+	assumed := ecrtest.Credentials{AccessKeyID: "ASIAASSUMEDDOUBLE", SecretAccessKey: "assumed-secret", SessionToken: "assumed-token"}
+	fromSSO := ecrtest.Credentials{AccessKeyID: "ASIAFROMSSODOUBLE", SecretAccessKey: "sso-secret", SessionToken: "sso-token"}
+
+	tests := []struct {
+		name string
+		// setup prepares the environment and returns the configuration to resolve.
+		setup func(t *testing.T, home string, sts *ecrtest.STS, sso *ecrtest.SSO) AccessConfig
+		// ecrKey is the access key ECR must see; empty when resolving must fail with wantErr.
+		ecrKey  string
+		wantErr []string
+		// wantAssume is the AssumeRole request STS must have seen.
+		wantAssume *ecrtest.AssumeRoleCall
+	}{
+		{
+			name: "static keys",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{AccessKey: staticKey, SecretKey: "static-secret"}
+			},
+			ecrKey: staticKey,
+		},
+		{
+			name: "environment",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				t.Setenv("AWS_ACCESS_KEY_ID", staticKey)
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "static-secret")
+				return AccessConfig{}
+			},
+			ecrKey: staticKey,
+		},
+		{
+			name: "shared credentials file and profile",
+			setup: func(t *testing.T, home string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				path := writeFile(t, filepath.Join(home, "ci-credentials"),
+					"[default]\naws_access_key_id = AKIAWRONGPROFILE\naws_secret_access_key = x\n\n[ci]\naws_access_key_id = "+fileKey+"\naws_secret_access_key = file-secret\n")
+				return AccessConfig{SharedCredentialsFile: path, Profile: "ci"}
+			},
+			ecrKey: fileKey,
+		},
+		{
+			name: "assume_role with static keys",
+			setup: func(t *testing.T, _ string, sts *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				sts.ExternalID = "build-42"
+				return AccessConfig{
+					AccessKey: staticKey, SecretKey: "static-secret", STSEndpoint: sts.URL(),
+					AssumeRole: AssumeRoleConfig{RoleARN: roleARN, ExternalID: "build-42"},
+				}
+			},
+			ecrKey:     assumed.AccessKeyID,
+			wantAssume: &ecrtest.AssumeRoleCall{CallerAccessKeyID: staticKey, RoleARN: roleARN, SessionName: "packer-openhands-ecr", ExternalID: "build-42"},
+		},
+		{
+			name: "assume_role refused",
+			setup: func(t *testing.T, _ string, sts *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				sts.ExternalID = "build-42"
+				return AccessConfig{
+					AccessKey: staticKey, SecretKey: "static-secret", STSEndpoint: sts.URL(),
+					AssumeRole: AssumeRoleConfig{RoleARN: roleARN, SessionName: "nightly", ExternalID: "wrong"},
+				}
+			},
+			wantErr:    []string{"no usable AWS credentials", "AccessDenied", roleARN},
+			wantAssume: &ecrtest.AssumeRoleCall{CallerAccessKeyID: staticKey, RoleARN: roleARN, SessionName: "nightly", ExternalID: "wrong"},
+		},
+		{
+			name: "profile with an sso-session",
+			setup: func(t *testing.T, home string, _ *ecrtest.STS, sso *ecrtest.SSO) AccessConfig {
+				writeFile(t, filepath.Join(home, ".aws", "config"), strings.Join([]string{
+					"[profile platform]",
+					"sso_session = corp",
+					"sso_account_id = " + ssoAccount,
+					"sso_role_name = " + ssoRole,
+					"",
+					"[sso-session corp]",
+					"sso_start_url = https://corp.awsapps.example/start",
+					"sso_region = us-east-1",
+					"",
+				}, "\n"))
+				// What `aws sso login --sso-session corp` leaves behind: the cache file is named
+				// by the SHA-1 of the session's name.
+				sum := sha1.Sum([]byte("corp"))
+				writeFile(t, filepath.Join(home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json"),
+					`{"accessToken": "`+ssoToken+`", "expiresAt": "`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`", "region": "us-east-1", "startUrl": "https://corp.awsapps.example/start"}`)
+				t.Setenv("AWS_ENDPOINT_URL_SSO", sso.URL())
+				return AccessConfig{Profile: "platform"}
+			},
+			ecrKey: fromSSO.AccessKeyID,
+		},
+		{
+			name: "no credentials anywhere",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{SkipMetadataAPICheck: true}
+			},
+			wantErr: []string{"no usable AWS credentials (access_key/secret_key, profile, environment, assume_role or instance role)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := isolateAWSEnvironment(t)
+			sts := ecrtest.NewSTS(t, staticKey, roleARN, assumed)
+			sso := ecrtest.NewSSO(t, ssoAccount, ssoRole, ssoToken, fromSSO)
+			c := tt.setup(t, home, sts, sso)
+			c.Region = "us-east-1"
+			reg := ecrtest.NewRegistry(t, "AWS", "registry-password")
+			api := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: tt.ecrKey})
+			c.ECREndpoint = api.URL()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cfg, err := c.awsConfig(ctx)
+			if tt.wantAssume != nil {
+				if calls := sts.Calls(); len(calls) == 0 || calls[0] != *tt.wantAssume {
+					t.Errorf("AssumeRole calls %+v, want first %+v", calls, *tt.wantAssume)
+				}
+			} else if calls := sts.Calls(); len(calls) != 0 {
+				t.Errorf("STS was called without assume_role: %+v", calls)
+			}
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("credentials resolved, want an error")
+				}
+				for _, want := range tt.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q lacks %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := login(ctx, c.ecrClient(cfg), "")
+			if err != nil {
+				t.Fatalf("registry login with the resolved credentials: %v", err)
+			}
+			if got.host != reg.Host() || got.auth.Password != "registry-password" {
+				t.Errorf("login gave host %q password %q, want the double's", got.host, got.auth.Password)
+			}
+			if calls := api.Calls(); !slices.Equal(calls, []string{"GetAuthorizationToken"}) {
+				t.Errorf("ECR calls %v", calls)
+			}
+		})
+	}
+}
+
+// isolateAWSEnvironment points every AWS file and variable of the SDK's default chain at an
+// empty home, with the metadata service off, and returns that home.
+func isolateAWSEnvironment(t *testing.T) string {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, name := range []string{
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL",
+		"AWS_ENDPOINT_URL_SSO", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return home
+}
+
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
