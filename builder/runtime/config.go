@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -53,7 +54,6 @@ var (
 	// imageReference is docker's reference grammar, loosely: [host[:port]/]path[:tag][@digest].
 	imageReference = regexp.MustCompile(`^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
 	repository     = regexp.MustCompile(`^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
-	tagPattern     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	platformSyntax = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
 )
 
@@ -88,7 +88,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("image_repository: %q is not a repository name (lower case, such as \"openhands-runtime\" or \"registry.example.com/team/runtime\")", c.ImageRepository))
 	}
 	for i, t := range c.Tags {
-		if !tagPattern.MatchString(t) {
+		if !engine.TagPattern.MatchString(t) {
 			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("tags[%d]: %q is not a tag (letters, digits, '_', '.', '-', at most 128)", i, t))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -59,7 +60,6 @@ type Config struct {
 
 var (
 	ecrRepository = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
-	ecrTag        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	accountID     = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
@@ -95,7 +95,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 		add("registry_id: %q is not a 12-digit AWS account id", c.RegistryID)
 	}
 	for i, t := range c.Tags {
-		if !ecrTag.MatchString(t) {
+		if !engine.TagPattern.MatchString(t) {
 			add("tags[%d]: %q is not an image tag", i, t)
 		}
 	}
