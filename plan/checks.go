@@ -40,9 +40,14 @@ return "openhands from " + location`,
 		},
 		Check{
 			Name: "package count",
-			Shell: fmt.Sprintf(`count=$("$OH_UV" pip list --python "$OH_ENV_PY" --format freeze | grep -c .)
-echo "$count distributions (at least %[1]d wanted)"
-[ "$count" -ge %[1]d ]`, *o.Verify.MinPackages),
+			// What `uv pip list` counts: the distributions the env's interpreter sees.
+			Python: fmt.Sprintf(`import importlib.metadata
+names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
+names.discard("")
+detail = "%%d distributions (at least %[1]d wanted)" %% len(names)
+if len(names) < %[1]d:
+    raise CheckFailed(detail)
+return detail`, *o.Verify.MinPackages),
 		},
 		Check{
 			Name: "micromamba ownership",

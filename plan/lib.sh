@@ -119,13 +119,19 @@ oh_set_block() {
 # installs the first the repositories offer; "?name" is skipped with a notice when the
 # repositories lack it. One package-database query for all names: a second run's check.
 oh_missing_packages() {
-	local spec alt found installed nl='
+	local spec alt alts found installed names='' nl='
 '
-	# shellcheck disable=SC2046 # one word per package name
-	installed=$nl$(oh_pkg_installed_names $(printf '%s\n' "$@" | tr -d '?' | tr '|' '\n'))$nl
+	# Pure parameter expansion: a subshell per package costs more than the query itself.
+	for spec in "$@"; do
+		alts=${spec#\?}
+		names="$names ${alts//|/ }"
+	done
+	# shellcheck disable=SC2086 # one word per package name
+	installed=$nl$(oh_pkg_installed_names $names)$nl
 	for spec in "$@"; do
 		found=
-		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
+		alts=${spec#\?}
+		for alt in ${alts//|/ }; do
 			case $installed in
 			*"$nl$alt$nl"*)
 				found=1

@@ -155,13 +155,19 @@ oh_set_block() {
 # installs the first the repositories offer; "?name" is skipped with a notice when the
 # repositories lack it. One package-database query for all names: a second run's check.
 oh_missing_packages() {
-	local spec alt found installed nl='
+	local spec alt alts found installed names='' nl='
 '
-	# shellcheck disable=SC2046 # one word per package name
-	installed=$nl$(oh_pkg_installed_names $(printf '%s\n' "$@" | tr -d '?' | tr '|' '\n'))$nl
+	# Pure parameter expansion: a subshell per package costs more than the query itself.
+	for spec in "$@"; do
+		alts=${spec#\?}
+		names="$names ${alts//|/ }"
+	done
+	# shellcheck disable=SC2086 # one word per package name
+	installed=$nl$(oh_pkg_installed_names $names)$nl
 	for spec in "$@"; do
 		found=
-		for alt in $(printf '%s' "${spec#\?}" | tr '|' ' '); do
+		alts=${spec#\?}
+		for alt in ${alts//|/ }; do
 			case $installed in
 			*"$nl$alt$nl"*)
 				found=1
@@ -415,6 +421,17 @@ def check_5():
     return "openhands from " + location
 
 report(5, check_5)
+
+def check_6():
+    import importlib.metadata
+    names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
+    names.discard("")
+    detail = "%d distributions (at least 300 wanted)" % len(names)
+    if len(names) < 300:
+        raise CheckFailed(detail)
+    return detail
+
+report(6, check_6)
 OH_PYTHON_CHECKS
 	) || true
 	oh_check_1() {
@@ -473,9 +490,7 @@ OH_PYTHON_CHECKS
 		failed="$failed, editable install"
 	fi
 	oh_check_6() {
-		count=$("$OH_UV" pip list --python "$OH_ENV_PY" --format freeze | grep -c .)
-		echo "$count distributions (at least 300 wanted)"
-		[ "$count" -ge 300 ]
+		oh_probe_result 6 "$probe"
 	}
 	rc=0
 	output=$(oh_check_6 2>&1) || rc=$?
