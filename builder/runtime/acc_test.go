@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
@@ -40,7 +41,7 @@ build {
 `, rigEnv.BaseImage, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), repo, extra, postProcessors)
 }
 
-var builtSummary = regexp.MustCompile(`Built sha256:[0-9a-f]+ in \S+: (\d+) steps, (\d+) from the cache`)
+var builtSummary = regexp.MustCompile(`Built sha256:[0-9a-f]+ in \S+ with (?:the legacy builder|BuildKit): (\d+) steps, (\d+) from the cache`)
 
 // summary returns the step counts of the build in the log, or -1s when nothing was built.
 func summary(log string) (steps, cached int) {
@@ -221,4 +222,57 @@ build {
 			t.Errorf("packer validate output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestAccBuilderBuildKit builds with BuildKit through the Engine API: its progress records
+// are shown as plain progress, the steps are counted, and the image is a working runtime.
+// A second build with force_rebuild is served from BuildKit's cache.
+func TestAccBuilderBuildKit(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo := fmt.Sprintf("openhands-acc-buildkit-%d", os.Getpid())
+	t.Cleanup(func() {
+		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output()
+		rig.RemoveImages(strings.Fields(string(out))...)
+	})
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	stepStart := regexp.MustCompile(`(?m)#\d+ \[\s*\d+/\d+\] RUN bash /opt/openhands-plan/plan.sh --steps preflight,`)
+	stepOutput := regexp.MustCompile(`(?m)#\d+ \[\d+/\d+\] verify: done in \d+s`)
+	// An option of this run's own changes plan.sh, the first layer: BuildKit's cache of an
+	// earlier run serves nothing.
+	extra := fmt.Sprintf("  buildkit = true\n  force_rebuild = true\n  environment_vars = [\"ACC_RUN=%d\"]", time.Now().UnixNano())
+	var firstSteps int
+	for i, name := range []string{"builder_buildkit", "builder_buildkit_cached"} {
+		acctest.TestPlugin(t, &acctest.PluginTestCase{
+			Name:     name,
+			Template: builderTemplate(repo, src, extra, ""),
+			Check: func(cmd *exec.Cmd, logfile string) error {
+				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+					return err
+				}
+				log := rig.ReadLog(t, logfile)
+				steps, cached := summary(log)
+				if steps <= 0 || !strings.Contains(log, "with BuildKit:") {
+					return fmt.Errorf("no BuildKit build summary with steps in the log")
+				}
+				if i == 0 {
+					firstSteps = steps
+					if !stepStart.MatchString(log) || !stepOutput.MatchString(log) {
+						return fmt.Errorf("the plan's steps and their output are not shown as BuildKit progress")
+					}
+					return nil
+				}
+				// Everything the first build ran comes from the cache but the base image.
+				if steps != firstSteps || cached < steps-1 {
+					return fmt.Errorf("the forced rebuild ran %d steps with %d from the cache; want %d steps, all but FROM cached", steps, cached, firstSteps)
+				}
+				return nil
+			},
+		})
+	}
+	rig.CheckRuntimeImage(t, repo+":acc")
 }

@@ -613,4 +613,3 @@ func TestDestroyLeavesPreexistingTags(t *testing.T) {
 		t.Errorf("images after Destroy %v, want %v", d.images, before)
 	}
 }
-

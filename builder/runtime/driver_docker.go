@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/docker/docker/api/types/build"
@@ -52,6 +53,13 @@ func (d *EngineDriver) Pull(ctx context.Context, ref, platform string, ui packer
 	return nil
 }
 
+// The lines of a build's progress that count its Dockerfile steps: the legacy builder's
+// "Step 3/9 : ..." and " ---> Using cache", BuildKit's "#5 [3/9] RUN ..." and "#5 CACHED" (the plan's own "#5 [1/13] preflight" is output).
+var (
+	buildkitStep   = regexp.MustCompile(`^#(\d+) \[\s*\d+/\d+\] [A-Z]+ `)
+	buildkitCached = regexp.MustCompile(`^#(\d+) CACHED$`)
+)
+
 func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error) {
 	args := map[string]*string{}
 	for k, v := range req.BuildArgs {
@@ -76,11 +84,16 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 	}
 	defer resp.Body.Close()
 	var result BuildResult
+	buildkitSteps := map[string]bool{} // the numbers of BuildKit's Dockerfile-step vertexes
 	res, err := engine.ReadMessages(resp.Body, ui, func(line string) {
-		switch {
-		case strings.HasPrefix(line, "Step "):
+		if m := buildkitStep.FindStringSubmatch(line); m != nil {
 			result.Steps++
-		case strings.Contains(line, "---> Using cache"):
+			buildkitSteps[m[1]] = true
+		} else if m := buildkitCached.FindStringSubmatch(line); m != nil && buildkitSteps[m[1]] {
+			result.CachedSteps++
+		} else if strings.HasPrefix(line, "Step ") {
+			result.Steps++
+		} else if strings.Contains(line, "---> Using cache") {
 			result.CachedSteps++
 		}
 	})

@@ -53,12 +53,11 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 		return halt(state, fmt.Errorf("building the runtime image: %w", err))
 	}
 	took := time.Since(started).Round(time.Second)
+	with := "the legacy builder"
 	if config.BuildKit {
-		// BuildKit reports progress as encoded trace records, which are not decoded here.
-		ui.Sayf("Built %s in %s with BuildKit", result.ImageID, took)
-	} else {
-		ui.Sayf("Built %s in %s: %d steps, %d from the cache", result.ImageID, took, result.Steps, result.CachedSteps)
+		with = "BuildKit"
 	}
+	ui.Sayf("Built %s in %s with %s: %d steps, %d from the cache", result.ImageID, took, with, result.Steps, result.CachedSteps)
 	state.Put("image_id", result.ImageID)
 	state.Put("created", tags)
 	return multistep.ActionContinue

@@ -25,10 +25,12 @@ type Result struct {
 // ReadMessages says the stream's text to the UI line by line (onLine, when set, sees each
 // complete line first) and returns what its aux records reported, or the engine's error
 // message. Status lines are said once each; progress updates with byte counts are not.
+// BuildKit's progress records are said as `docker build --progress=plain` prints them.
 func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, error) {
 	dec := json.NewDecoder(r)
 	var res Result
 	var partial strings.Builder
+	var buildkit *buildkitProgress
 	flush := func() {
 		if partial.Len() > 0 {
 			ui.Say(partial.String())
@@ -47,14 +49,27 @@ func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, er
 			flush()
 			return res, errors.New(strings.TrimSpace(m.Error.Message))
 		}
-		if m.Aux != nil {
+		text := m.Stream
+		switch {
+		case m.Aux != nil && m.ID == buildkitTraceID:
+			if buildkit == nil {
+				buildkit = newBuildkitProgress()
+			}
+			lines, err := buildkit.lines(*m.Aux)
+			if err != nil && !buildkit.unreadable {
+				// Progress is for people: a record this reader cannot decode does not fail
+				// a build the engine completes. Said once.
+				buildkit.unreadable = true
+				lines = "(" + err.Error() + "; later unreadable records are skipped)\n"
+			}
+			text = lines
+		case m.Aux != nil:
 			var aux struct{ ID, Digest string }
 			if json.Unmarshal(*m.Aux, &aux) == nil {
 				res.ImageID = cmp.Or(aux.ID, res.ImageID)
 				res.Digest = cmp.Or(aux.Digest, res.Digest)
 			}
 		}
-		text := m.Stream
 		if text == "" && m.Status != "" && !counting(m.Progress) {
 			text = strings.TrimSpace(m.ID+" "+m.Status) + "\n"
 		}

@@ -26,7 +26,6 @@ func TestReadMessages(t *testing.T) {
 		`{"status":"Pulling fs layer","progressDetail":{},"id":"a1b2c3"}`,
 		`{"status":"Digest: sha256:feed"}`,
 		`{"aux":{"ID":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}`,
-		`{"id":"moby.buildkit.trace","aux":"CkMKR3NoYTI1Ng=="}`,
 		`{"stream":"Successfully built 0123456789ab"}`,
 	}, "\n")
 	ui := &recordingUi{}
