@@ -56,14 +56,16 @@ func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
 
 // Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. With from
 // set to an image that already holds everything but the source (a lock-tag image), only the
-// source layers are rendered. Every RUN runs as root and the plan switches to the runtime
+// source layers are rendered, on what that image already sets. Every RUN runs as root and the plan switches to the runtime
 // user for its steps, as on a provisioned machine: one RUN per layer, no USER round trips.
 func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 	o := p.Options
 	var b strings.Builder
 	fmt.Fprintf(&b, "# OpenHands runtime image, rendered by packer-plugin-openhands %s from its install plan.\n", version)
 	fmt.Fprintf(&b, "FROM %s\n", from)
-	b.WriteString("USER root\n")
+	if !sourceOnly {
+		b.WriteString("USER root\n")
+	}
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
 	if !sourceOnly {
 		// Only the micromamba and uv steps read supplied binaries.
@@ -87,6 +89,11 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 			fmt.Fprintf(&b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", o.User, contextDir, l.copyFrom, o.Prefix)
 		}
 		fmt.Fprintf(&b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(l.steps, ","))
+	}
+	if sourceOnly {
+		// The lock-tag image built on, made from the same options, ends as root with the
+		// same ENV and WORKDIR: every instruction less is a layer less to commit.
+		return b.String()
 	}
 	env := []string{
 		"MAMBA_ROOT_PREFIX=" + o.Prefix + "/micromamba",

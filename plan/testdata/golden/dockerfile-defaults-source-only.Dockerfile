@@ -1,9 +1,6 @@
 # OpenHands runtime image, rendered by packer-plugin-openhands test from its install plan.
 FROM openhands-runtime:oh_vtest_0123456789abcdef
-USER root
 COPY openhands-plan/plan.sh /opt/openhands-plan/
 RUN rm -rf /openhands/code/pyproject.toml /openhands/code/poetry.lock /openhands/code/uv.lock /openhands/code/README.md /openhands/code/LICENSE /openhands/code/openhands /openhands/code/skills /openhands/code/microagents
 COPY --chown=openhands:openhands openhands-plan/code/ /openhands/code/
 RUN bash /opt/openhands-plan/plan.sh --steps code,environment,cleanup,verify
-ENV MAMBA_ROOT_PREFIX=/openhands/micromamba PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers
-WORKDIR /openhands/code
