@@ -1,0 +1,440 @@
+package push
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+)
+
+const (
+	accessKey    = "AKIDOPENHANDSBENCH"
+	registryUser = "AWS"
+	registryPwd  = "bench-registry-password"
+	repository   = "agents/openhands-runtime"
+	// benchTag is the post-processor's `tags`; the builder's two content tags go with it.
+	benchTag = "bench"
+)
+
+// variant is an image to push: the runtime image built on the rig's base image, or on that
+// base plus layers of random data (incompressible, so gzip cannot shrink them).
+type variant struct {
+	name         string
+	layers, mibs int // extra layers of mibs MiB each
+}
+
+var variants = []variant{
+	{"runtime", 0, 0},
+	{"runtime+2x64MiB", 2, 64},
+	{"runtime+2x256MiB", 2, 256},
+}
+
+// image is a variant built and ready to push: its builder template and the tags that a
+// push of it names (benchTag first, then the content tags, the post-processor's order).
+type image struct {
+	template func(postProcessor string) string
+	id       string
+	tags     []string
+	mib      float64
+	layers   int
+	runs     int // BenchmarkPush runs on it so far (-count)
+}
+
+type setup struct {
+	packer, pluginPath, baseImage string
+	work, src                     string
+}
+
+var (
+	setupOnce sync.Once
+	env       *setup
+	envErr    error
+
+	imagesMu sync.Mutex
+	images   = map[string]*image{}
+
+	// Local refs and registry hosts this process made, removed by TestMain at the end.
+	cleanupMu    sync.Mutex
+	localRefs    []string
+	registryHost []string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cleanupImages()
+	if env != nil {
+		os.RemoveAll(env.work)
+	}
+	os.Exit(code)
+}
+
+// benchSetup reads what bench/run.sh exports; without OPENHANDS_BENCH the benchmark skips,
+// so `go test ./...` never pushes anything.
+func benchSetup(b *testing.B) *setup {
+	b.Helper()
+	if os.Getenv("OPENHANDS_BENCH") != "1" {
+		b.Skip("run by bench/run.sh (make bench): set OPENHANDS_BENCH=1, PACKER, PACKER_PLUGIN_PATH and OPENHANDS_RIG_BASE_IMAGE")
+	}
+	setupOnce.Do(func() {
+		s := &setup{packer: os.Getenv("PACKER"), pluginPath: os.Getenv("PACKER_PLUGIN_PATH"), baseImage: os.Getenv("OPENHANDS_RIG_BASE_IMAGE")}
+		if s.packer == "" || s.pluginPath == "" || s.baseImage == "" {
+			envErr = fmt.Errorf("PACKER, PACKER_PLUGIN_PATH and OPENHANDS_RIG_BASE_IMAGE must be set (eval \"$(bash scripts/rig.sh env)\")")
+			return
+		}
+		// Not b.TempDir: the images outlive one sub-benchmark.
+		if s.work, envErr = os.MkdirTemp("", "openhands-bench-push-"); envErr != nil {
+			return
+		}
+		s.src = filepath.Join(s.work, "src")
+		if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), s.src).CombinedOutput(); err != nil {
+			envErr = fmt.Errorf("copying the fixture: %v: %s", err, out)
+			return
+		}
+		env = s
+	})
+	if envErr != nil {
+		b.Fatal(envErr)
+	}
+	return env
+}
+
+// prepare builds v's image once per process: `packer build` with the builder only, so the
+// measured builds find its source tag and build nothing.
+func prepare(b *testing.B, s *setup, v variant) *image {
+	b.Helper()
+	imagesMu.Lock()
+	defer imagesMu.Unlock()
+	if img := images[v.name]; img != nil {
+		return img
+	}
+	prefix := fmt.Sprintf("openhands-bench-push-%d", os.Getpid())
+	base := s.baseImage
+	for i := 1; i <= v.layers; i++ {
+		next := fmt.Sprintf("%s-base:%s-%d", prefix, strings.ToLower(strings.ReplaceAll(v.name, "+", "-")), i)
+		script := fmt.Sprintf("head -c %dM /dev/urandom >/bench-random-%d", v.mibs, i)
+		if err := rig.DeriveImage(base, next, script); err != nil {
+			b.Fatalf("deriving %s: %v", next, err)
+		}
+		addLocalRef(next)
+		base = next
+	}
+	repo := fmt.Sprintf("%s-%s", prefix, strings.ToLower(strings.ReplaceAll(v.name, "+", "-")))
+	img := &image{template: func(postProcessor string) string {
+		return fmt.Sprintf(`
+source "openhands-runtime" "b" {
+  base_image       = %q
+  pull             = false
+  source_dir       = %q
+  micromamba_path  = %q
+  uv_path          = %q
+  image_repository = %q
+  tags             = [%q]
+}
+
+build {
+  sources = ["source.openhands-runtime.b"]
+%s
+}
+`, base, s.src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), repo, benchTag, postProcessor)
+	}}
+	if out, _, err := packerBuild(b, s, img.template("")); err != nil {
+		b.Fatalf("building %s: %v\n%s", v.name, err, tail(out))
+	}
+	ref := repo + ":" + benchTag
+	addLocalRef(ref)
+	out, err := rig.Docker("image", "inspect", "--format", "{{.Id}} {{.Size}} {{len .RootFS.Layers}} {{range .RepoTags}}{{.}} {{end}}", ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(out)
+	img.id = f[0]
+	size, _ := strconv.ParseFloat(f[1], 64)
+	img.mib = size / (1 << 20)
+	img.layers, _ = strconv.Atoi(f[2])
+	img.tags = []string{benchTag}
+	for _, t := range f[3:] {
+		addLocalRef(t)
+		if tag, ok := strings.CutPrefix(t, repo+":"); ok && strings.HasPrefix(tag, "oh_v") {
+			img.tags = append(img.tags, tag)
+		}
+	}
+	// The post-processor pushes the lock tag before the source tag, which is longer.
+	if len(img.tags) == 3 && len(img.tags[1]) > len(img.tags[2]) {
+		img.tags[1], img.tags[2] = img.tags[2], img.tags[1]
+	}
+	// Read every layer once, unmeasured, so the first measured push does not pay for a
+	// cold page cache that the pushes after it would not.
+	save := exec.Command("docker", "save", ref)
+	save.Stdout = io.Discard
+	if err := save.Run(); err != nil {
+		b.Fatalf("docker save %s: %v", ref, err)
+	}
+	images[v.name] = img
+	return img
+}
+
+func addLocalRef(ref string) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	localRefs = append(localRefs, ref)
+}
+
+func cleanupImages() {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	refs := localRefs
+	// Every tag the pushes left in the engine, for the registries of this process only.
+	if len(registryHost) > 0 {
+		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}").Output()
+		for _, ref := range strings.Fields(string(out)) {
+			for _, h := range registryHost {
+				if strings.HasPrefix(ref, h+"/") {
+					refs = append(refs, ref)
+				}
+			}
+		}
+	}
+	// Newest first: a derived base goes after the runtime image built on it.
+	for i := len(refs) - 1; i >= 0; i-- {
+		rig.RemoveImages(refs[i])
+	}
+}
+
+// packerBuild runs `packer build` on template and returns its output and wall time.
+func packerBuild(b *testing.B, s *setup, template string) (string, time.Duration, error) {
+	b.Helper()
+	dir := b.TempDir()
+	path := filepath.Join(dir, "push.pkr.hcl")
+	if err := os.WriteFile(path, []byte(template), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(s.packer, "build", "-color=false", path)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "PACKER_PLUGIN_PATH="+s.pluginPath)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	return out.String(), time.Since(start), err
+}
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// result is one measured push, or the sum of b.N of them.
+type result struct {
+	push, build time.Duration
+	pushes      int   // tags actually pushed (skipped tags not counted)
+	bytes       int64 // blob upload bytes the registry received
+	blobs       int
+}
+
+func (r *result) add(o result) {
+	r.push += o.push
+	r.build += o.build
+	r.pushes += o.pushes
+	r.bytes += o.bytes
+	r.blobs += o.blobs
+}
+
+func (r result) report(b *testing.B, img *image, withBuild bool) {
+	n := float64(b.N)
+	b.ReportMetric(r.push.Seconds()/n, "push-s")
+	if withBuild {
+		b.ReportMetric(r.build.Seconds()/n, "build-s")
+	}
+	b.ReportMetric(float64(r.pushes)/n, "pushes")
+	b.ReportMetric(float64(r.bytes)/n, "upload-bytes")
+	b.ReportMetric(float64(r.blobs)/n, "blob-uploads")
+	b.ReportMetric(img.mib, "image-MiB")
+	b.ReportMetric(float64(img.layers), "layers")
+}
+
+// fresh starts an empty registry and its ECR double: nothing is there to skip or mount.
+func fresh(b *testing.B, withECR bool) (*ecrtest.Registry, *ecrtest.ECR) {
+	b.Helper()
+	reg := ecrtest.NewRegistry(b, registryUser, registryPwd)
+	cleanupMu.Lock()
+	registryHost = append(registryHost, reg.Host())
+	cleanupMu.Unlock()
+	if !withECR {
+		return reg, nil
+	}
+	return reg, ecrtest.NewECR(b, reg, ecrtest.ECROptions{AccessKeyID: accessKey})
+}
+
+var pushedIn = regexp.MustCompile(`(?m)Pushed (\S+) in (\S+)\s*$`)
+
+// pluginPush runs `packer build` with the builder (nothing to build) and openhands-ecr
+// pointed at api, and returns the build's wall time and the post-processor's own push
+// times, from its `Pushed <ref> in <d>` lines (verification comes before them).
+func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *ecrtest.ECR) result {
+	b.Helper()
+	pp := fmt.Sprintf(`  post-processor "openhands-ecr" {
+    region                     = "us-east-1"
+    access_key                 = %q
+    secret_key                 = "bench-secret-key"
+    ecr_endpoint               = %q
+    skip_metadata_api_check    = true
+    skip_credential_validation = true
+    repository                 = %q
+    tags                       = [%q]
+  }`, accessKey, api.URL(), repository, benchTag)
+	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
+	out, wall, err := packerBuild(b, s, img.template(pp))
+	if err != nil {
+		b.Fatalf("packer build with openhands-ecr: %v\n%s", err, tail(out))
+	}
+	if strings.Contains(out, "Built sha256:") {
+		b.Fatalf("the measured build built the image again: the builder's content tags did not match\n%s", tail(out))
+	}
+	r := result{build: wall, bytes: reg.UploadedBytes() - bytesBefore, blobs: reg.BlobUploads() - blobsBefore}
+	for _, m := range pushedIn.FindAllStringSubmatch(out, -1) {
+		d, err := time.ParseDuration(m[2])
+		if err != nil {
+			b.Fatalf("push line %q: %v", m[0], err)
+		}
+		r.push += d
+		r.pushes++
+	}
+	return r
+}
+
+// dockerLogin logs the CLI in to reg with a config directory of its own, so nothing is
+// written to the user's ~/.docker.
+func dockerLogin(b *testing.B, reg *ecrtest.Registry) string {
+	b.Helper()
+	cfg := b.TempDir()
+	cmd := exec.Command("docker", "--config", cfg, "login", "--username", reg.User(), "--password-stdin", reg.Host())
+	cmd.Stdin = strings.NewReader(reg.Password())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("docker login %s: %v: %s", reg.Host(), err, out)
+	}
+	return cfg
+}
+
+// dockerPush tags the image with every tag the post-processor pushes and runs `docker
+// push` for each in turn, as a user pushing those tags would; the time is the sum of the
+// pushes' wall times (CLI start included), tagging excluded.
+func dockerPush(b *testing.B, img *image, reg *ecrtest.Registry, cfg string) result {
+	b.Helper()
+	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
+	var r result
+	for _, tag := range img.tags {
+		ref := reg.Host() + "/" + repository + ":" + tag
+		if out, err := rig.Docker("tag", img.id, ref); err != nil {
+			b.Fatal(out)
+		}
+		cmd := exec.Command("docker", "--config", cfg, "push", ref)
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		r.push += time.Since(start)
+		if err != nil {
+			b.Fatalf("docker push %s: %v\n%s", ref, err, tail(string(out)))
+		}
+		r.pushes++
+	}
+	r.bytes = reg.UploadedBytes() - bytesBefore
+	r.blobs = reg.BlobUploads() - blobsBefore
+	return r
+}
+
+// BenchmarkPush: for each image variant, a first push to a fresh registry and an unchanged
+// second push to the same registry, through openhands-ecr (a whole `packer build`) and
+// through `docker push`. Run with -benchtime=1x: one first push takes a minute on 2 cores.
+// With -count=N the two tools take turns going first, so neither always pushes first.
+func BenchmarkPush(b *testing.B) {
+	s := benchSetup(b)
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			img := prepare(b, s, v)
+			img.runs++
+			if img.runs%2 == 1 {
+				benchPlugin(b, s, img)
+				benchDocker(b, img)
+			} else {
+				benchDocker(b, img)
+				benchPlugin(b, s, img)
+			}
+		})
+	}
+}
+
+func benchPlugin(b *testing.B, s *setup, img *image) {
+	b.Run("openhands-ecr", func(parent *testing.B) {
+		// Made on parent, the registry outlives "first" so "second" pushes to it.
+		var reg *ecrtest.Registry
+		var api *ecrtest.ECR
+		parent.Run("first", func(b *testing.B) {
+			var sum result
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				reg, api = fresh(parent, true)
+				b.StartTimer()
+				sum.add(pluginPush(b, s, img, reg, api))
+			}
+			sum.report(b, img, true)
+		})
+		parent.Run("second", func(b *testing.B) {
+			if reg == nil { // "first" was not selected: push once, unmeasured
+				b.StopTimer()
+				reg, api = fresh(parent, true)
+				pluginPush(b, s, img, reg, api)
+				b.StartTimer()
+			}
+			var sum result
+			for i := 0; i < b.N; i++ {
+				sum.add(pluginPush(b, s, img, reg, api))
+			}
+			sum.report(b, img, true)
+		})
+	})
+}
+
+func benchDocker(b *testing.B, img *image) {
+	b.Run("docker", func(parent *testing.B) {
+		var reg *ecrtest.Registry
+		var cfg string
+		parent.Run("first", func(b *testing.B) {
+			var sum result
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				reg, _ = fresh(parent, false)
+				cfg = dockerLogin(parent, reg)
+				b.StartTimer()
+				sum.add(dockerPush(b, img, reg, cfg))
+			}
+			sum.report(b, img, false)
+		})
+		parent.Run("second", func(b *testing.B) {
+			if reg == nil {
+				b.StopTimer()
+				reg, _ = fresh(parent, false)
+				cfg = dockerLogin(parent, reg)
+				dockerPush(b, img, reg, cfg)
+				b.StartTimer()
+			}
+			var sum result
+			for i := 0; i < b.N; i++ {
+				sum.add(dockerPush(b, img, reg, cfg))
+			}
+			sum.report(b, img, false)
+		})
+	})
+}
