@@ -118,6 +118,9 @@ steps() { sed -n 's/.*runtime plan (\([0-9]*\) steps.*/\1/p' "$work/$1.out" | he
 # plan_seconds NAME: the plan's own run time, from its last line.
 plan_seconds() { sed -n 's/.*plan finished in \([0-9]*\)s.*/\1/p' "$work/$1.out" | tail -n 1; }
 
+# own_time NAME: the provisioner's own time in seconds, from its `provisioned in` line.
+own_time() { secs "$(sed -n 's/.*OpenHands runtime provisioned in \([^ ]*\) (.*/\1/p' "$work/$1.out" | tail -n 1)"; }
+
 # stats VALUES...: median min max
 stats() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {printf "%.2f %.2f %.2f", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
@@ -258,6 +261,13 @@ metric_max() { metric "$1" "$2" | sort -g | tail -n 1; }
 	read -r pm pmin pmax <<<"$(stats ${times[plugin]})"
 	read -r sm smin smax <<<"$(stats ${times[shell]})"
 	read -r am amin amax <<<"$(stats ${times[again]})"
+	own_first='' own_again=''
+	for i in $(seq 1 "$REPS"); do
+		own_first+=" $(own_time "plugin-$i")"
+		own_again+=" $(own_time "again-$i")"
+	done
+	read -r ofm ofmin ofmax <<<"$(stats $own_first)"
+	read -r oam oamin oamax <<<"$(stats $own_again)"
 	read -r cm cmin cmax <<<"$(stats ${times[clean]})"
 	read -r um umin umax <<<"$(stats ${times[same]})"
 	read -r om omin omax <<<"$(stats ${times[source]})"
@@ -395,6 +405,8 @@ fi
 	echo "| communicator calls: shell + file | ${calls[shell]} exec + ${uploads[shell]} upload | | | |"
 	echo "| provisioner target overall (ratio and constant calls) | | | ≤ 1.05, constant | $prov_met |"
 	echo "| re-provisioning the produced image | $am s = $(pct "$ar")% of first run | $amin–$amax s; plan itself ${again_plan}s vs ${first_plan}s | ≤ 25% of first run | $(met "$ar" 0.25) |"
+	oar=$(ratio "$oam" "$ofm")
+	echo "| re-provisioning, the provisioner's own time (its \`provisioned in\` line: bundle, upload, plan) | $oam s = $(pct "$oar")% of the first run's $ofm s | again $oamin–$oamax s, first $ofmin–$ofmax s | ≤ 25% of first run | $(met "$oar" 0.25) |"
 	echo "| builder: clean build (fresh repository, force_rebuild, fresh plan layer) | $cm s | $cmin–$cmax s | | |"
 	echo "| builder: unchanged rebuild | $um s | $umin–$umax s | ≤ 3 s | $(met "$um" 3) |"
 	echo "| builder: source-only rebuild (one line appended to openhands/runtime/__init__.py) | $om s = $(pct "$orr")% of clean | $omin–$omax s | ≤ 30% of clean | $(met "$orr" 0.30) |"
@@ -422,7 +434,7 @@ fi
 	echo
 	echo "## Notes on missed targets"
 	echo
-	echo "Any target marked \"no\" for the re-provision or source-only ratio is measured against a first run / clean build whose heavy steps are stand-ins that finish in well under a second, so fixed costs (container start, bundle upload and unpack, every step's check, environment rewrite, verification; for the builder the context upload and Dockerfile steps) dominate both numerator and denominator. With real micromamba/uv downloads and installs the first run takes minutes and the same fixed cost would be a few percent; that is an expectation, not measured here."
+	echo "Any target marked \"no\" for the re-provision or source-only ratio is measured against a first run / clean build whose heavy steps are stand-ins that finish in well under a second, so fixed costs (container start, bundle upload and unpack, every step's check, verification; for the builder the context upload and Dockerfile steps) dominate both numerator and denominator. With real micromamba/uv downloads and installs the first run takes minutes and the same fixed cost would be a few percent; that is an expectation, not measured here. What a second run still does on purpose: every step's check (one package query for all system packages, the stamps), and the verification, which runs on every run (the imports, editable install and package count in one Python process): skipping it when nothing changed would save about half of the plan's second-run time, but a runtime broken by something outside the plan would then pass. The whole-build rows also carry packer's start and the container's start, commit or teardown, which the plugin does not order. Push-scaling rows are one run each: over this session's bench runs the single-run ratio for the same images ranged from 0.94 to 1.27 (both tools drive the same engine push, and the 1479 MiB docker push once ran faster than the 1095 MiB one), so a single-run \"no\" there is within that spread, not a measured difference; the three-run median on the runtime image is the figure to judge."
 	if [ "$(met "$push_ratio" 1.1)" = no ]; then
 		echo
 		echo "The first-push ratio: both tools have the same Docker Engine do the same push (ImagePush: compress with gzip, upload, with the registry on 127.0.0.1), and the openhands-ecr figure is the time of that one call per tag from its \`Pushed <ref> in <d>\` lines, so the gap is not work the plugin does around the push; compression on 2 cores dominates both, and the runs spread over openhands-ecr $ppmin–$ppmax s, docker push $dpmin–$dpmax s."
