@@ -63,20 +63,27 @@ func imageID(t *testing.T, ref string) string {
 	return strings.TrimSpace(out)
 }
 
-func TestAccBuilderContentTags(t *testing.T) {
-	if rigEnv == nil {
-		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
-	}
-	repo := fmt.Sprintf("openhands-acc-builder-%d", os.Getpid())
-	tagged := repo + "-tagged"
+// accRepository names an image repository of this test process, whose images (and those of
+// repositories named after it) are removed at the end, and copies the fixture checkout.
+func accRepository(t *testing.T, name string) (repo, src string) {
+	repo = fmt.Sprintf("openhands-acc-%s-%d", name, os.Getpid())
 	t.Cleanup(func() {
 		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output()
 		rig.RemoveImages(strings.Fields(string(out))...)
 	})
-	src := filepath.Join(t.TempDir(), "openhands-src")
+	src = filepath.Join(t.TempDir(), "openhands-src")
 	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
+	return repo, src
+}
+
+func TestAccBuilderContentTags(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo, src := accRepository(t, "builder")
+	tagged := repo + "-tagged"
 	dockerfile := filepath.Join(t.TempDir(), "Dockerfile")
 
 	// 1. A clean build, chained into docker-tag.
@@ -231,15 +238,7 @@ func TestAccBuilderBuildKit(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	repo := fmt.Sprintf("openhands-acc-buildkit-%d", os.Getpid())
-	t.Cleanup(func() {
-		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output()
-		rig.RemoveImages(strings.Fields(string(out))...)
-	})
-	src := filepath.Join(t.TempDir(), "openhands-src")
-	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	repo, src := accRepository(t, "buildkit")
 	stepStart := regexp.MustCompile(`(?m)#\d+ \[\s*\d+/\d+\] RUN bash /opt/openhands-plan/plan.sh --steps preflight,`)
 	stepOutput := regexp.MustCompile(`(?m)#\d+ \[\d+/\d+\] verify: done in \d+s`)
 	// An option of this run's own changes plan.sh, the first layer: BuildKit's cache of an
