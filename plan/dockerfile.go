@@ -56,8 +56,9 @@ func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
 
 // Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. With from
 // set to an image that already holds everything but the source (a lock-tag image), only the
-// source layers are rendered, on what that image already sets. Every RUN runs as root and the plan switches to the runtime
-// user for its steps, as on a provisioned machine: one RUN per layer, no USER round trips.
+// source layers are rendered, on what that image already sets. Every RUN runs as root and
+// the plan switches to the runtime user for its steps, as on a provisioned machine: one RUN
+// per layer, no USER round trips.
 func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 	o := p.Options
 	var b strings.Builder

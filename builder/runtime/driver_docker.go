@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
@@ -46,19 +44,12 @@ func (d *EngineDriver) Pull(ctx context.Context, ref, platform string, ui packer
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	defer body.Close()
-	_, err = engine.ReadMessages(body, ui, nil)
+	_, err = engine.ReadMessages(body, ui)
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	return nil
 }
-
-// The lines of a build's progress that count its Dockerfile steps: the legacy builder's
-// "Step 3/9 : ..." and " ---> Using cache", BuildKit's "#5 [3/9] RUN ..." and "#5 CACHED" (the plan's own "#5 [1/13] preflight" is output).
-var (
-	buildkitStep   = regexp.MustCompile(`^#(\d+) \[\s*\d+/\d+\] [A-Z]+ `)
-	buildkitCached = regexp.MustCompile(`^#(\d+) CACHED$`)
-)
 
 func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error) {
 	args := map[string]*string{}
@@ -83,21 +74,8 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 		return BuildResult{}, fmt.Errorf("starting the image build: %w", err)
 	}
 	defer resp.Body.Close()
-	var result BuildResult
-	buildkitSteps := map[string]bool{} // the numbers of BuildKit's Dockerfile-step vertexes
-	res, err := engine.ReadMessages(resp.Body, ui, func(line string) {
-		if m := buildkitStep.FindStringSubmatch(line); m != nil {
-			result.Steps++
-			buildkitSteps[m[1]] = true
-		} else if m := buildkitCached.FindStringSubmatch(line); m != nil && buildkitSteps[m[1]] {
-			result.CachedSteps++
-		} else if strings.HasPrefix(line, "Step ") {
-			result.Steps++
-		} else if strings.Contains(line, "---> Using cache") {
-			result.CachedSteps++
-		}
-	})
-	result.ImageID = res.ImageID
+	res, err := engine.ReadMessages(resp.Body, ui)
+	result := BuildResult{ImageID: res.ImageID, Steps: res.Steps, CachedSteps: res.CachedSteps}
 	if err != nil {
 		return result, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,7 +39,9 @@ const (
 // buildkitProgress turns BuildKit's progress records into the lines `docker build
 // --progress=plain` prints: "#N name" when a step starts, its output as "#N line", and
 // "#N CACHED", "#N DONE 1.2s" or "#N ERROR: ...". Steps are numbered in the order seen.
+// The vertexes of Dockerfile instructions are counted in the result.
 type buildkitProgress struct {
+	result  *Result
 	numbers map[string]int
 	started map[string]time.Time
 	ended   map[string]bool
@@ -47,9 +50,12 @@ type buildkitProgress struct {
 	unreadable bool
 }
 
-func newBuildkitProgress() *buildkitProgress {
-	return &buildkitProgress{numbers: map[string]int{}, started: map[string]time.Time{}, ended: map[string]bool{}, partial: map[string]string{}}
+func newBuildkitProgress(result *Result) *buildkitProgress {
+	return &buildkitProgress{result: result, numbers: map[string]int{}, started: map[string]time.Time{}, ended: map[string]bool{}, partial: map[string]string{}}
 }
+
+// dockerfileStep is the name BuildKit gives a Dockerfile instruction: "[ 3/9] RUN ...".
+var dockerfileStep = regexp.MustCompile(`^\[\s*\d+/\d+\] `)
 
 type vertex struct {
 	digest, name, err  string
@@ -118,12 +124,18 @@ func (p *buildkitProgress) vertex(out *strings.Builder, v vertex) {
 	if _, seen := p.started[v.digest]; !seen && (!v.started.IsZero() || v.cached) {
 		p.started[v.digest] = v.started
 		fmt.Fprintf(out, "#%d %s\n", n, v.name)
+		if dockerfileStep.MatchString(v.name) {
+			p.result.Steps++
+		}
 	}
 	switch {
 	case v.err != "":
 		p.flushLog(out, v.digest)
 		fmt.Fprintf(out, "#%d ERROR: %s\n", n, v.err)
 	case v.cached:
+		if dockerfileStep.MatchString(v.name) {
+			p.result.CachedSteps++
+		}
 		fmt.Fprintf(out, "#%d CACHED\n", n)
 	case !v.completed.IsZero():
 		p.flushLog(out, v.digest)

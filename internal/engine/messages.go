@@ -20,13 +20,17 @@ type Result struct {
 	ImageID string
 	// Digest is the manifest digest a push uploaded (aux {"Digest": ...}).
 	Digest string
+	// Steps and CachedSteps count a build's Dockerfile instructions and those served from
+	// the layer cache: the legacy builder's "Step 3/9 : ..." and " ---> Using cache" lines,
+	// BuildKit's "[3/9] ..." vertexes and their cached flag.
+	Steps, CachedSteps int
 }
 
-// ReadMessages says the stream's text to the UI line by line (onLine, when set, sees each
-// complete line first) and returns what its aux records reported, or the engine's error
-// message. Status lines are said once each; progress updates with byte counts are not.
-// BuildKit's progress records are said as `docker build --progress=plain` prints them.
-func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, error) {
+// ReadMessages says the stream's text to the UI line by line and returns what its aux
+// records reported and the build steps it counted, or the engine's error message. Status
+// lines are said once each; progress updates with byte counts are not. BuildKit's progress
+// records are said as `docker build --progress=plain` prints them.
+func ReadMessages(r io.Reader, ui packersdk.Ui) (Result, error) {
 	dec := json.NewDecoder(r)
 	var res Result
 	var partial strings.Builder
@@ -53,7 +57,7 @@ func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, er
 		switch {
 		case m.Aux != nil && m.ID == buildkitTraceID:
 			if buildkit == nil {
-				buildkit = newBuildkitProgress()
+				buildkit = newBuildkitProgress(&res)
 			}
 			lines, err := buildkit.lines(*m.Aux)
 			if err != nil && !buildkit.unreadable {
@@ -79,8 +83,11 @@ func ReadMessages(r io.Reader, ui packersdk.Ui, onLine func(string)) (Result, er
 			if !found {
 				break
 			}
-			if onLine != nil {
-				onLine(partial.String())
+			// BuildKit's lines start with "#N ", so only the legacy builder's match here.
+			if line := partial.String(); strings.HasPrefix(line, "Step ") {
+				res.Steps++
+			} else if strings.Contains(line, "---> Using cache") {
+				res.CachedSteps++
 			}
 			flush()
 			text = rest

@@ -105,7 +105,7 @@ func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthC
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	defer body.Close()
-	res, err := engine.ReadMessages(body, ui, nil)
+	res, err := engine.ReadMessages(body, ui)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
