@@ -131,22 +131,7 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 	}
 	repo := fmt.Sprintf("%s-%s", prefix, strings.ToLower(strings.ReplaceAll(v.name, "+", "-")))
 	img := &image{template: func(postProcessor string) string {
-		return fmt.Sprintf(`
-source "openhands-runtime" "b" {
-  base_image       = %q
-  pull             = false
-  source_dir       = %q
-  micromamba_path  = %q
-  uv_path          = %q
-  image_repository = %q
-  tags             = [%q]
-}
-
-build {
-  sources = ["source.openhands-runtime.b"]
-%s
-}
-`, base, s.src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), repo, benchTag, postProcessor)
+		return rig.BuilderTemplate(base, s.src, repo, fmt.Sprintf("  tags = [%q]", benchTag), postProcessor)
 	}}
 	if out, _, err := packerBuild(b, s, img.template("")); err != nil {
 		b.Fatalf("building %s: %v\n%s", v.name, err, tail(out))

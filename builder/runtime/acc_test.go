@@ -20,25 +20,10 @@ var rigEnv *rig.Env
 
 func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
-// builderTemplate builds the runtime image from the offline base image with the stand-ins.
+// builderTemplate builds the runtime image from the offline base image with the stand-ins,
+// tagged acc.
 func builderTemplate(repo, src, extra, postProcessors string) string {
-	return fmt.Sprintf(`
-source "openhands-runtime" "image" {
-  base_image       = %q
-  pull             = false
-  source_dir       = %q
-  micromamba_path  = %q
-  uv_path          = %q
-  image_repository = %q
-  tags             = ["acc"]
-%s
-}
-
-build {
-  sources = ["source.openhands-runtime.image"]
-%s
-}
-`, rigEnv.BaseImage, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), repo, extra, postProcessors)
+	return rig.BuilderTemplate(rigEnv.BaseImage, src, repo, "  tags = [\"acc\"]\n"+extra, postProcessors)
 }
 
 var builtSummary = regexp.MustCompile(`Built sha256:[0-9a-f]+ in \S+ with (?:the legacy builder|BuildKit): (\d+) steps, (\d+) from the cache`)

@@ -1,6 +1,7 @@
 package rig
 
 import (
+	"fmt"
 	"path/filepath"
 	"runtime"
 )
@@ -28,4 +29,26 @@ func StandinsDir() string {
 // packager must leave out). Copy it before use: running Python inside it writes bytecode.
 func FixtureSourceDir() string {
 	return filepath.Join(standinsSourceDir(), "testdata", "openhands-src")
+}
+
+// BuilderTemplate is an HCL template with `source "openhands-runtime" "image"` on baseImage
+// (not pulled), the checkout src and the stand-ins, naming its images repository; attributes
+// are more lines of the source block and build more lines of the build block (post-processors).
+func BuilderTemplate(baseImage, src, repository, attributes, build string) string {
+	return fmt.Sprintf(`
+source "openhands-runtime" "image" {
+  base_image       = %q
+  pull             = false
+  source_dir       = %q
+  micromamba_path  = %q
+  uv_path          = %q
+  image_repository = %q
+%s
+}
+
+build {
+  sources = ["source.openhands-runtime.image"]
+%s
+}
+`, baseImage, src, filepath.Join(StandinsDir(), "micromamba"), filepath.Join(StandinsDir(), "uv"), repository, attributes, build)
 }

@@ -29,19 +29,7 @@ const (
 // build is the same image) and pushes it through the ECR double.
 func pushTemplate(t *testing.T, ecr *ecrtest.ECR, src, postProcessor string) string {
 	t.Helper()
-	return fmt.Sprintf(`
-source "openhands-runtime" "image" {
-  base_image       = %q
-  pull             = false
-  source_dir       = %q
-  micromamba_path  = %q
-  uv_path          = %q
-  image_repository = "openhands-acc-ecr-%d"
-}
-
-build {
-  sources = ["source.openhands-runtime.image"]
-
+	return rig.BuilderTemplate(rigEnv.BaseImage, src, fmt.Sprintf("openhands-acc-ecr-%d", os.Getpid()), "", fmt.Sprintf(`
   post-processor "openhands-ecr" {
     region                  = "us-east-1"
     access_key              = %q
@@ -51,10 +39,7 @@ build {
     repository              = %q
     tags                    = ["latest", "v1"]
 %s
-  }
-}
-`, rigEnv.BaseImage, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"), os.Getpid(),
-		accessKey, ecr.URL(), repo, postProcessor)
+  }`, accessKey, ecr.URL(), repo, postProcessor))
 }
 
 func fixtureSource(t *testing.T) string {
