@@ -102,15 +102,13 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
 	bw := &bundleWriter{tw: tw}
-	var err error
-	if o.MicromambaPath != "" {
-		if in.Micromamba, err = bw.addFile(BundleMicromamba, o.MicromambaPath, 0o755, nil); err != nil {
-			return in, fmt.Errorf("micromamba_path: %w", err)
-		}
-	}
-	if o.UVPath != "" {
-		if in.UV, err = bw.addFile(BundleUV, o.UVPath, 0o755, nil); err != nil {
-			return in, fmt.Errorf("uv_path: %w", err)
+	for _, f := range suppliedFiles {
+		if path := f.path(o); path != "" {
+			sum, err := bw.addFile(f.bundle, path, 0o755, nil)
+			if err != nil {
+				return in, fmt.Errorf("%s_path: %w", f.option, err)
+			}
+			*f.digest(&in) = sum
 		}
 	}
 	digest := newSourceDigest()

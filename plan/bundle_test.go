@@ -79,9 +79,10 @@ func newBundleFixture(t *testing.T, order []int) *bundleFixture {
 	f.mm = []byte("\x7fELF micromamba stand-in")
 	f.uv = []byte("\x7fELF uv stand-in")
 	f.opts = Options{
-		SourceDir:      f.src,
-		MicromambaPath: writeFile(t, f.binDir, "micromamba", string(f.mm), 0o700),
-		UVPath:         writeFile(t, f.binDir, "uv", string(f.uv), 0o600),
+		SourceDir:          f.src,
+		VSCodeServerSHA256: testSHA,
+		MicromambaPath:     writeFile(t, f.binDir, "micromamba", string(f.mm), 0o700),
+		UVPath:             writeFile(t, f.binDir, "uv", string(f.uv), 0o600),
 	}
 	if errs := f.opts.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)

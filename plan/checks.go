@@ -12,7 +12,10 @@ import (
 // other Python checks: each separate process would pay the interpreter's start and the
 // imports they share again.
 type Check struct {
-	Name  string
+	Name string
+	// Root runs Shell as root; other shell checks and every Python check run as the runtime
+	// user.
+	Root  bool
 	Shell string
 	// Python is the body of a function that returns what it found, and raises when the
 	// runtime fails the check (CheckFailed for a plain message).
@@ -51,12 +54,14 @@ return detail`, *o.Verify.MinPackages),
 		},
 		Check{
 			Name: "micromamba ownership",
+			Root: true,
 			Shell: `stray=$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit 2>&1)
 if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
 echo "$OH_PREFIX/micromamba owned by $OH_USER"`,
 		},
 		Check{
 			Name: "interpreter path",
+			Root: true,
 			Shell: `interpreter=$(sed -n 's/^OH_INTERPRETER_PATH=//p' /etc/environment | tail -n 1)
 echo "OH_INTERPRETER_PATH=$interpreter"
 [ -n "$interpreter" ] && [ -x "$interpreter" ]`,
@@ -65,10 +70,17 @@ echo "OH_INTERPRETER_PATH=$interpreter"
 	if *o.InstallBrowser {
 		out = append(out, Check{
 			Name: "chromium",
+			Root: true,
 			Shell: `found=$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)
 echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 [ -n "$found" ]`,
 		})
+	}
+	if *o.Verify.Launch {
+		out = append(out, launchChecks(o)...)
+	}
+	if o.Verify.StartServer {
+		out = append(out, startServerCheck(o))
 	}
 	for i, c := range o.Verify.Commands {
 		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: c})
@@ -76,10 +88,97 @@ echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 	return out
 }
 
+// launcherCommand is the command prefix OpenHands' DockerRuntime starts the runtime with
+// (DEFAULT_PYTHON_PREFIX of openhands/runtime/utils/command.py, then the server module).
+func launcherCommand(o Options) string {
+	return shellQuote(o.Prefix+"/micromamba/bin/micromamba") + " run -n " + shellQuote(o.EnvName) +
+		" poetry run python -u -m openhands.runtime.action_execution_server"
+}
+
+// launchEnvCommand runs its arguments the way DockerRuntime starts a container (from the code
+// directory): no shell around the command and only the launch environment, with the HOME
+// Docker gives root.
+func launchEnvCommand(o Options) string {
+	return `env -i HOME=/root ` + strings.Join(launchAssignments(o), " ")
+}
+
+// launchChecks prove the runtime starts as OpenHands launches it.
+func launchChecks(o Options) []Check {
+	checks := []Check{
+		{
+			Name: "launcher",
+			Root: true,
+			// --help imports the whole server before it parses the arguments.
+			Shell: fmt.Sprintf(`cd "$OH_CODE" || exit 1
+out=$(%s %s --help 2>&1) || { printf '%%s\n' "$out" | tail -n 5; exit 1; }
+echo "the launcher's command with --help exits 0 as root with only the launch environment"`,
+				launchEnvCommand(o), launcherCommand(o)),
+		},
+		{
+			Name: "jupyter kernel gateway",
+			Python: `m = importlib.import_module("kernel_gateway")
+return "kernel_gateway " + getattr(m, "__version__", "imported")`,
+		},
+	}
+	if *o.InstallVSCodeServer {
+		checks = append(checks, Check{
+			Name: "openvscode-server",
+			Shell: `stray=$(find "$OH_VSCODE_SERVER" ! -user "$OH_USER" -print -quit 2>&1)
+if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
+version=$("$OH_VSCODE_SERVER/bin/openvscode-server" --version 2>&1) || { printf '%s\n' "$version"; exit 1; }
+echo "openvscode-server $(printf '%s\n' "$version" | head -n 1), owned by $OH_USER"`,
+		})
+	}
+	sudo := `echo "tmux, git"`
+	if *o.PasswordlessSudo {
+		sudo = `sudo -n true && echo "tmux, git, sudo -n"`
+	}
+	return append(checks, Check{
+		Name:  "runtime user tools",
+		Shell: "tmux -V >/dev/null && git --version >/dev/null && " + sudo,
+	})
+}
+
+// startServerCheck starts the action execution server with its plugins, launched as
+// DockerRuntime does, on a free loopback port and waits for GET /alive to answer 200.
+func startServerCheck(o Options) Check {
+	plugins := "agent_skills jupyter"
+	if *o.InstallVSCodeServer {
+		plugins += " vscode"
+	}
+	return Check{
+		Name: "server alive",
+		Root: true,
+		Shell: fmt.Sprintf(`free_port() { "$OH_ENV_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port) && vscode_port=$(free_port) && cd "$OH_CODE" || exit 1
+work=$(mktemp -d) log=$(mktemp)
+chown "$OH_USER:$OH_USER" "$work"
+# A session of its own, so the server and the plugins it starts stop together.
+setsid %s VSCODE_PORT="$vscode_port" %s "$port" --working-dir "$work" --plugins %s --username "$OH_USER" --user-id "$(id -u "$OH_USER")" >"$log" 2>&1 &
+pid=$!
+deadline=$((SECONDS + %d)) alive=
+while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null; do
+	if "$OH_ENV_PY" -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen("http://127.0.0.1:%%s/alive" %% sys.argv[1], timeout=2).status != 200)' "$port" 2>/dev/null; then
+		alive=1
+		break
+	fi
+	sleep 1
+done
+kill -TERM -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+output=$(tail -n 5 "$log")
+rm -rf "$work" "$log"
+if [ -z "$alive" ]; then printf '%%s\n' "$output"; echo "GET /alive did not answer 200 within %[4]ds"; exit 1; fi
+echo "GET /alive answered 200 on port $port (plugins %[3]s)"`, launchEnvCommand(o), launcherCommand(o), plugins, *o.Verify.StartServerTimeout),
+	}
+}
+
 func verifyStep(o Options) Step {
 	return Step{
-		Name:     "verify",
-		User:     o.User,
+		Name: "verify",
+		// Checks that need the runtime user drop to it; the launcher runs as root, as in
+		// OpenHands' containers.
+		User:     RootUser,
 		Commands: []Command{{Shell: "oh_verify"}},
 	}
 }
@@ -113,16 +212,20 @@ func renderChecks(b *strings.Builder, checks []Check) {
 	}
 	if probe.Len() > 0 {
 		// The interpreter's own failure (missing, broken) is every Python check's detail.
-		fmt.Fprintf(b, "\tprobe=$(\"$OH_ENV_PY\" - 2>&1 <<'OH_PYTHON_CHECKS'\n%s%sOH_PYTHON_CHECKS\n\t) || true\n", pythonProbeHeader, probe.String())
+		fmt.Fprintf(b, "\tprobe=$(oh_as_user \"$OH_ENV_PY\" - 2>&1 <<'OH_PYTHON_CHECKS'\n%s%sOH_PYTHON_CHECKS\n\t) || true\n", pythonProbeHeader, probe.String())
 	}
 	for i, c := range checks {
 		fn := fmt.Sprintf("oh_check_%d", i+1)
 		shell := c.Shell
-		if c.Python != "" {
+		run := fn
+		switch {
+		case c.Python != "":
 			shell = fmt.Sprintf(`oh_probe_result %d "$probe"`, i+1)
+		case !c.Root:
+			run = "oh_check_as_user " + fn
 		}
 		fmt.Fprintf(b, "\t%s() {\n%s\n\t}\n", fn, indent(shell, "\t\t"))
-		fmt.Fprintf(b, "\trc=0\n\toutput=$(%s 2>&1) || rc=$?\n", fn)
+		fmt.Fprintf(b, "\trc=0\n\toutput=$(%s 2>&1) || rc=$?\n", run)
 		fmt.Fprintf(b, "\tif [ \"$rc\" -eq 0 ]; then\n\t\toh_say \"check %s: ok ($(oh_one_line \"$output\"))\"\n", shellDoubleQuoted(c.Name))
 		fmt.Fprintf(b, "\telse\n\t\toh_say \"check %s: FAILED ($(oh_one_line \"$output\"))\"\n", shellDoubleQuoted(c.Name))
 		fmt.Fprintf(b, "\t\tfailed=\"$failed, %s\"\n\tfi\n", shellDoubleQuoted(c.Name))

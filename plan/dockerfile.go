@@ -47,7 +47,7 @@ func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
 		return source
 	}
 	return append([]dockerLayer{
-		{steps: pick("preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env")},
+		{steps: pick("preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env", "vscode-server")},
 		{copyFrom: "deps", steps: pick("code")},
 		{steps: pick("dependencies")},
 		{steps: pick("browser")},
@@ -69,7 +69,7 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 	}
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
 	if !sourceOnly {
-		// Only the micromamba and uv steps read supplied binaries.
+		// Only the micromamba, uv and vscode-server steps read supplied files.
 		fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
 	}
 	for _, l := range p.dockerLayers(sourceOnly) {
@@ -96,15 +96,7 @@ func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
 		// same ENV and WORKDIR: every instruction less is a layer less to commit.
 		return b.String()
 	}
-	env := []string{
-		"MAMBA_ROOT_PREFIX=" + o.Prefix + "/micromamba",
-		"PATH=" + o.Prefix + "/bin:" + o.Prefix + "/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"OH_INTERPRETER_PATH=" + o.Prefix + "/micromamba/envs/" + o.EnvName + "/bin/python",
-	}
-	if *o.InstallBrowser {
-		env = append(env, "PLAYWRIGHT_BROWSERS_PATH="+o.PlaywrightBrowsersPath)
-	}
-	fmt.Fprintf(&b, "ENV %s\n", strings.Join(env, " "))
+	fmt.Fprintf(&b, "ENV %s\n", strings.Join(dockerPairs(o), " "))
 	fmt.Fprintf(&b, "WORKDIR %s/code\n", o.Prefix)
 	return b.String()
 }
@@ -133,10 +125,10 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 	if err := bw.addDirs(contextDir + "/bin/.keep"); err != nil {
 		return err
 	}
-	for _, bin := range []struct{ name, path string }{{BundleMicromamba, o.MicromambaPath}, {BundleUV, o.UVPath}} {
-		if bin.path != "" {
-			if _, err := bw.addFile(contextDir+"/"+bin.name, bin.path, 0o755, nil); err != nil {
-				return fmt.Errorf("%s: %w", bin.name, err)
+	for _, f := range suppliedFiles {
+		if path := f.path(o); path != "" {
+			if _, err := bw.addFile(contextDir+"/"+f.bundle, path, 0o755, nil); err != nil {
+				return fmt.Errorf("%s_path: %w", f.option, err)
 			}
 		}
 	}
@@ -165,7 +157,7 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 // dependency files; the source tag adds the source tree.
 func ContentTags(version, baseImageID, dockerfile, script string, in Inputs) (lock, source string) {
 	h := sha256.New()
-	for _, part := range []string{baseImageID, dockerfile, script, in.DependencyFiles, in.Micromamba, in.UV} {
+	for _, part := range []string{baseImageID, dockerfile, script, in.DependencyFiles, in.Micromamba, in.UV, in.VSCodeServer} {
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
 	}
 	lockDigest := hex.EncodeToString(h.Sum(nil))[:16]

@@ -69,6 +69,7 @@ func renderDockerfile(t *testing.T, v dockerfileVariant) (*Plan, string, []strin
 	dir := t.TempDir()
 	o := v.options(t, dir)
 	o.SourceDir = newSourceDir(t)
+	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
@@ -401,7 +402,7 @@ func TestWriteDockerContext(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{SourceDir: tc.src, UVPath: tc.uv, MicromambaPath: tc.mm}
+			o := Options{SourceDir: tc.src, UVPath: tc.uv, MicromambaPath: tc.mm, VSCodeServerSHA256: testSHA}
 			if errs := o.Prepare(); len(errs) != 0 {
 				t.Fatalf("Prepare: %v", errs)
 			}
@@ -519,8 +520,8 @@ func TestWriteDockerContextMissingBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = WriteDockerContext(io.Discard, New(o, Inputs{}), "FROM x\n", "", files)
-	if err == nil || !strings.Contains(err.Error(), "bin/uv") {
-		t.Errorf("WriteDockerContext with a missing uv_path: %v, want an error naming bin/uv", err)
+	if err == nil || !strings.Contains(err.Error(), "uv_path: ") {
+		t.Errorf("WriteDockerContext with a missing uv_path: %v, want an error naming uv_path", err)
 	}
 }
 

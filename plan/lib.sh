@@ -76,6 +76,30 @@ oh_install_binary() {
 	rm -rf "$tmp"
 }
 
+# oh_install_tree NAME MARKER SUPPLIED URL SHA256 DEST: unpack a release tarball (the file
+# shipped in the bundle when there is one, else the checked download from URL) and put its
+# directory that holds MARKER at DEST, replacing what was there.
+oh_install_tree() {
+	local name=$1 marker=$2 supplied=$3 url=$4 sum=$5 dest=$6 tmp archive found
+	install -d -m 0755 "$(dirname "$dest")"
+	# Beside DEST, so the final move is a rename.
+	tmp=$(mktemp -d "$(dirname "$dest")/.openhands-$name.XXXXXX")
+	archive=$supplied
+	if [ -z "$archive" ]; then
+		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
+		[ -n "$sum" ] || { rm -rf "$tmp"; oh_die "$name: no checksum for $(oh_redact "$url"); set ${name}_sha256, or upload the tarball with ${name}_path"; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
+		archive=$tmp/download
+	fi
+	install -d "$tmp/tree"
+	tar -xzf "$archive" -C "$tmp/tree" || { rm -rf "$tmp"; oh_die "$name: cannot unpack the tarball"; }
+	found=$(find "$tmp/tree" -path "*/$marker" -type f | head -n 1)
+	[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the tarball holds no $marker"; }
+	rm -rf "$dest"
+	mv "${found%/"$marker"}" "$dest"
+	rm -rf "$tmp"
+}
+
 # oh_stamp_matches NAME VALUE / oh_stamp_write NAME VALUE: the record of a finished step's
 # inputs, which lets a second run skip it.
 oh_stamp_matches() { [ "$(cat "$OH_STAMPS/$1" 2>/dev/null)" = "$2" ]; }
@@ -158,10 +182,38 @@ oh_pick_available() {
 	esac
 }
 
+# oh_in_container: whether the plan is making a container image: a layer of the builder's
+# Dockerfile (--steps), or a container that Docker or Podman runs (they mark it).
+oh_in_container() { [ -n "$OH_ONLY_STEPS" ] || [ -f /.dockerenv ] || [ -f /run/.containerenv ]; }
+
+# oh_free_id ID: in a container image, remove the base image's user and group that hold ID
+# (pn in nikolaik/python-nodejs, ubuntu in ubuntu:24.04), so the runtime user gets the id
+# OpenHands' launcher passes (--user-id 1000). Never root, the runtime user, the login user
+# that runs the plan through sudo, or anything when keep_uid_owner is set.
+oh_free_id() {
+	local id=$1 owner group
+	if [ -n "$OH_KEEP_UID_OWNER" ] || ! oh_in_container; then
+		return 0
+	fi
+	owner=$(getent passwd "$id" | cut -d: -f1)
+	if [ -n "$owner" ] && [ "$owner" != root ] && [ "$owner" != "$OH_USER" ] && [ "$owner" != "${SUDO_USER:-}" ]; then
+		userdel "$owner"
+		oh_say "removed user $owner of the base image, which held uid $id (option keep_uid_owner keeps it)"
+	fi
+	group=$(getent group "$id" | cut -d: -f1)
+	# A group still some user's primary group stays (the login user's own).
+	if [ -n "$group" ] && [ "$group" != root ] && [ "$group" != "$OH_USER" ] &&
+		! getent passwd | cut -d: -f4 | grep -qx "$id"; then
+		groupdel "$group"
+		oh_say "removed group $group of the base image, which held gid $id"
+	fi
+}
+
 # oh_pick_id: the UID/GID for the runtime user: OH_UID when set (it must be free), else 1000
 # when free as both, else the next id free as both. Login users are never touched.
 oh_pick_id() {
 	local id=${OH_UID:-}
+	oh_free_id "${id:-1000}" >&2
 	if [ -n "$id" ]; then
 		if getent passwd "$id" >/dev/null; then
 			oh_die "uid $id (option uid) is taken by user $(getent passwd "$id" | cut -d: -f1); choose a free uid or leave uid unset"
@@ -202,11 +254,20 @@ oh_as() {
 			set -euo pipefail
 			"$2"
 		)
+	else
+		oh_as_user bash -c "set -euo pipefail; $(declare -f); $2"
+	fi
+}
+
+# oh_as_user CMD...: run CMD as the runtime user, keeping the exported environment.
+oh_as_user() {
+	if [ "$(id -un)" = "$OH_USER" ]; then
+		"$@"
 	elif command -v runuser >/dev/null 2>&1; then
-		runuser -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+		runuser -u "$OH_USER" -- "$@"
 	else
 		# Minimal images may lack util-linux's runuser; sudo is one of the plan's packages.
-		sudo -E -H -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+		sudo -E -H -u "$OH_USER" -- "$@"
 	fi
 }
 
@@ -253,6 +314,16 @@ oh_run_step() {
 		OH_CHANGED="$OH_CHANGED $name"
 	fi
 	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
+}
+
+# oh_check_as_user FUNCTION: run a verification check as the runtime user, without errexit
+# (a check's status is that of its last command).
+oh_check_as_user() {
+	if [ "$(id -un)" = "$OH_USER" ]; then
+		"$1"
+	else
+		oh_as_user bash -c "$(declare -f); $1"
+	fi
 }
 
 # oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.

@@ -28,7 +28,7 @@ func libFunctions(t *testing.T) string {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	o := Options{SourceDir: newSourceDir(t), Platform: "debian-12"}
+	o := Options{SourceDir: newSourceDir(t), Platform: "debian-12", VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}

@@ -65,6 +65,25 @@ type Options struct {
 	// Packages installed with the source that its metadata does not carry. Defaults to
 	// `["jupyterlab", "notebook", "flake8"]`; set `[]` for none.
 	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
+	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
+	// `<prefix>/.openvscode-server`. Defaults to true.
+	InstallVSCodeServer *bool `mapstructure:"install_vscode_server"`
+	// Download URL of the openvscode-server release tarball. Defaults to the release OpenHands
+	// pins (`openvscode-server-v1.98.2`) for the target's architecture.
+	VSCodeServerURL string `mapstructure:"vscode_server_url"`
+	// SHA-256 of the openvscode-server tarball, 64 hex digits. Required for a download: the
+	// project publishes no checksums, so none is pinned. Without `vscode_server_url` it is the
+	// checksum of the default release for the target's architecture.
+	VSCodeServerSHA256 string `mapstructure:"vscode_server_sha256"`
+	// Local openvscode-server release tarball (`.tar.gz`) to upload instead of downloading one
+	// (air-gapped builds).
+	VSCodeServerPath string `mapstructure:"vscode_server_path"`
+	// In container images, the runtime user takes UID and GID 1000 (or `uid`), as OpenHands'
+	// launcher expects (`--user-id 1000`): a base-image user or group holding that id (`pn` in
+	// `nikolaik/python-nodejs`, `ubuntu` in `ubuntu:24.04`) is removed first. Set true to keep
+	// it; the runtime user then takes the next free id. The login user of a machine (the user
+	// Packer connects as, such as `ec2-user`) is never removed. Defaults to false.
+	KeepUIDOwner bool `mapstructure:"keep_uid_owner"`
 	// Install Playwright's Chromium for the browser tool. Defaults to true.
 	InstallBrowser *bool `mapstructure:"install_browser"`
 	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
@@ -98,6 +117,17 @@ type Verify struct {
 	MinPackages *int `mapstructure:"min_packages"`
 	// Extra shell commands, run as the runtime user, that must exit 0.
 	Commands []string `mapstructure:"commands"`
+	// Check that the runtime starts the way OpenHands launches it: the launcher's own command
+	// prefix (`micromamba run -n <env> poetry run python -u -m
+	// openhands.runtime.action_execution_server --help`) as root with only the launch
+	// environment, openvscode-server, the Jupyter kernel gateway and the runtime user's tools.
+	// Defaults to true.
+	Launch *bool `mapstructure:"launch"`
+	// Also start the action execution server with its plugins on a free port inside the target
+	// and wait for `GET /alive` to answer 200. Defaults to false.
+	StartServer bool `mapstructure:"start_server"`
+	// How long `start_server` waits for `/alive`, in seconds. Defaults to 120.
+	StartServerTimeout *int `mapstructure:"start_server_timeout"`
 }
 
 // Default values, exported for docs and tests.
@@ -112,6 +142,7 @@ const (
 	DefaultNetworkRetries         = 3
 	DefaultMinFreeDiskGB          = 5
 	DefaultMinPackages            = 300
+	DefaultStartServerTimeout     = 120
 	PlatformAuto                  = "auto"
 )
 
@@ -162,6 +193,9 @@ func (o *Options) SetDefaults() {
 	stringDefault(&o.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
 	boolDefault(&o.SystemPackages, true)
 	boolDefault(&o.InstallBrowser, true)
+	boolDefault(&o.InstallVSCodeServer, true)
+	boolDefault(&o.Verify.Launch, true)
+	intDefault(&o.Verify.StartServerTimeout, DefaultStartServerTimeout)
 	boolDefault(&o.PasswordlessSudo, true)
 	boolDefault(&o.SkipVSCodeBuild, true)
 	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
@@ -199,6 +233,7 @@ func (o *Options) Prepare() []error {
 	}
 	errs = append(errs, checkArtifact("micromamba", o.MicromambaURL, o.MicromambaSHA256, o.MicromambaPath)...)
 	errs = append(errs, checkArtifact("uv", o.UVURL, o.UVSHA256, o.UVPath)...)
+	errs = append(errs, o.vscodeServerErrors()...)
 	if !packagePattern.MatchString(o.CondaChannel) && checkURL(o.CondaChannel) != nil {
 		add("conda_channel: %q is neither a channel name nor an http(s) URL", o.CondaChannel)
 	}
@@ -264,6 +299,9 @@ func (o *Options) LayoutErrors() []error {
 			add("verify.imports[%d]: %q is not a Python module name", i, m)
 		}
 	}
+	if *o.Verify.StartServerTimeout < 1 {
+		add("verify.start_server_timeout: %d must be at least 1 (seconds)", *o.Verify.StartServerTimeout)
+	}
 	if *o.Verify.MinPackages < 0 {
 		add("verify.min_packages: %d must not be negative", *o.Verify.MinPackages)
 	}
@@ -273,6 +311,35 @@ func (o *Options) LayoutErrors() []error {
 		}
 	}
 	return errs
+}
+
+// vscodeServerErrors checks the openvscode-server options. Unlike micromamba and uv, no
+// checksum is pinned (the project publishes none), so a download needs the user's.
+func (o *Options) vscodeServerErrors() []error {
+	if !*o.InstallVSCodeServer {
+		for _, set := range []struct{ name, value string }{
+			{"vscode_server_url", o.VSCodeServerURL}, {"vscode_server_sha256", o.VSCodeServerSHA256}, {"vscode_server_path", o.VSCodeServerPath},
+		} {
+			if set.value != "" {
+				return []error{fmt.Errorf("%s: set, but install_vscode_server = false leaves openvscode-server out; remove one of them", set.name)}
+			}
+		}
+		return nil
+	}
+	if o.VSCodeServerPath == "" && o.VSCodeServerURL == "" && o.VSCodeServerSHA256 == "" {
+		return []error{fmt.Errorf("vscode_server_sha256: required to download openvscode-server (install_vscode_server is on by default): " +
+			"its project publishes no checksums, so the plugin pins none; set vscode_server_sha256 to the SHA-256 of the " +
+			"openvscode-server-v1.98.2 tarball for the target's architecture (or vscode_server_url with it), " +
+			"upload one with vscode_server_path, or set install_vscode_server = false")}
+	}
+	if o.VSCodeServerPath == "" && o.VSCodeServerURL == "" {
+		// The checksum of the default release URL.
+		if !sha256Pattern.MatchString(o.VSCodeServerSHA256) {
+			return []error{fmt.Errorf("vscode_server_sha256: %q is not 64 hexadecimal digits", o.VSCodeServerSHA256)}
+		}
+		return nil
+	}
+	return checkArtifact("vscode_server", o.VSCodeServerURL, o.VSCodeServerSHA256, o.VSCodeServerPath)
 }
 
 // checkArtifact validates one of the url+sha256 / local path pairs.
@@ -372,7 +439,7 @@ func RedactURL(raw string) string {
 // Secrets returns the credentials carried by the options' URLs, for output filters.
 func (o *Options) Secrets() []string {
 	var out []string
-	for _, raw := range append([]string{o.IndexURL, o.ChannelAlias, o.MicromambaURL, o.UVURL}, o.ExtraIndexURLs...) {
+	for _, raw := range append([]string{o.IndexURL, o.ChannelAlias, o.MicromambaURL, o.UVURL, o.VSCodeServerURL}, o.ExtraIndexURLs...) {
 		u, err := url.Parse(raw)
 		if err != nil || u.User == nil {
 			continue

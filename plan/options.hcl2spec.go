@@ -10,9 +10,12 @@ import (
 // FlatVerify is an auto-generated flat version of Verify.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatVerify struct {
-	Imports     []string `mapstructure:"imports" cty:"imports" hcl:"imports"`
-	MinPackages *int     `mapstructure:"min_packages" cty:"min_packages" hcl:"min_packages"`
-	Commands    []string `mapstructure:"commands" cty:"commands" hcl:"commands"`
+	Imports            []string `mapstructure:"imports" cty:"imports" hcl:"imports"`
+	MinPackages        *int     `mapstructure:"min_packages" cty:"min_packages" hcl:"min_packages"`
+	Commands           []string `mapstructure:"commands" cty:"commands" hcl:"commands"`
+	Launch             *bool    `mapstructure:"launch" cty:"launch" hcl:"launch"`
+	StartServer        *bool    `mapstructure:"start_server" cty:"start_server" hcl:"start_server"`
+	StartServerTimeout *int     `mapstructure:"start_server_timeout" cty:"start_server_timeout" hcl:"start_server_timeout"`
 }
 
 // FlatMapstructure returns a new FlatVerify.
@@ -27,9 +30,12 @@ func (*Verify) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Spec }
 // The decoded values from this spec will then be applied to a FlatVerify.
 func (*FlatVerify) HCL2Spec() map[string]hcldec.Spec {
 	s := map[string]hcldec.Spec{
-		"imports":      &hcldec.AttrSpec{Name: "imports", Type: cty.List(cty.String), Required: false},
-		"min_packages": &hcldec.AttrSpec{Name: "min_packages", Type: cty.Number, Required: false},
-		"commands":     &hcldec.AttrSpec{Name: "commands", Type: cty.List(cty.String), Required: false},
+		"imports":              &hcldec.AttrSpec{Name: "imports", Type: cty.List(cty.String), Required: false},
+		"min_packages":         &hcldec.AttrSpec{Name: "min_packages", Type: cty.Number, Required: false},
+		"commands":             &hcldec.AttrSpec{Name: "commands", Type: cty.List(cty.String), Required: false},
+		"launch":               &hcldec.AttrSpec{Name: "launch", Type: cty.Bool, Required: false},
+		"start_server":         &hcldec.AttrSpec{Name: "start_server", Type: cty.Bool, Required: false},
+		"start_server_timeout": &hcldec.AttrSpec{Name: "start_server_timeout", Type: cty.Number, Required: false},
 	}
 	return s
 }

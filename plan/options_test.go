@@ -34,6 +34,14 @@ func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string
 	return path
 }
 
+// withVSCodeServerSHA256 gives options that would download openvscode-server the checksum
+// a download needs (none is pinned), as a template must.
+func withVSCodeServerSHA256(o *Options) {
+	if o.VSCodeServerPath == "" && o.VSCodeServerSHA256 == "" && (o.InstallVSCodeServer == nil || *o.InstallVSCodeServer) {
+		o.VSCodeServerSHA256 = testSHA
+	}
+}
+
 func boolPtr(b bool) *bool { return &b }
 func intPtr(i int) *int    { return &i }
 
@@ -41,7 +49,7 @@ const testSHA = "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9
 
 func TestPrepareDefaults(t *testing.T) {
 	src := newSourceDir(t)
-	o := Options{SourceDir: src}
+	o := Options{SourceDir: src, VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
@@ -111,21 +119,22 @@ func TestPrepareDefaults(t *testing.T) {
 
 func TestPrepareKeepsExplicitValues(t *testing.T) {
 	o := Options{
-		SourceDir:        newSourceDir(t),
-		Prefix:           "/opt/oh",
-		User:             "agent",
-		UID:              1500,
-		EnvName:          "oh-3.11",
-		PythonVersion:    "3.11",
-		Platform:         "debian-12",
-		SystemPackages:   boolPtr(false),
-		InstallBrowser:   boolPtr(false),
-		PasswordlessSudo: boolPtr(false),
-		SkipVSCodeBuild:  boolPtr(false),
-		ExtraPipPackages: []string{},
-		NetworkRetries:   intPtr(0),
-		MinFreeDiskGB:    intPtr(0),
-		Verify:           Verify{Imports: []string{}, MinPackages: intPtr(0)},
+		SourceDir:           newSourceDir(t),
+		InstallVSCodeServer: boolPtr(false),
+		Prefix:              "/opt/oh",
+		User:                "agent",
+		UID:                 1500,
+		EnvName:             "oh-3.11",
+		PythonVersion:       "3.11",
+		Platform:            "debian-12",
+		SystemPackages:      boolPtr(false),
+		InstallBrowser:      boolPtr(false),
+		PasswordlessSudo:    boolPtr(false),
+		SkipVSCodeBuild:     boolPtr(false),
+		ExtraPipPackages:    []string{},
+		NetworkRetries:      intPtr(0),
+		MinFreeDiskGB:       intPtr(0),
+		Verify:              Verify{Imports: []string{}, MinPackages: intPtr(0)},
 	}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -159,6 +168,8 @@ func TestPrepareAcceptsValidValues(t *testing.T) {
 			MicromambaPath:      bin,
 			UVURL:               "https://mirror.internal/uv-x86_64-unknown-linux-gnu.tar.gz",
 			UVSHA256:            strings.ToUpper(testSHA),
+			VSCodeServerURL:     "https://mirror.internal/openvscode-server-v1.98.2-linux-x64.tar.gz",
+			VSCodeServerSHA256:  testSHA,
 			CondaChannel:        "https://conda.mirror.internal/conda-forge",
 			ChannelAlias:        "http://conda.mirror.internal",
 			IndexURL:            "https://user:pw@pypi.mirror.internal/simple",
@@ -257,7 +268,7 @@ func TestPrepareErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := Options{SourceDir: newSourceDir(t)}
+			o := Options{SourceDir: newSourceDir(t), VSCodeServerSHA256: testSHA}
 			tt.modify(&o)
 			errs := o.Prepare()
 			if len(errs) != 1 {
@@ -301,7 +312,7 @@ func TestPrepareReportsEveryError(t *testing.T) {
 		"source_dir:", "prefix:", "user:", "uid:", "python_version:", "platform:",
 		"micromamba_sha256:", "uv_sha256:", "index_url:", "extra_index_urls[1]:",
 		"extra_pip_packages[0]:", "environment_vars[0]:", "network_retries:",
-		"verify.imports[0]:", "verify.commands[0]:",
+		"verify.imports[0]:", "verify.commands[0]:", "vscode_server_sha256:",
 	} {
 		n := 0
 		for _, m := range msgs {
@@ -313,8 +324,8 @@ func TestPrepareReportsEveryError(t *testing.T) {
 			t.Errorf("%d errors start with %q; errors:\n%s", n, option, all)
 		}
 	}
-	if len(errs) != 15 {
-		t.Errorf("want 15 errors, got %d:\n%s", len(errs), all)
+	if len(errs) != 16 {
+		t.Errorf("want 16 errors, got %d:\n%s", len(errs), all)
 	}
 	if strings.Contains(all, "hunter2") {
 		t.Errorf("an error shows the index_url password:\n%s", all)
@@ -385,7 +396,7 @@ func TestSecretsAndRedactionAgree(t *testing.T) {
 		"https://builder:" + password + "@pypi.internal/simple",
 		"http://builder:" + password + "@pypi.internal:8080/simple/",
 	} {
-		o := Options{SourceDir: newSourceDir(t), IndexURL: raw}
+		o := Options{SourceDir: newSourceDir(t), IndexURL: raw, VSCodeServerSHA256: testSHA}
 		if errs := o.Prepare(); len(errs) != 0 {
 			t.Fatalf("Prepare: %v", errs)
 		}
@@ -396,7 +407,7 @@ func TestSecretsAndRedactionAgree(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q", raw, r)
 		}
 		// The same URL with a typo: the error names index_url, never the password.
-		o = Options{SourceDir: newSourceDir(t), IndexURL: strings.Replace(raw, "http", "htp", 1)}
+		o = Options{SourceDir: newSourceDir(t), IndexURL: strings.Replace(raw, "http", "htp", 1), VSCodeServerSHA256: testSHA}
 		errs := o.Prepare()
 		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "index_url:") {
 			t.Fatalf("Prepare: %v", errs)

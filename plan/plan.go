@@ -65,9 +65,11 @@ type Inputs struct {
 	DependencyFiles string
 	// SourceTree is the digest of the whole shipped source tree.
 	SourceTree string
-	// Micromamba and UV are the digests of supplied binaries (empty when downloaded).
-	Micromamba string
-	UV         string
+	// Micromamba, UV and VSCodeServer are the digests of supplied files (empty when
+	// downloaded).
+	Micromamba   string
+	UV           string
+	VSCodeServer string
 }
 
 // Bundle paths of the files shipped with the script, relative to the bundle root.
@@ -75,8 +77,24 @@ const (
 	BundleScript     = "plan.sh"
 	BundleMicromamba = "bin/micromamba"
 	BundleUV         = "bin/uv"
-	BundleCode       = "code"
+	// BundleVSCodeServer is the supplied openvscode-server release tarball.
+	BundleVSCodeServer = "bin/openvscode-server.tar.gz"
+	BundleCode         = "code"
 )
+
+// suppliedFile is a file the user uploads instead of a download (air-gapped builds).
+type suppliedFile struct {
+	option string // the option is <option>_path
+	bundle string // its path in the bundle and in the builder's context
+	path   func(Options) string
+	digest func(*Inputs) *string
+}
+
+var suppliedFiles = []suppliedFile{
+	{"micromamba", BundleMicromamba, func(o Options) string { return o.MicromambaPath }, func(in *Inputs) *string { return &in.Micromamba }},
+	{"uv", BundleUV, func(o Options) string { return o.UVPath }, func(in *Inputs) *string { return &in.UV }},
+	{"vscode_server", BundleVSCodeServer, func(o Options) string { return o.VSCodeServerPath }, func(in *Inputs) *string { return &in.VSCodeServer }},
+}
 
 // digest hashes labelled parts into a short stable hex string for stamps.
 func digest(parts ...string) string {
@@ -99,9 +117,14 @@ func New(o Options, in Inputs) *Plan {
 		directoriesStep(),
 		binaryStep("micromamba", "OH_MM", BundleMicromamba, o.MicromambaPath != "", in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
 		pythonEnvStep(o),
+	}
+	if *o.InstallVSCodeServer {
+		p.Steps = append(p.Steps, vscodeServerStep(o, in))
+	}
+	p.Steps = append(p.Steps,
 		codeStep(in),
 		dependenciesStep(o, in),
-	}
+	)
 	if browser {
 		p.Steps = append(p.Steps, browserStep(o))
 	}
@@ -133,10 +156,13 @@ oh_check_disk`}},
 
 // SystemPackages are the packages each family needs, in the notation of oh_missing_packages.
 var SystemPackages = map[Family][]string{
-	FamilyApt: {"wget", "curl", "ca-certificates", "sudo", "git", "jq", "tmux", "build-essential", "ripgrep",
-		"procps", "findutils", "libatomic1", "libgl1|libgl1-mesa-glx", "libasound2-plugins"},
+	FamilyApt: {"wget", "curl", "ca-certificates", "sudo", "git", "jq", "tmux", "build-essential", "ripgrep", "ffmpeg",
+		"coreutils", "util-linux", "procps", "findutils", "grep", "sed", "libatomic1", "libgl1|libgl1-mesa-glx",
+		"libasound2-plugins"},
+	// ffmpeg is not packaged for Amazon Linux 2023.
 	FamilyDnf: {"shadow-utils", "sudo", "git", "jq", "tmux", "gcc", "gcc-c++", "make", "tar", "gzip", "which",
-		"procps-ng", "findutils", "libatomic", "mesa-libGL", "alsa-lib", "curl", "?ripgrep"},
+		"coreutils", "util-linux", "procps-ng", "findutils", "grep", "sed", "libatomic", "mesa-libGL", "alsa-lib",
+		"curl", "?ripgrep"},
 }
 
 // BrowserLibraries are Chromium's libraries on families where Playwright's --with-deps
@@ -241,7 +267,7 @@ func directoriesStep() Step {
 	return Step{
 		Name: "directories",
 		User: RootUser,
-		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace"
+		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 chmod g+rws "$OH_PREFIX/workspace"
 # uv was installed before the user existed.
 chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
@@ -262,6 +288,29 @@ func pythonEnvStep(o Options) Step {
 oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 # The env is created as root but the dependency install runs as the runtime user.
 chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"`}},
+	}
+}
+
+// vscodeServerStep installs the openvscode-server release OpenHands' vscode plugin starts,
+// owned by the runtime user (the plugin chowns it to the user it runs as, through sudo), with
+// the `code` remote CLI beside it as upstream's template has it.
+func vscodeServerStep(o Options, in Inputs) Step {
+	source := `""`
+	stamp := digest("vscode-server", "supplied", in.VSCodeServer)
+	if o.VSCodeServerPath != "" {
+		source = fmt.Sprintf(`"$OH_BUNDLE/%s"`, BundleVSCodeServer)
+	} else {
+		stamp = digest("vscode-server", o.VSCodeServerURL, strings.ToLower(o.VSCodeServerSHA256), pinnedSummary("vscode_server"))
+	}
+	return Step{
+		Name:  "vscode-server",
+		User:  RootUser,
+		Check: `[ -x "$OH_VSCODE_SERVER/bin/openvscode-server" ] && [ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]`,
+		Stamp: stamp,
+		Heavy: o.VSCodeServerPath == "",
+		Commands: []Command{{Shell: `oh_install_tree vscode_server bin/openvscode-server ` + source + ` "$OH_VSCODE_SERVER_URL" "$OH_VSCODE_SERVER_SHA256" "$OH_VSCODE_SERVER"
+cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
+chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`}},
 	}
 }
 
@@ -334,35 +383,47 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 	}
 }
 
+// environmentStep gives machines and login shells the launch environment (containers get it
+// from their image config), puts the poetry shim in the environment, and turns off
+// micromamba's prompt change for the runtime user, as upstream's template does.
 func environmentStep(o Options) Step {
-	browser, browsersPath := "", ""
-	if *o.InstallBrowser {
-		browser = `
-oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH "PLAYWRIGHT_BROWSERS_PATH=$PLAYWRIGHT_BROWSERS_PATH"`
-		browsersPath = o.PlaywrightBrowsersPath
+	var etc, check strings.Builder
+	for _, v := range LaunchEnv(o) {
+		value := v.Value
+		if v.Name == "PATH" {
+			value += ":" + systemPath
+		}
+		if strings.Contains(value, " ") {
+			value = `"` + value + `"` // pam_env strips the quotes
+		}
+		line := shellQuote(v.Name + "=" + value)
+		fmt.Fprintf(&etc, "oh_set_line /etc/environment %s %s\n", v.Name, line)
+		fmt.Fprintf(&check, "grep -qxF %s /etc/environment\n", line)
 	}
+	mm := o.Prefix + "/micromamba/bin/micromamba"
+	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
+		shellQuote(mm), shellQuote(o.EnvName))
 	return Step{
 		Name: "environment",
 		User: RootUser,
-		// The files hold what this run would write when the stamp of the same options is
-		// there and every file still has the plan's lines.
-		Check: `grep -q '^OH_INTERPRETER_PATH=' /etc/environment
+		Check: check.String() + `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"
 for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	grep -qxF '# >>> openhands runtime >>>' "$rc"
 done`,
-		Stamp: digest("environment", o.Prefix, o.EnvName, o.User, browsersPath),
-		Commands: []Command{{Shell: `interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
-oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"` + browser + `
-oh_set_line /etc/environment PATH "PATH=\"$OH_PREFIX/bin:$OH_PREFIX/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
-for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	oh_set_block "$rc" <<-BLOCK
-export MAMBA_ROOT_PREFIX='$OH_PREFIX/micromamba'
-export PATH="$OH_PREFIX/bin:\$PATH"
-eval "\$('$OH_MM' shell hook -s bash)"
-micromamba activate '$OH_ENV'
-BLOCK
+		Stamp: digest("environment", etc.String(), block, poetryShim),
+		Commands: []Command{{Shell: etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+	oh_set_block "$rc" <<-'BLOCK'
+` + indent(strings.TrimSuffix(block, "\n"), "\t") + `
+	BLOCK
 done
-chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"`}},
+chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
+` + indent(strings.TrimSuffix(poetryShim, "\n"), "\t") + `
+	POETRY
+chmod 0755 "$OH_ENV_BIN/poetry.tmp"
+chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
+mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
+oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
 	}
 }
 

@@ -96,7 +96,10 @@ func (p *Plan) variables() [][2]string {
 		{"OH_MM", `"$OH_PREFIX/micromamba/bin/micromamba"`},
 		{"OH_UV", `"$OH_PREFIX/bin/uv"`},
 		{"OH_CODE", `"$OH_PREFIX/code"`},
-		{"OH_ENV_PY", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"`},
+		{"OH_ENV_BIN", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin"`},
+		{"OH_ENV_PY", `"$OH_ENV_BIN/python$OH_PYTHON_VERSION"`},
+		{"OH_VSCODE_SERVER", `"$OH_PREFIX/` + vscodeServerDir + `"`},
+		{"OH_KEEP_UID_OWNER", shellQuote(map[bool]string{true: "1"}[o.KeepUIDOwner])},
 		// Stamps live outside the prefix, which belongs to the runtime user entirely.
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
 		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
@@ -111,6 +114,8 @@ func (p *Plan) variables() [][2]string {
 		{"OH_MICROMAMBA_SHA256", shellQuote(strings.ToLower(o.MicromambaSHA256))},
 		{"OH_UV_URL", shellQuote(o.UVURL)},
 		{"OH_UV_SHA256", shellQuote(strings.ToLower(o.UVSHA256))},
+		{"OH_VSCODE_SERVER_URL", shellQuote(o.VSCodeServerURL)},
+		{"OH_VSCODE_SERVER_SHA256", shellQuote(strings.ToLower(o.VSCodeServerSHA256))},
 		{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)},
 		{"MAMBA_ROOT_PREFIX", `"$OH_PREFIX/micromamba"`},
 		// Root steps run the env's Python: root-owned __pycache__ files in site-packages

@@ -103,6 +103,7 @@ func renderVariant(t *testing.T, v scriptVariant) (*Plan, string, []string) {
 	dir := t.TempDir()
 	o := v.options(t, dir)
 	o.SourceDir = newSourceDir(t)
+	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
@@ -173,10 +174,17 @@ func TestScriptProperties(t *testing.T) {
 					t.Errorf("the script holds the local path %s", local)
 				}
 			}
-			if m := poetryCommand.FindString(script); m != "" {
+			// Two texts name `poetry run` on purpose: the shim that makes it run without Poetry,
+			// and the launch check that runs OpenHands' launcher line through that shim.
+			rest := strings.Replace(script, indent(strings.TrimSuffix(poetryShim, "\n"), "\t\t"), "", 1)
+			rest = strings.ReplaceAll(rest, launcherCommand(p.Options), "")
+			if rest == script || !strings.Contains(script, launcherCommand(p.Options)) {
+				t.Error("the script lacks the poetry shim or the launch check")
+			}
+			if m := poetryCommand.FindString(rest); m != "" {
 				t.Errorf("the script invokes poetry: %q", m)
 			}
-			if m := poetryRun.FindString(script); m != "" {
+			if m := poetryRun.FindString(rest); m != "" {
 				t.Errorf("the script invokes poetry run: %q", m)
 			}
 			if strings.Contains(script, "uname -r") || strings.Contains(script, "uname -a") {
@@ -353,7 +361,7 @@ func TestScriptDetection(t *testing.T) {
 			end := strings.Index(script[start:], "\n}\n")
 			fn := strings.ReplaceAll(script[start:start+end+3], "/etc/os-release", `"$OS_RELEASE"`)
 			for _, fixture := range osReleaseFixtures {
-				harness := "set -euo pipefail\nOH_UV_URL= OH_MICROMAMBA_URL=\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
+				harness := "set -euo pipefail\nOH_UV_URL= OH_MICROMAMBA_URL= OH_VSCODE_SERVER_URL=\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
 					"oh_detect_platform\nprintf 'family=%s admin=%s rc=%s\\n' \"$OH_FAMILY\" \"$OH_ADMIN_GROUP\" \"$OH_BASHRC\"\n"
 				cmd := exec.Command("bash", "-c", harness)
 				cmd.Env = append(os.Environ(), "OS_RELEASE="+filepath.Join(mustAbs(t, "testdata"), "os-release", fixture))

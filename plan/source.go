@@ -142,15 +142,13 @@ func ComputeInputs(o Options, files []SourceFile) (Inputs, error) {
 		}
 	}
 	d.fill(&in)
-	var err error
-	if o.MicromambaPath != "" {
-		if in.Micromamba, err = FileSHA256(o.MicromambaPath); err != nil {
-			return in, fmt.Errorf("micromamba_path: %w", err)
-		}
-	}
-	if o.UVPath != "" {
-		if in.UV, err = FileSHA256(o.UVPath); err != nil {
-			return in, fmt.Errorf("uv_path: %w", err)
+	for _, f := range suppliedFiles {
+		if path := f.path(o); path != "" {
+			sum, err := FileSHA256(path)
+			if err != nil {
+				return in, fmt.Errorf("%s_path: %w", f.option, err)
+			}
+			*f.digest(&in) = sum
 		}
 	}
 	return in, nil

@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +52,11 @@ func TestVerifyScriptPythonChecks(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("no python3 on this machine")
+	}
+	if os.Geteuid() == 0 {
+		// The checks run as another user, who cannot use a python3 found under /root
+		// (a pyenv shim); the system's is everyone's.
+		python = "/usr/bin/python3"
 	}
 	tests := []struct {
 		name   string
@@ -108,6 +114,23 @@ func TestVerifyScriptPythonChecks(t *testing.T) {
 				}
 			}
 			calls := filepath.Join(prefix, "calls")
+			// The Python checks run as the runtime user: as root, "nobody" must reach the
+			// fake runtime and record its starts.
+			user := currentUser(t)
+			if os.Geteuid() == 0 {
+				user = "nobody"
+				for _, dir := range []string{filepath.Dir(prefix), prefix} {
+					if err := os.Chmod(dir, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(calls, nil, 0o666); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(calls, 0o666); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if len(tt.layout) > 0 {
 				// The env's interpreter: python3 with the fake site directory and the code
 				// directory on its path (as an editable install puts it), counting its starts.
@@ -120,7 +143,7 @@ func TestVerifyScriptPythonChecks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			o := Options{Prefix: prefix, User: "nobody"}
+			o := Options{Prefix: prefix, User: user}
 			o.SetDefaults()
 			path := filepath.Join(t.TempDir(), "verify.sh")
 			if err := os.WriteFile(path, []byte(New(o, Inputs{}).VerifyScript("test")), 0o755); err != nil {
@@ -143,4 +166,13 @@ func TestVerifyScriptPythonChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+func currentUser(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
 }

@@ -11,12 +11,12 @@ PACKER_VERSION=1.16.0
 DOCKER_PLUGIN_VERSION=1.1.2
 AMAZON_PLUGIN_VERSION=1.8.0
 # Bump BASE_REVISION whenever BASE_PACKAGES changes: it names the cached rootfs and the image.
-BASE_REVISION=2
+BASE_REVISION=3
 BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm-r$BASE_REVISION}
 # Everything the plan's apt step wants is baked into the base image, so the offline
 # containers (--network=none) find every package present and the step has nothing to fetch;
 # openssh-server lets tests run an sshd in it for the SSH communicator, as on an EC2 instance.
-BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
+BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
 # Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1

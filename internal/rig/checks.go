@@ -36,7 +36,7 @@ func CheckRuntimeImage(t *testing.T, image string) {
 	}
 	var o plan.Options
 	o.SetDefaults()
-	out := InImage(t, image, o.User, plan.New(o, plan.Inputs{}).VerifyScript("acceptance"))
+	out := InImage(t, image, "", plan.New(o, plan.Inputs{}).VerifyScript("acceptance"))
 	if !strings.Contains(out, "verification passed") {
 		t.Errorf("the standalone verification failed in %s:\n%s", image, out)
 	}

@@ -1,9 +1,17 @@
 package rig
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"time"
 )
 
 // standinsSourceDir is the directory of this source file. Locating files from the source
@@ -18,8 +26,9 @@ func standinsSourceDir() string {
 }
 
 // StandinsDir is the absolute path of the directory holding the offline stand-ins for
-// `micromamba` and `uv` (executable Python 3 scripts). Copy them to where the install plan
-// expects the real tools: <prefix>/micromamba/bin/micromamba and <prefix>/bin/uv.
+// `micromamba`, `uv` and `openvscode-server` (executable Python 3 scripts). Copy the first two
+// to where the install plan expects the real tools: <prefix>/micromamba/bin/micromamba and
+// <prefix>/bin/uv; VSCodeServerTarball packs the third as the release tarball.
 func StandinsDir() string {
 	return filepath.Join(standinsSourceDir(), "standins")
 }
@@ -51,4 +60,146 @@ build {
 %s
 }
 `, baseImage, src, filepath.Join(StandinsDir(), "micromamba"), filepath.Join(StandinsDir(), "uv"), repository, attributes, build)
+}
+
+// The openvscode-server release OpenHands 0.62 installs, as VSCodeServerTarball stands in for
+// it. VSCodeServerCommit is the stand-in's (second line of `--version`), not the real one.
+const (
+	VSCodeServerVersion = "1.98.2"
+	VSCodeServerCommit  = "5f0c2e8a1b7d4c93e6a8f01d2b3c4e5f6a7b8c9d"
+	vscodeRelease       = "openvscode-server-v" + VSCodeServerVersion + "-linux-x64"
+)
+
+var vscodeTarball struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// VSCodeServerTarball returns the absolute path of a stand-in for the release tarball
+// openvscode-server-v1.98.2-linux-x64.tar.gz, written once per process under os.TempDir(): the
+// release's top directory with bin/openvscode-server (the stand-in, see StandinsDir),
+// bin/remote-cli/openvscode-server, a few extensions, product.json and package.json. The
+// content is deterministic. Its entries belong to uid and gid 1001, as a CI runner's tarball
+// does, so root extracting it keeps an owner that is neither root nor the agent's user.
+func VSCodeServerTarball() (string, error) {
+	vscodeTarball.once.Do(func() {
+		vscodeTarball.path, vscodeTarball.err = writeVSCodeServerTarball()
+	})
+	return vscodeTarball.path, vscodeTarball.err
+}
+
+func writeVSCodeServerTarball() (string, error) {
+	server, err := os.ReadFile(filepath.Join(StandinsDir(), "openvscode-server"))
+	if err != nil {
+		return "", err
+	}
+	data, err := vscodeTarballBytes(server)
+	if err != nil {
+		return "", err
+	}
+	// Named after the content, so concurrent test processes agree and an edited stand-in
+	// gets a new file instead of a stale one.
+	sum := sha256.Sum256(data)
+	tmpRoot, err := filepath.Abs(os.TempDir())
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(tmpRoot, "openhands-rig-vscode-"+hex.EncodeToString(sum[:6]))
+	path := filepath.Join(dir, vscodeRelease+".tar.gz")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".tarball-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	// Rename is atomic: a reader never sees a half-written tarball.
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func vscodeTarballBytes(server []byte) ([]byte, error) {
+	remoteCLI := "#!/bin/sh\n# Remote CLI of the openvscode-server stand-in (`code` in the editor's terminal).\n" +
+		"echo \"openvscode-server " + VSCodeServerVersion + " remote CLI (stand-in): nothing to do\"\n"
+	product := `{
+  "nameShort": "OpenVSCode Server",
+  "nameLong": "OpenVSCode Server",
+  "applicationName": "openvscode-server",
+  "serverApplicationName": "openvscode-server",
+  "dataFolderName": ".openvscode-server",
+  "serverDataFolderName": ".openvscode-server",
+  "quality": "stable",
+  "commit": "` + VSCodeServerCommit + `"
+}
+`
+	pkg := `{
+  "name": "openvscode-server",
+  "version": "` + VSCodeServerVersion + `",
+  "private": true
+}
+`
+	entries := []struct {
+		name string
+		mode int64
+		body string // a directory when name ends in /
+	}{
+		{"", 0o755, ""},
+		{"bin/", 0o755, ""},
+		{"bin/openvscode-server", 0o755, string(server)},
+		{"bin/remote-cli/", 0o755, ""},
+		{"bin/remote-cli/openvscode-server", 0o755, remoteCLI},
+		// OpenHands' image removes some built-in extensions and adds its own next to them.
+		{"extensions/", 0o755, ""},
+		{"extensions/git/", 0o755, ""},
+		{"extensions/git/package.json", 0o644, `{"name": "git", "version": "10.0.0"}` + "\n"},
+		{"extensions/json/", 0o755, ""},
+		{"extensions/json/package.json", 0o644, `{"name": "json", "version": "10.0.0"}` + "\n"},
+		{"package.json", 0o644, pkg},
+		{"product.json", 0o644, product},
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	tw := tar.NewWriter(zw)
+	mtime := time.Date(2025, 3, 13, 0, 0, 0, 0, time.UTC)
+	for _, e := range entries {
+		h := &tar.Header{Name: vscodeRelease + "/" + e.name, Mode: e.mode, Uid: 1001, Gid: 1001,
+			ModTime: mtime, Format: tar.FormatUSTAR, Typeflag: tar.TypeReg, Size: int64(len(e.body))}
+		if e.name == "" || e.name[len(e.name)-1] == '/' {
+			h.Typeflag, h.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

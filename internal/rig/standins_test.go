@@ -66,26 +66,29 @@ func siNewLayout(t *testing.T, python, pathTail string) *siLayout {
 // expand replaces the placeholders the step tables use.
 func (l *siLayout) expand(s string) string {
 	return strings.NewReplacer("{mm}", l.mm, "{uv}", l.uv, "{envpy}", l.envPy, "{env}", l.env,
-		"{src}", l.src, "{root}", l.root, "{prefix}", l.prefix).Replace(s)
+		"{src}", l.src, "{root}", l.root, "{prefix}", l.prefix, "{home}", l.home).Replace(s)
 }
 
 // environ is deliberately minimal so nothing from the host (CONDA_PREFIX, VIRTUAL_ENV,
-// MAMBA_ROOT_PREFIX) leaks into the stand-ins.
+// MAMBA_ROOT_PREFIX) leaks into the stand-ins. MAMBA_ROOT_PREFIX is the layout's, as the
+// plan's environment sets it: micromamba's default root is not next to the executable.
 func (l *siLayout) environ(extra ...string) []string {
 	env := []string{"PATH=" + l.path, "HOME=" + l.home, "LANG=C.UTF-8",
+		"MAMBA_ROOT_PREFIX=" + filepath.Join(l.prefix, "micromamba"),
 		"PLAYWRIGHT_BROWSERS_PATH=" + l.browsers, "PYTHONDONTWRITEBYTECODE=1"}
 	for _, e := range extra {
-		if strings.HasSuffix(e, "=") { // "NAME=" drops a default
-			var kept []string
-			for _, k := range env {
-				if !strings.HasPrefix(k, e) {
-					kept = append(kept, k)
-				}
+		// "NAME=VALUE" replaces a default, "NAME=" drops it.
+		name, value, _ := strings.Cut(e, "=")
+		var kept []string
+		for _, k := range env {
+			if !strings.HasPrefix(k, name+"=") {
+				kept = append(kept, k)
 			}
-			env = kept
-			continue
 		}
-		env = append(env, e)
+		env = kept
+		if value != "" {
+			env = append(env, e)
+		}
 	}
 	return env
 }
@@ -390,9 +393,15 @@ func TestStandins(t *testing.T) {
 		{name: "run in missing env fails",
 			argv: []string{"{mm}", "run", "-n", "missing", "true"}, wantCode: 1,
 			stderr: []string{"no environment found"}},
-		{name: "poetry is a stub",
-			argv:   []string{"{mm}", "run", "-n", "openhands", "poetry", "--version"},
-			stdout: []string{"(stand-in)"}},
+		{name: "poetry fails as on AL2023",
+			argv: []string{"{mm}", "run", "-n", "openhands", "poetry", "--version"}, wantCode: 1,
+			check: siPoetryFailed},
+		{name: "poetry run fails as on AL2023",
+			argv: []string{"{mm}", "run", "-n", "openhands", "{env}/bin/poetry", "run", "python", "-c", "print(1)"}, wantCode: 1,
+			check: siPoetryFailed},
+		{name: "python -m poetry fails as on AL2023",
+			argv: []string{"{mm}", "run", "-n", "openhands", "python", "-m", "poetry", "--version"}, wantCode: 1,
+			check: siPoetryFailed},
 
 		// the dependencies step
 		{name: "uv installs the project and its dependencies", dir: "{src}",
@@ -432,6 +441,16 @@ func TestStandins(t *testing.T) {
 			argv: []string{"{mm}", "run", "-n", "openhands", "python", "-c",
 				"import pydantic, openai, litellm, openhands.core.config as c; print(c.OpenHandsConfig.__name__, pydantic.__version__, c.__file__)"},
 			stdout: []string{"OpenHandsConfig 0.0.0+standin {src}/openhands/core/config/__init__.py"}},
+		{name: "jupyter-kernel-gateway provides kernel_gateway",
+			argv:   []string{"{mm}", "run", "-n", "openhands", "python", "-c", "import kernel_gateway, jupyter_kernel_gateway; print(kernel_gateway.__version__)"},
+			stdout: []string{"0.0.0+standin\n"},
+			check: func(t *testing.T, l *siLayout, _ siResult) {
+				// In the RECORD, so uninstalling the distribution removes it too.
+				record := siReadFile(t, filepath.Join(siSitePackages(t, l.env), "jupyter_kernel_gateway-0.0.0+standin.dist-info", "RECORD"))
+				if !strings.Contains(record, "kernel_gateway/__init__.py,sha256=") {
+					t.Errorf("RECORD lacks kernel_gateway:\n%s", record)
+				}
+			}},
 		{name: "uv pip list counts the dependencies",
 			argv: []string{"{uv}", "pip", "list", "--python", "{envpy}", "--format", "json"},
 			check: func(t *testing.T, l *siLayout, _ siResult) {
@@ -582,6 +601,40 @@ python -c 'import sys; print(sys.prefix)'; echo "exe=$MAMBA_EXE"`},
 	siRunSteps(t, l, steps)
 }
 
+// siPoetryError is all Poetry prints on an Amazon Linux 2023 host, whatever it is asked.
+const siPoetryError = "Could not parse version constraint: 6.1.159-182.297.amzn2023.x86_64\n"
+
+func siPoetryFailed(t *testing.T, _ *siLayout, r siResult) {
+	if r.stderr != siPoetryError || r.stdout != "" {
+		t.Errorf("want only %q on stderr, got %s", siPoetryError, r)
+	}
+}
+
+// TestStandinsRootPrefix runs OpenHands' launcher prefix (`micromamba run -n openhands`) the
+// way the runtime container does: it finds the env only through MAMBA_ROOT_PREFIX, since
+// micromamba's default root is ~/.local/share/mamba, not the executable's directory.
+func TestStandinsRootPrefix(t *testing.T) {
+	t.Parallel()
+	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
+	launch := []string{"{mm}", "run", "-n", "openhands", "python", "-c", "import sys; print(sys.prefix)"}
+	siRunSteps(t, l, []siStep{
+		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"},
+			stdout: []string{"Empty environment created at prefix: {env}"}},
+		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
+		{name: "run without MAMBA_ROOT_PREFIX fails", env: []string{"MAMBA_ROOT_PREFIX="}, argv: launch,
+			wantCode: 1, stderr: []string{"no environment found at {home}/.local/share/mamba/envs/openhands\n"}},
+		{name: "run with MAMBA_ROOT_PREFIX finds the env", env: []string{"MAMBA_ROOT_PREFIX={prefix}/micromamba"},
+			argv: launch, stdout: []string{"{env}\n"}},
+		{name: "run with --root-prefix finds the env", env: []string{"MAMBA_ROOT_PREFIX="},
+			argv: append([]string{"{mm}", "-r", "{prefix}/micromamba"}, launch[1:]...), stdout: []string{"{env}\n"}},
+		{name: "create without MAMBA_ROOT_PREFIX goes to the user's data directory", env: []string{"MAMBA_ROOT_PREFIX="},
+			argv:   []string{"{mm}", "create", "-n", "other", "-y"},
+			stdout: []string{"Empty environment created at prefix: {home}/.local/share/mamba/envs/other"}},
+		{name: "shell hook without MAMBA_ROOT_PREFIX exports the default root", env: []string{"MAMBA_ROOT_PREFIX="},
+			argv: []string{"{mm}", "shell", "hook", "-s", "bash"}, stdout: []string{"export MAMBA_ROOT_PREFIX={home}/.local/share/mamba\n"}},
+	})
+}
+
 // TestStandinsPythonVersions runs the core of the plan under each Python 3.9–3.13 found on
 // PATH as python3.X, or listed (as paths) in RIG_STANDIN_PYTHONS.
 func TestStandinsPythonVersions(t *testing.T) {
@@ -649,7 +702,7 @@ func TestStandinsPermissionDenied(t *testing.T) {
 
 	asNobody := func(l *siLayout, argv ...string) []string {
 		return append([]string{runuser, "-u", "nobody", "--", "env", "PATH=" + l.path,
-			"PYTHONDONTWRITEBYTECODE=1"}, argv...)
+			"MAMBA_ROOT_PREFIX=" + filepath.Join(l.prefix, "micromamba"), "PYTHONDONTWRITEBYTECODE=1"}, argv...)
 	}
 	chownNobody := func(t *testing.T, dir string) {
 		uid, _ := strconv.Atoi(nobody.Uid)

@@ -45,12 +45,13 @@ type Config struct {
 	// Push without running the verification checks in a container of the image first.
 	SkipVerify bool `mapstructure:"skip_verify"`
 	// Where the runtime is in the image, as for the provisioner: `prefix`, `user`, `env_name`,
-	// `python_version`, `install_browser`, `playwright_browsers_path`.
+	// `python_version`, `install_browser`, `install_vscode_server`, `playwright_browsers_path`.
 	Prefix                 string `mapstructure:"prefix"`
 	User                   string `mapstructure:"user"`
 	EnvName                string `mapstructure:"env_name"`
 	PythonVersion          string `mapstructure:"python_version"`
 	InstallBrowser         *bool  `mapstructure:"install_browser"`
+	InstallVSCodeServer    *bool  `mapstructure:"install_vscode_server"`
 	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
 	// The checks, as for the provisioner.
 	Verify plan.Verify `mapstructure:"verify"`
@@ -129,6 +130,7 @@ func (c *Config) planOptions() plan.Options {
 		EnvName:                c.EnvName,
 		PythonVersion:          c.PythonVersion,
 		InstallBrowser:         c.InstallBrowser,
+		InstallVSCodeServer:    c.InstallVSCodeServer,
 		PlaywrightBrowsersPath: c.PlaywrightBrowsersPath,
 		Verify:                 c.Verify,
 	}

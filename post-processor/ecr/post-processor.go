@@ -74,7 +74,8 @@ func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driv
 	o := p.config.planOptions()
 	pl := plan.New(o, plan.Inputs{})
 	ui.Sayf("Verifying %s: %d checks in a container without network", imageID, len(pl.Checks))
-	code, err := driver.RunScript(ctx, imageID, o.User, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
+	// As root, as OpenHands starts the runtime; the script drops to the runtime user itself.
+	code, err := driver.RunScript(ctx, imageID, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,11 @@ type FlatConfig struct {
 	IndexURL               *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
 	ExtraIndexURLs         []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
 	ExtraPipPackages       []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
+	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	VSCodeServerURL        *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
+	VSCodeServerSHA256     *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
+	VSCodeServerPath       *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
+	KeepUIDOwner           *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
 	InstallBrowser         *bool             `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
 	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	PasswordlessSudo       *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
@@ -90,6 +95,11 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"index_url":                  &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
 		"extra_index_urls":           &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
 		"extra_pip_packages":         &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
+		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
+		"vscode_server_url":          &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
+		"vscode_server_sha256":       &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
+		"vscode_server_path":         &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
+		"keep_uid_owner":             &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
 		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"passwordless_sudo":          &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OpenHands runtime install plan, rendered by packer-plugin-openhands test.
-# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, code, dependencies, browser, environment, cleanup, verify.
+# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, vscode-server, code, dependencies, browser, environment, cleanup, verify.
 set -euo pipefail
 umask 022
 exec 2>&1
@@ -16,9 +16,12 @@ export OH_PYTHON_VERSION='3.12'
 export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
 export OH_UV="$OH_PREFIX/bin/uv"
 export OH_CODE="$OH_PREFIX/code"
-export OH_ENV_PY="$OH_PREFIX/micromamba/envs/$OH_ENV/bin/python$OH_PYTHON_VERSION"
+export OH_ENV_BIN="$OH_PREFIX/micromamba/envs/$OH_ENV/bin"
+export OH_ENV_PY="$OH_ENV_BIN/python$OH_PYTHON_VERSION"
+export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
+export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
-export OH_STEP_COUNT=13
+export OH_STEP_COUNT=14
 export OH_NETWORK_RETRIES=3
 export OH_MIN_FREE_DISK_GB=5
 export OH_CONDA_CHANNEL='conda-forge'
@@ -30,6 +33,8 @@ export OH_MICROMAMBA_URL=''
 export OH_MICROMAMBA_SHA256=''
 export OH_UV_URL=''
 export OH_UV_SHA256=''
+export OH_VSCODE_SERVER_URL=''
+export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
 export MAMBA_ROOT_PREFIX="$OH_PREFIX/micromamba"
 export PYTHONDONTWRITEBYTECODE=1
@@ -109,6 +114,30 @@ oh_install_binary() {
 		;;
 	*) install -m 0755 "$tmp/download" "$dest" ;;
 	esac
+	rm -rf "$tmp"
+}
+
+# oh_install_tree NAME MARKER SUPPLIED URL SHA256 DEST: unpack a release tarball (the file
+# shipped in the bundle when there is one, else the checked download from URL) and put its
+# directory that holds MARKER at DEST, replacing what was there.
+oh_install_tree() {
+	local name=$1 marker=$2 supplied=$3 url=$4 sum=$5 dest=$6 tmp archive found
+	install -d -m 0755 "$(dirname "$dest")"
+	# Beside DEST, so the final move is a rename.
+	tmp=$(mktemp -d "$(dirname "$dest")/.openhands-$name.XXXXXX")
+	archive=$supplied
+	if [ -z "$archive" ]; then
+		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
+		[ -n "$sum" ] || { rm -rf "$tmp"; oh_die "$name: no checksum for $(oh_redact "$url"); set ${name}_sha256, or upload the tarball with ${name}_path"; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
+		archive=$tmp/download
+	fi
+	install -d "$tmp/tree"
+	tar -xzf "$archive" -C "$tmp/tree" || { rm -rf "$tmp"; oh_die "$name: cannot unpack the tarball"; }
+	found=$(find "$tmp/tree" -path "*/$marker" -type f | head -n 1)
+	[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the tarball holds no $marker"; }
+	rm -rf "$dest"
+	mv "${found%/"$marker"}" "$dest"
 	rm -rf "$tmp"
 }
 
@@ -194,10 +223,38 @@ oh_pick_available() {
 	esac
 }
 
+# oh_in_container: whether the plan is making a container image: a layer of the builder's
+# Dockerfile (--steps), or a container that Docker or Podman runs (they mark it).
+oh_in_container() { [ -n "$OH_ONLY_STEPS" ] || [ -f /.dockerenv ] || [ -f /run/.containerenv ]; }
+
+# oh_free_id ID: in a container image, remove the base image's user and group that hold ID
+# (pn in nikolaik/python-nodejs, ubuntu in ubuntu:24.04), so the runtime user gets the id
+# OpenHands' launcher passes (--user-id 1000). Never root, the runtime user, the login user
+# that runs the plan through sudo, or anything when keep_uid_owner is set.
+oh_free_id() {
+	local id=$1 owner group
+	if [ -n "$OH_KEEP_UID_OWNER" ] || ! oh_in_container; then
+		return 0
+	fi
+	owner=$(getent passwd "$id" | cut -d: -f1)
+	if [ -n "$owner" ] && [ "$owner" != root ] && [ "$owner" != "$OH_USER" ] && [ "$owner" != "${SUDO_USER:-}" ]; then
+		userdel "$owner"
+		oh_say "removed user $owner of the base image, which held uid $id (option keep_uid_owner keeps it)"
+	fi
+	group=$(getent group "$id" | cut -d: -f1)
+	# A group still some user's primary group stays (the login user's own).
+	if [ -n "$group" ] && [ "$group" != root ] && [ "$group" != "$OH_USER" ] &&
+		! getent passwd | cut -d: -f4 | grep -qx "$id"; then
+		groupdel "$group"
+		oh_say "removed group $group of the base image, which held gid $id"
+	fi
+}
+
 # oh_pick_id: the UID/GID for the runtime user: OH_UID when set (it must be free), else 1000
 # when free as both, else the next id free as both. Login users are never touched.
 oh_pick_id() {
 	local id=${OH_UID:-}
+	oh_free_id "${id:-1000}" >&2
 	if [ -n "$id" ]; then
 		if getent passwd "$id" >/dev/null; then
 			oh_die "uid $id (option uid) is taken by user $(getent passwd "$id" | cut -d: -f1); choose a free uid or leave uid unset"
@@ -238,11 +295,20 @@ oh_as() {
 			set -euo pipefail
 			"$2"
 		)
+	else
+		oh_as_user bash -c "set -euo pipefail; $(declare -f); $2"
+	fi
+}
+
+# oh_as_user CMD...: run CMD as the runtime user, keeping the exported environment.
+oh_as_user() {
+	if [ "$(id -un)" = "$OH_USER" ]; then
+		"$@"
 	elif command -v runuser >/dev/null 2>&1; then
-		runuser -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+		runuser -u "$OH_USER" -- "$@"
 	else
 		# Minimal images may lack util-linux's runuser; sudo is one of the plan's packages.
-		sudo -E -H -u "$OH_USER" -- bash -c "set -euo pipefail; $(declare -f); $2"
+		sudo -E -H -u "$OH_USER" -- "$@"
 	fi
 }
 
@@ -289,6 +355,16 @@ oh_run_step() {
 		OH_CHANGED="$OH_CHANGED $name"
 	fi
 	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
+}
+
+# oh_check_as_user FUNCTION: run a verification check as the runtime user, without errexit
+# (a check's status is that of its last command).
+oh_check_as_user() {
+	if [ "$(id -un)" = "$OH_USER" ]; then
+		"$1"
+	else
+		oh_as_user bash -c "$(declare -f); $1"
+	fi
 }
 
 # oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
@@ -342,28 +418,35 @@ oh_detect_platform() {
 	esac
 	case $OH_FAMILY in
 	apt)
-		OH_SYSTEM_PACKAGES='wget curl ca-certificates sudo git jq tmux build-essential ripgrep procps findutils libatomic1 libgl1|libgl1-mesa-glx libasound2-plugins'
+		OH_SYSTEM_PACKAGES='wget curl ca-certificates sudo git jq tmux build-essential ripgrep ffmpeg coreutils util-linux procps findutils grep sed libatomic1 libgl1|libgl1-mesa-glx libasound2-plugins'
 		OH_BROWSER_LIBRARIES=''
 		;;
 	dnf)
-		OH_SYSTEM_PACKAGES='shadow-utils sudo git jq tmux gcc gcc-c++ make tar gzip which procps-ng findutils libatomic mesa-libGL alsa-lib curl ?ripgrep'
+		OH_SYSTEM_PACKAGES='shadow-utils sudo git jq tmux gcc gcc-c++ make tar gzip which coreutils util-linux procps-ng findutils grep sed libatomic mesa-libGL alsa-lib curl ?ripgrep'
 		OH_BROWSER_LIBRARIES='nss nspr atk at-spi2-atk cups-libs libdrm libxkbcommon libXcomposite libXdamage libXrandr mesa-libgbm pango alsa-lib'
 		;;
 	esac
 	oh_define_family_helpers
 	if [ -z "$OH_MICROMAMBA_URL" ]; then
 		case $OH_ARCH in
-		aarch64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64' OH_MICROMAMBA_SHA256=9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7 ;;
-		x86_64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64' OH_MICROMAMBA_SHA256=366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3 ;;
+		aarch64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64' OH_MICROMAMBA_SHA256=${OH_MICROMAMBA_SHA256:-9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7} ;;
+		x86_64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64' OH_MICROMAMBA_SHA256=${OH_MICROMAMBA_SHA256:-366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3} ;;
 		esac
 		export OH_MICROMAMBA_URL OH_MICROMAMBA_SHA256
 	fi
 	if [ -z "$OH_UV_URL" ]; then
 		case $OH_ARCH in
-		aarch64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26 ;;
-		x86_64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c ;;
+		aarch64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=${OH_UV_SHA256:-36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26} ;;
+		x86_64) OH_UV_URL='https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz' OH_UV_SHA256=${OH_UV_SHA256:-8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c} ;;
 		esac
 		export OH_UV_URL OH_UV_SHA256
+	fi
+	if [ -z "$OH_VSCODE_SERVER_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_VSCODE_SERVER_URL='https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-arm64.tar.gz' OH_VSCODE_SERVER_SHA256=${OH_VSCODE_SERVER_SHA256:-} ;;
+		x86_64) OH_VSCODE_SERVER_URL='https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz' OH_VSCODE_SERVER_SHA256=${OH_VSCODE_SERVER_SHA256:-} ;;
+		esac
+		export OH_VSCODE_SERVER_URL OH_VSCODE_SERVER_SHA256
 	fi
 	export OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES
 }
@@ -397,7 +480,7 @@ oh_define_family_helpers() {
 }
 oh_verify() {
 	local failed='' output rc probe=''
-	probe=$("$OH_ENV_PY" - 2>&1 <<'OH_PYTHON_CHECKS'
+	probe=$(oh_as_user "$OH_ENV_PY" - 2>&1 <<'OH_PYTHON_CHECKS'
 import importlib, os, sys
 
 class CheckFailed(Exception):
@@ -456,6 +539,12 @@ def check_6():
     return detail
 
 report(6, check_6)
+
+def check_11():
+    m = importlib.import_module("kernel_gateway")
+    return "kernel_gateway " + getattr(m, "__version__", "imported")
+
+report(11, check_11)
 OH_PYTHON_CHECKS
 	) || true
 	oh_check_1() {
@@ -563,11 +652,60 @@ OH_PYTHON_CHECKS
 		oh_say "check chromium: FAILED ($(oh_one_line "$output"))"
 		failed="$failed, chromium"
 	fi
+	oh_check_10() {
+		cd "$OH_CODE" || exit 1
+		out=$(env -i HOME=/root 'LANG=C.UTF-8' 'LC_ALL=C.UTF-8' 'EDITOR=code' 'VISUAL=code' 'GIT_EDITOR=code --wait' 'OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server' 'POETRY_VIRTUALENVS_PATH=/openhands/poetry' 'MAMBA_ROOT_PREFIX=/openhands/micromamba' 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' '/openhands/micromamba/bin/micromamba' run -n 'openhands' poetry run python -u -m openhands.runtime.action_execution_server --help 2>&1) || { printf '%s\n' "$out" | tail -n 5; exit 1; }
+		echo "the launcher's command with --help exits 0 as root with only the launch environment"
+	}
+	rc=0
+	output=$(oh_check_10 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check launcher: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check launcher: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, launcher"
+	fi
+	oh_check_11() {
+		oh_probe_result 11 "$probe"
+	}
+	rc=0
+	output=$(oh_check_11 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check jupyter kernel gateway: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check jupyter kernel gateway: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, jupyter kernel gateway"
+	fi
+	oh_check_12() {
+		stray=$(find "$OH_VSCODE_SERVER" ! -user "$OH_USER" -print -quit 2>&1)
+		if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
+		version=$("$OH_VSCODE_SERVER/bin/openvscode-server" --version 2>&1) || { printf '%s\n' "$version"; exit 1; }
+		echo "openvscode-server $(printf '%s\n' "$version" | head -n 1), owned by $OH_USER"
+	}
+	rc=0
+	output=$(oh_check_as_user oh_check_12 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check openvscode-server: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check openvscode-server: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, openvscode-server"
+	fi
+	oh_check_13() {
+		tmux -V >/dev/null && git --version >/dev/null && sudo -n true && echo "tmux, git, sudo -n"
+	}
+	rc=0
+	output=$(oh_check_as_user oh_check_13 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check runtime user tools: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check runtime user tools: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, runtime user tools"
+	fi
 	if [ -n "$failed" ]; then
 		oh_say "verification failed: ${failed#, }"
 		return 1
 	fi
-	oh_say "verification passed: 9 checks"
+	oh_say "verification passed: 13 checks"
 }
 
 # Steps.
@@ -621,7 +759,7 @@ oh_step_user_run() {
 	rm -f "$tmp"
 }
 oh_step_directories_run() {
-	install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace"
+	install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 	chmod g+rws "$OH_PREFIX/workspace"
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
@@ -647,6 +785,14 @@ oh_step_python_env_run() {
 	oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 	# The env is created as root but the dependency install runs as the runtime user.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+}
+oh_step_vscode_server_check() {
+	[ -x "$OH_VSCODE_SERVER/bin/openvscode-server" ] && [ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]
+}
+oh_step_vscode_server_run() {
+	oh_install_tree vscode_server bin/openvscode-server "" "$OH_VSCODE_SERVER_URL" "$OH_VSCODE_SERVER_SHA256" "$OH_VSCODE_SERVER"
+	cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
+	chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"
 }
 oh_step_code_check() {
 	[ -f "$OH_CODE/pyproject.toml" ]
@@ -702,25 +848,72 @@ oh_step_browser_run() {
 	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"
 }
 oh_step_environment_check() {
-	grep -q '^OH_INTERPRETER_PATH=' /etc/environment
+	grep -qxF 'LANG=C.UTF-8' /etc/environment
+	grep -qxF 'LC_ALL=C.UTF-8' /etc/environment
+	grep -qxF 'EDITOR=code' /etc/environment
+	grep -qxF 'VISUAL=code' /etc/environment
+	grep -qxF 'GIT_EDITOR="code --wait"' /etc/environment
+	grep -qxF 'OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server' /etc/environment
+	grep -qxF 'POETRY_VIRTUALENVS_PATH=/openhands/poetry' /etc/environment
+	grep -qxF 'MAMBA_ROOT_PREFIX=/openhands/micromamba' /etc/environment
+	grep -qxF 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' /etc/environment
+	grep -qxF 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' /etc/environment
+	grep -qxF 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' /etc/environment
+	grep -qF '# poetry, as installed by packer-plugin-openhands' "$OH_ENV_BIN/poetry"
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 		grep -qxF '# >>> openhands runtime >>>' "$rc"
 	done
 }
 oh_step_environment_run() {
-	interpreter=$("$OH_MM" run -n "$OH_ENV" python -c 'import sys; print(sys.executable)')
-	oh_set_line /etc/environment OH_INTERPRETER_PATH "OH_INTERPRETER_PATH=$interpreter"
-	oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH "PLAYWRIGHT_BROWSERS_PATH=$PLAYWRIGHT_BROWSERS_PATH"
-	oh_set_line /etc/environment PATH "PATH=\"$OH_PREFIX/bin:$OH_PREFIX/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
+	oh_set_line /etc/environment LANG 'LANG=C.UTF-8'
+	oh_set_line /etc/environment LC_ALL 'LC_ALL=C.UTF-8'
+	oh_set_line /etc/environment EDITOR 'EDITOR=code'
+	oh_set_line /etc/environment VISUAL 'VISUAL=code'
+	oh_set_line /etc/environment GIT_EDITOR 'GIT_EDITOR="code --wait"'
+	oh_set_line /etc/environment OPENVSCODE_SERVER_ROOT 'OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server'
+	oh_set_line /etc/environment POETRY_VIRTUALENVS_PATH 'POETRY_VIRTUALENVS_PATH=/openhands/poetry'
+	oh_set_line /etc/environment MAMBA_ROOT_PREFIX 'MAMBA_ROOT_PREFIX=/openhands/micromamba'
+	oh_set_line /etc/environment OH_INTERPRETER_PATH 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python'
+	oh_set_line /etc/environment PLAYWRIGHT_BROWSERS_PATH 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers'
+	oh_set_line /etc/environment PATH 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-		oh_set_block "$rc" <<-BLOCK
-	export MAMBA_ROOT_PREFIX='$OH_PREFIX/micromamba'
-	export PATH="$OH_PREFIX/bin:\$PATH"
-	eval "\$('$OH_MM' shell hook -s bash)"
-	micromamba activate '$OH_ENV'
-	BLOCK
+		oh_set_block "$rc" <<-'BLOCK'
+		export LANG='C.UTF-8'
+		export LC_ALL='C.UTF-8'
+		export EDITOR='code'
+		export VISUAL='code'
+		export GIT_EDITOR='code --wait'
+		export OPENVSCODE_SERVER_ROOT='/openhands/.openvscode-server'
+		export POETRY_VIRTUALENVS_PATH='/openhands/poetry'
+		export MAMBA_ROOT_PREFIX='/openhands/micromamba'
+		export OH_INTERPRETER_PATH='/openhands/micromamba/envs/openhands/bin/python'
+		export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
+		export PATH='/openhands/bin:/openhands/micromamba/bin':"$PATH"
+		eval "$('/openhands/micromamba/bin/micromamba' shell hook -s bash)"
+		micromamba activate 'openhands' 2>/dev/null || true
+		BLOCK
 	done
 	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+	cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
+		#!/bin/sh
+		# poetry, as installed by packer-plugin-openhands: "poetry run CMD..." runs CMD in this
+		# environment without starting Poetry (which cannot parse some kernel releases, such as
+		# Amazon Linux 2023's); any other subcommand runs the real Poetry.
+		bin=$(cd "$(dirname "$0")" && pwd)
+		if [ "${1:-}" = run ]; then
+			shift
+			[ "${1:-}" != -- ] || shift
+			[ "$#" -gt 0 ] || { echo "poetry run: no command given" >&2; exit 1; }
+			PATH="$bin:$PATH"
+			export PATH
+			exec "$@"
+		fi
+		exec "$bin/python" -m poetry "$@"
+		POETRY
+	chmod 0755 "$OH_ENV_BIN/poetry.tmp"
+	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
+	mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
+	oh_as_user "$OH_MM" config set changeps1 False >/dev/null
 }
 oh_step_cleanup_check() {
 	[ -z "$OH_CHANGED" ]
@@ -749,12 +942,13 @@ oh_main() {
 	oh_run_step 5 directories root '' ''
 	oh_run_step 6 micromamba root '78db4264e9681041deef7773901922c3' ''
 	oh_run_step 7 python-env root 'a04300f8422ac6145a523ecc39f6bb31' 'dependencies browser'
-	oh_run_step 8 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
-	oh_run_step 9 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
-	oh_run_step 10 browser root '' ''
-	oh_run_step 11 environment root 'cb3f8bd591ce7904872c8e47cbe86234' ''
-	oh_run_step 12 cleanup root '' ''
-	oh_run_step 13 verify user '' ''
+	oh_run_step 8 vscode-server root 'f02b31052d7aa77e70736f2125bf2fc6' ''
+	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
+	oh_run_step 10 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
+	oh_run_step 11 browser root '' ''
+	oh_run_step 12 environment root '6f6b114f678379a21ab45b147fee2c0f' ''
+	oh_run_step 13 cleanup root '' ''
+	oh_run_step 14 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
 }
 

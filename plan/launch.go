@@ -1,0 +1,131 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LaunchVar is one variable of the environment OpenHands starts its runtime with.
+type LaunchVar struct {
+	Name  string
+	Value string
+}
+
+// systemPath is the PATH a container or login session has before the runtime's directories
+// are put in front: /etc/environment cannot expand $PATH, so it gets this in full.
+const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// LaunchEnv is the environment of the runtime as OpenHands launches it, the one definition that
+// every rendering reads: the builder's image config, the `changes` of a docker builder +
+// provisioner template, /etc/environment and the rc files on machines, and the launch check.
+// These are the variables upstream's template set with ENV. PATH is the last entry and holds
+// only what goes in front of the image's or system's own PATH: it is prepended, never replaced.
+func LaunchEnv(o Options) []LaunchVar {
+	env := []LaunchVar{
+		{"LANG", "C.UTF-8"},
+		{"LC_ALL", "C.UTF-8"},
+		// `code` is openvscode-server's remote CLI, present in its terminals.
+		{"EDITOR", "code"},
+		{"VISUAL", "code"},
+		{"GIT_EDITOR", "code --wait"},
+		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
+		{"POETRY_VIRTUALENVS_PATH", o.Prefix + "/poetry"},
+		// `micromamba run -n ENV` without a shell finds ENV only through this.
+		{"MAMBA_ROOT_PREFIX", o.Prefix + "/micromamba"},
+		{"OH_INTERPRETER_PATH", o.Prefix + "/micromamba/envs/" + o.EnvName + "/bin/python"},
+	}
+	if *o.InstallBrowser {
+		env = append(env, LaunchVar{"PLAYWRIGHT_BROWSERS_PATH", o.PlaywrightBrowsersPath})
+	}
+	return append(env, LaunchVar{"PATH", o.Prefix + "/bin:" + o.Prefix + "/micromamba/bin"})
+}
+
+// vscodeServerDir is openvscode-server's directory below the prefix: OpenHands' vscode plugin
+// runs <prefix>/.openvscode-server/bin/openvscode-server.
+const vscodeServerDir = ".openvscode-server"
+
+// dockerValue quotes a value for a Dockerfile ENV instruction when it needs quotes.
+func dockerValue(v string) string {
+	if strings.ContainsAny(v, " \t\"'\\") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+	}
+	return v
+}
+
+// dockerPairs renders the launch environment as Dockerfile KEY=value words, PATH in front of
+// the image's own $PATH (expanded at build or commit time).
+func dockerPairs(o Options) []string {
+	var out []string
+	for _, v := range LaunchEnv(o) {
+		value := dockerValue(v.Value)
+		if v.Name == "PATH" {
+			value = v.Value + ":$PATH"
+		}
+		out = append(out, v.Name+"="+value)
+	}
+	return out
+}
+
+// DockerChanges are the image-config changes that give an image committed by the docker
+// builder the launch environment and working directory of the builder's images: the list the
+// docs tell a docker builder + provisioner template to set as `changes`.
+func DockerChanges(o Options) []string {
+	var out []string
+	for _, kv := range dockerPairs(o) {
+		out = append(out, "ENV "+kv)
+	}
+	return append(out, "WORKDIR "+o.Prefix+"/code")
+}
+
+// launchAssignments renders the launch environment as complete KEY=value shell words, PATH
+// with the system PATH behind the runtime's directories: what /etc/environment holds and what
+// the launch check runs with.
+func launchAssignments(o Options) []string {
+	var out []string
+	for _, v := range LaunchEnv(o) {
+		value := v.Value
+		if v.Name == "PATH" {
+			value += ":" + systemPath
+		}
+		out = append(out, shellQuote(v.Name+"="+value))
+	}
+	return out
+}
+
+// rcExports renders the launch environment as export lines for bash rc files, PATH put in
+// front of the session's own.
+func rcExports(o Options) string {
+	var b strings.Builder
+	for _, v := range LaunchEnv(o) {
+		if v.Name == "PATH" {
+			fmt.Fprintf(&b, "export PATH=%s:\"$PATH\"\n", shellQuote(v.Value))
+			continue
+		}
+		fmt.Fprintf(&b, "export %s=%s\n", v.Name, shellQuote(v.Value))
+	}
+	return b.String()
+}
+
+// poetryShim replaces the environment's `poetry` command. OpenHands' launcher runs
+// `micromamba run -n ENV poetry run python ...`, and Poetry fails on hosts whose kernel release
+// it cannot parse (Amazon Linux 2023: a container sees the host's kernel). `poetry run CMD`
+// only runs CMD in the active environment, so the shim does exactly that without starting
+// Poetry; every other subcommand goes to the real Poetry through its module.
+const poetryShim = `#!/bin/sh
+# poetry, as installed by packer-plugin-openhands: "poetry run CMD..." runs CMD in this
+# environment without starting Poetry (which cannot parse some kernel releases, such as
+# Amazon Linux 2023's); any other subcommand runs the real Poetry.
+bin=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = run ]; then
+	shift
+	[ "${1:-}" != -- ] || shift
+	[ "$#" -gt 0 ] || { echo "poetry run: no command given" >&2; exit 1; }
+	PATH="$bin:$PATH"
+	export PATH
+	exec "$@"
+fi
+exec "$bin/python" -m poetry "$@"
+`
+
+// poetryShimMarker identifies the shim in the environment step's check.
+const poetryShimMarker = "# poetry, as installed by packer-plugin-openhands"
