@@ -184,7 +184,7 @@ func newRunFixture(t *testing.T) *runFixture {
 // given keys, and runs it on the fake engine.
 func (f *runFixture) run(t *testing.T, set map[string]interface{}) (*Artifact, *packersdk.MockUi, error) {
 	t.Helper()
-	raw := map[string]interface{}{"source_dir": f.src, "tags": []interface{}{"latest", "v1"}}
+	raw := map[string]interface{}{"source_dir": f.src, "tags": []interface{}{"latest", "v1"}, "vscode_server_sha256": strings.Repeat("ab", 32)}
 	maps.Copy(raw, set)
 	var b Builder
 	if _, _, err := b.Prepare(raw); err != nil {

@@ -150,8 +150,10 @@ func TestPostProcessPushesEveryTagAndContentTags(t *testing.T) {
 	if !reflect.DeepEqual(driver.pushes, want) {
 		t.Errorf("pushed %q, want %q", driver.pushes, want)
 	}
-	if len(driver.scripts) != 1 || !strings.HasPrefix(driver.scripts[0], "openhands\n") || !strings.Contains(driver.scripts[0], "oh_verify") {
-		t.Errorf("verification should run once as openhands before the push")
+	// As root, as OpenHands starts the runtime; the script drops to openhands for its checks.
+	if len(driver.scripts) != 1 || !strings.HasPrefix(driver.scripts[0], "root\n") || !strings.Contains(driver.scripts[0], `OH_USER='openhands'`) ||
+		!strings.Contains(driver.scripts[0], "oh_verify") {
+		t.Errorf("verification should run once as root, checking for openhands, before the push")
 	}
 	if got := art.Id(); got != host+"@sha256:"+strings.Repeat("d", 64) {
 		t.Errorf("artifact id %q", got)

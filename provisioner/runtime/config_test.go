@@ -57,7 +57,8 @@ func packerRaw() map[string]interface{} {
 
 // rawConfig is a valid provisioner config with the given keys set (or removed when nil).
 func rawConfig(sourceDir string, set map[string]interface{}) map[string]interface{} {
-	raw := map[string]interface{}{"source_dir": sourceDir}
+	// openvscode-server has no pinned checksum: a download needs the user's.
+	raw := map[string]interface{}{"source_dir": sourceDir, "vscode_server_sha256": strings.Repeat("ab", 32)}
 	for k, v := range set {
 		if v == nil {
 			delete(raw, k)
@@ -287,7 +288,7 @@ func TestPrepareHCL2(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var p Provisioner
-			val := decodeHCL(t, p.ConfigSpec(), "source_dir = \""+src+"\"\n"+tc.body)
+			val := decodeHCL(t, p.ConfigSpec(), "source_dir = \""+src+"\"\nvscode_server_sha256 = \""+strings.Repeat("ab", 32)+"\"\n"+tc.body)
 			if err := p.Prepare(val); err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
@@ -527,7 +528,7 @@ func TestConfigSpecHasVerifyBlock(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if want := []string{"commands", "imports", "min_packages"}; !slices.Equal(keys, want) {
+	if want := []string{"commands", "imports", "launch", "min_packages", "start_server", "start_server_timeout"}; !slices.Equal(keys, want) {
 		t.Errorf("verify block attributes = %q, want %q", keys, want)
 	}
 	for _, name := range []string{"source_dir", "index_url", "extra_pip_packages", "skip_verify"} {
