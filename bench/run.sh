@@ -14,7 +14,8 @@ export PACKER_PLUGIN_PATH=$work/plugins
 cp -r internal/rig/testdata/openhands-src "$work/src"
 mm=$PWD/internal/rig/standins/micromamba
 uv=$PWD/internal/rig/standins/uv
-go run ./bench/render -source "$work/src" -micromamba "$mm" -uv "$uv" -o "$work/plan.sh"
+vscode=$(go run ./internal/rig/vscode-tarball)
+go run ./bench/render -source "$work/src" -micromamba "$mm" -uv "$uv" -vscode-server "$vscode" -o "$work/plan.sh"
 
 # docker_source IMAGE EXTRA: an offline docker source.
 docker_source() {
@@ -29,6 +30,7 @@ build {
     source_dir      = "$work/src"
     micromamba_path = "$mm"
     uv_path         = "$uv"
+    vscode_server_path = "$vscode"
   }
 }
 HCL
@@ -54,6 +56,10 @@ build {
     destination = "/tmp/plan/bin/uv"
   }
   provisioner "file" {
+    source      = "$vscode"
+    destination = "/tmp/plan/bin/openvscode-server.tar.gz"
+  }
+  provisioner "file" {
     source      = "$work/src/"
     destination = "/tmp/plan/code"
   }
@@ -77,6 +83,7 @@ source "openhands-runtime" "b" {
   source_dir       = "$work/src"
   micromamba_path  = "$mm"
   uv_path          = "$uv"
+  vscode_server_path = "$vscode"
   image_repository = "$1"
 $2
 }

@@ -29,6 +29,11 @@ variable "source_dir" {
   description = "Local OpenHands checkout."
 }
 
+variable "vscode_server_sha256" {
+  type        = string
+  description = "SHA-256 of openvscode-server-v1.98.2-linux-x64.tar.gz (gitpod-io/openvscode-server releases publish no checksums, so the plugin pins none: check the file you trust and pass its sum)."
+}
+
 variable "ami_name_prefix" {
   type    = string
   default = "openhands-runtime-al2023"
@@ -73,7 +78,8 @@ build {
   sources = ["source.amazon-ebs.al2023"]
 
   provisioner "openhands-runtime" {
-    source_dir = var.source_dir
+    source_dir           = var.source_dir
+    vscode_server_sha256 = var.vscode_server_sha256
     # Playwright's --with-deps only knows apt: on AL2023 the plan installs Chromium's
     # libraries with dnf, then runs `playwright install chromium`.
     install_browser = true

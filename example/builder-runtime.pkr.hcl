@@ -15,6 +15,11 @@ variable "source_dir" {
   description = "Local OpenHands checkout."
 }
 
+variable "vscode_server_sha256" {
+  type        = string
+  description = "SHA-256 of openvscode-server-v1.98.2-linux-x64.tar.gz (gitpod-io/openvscode-server releases publish no checksums, so the plugin pins none: check the file you trust and pass its sum)."
+}
+
 variable "base_image" {
   type    = string
   default = "nikolaik/python-nodejs:python3.12-nodejs22"
@@ -33,6 +38,7 @@ variable "repository" {
 source "openhands-runtime" "image" {
   base_image       = var.base_image
   source_dir       = var.source_dir
+  vscode_server_sha256 = var.vscode_server_sha256
   image_repository = "openhands-runtime"
   tags             = ["latest"]
   dockerfile_path  = "${path.root}/Dockerfile.rendered"

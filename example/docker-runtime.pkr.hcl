@@ -18,6 +18,11 @@ variable "source_dir" {
   description = "Local OpenHands checkout."
 }
 
+variable "vscode_server_sha256" {
+  type        = string
+  description = "SHA-256 of openvscode-server-v1.98.2-linux-x64.tar.gz (gitpod-io/openvscode-server releases publish no checksums, so the plugin pins none: check the file you trust and pass its sum)."
+}
+
 variable "base_image" {
   type    = string
   default = "ubuntu:24.04"
@@ -43,14 +48,31 @@ source "docker" "runtime" {
   image       = var.base_image
   commit      = true
   run_command = ["-d", "-i", "-t", "--", "{{.Image}}"]
-  changes     = ["CMD [\"/bin/bash\"]", "WORKDIR /openhands/code"]
+  # The image config OpenHands' launcher needs (the openhands-runtime builder's own ENV and
+  # WORKDIR): keep this list as it is, it is checked against the plugin's launch environment.
+  changes = [
+    "CMD [\"/bin/bash\"]",
+    "ENV LANG=C.UTF-8",
+    "ENV LC_ALL=C.UTF-8",
+    "ENV EDITOR=code",
+    "ENV VISUAL=code",
+    "ENV GIT_EDITOR=\"code --wait\"",
+    "ENV OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server",
+    "ENV POETRY_VIRTUALENVS_PATH=/openhands/poetry",
+    "ENV MAMBA_ROOT_PREFIX=/openhands/micromamba",
+    "ENV OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python",
+    "ENV PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers",
+    "ENV PATH=/openhands/bin:/openhands/micromamba/bin:$PATH",
+    "WORKDIR /openhands/code",
+  ]
 }
 
 build {
   sources = ["source.docker.runtime"]
 
   provisioner "openhands-runtime" {
-    source_dir = var.source_dir
+    source_dir           = var.source_dir
+    vscode_server_sha256 = var.vscode_server_sha256
   }
 
   post-processor "openhands-ecr" {

@@ -1,5 +1,6 @@
-# The air-gapped form: micromamba and uv are uploaded from this machine, Python packages and
-# conda packages come from mirrors. `make demo` runs it offline with the rig's stand-ins.
+# The air-gapped form: micromamba, uv and openvscode-server are uploaded from this machine,
+# Python packages and conda packages come from mirrors. `make demo` runs it offline with the
+# rig's stand-ins.
 packer {
   required_plugins {
     docker = {
@@ -22,6 +23,11 @@ variable "base_image" {
 variable "source_dir" {
   type        = string
   description = "Local OpenHands checkout."
+}
+
+variable "vscode_server_path" {
+  type        = string
+  description = "openvscode-server release tarball on this machine."
 }
 
 variable "micromamba_path" {
@@ -67,8 +73,21 @@ source "docker" "runtime" {
   # --entrypoint=/bin/sh would be committed into the image, and `ENTRYPOINT []` in `changes`
   # does not reset it.
   run_command = ["-d", "-i", "-t", "--network=none", "--", "{{.Image}}"]
+  # The image config OpenHands' launcher needs (the openhands-runtime builder's own ENV and
+  # WORKDIR): keep this list as it is, it is checked against the plugin's launch environment.
   changes = [
     "CMD [\"/bin/bash\"]",
+    "ENV LANG=C.UTF-8",
+    "ENV LC_ALL=C.UTF-8",
+    "ENV EDITOR=code",
+    "ENV VISUAL=code",
+    "ENV GIT_EDITOR=\"code --wait\"",
+    "ENV OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server",
+    "ENV POETRY_VIRTUALENVS_PATH=/openhands/poetry",
+    "ENV MAMBA_ROOT_PREFIX=/openhands/micromamba",
+    "ENV OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python",
+    "ENV PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers",
+    "ENV PATH=/openhands/bin:/openhands/micromamba/bin:$PATH",
     "WORKDIR /openhands/code",
   ]
 }
@@ -80,6 +99,7 @@ build {
     source_dir      = var.source_dir
     micromamba_path = var.micromamba_path
     uv_path         = var.uv_path
+    vscode_server_path = var.vscode_server_path
     index_url       = var.index_url
     channel_alias   = var.channel_alias
 

@@ -20,6 +20,7 @@ cp -r internal/rig/testdata/openhands-src "$work/openhands-src"
 	-var "source_dir=$work/openhands-src" \
 	-var "micromamba_path=$PWD/internal/rig/standins/micromamba" \
 	-var "uv_path=$PWD/internal/rig/standins/uv" \
+	-var "vscode_server_path=$(go run ./internal/rig/vscode-tarball)" \
 	example/offline.pkr.hcl
 
 echo

@@ -15,9 +15,10 @@ func main() {
 	src := flag.String("source", "", "OpenHands checkout")
 	mm := flag.String("micromamba", "", "micromamba binary")
 	uv := flag.String("uv", "", "uv binary")
+	vscode := flag.String("vscode-server", "", "openvscode-server release tarball")
 	out := flag.String("o", "plan.sh", "output")
 	flag.Parse()
-	o := plan.Options{SourceDir: *src, MicromambaPath: *mm, UVPath: *uv}
+	o := plan.Options{SourceDir: *src, MicromambaPath: *mm, UVPath: *uv, VSCodeServerPath: *vscode}
 	if errs := o.Prepare(); len(errs) > 0 {
 		fmt.Fprintln(os.Stderr, errs)
 		os.Exit(1)

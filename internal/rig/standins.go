@@ -10,8 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // standinsSourceDir is the directory of this source file. Locating files from the source
@@ -40,26 +43,52 @@ func FixtureSourceDir() string {
 	return filepath.Join(standinsSourceDir(), "testdata", "openhands-src")
 }
 
+// StandinAttributes are the HCL attributes that make the plan upload the stand-ins instead of
+// downloading micromamba, uv and openvscode-server, one a line with the given indent.
+func StandinAttributes(indent string) (string, error) {
+	tarball, err := VSCodeServerTarball()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%[1]smicromamba_path    = %[2]q\n%[1]suv_path            = %[3]q\n%[1]svscode_server_path = %[4]q\n",
+		indent, filepath.Join(StandinsDir(), "micromamba"), filepath.Join(StandinsDir(), "uv"), tarball), nil
+}
+
+// DockerChanges is the HCL list of `changes` a docker builder source needs for an image that
+// OpenHands' launcher starts: the base image's command and the plan's launch environment.
+func DockerChanges() string {
+	var o plan.Options
+	o.SetDefaults()
+	var b strings.Builder
+	b.WriteString("[\"CMD [\\\"/bin/bash\\\"]\"")
+	for _, c := range plan.DockerChanges(o) {
+		fmt.Fprintf(&b, ", %q", c)
+	}
+	return b.String() + "]"
+}
+
 // BuilderTemplate is an HCL template with `source "openhands-runtime" "image"` on baseImage
 // (not pulled), the checkout src and the stand-ins, naming its images repository; attributes
 // are more lines of the source block and build more lines of the build block (post-processors).
 func BuilderTemplate(baseImage, src, repository, attributes, build string) string {
+	standins, err := StandinAttributes("  ")
+	if err != nil {
+		panic(err) // a temporary directory that cannot be written: nothing can run
+	}
 	return fmt.Sprintf(`
 source "openhands-runtime" "image" {
   base_image       = %q
   pull             = false
   source_dir       = %q
-  micromamba_path  = %q
-  uv_path          = %q
   image_repository = %q
-%s
+%s%s
 }
 
 build {
   sources = ["source.openhands-runtime.image"]
 %s
 }
-`, baseImage, src, filepath.Join(StandinsDir(), "micromamba"), filepath.Join(StandinsDir(), "uv"), repository, attributes, build)
+`, baseImage, src, repository, standins, attributes, build)
 }
 
 // The openvscode-server release OpenHands 0.62 installs, as VSCodeServerTarball stands in for

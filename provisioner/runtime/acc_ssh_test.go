@@ -121,6 +121,10 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	template := fmt.Sprintf(`
 source "null" "ec2" {
   communicator         = "ssh"
@@ -136,11 +140,9 @@ build {
 
   provisioner "openhands-runtime" {
     source_dir      = %q
-    micromamba_path = %q
-    uv_path         = %q
-  }
+%s  }
 }
-`, target.port, target.keyFile, src, filepath.Join(rig.StandinsDir(), "micromamba"), filepath.Join(rig.StandinsDir(), "uv"))
+`, target.port, target.keyFile, src, standins)
 
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",

@@ -21,20 +21,25 @@ var rigEnv *rig.Env
 
 func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
-// accTemplate is a docker build (offline container) with the provisioner and a docker-tag.
+// accTemplate is a docker build (offline container) with the provisioner and a docker-tag; the
+// committed image gets the launch environment, as the docs' templates do.
 func accTemplate(t *testing.T, baseImage, runArgs, provisionerBody, tag string) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "openhands-src")
 	if _, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 		t.Fatal(err)
 	}
-	standins := rig.StandinsDir()
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fmt.Sprintf(`
 source "docker" "acc" {
   image       = %q
   pull        = false
   commit      = true
   run_command = ["-d", "-i", "-t", %s, "--", "{{.Image}}"]
+  changes     = %s
 }
 
 build {
@@ -42,9 +47,7 @@ build {
 
   provisioner "openhands-runtime" {
     source_dir      = %q
-    micromamba_path = %q
-    uv_path         = %q
-%s
+%s%s
   }
 
   post-processor "docker-tag" {
@@ -52,7 +55,7 @@ build {
     tags       = ["acc"]
   }
 }
-`, baseImage, runArgs, src, filepath.Join(standins, "micromamba"), filepath.Join(standins, "uv"), provisionerBody, tag)
+`, baseImage, runArgs, rig.DockerChanges(), src, standins, provisionerBody, tag)
 }
 
 const offlineRun = `"--network=none"`
@@ -153,7 +156,7 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	wrong := strings.Repeat("ab", 32)
 	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-checksum")
-	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path         = %q", filepath.Join(rig.StandinsDir(), "uv")),
+	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")),
 		fmt.Sprintf("uv_url = \"http://%s/uv\"\n    uv_sha256 = %q\n    network_retries = 0", ln.Addr(), wrong), 1)
 	t.Cleanup(func() { rig.RemoveImages("openhands-acc-checksum:acc") })
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
