@@ -70,6 +70,8 @@ var (
 	dockerSource = regexp.MustCompile(`(?s)source "docker" "[^"]*" \{.*?\n\}`)
 	changesList  = regexp.MustCompile(`(?s)\n\s*changes\s*=\s*\[(.*?)\n\s*\]`)
 	hclString    = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	// HCL's template escapes, for strings without interpolations.
+	hclLiteral = strings.NewReplacer("$${", "${", "%%{", "%{")
 )
 
 // TestDocumentedDockerChangesCarryTheLaunchEnvironment checks every docker builder source in
@@ -102,6 +104,7 @@ func TestDocumentedDockerChangesCarryTheLaunchEnvironment(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %s: %v", path, lit, err)
 				}
+				s = hclLiteral.Replace(s)
 				if strings.HasPrefix(s, "ENV ") || strings.HasPrefix(s, "WORKDIR ") {
 					got = append(got, s)
 				}

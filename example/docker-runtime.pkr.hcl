@@ -62,7 +62,7 @@ source "docker" "runtime" {
     "ENV MAMBA_ROOT_PREFIX=/openhands/micromamba",
     "ENV OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python",
     "ENV PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers",
-    "ENV PATH=/openhands/bin:/openhands/micromamba/bin:$PATH",
+    "ENV PATH=/openhands/bin:/openhands/micromamba/bin:$${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}",
     "WORKDIR /openhands/code",
   ]
 }

@@ -110,7 +110,8 @@ func launchChecks(o Options) []Check {
 			Root: true,
 			// --help imports the whole server before it parses the arguments.
 			Shell: fmt.Sprintf(`cd "$OH_CODE" || exit 1
-out=$(%s %s --help 2>&1) || { printf '%%s\n' "$out" | tail -n 5; exit 1; }
+# Without bytecode: the check must leave no root-owned __pycache__ in the code directory.
+out=$(%s PYTHONDONTWRITEBYTECODE=1 %s --help 2>&1) || { printf '%%s\n' "$out" | tail -n 5; exit 1; }
 echo "the launcher's command with --help exits 0 as root with only the launch environment"`,
 				launchEnvCommand(o), launcherCommand(o)),
 		},

@@ -53,13 +53,14 @@ func dockerValue(v string) string {
 }
 
 // dockerPairs renders the launch environment as Dockerfile KEY=value words, PATH in front of
-// the image's own $PATH (expanded at build or commit time).
+// the image's own (expanded at build or commit time), or of the system PATH for an image whose
+// config has none (docker import), which would otherwise lose Docker's default PATH.
 func dockerPairs(o Options) []string {
 	var out []string
 	for _, v := range LaunchEnv(o) {
 		value := dockerValue(v.Value)
 		if v.Name == "PATH" {
-			value = v.Value + ":$PATH"
+			value = v.Value + ":${PATH:-" + systemPath + "}"
 		}
 		out = append(out, v.Name+"="+value)
 	}

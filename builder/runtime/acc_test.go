@@ -96,6 +96,7 @@ func TestAccBuilderContentTags(t *testing.T) {
 	})
 	image := repo + ":acc"
 	rig.CheckRuntimeImage(t, image)
+	rig.LaunchImage(t, image)
 	if got, want := imageID(t, tagged+":chained"), imageID(t, image); got != want {
 		t.Errorf("docker-tag tagged %s, want the built image %s", got, want)
 	}

@@ -62,7 +62,7 @@ func DockerChanges() string {
 	var b strings.Builder
 	b.WriteString("[\"CMD [\\\"/bin/bash\\\"]\"")
 	for _, c := range plan.DockerChanges(o) {
-		fmt.Fprintf(&b, ", %q", c)
+		fmt.Fprintf(&b, ", %q", strings.ReplaceAll(c, "${", "$${")) // HCL's escape of ${
 	}
 	return b.String() + "]"
 }

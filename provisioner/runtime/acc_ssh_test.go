@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 	}
 	t.Cleanup(func() { rig.RemoveImages(image) })
 
-	port := freeLoopbackPort(t)
+	port := rig.FreeLoopbackPort(t)
 	name := fmt.Sprintf("openhands-acc-sshd-%d", port)
 	if _, err := rig.Docker("run", "-d", "--name", name, "--network=host", image,
 		"/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-o", "ListenAddress=127.0.0.1",
@@ -87,16 +88,6 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 		time.Sleep(200 * time.Millisecond)
 	}
 	return &sshTarget{container: name, port: port, keyFile: keyFile}
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // exec runs a command in the target as root.
@@ -161,5 +152,36 @@ build {
 	}
 	if got := target.exec(t, "ls /tmp | grep -c openhands-plan || true"); got != "0" {
 		t.Errorf("the plan left files in /tmp: %s", target.exec(t, "ls /tmp"))
+	}
+	target.launch(t)
+}
+
+// launch starts the runtime on the machine as OpenHands' launcher does, as root from the code
+// directory with the machine's environment (/etc/environment, what a session there gets) and
+// DockerRuntime's variables, and requires GET /alive to answer 200. The user id is the runtime
+// user's (the login user holds 1000), as the docs tell users to pass it (RUNTIME_UID).
+func (s *sshTarget) launch(t *testing.T) {
+	t.Helper()
+	port, vscodePort := rig.FreeLoopbackPort(t), rig.FreeLoopbackPort(t)
+	args := []string{"exec", "-d", "-w", "/openhands/code"}
+	for _, line := range strings.Split(s.exec(t, "cat /etc/environment"), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			args = append(args, "-e", k+"="+strings.Trim(v, `"`))
+		}
+	}
+	for _, kv := range rig.LauncherEnv(port, vscodePort) {
+		args = append(args, "-e", kv)
+	}
+	uid, err := strconv.Atoi(s.exec(t, "id -u openhands"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rig.Docker(append(append(args, s.container), rig.LauncherCommand(port, uid)...)...); err != nil {
+		t.Fatal(err)
+	}
+	// Bracketed patterns: pkill -f would match this shell's own command line otherwise.
+	defer s.exec(t, "pkill -f 'openhands[.]runtime[.]action_execution_server'; pkill -f '[o]penvscode-server'; true")
+	if err := rig.WaitAlive(port, rig.LaunchTimeout); err != nil {
+		t.Fatalf("the provisioned machine under OpenHands' launcher: %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, want := range []string{"verification passed", "[9/13] dependencies: done in", "check package count: ok"} {
+			for _, want := range []string{"verification passed", "[10/14] dependencies: done in", "check package count: ok"} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
@@ -86,6 +86,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 
 	image := first + ":acc"
 	rig.CheckRuntimeImage(t, image)
+	rig.LaunchImage(t, image)
 
 	// The image it produced, provisioned again: every heavy step is skipped by its check.
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
@@ -96,7 +97,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "code", "dependencies", "browser", "environment", "cleanup"} {
+			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "vscode-server", "code", "dependencies", "browser", "environment", "cleanup"} {
 				if !regexp.MustCompile(`\] ` + regexp.QuoteMeta(step) + `: skipped \(already done\)`).MatchString(log) {
 					return fmt.Errorf("step %s was not skipped on the second run", step)
 				}
@@ -132,7 +133,7 @@ func TestAccProvisionerRefusesUnsupportedPlatform(t *testing.T) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
 			}
-			if strings.Contains(log, "[2/13]") {
+			if strings.Contains(log, "[2/14]") {
 				return fmt.Errorf("a step ran after the platform was refused")
 			}
 			return nil
@@ -283,4 +284,44 @@ func TestAccProvisionerSudoNeedsPassword(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// TestAccProvisionerTakesUID1000 provisions a base image whose UID and GID 1000 belong to
+// another user, as in nikolaik/python-nodejs (pn) and ubuntu:24.04 (ubuntu): OpenHands'
+// launcher passes --user-id 1000, so in a container image that user is removed and the runtime
+// user takes 1000; keep_uid_owner keeps it and the runtime user takes the next free id.
+func TestAccProvisionerTakesUID1000(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	base := "openhands-acc-pn-base:latest"
+	if err := rig.DeriveImage(rigEnv.BaseImage, base, "groupadd -g 1000 pn && useradd -m -u 1000 -g 1000 -s /bin/bash pn"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rig.RemoveImages(base, "openhands-acc-uid:acc", "openhands-acc-keep-uid:acc") })
+	for _, tc := range []struct {
+		name, body, tag, ids, pn string
+	}{
+		{"pn removed", "", "openhands-acc-uid", "1000\n1000", ""},
+		{"pn kept", "    keep_uid_owner = true\n", "openhands-acc-keep-uid", "1001\n1001", "pn:x:1000:1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acctest.TestPlugin(t, &acctest.PluginTestCase{
+				Name:     "provisioner_uid_" + strings.ReplaceAll(tc.name, " ", "_"),
+				Template: accTemplate(t, base, offlineRun, tc.body, tc.tag),
+				Check:    rig.VerifiedBuild(t),
+			})
+			image := tc.tag + ":acc"
+			if got := rig.InImage(t, image, "", "id -u openhands; id -g openhands"); got != tc.ids {
+				t.Errorf("openhands ids %q, want %q", got, tc.ids)
+			}
+			if got := rig.InImage(t, image, "", "getent passwd pn | cut -d: -f1-4 || true"); got != tc.pn {
+				t.Errorf("getent passwd pn = %q, want %q", got, tc.pn)
+			}
+			if got := rig.InImage(t, image, "", "find /openhands /home/openhands ! -user openhands | head -n 3"); got != "" {
+				t.Errorf("files not owned by openhands: %s", got)
+			}
+		})
+	}
+	rig.LaunchImage(t, "openhands-acc-uid:acc")
 }

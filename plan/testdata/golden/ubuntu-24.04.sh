@@ -630,7 +630,8 @@ OH_PYTHON_CHECKS
 	fi
 	oh_check_10() {
 		cd "$OH_CODE" || exit 1
-		out=$(env -i HOME=/root 'LANG=C.UTF-8' 'LC_ALL=C.UTF-8' 'EDITOR=code' 'VISUAL=code' 'GIT_EDITOR=code --wait' 'OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server' 'POETRY_VIRTUALENVS_PATH=/openhands/poetry' 'MAMBA_ROOT_PREFIX=/openhands/micromamba' 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' '/openhands/micromamba/bin/micromamba' run -n 'openhands' poetry run python -u -m openhands.runtime.action_execution_server --help 2>&1) || { printf '%s\n' "$out" | tail -n 5; exit 1; }
+		# Without bytecode: the check must leave no root-owned __pycache__ in the code directory.
+		out=$(env -i HOME=/root 'LANG=C.UTF-8' 'LC_ALL=C.UTF-8' 'EDITOR=code' 'VISUAL=code' 'GIT_EDITOR=code --wait' 'OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server' 'POETRY_VIRTUALENVS_PATH=/openhands/poetry' 'MAMBA_ROOT_PREFIX=/openhands/micromamba' 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' PYTHONDONTWRITEBYTECODE=1 '/openhands/micromamba/bin/micromamba' run -n 'openhands' poetry run python -u -m openhands.runtime.action_execution_server --help 2>&1) || { printf '%s\n' "$out" | tail -n 5; exit 1; }
 		echo "the launcher's command with --help exits 0 as root with only the launch environment"
 	}
 	rc=0
