@@ -484,25 +484,31 @@ oh_pick_available '?opt-absent' 2>&1 >/dev/null | sed 's/^/stderr: /'`,
 
 func TestLibPickID(t *testing.T) {
 	functions := libFunctions(t)
-	// getent answers from TAKEN_PASSWD and TAKEN_GROUP; uid/gid 1000 belongs to ec2-user.
+	// getent answers from TAKEN_PASSWD and TAKEN_GROUP; uid/gid 1000 belongs to OWNER_1000
+	// (ec2-user by default). userdel and groupdel take the ids out of those lists; whether
+	// the plan makes a container image comes from IN_CONTAINER, never from the test machine.
 	stub := `getent() {
 	local ids taken name
 	if [ "$1" = passwd ]; then ids=$TAKEN_PASSWD; else ids=$TAKEN_GROUP; fi
 	for taken in $ids; do
-		if [ "$taken" = "$2" ]; then
+		if [ -z "${2:-}" ] || [ "$taken" = "$2" ]; then
 			name=user$taken
-			[ "$taken" != 1000 ] || name=ec2-user
+			[ "$taken" != 1000 ] || name=${OWNER_1000:-ec2-user}
 			printf '%s:x:%s:%s::/home/%s:/bin/bash\n' "$name" "$taken" "$taken" "$name"
-			return 0
+			[ -z "${2:-}" ] || return 0
 		fi
 	done
-	return 2
+	[ -z "${2:-}" ] || return 2
 }
+userdel() { echo "userdel $*"; TAKEN_PASSWD=" $TAKEN_PASSWD "; TAKEN_PASSWD=${TAKEN_PASSWD// 1000 / }; }
+groupdel() { echo "groupdel $*"; TAKEN_GROUP=" $TAKEN_GROUP "; TAKEN_GROUP=${TAKEN_GROUP// 1000 / }; }
+oh_in_container() { [ -n "${IN_CONTAINER:-}" ]; }
 `
 	tests := []struct {
 		name, uid, passwd, group string
+		env                      []string
 		wantCode                 int
-		wantOut                  []string
+		wantOut, notOut          []string
 	}{
 		{name: "1000 free", wantOut: []string{"id=1000"}},
 		{name: "1000 taken", passwd: "1000", group: "1000", wantOut: []string{"id=1001"}},
@@ -514,18 +520,49 @@ func TestLibPickID(t *testing.T) {
 			name: "explicit uid taken", uid: "1000", passwd: "1000", group: "1000", wantCode: 1,
 			wantOut: []string{"uid 1000", "option uid", "taken by user ec2-user"},
 		},
+		{
+			name: "container: a base image user is removed", passwd: "1000", group: "1000",
+			env:     []string{"IN_CONTAINER=1", "OWNER_1000=pn"},
+			wantOut: []string{"userdel pn", "removed user pn of the base image, which held uid 1000", "groupdel pn", "id=1000"},
+		},
+		{
+			name: "container: explicit uid freed too", uid: "1000", passwd: "1000", group: "1000",
+			env:     []string{"IN_CONTAINER=1", "OWNER_1000=ubuntu"},
+			wantOut: []string{"userdel ubuntu", "id=1000"},
+		},
+		{
+			name: "container: the login user is never removed", passwd: "1000", group: "1000",
+			env:     []string{"IN_CONTAINER=1", "SUDO_USER=ec2-user"},
+			wantOut: []string{"id=1001"}, notOut: []string{"userdel", "groupdel"},
+		},
+		{
+			name: "container: keep_uid_owner", passwd: "1000", group: "1000",
+			env:     []string{"IN_CONTAINER=1", "OWNER_1000=pn", "OH_KEEP_UID_OWNER=1"},
+			wantOut: []string{"id=1001"}, notOut: []string{"userdel", "groupdel"},
+		},
+		{
+			name: "machine: nobody is removed", passwd: "1000", group: "1000",
+			env:     []string{"OWNER_1000=pn"},
+			wantOut: []string{"id=1001"}, notOut: []string{"userdel", "groupdel"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runHelper(t, functions, stub+`id_=$(oh_pick_id)
 echo "id=$id_"`,
-				"OH_UID="+shellQuote(tt.uid), "TAKEN_PASSWD="+shellQuote(tt.passwd), "TAKEN_GROUP="+shellQuote(tt.group))
+				append([]string{"OH_UID=" + shellQuote(tt.uid), "TAKEN_PASSWD=" + shellQuote(tt.passwd), "TAKEN_GROUP=" + shellQuote(tt.group),
+					"OH_USER=openhands", "OH_KEEP_UID_OWNER="}, tt.env...)...)
 			if res.code != tt.wantCode {
 				t.Errorf("exit status %d, want %d; output:\n%s", res.code, tt.wantCode, res.out)
 			}
 			for _, want := range tt.wantOut {
 				if !strings.Contains(res.out, want) {
 					t.Errorf("output does not contain %q:\n%s", want, res.out)
+				}
+			}
+			for _, not := range tt.notOut {
+				if strings.Contains(res.out, not) {
+					t.Errorf("output contains %q:\n%s", not, res.out)
 				}
 			}
 			if tt.wantCode != 0 && strings.Contains(res.out, "id=") {
@@ -695,5 +732,76 @@ oh_run_step 1 mine user '' ''`)
 	}
 	if strings.Contains(res.out, "went on") {
 		t.Errorf("the step went on after a failing command:\n%s", res.out)
+	}
+}
+
+// TestLibInstallTree installs openvscode-server the way the vscode-server step does: from a
+// supplied tarball or a checked download, the release directory holding the marker moved to
+// the destination (replacing an older one), nothing left beside it.
+func TestLibInstallTree(t *testing.T) {
+	functions := libFunctions(t)
+	release := tarGz(t,
+		[2]string{"openvscode-server-v1.98.2-linux-x64/bin/openvscode-server", "#!/bin/sh\necho 1.98.2\n"},
+		[2]string{"openvscode-server-v1.98.2-linux-x64/bin/remote-cli/openvscode-server", "#!/bin/sh\necho cli\n"},
+	)
+	srv := newFileServer(t, map[string][]byte{"/release.tar.gz": release, "/other.tar.gz": tarGz(t, [2]string{"x/bin/other", "x"})})
+	tests := []struct {
+		name, supplied, url, sum string
+		wantCode                 int
+		wantOut                  []string
+		wantRequests             int
+	}{
+		{name: "supplied tarball", supplied: "release"},
+		{name: "checked download", url: srv.URL + "/release.tar.gz", sum: sha256Hex(release), wantRequests: 1},
+		{
+			name: "download without a checksum", url: srv.URL + "/release.tar.gz", wantCode: 1,
+			wantOut: []string{"vscode_server: no checksum for http://127.0.0.1:", "set vscode_server_sha256"},
+		},
+		{
+			name: "checksum mismatch", url: srv.URL + "/release.tar.gz", sum: testSHA, wantCode: 1,
+			wantOut: []string{"checksum mismatch", "expected sha256 " + testSHA}, wantRequests: 1,
+		},
+		{
+			name: "tarball without the marker", url: srv.URL + "/other.tar.gz", sum: sha256Hex(tarGz(t, [2]string{"x/bin/other", "x"})), wantCode: 1,
+			wantOut: []string{"vscode_server: the tarball holds no bin/openvscode-server"}, wantRequests: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.count(strings.TrimPrefix(tt.url, srv.URL))
+			supplied := ""
+			if tt.supplied != "" {
+				supplied = filepath.Join(t.TempDir(), "release.tar.gz")
+				if err := os.WriteFile(supplied, release, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := runHelper(t, functions, fmt.Sprintf(`dest=$OH_PREFIX/.openvscode-server
+mkdir -p "$dest/old-version-file"
+oh_install_tree vscode_server bin/openvscode-server %s %s %s "$dest"
+"$dest/bin/openvscode-server"
+ls -A "$dest" | tr '\n' ' '; echo
+ls -A "$OH_PREFIX" | tr '\n' ' '`, shellQuote(supplied), shellQuote(tt.url), shellQuote(tt.sum)))
+			if res.code != tt.wantCode {
+				t.Fatalf("exit status %d, want %d; output:\n%s", res.code, tt.wantCode, res.out)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(res.out, want) {
+					t.Errorf("output does not contain %q:\n%s", want, res.out)
+				}
+			}
+			if tt.url != "" {
+				if got := srv.count(strings.TrimPrefix(tt.url, srv.URL)) - before; got != tt.wantRequests {
+					t.Errorf("%d requests, want %d", got, tt.wantRequests)
+				}
+			}
+			if tt.wantCode != 0 {
+				return
+			}
+			// The release replaced what was there; no temporary directory is left in the prefix.
+			if want := "1.98.2\nbin \n.openvscode-server "; res.out != want {
+				t.Errorf("output %q, want %q", res.out, want)
+			}
+		})
 	}
 }

@@ -244,6 +244,21 @@ func TestPrepareErrors(t *testing.T) {
 			o.MicromambaSHA256 = testSHA
 		}, []string{"micromamba_path:", "not both"}},
 		{"uv_path missing", func(o *Options) { o.UVPath = missing }, []string{"uv_path:", missing, "does not exist"}},
+		{"vscode server download without a checksum", func(o *Options) { o.VSCodeServerSHA256 = "" }, []string{
+			"vscode_server_sha256: required", "publishes no checksums", "vscode_server_path", "install_vscode_server = false"}},
+		{"vscode_server_sha256 bad", func(o *Options) { o.VSCodeServerSHA256 = "abc" }, []string{"vscode_server_sha256:", `"abc"`, "64"}},
+		{"vscode_server_url without sha", func(o *Options) {
+			o.VSCodeServerSHA256 = ""
+			o.VSCodeServerURL = "https://mirror.internal/openvscode-server.tar.gz"
+		}, []string{"vscode_server_sha256:", "required with vscode_server_url"}},
+		{"vscode_server_path and sha both set", func(o *Options) { o.VSCodeServerPath = binary }, []string{"vscode_server_path:", "not both"}},
+		{"vscode_server_path missing", func(o *Options) {
+			o.VSCodeServerSHA256 = ""
+			o.VSCodeServerPath = missing
+		}, []string{"vscode_server_path:", missing, "does not exist"}},
+		{"vscode server options while left out", func(o *Options) { o.InstallVSCodeServer = boolPtr(false) }, []string{
+			"vscode_server_sha256: set, but install_vscode_server = false"}},
+		{"verify.start_server_timeout zero", func(o *Options) { o.Verify.StartServerTimeout = intPtr(0) }, []string{"verify.start_server_timeout:", "at least 1"}},
 		{"micromamba_path a directory", func(o *Options) { o.MicromambaPath = aDir }, []string{"micromamba_path:", "not a regular file"}},
 		{"conda_channel bad", func(o *Options) { o.CondaChannel = "ftp://mirror/conda" }, []string{"conda_channel:"}},
 		{"channel_alias bad", func(o *Options) { o.ChannelAlias = "conda.mirror.internal" }, []string{"channel_alias:"}},

@@ -88,10 +88,11 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 	rig.CheckRuntimeImage(t, image)
 	rig.LaunchImage(t, image)
 
-	// The image it produced, provisioned again: every heavy step is skipped by its check.
+	// The image it produced, provisioned again: every heavy step is skipped by its check. The
+	// deeper opt-in check starts the server with its plugins inside the container.
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_docker_second",
-		Template: accTemplate(t, image, offlineRun, "", second),
+		Template: accTemplate(t, image, offlineRun, "    verify {\n      start_server = true\n    }\n", second),
 		Check: func(cmd *exec.Cmd, logfile string) error {
 			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 				return err
@@ -104,6 +105,9 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 			}
 			if !strings.Contains(log, "verification passed") {
 				return fmt.Errorf("the second run did not pass verification")
+			}
+			if !regexp.MustCompile(`check server alive: ok \(GET /alive answered 200 on port [0-9]+ \(plugins agent_skills jupyter vscode\)\)`).MatchString(log) {
+				return fmt.Errorf("the server did not start with its plugins in the second run")
 			}
 			return nil
 		},
