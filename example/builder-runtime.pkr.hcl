@@ -36,12 +36,12 @@ variable "repository" {
 }
 
 source "openhands-runtime" "image" {
-  base_image       = var.base_image
-  source_dir       = var.source_dir
+  base_image           = var.base_image
+  source_dir           = var.source_dir
   vscode_server_sha256 = var.vscode_server_sha256
-  image_repository = "openhands-runtime"
-  tags             = ["latest"]
-  dockerfile_path  = "${path.root}/Dockerfile.rendered"
+  image_repository     = "openhands-runtime"
+  tags                 = ["latest"]
+  dockerfile_path      = "${path.root}/Dockerfile.rendered"
 }
 
 build {

@@ -96,12 +96,12 @@ build {
   sources = ["source.docker.runtime"]
 
   provisioner "openhands-runtime" {
-    source_dir      = var.source_dir
-    micromamba_path = var.micromamba_path
-    uv_path         = var.uv_path
+    source_dir         = var.source_dir
+    micromamba_path    = var.micromamba_path
+    uv_path            = var.uv_path
     vscode_server_path = var.vscode_server_path
-    index_url       = var.index_url
-    channel_alias   = var.channel_alias
+    index_url          = var.index_url
+    channel_alias      = var.channel_alias
 
     verify {
       min_packages = var.min_packages
