@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,17 +33,6 @@ func svPath(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return bin + string(os.PathListSeparator) + "/usr/bin:/bin"
-}
-
-// svFreePort is a TCP port nothing listens on at the moment.
-func svFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // svStart starts cmd with its stdout and stderr merged into a pipe and stops it (by its
@@ -206,7 +194,7 @@ func TestVSCodeServerTarball(t *testing.T) {
 	}
 
 	t.Run("serves", func(t *testing.T) {
-		port := svFreePort(t)
+		port := FreeLoopbackPort(t)
 		cmd := exec.Command(server, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 			"--connection-token", "tok-123", "--disable-workspace-trust")
 		cmd.Env, cmd.Dir = env, dir
@@ -224,7 +212,7 @@ func TestVSCodeServerTarball(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Chown(server, os.Getuid(), os.Getgid())
-		r := siRun(t, dir, env, server, "--host", "127.0.0.1", "--port", strconv.Itoa(svFreePort(t)), "--connection-token", "t")
+		r := siRun(t, dir, env, server, "--host", "127.0.0.1", "--port", strconv.Itoa(FreeLoopbackPort(t)), "--connection-token", "t")
 		if r.code != 1 || !strings.Contains(r.stderr, "is owned by uid 1001, not by the user running it (uid 0)") || strings.Contains(r.stdout, "Web UI") {
 			t.Errorf("want a refusal, got %s", r)
 		}
@@ -295,7 +283,7 @@ func TestFixtureActionExecutionServer(t *testing.T) {
 	t.Run("jupyter needs kernel_gateway", func(t *testing.T) {
 		// LocalRuntime mode: upstream's check without su and micromamba, runnable anywhere.
 		local := []string{"LOCAL_RUNTIME_MODE=1", "OPENHANDS_REPO_PATH=" + src}
-		r := siRun(t, src, env(local...), append(server, strconv.Itoa(svFreePort(t)), "--plugins", "jupyter")...)
+		r := siRun(t, src, env(local...), append(server, strconv.Itoa(FreeLoopbackPort(t)), "--plugins", "jupyter")...)
 		if r.code != 1 || !strings.Contains(r.stderr, "jupyter plugin: the kernel gateway cannot start") ||
 			!strings.Contains(r.stderr, "No module named 'kernel_gateway'") {
 			t.Errorf("want a start-up failure, got %s", r)
@@ -304,14 +292,14 @@ func TestFixtureActionExecutionServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Remove(filepath.Join(stubs, "kernel_gateway.py"))
-		port := svFreePort(t)
+		port := FreeLoopbackPort(t)
 		cmd := exec.Command(server[0], append(server[1:], strconv.Itoa(port), "--plugins", "jupyter")...)
 		cmd.Env, cmd.Dir = env(local...), src
 		out := svStart(t, cmd)
 		svWaitLine(t, out, fmt.Sprintf("Uvicorn running on http://0.0.0.0:%d", port), 30*time.Second)
 	})
 	t.Run("serves /alive", func(t *testing.T) {
-		port := svFreePort(t)
+		port := FreeLoopbackPort(t)
 		work := filepath.Join(t.TempDir(), "workspace")
 		base := t.TempDir()
 		cmd := exec.Command(server[0], append(server[1:], strconv.Itoa(port), "--working-dir", work,
