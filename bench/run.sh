@@ -224,7 +224,7 @@ for n in $SCALE_FILES; do
 	reps=$REPS; if [ "$n" -ge 50000 ]; then reps=1; fi
 	echo "bench: provisioner scaling, $n extra source files ($reps reps each)" >&2
 	gen_tree "$work/scale-$n" "$n"
-	go run ./bench/render -source "$work/scale-$n" -micromamba "$mm" -uv "$uv" -o "$work/plan-$n.sh"
+	go run ./bench/render -source "$work/scale-$n" -micromamba "$mm" -uv "$uv" -vscode-server "$vscode" -o "$work/plan-$n.sh"
 	sed "s|\"$work/src\"|\"$work/scale-$n\"|" "$work/plugin.pkr.hcl" >"$work/plugin-$n.pkr.hcl"
 	sed -e "s|\"$work/src/\"|\"$work/scale-$n/\"|" -e "s|\"$work/plan.sh\"|\"$work/plan-$n.sh\"|" "$work/shell.pkr.hcl" >"$work/shell-$n.pkr.hcl"
 	if ! grep -q "scale-$n" "$work/plugin-$n.pkr.hcl" || ! grep -q "plan-$n.sh" "$work/shell-$n.pkr.hcl"; then
@@ -430,7 +430,7 @@ fi
 	echo
 	echo "## How it is measured"
 	echo
-	echo "- Provisioner: a docker source (\`$OPENHANDS_RIG_BASE_IMAGE\`, pull=false, discard=true, --network=none) with \`provisioner \"openhands-runtime\"\` (micromamba_path, uv_path set), against the same source with \`file\` provisioners uploading plan.sh, micromamba, uv and the source dir to /tmp/plan (the OH_BUNDLE layout) and \`shell\` running \`bash /tmp/plan/plan.sh\`. plan.sh is rendered by bench/render with the plan package (Options.Prepare, ListSource, ComputeInputs, New(...).Script(\"bench\"))."
+	echo "- Provisioner: a docker source (\`$OPENHANDS_RIG_BASE_IMAGE\`, pull=false, discard=true, --network=none) with \`provisioner \"openhands-runtime\"\` (micromamba_path, uv_path, vscode_server_path set), against the same source with \`file\` provisioners uploading plan.sh, micromamba, uv, the openvscode-server tarball and the source dir to /tmp/plan (the OH_BUNDLE layout) and \`shell\` running \`bash /tmp/plan/plan.sh\`. plan.sh is rendered by bench/render with the plan package (Options.Prepare, ListSource, ComputeInputs, New(...).Script(\"bench\"))."
 	echo "- Communicator calls are counted in the PACKER_LOG=1 log of one run: executions are the docker communicator's \`Executing docker exec\` lines; uploads are its \`Copying to <dst> on container\` lines plus, because its UploadDir (\`docker cp\`) logs nothing, the file provisioner's UI lines \`Uploading <src>/ => <dst>\` for directories. The shell baseline's count grows with every file/shell block a user adds (each inline shell is 1 upload + 4 execs)."
 	echo "- Re-provisioning: one build with commit=true and docker-tag openhands-bench:provisioned, then the provisioner run again on that image (discard=true); compared with the first-run median above."
 	echo "- Builder: \`source \"openhands-runtime\"\`, pull=false. Clean: a fresh image_repository, force_rebuild=true and a fresh environment_vars value per rep, which changes the plan layer so the engine's layer cache does not serve it (base-image layers are still shared). Unchanged: the same template again. Source-only: one line appended to openhands/runtime/__init__.py in the temp copy of the fixture, then the same template."

@@ -25,10 +25,16 @@ import (
 // `oh_main "$@"`: the options and every function, without running a step.
 func libFunctions(t *testing.T) string {
 	t.Helper()
+	return libFunctionsFor(t, "debian-12")
+}
+
+// libFunctionsFor is libFunctions for the plan of another platform.
+func libFunctionsFor(t *testing.T, platform string) string {
+	t.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	o := Options{SourceDir: newSourceDir(t), Platform: "debian-12", VSCodeServerSHA256: testSHA}
+	o := Options{SourceDir: newSourceDir(t), Platform: platform, VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
@@ -803,5 +809,41 @@ ls -A "$OH_PREFIX" | tr '\n' ' '`, shellQuote(supplied), shellQuote(tt.url), she
 				t.Errorf("output %q, want %q", res.out, want)
 			}
 		})
+	}
+}
+
+// TestSystemPackagesOptionalUnavailable runs the system-packages step of the Amazon Linux 2023
+// plan against a package manager whose repositories lack ripgrep (optional there): the run
+// skips it with a notice, and from then on the step's check passes, so a second run neither
+// refreshes the repositories (which fails air-gapped) nor runs the step again. A required
+// package that goes missing still makes the check fail.
+func TestSystemPackagesOptionalUnavailable(t *testing.T) {
+	functions := libFunctionsFor(t, "amzn-2023")
+	// Installed: everything the plan lists but ripgrep, unless MISSING names one more.
+	stubs := `oh_pkg_installed_names() {
+	for name in "$@"; do
+		[ "$name" = ripgrep ] || [ "$name" = "${MISSING:-}" ] || printf '%s\n' "$name"
+	done
+}
+oh_pkg_available() { [ "$1" != ripgrep ]; }
+oh_pkg_refresh() { echo refresh; }
+oh_pkg_install() { echo "install $*"; }
+oh_pkg_clean() { :; }
+OH_FAMILY=dnf
+OH_SYSTEM_PACKAGES=$(sed -n "s/^\t\tOH_SYSTEM_PACKAGES='\(.*\)'$/\1/p" "$FUNCTIONS" | head -n 1)
+export OH_SYSTEM_PACKAGES
+`
+	check := `if (set -euo pipefail; oh_step_system_packages_check) >/dev/null 2>&1; then echo check-passes; else echo check-fails; fi`
+	res := runHelper(t, functions, stubs+check+`
+(set -euo pipefail; oh_step_system_packages_run)
+`+check+`
+MISSING=jq
+`+check, "FUNCTIONS="+shellQuote(functions))
+	want := "check-fails\n" + // first run: ripgrep was never looked for
+		"missing: ?ripgrep\nrefresh\nnotice: ripgrep is not in this platform's repositories; skipped\n" +
+		"check-passes\n" + // second run: nothing to do
+		"check-fails\n" // a required package removed since
+	if res.code != 0 || res.out != want {
+		t.Errorf("exit %d, output:\n%s\nwant:\n%s", res.code, res.out, want)
 	}
 }

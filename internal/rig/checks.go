@@ -21,6 +21,7 @@ var runtimeImageChecks = []struct{ name, user, script, want string }{
 	{"dummy files", "", "cat /openhands/code/third_party/__init__.py | wc -c; SKIP_VSCODE_BUILD=1 python3 /openhands/code/build_vscode.py", "0\nSkipping VSCode build"},
 	{"hidden and cache files left out", "", "ls -A /openhands/code; ls /openhands/code/openhands", "build_vscode.py\nopenhands\npoetry.lock\npyproject.toml\nskills\nthird_party\n__init__.py\ncore\nruntime"},
 	{"no bytecode written by root", "", "find /openhands/micromamba -name '*.pyc' -user root | wc -l", "0"},
+	{"no uv cache left", "", "ls -d /root/.cache/uv /home/openhands/.cache/uv 2>/dev/null | wc -l", "0"},
 	{"bundle removed", "", "ls /tmp | grep -c openhands-plan || true", "0"},
 }
 

@@ -693,7 +693,12 @@ oh_step_preflight_run() {
 oh_step_system_packages_check() {
 	set -f # package specs such as ?ripgrep are words, not patterns
 	# shellcheck disable=SC2086 # one word per package
-	[ -z "$(oh_missing_packages $OH_SYSTEM_PACKAGES)" ]
+	for spec in $(oh_missing_packages $OH_SYSTEM_PACKAGES); do
+		case $spec in
+		\?*) grep -qxF "${spec#\?}" "$OH_STAMPS/unavailable-packages" 2>/dev/null || exit 1 ;;
+		*) exit 1 ;;
+		esac
+	done
 }
 oh_step_system_packages_run() {
 	set -f # package specs such as ?ripgrep are words, not patterns
@@ -701,10 +706,16 @@ oh_step_system_packages_run() {
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
-	wanted=
+	wanted= unavailable=
 	for spec in $missing; do
-		wanted="$wanted $(oh_pick_available "$spec")"
+		pick=$(oh_pick_available "$spec")
+		# Only an optional package the repositories lack picks nothing.
+		[ -n "$pick" ] || unavailable="$unavailable${spec#\?}
+	"
+		wanted="$wanted $pick"
 	done
+	install -d -m 0755 "$OH_STAMPS"
+	printf '%s' "$unavailable" >"$OH_STAMPS/unavailable-packages"
 	if [ -n "${wanted// /}" ]; then
 		# shellcheck disable=SC2086 # one word per package
 		oh_retry oh_pkg_install $wanted

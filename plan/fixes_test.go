@@ -1,0 +1,178 @@
+package plan
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The design document's fixes, each proved by what the rendered step does, not by how its
+// text looks: the step functions of the Debian 12 plan run against recording stand-ins for
+// micromamba, uv, poetry, chown and uname that append their argv to $LOG.
+
+// fixHarness points the plan's tools at recorders and stubs what would touch the machine.
+const fixHarness = `LOG=$PWD/calls
+mkdir -p bin "$OH_PREFIX/micromamba/envs/openhands/bin" code bundle/code
+for tool in micromamba uv poetry; do
+	printf '#!/bin/sh\necho "%s SKIP_VSCODE_BUILD=${SKIP_VSCODE_BUILD:-} PYTHONDONTWRITEBYTECODE=${PYTHONDONTWRITEBYTECODE:-} $*" >>%s\n' "$tool" "$LOG" >"bin/$tool"
+	chmod +x "bin/$tool"
+done
+PATH=$PWD/bin:$PATH
+chown() { echo "chown $*" >>"$LOG"; }
+uname() { echo "uname $*" >>"$LOG"; command uname "$@"; }
+export OH_MM=$PWD/bin/micromamba OH_UV=$PWD/bin/uv OH_ENV=openhands OH_USER=openhands
+export OH_ENV_PY=$OH_PREFIX/micromamba/envs/openhands/bin/python3.12 OH_CODE=$PWD/code OH_BUNDLE=$PWD/bundle
+export OH_CONDA_CHANNEL=conda-forge OH_PYTHON_VERSION=3.12 OH_EXTRA_PIP_PACKAGES='jupyterlab notebook flake8'
+touch "$OH_ENV_PY"
+`
+
+func runFixSteps(t *testing.T, body string) []string {
+	t.Helper()
+	res := runHelper(t, libFunctions(t), fixHarness+body+"\ncat \"$LOG\"")
+	if res.code != 0 {
+		t.Fatalf("exit %d:\n%s", res.code, res.out)
+	}
+	return strings.Split(strings.TrimSpace(res.out), "\n")
+}
+
+func TestFixDependenciesWithUV(t *testing.T) {
+	calls := runFixSteps(t, `(set -euo pipefail; oh_step_dependencies_run)`)
+	// uv, not pip: pip install -e . skips a poetry-core project's dependencies (fix 1); with
+	// the environment's Python and no cache left in the image; as the env's own process
+	// through micromamba run, in the code directory, with the VS Code build skipped.
+	want := regexp.MustCompile(`^micromamba SKIP_VSCODE_BUILD=1 PYTHONDONTWRITEBYTECODE=1 run -n openhands \S+/bin/uv pip install --python \S+/micromamba/envs/openhands/bin/python3\.12 --no-cache -e \. jupyterlab notebook flake8$`)
+	if len(calls) != 1 || !want.MatchString(calls[0]) {
+		t.Errorf("the dependency step ran\n%q\nwant one call matching %s", calls, want)
+	}
+}
+
+func TestFixPythonEnvOwnedByRuntimeUser(t *testing.T) {
+	calls := runFixSteps(t, `(set -euo pipefail; oh_step_python_env_run)`)
+	// The env is created as root, the install runs as the runtime user: chown -R after the
+	// env exists (fix 2). Poetry is installed from conda-forge, never run.
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^micromamba .* create -n openhands -y$`),
+		regexp.MustCompile(`^micromamba .* install -n openhands -c conda-forge poetry python=3\.12 -y$`),
+		regexp.MustCompile(`^chown -R openhands:openhands \S+/micromamba$`),
+	}
+	if len(calls) != len(want) {
+		t.Fatalf("the python-env step ran %q, want %d calls", calls, len(want))
+	}
+	for i, re := range want {
+		if !re.MatchString(calls[i]) {
+			t.Errorf("call %d is %q, want %s", i+1, calls[i], re)
+		}
+	}
+}
+
+func TestFixCodeDummyFiles(t *testing.T) {
+	calls := runFixSteps(t, `printf '[project]\nname = "x"\n' >bundle/code/pyproject.toml
+(set -euo pipefail; oh_step_code_run)
+test -f code/third_party/__init__.py && test ! -s code/third_party/__init__.py && echo "third_party ok" >>"$LOG"
+SKIP_VSCODE_BUILD=1 python3 code/build_vscode.py >>"$LOG"`)
+	for _, want := range []string{"chown -R openhands:openhands ", "third_party ok", "Skipping VSCode build"} {
+		if !strings.Contains(strings.Join(calls, "\n"), want) {
+			t.Errorf("the code step's effects lack %q: %q", want, calls)
+		}
+	}
+}
+
+func TestFixBrowserThroughMicromambaRun(t *testing.T) {
+	calls := runFixSteps(t, `install() { :; }; chmod() { :; }; ln() { :; }; rm() { :; }
+export PLAYWRIGHT_BROWSERS_PATH=$PWD/browsers
+(set -euo pipefail; oh_step_browser_run)`)
+	// python -m playwright through micromamba run, not poetry run playwright; root runs the
+	// env's Python without writing bytecode into site-packages.
+	want := regexp.MustCompile(`^micromamba SKIP_VSCODE_BUILD= PYTHONDONTWRITEBYTECODE=1 run -n openhands python -m playwright install --with-deps chromium$`)
+	if len(calls) == 0 || !want.MatchString(calls[0]) {
+		t.Errorf("the browser step ran %q, want first %s", calls, want)
+	}
+}
+
+func TestFixCleanup(t *testing.T) {
+	calls := runFixSteps(t, `find() { :; } # no runtime user on this machine
+(set -euo pipefail; oh_step_cleanup_run)`)
+	if len(calls) == 0 || !regexp.MustCompile(`^micromamba .* clean --all -y$`).MatchString(calls[0]) {
+		t.Errorf("the cleanup step ran %q, want micromamba clean --all -y first", calls)
+	}
+}
+
+// TestFixNeverPoetryNeverKernelRelease runs every step that installs and the platform
+// detection: Poetry is never started and the kernel release is never read (fix 3).
+func TestFixNeverPoetryNeverKernelRelease(t *testing.T) {
+	if _, err := os.Stat("/etc/os-release"); err != nil {
+		t.Skip("no /etc/os-release")
+	}
+	calls := runFixSteps(t, `install() { :; }; chmod() { :; }; ln() { :; }
+export PLAYWRIGHT_BROWSERS_PATH=$PWD/browsers
+printf '[project]\nname = "x"\n' >bundle/code/pyproject.toml
+oh_detect_platform || true
+for step in python_env code dependencies browser cleanup; do (set -euo pipefail; "oh_step_${step}_run"); done`)
+	for _, c := range calls {
+		if strings.HasPrefix(c, "poetry ") {
+			t.Errorf("Poetry was started: %q", c)
+		}
+		if strings.HasPrefix(c, "uname ") && c != "uname -m" {
+			t.Errorf("uname was asked for more than the machine: %q", c)
+		}
+		if strings.Contains(c, " poetry run") || strings.Contains(c, " poetry install") {
+			t.Errorf("a tool was asked to run Poetry: %q", c)
+		}
+	}
+}
+
+// TestFixSameSizeDependencyEdit: a version bump that keeps the file's size (1.2.3 -> 1.2.4)
+// is a new dependency set: the dependency digest, the builder's lock tag and the dependency
+// step's stamp all change, so no stale image or stamp is reused.
+func TestFixSameSizeDependencyEdit(t *testing.T) {
+	for _, name := range []string{"pyproject.toml", "poetry.lock"} {
+		t.Run(name, func(t *testing.T) {
+			dir := newSourceDir(t)
+			path := filepath.Join(dir, name)
+			inputs := func(content string) Inputs {
+				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				files, err := ListSource(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := Options{SourceDir: dir, VSCodeServerSHA256: testSHA}
+				if errs := o.Prepare(); len(errs) != 0 {
+					t.Fatal(errs)
+				}
+				in, err := ComputeInputs(o, files)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return in
+			}
+			base := "[project]\nname = \"openhands-ai\"\nversion = \"0.0.0\"\ndependencies = [\"litellm==1.2.3\"]\n"
+			a, b := inputs(base), inputs(strings.Replace(base, "1.2.3", "1.2.4", 1))
+			if a.DependencyFiles == b.DependencyFiles {
+				t.Error("the dependency digest did not change")
+			}
+			lockA, _ := ContentTags("1", "base", "FROM x", "plan", a)
+			lockB, _ := ContentTags("1", "base", "FROM x", "plan", b)
+			if lockA == lockB {
+				t.Error("the lock tag did not change")
+			}
+			var o Options
+			o.SetDefaults()
+			if stamp(New(o, a), "dependencies") == stamp(New(o, b), "dependencies") {
+				t.Error("the dependency step's stamp did not change")
+			}
+		})
+	}
+}
+
+func stamp(p *Plan, step string) string {
+	for _, s := range p.Steps {
+		if s.Name == step {
+			return s.Stamp
+		}
+	}
+	return ""
+}
