@@ -711,7 +711,7 @@ ls "$OH_STAMPS"`,
 func TestLibRunStepAsUser(t *testing.T) {
 	functions := libFunctions(t)
 	if os.Geteuid() != 0 {
-		t.Skip("runuser needs root")
+		unavailable(t, "runuser needs root")
 	}
 	if _, err := exec.LookPath("runuser"); err != nil {
 		t.Skip("runuser is not installed")

@@ -314,8 +314,10 @@ func TestScriptShellSyntax(t *testing.T) {
 		t.Skip("bash is not installed")
 	}
 	shellcheck, scErr := exec.LookPath("shellcheck")
-	if scErr != nil {
-		t.Log("shellcheck is not on PATH: only bash -n runs (CI installs shellcheck)")
+	if scErr != nil && os.Getenv("PACKER_ACC") != "" {
+		t.Fatal("shellcheck is not on PATH (make test requires it: make rig installs it)")
+	} else if scErr != nil {
+		t.Log("shellcheck is not on PATH: only bash -n runs (make test requires it)")
 	}
 	for _, v := range scriptVariants {
 		t.Run(v.name, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,16 @@ import (
 type ECROptions struct {
 	// AccessKeyID is the only access key accepted (from the SigV4 Authorization header).
 	AccessKeyID string
+	// SecretAccessKey is AccessKeyID's secret: every request's SigV4 signature is recomputed
+	// with it and a mismatch is refused with InvalidSignatureException (HTTP 403). When it
+	// is empty and AccessKeyID is not temporary credentials an STS or SSO double issued,
+	// the signature is not checked (for callers that register the key id only).
+	SecretAccessKey string
+	// SessionToken makes AccessKeyID temporary credentials: requests must carry it in
+	// X-Amz-Security-Token. Without it, a request carrying a token is refused, as AWS
+	// refuses a session token sent with long-term keys. Either way a missing or wrong token
+	// is UnrecognizedClientException (HTTP 403).
+	SessionToken string
 	// RegistryID is the account id. Defaults to 123456789012.
 	RegistryID string
 	// Region defaults to us-east-1.
@@ -52,8 +61,6 @@ type ECR struct {
 }
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
-
-var credentialKey = regexp.MustCompile(`Credential=([^/]+)/`)
 
 // NewECR starts the double and attaches it to reg, whose repositories it then governs.
 func NewECR(t testing.TB, reg *Registry, opts ECROptions) *ECR {
@@ -115,10 +122,29 @@ func (e *ECR) repositoryImmutable(name string) bool {
 func (e *ECR) registryID() string { return e.opts.RegistryID }
 
 func apiError(w http.ResponseWriter, kind, message string) {
+	apiErrorStatus(w, http.StatusBadRequest, kind, message)
+}
+
+func apiErrorStatus(w http.ResponseWriter, status int, kind, message string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-ErrorType", kind)
-	w.WriteHeader(http.StatusBadRequest)
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"__type": kind, "message": message})
+}
+
+// accepted are the credentials the double takes: the registered key and any temporary
+// credentials an STS or SSO double issued with that key id.
+func (e *ECR) accepted() []Credentials {
+	if e.opts.AccessKeyID == "" {
+		return nil
+	}
+	issued := issuedFor(e.opts.AccessKeyID)
+	registered := Credentials{e.opts.AccessKeyID, e.opts.SecretAccessKey, e.opts.SessionToken}
+	if registered.SecretAccessKey == "" && len(issued) > 0 {
+		// Issued temporary credentials are checked in full even when only their id is registered.
+		return issued
+	}
+	return append(issued, registered)
 }
 
 func (e *ECR) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,9 +160,16 @@ func (e *ECR) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, "ThrottlingException", "Rate exceeded")
 		return
 	}
-	m := credentialKey.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil || m[1] != e.opts.AccessKeyID {
-		apiError(w, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	switch failure, why := verifySigV4(r, "ecr", e.opts.Region, e.accepted()); failure {
+	case authOK:
+	case authMissing:
+		apiErrorStatus(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"+doubleSays(why))
+		return
+	case authUnknownKey, authBadToken:
+		apiErrorStatus(w, http.StatusForbidden, "UnrecognizedClientException", invalidToken+doubleSays(why))
+		return
+	default:
+		apiErrorStatus(w, http.StatusForbidden, "InvalidSignatureException", invalidSignature+doubleSays(why))
 		return
 	}
 	var in struct {

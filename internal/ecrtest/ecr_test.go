@@ -28,7 +28,7 @@ func client(api *ECR, key string) *ecr.Client {
 func TestECRWithTheSDK(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(t, "AWS", "pw")
-	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDTEST"})
+	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
 	c := client(api, "AKIDTEST")
 
 	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})

@@ -67,7 +67,7 @@ func apiCode(err error) string {
 func TestECROperationsCommitted(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(t, "AWS", "registry-pw")
-	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", Repositories: []string{"pre/existing"}})
+	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret", Repositories: []string{"pre/existing"}})
 	c := sdkClient(api.URL(), "us-east-1", "AKIDGOOD", "s3cret")
 
 	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
@@ -309,8 +309,8 @@ func TestDockerPush(t *testing.T) {
 	}
 
 	reg := NewRegistry(t, "AWS", "docker-pw")
-	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", Repositories: []string{"team/app"}})
-	tok, err := sdkClient(api.URL(), "us-east-1", "AKIDGOOD", "x").GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret", Repositories: []string{"team/app"}})
+	tok, err := sdkClient(api.URL(), "us-east-1", "AKIDGOOD", "s3cret").GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}

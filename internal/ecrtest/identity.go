@@ -25,9 +25,18 @@ type AssumeRoleCall struct {
 // STS is a double of the STS query API's AssumeRole on 127.0.0.1, for aws-sdk-go-v2's sts
 // client with BaseEndpoint = URL(). It grants Issued to a caller signing with CallerAccessKeyID
 // for RoleARN, with ExternalID when one is set, and refuses anything else as STS does.
+//
+// The caller's SigV4 signature is recomputed with CallerSecretAccessKey and a mismatch is
+// refused with SignatureDoesNotMatch (HTTP 403); CallerSessionToken, or the session token of
+// temporary credentials an STS or SSO double issued with CallerAccessKeyID, must be in
+// X-Amz-Security-Token, else InvalidClientTokenId (HTTP 403). With no secret registered and
+// no such issued credentials, only the access key id is checked. Issued credentials are
+// temporary: the ECR and STS doubles require their secret and session token.
 type STS struct {
 	CallerAccessKeyID, RoleARN, ExternalID string
-	Issued                                 Credentials
+	// CallerSecretAccessKey and CallerSessionToken complete the caller's credentials.
+	CallerSecretAccessKey, CallerSessionToken string
+	Issued                                    Credentials
 
 	srv   *httptest.Server
 	mu    sync.Mutex
@@ -38,9 +47,20 @@ type STS struct {
 func NewSTS(t testing.TB, callerAccessKeyID, roleARN string, issued Credentials) *STS {
 	t.Helper()
 	s := &STS{CallerAccessKeyID: callerAccessKeyID, RoleARN: roleARN, Issued: issued}
+	forgetIssuedAtEnd(t, s)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// accepted are the caller credentials the double takes.
+func (s *STS) accepted() []Credentials {
+	issued := issuedFor(s.CallerAccessKeyID)
+	registered := Credentials{s.CallerAccessKeyID, s.CallerSecretAccessKey, s.CallerSessionToken}
+	if registered.SecretAccessKey == "" && len(issued) > 0 {
+		return issued
+	}
+	return append(issued, registered)
 }
 
 // URL is the API endpoint.
@@ -54,14 +74,14 @@ func (s *STS) Calls() []AssumeRoleCall {
 }
 
 func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// Authentication first: it reads the body and puts it back for ParseForm.
+	failure, why := verifySigV4(r, "sts", "", s.accepted())
 	if err := r.ParseForm(); err != nil {
 		stsError(w, http.StatusBadRequest, "MalformedInput", err.Error())
 		return
 	}
-	caller := ""
-	if m := credentialKey.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		caller = m[1]
-	}
+	auth, _ := parseSigV4(r.Header.Get("Authorization"))
+	caller := auth.accessKeyID
 	call := AssumeRoleCall{
 		CallerAccessKeyID: caller,
 		RoleARN:           r.PostForm.Get("RoleArn"),
@@ -72,10 +92,14 @@ func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls = append(s.calls, call)
 	s.mu.Unlock()
 	switch {
+	case failure == authMissing:
+		stsError(w, http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"+doubleSays(why))
+	case failure == authUnknownKey || failure == authBadToken:
+		stsError(w, http.StatusForbidden, "InvalidClientTokenId", invalidToken+doubleSays(why))
+	case failure == authBadSignature:
+		stsError(w, http.StatusForbidden, "SignatureDoesNotMatch", invalidSignature+doubleSays(why))
 	case r.PostForm.Get("Action") != "AssumeRole":
 		stsError(w, http.StatusBadRequest, "InvalidAction", "the double answers AssumeRole only, not "+r.PostForm.Get("Action"))
-	case caller != s.CallerAccessKeyID:
-		stsError(w, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	case call.RoleARN != s.RoleARN || call.ExternalID != s.ExternalID:
 		stsError(w, http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller, call.RoleARN))
 	case call.SessionName == "":
@@ -95,6 +119,7 @@ func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			} `xml:"AssumeRoleResult"`
 			RequestID string `xml:"ResponseMetadata>RequestId"`
 		}
+		recordIssued(s, s.Issued)
 		out.Result.Credentials = credentials{s.Issued.AccessKeyID, s.Issued.SecretAccessKey, s.Issued.SessionToken,
 			time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
 		out.Result.AssumedRoleUser.Arn = call.RoleARN + "/" + call.SessionName
@@ -119,6 +144,9 @@ func stsError(w http.ResponseWriter, status int, code, message string) {
 // SSO is a double of the IAM Identity Center portal's GetRoleCredentials on 127.0.0.1 (the
 // SDK reaches it through AWS_ENDPOINT_URL_SSO): it grants Issued for AccountID and RoleName
 // to a request carrying AccessToken, the token a `aws sso login` leaves in the SSO cache.
+// GetRoleCredentials is not SigV4-signed (the SDK calls it anonymously, with the bearer
+// token); the credentials it issues are temporary, and the ECR and STS doubles require
+// their secret and session token.
 type SSO struct {
 	AccountID, RoleName, AccessToken string
 	Issued                           Credentials
@@ -130,6 +158,7 @@ type SSO struct {
 func NewSSO(t testing.TB, accountID, roleName, accessToken string, issued Credentials) *SSO {
 	t.Helper()
 	s := &SSO{AccountID: accountID, RoleName: roleName, AccessToken: accessToken, Issued: issued}
+	forgetIssuedAtEnd(t, s)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -153,6 +182,7 @@ func (s *SSO) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Query().Get("account_id") != s.AccountID || r.URL.Query().Get("role_name") != s.RoleName:
 		fail(http.StatusForbidden, "ForbiddenException", "No access")
 	default:
+		recordIssued(s, s.Issued)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"roleCredentials": map[string]any{
 			"accessKeyId":     s.Issued.AccessKeyID,

@@ -6,9 +6,13 @@
 // A typical test:
 //
 //	reg := ecrtest.NewRegistry(t, "AWS", "s3cret")
-//	api := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: "AKIDTEST"})
+//	api := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
 //	// point the code under test at api.URL() (ecr.Options.BaseEndpoint) with static
-//	// credentials AKIDTEST/anything; its docker push goes to reg.Host().
+//	// credentials AKIDTEST/secret; its docker push goes to reg.Host().
+//
+// The ECR and STS doubles check requests as AWS does: the SigV4 signature against the
+// access key's secret, and the session token of temporary credentials (those registered
+// with a SessionToken and those an STS or SSO double issued).
 package ecrtest
 
 import (

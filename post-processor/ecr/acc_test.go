@@ -21,6 +21,7 @@ func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
 const (
 	accessKey   = "AKIDOPENHANDSTEST"
+	secretKey   = "secret-key-never-printed"
 	registryPwd = "registry-password-never-printed"
 	repo        = "agents/openhands-runtime"
 )
@@ -33,13 +34,13 @@ func pushTemplate(t *testing.T, ecr *ecrtest.ECR, src, postProcessor string) str
   post-processor "openhands-ecr" {
     region                  = "us-east-1"
     access_key              = %q
-    secret_key              = "secret-key-never-printed"
+    secret_key              = %q
     ecr_endpoint            = %q
     skip_metadata_api_check = true
     repository              = %q
     tags                    = ["latest", "v1"]
 %s
-  }`, accessKey, ecr.URL(), repo, postProcessor))
+  }`, accessKey, secretKey, ecr.URL(), repo, postProcessor))
 }
 
 func fixtureSource(t *testing.T) string {
@@ -69,7 +70,7 @@ func TestAccECRPushTwice(t *testing.T) {
 	cleanupImages(t)
 	reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
 	reg.FailNext(2, 500) // the first uploads fail: the push must get through anyway
-	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey})
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey})
 	src := fixtureSource(t)
 
 	var digest string
@@ -81,7 +82,7 @@ func TestAccECRPushTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, secret := range []string{registryPwd, "secret-key-never-printed"} {
+			for _, secret := range []string{registryPwd, secretKey} {
 				if strings.Contains(log, secret) {
 					return fmt.Errorf("a credential appears in the build output")
 				}
@@ -141,8 +142,8 @@ func TestAccECRFailures(t *testing.T) {
 		options           ecrtest.ECROptions
 	}{
 		{"wrong_credentials", "", "UnrecognizedClientException", ecrtest.ECROptions{AccessKeyID: "AKIDSOMEONEELSE"}},
-		{"missing_repository", "    create_repository = false", "create_repository is false", ecrtest.ECROptions{AccessKeyID: accessKey}},
-		{"failed_verification", "    verify {\n      min_packages = 100000\n    }", "failed verification", ecrtest.ECROptions{AccessKeyID: accessKey}},
+		{"missing_repository", "    create_repository = false", "create_repository is false", ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey}},
+		{"failed_verification", "    verify {\n      min_packages = 100000\n    }", "failed verification", ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,7 +160,7 @@ func TestAccECRFailures(t *testing.T) {
 					if !strings.Contains(log, c.want) {
 						return fmt.Errorf("the output lacks %q", c.want)
 					}
-					if strings.Contains(log, registryPwd) || strings.Contains(log, "secret-key-never-printed") {
+					if strings.Contains(log, registryPwd) || strings.Contains(log, secretKey) {
 						return fmt.Errorf("a credential appears in the build output")
 					}
 					return nil

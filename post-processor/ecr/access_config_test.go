@@ -16,7 +16,9 @@ import (
 
 // TestAccessConfigCredentialSources resolves credentials from each source the post-processor
 // documents, against STS, SSO and ECR doubles on 127.0.0.1, and checks that the ECR API is
-// called with the credentials of that source: the registry login succeeds only then.
+// called with the credentials of that source, all of them: the doubles check the access key,
+// the SigV4 signature against its secret and the session token of temporary credentials, so
+// the registry login succeeds only then, and a wrong secret or token is refused.
 func TestAccessConfigCredentialSources(t *testing.T) {
 	const (
 		staticKey  = "AKIASTATICDOUBLE"
@@ -26,16 +28,24 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 		ssoAccount = "123456789012"
 		ssoRole    = "PushImages"
 	)
+	static := ecrtest.Credentials{AccessKeyID: staticKey, SecretAccessKey: "static-secret"}
+	// Temporary credentials given as access_key, secret_key and token (or the environment).
+	session := ecrtest.Credentials{AccessKeyID: "ASIASESSIONDOUBLE", SecretAccessKey: "session-secret", SessionToken: "session-token"}
+	fromFile := ecrtest.Credentials{AccessKeyID: fileKey, SecretAccessKey: "file-secret"}
 	assumed := ecrtest.Credentials{AccessKeyID: "ASIAASSUMEDDOUBLE", SecretAccessKey: "assumed-secret", SessionToken: "assumed-token"}
 	fromSSO := ecrtest.Credentials{AccessKeyID: "ASIAFROMSSODOUBLE", SecretAccessKey: "sso-secret", SessionToken: "sso-token"}
 
 	tests := []struct {
 		name string
-		// setup prepares the environment and returns the configuration to resolve.
+		// setup prepares the environment and the doubles and returns the configuration to
+		// resolve. STS takes static as its caller unless setup says otherwise.
 		setup func(t *testing.T, home string, sts *ecrtest.STS, sso *ecrtest.SSO) AccessConfig
-		// ecrKey is the access key ECR must see; empty when resolving must fail with wantErr.
-		ecrKey  string
+		// ecr are the only credentials the ECR double accepts: key id, secret (the signature
+		// is checked) and session token. Empty when resolving must fail with wantErr.
+		ecr     ecrtest.Credentials
 		wantErr []string
+		// wantLoginErr, when set, is what the registry login must fail with.
+		wantLoginErr []string
 		// wantAssume is the AssumeRole request STS must have seen.
 		wantAssume *ecrtest.AssumeRoleCall
 	}{
@@ -44,7 +54,39 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
 				return AccessConfig{AccessKey: staticKey, SecretKey: "static-secret"}
 			},
-			ecrKey: staticKey,
+			ecr: static,
+		},
+		{
+			// The session token must reach ECR: it refuses temporary keys without it.
+			name: "static keys with a session token",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{AccessKey: session.AccessKeyID, SecretKey: session.SecretAccessKey, Token: session.SessionToken}
+			},
+			ecr: session,
+		},
+		{
+			name: "static keys with a wrong secret_key",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{AccessKey: staticKey, SecretKey: "not-the-secret"}
+			},
+			ecr:          static,
+			wantLoginErr: []string{"getting an ECR authorization token", "InvalidSignatureException"},
+		},
+		{
+			name: "static keys with a wrong token",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{AccessKey: session.AccessKeyID, SecretKey: session.SecretAccessKey, Token: "expired-token"}
+			},
+			ecr:          session,
+			wantLoginErr: []string{"getting an ECR authorization token", "UnrecognizedClientException"},
+		},
+		{
+			name: "temporary static keys without their token",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{AccessKey: session.AccessKeyID, SecretKey: session.SecretAccessKey}
+			},
+			ecr:          session,
+			wantLoginErr: []string{"getting an ECR authorization token", "UnrecognizedClientException"},
 		},
 		{
 			name: "environment",
@@ -53,7 +95,17 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 				t.Setenv("AWS_SECRET_ACCESS_KEY", "static-secret")
 				return AccessConfig{}
 			},
-			ecrKey: staticKey,
+			ecr: static,
+		},
+		{
+			name: "environment with a session token",
+			setup: func(t *testing.T, _ string, _ *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				t.Setenv("AWS_ACCESS_KEY_ID", session.AccessKeyID)
+				t.Setenv("AWS_SECRET_ACCESS_KEY", session.SecretAccessKey)
+				t.Setenv("AWS_SESSION_TOKEN", session.SessionToken)
+				return AccessConfig{}
+			},
+			ecr: session,
 		},
 		{
 			name: "shared credentials file and profile",
@@ -62,7 +114,7 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 					"[default]\naws_access_key_id = AKIAWRONGPROFILE\naws_secret_access_key = x\n\n[ci]\naws_access_key_id = "+fileKey+"\naws_secret_access_key = file-secret\n")
 				return AccessConfig{SharedCredentialsFile: path, Profile: "ci"}
 			},
-			ecrKey: fileKey,
+			ecr: fromFile,
 		},
 		{
 			name: "assume_role with static keys",
@@ -73,8 +125,32 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 					AssumeRole: AssumeRoleConfig{RoleARN: roleARN, ExternalID: "build-42"},
 				}
 			},
-			ecrKey:     assumed.AccessKeyID,
+			ecr:        assumed,
 			wantAssume: &ecrtest.AssumeRoleCall{CallerAccessKeyID: staticKey, RoleARN: roleARN, SessionName: "packer-openhands-ecr", ExternalID: "build-42"},
+		},
+		{
+			// STS too must get the session token of temporary static keys.
+			name: "assume_role with static keys and a session token",
+			setup: func(t *testing.T, _ string, sts *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				sts.CallerAccessKeyID, sts.CallerSecretAccessKey, sts.CallerSessionToken = session.AccessKeyID, session.SecretAccessKey, session.SessionToken
+				return AccessConfig{
+					AccessKey: session.AccessKeyID, SecretKey: session.SecretAccessKey, Token: session.SessionToken, STSEndpoint: sts.URL(),
+					AssumeRole: AssumeRoleConfig{RoleARN: roleARN},
+				}
+			},
+			ecr:        assumed,
+			wantAssume: &ecrtest.AssumeRoleCall{CallerAccessKeyID: session.AccessKeyID, RoleARN: roleARN, SessionName: "packer-openhands-ecr"},
+		},
+		{
+			name: "assume_role with a wrong secret_key",
+			setup: func(t *testing.T, _ string, sts *ecrtest.STS, _ *ecrtest.SSO) AccessConfig {
+				return AccessConfig{
+					AccessKey: staticKey, SecretKey: "not-the-secret", STSEndpoint: sts.URL(),
+					AssumeRole: AssumeRoleConfig{RoleARN: roleARN},
+				}
+			},
+			wantErr:    []string{"no usable AWS credentials", "SignatureDoesNotMatch"},
+			wantAssume: &ecrtest.AssumeRoleCall{CallerAccessKeyID: staticKey, RoleARN: roleARN, SessionName: "packer-openhands-ecr"},
 		},
 		{
 			name: "assume_role refused",
@@ -110,7 +186,7 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 				t.Setenv("AWS_ENDPOINT_URL_SSO", sso.URL())
 				return AccessConfig{Profile: "platform"}
 			},
-			ecrKey: fromSSO.AccessKeyID,
+			ecr: fromSSO,
 		},
 		{
 			name: "no credentials anywhere",
@@ -124,11 +200,12 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := isolateAWSEnvironment(t)
 			sts := ecrtest.NewSTS(t, staticKey, roleARN, assumed)
+			sts.CallerSecretAccessKey = static.SecretAccessKey
 			sso := ecrtest.NewSSO(t, ssoAccount, ssoRole, ssoToken, fromSSO)
 			c := tt.setup(t, home, sts, sso)
 			c.Region = "us-east-1"
 			reg := ecrtest.NewRegistry(t, "AWS", "registry-password")
-			api := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: tt.ecrKey})
+			api := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: tt.ecr.AccessKeyID, SecretAccessKey: tt.ecr.SecretAccessKey, SessionToken: tt.ecr.SessionToken})
 			c.ECREndpoint = api.URL()
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -156,6 +233,17 @@ func TestAccessConfigCredentialSources(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := login(ctx, c.ecrClient(cfg), "")
+			if len(tt.wantLoginErr) > 0 {
+				if err == nil {
+					t.Fatalf("the registry login succeeded with credentials ECR must refuse")
+				}
+				for _, want := range tt.wantLoginErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("login error %q lacks %q", err, want)
+					}
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("registry login with the resolved credentials: %v", err)
 			}

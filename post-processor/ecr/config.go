@@ -89,8 +89,11 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	}
 	if c.Repository == "" {
 		add("repository: required: the ECR repository to push to, such as \"agents/openhands-runtime\"")
-	} else if !ecrRepository.MatchString(c.Repository) || len(c.Repository) > 256 {
+	} else if !ecrRepository.MatchString(c.Repository) {
 		add("repository: %q is not an ECR repository name (lower case letters, digits, '.', '_', '-', '/')", c.Repository)
+	} else if len(c.Repository) < 2 || len(c.Repository) > 256 {
+		// ECR's CreateRepository takes 2 to 256 characters.
+		add("repository: %q: ECR repository names are 2 to 256 characters long, this one has %d", c.Repository, len(c.Repository))
 	}
 	if c.RegistryID != "" && !accountID.MatchString(c.RegistryID) {
 		add("registry_id: %q is not a 12-digit AWS account id", c.RegistryID)

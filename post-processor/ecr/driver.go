@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -49,13 +50,22 @@ func (d *engineDriver) Image(ctx context.Context, ref string) (string, []string,
 	return img.ID, img.RepoDigests, nil
 }
 
-func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
-	created, err := d.client.ContainerCreate(ctx, &container.Config{
+// verifyContainer is the verification container's configuration: the script as the
+// entrypoint, run as user, with no network at all (NetworkMode "none", no endpoints).
+func verifyContainer(imageID, user, script string) (*container.Config, *container.HostConfig) {
+	config := &container.Config{
 		Image:      imageID,
 		User:       user,
 		Entrypoint: []string{"/bin/bash", "-c", script},
 		Cmd:        nil,
-	}, &container.HostConfig{NetworkMode: "none"}, nil, nil, "")
+	}
+	hostConfig := &container.HostConfig{NetworkMode: network.NetworkNone}
+	return config, hostConfig
+}
+
+func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
+	config, hostConfig := verifyContainer(imageID, user, script)
+	created, err := d.client.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
 	if err != nil {
 		return -1, fmt.Errorf("creating the verification container: %w", err)
 	}

@@ -329,3 +329,44 @@ func TestAccProvisionerTakesUID1000(t *testing.T) {
 	}
 	rig.LaunchImage(t, "openhands-acc-uid:acc")
 }
+
+// TestAccProvisionerInstallsMissingPackages runs the system-packages step's real install path:
+// a base image that lacks jq and ffmpeg, whose apt reads only a local repository of stand-in
+// packages mounted into the offline container. The plan finds them missing, refreshes the
+// package lists, installs them with apt-get and cleans the lists again.
+func TestAccProvisionerInstallsMissingPackages(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo := t.TempDir()
+	if err := rig.LocalAptRepo(repo, map[string]string{
+		"jq":     "#!/bin/sh\necho stand-in jq\n",
+		"ffmpeg": "#!/bin/sh\necho stand-in ffmpeg\n",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := "openhands-acc-no-jq:latest"
+	if err := rig.DeriveImage(rigEnv.BaseImage, base, "dpkg --purge jq ffmpeg >/dev/null && "+rig.AptSourcesScript); err != nil {
+		t.Fatal(err)
+	}
+	tag := "openhands-acc-packages"
+	t.Cleanup(func() { rig.RemoveImages(base, tag+":acc") })
+	runArgs := fmt.Sprintf(`"--network=none", "-v", "%s:%s:ro"`, repo, rig.AptRepoMount)
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_installs_missing_packages",
+		Template: accTemplate(t, base, runArgs, "", tag),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.VerifiedBuild(t)(cmd, logfile); err != nil {
+				return err
+			}
+			if log := rig.ReadLog(t, logfile); !strings.Contains(log, "missing: jq ffmpeg") {
+				return fmt.Errorf("the system-packages step did not find jq and ffmpeg missing")
+			}
+			return nil
+		},
+	})
+	got := rig.InImage(t, tag+":acc", "", "jq; ffmpeg; dpkg-query -W -f='${Version}\\n' jq; ls /var/lib/apt/lists | grep -c oh-test-repo || true")
+	if want := "stand-in jq\nstand-in ffmpeg\n99.0-ohtest\n0"; got != want {
+		t.Errorf("in the image: %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,153 @@
+package ecr
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// TestVerifyContainerHasNoNetwork checks the configuration the engine driver creates the
+// verification container with: the script as root's entrypoint, no network, nothing
+// published or mounted.
+func TestVerifyContainerHasNoNetwork(t *testing.T) {
+	config, host := verifyContainer(imageID, "root", "echo checks")
+	if host.NetworkMode != "none" || !host.NetworkMode.IsNone() {
+		t.Errorf("NetworkMode %q, want \"none\"", host.NetworkMode)
+	}
+	if len(host.PortBindings) != 0 || host.PublishAllPorts || len(host.ExtraHosts) != 0 || len(host.DNS) != 0 || len(host.Links) != 0 {
+		t.Errorf("network settings on a container without network: %+v", host)
+	}
+	if host.Privileged || len(host.Binds) != 0 || len(host.Mounts) != 0 || len(host.CapAdd) != 0 {
+		t.Errorf("privileges or mounts: %+v", host)
+	}
+	if len(config.ExposedPorts) != 0 {
+		t.Errorf("exposed ports %v", config.ExposedPorts)
+	}
+	if config.Image != imageID || config.User != "root" || !reflect.DeepEqual([]string(config.Entrypoint), []string{"/bin/bash", "-c", "echo checks"}) || len(config.Cmd) != 0 {
+		t.Errorf("config %+v: want the image, as root, bash -c the script, no command", config)
+	}
+}
+
+// fakeEngine is the part of the Docker Engine API that RunScript uses, on 127.0.0.1: it
+// records the create request and answers with output and an exit code.
+type fakeEngine struct {
+	output   string
+	exitCode int
+
+	mu      sync.Mutex
+	created []container.CreateRequest
+	calls   []string
+}
+
+var apiVersionPrefix = regexp.MustCompile(`^/v[0-9.]+`)
+
+func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := apiVersionPrefix.ReplaceAllString(r.URL.Path, "")
+	f.mu.Lock()
+	f.calls = append(f.calls, r.Method+" "+path)
+	f.mu.Unlock()
+	const id = "verifycontainer"
+	switch {
+	case r.Method == http.MethodPost && path == "/containers/create":
+		var req container.CreateRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.created = append(f.created, req)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"Id": %q, "Warnings": []}`, id)
+	case r.Method == http.MethodPost && path == "/containers/"+id+"/start":
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodGet && path == "/containers/"+id+"/logs":
+		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
+		_, _ = stdcopy.NewStdWriter(w, stdcopy.Stdout).Write([]byte(f.output))
+	case r.Method == http.MethodPost && path == "/containers/"+id+"/wait":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"StatusCode": %d}`, f.exitCode)
+	case r.Method == http.MethodDelete && path == "/containers/"+id:
+		if r.URL.Query().Get("force") != "1" {
+			http.Error(w, "not forced", http.StatusConflict)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.Error(w, "the fake engine does not answer "+r.Method+" "+path, http.StatusNotFound)
+	}
+}
+
+// record is what the engine was asked: the create requests and every call.
+func (f *fakeEngine) record() ([]container.CreateRequest, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]container.CreateRequest(nil), f.created...), append([]string(nil), f.calls...)
+}
+
+// TestEngineDriverRunScriptWithoutNetwork runs the real engine driver's RunScript against a
+// fake Engine API and checks what it asked the engine for: a container with NetworkMode
+// "none" and no network endpoints, as root, running the script; and that it streams the
+// output, returns the exit code and removes the container.
+func TestEngineDriverRunScriptWithoutNetwork(t *testing.T) {
+	for _, exitCode := range []int{0, 3} {
+		t.Run(fmt.Sprintf("exit %d", exitCode), func(t *testing.T) {
+			engine := &fakeEngine{output: "check one: ok\ncheck two: ok\n", exitCode: exitCode}
+			srv := httptest.NewServer(engine)
+			t.Cleanup(srv.Close)
+			c, err := client.NewClientWithOpts(client.WithHost("tcp://"+strings.TrimPrefix(srv.URL, "http://")),
+				client.WithHTTPClient(srv.Client()), client.WithVersion("1.47"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			var out bytes.Buffer
+			ui := &packersdk.BasicUi{Reader: new(bytes.Buffer), Writer: &out, ErrorWriter: io.Discard, PB: &packersdk.NoopProgressTracker{}}
+
+			code, err := (&engineDriver{client: c}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code != exitCode {
+				t.Errorf("exit code %d, want %d", code, exitCode)
+			}
+			created, calls := engine.record()
+			if len(created) != 1 {
+				t.Fatalf("%d containers created, want 1", len(created))
+			}
+			req := created[0]
+			if req.HostConfig == nil {
+				t.Error("the verification container was created without a HostConfig: it gets the default network")
+			} else if req.HostConfig.NetworkMode != "none" {
+				t.Errorf("the verification container was created with NetworkMode %q, want \"none\"", req.HostConfig.NetworkMode)
+			}
+			if req.NetworkingConfig != nil && len(req.NetworkingConfig.EndpointsConfig) != 0 {
+				t.Errorf("the verification container was attached to networks %v", req.NetworkingConfig.EndpointsConfig)
+			}
+			if req.Config == nil || req.Image != imageID || req.User != "root" || !reflect.DeepEqual([]string(req.Entrypoint), []string{"/bin/bash", "-c", "oh_verify"}) {
+				t.Errorf("created %+v: want the image as root running bash -c the script", req.Config)
+			}
+			if !strings.Contains(out.String(), "check one: ok") || !strings.Contains(out.String(), "check two: ok") {
+				t.Errorf("the script's output was not shown: %q", out.String())
+			}
+			if last := calls[len(calls)-1]; last != "DELETE /containers/verifycontainer" {
+				t.Errorf("calls %q: the container should be removed last", calls)
+			}
+		})
+	}
+}
