@@ -157,7 +157,7 @@ chown "$OH_USER:$OH_USER" "$work"
 # A session of its own, so the server and the plugins it starts stop together.
 setsid %s VSCODE_PORT="$vscode_port" %s "$port" --working-dir "$work" --plugins %s --username "$OH_USER" --user-id "$(id -u "$OH_USER")" >"$log" 2>&1 &
 pid=$!
-deadline=$((SECONDS + %d)) alive=
+deadline=$((SECONDS + %d)) alive=''
 while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null; do
 	if "$OH_ENV_PY" -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen("http://127.0.0.1:%%s/alive" %% sys.argv[1], timeout=2).status != 200)' "$port" 2>/dev/null; then
 		alive=1

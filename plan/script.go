@@ -180,7 +180,8 @@ oh_pkg_refresh() { oh_retry apt-get update -qq; }
 oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
 oh_pkg_clean() {
 	apt-get clean
-	rm -rf /var/lib/apt/lists/*
+	# Not a glob: the system-packages step runs with set -f (package specs are words).
+	find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 }`,
 	// --allowerasing lets curl replace the curl-minimal that AL2023 ships.
 	// rpm prints "package NAME is not installed" for the others, which is never a name.

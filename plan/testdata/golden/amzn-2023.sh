@@ -698,7 +698,7 @@ oh_step_system_packages_run() {
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
-	wanted= unavailable=
+	wanted="" unavailable=""
 	for spec in $missing; do
 		pick=$(oh_pick_available "$spec")
 		# Only an optional package the repositories lack picks nothing.

@@ -466,7 +466,8 @@ oh_define_family_helpers() {
 		oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
 		oh_pkg_clean() {
 			apt-get clean
-			rm -rf /var/lib/apt/lists/*
+			# Not a glob: the system-packages step runs with set -f (package specs are words).
+			find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 		}
 		;;
 	dnf)
@@ -717,7 +718,7 @@ oh_step_system_packages_run() {
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
-	wanted= unavailable=
+	wanted="" unavailable=""
 	for spec in $missing; do
 		pick=$(oh_pick_available "$spec")
 		# Only an optional package the repositories lack picks nothing.

@@ -455,7 +455,8 @@ oh_pkg_refresh() { oh_retry apt-get update -qq; }
 oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
 oh_pkg_clean() {
 	apt-get clean
-	rm -rf /var/lib/apt/lists/*
+	# Not a glob: the system-packages step runs with set -f (package specs are words).
+	find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 }
 oh_verify() {
 	local failed='' output rc probe=''
@@ -648,21 +649,52 @@ OH_PYTHON_CHECKS
 		failed="$failed, runtime user tools"
 	fi
 	oh_check_12() {
+		free_port() { "$OH_ENV_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+		port=$(free_port) && vscode_port=$(free_port) && cd "$OH_CODE" || exit 1
+		work=$(mktemp -d) log=$(mktemp)
+		chown "$OH_USER:$OH_USER" "$work"
+		# A session of its own, so the server and the plugins it starts stop together.
+		setsid env -i HOME=/root 'LANG=C.UTF-8' 'LC_ALL=C.UTF-8' 'EDITOR=code' 'VISUAL=code' 'GIT_EDITOR=code --wait' 'OPENVSCODE_SERVER_ROOT=/srv/openhands/.openvscode-server' 'POETRY_VIRTUALENVS_PATH=/srv/openhands/poetry' 'MAMBA_ROOT_PREFIX=/srv/openhands/micromamba' 'OH_INTERPRETER_PATH=/srv/openhands/micromamba/envs/openhands/bin/python' 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' 'PATH=/srv/openhands/bin:/srv/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' VSCODE_PORT="$vscode_port" '/srv/openhands/micromamba/bin/micromamba' run -n 'openhands' poetry run python -u -m openhands.runtime.action_execution_server "$port" --working-dir "$work" --plugins agent_skills jupyter vscode --username "$OH_USER" --user-id "$(id -u "$OH_USER")" >"$log" 2>&1 &
+		pid=$!
+		deadline=$((SECONDS + 120)) alive=''
+		while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null; do
+			if "$OH_ENV_PY" -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen("http://127.0.0.1:%s/alive" % sys.argv[1], timeout=2).status != 200)' "$port" 2>/dev/null; then
+				alive=1
+				break
+			fi
+			sleep 1
+		done
+		kill -TERM -- -"$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		output=$(tail -n 5 "$log")
+		rm -rf "$work" "$log"
+		if [ -z "$alive" ]; then printf '%s\n' "$output"; echo "GET /alive did not answer 200 within 120s"; exit 1; fi
+		echo "GET /alive answered 200 on port $port (plugins agent_skills jupyter vscode)"
+	}
+	rc=0
+	output=$(oh_check_12 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check server alive: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check server alive: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, server alive"
+	fi
+	oh_check_13() {
 		test -x "$OH_PREFIX/bin/uv"
 	}
 	rc=0
-	output=$(oh_check_as_user oh_check_12 2>&1) || rc=$?
+	output=$(oh_check_as_user oh_check_13 2>&1) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		oh_say "check command 1: ok ($(oh_one_line "$output"))"
 	else
 		oh_say "check command 1: FAILED ($(oh_one_line "$output"))"
 		failed="$failed, command 1"
 	fi
-	oh_check_13() {
+	oh_check_14() {
 		echo "it's $(id -un)"
 	}
 	rc=0
-	output=$(oh_check_as_user oh_check_13 2>&1) || rc=$?
+	output=$(oh_check_as_user oh_check_14 2>&1) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		oh_say "check command 2: ok ($(oh_one_line "$output"))"
 	else
@@ -673,7 +705,7 @@ OH_PYTHON_CHECKS
 		oh_say "verification failed: ${failed#, }"
 		return 1
 	fi
-	oh_say "verification passed: 13 checks"
+	oh_say "verification passed: 14 checks"
 }
 
 # Steps.
@@ -697,7 +729,7 @@ oh_step_system_packages_run() {
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
-	wanted= unavailable=
+	wanted="" unavailable=""
 	for spec in $missing; do
 		pick=$(oh_pick_available "$spec")
 		# Only an optional package the repositories lack picks nothing.

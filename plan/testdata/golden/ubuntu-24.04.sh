@@ -452,7 +452,8 @@ oh_pkg_refresh() { oh_retry apt-get update -qq; }
 oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
 oh_pkg_clean() {
 	apt-get clean
-	rm -rf /var/lib/apt/lists/*
+	# Not a glob: the system-packages step runs with set -f (package specs are words).
+	find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 }
 oh_verify() {
 	local failed='' output rc probe=''
@@ -706,7 +707,7 @@ oh_step_system_packages_run() {
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
-	wanted= unavailable=
+	wanted="" unavailable=""
 	for spec in $missing; do
 		pick=$(oh_pick_available "$spec")
 		# Only an optional package the repositories lack picks nothing.
