@@ -55,8 +55,7 @@ return detail`, *o.Verify.MinPackages),
 		Check{
 			Name: "micromamba ownership",
 			Root: true,
-			Shell: `stray=$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit 2>&1)
-if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
+			Shell: ownedByUser(`"$OH_PREFIX/micromamba"`) + `
 echo "$OH_PREFIX/micromamba owned by $OH_USER"`,
 		},
 		Check{
@@ -86,6 +85,13 @@ echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: c})
 	}
 	return out
+}
+
+// ownedByUser is shell code that fails naming the first file under dir (a quoted shell word)
+// that the runtime user does not own.
+func ownedByUser(dir string) string {
+	return `stray=$(find ` + dir + ` ! -user "$OH_USER" -print -quit 2>&1)
+if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi`
 }
 
 // launcherCommand is the command prefix OpenHands' DockerRuntime starts the runtime with
@@ -124,8 +130,7 @@ return "kernel_gateway " + getattr(m, "__version__", "imported")`,
 	if *o.InstallVSCodeServer {
 		checks = append(checks, Check{
 			Name: "openvscode-server",
-			Shell: `stray=$(find "$OH_VSCODE_SERVER" ! -user "$OH_USER" -print -quit 2>&1)
-if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
+			Shell: ownedByUser(`"$OH_VSCODE_SERVER"`) + `
 version=$("$OH_VSCODE_SERVER/bin/openvscode-server" --version 2>&1) || { printf '%s\n' "$version"; exit 1; }
 echo "openvscode-server $(printf '%s\n' "$version" | head -n 1), owned by $OH_USER"`,
 		})

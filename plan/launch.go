@@ -78,17 +78,23 @@ func DockerChanges(o Options) []string {
 	return append(out, "WORKDIR "+o.Prefix+"/code")
 }
 
-// launchAssignments renders the launch environment as complete KEY=value shell words, PATH
-// with the system PATH behind the runtime's directories: what /etc/environment holds and what
-// the launch check runs with.
+// completeLaunchEnv is the launch environment with PATH complete (the system PATH behind the
+// runtime's directories): what /etc/environment holds and what the launch check runs with.
+func completeLaunchEnv(o Options) []LaunchVar {
+	env := LaunchEnv(o)
+	for i := range env {
+		if env[i].Name == "PATH" {
+			env[i].Value += ":" + systemPath
+		}
+	}
+	return env
+}
+
+// launchAssignments renders completeLaunchEnv as KEY=value shell words.
 func launchAssignments(o Options) []string {
 	var out []string
-	for _, v := range LaunchEnv(o) {
-		value := v.Value
-		if v.Name == "PATH" {
-			value += ":" + systemPath
-		}
-		out = append(out, shellQuote(v.Name+"="+value))
+	for _, v := range completeLaunchEnv(o) {
+		out = append(out, shellQuote(v.Name+"="+v.Value))
 	}
 	return out
 }

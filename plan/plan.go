@@ -402,11 +402,8 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 // micromamba's prompt change for the runtime user, as upstream's template does.
 func environmentStep(o Options) Step {
 	var etc, check strings.Builder
-	for _, v := range LaunchEnv(o) {
+	for _, v := range completeLaunchEnv(o) {
 		value := v.Value
-		if v.Name == "PATH" {
-			value += ":" + systemPath
-		}
 		if strings.Contains(value, " ") {
 			value = `"` + value + `"` // pam_env strips the quotes
 		}
