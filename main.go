@@ -6,7 +6,7 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 
-	builderruntime "github.com/openhands-runtime/packer-plugin-openhands/builder/runtime"
+	"github.com/openhands-runtime/packer-plugin-openhands/builder/runtime"
 	"github.com/openhands-runtime/packer-plugin-openhands/post-processor/ecr"
 	"github.com/openhands-runtime/packer-plugin-openhands/provisioner/runtime"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
@@ -14,9 +14,9 @@ import (
 
 func main() {
 	pps := plugin.NewSet()
-	pps.RegisterBuilder("runtime", new(builderruntime.Builder))
-	pps.RegisterProvisioner("runtime", new(runtime.Provisioner))
-	pps.RegisterPostProcessor("ecr", new(ecr.PostProcessor))
+	pps.RegisterBuilder("runtime", new(runtimebuilder.Builder))
+	pps.RegisterProvisioner("runtime", new(runtimeprovisioner.Provisioner))
+	pps.RegisterPostProcessor("ecr", new(ecrpostprocessor.PostProcessor))
 	pps.SetVersion(version.PluginVersion)
 	if err := pps.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())

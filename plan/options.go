@@ -149,7 +149,8 @@ const (
 // DefaultExtraPipPackages is the runtime group that package metadata never carries.
 var DefaultExtraPipPackages = []string{"jupyterlab", "notebook", "flake8"}
 
-// DefaultImports are the modules the seed checks by hand. The config module, not a class, is
+// DefaultImports are the modules a usable runtime must import (the design document checked
+// these by hand after each install). The config module, not a class, is
 // imported: the class was renamed AppConfig -> OpenHandsConfig in 2025.
 var DefaultImports = []string{"pydantic", "openai", "litellm", "openhands.core.config"}
 

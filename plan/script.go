@@ -119,7 +119,8 @@ func (p *Plan) variables() [][2]string {
 		{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)},
 		{"MAMBA_ROOT_PREFIX", `"$OH_PREFIX/micromamba"`},
 		// Root steps run the env's Python: root-owned __pycache__ files in site-packages
-		// would make the next install as the runtime user fail like the seed's issue 2.
+		// would make the next install as the runtime user fail with "Permission denied" (an
+		// install as root leaving files the user cannot replace).
 		{"PYTHONDONTWRITEBYTECODE", "1"},
 	}
 	for _, kv := range o.EnvironmentVars {

@@ -1,7 +1,7 @@
 // Package runtime is the openhands-runtime builder: the install plan rendered as a Dockerfile
 // and built with the Docker Engine API, the image named by its content so that unchanged
 // inputs build nothing.
-package runtime
+package runtimebuilder
 
 import (
 	"context"
@@ -12,9 +12,6 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
-
-// BuilderID identifies this builder in logs and plugin types.
-const BuilderID = "openhands.runtime"
 
 type Builder struct {
 	config Config

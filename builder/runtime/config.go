@@ -1,7 +1,7 @@
 //go:generate go tool packer-sdc struct-markdown
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
 
-package runtime
+package runtimebuilder
 
 import (
 	"fmt"
@@ -59,7 +59,7 @@ var (
 
 func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	err := config.Decode(c, &config.DecodeOpts{
-		PluginType:         BuilderID,
+		PluginType:         "packer.builder.openhands-runtime",
 		Interpolate:        true,
 		InterpolateContext: &c.ctx,
 	}, raws...)

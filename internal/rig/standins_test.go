@@ -671,7 +671,7 @@ func TestStandinsPythonVersions(t *testing.T) {
 	}
 }
 
-// TestStandinsPermissionDenied reproduces the seed's second issue: an env created by root,
+// TestStandinsPermissionDenied reproduces the design document's ownership failure: an env created by root,
 // then `uv pip install` as another user, without the plan's chown.
 func TestStandinsPermissionDenied(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,6 @@
 //go:generate go tool packer-sdc struct-markdown
 
-package ecr
+package ecrpostprocessor
 
 import (
 	"context"

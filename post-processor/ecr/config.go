@@ -1,7 +1,7 @@
 //go:generate go tool packer-sdc struct-markdown
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config,AssumeRoleConfig
 
-package ecr
+package ecrpostprocessor
 
 import (
 	"fmt"

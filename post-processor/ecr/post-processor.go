@@ -1,6 +1,6 @@
 // Package ecr is the openhands-ecr post-processor: it verifies a runtime image with the
 // install plan's checks, then pushes it to Amazon ECR and returns its digest.
-package ecr
+package ecrpostprocessor
 
 import (
 	"context"

@@ -1,7 +1,7 @@
 //go:generate go tool packer-sdc struct-markdown
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
 
-package runtime
+package runtimeprovisioner
 
 import (
 	"github.com/hashicorp/packer-plugin-sdk/common"

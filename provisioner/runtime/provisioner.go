@@ -1,7 +1,7 @@
 // Package runtime is the openhands-runtime provisioner: it applies the OpenHands runtime
 // install plan through whatever communicator the build has, with one upload and one remote
 // command per run.
-package runtime
+package runtimeprovisioner
 
 import (
 	"context"

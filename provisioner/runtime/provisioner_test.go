@@ -1,4 +1,4 @@
-package runtime
+package runtimeprovisioner
 
 import (
 	"archive/tar"
