@@ -40,7 +40,7 @@ var dockerfileVariants = []dockerfileVariant{
 	{
 		name: "no-browser-skip-verify",
 		options: func(t *testing.T, dir string) Options {
-			return Options{InstallBrowser: boolPtr(false), SkipVerify: true}
+			return Options{Layout: Layout{InstallBrowser: boolPtr(false)}, SkipVerify: true}
 		},
 		from: "debian:bookworm",
 	},
@@ -48,10 +48,12 @@ var dockerfileVariants = []dockerfileVariant{
 		name: "offline",
 		options: func(t *testing.T, dir string) Options {
 			return Options{
-				Platform:       "ubuntu-24.04",
-				Prefix:         "/srv/openhands",
-				User:           "agent",
-				UID:            2000,
+				Platform: "ubuntu-24.04",
+				Layout: Layout{
+					Prefix: "/srv/openhands",
+					User:   "agent",
+				},
+				UID:            intPtr(2000),
 				MicromambaPath: writeFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
 				UVPath:         writeFile(t, dir, "uv", "uv binary\n", 0o755),
 				ChannelAlias:   "https://artifactory.internal/artifactory/api/conda",

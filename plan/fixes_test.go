@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -175,4 +176,25 @@ func stamp(p *Plan, step string) string {
 		}
 	}
 	return ""
+}
+
+// TestSystemPackagesOffLeavesTheStepOut: system_packages = false must install nothing on
+// every path. The builder runs steps by name (--steps), where no check is consulted, so the
+// step must be absent from the plan itself, not merely reported done.
+func TestSystemPackagesOffLeavesTheStepOut(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		o := Options{SourceDir: newSourceDir(t), Platform: "debian-12", SystemPackages: boolPtr(on)}
+		o.InstallVSCodeServer = boolPtr(false)
+		if errs := o.Prepare(); len(errs) != 0 {
+			t.Fatal(errs)
+		}
+		p := New(o, Inputs{})
+		script, dockerfile := p.Script("test"), p.Dockerfile("debian:bookworm", false, "test")
+		inPlan := slices.Contains(p.StepNames(), "system-packages")
+		inScript := strings.Contains(script, "oh_step_system_packages_run")
+		inDockerfile := regexp.MustCompile(`(?m)^RUN .*--steps \S*system-packages`).MatchString(dockerfile)
+		if inPlan != on || inScript != on || inDockerfile != on {
+			t.Errorf("system_packages = %v: step in plan %v, in script %v, in Dockerfile %v; want all %v", on, inPlan, inScript, inDockerfile, on)
+		}
+	}
 }

@@ -26,7 +26,7 @@ func TestLaunchEnv(t *testing.T) {
 		},
 		{
 			name: "other prefix and env, no browser",
-			o:    Options{Prefix: "/opt/oh", EnvName: "agent", InstallBrowser: boolPtr(false)},
+			o:    Options{Layout: Layout{Prefix: "/opt/oh", EnvName: "agent", InstallBrowser: boolPtr(false)}},
 			want: []string{
 				"LANG=C.UTF-8", "LC_ALL=C.UTF-8", "EDITOR=code", "VISUAL=code", "GIT_EDITOR=code --wait",
 				"OPENVSCODE_SERVER_ROOT=/opt/oh/.openvscode-server", "POETRY_VIRTUALENVS_PATH=/opt/oh/poetry",

@@ -20,17 +20,10 @@ type Options struct {
 	// Its `pyproject.toml`, lock file, `openhands/` and, when present, `skills/` or `microagents/`
 	// are shipped; hidden directories, `__pycache__` and `*.pyc` are left out. Required.
 	SourceDir string `mapstructure:"source_dir" required:"true"`
-	// Install prefix on the target. Defaults to `/openhands`.
-	Prefix string `mapstructure:"prefix"`
-	// Name of the user (and group) that owns the runtime. Defaults to `openhands`.
-	User string `mapstructure:"user"`
+	Layout    `mapstructure:",squash"`
 	// UID and GID for the runtime user. Defaults to 1000 when free, otherwise the next free
 	// id; an explicit value that is taken by another user fails the build.
-	UID int `mapstructure:"uid"`
-	// Name of the micromamba environment. Defaults to `openhands`.
-	EnvName string `mapstructure:"env_name"`
-	// Python version of the environment, `major.minor`. Defaults to `3.12`.
-	PythonVersion string `mapstructure:"python_version"`
+	UID *int `mapstructure:"uid"`
 	// Target platform: `auto` (read `/etc/os-release` on the target, the default) or one of
 	// `ubuntu-20.04`, `ubuntu-22.04`, `ubuntu-24.04`, `debian-11`, `debian-12`, `debian-13`,
 	// `amzn-2023`. An explicit value must match the target's os-release.
@@ -65,9 +58,6 @@ type Options struct {
 	// Packages installed with the source that its metadata does not carry. Defaults to
 	// `["jupyterlab", "notebook", "flake8"]`; set `[]` for none.
 	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
-	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
-	// `<prefix>/.openvscode-server`. Defaults to true.
-	InstallVSCodeServer *bool `mapstructure:"install_vscode_server"`
 	// Download URL of the openvscode-server release tarball. Defaults to the release OpenHands
 	// pins (`openvscode-server-v1.98.2`) for the target's architecture.
 	VSCodeServerURL string `mapstructure:"vscode_server_url"`
@@ -84,10 +74,6 @@ type Options struct {
 	// it; the runtime user then takes the next free id. The login user of a machine (the user
 	// Packer connects as, such as `ec2-user`) is never removed. Defaults to false.
 	KeepUIDOwner bool `mapstructure:"keep_uid_owner"`
-	// Install Playwright's Chromium for the browser tool. Defaults to true.
-	InstallBrowser *bool `mapstructure:"install_browser"`
-	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
-	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
 	// Give the runtime user passwordless sudo through `/etc/sudoers.d/<user>`. Defaults to true.
 	PasswordlessSudo *bool `mapstructure:"passwordless_sudo"`
 	// Set `SKIP_VSCODE_BUILD` for the dependency install, so the source's VS Code extension
@@ -102,10 +88,33 @@ type Options struct {
 	// Free disk space, in GiB, required on the prefix's filesystem. Defaults to 5; 0 skips
 	// the check.
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
-	// Checks run on the finished runtime.
-	Verify Verify `mapstructure:"verify"`
 	// Skip the verification checks.
 	SkipVerify bool `mapstructure:"skip_verify"`
+}
+
+// Layout says where a runtime is and how it is checked: what every component that installs,
+// finds or verifies a runtime needs, the ECR post-processor's verification of an image built
+// elsewhere included. Components embed it, so an option means the same thing everywhere.
+type Layout struct {
+	// Install prefix on the target. Defaults to `/openhands`.
+	Prefix string `mapstructure:"prefix"`
+	// Name of the user (and group) that owns the runtime. Defaults to `openhands`.
+	User string `mapstructure:"user"`
+	// Name of the micromamba environment. Defaults to `openhands`.
+	EnvName string `mapstructure:"env_name"`
+	// Python version of the environment, `major.minor`. Defaults to `3.12`.
+	PythonVersion string `mapstructure:"python_version"`
+	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`: the image has it,
+	// so the checks look for it). Defaults to true.
+	InstallBrowser *bool `mapstructure:"install_browser"`
+	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
+	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
+	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
+	// `<prefix>/.openvscode-server` (for `openhands-ecr`: the image has it, so the checks look for
+	// it). Defaults to true.
+	InstallVSCodeServer *bool `mapstructure:"install_vscode_server"`
+	// Checks run on the finished runtime.
+	Verify Verify `mapstructure:"verify"`
 }
 
 // Verify configures the checks that decide whether a runtime is usable.
@@ -185,28 +194,33 @@ func stringDefault(s *string, v string) {
 
 // SetDefaults fills in the default of every option left unset.
 func (o *Options) SetDefaults() {
-	stringDefault(&o.Prefix, DefaultPrefix)
-	stringDefault(&o.User, DefaultUser)
-	stringDefault(&o.EnvName, DefaultEnvName)
-	stringDefault(&o.PythonVersion, DefaultPythonVersion)
+	o.Layout.SetDefaults()
 	stringDefault(&o.Platform, PlatformAuto)
 	stringDefault(&o.CondaChannel, DefaultCondaChannel)
-	stringDefault(&o.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
 	boolDefault(&o.SystemPackages, true)
-	boolDefault(&o.InstallBrowser, true)
-	boolDefault(&o.InstallVSCodeServer, true)
-	boolDefault(&o.Verify.Launch, true)
-	intDefault(&o.Verify.StartServerTimeout, DefaultStartServerTimeout)
 	boolDefault(&o.PasswordlessSudo, true)
 	boolDefault(&o.SkipVSCodeBuild, true)
 	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
 	intDefault(&o.NetworkRetries, DefaultNetworkRetries)
-	intDefault(&o.Verify.MinPackages, DefaultMinPackages)
 	if o.ExtraPipPackages == nil {
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
-	if o.Verify.Imports == nil {
-		o.Verify.Imports = append([]string(nil), DefaultImports...)
+}
+
+// SetDefaults fills in the default of every layout option left unset.
+func (l *Layout) SetDefaults() {
+	stringDefault(&l.Prefix, DefaultPrefix)
+	stringDefault(&l.User, DefaultUser)
+	stringDefault(&l.EnvName, DefaultEnvName)
+	stringDefault(&l.PythonVersion, DefaultPythonVersion)
+	stringDefault(&l.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
+	boolDefault(&l.InstallBrowser, true)
+	boolDefault(&l.InstallVSCodeServer, true)
+	boolDefault(&l.Verify.Launch, true)
+	intDefault(&l.Verify.StartServerTimeout, DefaultStartServerTimeout)
+	intDefault(&l.Verify.MinPackages, DefaultMinPackages)
+	if l.Verify.Imports == nil {
+		l.Verify.Imports = append([]string(nil), DefaultImports...)
 	}
 }
 
@@ -218,14 +232,18 @@ func (o *Options) Prepare() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	errs = append(errs, checkSourceDir(o.SourceDir)...)
-	errs = append(errs, o.LayoutErrors()...)
-	if o.UID < 0 || o.UID > 60000 {
-		add("uid: %d is out of range (1-60000, or leave unset for 1000 or the next free id)", o.UID)
+	errs = append(errs, o.Layout.Errors()...)
+	if o.UID != nil && (*o.UID < 1 || *o.UID > 60000) {
+		// 0 is root's id: a runtime user with it would be root under another name.
+		add("uid: %d is out of range (1-60000, or leave unset for 1000 or the next free id)", *o.UID)
 	}
 	if o.Platform != PlatformAuto {
 		if _, ok := PlatformByKey(o.Platform); !ok {
 			add("platform: %q is not supported; use \"auto\" or one of %s", o.Platform, strings.Join(PlatformKeys(), ", "))
 		}
+	}
+	if !*o.SystemPackages && len(o.ExtraSystemPackages) > 0 {
+		add("extra_system_packages: set, but system_packages = false leaves the package step out of the plan; remove one of them")
 	}
 	for i, p := range o.ExtraSystemPackages {
 		if !packagePattern.MatchString(p) {
@@ -272,10 +290,8 @@ func (o *Options) Prepare() []error {
 	return errs
 }
 
-// LayoutErrors checks the options that say where a runtime is and how it is checked (prefix,
-// user, environment, browser path, verify), which components that only verify an image need
-// too. Defaults must have been set.
-func (o *Options) LayoutErrors() []error {
+// Errors checks the layout options, each error naming its option. Defaults must have been set.
+func (o *Layout) Errors() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	for _, p := range []struct{ name, value string }{

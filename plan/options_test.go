@@ -96,8 +96,8 @@ func TestPrepareDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %d", i.name, i.got, i.want)
 		}
 	}
-	if o.UID != 0 {
-		t.Errorf("uid = %d, want 0 (1000 or the next free id, chosen on the target)", o.UID)
+	if o.UID != nil {
+		t.Errorf("uid = %d, want unset (1000 or the next free id, chosen on the target)", *o.UID)
 	}
 	if o.SkipVerify {
 		t.Error("skip_verify defaults to true")
@@ -119,22 +119,24 @@ func TestPrepareDefaults(t *testing.T) {
 
 func TestPrepareKeepsExplicitValues(t *testing.T) {
 	o := Options{
-		SourceDir:           newSourceDir(t),
-		InstallVSCodeServer: boolPtr(false),
-		Prefix:              "/opt/oh",
-		User:                "agent",
-		UID:                 1500,
-		EnvName:             "oh-3.11",
-		PythonVersion:       "3.11",
-		Platform:            "debian-12",
-		SystemPackages:      boolPtr(false),
-		InstallBrowser:      boolPtr(false),
-		PasswordlessSudo:    boolPtr(false),
-		SkipVSCodeBuild:     boolPtr(false),
-		ExtraPipPackages:    []string{},
-		NetworkRetries:      intPtr(0),
-		MinFreeDiskGB:       intPtr(0),
-		Verify:              Verify{Imports: []string{}, MinPackages: intPtr(0)},
+		SourceDir: newSourceDir(t),
+		Layout: Layout{
+			InstallVSCodeServer: boolPtr(false),
+			Prefix:              "/opt/oh",
+			User:                "agent",
+			EnvName:             "oh-3.11",
+			PythonVersion:       "3.11",
+			InstallBrowser:      boolPtr(false),
+			Verify:              Verify{Imports: []string{}, MinPackages: intPtr(0)},
+		},
+		UID:              intPtr(1500),
+		Platform:         "debian-12",
+		SystemPackages:   boolPtr(false),
+		PasswordlessSudo: boolPtr(false),
+		SkipVSCodeBuild:  boolPtr(false),
+		ExtraPipPackages: []string{},
+		NetworkRetries:   intPtr(0),
+		MinFreeDiskGB:    intPtr(0),
 	}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -151,7 +153,7 @@ func TestPrepareKeepsExplicitValues(t *testing.T) {
 	if *o.NetworkRetries != 0 || *o.MinFreeDiskGB != 0 || *o.Verify.MinPackages != 0 {
 		t.Error("an explicit 0 was replaced by the default")
 	}
-	if o.Prefix != "/opt/oh" || o.User != "agent" || o.UID != 1500 || o.EnvName != "oh-3.11" || o.PythonVersion != "3.11" || o.Platform != "debian-12" {
+	if o.Prefix != "/opt/oh" || o.User != "agent" || o.UID == nil || *o.UID != 1500 || o.EnvName != "oh-3.11" || o.PythonVersion != "3.11" || o.Platform != "debian-12" {
 		t.Errorf("explicit values changed: %+v", o)
 	}
 }
@@ -163,7 +165,7 @@ func TestPrepareAcceptsValidValues(t *testing.T) {
 		o := Options{
 			SourceDir:           newSourceDir(t),
 			Platform:            platform,
-			UID:                 60000,
+			UID:                 intPtr(60000),
 			ExtraSystemPackages: []string{"ffmpeg", "libgl1-mesa-glx", "gcc-c++", "python3.11"},
 			MicromambaPath:      bin,
 			UVURL:               "https://mirror.internal/uv-x86_64-unknown-linux-gnu.tar.gz",
@@ -177,7 +179,9 @@ func TestPrepareAcceptsValidValues(t *testing.T) {
 			ExtraPipPackages:    []string{"flake8", "notebook>=7", "jupyterlab==4.2.*", "uvicorn[standard]>=0.30,<1"},
 			EnvironmentVars:     []string{"HTTP_PROXY=http://proxy:3128", "_X=", "A1=with spaces and 'quotes'"},
 			NetworkRetries:      intPtr(20),
-			Verify:              Verify{Imports: []string{"openhands", "a_b.c_d"}, Commands: []string{"true"}},
+			Layout: Layout{
+				Verify: Verify{Imports: []string{"openhands", "a_b.c_d"}, Commands: []string{"true"}},
+			},
 		}
 		if errs := o.Prepare(); len(errs) != 0 {
 			t.Errorf("platform %s: Prepare: %v", platform, errs)
@@ -212,13 +216,18 @@ func TestPrepareErrors(t *testing.T) {
 		{"user with a space", func(o *Options) { o.User = "open hands" }, []string{"user:"}},
 		{"user too long", func(o *Options) { o.User = strings.Repeat("a", 33) }, []string{"user:"}},
 		{"user starting with a digit", func(o *Options) { o.User = "1oh" }, []string{"user:"}},
-		{"uid negative", func(o *Options) { o.UID = -1 }, []string{"uid:", "-1", "out of range"}},
-		{"uid too large", func(o *Options) { o.UID = 60001 }, []string{"uid:", "60001", "out of range"}},
+		{"uid zero is root", func(o *Options) { o.UID = intPtr(0) }, []string{"uid:", "0 is out of range", "1-60000"}},
+		{"uid negative", func(o *Options) { o.UID = intPtr(-1) }, []string{"uid:", "-1", "out of range"}},
+		{"uid too large", func(o *Options) { o.UID = intPtr(60001) }, []string{"uid:", "60001", "out of range"}},
 		{"env_name bad", func(o *Options) { o.EnvName = "my env" }, []string{"env_name:"}},
 		{"python_version without minor", func(o *Options) { o.PythonVersion = "3" }, []string{"python_version:", `"3"`}},
 		{"python_version with patch", func(o *Options) { o.PythonVersion = "3.12.1" }, []string{"python_version:"}},
 		{"python_version 2", func(o *Options) { o.PythonVersion = "2.7" }, []string{"python_version:"}},
 		{"platform unknown", func(o *Options) { o.Platform = "amzn-2" }, append([]string{"platform:", `"amzn-2"`, `"auto"`}, PlatformKeys()...)},
+		{"extra_system_packages without system_packages", func(o *Options) {
+			o.SystemPackages = boolPtr(false)
+			o.ExtraSystemPackages = []string{"git-lfs"}
+		}, []string{"extra_system_packages:", "system_packages = false"}},
 		{"extra_system_packages bad", func(o *Options) { o.ExtraSystemPackages = []string{"git", "rm -rf"} }, []string{"extra_system_packages[1]:", `"rm -rf"`}},
 		{"micromamba_url without sha", func(o *Options) { o.MicromambaURL = "https://example.com/micromamba" }, []string{"micromamba_sha256:", "required"}},
 		{"micromamba_sha256 without url", func(o *Options) { o.MicromambaSHA256 = testSHA }, []string{"micromamba_url:", "required"}},
@@ -301,11 +310,14 @@ func TestPrepareErrors(t *testing.T) {
 
 func TestPrepareReportsEveryError(t *testing.T) {
 	o := Options{
-		SourceDir:        filepath.Join(t.TempDir(), "missing"),
-		Prefix:           "relative",
-		User:             "Bad User",
-		UID:              70000,
-		PythonVersion:    "three",
+		SourceDir: filepath.Join(t.TempDir(), "missing"),
+		Layout: Layout{
+			Prefix:        "relative",
+			User:          "Bad User",
+			PythonVersion: "three",
+			Verify:        Verify{Imports: []string{"not a module"}, Commands: []string{""}},
+		},
+		UID:              intPtr(70000),
 		Platform:         "windows-11",
 		MicromambaURL:    "https://example.com/micromamba",
 		UVURL:            "https://example.com/uv",
@@ -315,7 +327,6 @@ func TestPrepareReportsEveryError(t *testing.T) {
 		ExtraPipPackages: []string{"$(reboot)"},
 		EnvironmentVars:  []string{"=x"},
 		NetworkRetries:   intPtr(99),
-		Verify:           Verify{Imports: []string{"not a module"}, Commands: []string{""}},
 	}
 	errs := o.Prepare()
 	var msgs []string

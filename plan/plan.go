@@ -111,13 +111,18 @@ func New(o Options, in Inputs) *Plan {
 	browser := *o.InstallBrowser
 	p.Steps = []Step{
 		preflightStep(),
-		systemPackagesStep(o),
+	}
+	// A step the options turn off is left out of the plan, so no rendering can run it.
+	if *o.SystemPackages {
+		p.Steps = append(p.Steps, systemPackagesStep())
+	}
+	p.Steps = append(p.Steps,
 		binaryStep("uv", "OH_UV", BundleUV, o.UVPath != "", in.UV, o.UVURL, o.UVSHA256, "uv", ""),
 		userStep(o),
 		directoriesStep(),
 		binaryStep("micromamba", "OH_MM", BundleMicromamba, o.MicromambaPath != "", in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
 		pythonEnvStep(o),
-	}
+	)
 	if *o.InstallVSCodeServer {
 		p.Steps = append(p.Steps, vscodeServerStep(o, in))
 	}
@@ -172,8 +177,8 @@ var BrowserLibraries = map[Family][]string{
 		"libXdamage", "libXrandr", "mesa-libgbm", "pango", "alsa-lib"},
 }
 
-func systemPackagesStep(o Options) Step {
-	s := Step{
+func systemPackagesStep() Step {
+	return Step{
 		Name: "system-packages",
 		User: RootUser,
 		// An optional package that the repositories lacked at the last run counts as done:
@@ -209,10 +214,6 @@ if [ -n "${wanted// /}" ]; then
 fi
 oh_pkg_clean`}},
 	}
-	if !*o.SystemPackages {
-		s.Check = "true"
-	}
-	return s
 }
 
 func binaryStep(name, destVar, bundlePath string, supplied bool, suppliedDigest, url, sum, archiveMember, channelAlias string) Step {

@@ -84,8 +84,8 @@ func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
 func (p *Plan) variables() [][2]string {
 	o := p.Options
 	uid := ""
-	if o.UID != 0 {
-		uid = fmt.Sprint(o.UID)
+	if o.UID != nil {
+		uid = fmt.Sprint(*o.UID)
 	}
 	vars := [][2]string{
 		{"OH_PREFIX", shellQuote(o.Prefix)},

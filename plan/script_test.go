@@ -42,7 +42,9 @@ var scriptVariants = []scriptVariant{
 		name: "no-browser-no-sudo",
 		options: func(t *testing.T, dir string) Options {
 			return Options{
-				InstallBrowser:   boolPtr(false),
+				Layout: Layout{
+					InstallBrowser: boolPtr(false),
+				},
 				PasswordlessSudo: boolPtr(false),
 				SkipVerify:       true,
 			}
@@ -53,11 +55,19 @@ var scriptVariants = []scriptVariant{
 		name: "offline",
 		options: func(t *testing.T, dir string) Options {
 			return Options{
-				Platform:            "ubuntu-24.04",
-				Prefix:              "/srv/openhands",
-				User:                "agent",
-				UID:                 2000,
-				PythonVersion:       "3.11",
+				Platform: "ubuntu-24.04",
+				Layout: Layout{
+					Prefix:        "/srv/openhands",
+					User:          "agent",
+					PythonVersion: "3.11",
+					Verify: Verify{
+						Imports:     []string{"openhands", "playwright"},
+						MinPackages: intPtr(250),
+						StartServer: true,
+						Commands:    []string{`test -x "$OH_PREFIX/bin/uv"`, `echo "it's $(id -un)"`},
+					},
+				},
+				UID:                 intPtr(2000),
 				MicromambaPath:      writeFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
 				UVPath:              writeFile(t, dir, "uv", "uv binary\n", 0o755),
 				ChannelAlias:        "https://artifactory.internal/artifactory/api/conda",
@@ -68,12 +78,6 @@ var scriptVariants = []scriptVariant{
 				EnvironmentVars:     []string{"HTTPS_PROXY=http://proxy.internal:3128", "NO_PROXY=localhost,.internal", "MOTD=it's offline"},
 				NetworkRetries:      intPtr(5),
 				MinFreeDiskGB:       intPtr(0),
-				Verify: Verify{
-					Imports:     []string{"openhands", "playwright"},
-					MinPackages: intPtr(250),
-					StartServer: true,
-					Commands:    []string{`test -x "$OH_PREFIX/bin/uv"`, `echo "it's $(id -un)"`},
-				},
 			}
 		},
 		inputs: Inputs{

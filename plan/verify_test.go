@@ -12,7 +12,7 @@ import (
 // TestVerifyScriptReportsEveryFailedCheck runs the standalone verification on a machine
 // without any runtime: every check fails, and each is named.
 func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
-	o := Options{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false"}}}
+	o := Options{Layout: Layout{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false"}}}}
 	o.SetDefaults()
 	p := New(o, Inputs{})
 	script := p.VerifyScript("test")
@@ -142,7 +142,7 @@ func TestVerifyScriptPythonChecks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			o := Options{Prefix: prefix, User: user}
+			o := Options{Layout: Layout{Prefix: prefix, User: user}}
 			o.SetDefaults()
 			path := filepath.Join(t.TempDir(), "verify.sh")
 			if err := os.WriteFile(path, []byte(New(o, Inputs{}).VerifyScript("test")), 0o755); err != nil {

@@ -22,9 +22,13 @@ type FlatConfig struct {
 	SourceDir              *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
 	Prefix                 *string           `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
 	User                   *string           `mapstructure:"user" cty:"user" hcl:"user"`
-	UID                    *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
 	EnvName                *string           `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
 	PythonVersion          *string           `mapstructure:"python_version" cty:"python_version" hcl:"python_version"`
+	InstallBrowser         *bool             `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
+	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	Verify                 *plan.FlatVerify  `mapstructure:"verify" cty:"verify" hcl:"verify"`
+	UID                    *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
 	Platform               *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
 	SystemPackages         *bool             `mapstructure:"system_packages" cty:"system_packages" hcl:"system_packages"`
 	ExtraSystemPackages    []string          `mapstructure:"extra_system_packages" cty:"extra_system_packages" hcl:"extra_system_packages"`
@@ -39,19 +43,15 @@ type FlatConfig struct {
 	IndexURL               *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
 	ExtraIndexURLs         []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
 	ExtraPipPackages       []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
-	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
 	VSCodeServerURL        *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
 	VSCodeServerSHA256     *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
 	VSCodeServerPath       *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
 	KeepUIDOwner           *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
-	InstallBrowser         *bool             `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	PasswordlessSudo       *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild        *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
 	EnvironmentVars        []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
 	NetworkRetries         *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
 	MinFreeDiskGB          *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
-	Verify                 *plan.FlatVerify  `mapstructure:"verify" cty:"verify" hcl:"verify"`
 	SkipVerify             *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
 	BaseImage              *string           `mapstructure:"base_image" cty:"base_image" hcl:"base_image"`
 	ImageRepository        *string           `mapstructure:"image_repository" cty:"image_repository" hcl:"image_repository"`
@@ -87,9 +87,13 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"source_dir":                 &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
 		"prefix":                     &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
-		"uid":                        &hcldec.AttrSpec{Name: "uid", Type: cty.Number, Required: false},
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
 		"python_version":             &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
+		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
+		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
+		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
+		"verify":                     &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
+		"uid":                        &hcldec.AttrSpec{Name: "uid", Type: cty.Number, Required: false},
 		"platform":                   &hcldec.AttrSpec{Name: "platform", Type: cty.String, Required: false},
 		"system_packages":            &hcldec.AttrSpec{Name: "system_packages", Type: cty.Bool, Required: false},
 		"extra_system_packages":      &hcldec.AttrSpec{Name: "extra_system_packages", Type: cty.List(cty.String), Required: false},
@@ -104,19 +108,15 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"index_url":                  &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
 		"extra_index_urls":           &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
 		"extra_pip_packages":         &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
-		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
 		"vscode_server_url":          &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
 		"vscode_server_sha256":       &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
 		"vscode_server_path":         &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
 		"keep_uid_owner":             &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
-		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
-		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"passwordless_sudo":          &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":          &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
 		"environment_vars":           &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
 		"network_retries":            &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
 		"min_free_disk_gb":           &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
-		"verify":                     &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
 		"base_image":                 &hcldec.AttrSpec{Name: "base_image", Type: cty.String, Required: false},
 		"image_repository":           &hcldec.AttrSpec{Name: "image_repository", Type: cty.String, Required: false},

@@ -162,8 +162,8 @@ func TestPrepareExplicitValues(t *testing.T) {
 	if !reflect.DeepEqual(c.BuildArgs, map[string]string{"HTTP_PROXY": "http://proxy:3128"}) {
 		t.Errorf("build_args = %v", c.BuildArgs)
 	}
-	if *c.InstallBrowser || !c.SkipVerify || c.UID != 2001 {
-		t.Errorf("install_browser, skip_verify, uid = %v, %v, %d", *c.InstallBrowser, c.SkipVerify, c.UID)
+	if *c.InstallBrowser || !c.SkipVerify || c.UID == nil || *c.UID != 2001 {
+		t.Errorf("install_browser, skip_verify, uid = %v, %v, %v", *c.InstallBrowser, c.SkipVerify, c.UID)
 	}
 }
 

@@ -44,17 +44,8 @@ type Config struct {
 	SkipPush bool `mapstructure:"skip_push"`
 	// Push without running the verification checks in a container of the image first.
 	SkipVerify bool `mapstructure:"skip_verify"`
-	// Where the runtime is in the image, as for the provisioner: `prefix`, `user`, `env_name`,
-	// `python_version`, `install_browser`, `install_vscode_server`, `playwright_browsers_path`.
-	Prefix                 string `mapstructure:"prefix"`
-	User                   string `mapstructure:"user"`
-	EnvName                string `mapstructure:"env_name"`
-	PythonVersion          string `mapstructure:"python_version"`
-	InstallBrowser         *bool  `mapstructure:"install_browser"`
-	InstallVSCodeServer    *bool  `mapstructure:"install_vscode_server"`
-	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
-	// The checks, as for the provisioner.
-	Verify plan.Verify `mapstructure:"verify"`
+	// Where the runtime is in the image and how it is checked, as for the provisioner.
+	plan.Layout `mapstructure:",squash"`
 
 	ctx interpolate.Context
 }
@@ -116,7 +107,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 		add("encryption_type: %q must be AES256 or KMS", c.EncryptionType)
 	}
 	layout := c.planOptions()
-	for _, e := range layout.LayoutErrors() {
+	for _, e := range layout.Layout.Errors() {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if errs != nil && len(errs.Errors) > 0 {
@@ -127,16 +118,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 
 // planOptions are the plan options the checks need, for the image's runtime layout.
 func (c *Config) planOptions() plan.Options {
-	o := plan.Options{
-		Prefix:                 c.Prefix,
-		User:                   c.User,
-		EnvName:                c.EnvName,
-		PythonVersion:          c.PythonVersion,
-		InstallBrowser:         c.InstallBrowser,
-		InstallVSCodeServer:    c.InstallVSCodeServer,
-		PlaywrightBrowsersPath: c.PlaywrightBrowsersPath,
-		Verify:                 c.Verify,
-	}
+	o := plan.Options{Layout: c.Layout}
 	o.SetDefaults()
 	return o
 }

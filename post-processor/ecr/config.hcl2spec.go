@@ -73,8 +73,8 @@ type FlatConfig struct {
 	EnvName                  *string               `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
 	PythonVersion            *string               `mapstructure:"python_version" cty:"python_version" hcl:"python_version"`
 	InstallBrowser           *bool                 `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
 	PlaywrightBrowsersPath   *string               `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
 	Verify                   *plan.FlatVerify      `mapstructure:"verify" cty:"verify" hcl:"verify"`
 }
 
@@ -125,8 +125,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
 		"python_version":             &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
 		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
-		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
+		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
 		"verify":                     &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
 	}
 	return s

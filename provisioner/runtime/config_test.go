@@ -101,8 +101,8 @@ func TestPrepareValid(t *testing.T) {
 						t.Errorf("%s = %q, want the default %q", c.name, c.got, c.want)
 					}
 				}
-				if o.UID != 0 {
-					t.Errorf("uid = %d, want 0 (pick on the target)", o.UID)
+				if o.UID != nil {
+					t.Errorf("uid = %d, want unset (pick on the target)", *o.UID)
 				}
 				for name, b := range map[string]*bool{
 					"system_packages": o.SystemPackages, "install_browser": o.InstallBrowser,
@@ -133,7 +133,7 @@ func TestPrepareValid(t *testing.T) {
 				"env_name":                 "oh-env",
 				"python_version":           "3.11",
 				"platform":                 "debian-12",
-				"system_packages":          false,
+				"system_packages":          true,
 				"extra_system_packages":    []interface{}{"jq", "git-lfs"},
 				"micromamba_path":          mm,
 				"uv_path":                  uv,
@@ -157,8 +157,8 @@ func TestPrepareValid(t *testing.T) {
 				"skip_verify": true,
 			},
 			check: func(t *testing.T, o plan.Options) {
-				if o.Prefix != "/opt/oh" || o.User != "runtime" || o.UID != 2001 || o.EnvName != "oh-env" ||
-					o.PythonVersion != "3.11" || o.Platform != "debian-12" || *o.SystemPackages ||
+				if o.Prefix != "/opt/oh" || o.User != "runtime" || o.UID == nil || *o.UID != 2001 || o.EnvName != "oh-env" ||
+					o.PythonVersion != "3.11" || o.Platform != "debian-12" || !*o.SystemPackages ||
 					o.MicromambaPath != mm || o.UVPath != uv || *o.InstallBrowser || *o.PasswordlessSudo ||
 					*o.SkipVSCodeBuild || *o.NetworkRetries != 0 || *o.MinFreeDiskGB != 0 || !o.SkipVerify ||
 					o.PlaywrightBrowsersPath != "/opt/pw" || o.ChannelAlias != "https://conda.example" {
@@ -278,7 +278,7 @@ func TestPrepareHCL2(t *testing.T) {
 			name: "verify block",
 			body: "uid = 1234\nverify {\n  imports = [\"json\"]\n  min_packages = 7\n  commands = [\"python -V\"]\n}\n",
 			check: func(t *testing.T, o plan.Options) {
-				if o.UID != 1234 || !slices.Equal(o.Verify.Imports, []string{"json"}) || *o.Verify.MinPackages != 7 ||
+				if o.UID == nil || *o.UID != 1234 || !slices.Equal(o.Verify.Imports, []string{"json"}) || *o.Verify.MinPackages != 7 ||
 					!slices.Equal(o.Verify.Commands, []string{"python -V"}) {
 					t.Errorf("options = %+v, verify = %+v", o, o.Verify)
 				}
