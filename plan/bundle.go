@@ -102,13 +102,13 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
 	bw := &bundleWriter{tw: tw}
-	for _, f := range suppliedFiles {
-		if path := f.path(o); path != "" {
-			sum, err := bw.addFile(f.bundle, path, 0o755, nil)
+	for _, t := range Tools {
+		if _, _, path := t.values(o); path != "" {
+			sum, err := bw.addFile(t.Bundle, path, 0o755, nil)
 			if err != nil {
-				return in, fmt.Errorf("%s_path: %w", f.option, err)
+				return in, fmt.Errorf("%s_path: %w", t.Name, err)
 			}
-			*f.digest(&in) = sum
+			in.supply(t, sum)
 		}
 	}
 	digest := newSourceDigest()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -178,18 +179,18 @@ func TestWriteBundle(t *testing.T) {
 	_, payload := splitBundle(t, data)
 	entries := readPayload(t, payload)
 
-	if in != f.written {
+	if !reflect.DeepEqual(in, f.written) {
 		t.Errorf("WriteBundle returned %+v but rendered with %+v", in, f.written)
 	}
 	computed, err := ComputeInputs(f.opts, f.files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in != computed {
+	if !reflect.DeepEqual(in, computed) {
 		t.Errorf("WriteBundle inputs %+v, ComputeInputs %+v", in, computed)
 	}
-	if in.Micromamba != sha256Hex(f.mm) || in.UV != sha256Hex(f.uv) {
-		t.Errorf("binary digests %s %s, want the files' sha256", in.Micromamba, in.UV)
+	if in.Supplied["micromamba"] != sha256Hex(f.mm) || in.Supplied["uv"] != sha256Hex(f.uv) {
+		t.Errorf("binary digests %v, want the files' sha256", in.Supplied)
 	}
 	for _, d := range []string{in.SourceTree, in.DependencyFiles} {
 		if len(d) != 64 {
@@ -234,9 +235,9 @@ func TestWriteBundle(t *testing.T) {
 	}
 
 	want := map[string]tarEntry{
-		BundleMicromamba: {content: string(f.mm), mode: 0o755},
-		BundleUV:         {content: string(f.uv), mode: 0o755},
-		BundleScript:     {content: last.content, mode: 0o755},
+		toolMicromamba.Bundle: {content: string(f.mm), mode: 0o755},
+		toolUV.Bundle:         {content: string(f.uv), mode: 0o755},
+		BundleScript:          {content: last.content, mode: 0o755},
 	}
 	for _, sf := range sourceTreeFiles {
 		if sf.shipped {
@@ -294,7 +295,7 @@ func TestBundleDigests(t *testing.T) {
 			}
 		}
 		data, in := other.write(t)
-		if in != baseIn {
+		if !reflect.DeepEqual(in, baseIn) {
 			t.Errorf("inputs depend on creation order: %+v vs %+v", in, baseIn)
 		}
 		baseData, _ := base.write(t)
@@ -373,7 +374,7 @@ func TestBundleDigests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if in != computed {
+			if !reflect.DeepEqual(in, computed) {
 				t.Errorf("WriteBundle inputs %+v, ComputeInputs %+v", in, computed)
 			}
 			for _, c := range []struct {
@@ -383,8 +384,8 @@ func TestBundleDigests(t *testing.T) {
 			}{
 				{"SourceTree", in.SourceTree, baseIn.SourceTree, tt.tree},
 				{"DependencyFiles", in.DependencyFiles, baseIn.DependencyFiles, tt.deps},
-				{"Micromamba", in.Micromamba, baseIn.Micromamba, tt.mm},
-				{"UV", in.UV, baseIn.UV, tt.uv},
+				{"Micromamba", in.Supplied["micromamba"], baseIn.Supplied["micromamba"], tt.mm},
+				{"UV", in.Supplied["uv"], baseIn.Supplied["uv"], tt.uv},
 			} {
 				if (c.got != c.base) != c.changed {
 					t.Errorf("%s changed: %v, want %v", c.field, c.got != c.base, c.changed)

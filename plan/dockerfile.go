@@ -125,10 +125,10 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 	if err := bw.addDirs(contextDir + "/bin/.keep"); err != nil {
 		return err
 	}
-	for _, f := range suppliedFiles {
-		if path := f.path(o); path != "" {
-			if _, err := bw.addFile(contextDir+"/"+f.bundle, path, 0o755, nil); err != nil {
-				return fmt.Errorf("%s_path: %w", f.option, err)
+	for _, t := range Tools {
+		if _, _, path := t.values(o); path != "" {
+			if _, err := bw.addFile(contextDir+"/"+t.Bundle, path, 0o755, nil); err != nil {
+				return fmt.Errorf("%s_path: %w", t.Name, err)
 			}
 		}
 	}
@@ -157,7 +157,11 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 // dependency files; the source tag adds the source tree.
 func ContentTags(version, baseImageID, dockerfile, script string, in Inputs) (lock, source string) {
 	h := sha256.New()
-	for _, part := range []string{baseImageID, dockerfile, script, in.DependencyFiles, in.Micromamba, in.UV, in.VSCodeServer} {
+	parts := []string{baseImageID, dockerfile, script, in.DependencyFiles}
+	for _, t := range Tools {
+		parts = append(parts, in.Supplied[t.Name])
+	}
+	for _, part := range parts {
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
 	}
 	lockDigest := hex.EncodeToString(h.Sum(nil))[:16]

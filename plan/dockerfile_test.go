@@ -568,8 +568,17 @@ func TestContentTags(t *testing.T) {
 		{"dockerfile", func(b, d, s *string, in *Inputs) { *d += "RUN false\n" }, true},
 		{"script", func(b, d, s *string, in *Inputs) { *s += "echo more\n" }, true},
 		{"dependency files", func(b, d, s *string, in *Inputs) { in.DependencyFiles = strings.Repeat("3", 64) }, true},
-		{"micromamba supplied", func(b, d, s *string, in *Inputs) { in.Micromamba = strings.Repeat("4", 64) }, true},
-		{"uv supplied", func(b, d, s *string, in *Inputs) { in.UV = strings.Repeat("5", 64) }, true},
+		{"micromamba supplied", func(b, d, s *string, in *Inputs) {
+			in.Supplied = map[string]string{"micromamba": strings.Repeat("4", 64)}
+		}, true},
+		{"uv supplied", func(b, d, s *string, in *Inputs) { in.Supplied = map[string]string{"uv": strings.Repeat("5", 64)} }, true},
+		{"openvscode-server supplied", func(b, d, s *string, in *Inputs) {
+			in.Supplied = map[string]string{"vscode_server": strings.Repeat("6", 64)}
+		}, true},
+		// A digest counts for its tool only: the same file supplied for another is a change.
+		{"supplied digest moved to another tool", func(b, d, s *string, in *Inputs) {
+			in.Supplied = map[string]string{"uv": strings.Repeat("4", 64)}
+		}, true},
 		// The parts are delimited: text moved from one to the next is a change.
 		{"text moved between dockerfile and script", func(b, d, s *string, in *Inputs) {
 			*d = strings.TrimSuffix(*d, "\n")

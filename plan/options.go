@@ -250,9 +250,9 @@ func (o *Options) Prepare() []error {
 			add("extra_system_packages[%d]: %q is not a package name", i, p)
 		}
 	}
-	errs = append(errs, checkArtifact("micromamba", o.MicromambaURL, o.MicromambaSHA256, o.MicromambaPath)...)
-	errs = append(errs, checkArtifact("uv", o.UVURL, o.UVSHA256, o.UVPath)...)
-	errs = append(errs, o.vscodeServerErrors()...)
+	for _, t := range Tools {
+		errs = append(errs, t.errors(*o)...)
+	}
 	if !packagePattern.MatchString(o.CondaChannel) && checkURL(o.CondaChannel) != nil {
 		add("conda_channel: %q is neither a channel name nor an http(s) URL", o.CondaChannel)
 	}
@@ -328,35 +328,6 @@ func (o *Layout) Errors() []error {
 		}
 	}
 	return errs
-}
-
-// vscodeServerErrors checks the openvscode-server options. Unlike micromamba and uv, no
-// checksum is pinned (the project publishes none), so a download needs the user's.
-func (o *Options) vscodeServerErrors() []error {
-	if !*o.InstallVSCodeServer {
-		for _, set := range []struct{ name, value string }{
-			{"vscode_server_url", o.VSCodeServerURL}, {"vscode_server_sha256", o.VSCodeServerSHA256}, {"vscode_server_path", o.VSCodeServerPath},
-		} {
-			if set.value != "" {
-				return []error{fmt.Errorf("%s: set, but install_vscode_server = false leaves openvscode-server out; remove one of them", set.name)}
-			}
-		}
-		return nil
-	}
-	if o.VSCodeServerPath == "" && o.VSCodeServerURL == "" && o.VSCodeServerSHA256 == "" {
-		return []error{fmt.Errorf("vscode_server_sha256: required to download openvscode-server (install_vscode_server is on by default): " +
-			"its project publishes no checksums, so the plugin pins none; set vscode_server_sha256 to the SHA-256 of the " +
-			"openvscode-server-v1.98.2 tarball for the target's architecture (or vscode_server_url with it), " +
-			"upload one with vscode_server_path, or set install_vscode_server = false")}
-	}
-	if o.VSCodeServerPath == "" && o.VSCodeServerURL == "" {
-		// The checksum of the default release URL.
-		if !sha256Pattern.MatchString(o.VSCodeServerSHA256) {
-			return []error{fmt.Errorf("vscode_server_sha256: %q is not 64 hexadecimal digits", o.VSCodeServerSHA256)}
-		}
-		return nil
-	}
-	return checkArtifact("vscode_server", o.VSCodeServerURL, o.VSCodeServerSHA256, o.VSCodeServerPath)
 }
 
 // checkArtifact validates one of the url+sha256 / local path pairs.
@@ -456,7 +427,12 @@ func RedactURL(raw string) string {
 // Secrets returns the credentials carried by the options' URLs, for output filters.
 func (o *Options) Secrets() []string {
 	var out []string
-	for _, raw := range append([]string{o.IndexURL, o.ChannelAlias, o.MicromambaURL, o.UVURL, o.VSCodeServerURL}, o.ExtraIndexURLs...) {
+	urls := []string{o.IndexURL, o.ChannelAlias}
+	for _, t := range Tools {
+		url, _, _ := t.values(*o)
+		urls = append(urls, url)
+	}
+	for _, raw := range append(urls, o.ExtraIndexURLs...) {
 		u, err := url.Parse(raw)
 		if err != nil || u.User == nil {
 			continue

@@ -42,8 +42,6 @@ type Step struct {
 	Stamp string
 	// Invalidates names later steps whose stamps are dropped when this step runs.
 	Invalidates []string
-	// Heavy marks the steps that download or build most of the runtime.
-	Heavy bool
 	// Dir is the working directory of the commands, when not the default.
 	Dir string
 	// Env is extra environment for the commands, as KEY=value.
@@ -54,7 +52,6 @@ type Step struct {
 // Plan is the ordered install plan for one set of options.
 type Plan struct {
 	Options Options
-	Inputs  Inputs
 	Steps   []Step
 	Checks  []Check
 }
@@ -65,36 +62,24 @@ type Inputs struct {
 	DependencyFiles string
 	// SourceTree is the digest of the whole shipped source tree.
 	SourceTree string
-	// Micromamba, UV and VSCodeServer are the digests of supplied files (empty when
-	// downloaded).
-	Micromamba   string
-	UV           string
-	VSCodeServer string
+	// Supplied are the digests of the files supplied instead of downloads, by tool name.
+	Supplied map[string]string
 }
 
-// Bundle paths of the files shipped with the script, relative to the bundle root.
+// supply records the digest of a file supplied for tool t.
+func (in *Inputs) supply(t Tool, sum string) {
+	if in.Supplied == nil {
+		in.Supplied = map[string]string{}
+	}
+	in.Supplied[t.Name] = sum
+}
+
+// Bundle paths of the plan and the source tree, relative to the bundle root (supplied tools
+// go to their Tool.Bundle).
 const (
-	BundleScript     = "plan.sh"
-	BundleMicromamba = "bin/micromamba"
-	BundleUV         = "bin/uv"
-	// BundleVSCodeServer is the supplied openvscode-server release tarball.
-	BundleVSCodeServer = "bin/openvscode-server.tar.gz"
-	BundleCode         = "code"
+	BundleScript = "plan.sh"
+	BundleCode   = "code"
 )
-
-// suppliedFile is a file the user uploads instead of a download (air-gapped builds).
-type suppliedFile struct {
-	option string // the option is <option>_path
-	bundle string // its path in the bundle and in the builder's context
-	path   func(Options) string
-	digest func(*Inputs) *string
-}
-
-var suppliedFiles = []suppliedFile{
-	{"micromamba", BundleMicromamba, func(o Options) string { return o.MicromambaPath }, func(in *Inputs) *string { return &in.Micromamba }},
-	{"uv", BundleUV, func(o Options) string { return o.UVPath }, func(in *Inputs) *string { return &in.UV }},
-	{"vscode_server", BundleVSCodeServer, func(o Options) string { return o.VSCodeServerPath }, func(in *Inputs) *string { return &in.VSCodeServer }},
-}
 
 // digest hashes labelled parts into a short stable hex string for stamps.
 func digest(parts ...string) string {
@@ -107,7 +92,7 @@ func digest(parts ...string) string {
 
 // New builds the plan. Options must have been prepared.
 func New(o Options, in Inputs) *Plan {
-	p := &Plan{Options: o, Inputs: in}
+	p := &Plan{Options: o}
 	browser := *o.InstallBrowser
 	p.Steps = []Step{
 		preflightStep(),
@@ -117,14 +102,14 @@ func New(o Options, in Inputs) *Plan {
 		p.Steps = append(p.Steps, systemPackagesStep())
 	}
 	p.Steps = append(p.Steps,
-		binaryStep("uv", "OH_UV", BundleUV, o.UVPath != "", in.UV, o.UVURL, o.UVSHA256, "uv", ""),
+		toolUV.step(o, in),
 		userStep(o),
 		directoriesStep(),
-		binaryStep("micromamba", "OH_MM", BundleMicromamba, o.MicromambaPath != "", in.Micromamba, o.MicromambaURL, o.MicromambaSHA256, "micromamba", o.ChannelAlias),
+		toolMicromamba.step(o, in),
 		pythonEnvStep(o),
 	)
-	if *o.InstallVSCodeServer {
-		p.Steps = append(p.Steps, vscodeServerStep(o, in))
+	if toolVSCodeServer.Enabled(o) {
+		p.Steps = append(p.Steps, toolVSCodeServer.step(o, in))
 	}
 	p.Steps = append(p.Steps,
 		codeStep(in),
@@ -192,7 +177,6 @@ for spec in $(oh_missing_packages $OH_SYSTEM_PACKAGES); do
 	*) exit 1 ;;
 	esac
 done`,
-		Heavy: true,
 		Commands: []Command{{Shell: `set -f # package specs such as ?ripgrep are words, not patterns
 # shellcheck disable=SC2086 # one word per package
 missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
@@ -213,37 +197,6 @@ if [ -n "${wanted// /}" ]; then
 	oh_retry oh_pkg_install $wanted
 fi
 oh_pkg_clean`}},
-	}
-}
-
-func binaryStep(name, destVar, bundlePath string, supplied bool, suppliedDigest, url, sum, archiveMember, channelAlias string) Step {
-	upper := strings.ToUpper(name)
-	source := fmt.Sprintf(`"$OH_BUNDLE/%s"`, bundlePath)
-	stamp := digest(name, "supplied", suppliedDigest)
-	if !supplied {
-		source = `""`
-		stamp = digest(name, url, sum)
-		if url == "" {
-			stamp = digest(name, "pinned", pinnedSummary(name))
-		}
-	}
-	run := fmt.Sprintf(`oh_install_binary %s %s "$OH_%s_URL" "$OH_%s_SHA256" "$%s"`, archiveMember, source, upper, upper, destVar)
-	if name == "micromamba" {
-		stamp = digest(stamp, channelAlias)
-		run += `
-# "defaults" is absent from a fresh configuration, which micromamba may report as an error
-"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
-if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
-	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
-fi`
-	}
-	return Step{
-		Name:     name,
-		User:     RootUser,
-		Check:    fmt.Sprintf(`[ -x "$%s" ]`, destVar),
-		Stamp:    stamp,
-		Heavy:    !supplied,
-		Commands: []Command{{Shell: run}},
 	}
 }
 
@@ -296,36 +249,12 @@ func pythonEnvStep(o Options) Step {
 		Check:       `[ -x "$OH_ENV_PY" ]`,
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, o.ChannelAlias),
 		Invalidates: []string{"dependencies", "browser"},
-		Heavy:       true,
 		Commands: []Command{{Shell: `"$OH_MM" create -n "$OH_ENV" -y
 # Poetry is installed for tools that expect it, never used to install: it cannot parse
 # the Amazon Linux 2023 kernel release.
 oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 # The env is created as root but the dependency install runs as the runtime user.
 chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"`}},
-	}
-}
-
-// vscodeServerStep installs the openvscode-server release OpenHands' vscode plugin starts,
-// owned by the runtime user (the plugin chowns it to the user it runs as, through sudo), with
-// the `code` remote CLI beside it as upstream's template has it.
-func vscodeServerStep(o Options, in Inputs) Step {
-	source := `""`
-	stamp := digest("vscode-server", "supplied", in.VSCodeServer)
-	if o.VSCodeServerPath != "" {
-		source = fmt.Sprintf(`"$OH_BUNDLE/%s"`, BundleVSCodeServer)
-	} else {
-		stamp = digest("vscode-server", o.VSCodeServerURL, strings.ToLower(o.VSCodeServerSHA256), pinnedSummary("vscode_server"))
-	}
-	return Step{
-		Name:  "vscode-server",
-		User:  RootUser,
-		Check: `[ -x "$OH_VSCODE_SERVER/bin/openvscode-server" ] && [ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]`,
-		Stamp: stamp,
-		Heavy: o.VSCodeServerPath == "",
-		Commands: []Command{{Shell: `oh_install_tree vscode_server bin/openvscode-server ` + source + ` "$OH_VSCODE_SERVER_URL" "$OH_VSCODE_SERVER_SHA256" "$OH_VSCODE_SERVER"
-cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
-chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`}},
 	}
 }
 
@@ -363,7 +292,6 @@ func dependenciesStep(o Options, in Inputs) Step {
 		Check: `[ -x "$OH_ENV_PY" ]`,
 		Stamp: digest("dependencies", in.DependencyFiles, o.PythonVersion, o.IndexURL,
 			strings.Join(o.ExtraIndexURLs, " "), strings.Join(o.ExtraPipPackages, " ")),
-		Heavy: true,
 		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
 if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
 for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
@@ -378,7 +306,6 @@ func browserStep(o Options) Step {
 		Name:  "browser",
 		User:  RootUser,
 		Check: `[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]`,
-		Heavy: true,
 		Commands: []Command{
 			{Shell: `install -d -m 0755 "$PLAYWRIGHT_BROWSERS_PATH"`},
 			{Shell: `oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install --with-deps chromium`, Families: []Family{FamilyApt}},

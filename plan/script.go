@@ -93,12 +93,9 @@ func (p *Plan) variables() [][2]string {
 		{"OH_UID", shellQuote(uid)},
 		{"OH_ENV", shellQuote(o.EnvName)},
 		{"OH_PYTHON_VERSION", shellQuote(o.PythonVersion)},
-		{"OH_MM", `"$OH_PREFIX/micromamba/bin/micromamba"`},
-		{"OH_UV", `"$OH_PREFIX/bin/uv"`},
 		{"OH_CODE", `"$OH_PREFIX/code"`},
 		{"OH_ENV_BIN", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin"`},
 		{"OH_ENV_PY", `"$OH_ENV_BIN/python$OH_PYTHON_VERSION"`},
-		{"OH_VSCODE_SERVER", `"$OH_PREFIX/` + vscodeServerDir + `"`},
 		{"OH_KEEP_UID_OWNER", shellQuote(map[bool]string{true: "1"}[o.KeepUIDOwner])},
 		// Stamps live outside the prefix, which belongs to the runtime user entirely.
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
@@ -110,18 +107,18 @@ func (p *Plan) variables() [][2]string {
 		{"OH_INDEX_URL", shellQuote(o.IndexURL)},
 		{"OH_EXTRA_INDEX_URLS", shellQuote(strings.Join(o.ExtraIndexURLs, " "))},
 		{"OH_EXTRA_PIP_PACKAGES", shellQuote(strings.Join(o.ExtraPipPackages, " "))},
-		{"OH_MICROMAMBA_URL", shellQuote(o.MicromambaURL)},
-		{"OH_MICROMAMBA_SHA256", shellQuote(strings.ToLower(o.MicromambaSHA256))},
-		{"OH_UV_URL", shellQuote(o.UVURL)},
-		{"OH_UV_SHA256", shellQuote(strings.ToLower(o.UVSHA256))},
-		{"OH_VSCODE_SERVER_URL", shellQuote(o.VSCodeServerURL)},
-		{"OH_VSCODE_SERVER_SHA256", shellQuote(strings.ToLower(o.VSCodeServerSHA256))},
 		{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)},
 		{"MAMBA_ROOT_PREFIX", `"$OH_PREFIX/micromamba"`},
 		// Root steps run the env's Python: root-owned __pycache__ files in site-packages
 		// would make the next install as the runtime user fail with "Permission denied" (an
 		// install as root leaving files the user cannot replace).
 		{"PYTHONDONTWRITEBYTECODE", "1"},
+	}
+	for _, t := range Tools {
+		url, sum, _ := t.values(o)
+		vars = append(vars, [2]string{t.Var, t.Dest},
+			[2]string{t.shellName() + "_URL", shellQuote(url)},
+			[2]string{t.shellName() + "_SHA256", shellQuote(strings.ToLower(sum))})
 	}
 	for _, kv := range o.EnvironmentVars {
 		k, v, _ := strings.Cut(kv, "=")

@@ -142,13 +142,13 @@ func ComputeInputs(o Options, files []SourceFile) (Inputs, error) {
 		}
 	}
 	d.fill(&in)
-	for _, f := range suppliedFiles {
-		if path := f.path(o); path != "" {
+	for _, t := range Tools {
+		if _, _, path := t.values(o); path != "" {
 			sum, err := FileSHA256(path)
 			if err != nil {
-				return in, fmt.Errorf("%s_path: %w", f.option, err)
+				return in, fmt.Errorf("%s_path: %w", t.Name, err)
 			}
-			*f.digest(&in) = sum
+			in.supply(t, sum)
 		}
 	}
 	return in, nil

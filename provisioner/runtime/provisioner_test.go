@@ -383,8 +383,8 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 			"code/poetry.lock":               "# lock\n",
 			"code/openhands/__init__.py":     "__version__ = '0.0.0'\n",
 			"code/openhands/runtime/tool.sh": "#!/bin/sh\n",
-			plan.BundleUV:                    "fake uv binary",
-			plan.BundleMicromamba:            "fake micromamba binary",
+			toolBundle(t, "uv"):              "fake uv binary",
+			toolBundle(t, "micromamba"):      "fake micromamba binary",
 		} {
 			got, ok := b.files[name]
 			if !ok {
@@ -393,7 +393,7 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 				t.Errorf("%s = %q, want %q", name, got, want)
 			}
 		}
-		for name, mode := range map[string]int64{plan.BundleUV: 0o755, plan.BundleMicromamba: 0o755, plan.BundleScript: 0o755,
+		for name, mode := range map[string]int64{toolBundle(t, "uv"): 0o755, toolBundle(t, "micromamba"): 0o755, plan.BundleScript: 0o755,
 			"code/openhands/runtime/tool.sh": 0o755, "code/pyproject.toml": 0o644} {
 			if b.modes[name] != mode {
 				t.Errorf("%s has mode %o, want %o", name, b.modes[name], mode)
@@ -418,13 +418,13 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if in.UV == "" || in.Micromamba == "" {
+		if in.Supplied["uv"] == "" || in.Supplied["micromamba"] == "" {
 			t.Fatalf("inputs lack the supplied binaries' digests: %+v", in)
 		}
 		if want := plan.New(p.config.Options, in).Script(version.PluginVersion.FormattedVersion()); script != want {
 			t.Errorf("plan.sh differs from the plan rendered from ComputeInputs")
 		}
-		for _, name := range []string{plan.BundleUV, plan.BundleMicromamba} {
+		for _, name := range []string{toolBundle(t, "uv"), toolBundle(t, "micromamba")} {
 			if !strings.Contains(script, `"$OH_BUNDLE/`+name+`"`) {
 				t.Errorf("plan.sh does not install the supplied %s", name)
 			}
@@ -438,7 +438,7 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := readBundle(t, comm.uploads[0].data)
-		for _, name := range []string{plan.BundleUV, plan.BundleMicromamba} {
+		for _, name := range []string{toolBundle(t, "uv"), toolBundle(t, "micromamba")} {
 			if _, ok := b.files[name]; ok {
 				t.Errorf("the bundle holds %s without a local path for it", name)
 			}
@@ -708,4 +708,16 @@ func BenchmarkProvisionBundle(b *testing.B) {
 		size = comm.uploads[0].size
 	}
 	b.ReportMetric(float64(size), "bundle-bytes")
+}
+
+// toolBundle is where a supplied file of the named tool goes in the bundle.
+func toolBundle(t *testing.T, name string) string {
+	t.Helper()
+	for _, tool := range plan.Tools {
+		if tool.Name == name {
+			return tool.Bundle
+		}
+	}
+	t.Fatalf("no tool %q", name)
+	return ""
 }

@@ -13,12 +13,9 @@ export OH_USER='openhands'
 export OH_UID=''
 export OH_ENV='openhands'
 export OH_PYTHON_VERSION='3.12'
-export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
-export OH_UV="$OH_PREFIX/bin/uv"
 export OH_CODE="$OH_PREFIX/code"
 export OH_ENV_BIN="$OH_PREFIX/micromamba/envs/$OH_ENV/bin"
 export OH_ENV_PY="$OH_ENV_BIN/python$OH_PYTHON_VERSION"
-export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
 export OH_STEP_COUNT=14
@@ -29,15 +26,18 @@ export OH_CHANNEL_ALIAS=''
 export OH_INDEX_URL=''
 export OH_EXTRA_INDEX_URLS=''
 export OH_EXTRA_PIP_PACKAGES='jupyterlab notebook flake8'
-export OH_MICROMAMBA_URL=''
-export OH_MICROMAMBA_SHA256=''
-export OH_UV_URL=''
-export OH_UV_SHA256=''
-export OH_VSCODE_SERVER_URL=''
-export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
 export MAMBA_ROOT_PREFIX="$OH_PREFIX/micromamba"
 export PYTHONDONTWRITEBYTECODE=1
+export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
+export OH_MICROMAMBA_URL=''
+export OH_MICROMAMBA_SHA256=''
+export OH_UV="$OH_PREFIX/bin/uv"
+export OH_UV_URL=''
+export OH_UV_SHA256=''
+export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
+export OH_VSCODE_SERVER_URL=''
+export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 
 # Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
 
@@ -923,7 +923,7 @@ oh_main() {
 	oh_run_step 5 directories root '' ''
 	oh_run_step 6 micromamba root '78db4264e9681041deef7773901922c3' ''
 	oh_run_step 7 python-env root 'a04300f8422ac6145a523ecc39f6bb31' 'dependencies browser'
-	oh_run_step 8 vscode-server root 'f02b31052d7aa77e70736f2125bf2fc6' ''
+	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
 	oh_run_step 11 browser root '' ''

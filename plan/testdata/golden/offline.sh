@@ -13,12 +13,9 @@ export OH_USER='agent'
 export OH_UID='2000'
 export OH_ENV='openhands'
 export OH_PYTHON_VERSION='3.11'
-export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
-export OH_UV="$OH_PREFIX/bin/uv"
 export OH_CODE="$OH_PREFIX/code"
 export OH_ENV_BIN="$OH_PREFIX/micromamba/envs/$OH_ENV/bin"
 export OH_ENV_PY="$OH_ENV_BIN/python$OH_PYTHON_VERSION"
-export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
 export OH_STEP_COUNT=14
@@ -29,15 +26,18 @@ export OH_CHANNEL_ALIAS='https://artifactory.internal/artifactory/api/conda'
 export OH_INDEX_URL='https://builder:s3cr3t-Golden-pw@pypi.internal/simple'
 export OH_EXTRA_INDEX_URLS='https://torch.internal/whl/cpu http://wheels.internal:8080/simple'
 export OH_EXTRA_PIP_PACKAGES='notebook>=7 flake8'
-export OH_MICROMAMBA_URL=''
-export OH_MICROMAMBA_SHA256=''
-export OH_UV_URL=''
-export OH_UV_SHA256=''
-export OH_VSCODE_SERVER_URL=''
-export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
 export MAMBA_ROOT_PREFIX="$OH_PREFIX/micromamba"
 export PYTHONDONTWRITEBYTECODE=1
+export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
+export OH_MICROMAMBA_URL=''
+export OH_MICROMAMBA_SHA256=''
+export OH_UV="$OH_PREFIX/bin/uv"
+export OH_UV_URL=''
+export OH_UV_SHA256=''
+export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
+export OH_VSCODE_SERVER_URL=''
+export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 export HTTPS_PROXY='http://proxy.internal:3128'
 export NO_PROXY='localhost,.internal'
 export MOTD='it'\''s offline'
@@ -945,7 +945,7 @@ oh_main() {
 	oh_run_step 5 directories root '' ''
 	oh_run_step 6 micromamba root '90d0cffd27ab714e9e3cb8c75ca54f23' ''
 	oh_run_step 7 python-env root 'ead58462613011646fc3ca7406ec64d3' 'dependencies browser'
-	oh_run_step 8 vscode-server root 'f02b31052d7aa77e70736f2125bf2fc6' ''
+	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user '594fac706725852561ba27477bb548cb' ''
 	oh_run_step 11 browser root '' ''

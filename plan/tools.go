@@ -1,0 +1,248 @@
+package plan
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Download is a release file and its checksum.
+type Download struct {
+	URL    string
+	SHA256 string
+}
+
+// Tool is a program the plan installs from a pinned release, from a URL with its checksum, or
+// from a file the user supplies (air-gapped builds). Tools is the one description of each: the
+// options' validation, the script's variables, the bundle, the builder's build context, the
+// input digests and the install steps all read it, so adding a tool is adding a row.
+type Tool struct {
+	// Name is the options' prefix (<name>_url, <name>_sha256, <name>_path) and the tool's name
+	// in messages and in Inputs.Supplied.
+	Name string
+	// Step is the name of the plan step that installs it.
+	Step string
+	// Var is the script variable holding the installed path, Dest that path in shell.
+	Var, Dest string
+	// Bundle is the path of a supplied file in the bundle and in the builder's context.
+	Bundle string
+	// Member is the executable taken from a release archive; for a Tree, the executable whose
+	// directory's parent is the tree's root.
+	Member string
+	// Tree installs the whole release directory at Dest instead of one executable.
+	Tree bool
+	// Pinned are the releases installed by default, by `uname -m`. Bumping one is a
+	// deliberate, reviewed change. An empty SHA256 means no checksum could be verified from a
+	// public source: a download then needs the user's <name>_sha256 (never a made-up sum).
+	Pinned map[string]Download
+	// Switch is the option that leaves the tool out, when there is one.
+	Switch string
+	// enabled reads Switch; nil means always installed.
+	enabled func(Options) bool
+	// settings are the tool's three options.
+	settings func(o *Options) (url, sum, path *string)
+	// check is more of the step's check, beyond the executable being there.
+	check string
+	// configure is shell run after the install, with what it depends on (part of the stamp).
+	configure func(Options) (shell string, stampParts []string)
+}
+
+// Tools are the installed tools, in the order their digests enter the content tags.
+var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer}
+
+var toolMicromamba = Tool{
+	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$OH_PREFIX/micromamba/bin/micromamba"`,
+	Bundle: "bin/micromamba", Member: "micromamba",
+	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
+	Pinned: map[string]Download{
+		"x86_64": {
+			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64",
+			SHA256: "366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3",
+		},
+		"aarch64": {
+			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64",
+			SHA256: "9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7",
+		},
+	},
+	settings: func(o *Options) (*string, *string, *string) {
+		return &o.MicromambaURL, &o.MicromambaSHA256, &o.MicromambaPath
+	},
+	configure: func(o Options) (string, []string) {
+		return `# "defaults" is absent from a fresh configuration, which micromamba may report as an error
+"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
+if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
+	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
+fi`, []string{o.ChannelAlias}
+	},
+}
+
+var toolUV = Tool{
+	Name: "uv", Step: "uv", Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
+	Bundle: "bin/uv", Member: "uv",
+	// The sums of astral-sh/setup-uv's known-checksums.json.
+	Pinned: map[string]Download{
+		"x86_64": {
+			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz",
+			SHA256: "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c",
+		},
+		"aarch64": {
+			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz",
+			SHA256: "36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26",
+		},
+	},
+	settings: func(o *Options) (*string, *string, *string) { return &o.UVURL, &o.UVSHA256, &o.UVPath },
+}
+
+// toolVSCodeServer is the openvscode-server release OpenHands' vscode plugin starts, owned by
+// the runtime user (the plugin chowns it to the user it runs as, through sudo), with the
+// `code` remote CLI beside it as upstream's template has it. The release is the one OpenHands
+// 0.62 installs; gitpod-io publishes no checksums for it.
+var toolVSCodeServer = Tool{
+	Name: "vscode_server", Step: "vscode-server", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
+	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
+	Pinned: map[string]Download{
+		"x86_64":  {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz"},
+		"aarch64": {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-arm64.tar.gz"},
+	},
+	Switch:  "install_vscode_server",
+	enabled: func(o Options) bool { return *o.InstallVSCodeServer },
+	settings: func(o *Options) (*string, *string, *string) {
+		return &o.VSCodeServerURL, &o.VSCodeServerSHA256, &o.VSCodeServerPath
+	},
+	check: `[ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]`,
+	configure: func(Options) (string, []string) {
+		return `cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
+chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`, nil
+	},
+}
+
+// values are the tool's url, sha256 and path options.
+func (t Tool) values(o Options) (url, sum, path string) {
+	u, s, p := t.settings(&o)
+	return *u, *s, *p
+}
+
+// Enabled tells whether the options install the tool.
+func (t Tool) Enabled(o Options) bool { return t.enabled == nil || t.enabled(o) }
+
+// shellName is the tool's part of its script variables: OH_<NAME>_URL, OH_<NAME>_SHA256.
+func (t Tool) shellName() string { return "OH_" + strings.ToUpper(t.Name) }
+
+// pinnedSums tells whether every pinned release has a checksum.
+func (t Tool) pinnedSums() bool {
+	for _, d := range t.Pinned {
+		if d.SHA256 == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// pinnedSummary is what the tool's stamp records of its pinned releases, so a bump
+// re-installs it.
+func (t Tool) pinnedSummary() string {
+	var parts []string
+	for _, arch := range slices.Sorted(maps.Keys(t.Pinned)) {
+		d := t.Pinned[arch]
+		parts = append(parts, arch+"="+d.URL+"@"+d.SHA256)
+	}
+	return strings.Join(parts, " ")
+}
+
+// step installs the tool: the supplied file, the user's URL, or the pinned release for the
+// target's architecture; then its configuration. Its stamp changes with whichever was used.
+func (t Tool) step(o Options, in Inputs) Step {
+	url, sum, path := t.values(o)
+	sum = strings.ToLower(sum)
+	source := `""`
+	var stamp string
+	switch {
+	case path != "":
+		source = `"$OH_BUNDLE/` + t.Bundle + `"`
+		stamp = digest(t.Step, "supplied", in.Supplied[t.Name])
+	case url != "":
+		stamp = digest(t.Step, url, sum)
+	default:
+		parts := []string{t.Step, "pinned", t.pinnedSummary()}
+		if sum != "" {
+			parts = append(parts, sum)
+		}
+		stamp = digest(parts...)
+	}
+	run := fmt.Sprintf(`oh_install_binary %s %s "$%[3]s_URL" "$%[3]s_SHA256" "$%s"`, t.Member, source, t.shellName(), t.Var)
+	check := fmt.Sprintf(`[ -x "$%s" ]`, t.Var)
+	if t.Tree {
+		run = fmt.Sprintf(`oh_install_tree %s %s %s "$%[4]s_URL" "$%[4]s_SHA256" "$%s"`, t.Name, t.Member, source, t.shellName(), t.Var)
+		check = fmt.Sprintf(`[ -x "$%s/%s" ]`, t.Var, t.Member)
+	}
+	if t.check != "" {
+		check += " && " + t.check
+	}
+	if t.configure != nil {
+		shell, parts := t.configure(o)
+		run += "\n" + shell
+		if len(parts) > 0 {
+			stamp = digest(append([]string{stamp}, parts...)...)
+		}
+	}
+	return Step{Name: t.Step, User: RootUser, Check: check, Stamp: stamp, Commands: []Command{{Shell: run}}}
+}
+
+// errors checks the tool's options, each error naming its option.
+func (t Tool) errors(o Options) []error {
+	url, sum, path := t.values(o)
+	if !t.Enabled(o) {
+		for _, set := range []struct{ suffix, value string }{{"url", url}, {"sha256", sum}, {"path", path}} {
+			if set.value != "" {
+				return []error{fmt.Errorf("%s_%s: set, but %s = false leaves %s out; remove one of them", t.Name, set.suffix, t.Switch, t.Name)}
+			}
+		}
+		return nil
+	}
+	if path == "" && url == "" && !t.pinnedSums() {
+		// The default release, whose checksum only the user can vouch for.
+		if sum == "" {
+			return []error{fmt.Errorf("%[1]s_sha256: required to download %[4]s, whose project publishes no checksums, so the plugin pins none: "+
+				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
+				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}
+		}
+		if !sha256Pattern.MatchString(sum) {
+			return []error{fmt.Errorf("%s_sha256: %q is not 64 hexadecimal digits", t.Name, sum)}
+		}
+		return nil
+	}
+	return checkArtifact(t.Name, url, sum, path)
+}
+
+// defaultRelease names the pinned release files, for messages.
+func (t Tool) defaultRelease() string {
+	var names []string
+	for _, arch := range slices.Sorted(maps.Keys(t.Pinned)) {
+		u := t.Pinned[arch].URL
+		names = append(names, u[strings.LastIndex(u, "/")+1:])
+	}
+	return strings.Join(names, " or ")
+}
+
+func (t Tool) switchHint() string {
+	if t.Switch == "" {
+		return ""
+	}
+	return ", or set " + t.Switch + " = false"
+}
+
+// renderPinnedDownloads fills OH_<TOOL>_URL from the pinned releases for the detected
+// architecture when the user set none, and OH_<TOOL>_SHA256 with it unless the user gave the
+// sum of the default release (a tool without pinned sums).
+func renderPinnedDownloads(b *strings.Builder) {
+	for _, t := range Tools {
+		fmt.Fprintf(b, "\tif [ -z \"$%[1]s_URL\" ]; then\n\t\tcase $OH_ARCH in\n", t.shellName())
+		for _, arch := range slices.Sorted(maps.Keys(t.Pinned)) {
+			d := t.Pinned[arch]
+			fmt.Fprintf(b, "\t\t%[1]s) %[2]s_URL=%[3]s %[2]s_SHA256=${%[2]s_SHA256:-%[4]s} ;;\n", arch, t.shellName(), shellQuote(d.URL), d.SHA256)
+		}
+		fmt.Fprintf(b, "\t\tesac\n\t\texport %[1]s_URL %[1]s_SHA256\n\tfi\n", t.shellName())
+	}
+}
