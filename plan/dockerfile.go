@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -16,89 +17,85 @@ const (
 )
 
 // dockerLayer is one group of steps that becomes one RUN instruction, after the COPY of what
-// the steps need. Layers are ordered by what invalidates them: options first, then the
-// dependency files, then the source tree.
+// the steps need.
 type dockerLayer struct {
 	copyFrom string // a context directory copied to the code directory first, if any
 	steps    []string
 }
 
-// dockerLayers groups the plan's steps. The dependency install sees only the dependency
-// files (and a stub package, so the editable install resolves), so a source change reuses
-// every layer up to the copy of the source tree.
-func (p *Plan) dockerLayers(sourceOnly bool) []dockerLayer {
-	has := map[string]bool{}
-	for _, s := range p.Steps {
-		has[s.Name] = true
-	}
-	pick := func(names ...string) []string {
-		var out []string
-		for _, n := range names {
-			if has[n] {
-				out = append(out, n)
-			}
-		}
-		return out
-	}
-	source := []dockerLayer{
-		{copyFrom: "code", steps: pick("code", "environment", "cleanup", "verify")},
-	}
-	if sourceOnly {
-		return source
-	}
-	return append([]dockerLayer{
-		{steps: pick("preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env", "vscode-server")},
-		{copyFrom: "deps", steps: pick("code")},
-		{steps: pick("dependencies")},
-		{steps: pick("browser")},
-	}, source...)
+// installLayers groups the plan's steps into the layers of a full build. Layers are ordered
+// by what invalidates them: options first, then the dependency files, then the source tree.
+// The dependency install sees only the dependency files (and a stub package, so the editable
+// install resolves), so a source change reuses every layer up to the copy of the source tree.
+var installLayers = []dockerLayer{
+	{steps: []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env", "vscode-server"}},
+	{copyFrom: "deps", steps: []string{"code"}},
+	{steps: []string{"dependencies"}},
+	{steps: []string{"browser"}},
+	sourceLayer,
 }
 
-// Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. With from
-// set to an image that already holds everything but the source (a lock-tag image), only the
-// source layers are rendered, on what that image already sets. Every RUN runs as root and
-// the plan switches to the runtime user for its steps, as on a provisioned machine: one RUN
-// per layer, no USER round trips.
-func (p *Plan) Dockerfile(from string, sourceOnly bool, version string) string {
-	o := p.Options
+// sourceLayer is the last layer of a full build and the only one of a source-only build.
+var sourceLayer = dockerLayer{copyFrom: "code", steps: []string{"code", "environment", "cleanup", "verify"}}
+
+// Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. Every RUN
+// runs as root and the plan switches to the runtime user for its steps, as on a provisioned
+// machine: one RUN per layer, no USER round trips.
+func (p *Plan) Dockerfile(from, version string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# OpenHands runtime image, rendered by packer-plugin-openhands %s from its install plan.\n", version)
-	fmt.Fprintf(&b, "FROM %s\n", from)
-	if !sourceOnly {
-		b.WriteString("USER root\n")
-	}
+	p.dockerfileHead(&b, from, version)
+	b.WriteString("USER root\n")
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
-	if !sourceOnly {
-		// Only the micromamba, uv and vscode-server steps read supplied files.
-		fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	// Only the tool steps read supplied files.
+	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	for _, l := range installLayers {
+		p.renderLayer(&b, l)
 	}
-	for _, l := range p.dockerLayers(sourceOnly) {
-		if len(l.steps) == 0 {
-			continue
-		}
-		if l.copyFrom == "code" && sourceOnly {
-			// The image built on holds the source tree of the build that made it: remove what
-			// was shipped, so a file deleted from the checkout since does not outlive it (the
-			// skills directory, for one, is read by listing it).
-			shipped := make([]string, len(SourceTopLevel))
-			for i, name := range SourceTopLevel {
-				shipped[i] = o.Prefix + "/code/" + name
-			}
-			fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
-		}
-		if l.copyFrom != "" {
-			fmt.Fprintf(&b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", o.User, contextDir, l.copyFrom, o.Prefix)
-		}
-		fmt.Fprintf(&b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(l.steps, ","))
-	}
-	if sourceOnly {
-		// The lock-tag image built on, made from the same options, ends as root with the
-		// same ENV and WORKDIR: every instruction less is a layer less to commit.
-		return b.String()
-	}
-	fmt.Fprintf(&b, "ENV %s\n", strings.Join(dockerPairs(o), " "))
-	fmt.Fprintf(&b, "WORKDIR %s/code\n", o.Prefix)
+	fmt.Fprintf(&b, "ENV %s\n", strings.Join(dockerPairs(p.Options), " "))
+	fmt.Fprintf(&b, "WORKDIR %s/code\n", p.Options.Prefix)
 	return b.String()
+}
+
+// SourceDockerfile renders only the source layer, on an image that already holds everything
+// but the source: a lock-tag image made from the same options, which ends as root with the
+// same ENV and WORKDIR, so every instruction less is a layer less to commit.
+func (p *Plan) SourceDockerfile(from, version string) string {
+	var b strings.Builder
+	p.dockerfileHead(&b, from, version)
+	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	// The image built on holds the source tree of the build that made it: remove what was
+	// shipped, so a file deleted from the checkout since does not outlive it (the skills
+	// directory, for one, is read by listing it).
+	shipped := make([]string, len(SourceTopLevel))
+	for i, name := range SourceTopLevel {
+		shipped[i] = p.Options.Prefix + "/code/" + name
+	}
+	fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
+	p.renderLayer(&b, sourceLayer)
+	return b.String()
+}
+
+func (p *Plan) dockerfileHead(b *strings.Builder, from, version string) {
+	fmt.Fprintf(b, "# OpenHands runtime image, rendered by packer-plugin-openhands %s from its install plan.\n", version)
+	fmt.Fprintf(b, "FROM %s\n", from)
+}
+
+// renderLayer writes a layer's COPY and RUN, with only the steps the plan has; a layer
+// without any is left out.
+func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
+	var steps []string
+	for _, name := range l.steps {
+		if slices.Contains(p.StepNames(), name) {
+			steps = append(steps, name)
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	if l.copyFrom != "" {
+		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", p.Options.User, contextDir, l.copyFrom, p.Options.Prefix)
+	}
+	fmt.Fprintf(b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(steps, ","))
 }
 
 // DockerfileName is the Dockerfile's name in the build context.

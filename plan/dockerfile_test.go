@@ -76,7 +76,7 @@ func renderDockerfile(t *testing.T, v dockerfileVariant) (*Plan, string, []strin
 		t.Fatalf("Prepare: %v", errs)
 	}
 	p := New(o, goldenInputs)
-	return p, p.Dockerfile(v.from, v.sourceOnly, "test"), []string{o.SourceDir, dir}
+	return p, dockerfileFor(p, v.from, v.sourceOnly), []string{o.SourceDir, dir}
 }
 
 func TestDockerfileGolden(t *testing.T) {
@@ -413,7 +413,7 @@ func TestWriteDockerContext(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := New(o, Inputs{})
-			dockerfile, script := p.Dockerfile("debian:bookworm", false, "test"), "#!/usr/bin/env bash\necho plan\n"
+			dockerfile, script := p.Dockerfile("debian:bookworm", "test"), "#!/usr/bin/env bash\necho plan\n"
 			var buf bytes.Buffer
 			if err := WriteDockerContext(&buf, p, dockerfile, script, files); err != nil {
 				t.Fatalf("WriteDockerContext: %v", err)
@@ -629,4 +629,12 @@ func TestContentTags(t *testing.T) {
 			t.Errorf("lock tag %q does not carry the version", lock)
 		}
 	})
+}
+
+// dockerfileFor renders the full or the source-only Dockerfile.
+func dockerfileFor(p *Plan, from string, sourceOnly bool) string {
+	if sourceOnly {
+		return p.SourceDockerfile(from, "test")
+	}
+	return p.Dockerfile(from, "test")
 }

@@ -189,7 +189,7 @@ func TestSystemPackagesOffLeavesTheStepOut(t *testing.T) {
 			t.Fatal(errs)
 		}
 		p := New(o, Inputs{})
-		script, dockerfile := p.Script("test"), p.Dockerfile("debian:bookworm", false, "test")
+		script, dockerfile := p.Script("test"), p.Dockerfile("debian:bookworm", "test")
 		inPlan := slices.Contains(p.StepNames(), "system-packages")
 		inScript := strings.Contains(script, "oh_step_system_packages_run")
 		inDockerfile := regexp.MustCompile(`(?m)^RUN .*--steps \S*system-packages`).MatchString(dockerfile)

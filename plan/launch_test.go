@@ -66,7 +66,7 @@ func TestLaunchEnvRenderings(t *testing.T) {
 		t.Errorf("PATH does not extend the image's own: %q", changes)
 	}
 	p := New(o, Inputs{})
-	dockerfile := p.Dockerfile("debian:bookworm", false, "test")
+	dockerfile := p.Dockerfile("debian:bookworm", "test")
 	if !strings.Contains(dockerfile, "\nENV "+strings.Join(dockerPairs(o), " ")+"\n") {
 		t.Errorf("the Dockerfile lacks the launch environment:\n%s", dockerfile)
 	}

@@ -306,7 +306,7 @@ oh_run_step() {
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ]; then
-		oh_say "openhands-runtime: step $name failed with exit code $rc"
+		oh_step_failed "$name" "$rc"
 		exit "$rc"
 	fi
 	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"

@@ -3,15 +3,38 @@ package plan
 import (
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 //go:embed lib.sh
 var libShell string
 
-// StepFailedPrefix starts the line the script prints when a step fails; the provisioner reads
-// it to name the step in its error.
-const StepFailedPrefix = "openhands-runtime: step "
+// stepFailedPrefix starts the line the script prints when a step fails (oh_step_failed, rendered
+// from StepFailedLine); FindStepFailure reads it back.
+const stepFailedPrefix = "openhands-runtime: step "
+
+// StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
+// with shell expansions for name and code.
+func StepFailedLine(name, code string) string {
+	return stepFailedPrefix + name + " failed with exit code " + code
+}
+
+// FindStepFailure finds a step's failure line in a line of output. The failure line follows the
+// step's output, which may not end with a newline: it can end a line rather than start one, so
+// before is what precedes it.
+func FindStepFailure(line string) (step string, code int, before string, ok bool) {
+	i := strings.LastIndex(line, stepFailedPrefix)
+	if i < 0 {
+		return "", 0, "", false
+	}
+	name, rest, found := strings.Cut(line[i+len(stepFailedPrefix):], " failed with exit code ")
+	n, err := strconv.Atoi(rest)
+	if !found || err != nil || name == "" || strings.ContainsAny(name, " \t") {
+		return "", 0, "", false
+	}
+	return name, n, line[:i], true
+}
 
 // Targets returns the platforms a script must handle: the one named by the options, or all
 // of them for "auto".
@@ -44,7 +67,7 @@ func (p *Plan) Script(version string) string {
 	}
 	b.WriteString("\noh_main() {\n\tcd /\n")
 	b.WriteString("\tif [ \"${1:-}\" = --steps ]; then\n\t\tOH_ONLY_STEPS=${2:?--steps needs a comma-separated list}\n\tfi\n")
-	fmt.Fprintf(&b, "\toh_detect_platform || { oh_say \"%spreflight failed with exit code 1\"; exit 1; }\n", StepFailedPrefix)
+	b.WriteString("\toh_detect_platform || { oh_step_failed preflight 1; exit 1; }\n")
 	for i, s := range p.Steps {
 		user := RootUser
 		if s.User != RootUser {
@@ -75,7 +98,7 @@ func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
 	for _, kv := range p.variables() {
 		fmt.Fprintf(b, "export %s=%s\n", kv[0], kv[1])
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(b, "\n# oh_step_failed NAME CODE: the line that tells the plugin which step failed.\noh_step_failed() { oh_say \"%s\"; }\n", StepFailedLine("$1", "$2"))
 	b.WriteString(libShell)
 	b.WriteString("\n")
 }

@@ -409,3 +409,24 @@ func mustAbs(t *testing.T, path string) string {
 	}
 	return abs
 }
+
+// TestStepFailureRoundTrip: the line the script's oh_step_failed prints is the line
+// FindStepFailure reads, also at the end of output without a final newline.
+func TestStepFailureRoundTrip(t *testing.T) {
+	res := runHelper(t, libFunctions(t), `printf 'partial output'; oh_step_failed python-env 42`)
+	line := strings.TrimSpace(res.out)
+	name, code, before, ok := FindStepFailure(line)
+	if !ok || name != "python-env" || code != 42 || before != "partial output" {
+		t.Errorf("FindStepFailure(%q) = %q, %d, %q, %v", line, name, code, before, ok)
+	}
+	for _, l := range []string{
+		"openhands-runtime: step dependencies is slow",
+		"openhands-runtime: step dependencies failed with exit code x",
+		"openhands-runtime: step  failed with exit code 1",
+		"dependencies failed with exit code 3",
+	} {
+		if name, _, _, ok := FindStepFailure(l); ok {
+			t.Errorf("FindStepFailure(%q) found step %q", l, name)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 	dockerfile := state.Get("dockerfile").(string)
 	tags := []string{sourceRef, lockRef}
 	if from, ok := state.GetOk("build_from"); ok {
-		dockerfile = p.Dockerfile(from.(string), true, version.PluginVersion.FormattedVersion())
+		dockerfile = p.SourceDockerfile(from.(string), version.PluginVersion.FormattedVersion())
 		tags = []string{sourceRef}
 	}
 

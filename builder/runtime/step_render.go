@@ -32,7 +32,7 @@ func (s *StepRender) Run(ctx context.Context, state multistep.StateBag) multiste
 	p := plan.New(config.Options, plan.Inputs{})
 	v := version.PluginVersion.FormattedVersion()
 	script := p.Script(v)
-	dockerfile := p.Dockerfile(config.BaseImage, false, v)
+	dockerfile := p.Dockerfile(config.BaseImage, v)
 	if config.DockerfilePath != "" {
 		if err := os.WriteFile(config.DockerfilePath, []byte(dockerfile), 0o644); err != nil {
 			return halt(state, fmt.Errorf("dockerfile_path: %w", err))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -42,19 +41,12 @@ func (o *planOutput) Write(p []byte) (int, error) {
 }
 
 func (o *planOutput) line(l string) {
-	// The failure line follows the step's output, which may not end with a newline: then the
-	// failure line ends the step's last line instead of starting one of its own.
-	if i := strings.LastIndex(l, plan.StepFailedPrefix); i >= 0 {
-		// "<name> failed with exit code <n>"
-		if name, code, ok := strings.Cut(l[i+len(plan.StepFailedPrefix):], " failed with exit code "); ok {
-			if n, err := strconv.Atoi(code); err == nil {
-				o.failedStep, o.failedCode = name, n
-				if i == 0 {
-					return
-				}
-				l = l[:i]
-			}
+	if name, code, before, ok := plan.FindStepFailure(l); ok {
+		o.failedStep, o.failedCode = name, code
+		if before == "" {
+			return
 		}
+		l = before
 	}
 	o.lines = append(o.lines, l)
 	if len(o.lines) > tailLines {

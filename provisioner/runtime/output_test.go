@@ -29,7 +29,7 @@ func byteChunks(s string) []string {
 }
 
 func TestPlanOutputWrite(t *testing.T) {
-	marker := plan.StepFailedPrefix + "dependencies failed with exit code 2"
+	marker := plan.StepFailedLine("dependencies", "2") + ""
 	cases := []struct {
 		name     string
 		writes   []string
@@ -64,13 +64,13 @@ func TestPlanOutputWrite(t *testing.T) {
 		},
 		{
 			name:   "failure line with a hyphenated step",
-			writes: []string{plan.StepFailedPrefix + "system-packages failed with exit code 100\n"},
+			writes: []string{plan.StepFailedLine("system-packages", "100") + "\n"},
 			step:   "system-packages", code: 100,
 		},
 		{
 			name:     "lines that only look like a failure are kept",
-			writes:   []string{plan.StepFailedPrefix + "dependencies is slow\n", "dependencies failed with exit code 3\n"},
-			lines:    []string{plan.StepFailedPrefix + "dependencies is slow", "dependencies failed with exit code 3"},
+			writes:   []string{"openhands-runtime: step dependencies is slow\n", "dependencies failed with exit code 3\n"},
+			lines:    []string{"openhands-runtime: step dependencies is slow", "dependencies failed with exit code 3"},
 			noMarker: true,
 		},
 		{
@@ -81,7 +81,7 @@ func TestPlanOutputWrite(t *testing.T) {
 		},
 		{
 			name:   "the later failure line wins",
-			writes: []string{plan.StepFailedPrefix + "code failed with exit code 1\n", marker + "\n"},
+			writes: []string{plan.StepFailedLine("code", "1") + "\n", marker + "\n"},
 			step:   "dependencies", code: 2,
 		},
 		{
@@ -118,7 +118,7 @@ func TestPlanOutputWrite(t *testing.T) {
 }
 
 func TestPlanOutputFailure(t *testing.T) {
-	marker := plan.StepFailedPrefix + "dependencies failed with exit code 2\n"
+	marker := plan.StepFailedLine("dependencies", "2") + "\n"
 	noRedact := func(s string) string { return s }
 	cases := []struct {
 		name    string
@@ -151,7 +151,7 @@ func TestPlanOutputFailure(t *testing.T) {
 			status: 2,
 			want:   append([]string{`step "dependencies" failed with exit code 2; last output:`}, numberedLines("out", 16, 30)...),
 			// out-15 and earlier are beyond the tail; the marker itself is not repeated.
-			notWant: []string{"out-15", "out-01", plan.StepFailedPrefix},
+			notWant: []string{"out-15", "out-01", "openhands-runtime: step "},
 		},
 		{
 			name:   "step failed: tail lines indented",

@@ -451,7 +451,7 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 
 func TestProvisionExitStatus(t *testing.T) {
 	src := testSourceDir(t)
-	failed := plan.StepFailedPrefix + "dependencies failed with exit code 2\n"
+	failed := plan.StepFailedLine("dependencies", "2") + "\n"
 	cases := []struct {
 		name    string
 		run     remoteRun
@@ -532,7 +532,7 @@ func TestProvisionTailIsAtMost15Lines(t *testing.T) {
 	p := preparedProvisioner(t, src, nil)
 	comm := &fakeComm{}
 	comm.script = runScript(comm, remoteRun{
-		stdout: []string{joinLines(numberedLines("x", 1, 100)), plan.StepFailedPrefix + "dependencies failed with exit code 2\n"},
+		stdout: []string{joinLines(numberedLines("x", 1, 100)), plan.StepFailedLine("dependencies", "2") + "\n"},
 		exit:   2,
 	})
 	err := provision(t, context.Background(), p, comm, &recordingUi{})
@@ -572,7 +572,7 @@ func TestProvisionHidesSecrets(t *testing.T) {
 		stdout: []string{
 			"Looking in indexes: https://user:s3cret@pypi.example/simple\n",
 			"s3cret alone\n",
-			plan.StepFailedPrefix + "dependencies failed with exit code 1\n",
+			plan.StepFailedLine("dependencies", "1") + "\n",
 		},
 		stderr: []string{"ERROR: 401 for https://user:s3cret@pypi.example/simple/foo\n"},
 		exit:   1,

@@ -39,6 +39,8 @@ export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_VSCODE_SERVER_URL=''
 export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
 
+# oh_step_failed NAME CODE: the line that tells the plugin which step failed.
+oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
 # Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
 
 oh_say() { printf '%s\n' "$*"; }
@@ -347,7 +349,7 @@ oh_run_step() {
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ]; then
-		oh_say "openhands-runtime: step $name failed with exit code $rc"
+		oh_step_failed "$name" "$rc"
 		exit "$rc"
 	fi
 	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
@@ -915,7 +917,7 @@ oh_main() {
 	if [ "${1:-}" = --steps ]; then
 		OH_ONLY_STEPS=${2:?--steps needs a comma-separated list}
 	fi
-	oh_detect_platform || { oh_say "openhands-runtime: step preflight failed with exit code 1"; exit 1; }
+	oh_detect_platform || { oh_step_failed preflight 1; exit 1; }
 	oh_run_step 1 preflight root '' ''
 	oh_run_step 2 system-packages root '' ''
 	oh_run_step 3 uv root 'fe80dd1c1b3cecd57e19ea4dc4896b0c' ''

@@ -42,6 +42,8 @@ export HTTPS_PROXY='http://proxy.internal:3128'
 export NO_PROXY='localhost,.internal'
 export MOTD='it'\''s offline'
 
+# oh_step_failed NAME CODE: the line that tells the plugin which step failed.
+oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
 # Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
 
 oh_say() { printf '%s\n' "$*"; }
@@ -350,7 +352,7 @@ oh_run_step() {
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ]; then
-		oh_say "openhands-runtime: step $name failed with exit code $rc"
+		oh_step_failed "$name" "$rc"
 		exit "$rc"
 	fi
 	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
@@ -937,7 +939,7 @@ oh_main() {
 	if [ "${1:-}" = --steps ]; then
 		OH_ONLY_STEPS=${2:?--steps needs a comma-separated list}
 	fi
-	oh_detect_platform || { oh_say "openhands-runtime: step preflight failed with exit code 1"; exit 1; }
+	oh_detect_platform || { oh_step_failed preflight 1; exit 1; }
 	oh_run_step 1 preflight root '' ''
 	oh_run_step 2 system-packages root '' ''
 	oh_run_step 3 uv root '94a5f6da4c9e3b626c413879d40dabd3' ''
