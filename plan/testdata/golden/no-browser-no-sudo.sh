@@ -41,352 +41,7 @@ export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3f
 
 # oh_step_failed NAME CODE: the line that tells the plugin which step failed.
 oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
-# Helpers shared by the steps of the plan. Every value comes from the OH_* variables set above.
-
-oh_say() { printf '%s\n' "$*"; }
-
-oh_die() {
-	printf 'openhands-runtime: %s\n' "$*" >&2
-	exit 1
-}
-
-# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times with growing pauses.
-oh_retry() {
-	local attempt=0 rc
-	while :; do
-		rc=0
-		"$@" || rc=$?
-		[ "$rc" -eq 0 ] && return 0
-		attempt=$((attempt + 1))
-		if [ "$attempt" -gt "$OH_NETWORK_RETRIES" ]; then
-			oh_say "command failed with exit code $rc after $attempt attempts: $1"
-			return "$rc"
-		fi
-		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
-		sleep $((attempt * 5))
-	done
-}
-
-# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed.
-oh_download() {
-	if command -v curl >/dev/null 2>&1; then
-		curl -fsSL --retry 0 -o "$2" "$1"
-	elif command -v wget >/dev/null 2>&1; then
-		wget -q -O "$2" "$1"
-	else
-		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
-	fi
-}
-
-# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums.
-oh_fetch_checked() {
-	local url=$1 want=$2 dest=$3 got
-	oh_download "$url" "$dest.part" || return
-	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
-	if [ "$got" != "$want" ]; then
-		rm -f "$dest.part"
-		oh_say "checksum mismatch for $(oh_redact "$url"): expected sha256 $want, got $got"
-		return 1
-	fi
-	mv "$dest.part" "$dest"
-}
-
-# oh_redact URL: the URL without its user info, for messages.
-oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
-
-# oh_install_binary NAME SUPPLIED URL SHA256 DEST: put an executable at DEST, from the file
-# shipped in the bundle when there is one, else from URL (a bare binary or a .tar.gz holding
-# an executable called NAME).
-oh_install_binary() {
-	local name=$1 supplied=$2 url=$3 sum=$4 dest=$5 tmp found
-	install -d -m 0755 "$(dirname "$dest")"
-	if [ -n "$supplied" ]; then
-		install -m 0755 "$supplied" "$dest"
-		return
-	fi
-	[ -n "$url" ] || oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"
-	tmp=$(mktemp -d)
-	oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
-	case $url in
-	*.tar.gz | *.tgz)
-		tar -xzf "$tmp/download" -C "$tmp"
-		found=$(find "$tmp" -type f -name "$name" | head -n 1)
-		[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the archive from $(oh_redact "$url") holds no file called $name"; }
-		install -m 0755 "$found" "$dest"
-		;;
-	*) install -m 0755 "$tmp/download" "$dest" ;;
-	esac
-	rm -rf "$tmp"
-}
-
-# oh_install_tree NAME MARKER SUPPLIED URL SHA256 DEST: unpack a release tarball (the file
-# shipped in the bundle when there is one, else the checked download from URL) and put its
-# directory that holds MARKER at DEST, replacing what was there.
-oh_install_tree() {
-	local name=$1 marker=$2 supplied=$3 url=$4 sum=$5 dest=$6 tmp archive found
-	install -d -m 0755 "$(dirname "$dest")"
-	# Beside DEST, so the final move is a rename.
-	tmp=$(mktemp -d "$(dirname "$dest")/.openhands-$name.XXXXXX")
-	archive=$supplied
-	if [ -z "$archive" ]; then
-		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
-		[ -n "$sum" ] || { rm -rf "$tmp"; oh_die "$name: no checksum for $(oh_redact "$url"); set ${name}_sha256, or upload the tarball with ${name}_path"; }
-		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
-		archive=$tmp/download
-	fi
-	install -d "$tmp/tree"
-	tar -xzf "$archive" -C "$tmp/tree" || { rm -rf "$tmp"; oh_die "$name: cannot unpack the tarball"; }
-	found=$(find "$tmp/tree" -path "*/$marker" -type f | head -n 1)
-	[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the tarball holds no $marker"; }
-	rm -rf "$dest"
-	mv "${found%/"$marker"}" "$dest"
-	rm -rf "$tmp"
-}
-
-# oh_stamp_matches NAME VALUE / oh_stamp_write NAME VALUE: the record of a finished step's
-# inputs, which lets a second run skip it.
-oh_stamp_matches() { [ "$(cat "$OH_STAMPS/$1" 2>/dev/null)" = "$2" ]; }
-oh_stamp_write() {
-	install -d -m 0755 "$OH_STAMPS"
-	printf '%s\n' "$2" >"$OH_STAMPS/$1"
-}
-
-# oh_set_line FILE KEY LINE: make LINE the only line of FILE that starts with KEY=.
-oh_set_line() {
-	local file=$1 key=$2 line=$3 tmp
-	touch "$file"
-	tmp=$(mktemp)
-	grep -v "^$key=" "$file" >"$tmp" || true
-	printf '%s\n' "$line" >>"$tmp"
-	cat "$tmp" >"$file"
-	rm -f "$tmp"
-}
-
-# oh_set_block FILE: replace (or add) the block between the plan's markers with stdin. Pure
-# bash: minimal images (the amazonlinux:2023 container) may lack awk.
-oh_set_block() {
-	local file=$1 tmp line skip='' begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
-	touch "$file"
-	tmp=$(mktemp)
-	while IFS= read -r line || [ -n "$line" ]; do
-		[ "$line" != "$begin" ] || skip=1
-		[ -n "$skip" ] || printf '%s\n' "$line"
-		[ "$line" != "$end" ] || skip=''
-	done <"$file" >"$tmp"
-	{
-		printf '%s\n' "$begin"
-		cat
-		printf '%s\n' "$end"
-	} >>"$tmp"
-	cat "$tmp" >"$file"
-	rm -f "$tmp"
-}
-
-# oh_missing_packages NAME...: the packages not installed. "a|b" is satisfied by either and
-# installs the first the repositories offer; "?name" is skipped with a notice when the
-# repositories lack it. One package-database query for all names: a second run's check.
-oh_missing_packages() {
-	local spec alt alts found installed names='' nl='
-'
-	# Pure parameter expansion: a subshell per package costs more than the query itself.
-	for spec in "$@"; do
-		alts=${spec#\?}
-		names="$names ${alts//|/ }"
-	done
-	# shellcheck disable=SC2086 # one word per package name
-	installed=$nl$(oh_pkg_installed_names $names)$nl
-	for spec in "$@"; do
-		found=
-		alts=${spec#\?}
-		for alt in ${alts//|/ }; do
-			case $installed in
-			*"$nl$alt$nl"*)
-				found=1
-				break
-				;;
-			esac
-		done
-		[ -n "$found" ] || printf '%s\n' "$spec"
-	done
-}
-
-# oh_pick_available SPEC: the package name to install for a missing SPEC, or nothing.
-oh_pick_available() {
-	local alt
-	for alt in $(printf '%s' "${1#\?}" | tr '|' ' '); do
-		if oh_pkg_available "$alt"; then
-			printf '%s\n' "$alt"
-			return
-		fi
-	done
-	case $1 in
-	\?*) oh_say "notice: ${1#\?} is not in this platform's repositories; skipped" >&2 ;;
-	*) printf '%s\n' "${1%%|*}" ;;
-	esac
-}
-
-# oh_in_container: whether the plan is making a container image: a layer of the builder's
-# Dockerfile (--steps), or a container that Docker or Podman runs (they mark it).
-oh_in_container() { [ -n "$OH_ONLY_STEPS" ] || [ -f /.dockerenv ] || [ -f /run/.containerenv ]; }
-
-# oh_free_id ID: in a container image, remove the base image's user and group that hold ID
-# (pn in nikolaik/python-nodejs, ubuntu in ubuntu:24.04), so the runtime user gets the id
-# OpenHands' launcher passes (--user-id 1000). Never root, the runtime user, the login user
-# that runs the plan through sudo, or anything when keep_uid_owner is set.
-oh_free_id() {
-	local id=$1 owner group
-	if [ -n "$OH_KEEP_UID_OWNER" ] || ! oh_in_container; then
-		return 0
-	fi
-	owner=$(getent passwd "$id" | cut -d: -f1)
-	if [ -n "$owner" ] && [ "$owner" != root ] && [ "$owner" != "$OH_USER" ] && [ "$owner" != "${SUDO_USER:-}" ]; then
-		userdel "$owner"
-		oh_say "removed user $owner of the base image, which held uid $id (option keep_uid_owner keeps it)"
-	fi
-	group=$(getent group "$id" | cut -d: -f1)
-	# A group still some user's primary group stays (the login user's own).
-	if [ -n "$group" ] && [ "$group" != root ] && [ "$group" != "$OH_USER" ] &&
-		! getent passwd | cut -d: -f4 | grep -qx "$id"; then
-		groupdel "$group"
-		oh_say "removed group $group of the base image, which held gid $id"
-	fi
-}
-
-# oh_pick_id: the UID/GID for the runtime user: OH_UID when set (it must be free), else 1000
-# when free as both, else the next id free as both. Login users are never touched.
-oh_pick_id() {
-	local id=${OH_UID:-}
-	oh_free_id "${id:-1000}" >&2
-	if [ -n "$id" ]; then
-		if getent passwd "$id" >/dev/null; then
-			oh_die "uid $id (option uid) is taken by user $(getent passwd "$id" | cut -d: -f1); choose a free uid or leave uid unset"
-		fi
-		printf '%s\n' "$id"
-		return
-	fi
-	id=1000
-	while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
-		id=$((id + 1))
-	done
-	printf '%s\n' "$id"
-}
-
-# oh_check_disk: refuse to start when the prefix's filesystem is too small.
-oh_check_disk() {
-	local dir=$OH_PREFIX avail need
-	[ "$OH_MIN_FREE_DISK_GB" -gt 0 ] || return 0
-	while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
-	avail=$(df -Pk "$dir" | {
-		read -r _
-		read -r _ _ _ free _
-		printf '%s' "$free"
-	})
-	need=$((OH_MIN_FREE_DISK_GB * 1024 * 1024))
-	if [ "$avail" -lt "$need" ]; then
-		oh_die "only $((avail / 1024 / 1024)) GiB free on the filesystem of $dir, the runtime needs $OH_MIN_FREE_DISK_GB GiB (option min_free_disk_gb)"
-	fi
-	oh_say "free disk: $((avail / 1024 / 1024)) GiB on the filesystem of $dir"
-}
-
-# oh_as USER FUNCTION: run a step function as root or as the runtime user, in a subshell
-# with strict error handling. The runtime user gets the functions on its command line and
-# the options through the exported environment, which other users cannot read.
-oh_as() {
-	if [ "$1" = root ] || [ "$(id -un)" = "$OH_USER" ]; then
-		(
-			set -euo pipefail
-			"$2"
-		)
-	else
-		oh_as_user bash -c "set -euo pipefail; $(declare -f); $2"
-	fi
-}
-
-# oh_as_user CMD...: run CMD as the runtime user, keeping the exported environment.
-oh_as_user() {
-	if [ "$(id -un)" = "$OH_USER" ]; then
-		"$@"
-	elif command -v runuser >/dev/null 2>&1; then
-		runuser -u "$OH_USER" -- "$@"
-	else
-		# Minimal images may lack util-linux's runuser; sudo is one of the plan's packages.
-		sudo -E -H -u "$OH_USER" -- "$@"
-	fi
-}
-
-# OH_CHANGED lists the skippable steps that ran in this run: cleanup has work only then.
-OH_CHANGED=
-
-# OH_ONLY_STEPS, set by `plan.sh --steps a,b` (an image layer of the builder's Dockerfile),
-# runs just those steps, unconditionally: the image's layer cache decides what is rebuilt.
-OH_ONLY_STEPS=
-
-# oh_run_step INDEX NAME USER STAMP INVALIDATES: announce, skip when already done, run, time.
-oh_run_step() {
-	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 fn started rc=0 dropped
-	fn=oh_step_${name//-/_}
-	if [ -n "$OH_ONLY_STEPS" ]; then
-		case ",$OH_ONLY_STEPS," in
-		*",$name,"*) stamp='' ;;
-		*) return 0 ;;
-		esac
-	fi
-	oh_say "[$index/$OH_STEP_COUNT] $name"
-	if [ -z "$OH_ONLY_STEPS" ] && declare -F "${fn}_check" >/dev/null &&
-		{ [ -z "$stamp" ] || oh_stamp_matches "$name" "$stamp"; } &&
-		oh_as "$user" "${fn}_check" >/dev/null 2>&1; then
-		oh_say "[$index/$OH_STEP_COUNT] $name: skipped (already done)"
-		return 0
-	fi
-	for dropped in $invalidates; do
-		rm -f "$OH_STAMPS/$dropped"
-	done
-	started=$SECONDS
-	# Not `oh_as ... || rc=$?`: bash ignores errexit in every command of an || list, subshells
-	# included, so a root step would go on after a failing command and report its last status.
-	set +e
-	oh_as "$user" "${fn}_run"
-	rc=$?
-	set -e
-	if [ "$rc" -ne 0 ]; then
-		oh_step_failed "$name" "$rc"
-		exit "$rc"
-	fi
-	[ -z "$stamp" ] || oh_stamp_write "$name" "$stamp"
-	if declare -F "${fn}_check" >/dev/null; then
-		OH_CHANGED="$OH_CHANGED $name"
-	fi
-	oh_say "[$index/$OH_STEP_COUNT] $name: done in $((SECONDS - started))s"
-}
-
-# oh_check_as_user FUNCTION: run a verification check as the runtime user, without errexit
-# (a check's status is that of its last command).
-oh_check_as_user() {
-	if [ "$(id -un)" = "$OH_USER" ]; then
-		"$1"
-	else
-		oh_as_user bash -c "$(declare -f); $1"
-	fi
-}
-
-# oh_one_line TEXT: the last non-empty line of TEXT, short enough for a report.
-oh_one_line() { printf '%s\n' "$1" | sed '/^[[:space:]]*$/d' | tail -n 1 | cut -c1-300; }
-
-# oh_probe_result INDEX OUTPUT: the result of Python check INDEX in the output of the program
-# that ran them all; without one, the program's last line says why it stopped.
-oh_probe_result() {
-	local line status index detail
-	while IFS= read -r line; do
-		IFS='	' read -r status index detail <<<"$line"
-		if [ "$index" = "$1" ] && { [ "$status" = ok ] || [ "$status" = FAILED ]; }; then
-			printf '%s\n' "$detail"
-			[ "$status" = ok ]
-			return
-		fi
-	done <<<"$2"
-	printf 'no result from %s: %s\n' "$OH_ENV_PY" "$(oh_one_line "$2")"
-	return 1
-}
+# ... plan/lib.sh, embedded verbatim ...
 
 
 # oh_detect_platform: set the platform variables from /etc/os-release, or refuse.
@@ -398,15 +53,9 @@ oh_detect_platform() {
 	version_id=$(. /etc/os-release && printf '%s' "${VERSION_ID:-}")
 	pretty=$(. /etc/os-release && printf '%s' "${PRETTY_NAME:-}")
 	case "$id:$version_id" in
-	ubuntu:20.04) OH_PLATFORM_NAME='Ubuntu 20.04' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
-	ubuntu:22.04) OH_PLATFORM_NAME='Ubuntu 22.04' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
-	ubuntu:24.04) OH_PLATFORM_NAME='Ubuntu 24.04' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
-	debian:11) OH_PLATFORM_NAME='Debian 11' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
 	debian:12) OH_PLATFORM_NAME='Debian 12' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
-	debian:13) OH_PLATFORM_NAME='Debian 13' OH_FAMILY=apt OH_ADMIN_GROUP=sudo OH_BASHRC=/etc/bash.bashrc ;;
-	amzn:2023) OH_PLATFORM_NAME='Amazon Linux 2023' OH_FAMILY=dnf OH_ADMIN_GROUP=wheel OH_BASHRC=/etc/bashrc ;;
 	*)
-		oh_say "openhands-runtime: unsupported platform: /etc/os-release has ID=\"$id\" VERSION_ID=\"$version_id\"${pretty:+ ($pretty)}; supported: Ubuntu 20.04, Ubuntu 22.04, Ubuntu 24.04, Debian 11, Debian 12, Debian 13, Amazon Linux 2023"
+		oh_say "openhands-runtime: unsupported platform: /etc/os-release has ID=\"$id\" VERSION_ID=\"$version_id\"${pretty:+ ($pretty)}; supported: Debian 12"
 		return 1
 		;;
 	esac
@@ -423,12 +72,7 @@ oh_detect_platform() {
 		OH_SYSTEM_PACKAGES='wget curl ca-certificates sudo git jq tmux build-essential ripgrep ffmpeg coreutils util-linux procps findutils grep sed libatomic1 libgl1|libgl1-mesa-glx libasound2-plugins'
 		OH_BROWSER_LIBRARIES=''
 		;;
-	dnf)
-		OH_SYSTEM_PACKAGES='shadow-utils sudo git jq tmux gcc gcc-c++ make tar gzip which coreutils util-linux procps-ng findutils grep sed libatomic mesa-libGL alsa-lib curl ?ripgrep'
-		OH_BROWSER_LIBRARIES='nss nspr atk at-spi2-atk cups-libs libdrm libxkbcommon libXcomposite libXdamage libXrandr mesa-libgbm pango alsa-lib'
-		;;
 	esac
-	oh_define_family_helpers
 	if [ -z "$OH_MICROMAMBA_URL" ]; then
 		case $OH_ARCH in
 		aarch64) OH_MICROMAMBA_URL='https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64' OH_MICROMAMBA_SHA256=${OH_MICROMAMBA_SHA256:-9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7} ;;
@@ -454,32 +98,19 @@ oh_detect_platform() {
 }
 
 # Package manager functions.
-oh_define_family_helpers() {
-	case $OH_FAMILY in
-	apt)
-		oh_pkg_installed_names() {
-			# Unknown names make dpkg-query exit 1 after it listed the known ones.
-			{ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" 2>/dev/null || true; } | while read -r status name; do
-				[ "$status" != installed ] || printf '%s\n' "$name"
-			done
-		}
-		oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
-		oh_pkg_refresh() { oh_retry apt-get update -qq; }
-		oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
-		oh_pkg_clean() {
-			apt-get clean
-			# Not a glob: the system-packages step runs with set -f (package specs are words).
-			find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-		}
-		;;
-	dnf)
-		oh_pkg_installed_names() { rpm -q --qf '%{NAME}\n' "$@" 2>/dev/null || true; }
-		oh_pkg_available() { dnf -q list --available "$1" >/dev/null 2>&1; }
-		oh_pkg_refresh() { oh_retry dnf -q makecache; }
-		oh_pkg_install() { dnf install -y -q --allowerasing "$@"; }
-		oh_pkg_clean() { dnf clean all >/dev/null; }
-		;;
-	esac
+oh_pkg_installed_names() {
+	# Unknown names make dpkg-query exit 1 after it listed the known ones.
+	{ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" 2>/dev/null || true; } | while read -r status name; do
+		[ "$status" != installed ] || printf '%s\n' "$name"
+	done
+}
+oh_pkg_available() { apt-cache show "$1" >/dev/null 2>&1; }
+oh_pkg_refresh() { oh_retry apt-get update -qq; }
+oh_pkg_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
+oh_pkg_clean() {
+	apt-get clean
+	# Not a glob: the system-packages step runs with set -f (package specs are words).
+	find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 }
 oh_verify() {
 	local failed='' output rc probe=''
