@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 // sourceTreeFiles is a checkout in miniature: name, content and mode. Entries marked
@@ -51,7 +53,7 @@ func makeSourceTree(t *testing.T, order []int) string {
 	dir := t.TempDir()
 	for _, i := range order {
 		f := sourceTreeFiles[i]
-		writeFile(t, dir, f.name, f.content, f.mode)
+		fixture.WriteFile(t, dir, f.name, f.content, f.mode)
 	}
 	return dir
 }
@@ -82,8 +84,8 @@ func newBundleFixture(t *testing.T, order []int) *bundleFixture {
 	f.opts = Options{
 		SourceDir:          f.src,
 		VSCodeServerSHA256: testSHA,
-		MicromambaPath:     writeFile(t, f.binDir, "micromamba", string(f.mm), 0o700),
-		UVPath:             writeFile(t, f.binDir, "uv", string(f.uv), 0o600),
+		MicromambaPath:     fixture.WriteFile(t, f.binDir, "micromamba", string(f.mm), 0o700),
+		UVPath:             fixture.WriteFile(t, f.binDir, "uv", string(f.uv), 0o600),
 	}
 	if errs := f.opts.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -313,13 +315,13 @@ func TestBundleDigests(t *testing.T) {
 		{
 			name: "non-dependency file content",
 			change: func(t *testing.T, f *bundleFixture) {
-				writeFile(t, f.src, "openhands/__init__.py", "__version__ = '0.0.1'\n", 0o644)
+				fixture.WriteFile(t, f.src, "openhands/__init__.py", "__version__ = '0.0.1'\n", 0o644)
 			},
 			tree: true,
 		},
 		{
 			name:   "new source file",
-			change: func(t *testing.T, f *bundleFixture) { writeFile(t, f.src, "openhands/new.py", "", 0o644) },
+			change: func(t *testing.T, f *bundleFixture) { fixture.WriteFile(t, f.src, "openhands/new.py", "", 0o644) },
 			tree:   true,
 		},
 		{
@@ -334,28 +336,30 @@ func TestBundleDigests(t *testing.T) {
 		{
 			name: "pyproject.toml",
 			change: func(t *testing.T, f *bundleFixture) {
-				writeFile(t, f.src, "pyproject.toml", "[tool.poetry]\nname = \"x\"\n", 0o644)
+				fixture.WriteFile(t, f.src, "pyproject.toml", "[tool.poetry]\nname = \"x\"\n", 0o644)
 			},
 			tree: true, deps: true,
 		},
 		{
 			name:   "new uv.lock",
-			change: func(t *testing.T, f *bundleFixture) { writeFile(t, f.src, "uv.lock", "version = 1\n", 0o644) },
+			change: func(t *testing.T, f *bundleFixture) { fixture.WriteFile(t, f.src, "uv.lock", "version = 1\n", 0o644) },
 			tree:   true, deps: true,
 		},
 		{
-			name:   "ignored files",
-			change: func(t *testing.T, f *bundleFixture) { writeFile(t, f.src, "openhands/__pycache__/new.pyc", "x", 0o644) },
+			name: "ignored files",
+			change: func(t *testing.T, f *bundleFixture) {
+				fixture.WriteFile(t, f.src, "openhands/__pycache__/new.pyc", "x", 0o644)
+			},
 		},
 		{
 			name:   "supplied uv",
-			change: func(t *testing.T, f *bundleFixture) { writeFile(t, f.binDir, "uv", "another uv", 0o755) },
+			change: func(t *testing.T, f *bundleFixture) { fixture.WriteFile(t, f.binDir, "uv", "another uv", 0o755) },
 			uv:     true,
 		},
 		{
 			name: "supplied micromamba",
 			change: func(t *testing.T, f *bundleFixture) {
-				writeFile(t, f.binDir, "micromamba", "another micromamba", 0o755)
+				fixture.WriteFile(t, f.binDir, "micromamba", "another micromamba", 0o755)
 			},
 			mm: true,
 		},
@@ -593,9 +597,9 @@ func fakeNonRoot(t *testing.T, withSudo bool) string {
 	t.Helper()
 	bin := t.TempDir()
 	realPath := os.Getenv("PATH")
-	writeFile(t, bin, "id", "#!/bin/sh\nif [ \"$1\" = -u ]; then echo 1000; else echo builder; fi\n", 0o755)
+	fixture.WriteFile(t, bin, "id", "#!/bin/sh\nif [ \"$1\" = -u ]; then echo 1000; else echo builder; fi\n", 0o755)
 	if withSudo {
-		writeFile(t, bin, "sudo", fmt.Sprintf("#!/bin/sh\n[ \"$1\" = -n ] && shift\n[ \"$1\" = true ] && exit 0\nPATH=%s exec \"$@\"\n", shellQuote(realPath)), 0o755)
+		fixture.WriteFile(t, bin, "sudo", fmt.Sprintf("#!/bin/sh\n[ \"$1\" = -n ] && shift\n[ \"$1\" = true ] && exit 0\nPATH=%s exec \"$@\"\n", shellQuote(realPath)), 0o755)
 	}
 	for _, tool := range []string{"rm", "cat"} {
 		p, err := exec.LookPath(tool)
@@ -678,7 +682,7 @@ func TestCancelCommand(t *testing.T) {
 			t.Cleanup(func() {
 				syscall.Kill(-plan.Process.Pid, syscall.SIGKILL)
 			})
-			writeFile(t, filepath.Dir(path), "b.pid", fmt.Sprintf("%d\n", plan.Process.Pid), 0o644)
+			fixture.WriteFile(t, filepath.Dir(path), "b.pid", fmt.Sprintf("%d\n", plan.Process.Pid), 0o644)
 
 			var env []string
 			if tt.bin {

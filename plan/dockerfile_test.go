@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 // goldenLockImage is the image a source-only Dockerfile is rendered on: a lock-tag image.
@@ -54,8 +56,8 @@ var dockerfileVariants = []dockerfileVariant{
 					User:   "agent",
 				},
 				UID:            intPtr(2000),
-				MicromambaPath: writeFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
-				UVPath:         writeFile(t, dir, "uv", "uv binary\n", 0o755),
+				MicromambaPath: fixture.WriteFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
+				UVPath:         fixture.WriteFile(t, dir, "uv", "uv binary\n", 0o755),
 				ChannelAlias:   "https://artifactory.internal/artifactory/api/conda",
 				IndexURL:       "https://builder:" + goldenPassword + "@pypi.internal/simple",
 			}
@@ -70,7 +72,7 @@ func renderDockerfile(t *testing.T, v dockerfileVariant) (*Plan, string, []strin
 	t.Helper()
 	dir := t.TempDir()
 	o := v.options(t, dir)
-	o.SourceDir = newSourceDir(t)
+	o.SourceDir = fixture.SourceDir(t)
 	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -384,13 +386,13 @@ func filesUnder(entries map[string]contextEntry, prefix string) []string {
 
 func TestWriteDockerContext(t *testing.T) {
 	full := makeSourceTree(t, forwardOrder())
-	writeFile(t, full, "LICENSE", "MIT\n", 0o644)
+	fixture.WriteFile(t, full, "LICENSE", "MIT\n", 0o644)
 	bare := t.TempDir()
-	writeFile(t, bare, "pyproject.toml", "[project]\nname = \"openhands-ai\"\n", 0o644)
-	writeFile(t, bare, "openhands/__init__.py", "__version__ = '1'\n", 0o644)
+	fixture.WriteFile(t, bare, "pyproject.toml", "[project]\nname = \"openhands-ai\"\n", 0o644)
+	fixture.WriteFile(t, bare, "openhands/__init__.py", "__version__ = '1'\n", 0o644)
 	bins := t.TempDir()
-	uv := writeFile(t, bins, "uv", "\x7fELF uv stand-in", 0o700)
-	mm := writeFile(t, bins, "micromamba", "\x7fELF micromamba stand-in", 0o600)
+	uv := fixture.WriteFile(t, bins, "uv", "\x7fELF uv stand-in", 0o700)
+	mm := fixture.WriteFile(t, bins, "micromamba", "\x7fELF micromamba stand-in", 0o600)
 
 	cases := []struct {
 		name     string
@@ -515,7 +517,7 @@ func TestWriteDockerContext(t *testing.T) {
 }
 
 func TestWriteDockerContextMissingBinary(t *testing.T) {
-	o := Options{SourceDir: newSourceDir(t), UVPath: filepath.Join(t.TempDir(), "uv")}
+	o := Options{SourceDir: fixture.SourceDir(t), UVPath: filepath.Join(t.TempDir(), "uv")}
 	o.Prepare() // reports the missing uv_path; the context must fail on it too
 	files, err := ListSource(o.SourceDir)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 // The design document's fixes, each proved by what the rendered step does, not by how its
@@ -130,7 +132,7 @@ for step in python_env code dependencies browser cleanup; do (set -euo pipefail;
 func TestFixSameSizeDependencyEdit(t *testing.T) {
 	for _, name := range []string{"pyproject.toml", "poetry.lock"} {
 		t.Run(name, func(t *testing.T) {
-			dir := newSourceDir(t)
+			dir := fixture.SourceDir(t)
 			path := filepath.Join(dir, name)
 			inputs := func(content string) Inputs {
 				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -183,7 +185,7 @@ func stamp(p *Plan, step string) string {
 // step must be absent from the plan itself, not merely reported done.
 func TestSystemPackagesOffLeavesTheStepOut(t *testing.T) {
 	for _, on := range []bool{true, false} {
-		o := Options{SourceDir: newSourceDir(t), Platform: "debian-12", SystemPackages: boolPtr(on)}
+		o := Options{SourceDir: fixture.SourceDir(t), Platform: "debian-12", SystemPackages: boolPtr(on)}
 		o.InstallVSCodeServer = boolPtr(false)
 		if errs := o.Prepare(); len(errs) != 0 {
 			t.Fatal(errs)

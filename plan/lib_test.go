@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 // libFunctions renders the debian-12 script and returns everything before its last line,
@@ -34,7 +36,7 @@ func libFunctionsFor(t *testing.T, platform string) string {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	o := Options{SourceDir: newSourceDir(t), Platform: platform, VSCodeServerSHA256: testSHA}
+	o := Options{SourceDir: fixture.SourceDir(t), Platform: platform, VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}

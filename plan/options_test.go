@@ -1,38 +1,13 @@
 package plan
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
-
-// newSourceDir makes a directory that passes the source_dir check.
-func newSourceDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte("[tool.poetry]\nname = \"openhands-ai\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// writeFile makes a regular file with the given content and returns its path.
-func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
-	t.Helper()
-	path := filepath.Join(dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // withVSCodeServerSHA256 gives options that would download openvscode-server the checksum
 // a download needs (none is pinned), as a template must.
@@ -48,7 +23,7 @@ func intPtr(i int) *int    { return &i }
 const testSHA = "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c"
 
 func TestPrepareDefaults(t *testing.T) {
-	src := newSourceDir(t)
+	src := fixture.SourceDir(t)
 	o := Options{SourceDir: src, VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -119,7 +94,7 @@ func TestPrepareDefaults(t *testing.T) {
 
 func TestPrepareKeepsExplicitValues(t *testing.T) {
 	o := Options{
-		SourceDir: newSourceDir(t),
+		SourceDir: fixture.SourceDir(t),
 		Layout: Layout{
 			InstallVSCodeServer: boolPtr(false),
 			Prefix:              "/opt/oh",
@@ -160,10 +135,10 @@ func TestPrepareKeepsExplicitValues(t *testing.T) {
 
 func TestPrepareAcceptsValidValues(t *testing.T) {
 	dir := t.TempDir()
-	bin := writeFile(t, dir, "micromamba", "#!/bin/sh\n", 0o755)
+	bin := fixture.WriteFile(t, dir, "micromamba", "#!/bin/sh\n", 0o755)
 	for _, platform := range append([]string{"auto"}, PlatformKeys()...) {
 		o := Options{
-			SourceDir:           newSourceDir(t),
+			SourceDir:           fixture.SourceDir(t),
 			Platform:            platform,
 			UID:                 intPtr(60000),
 			ExtraSystemPackages: []string{"ffmpeg", "libgl1-mesa-glx", "gcc-c++", "python3.11"},
@@ -191,9 +166,9 @@ func TestPrepareAcceptsValidValues(t *testing.T) {
 
 func TestPrepareErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-thing")
-	notDir := writeFile(t, t.TempDir(), "file", "x", 0o644)
+	notDir := fixture.WriteFile(t, t.TempDir(), "file", "x", 0o644)
 	noPyproject := t.TempDir()
-	binary := writeFile(t, t.TempDir(), "uv", "bin", 0o755)
+	binary := fixture.WriteFile(t, t.TempDir(), "uv", "bin", 0o755)
 	aDir := t.TempDir()
 
 	tests := []struct {
@@ -292,7 +267,7 @@ func TestPrepareErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := Options{SourceDir: newSourceDir(t), VSCodeServerSHA256: testSHA}
+			o := Options{SourceDir: fixture.SourceDir(t), VSCodeServerSHA256: testSHA}
 			tt.modify(&o)
 			errs := o.Prepare()
 			if len(errs) != 1 {
@@ -422,7 +397,7 @@ func TestSecretsAndRedactionAgree(t *testing.T) {
 		"https://builder:" + password + "@pypi.internal/simple",
 		"http://builder:" + password + "@pypi.internal:8080/simple/",
 	} {
-		o := Options{SourceDir: newSourceDir(t), IndexURL: raw, VSCodeServerSHA256: testSHA}
+		o := Options{SourceDir: fixture.SourceDir(t), IndexURL: raw, VSCodeServerSHA256: testSHA}
 		if errs := o.Prepare(); len(errs) != 0 {
 			t.Fatalf("Prepare: %v", errs)
 		}
@@ -433,7 +408,7 @@ func TestSecretsAndRedactionAgree(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q", raw, r)
 		}
 		// The same URL with a typo: the error names index_url, never the password.
-		o = Options{SourceDir: newSourceDir(t), IndexURL: strings.Replace(raw, "http", "htp", 1), VSCodeServerSHA256: testSHA}
+		o = Options{SourceDir: fixture.SourceDir(t), IndexURL: strings.Replace(raw, "http", "htp", 1), VSCodeServerSHA256: testSHA}
 		errs := o.Prepare()
 		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "index_url:") {
 			t.Fatalf("Prepare: %v", errs)

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite plan/testdata/golden/*.sh from the current renderer")
@@ -74,8 +76,8 @@ var scriptVariants = []scriptVariant{
 					},
 				},
 				UID:                 intPtr(2000),
-				MicromambaPath:      writeFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
-				UVPath:              writeFile(t, dir, "uv", "uv binary\n", 0o755),
+				MicromambaPath:      fixture.WriteFile(t, dir, "micromamba", "micromamba binary\n", 0o755),
+				UVPath:              fixture.WriteFile(t, dir, "uv", "uv binary\n", 0o755),
 				ChannelAlias:        "https://artifactory.internal/artifactory/api/conda",
 				IndexURL:            "https://builder:" + goldenPassword + "@pypi.internal/simple",
 				ExtraIndexURLs:      []string{"https://torch.internal/whl/cpu", "http://wheels.internal:8080/simple"},
@@ -117,7 +119,7 @@ func renderVariant(t *testing.T, v scriptVariant) (*Plan, string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	o := v.options(t, dir)
-	o.SourceDir = newSourceDir(t)
+	o.SourceDir = fixture.SourceDir(t)
 	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)

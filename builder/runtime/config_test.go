@@ -3,7 +3,6 @@ package runtimebuilder
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -15,33 +14,13 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // Compile-time check: the builder is a Packer builder.
 var _ packersdk.Builder = new(Builder)
-
-// writeSourceFile writes a file below dir, making its directories.
-func writeSourceFile(t testing.TB, dir, rel, content string) {
-	t.Helper()
-	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// minimalSourceDir is a valid source_dir: pyproject.toml and the package.
-func minimalSourceDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	writeSourceFile(t, dir, "pyproject.toml", "[project]\nname = \"openhands-ai\"\nversion = \"0.0.0\"\n")
-	writeSourceFile(t, dir, "openhands/__init__.py", "__version__ = '0.0.0'\n")
-	return dir
-}
 
 // builderRaw is a builder config with source_dir and the given keys set (removed when nil).
 func builderRaw(sourceDir string, set map[string]interface{}) map[string]interface{} {
@@ -83,7 +62,7 @@ func prepareBuilder(t *testing.T, raws ...interface{}) (*Builder, error) {
 }
 
 func TestPrepareDefaults(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	b, err := prepareBuilder(t, builderRaw(src, nil), packerBuildRaw())
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
@@ -119,7 +98,7 @@ func TestPrepareDefaults(t *testing.T) {
 }
 
 func TestPrepareExplicitValues(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	dockerfile := filepath.Join(t.TempDir(), "Dockerfile")
 	b, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{
 		"base_image":       "registry.example.com:5000/team/base:1.2",
@@ -168,7 +147,7 @@ func TestPrepareExplicitValues(t *testing.T) {
 }
 
 func TestPrepareAcceptsImageReferences(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	for _, ref := range []string{
 		"debian",
 		"debian:bookworm",
@@ -234,7 +213,7 @@ func builderInvalidCases() []struct {
 }
 
 func TestPrepareInvalidValue(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	for _, tc := range builderInvalidCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := prepareBuilder(t, builderRaw(src, tc.set), packerBuildRaw())
@@ -258,7 +237,7 @@ func TestPrepareInvalidValue(t *testing.T) {
 // TestPrepareReportsEveryInvalidValue: several invalid values, builder and plan options
 // alike, are reported together.
 func TestPrepareReportsEveryInvalidValue(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	_, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{
 		"source_dir":       nil,
 		"base_image":       "Not A Ref",
@@ -283,7 +262,7 @@ func TestPrepareReportsEveryInvalidValue(t *testing.T) {
 }
 
 func TestPrepareRejectsUnknownKey(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	for _, key := range []string{"image", "base-image", "repository", "platform_docker"} {
 		t.Run(key, func(t *testing.T) {
 			_, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{key: "x"}))
@@ -295,7 +274,7 @@ func TestPrepareRejectsUnknownKey(t *testing.T) {
 }
 
 func TestPrepareRejectsWrongType(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	for key, v := range map[string]interface{}{
 		"pull":          "maybe",
 		"force_rebuild": []interface{}{true},
@@ -312,7 +291,7 @@ func TestPrepareRejectsWrongType(t *testing.T) {
 
 // TestPrepareHCL2 decodes HCL through ConfigSpec, as Packer does for .pkr.hcl templates.
 func TestPrepareHCL2(t *testing.T) {
-	src := minimalSourceDir(t)
+	src := fixture.SourceDir(t)
 	var b Builder
 	body := fmt.Sprintf(`
 vscode_server_sha256 = "`+strings.Repeat("ab", 32)+`"

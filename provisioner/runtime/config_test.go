@@ -15,31 +15,13 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // Compile-time check: the provisioner is a Packer provisioner.
 var _ packersdk.Provisioner = new(Provisioner)
-
-// testSourceDir makes a minimal OpenHands checkout: a valid source_dir.
-func testSourceDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	writeTestFile(t, filepath.Join(dir, "pyproject.toml"), "[project]\nname = \"openhands-ai\"\nversion = \"0.0.0\"\n", 0o644)
-	writeTestFile(t, filepath.Join(dir, "openhands", "__init__.py"), "__version__ = '0.0.0'\n", 0o644)
-	return dir
-}
-
-func writeTestFile(t testing.TB, path, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // packerRaw is the second raw Packer passes to Prepare: the build's packer_* values.
 func packerRaw() map[string]interface{} {
@@ -70,12 +52,12 @@ func rawConfig(sourceDir string, set map[string]interface{}) map[string]interfac
 }
 
 func TestPrepareValid(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	tools := t.TempDir()
 	uv := filepath.Join(tools, "uv")
 	mm := filepath.Join(tools, "micromamba")
-	writeTestFile(t, uv, "#!/bin/sh\n", 0o755)
-	writeTestFile(t, mm, "#!/bin/sh\n", 0o755)
+	fixture.WriteFile(t, "", uv, "#!/bin/sh\n", 0o755)
+	fixture.WriteFile(t, "", mm, "#!/bin/sh\n", 0o755)
 
 	cases := []struct {
 		name  string
@@ -229,7 +211,7 @@ func TestPrepareValid(t *testing.T) {
 // TestPrepareExtraPipPackagesAbsentKeepsDefault is the other half of the `[]` case: an
 // absent key, in either raw form Packer uses, keeps the default packages.
 func TestPrepareExtraPipPackagesAbsentKeepsDefault(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	var p Provisioner
 	if err := p.Prepare(rawConfig(src, nil), packerRaw()); err != nil {
 		t.Fatal(err)
@@ -250,7 +232,7 @@ func TestPrepareExtraPipPackagesAbsentKeepsDefault(t *testing.T) {
 // TestPrepareHCL2 decodes HCL through ConfigSpec, as Packer does for .pkr.hcl templates, and
 // passes the resulting cty value to Prepare.
 func TestPrepareHCL2(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	cases := []struct {
 		name  string
 		body  string
@@ -323,7 +305,7 @@ func invalidCases(t *testing.T) []struct {
 		t.Fatal(err)
 	}
 	aFile := filepath.Join(tmp, "file")
-	writeTestFile(t, aFile, "x", 0o644)
+	fixture.WriteFile(t, "", aFile, "x", 0o644)
 	return []struct {
 		name string
 		set  map[string]interface{}
@@ -367,7 +349,7 @@ func invalidCases(t *testing.T) []struct {
 }
 
 func TestPrepareInvalidValue(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	for _, tc := range invalidCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			var p Provisioner
@@ -392,7 +374,7 @@ func TestPrepareInvalidValue(t *testing.T) {
 // TestPrepareReportsEveryInvalidValue sets every invalid value that can coexist in one config
 // and expects one MultiError holding them all.
 func TestPrepareReportsEveryInvalidValue(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	set := map[string]interface{}{}
 	var wants []string
 	verify := map[string]interface{}{}
@@ -449,7 +431,7 @@ func TestPrepareReportsEveryInvalidValue(t *testing.T) {
 // TestPrepareHidesCredentialsInErrors: an invalid URL carrying a password is reported
 // without it.
 func TestPrepareHidesCredentialsInErrors(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	for _, key := range []string{"index_url", "channel_alias"} {
 		for _, bad := range []string{"ftp://user:s3cret@pypi.example/simple", "user:s3cret@pypi.example/simple", "https://user:s3cret@pypi.example/a b"} {
 			var p Provisioner
@@ -468,7 +450,7 @@ func TestPrepareHidesCredentialsInErrors(t *testing.T) {
 }
 
 func TestPrepareRejectsUnknownKey(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	// max_retries belongs to Packer's provisioner block, which consumes it: the plugin
 	// never sees it, and network_retries is its own retry option.
 	for _, key := range []string{"sourcedir", "max_retries", "verify_imports"} {
@@ -493,7 +475,7 @@ func TestPrepareRejectsUnknownKey(t *testing.T) {
 }
 
 func TestPrepareRejectsWrongType(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	for key, v := range map[string]interface{}{
 		"uid":             "one thousand",
 		"install_browser": "maybe",

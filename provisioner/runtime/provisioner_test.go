@@ -20,6 +20,7 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
@@ -255,7 +256,7 @@ func provision(t testing.TB, ctx context.Context, p *Provisioner, comm *fakeComm
 var remotePathPattern = regexp.MustCompile(`^/tmp/openhands-plan-[0-9a-f-]+\.run$`)
 
 func TestProvisionOneUploadOneCommand(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	cases := []struct {
 		name string
 		set  map[string]interface{}
@@ -357,16 +358,16 @@ func readBundle(t testing.TB, data []byte) bundle {
 }
 
 func TestProvisionUploadsValidBundle(t *testing.T) {
-	src := testSourceDir(t)
-	writeTestFile(t, filepath.Join(src, "poetry.lock"), "# lock\n", 0o644)
-	writeTestFile(t, filepath.Join(src, "openhands", "runtime", "tool.sh"), "#!/bin/sh\n", 0o755)
-	writeTestFile(t, filepath.Join(src, "openhands", "__pycache__", "x.pyc"), "bytecode", 0o644)
-	writeTestFile(t, filepath.Join(src, "tests", "test_x.py"), "not shipped", 0o644)
+	src := fixture.SourceDir(t)
+	fixture.WriteFile(t, "", filepath.Join(src, "poetry.lock"), "# lock\n", 0o644)
+	fixture.WriteFile(t, "", filepath.Join(src, "openhands", "runtime", "tool.sh"), "#!/bin/sh\n", 0o755)
+	fixture.WriteFile(t, "", filepath.Join(src, "openhands", "__pycache__", "x.pyc"), "bytecode", 0o644)
+	fixture.WriteFile(t, "", filepath.Join(src, "tests", "test_x.py"), "not shipped", 0o644)
 	tools := t.TempDir()
 	uv := filepath.Join(tools, "uv-bin")
 	mm := filepath.Join(tools, "mm-bin")
-	writeTestFile(t, uv, "fake uv binary", 0o644)
-	writeTestFile(t, mm, "fake micromamba binary", 0o644)
+	fixture.WriteFile(t, "", uv, "fake uv binary", 0o644)
+	fixture.WriteFile(t, "", mm, "fake micromamba binary", 0o644)
 
 	t.Run("supplied binaries", func(t *testing.T) {
 		p := preparedProvisioner(t, src, map[string]interface{}{"uv_path": uv, "micromamba_path": mm})
@@ -450,7 +451,7 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 }
 
 func TestProvisionExitStatus(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	failed := plan.StepFailedLine("dependencies", "2") + "\n"
 	cases := []struct {
 		name    string
@@ -528,7 +529,7 @@ func TestProvisionExitStatus(t *testing.T) {
 }
 
 func TestProvisionTailIsAtMost15Lines(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	p := preparedProvisioner(t, src, nil)
 	comm := &fakeComm{}
 	comm.script = runScript(comm, remoteRun{
@@ -553,7 +554,7 @@ func TestProvisionTailIsAtMost15Lines(t *testing.T) {
 }
 
 func TestProvisionUploadError(t *testing.T) {
-	p := preparedProvisioner(t, testSourceDir(t), nil)
+	p := preparedProvisioner(t, fixture.SourceDir(t), nil)
 	comm := &fakeComm{uploadErr: errors.New("disk full")}
 	err := provision(t, context.Background(), p, comm, &recordingUi{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "/tmp/openhands-plan-") {
@@ -565,7 +566,7 @@ func TestProvisionUploadError(t *testing.T) {
 }
 
 func TestProvisionHidesSecrets(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	p := preparedProvisioner(t, src, map[string]interface{}{"index_url": "https://user:s3cret@pypi.example/simple"})
 	comm := &fakeComm{}
 	comm.script = runScript(comm, remoteRun{
@@ -605,7 +606,7 @@ func TestProvisionHidesSecrets(t *testing.T) {
 }
 
 func TestProvisionStreamsLinesToUi(t *testing.T) {
-	src := testSourceDir(t)
+	src := fixture.SourceDir(t)
 	p := preparedProvisioner(t, src, nil)
 	comm := &fakeComm{}
 	comm.script = runScript(comm, remoteRun{
@@ -636,7 +637,7 @@ func TestProvisionStreamsLinesToUi(t *testing.T) {
 func TestProvisionCancelled(t *testing.T) {
 	for _, stopExit := range []int{0, 1} {
 		t.Run(fmt.Sprintf("stop command exits %d", stopExit), func(t *testing.T) {
-			src := testSourceDir(t)
+			src := fixture.SourceDir(t)
 			p := preparedProvisioner(t, src, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -681,9 +682,9 @@ func TestProvisionCancelled(t *testing.T) {
 // BenchmarkProvisionBundle measures one Provision, bundling included, of a source tree of
 // 1,000 small files against a communicator that discards the upload and exits 0 at once.
 func BenchmarkProvisionBundle(b *testing.B) {
-	src := testSourceDir(b)
+	src := fixture.SourceDir(b)
 	for i := 0; i < 1000; i++ {
-		writeTestFile(b, filepath.Join(src, "openhands", fmt.Sprintf("pkg%02d", i/50), fmt.Sprintf("mod%04d.py", i)),
+		fixture.WriteFile(b, "", filepath.Join(src, "openhands", fmt.Sprintf("pkg%02d", i/50), fmt.Sprintf("mod%04d.py", i)),
 			fmt.Sprintf("# module %d\n\ndef f%d(x):\n    return x * %d\n", i, i, i), 0o644)
 	}
 	p := preparedProvisioner(b, src, nil)
