@@ -169,8 +169,8 @@ func hclSnippets(t *testing.T) []hclSnippet {
 // pages hold as many as they did (a snippet silently dropped from the check fails here).
 func TestDocSnippetsParse(t *testing.T) {
 	snippets := hclSnippets(t)
-	if len(snippets) < 12 {
-		t.Errorf("found %d hcl snippets in the README and docs/, want at least 12: was a fence's language changed?", len(snippets))
+	if len(snippets) < 11 {
+		t.Errorf("found %d hcl snippets in the README and docs/, want at least 11: was a fence's language changed?", len(snippets))
 	}
 	for _, s := range snippets {
 		if _, diags := hclsyntax.ParseConfig([]byte(s.template), s.String(), hcl.InitialPos); diags.HasErrors() {
