@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lays the rendered docs (packer-sdc renderdocs output in $1) out as the Packer integrations
 # site reads them in .web-docs/: README.md, and components/<type>/<name>/README.md without
-# the front matter, which the site takes from .web-docs/metadata.hcl instead.
+# the front matter, which the site takes from .web-docs/metadata.hcl instead. The guides
+# (docs/guides/) and docs/CLAIMS.md have no place in that layout and include no partials: they
+# are read in the repository, so nothing of them is copied here.
 set -euo pipefail
 rendered=$1
 out=.web-docs
