@@ -75,20 +75,9 @@ printf '  post-processor "docker-tag" {\n    repository = "openhands-bench"\n   
 docker_source openhands-bench:provisioned '  discard = true' >"$work/again.pkr.hcl"
 sed -n '/^build {/,$p' "$work/plugin.pkr.hcl" >>"$work/again.pkr.hcl"
 
+# builder_template REPOSITORY ATTRIBUTES: the rig's builder template (rig.BuilderTemplate).
 builder_template() {
-	cat <<HCL
-source "openhands-runtime" "b" {
-  base_image       = "$OPENHANDS_RIG_BASE_IMAGE"
-  pull             = false
-  source_dir       = "$work/src"
-  micromamba_path  = "$mm"
-  uv_path          = "$uv"
-  vscode_server_path = "$vscode"
-  image_repository = "$1"
-$2
-}
-build { sources = ["source.openhands-runtime.b"] }
-HCL
+	go run ./bench/render -builder-template "$1" -base "$OPENHANDS_RIG_BASE_IMAGE" -source "$work/src" -attributes "$2"
 }
 
 # run NAME TEMPLATE: one packer build; prints seconds, communicator executions and uploads,

@@ -1,6 +1,7 @@
 // Command render writes the plan script the openhands-runtime provisioner would run for a
 // source tree and the stand-in binaries, so the benchmark's shell+file baseline runs the
-// identical script.
+// identical script; with -builder-template it prints the rig's builder template instead (the
+// one the acceptance tests build), so the benchmark measures the same template.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -17,7 +19,14 @@ func main() {
 	uv := flag.String("uv", "", "uv binary")
 	vscode := flag.String("vscode-server", "", "openvscode-server release tarball")
 	out := flag.String("o", "plan.sh", "output")
+	repository := flag.String("builder-template", "", "print the builder template naming its images this repository")
+	base := flag.String("base", "", "base image of the builder template")
+	attributes := flag.String("attributes", "", "more lines of the builder template's source block")
 	flag.Parse()
+	if *repository != "" {
+		fmt.Print(rig.BuilderTemplate(*base, *src, *repository, *attributes, ""))
+		return
+	}
 	o := plan.Options{SourceDir: *src, MicromambaPath: *mm, UVPath: *uv, VSCodeServerPath: *vscode}
 	if errs := o.Prepare(); len(errs) > 0 {
 		fmt.Fprintln(os.Stderr, errs)

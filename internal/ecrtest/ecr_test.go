@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,21 +14,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-func client(api *ECR, key string) *ecr.Client {
-	return ecr.New(ecr.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider(key, "secret", ""),
-		BaseEndpoint: aws.String(api.URL()),
-	})
-}
-
 // TestECRWithTheSDK drives the double with the real ECR client and the registry with a real
 // push: the operations, their errors, and the registry's auth.
 func TestECRWithTheSDK(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(t, "AWS", "pw")
 	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
-	c := client(api, "AKIDTEST")
+	c := ecrClientWith(api, "us-east-1", static(Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}))
 
 	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
@@ -93,7 +84,7 @@ func TestECRWithTheSDK(t *testing.T) {
 	if _, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}); err != nil {
 		t.Errorf("throttled twice, then: %v", err)
 	}
-	if _, err := client(api, "AKIDWRONG").GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}); err == nil || !strings.Contains(err.Error(), "UnrecognizedClientException") {
+	if _, err := ecrClientWith(api, "us-east-1", static(Credentials{AccessKeyID: "AKIDWRONG", SecretAccessKey: "secret"})).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}); err == nil || !strings.Contains(err.Error(), "UnrecognizedClientException") {
 		t.Errorf("a wrong access key: %v", err)
 	}
 }

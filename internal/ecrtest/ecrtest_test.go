@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	dockerimage "github.com/docker/docker/api/types/image"
@@ -36,12 +35,6 @@ import (
 // its backoff, so throttling tests take milliseconds.
 func fastRetry(o *ecr.Options) {
 	o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 5*time.Millisecond)
-}
-
-// sdkClient is built the way the post-processor builds its client.
-func sdkClient(url, region, akid, secret string) *ecr.Client {
-	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider(akid, secret, "")}
-	return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(url) }, fastRetry)
 }
 
 var fastBackoff = remote.Backoff{Duration: time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 3}
@@ -68,7 +61,7 @@ func TestECROperationsCommitted(t *testing.T) {
 	ctx := context.Background()
 	reg := NewRegistry(t, "AWS", "registry-pw")
 	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret", Repositories: []string{"pre/existing"}})
-	c := sdkClient(api.URL(), "us-east-1", "AKIDGOOD", "s3cret")
+	c := ecrClientWith(api, "us-east-1", static(Credentials{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret"}))
 
 	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
@@ -180,7 +173,7 @@ func TestECROperationsCommitted(t *testing.T) {
 
 	// A wrong access key is refused; throttling is retried by the SDK, and every
 	// attempt is a call.
-	if _, err := sdkClient(api.URL(), "us-east-1", "AKIDBAD", "x").GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}); apiCode(err) != "UnrecognizedClientException" ||
+	if _, err := ecrClientWith(api, "us-east-1", static(Credentials{AccessKeyID: "AKIDBAD", SecretAccessKey: "x"})).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{}); apiCode(err) != "UnrecognizedClientException" ||
 		!strings.Contains(err.Error(), "The security token included in the request is invalid.") {
 		t.Errorf("wrong access key: %v", err)
 	}
@@ -310,7 +303,7 @@ func TestDockerPush(t *testing.T) {
 
 	reg := NewRegistry(t, "AWS", "docker-pw")
 	api := NewECR(t, reg, ECROptions{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret", Repositories: []string{"team/app"}})
-	tok, err := sdkClient(api.URL(), "us-east-1", "AKIDGOOD", "s3cret").GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	tok, err := ecrClientWith(api, "us-east-1", static(Credentials{AccessKeyID: "AKIDGOOD", SecretAccessKey: "s3cret"})).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
