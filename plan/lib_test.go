@@ -849,3 +849,22 @@ MISSING=jq
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", res.code, res.out, want)
 	}
 }
+
+// TestSystemPackagesNothingMissing: the builder runs the step without its check, so the step
+// itself neither refreshes the repositories (which fails without network) nor installs when
+// every package is there.
+func TestSystemPackagesNothingMissing(t *testing.T) {
+	functions := libFunctions(t)
+	stubs := `oh_pkg_installed_names() { printf '%s\n' "$@"; }
+oh_pkg_available() { true; }
+oh_pkg_refresh() { echo refresh; }
+oh_pkg_install() { echo "install $*"; }
+oh_pkg_clean() { echo clean; }
+OH_SYSTEM_PACKAGES='wget curl libgl1|libgl1-mesa-glx'
+export OH_SYSTEM_PACKAGES
+`
+	res := runHelper(t, functions, stubs+`(set -euo pipefail; oh_step_system_packages_run)`)
+	if res.code != 0 || res.out != "every package is installed\n" {
+		t.Errorf("exit %d, output %q; want only \"every package is installed\"", res.code, res.out)
+	}
+}

@@ -43,6 +43,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	state.Put("ui", ui)
 
 	steps := []multistep.Step{
+		&StepRefuseProvisioners{},
 		&StepRender{},
 		&StepPullBase{},
 		&StepLookupTags{},

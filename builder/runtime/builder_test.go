@@ -275,7 +275,7 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 		t.Errorf("the first build is not the full Dockerfile:\n%s", b.dockerfile)
 	}
 	sourceRef, lockRef := checkRefs(t, b.req.Tags)
-	if b.req.BuildKit || b.req.Platform != "" || len(b.req.BuildArgs) != 0 {
+	if b.req.BuildKit || b.req.Platform != "" || len(b.req.BuildArgs) != 0 || b.req.NetworkMode != "" {
 		t.Errorf("build request %+v, want the defaults", b.req)
 	}
 	// The context is the one WriteDockerContext packs: plan, dependency files, source.
@@ -542,10 +542,11 @@ func TestRunBuildOptions(t *testing.T) {
 		"buildkit":         true,
 		"docker_platform":  "linux/arm64",
 		"build_args":       map[string]interface{}{"HTTP_PROXY": "http://proxy:3128"},
+		"network_mode":     "none",
 		"tags":             []interface{}{"0.59"},
 	})
 	b := f.driver.builds[0]
-	if !b.req.BuildKit || b.req.Platform != "linux/arm64" || b.req.BuildArgs["HTTP_PROXY"] != "http://proxy:3128" {
+	if !b.req.BuildKit || b.req.Platform != "linux/arm64" || b.req.BuildArgs["HTTP_PROXY"] != "http://proxy:3128" || b.req.NetworkMode != "none" {
 		t.Errorf("build request %+v", b.req)
 	}
 	if firstInstruction(b.dockerfile) != "FROM debian:bookworm" {
@@ -611,5 +612,45 @@ func TestDestroyLeavesPreexistingTags(t *testing.T) {
 	}
 	if !maps.Equal(d.images, before) {
 		t.Errorf("images after Destroy %v, want %v", d.images, before)
+	}
+}
+
+// provisionerHook stands for Packer's provision hook with one attached provisioner, which
+// uploads a script and runs it the way the shell provisioner does.
+type provisionerHook struct{ ran bool }
+
+func (h *provisionerHook) Run(ctx context.Context, name string, ui packersdk.Ui, comm packersdk.Communicator, data interface{}) error {
+	if name != packersdk.HookProvision {
+		return nil
+	}
+	h.ran = true
+	if err := comm.Upload("/tmp/script.sh", strings.NewReader("echo hi\n"), nil); err != nil {
+		return fmt.Errorf("error uploading script: %w", err)
+	}
+	return comm.Start(ctx, &packersdk.RemoteCmd{Command: "sh /tmp/script.sh"})
+}
+
+// TestRunRefusesAttachedProvisioners: provisioners attached to the builder's source fail the
+// build before anything is pulled or built, saying why and what to do, instead of being
+// skipped in silence.
+func TestRunRefusesAttachedProvisioners(t *testing.T) {
+	f := newRunFixture(t)
+	var b Builder
+	if _, _, err := b.Prepare(map[string]interface{}{"source_dir": f.src, "vscode_server_sha256": strings.Repeat("ab", 32)}); err != nil {
+		t.Fatal(err)
+	}
+	b.driver = f.driver
+	hook := &provisionerHook{}
+	art, err := b.Run(context.Background(), &packersdk.MockUi{}, hook)
+	if !hook.ran || err == nil || art != nil {
+		t.Fatalf("Run with a provisioner attached: ran %v, artifact %v, error %v", hook.ran, art, err)
+	}
+	for _, want := range []string{"provisioner blocks are attached", "error uploading script", "runs no container for provisioners", "openhands-runtime provisioner"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
+		t.Errorf("pulled %v and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
 	}
 }

@@ -44,6 +44,10 @@ type Config struct {
 	DockerPlatform string `mapstructure:"docker_platform"`
 	// Build arguments passed to the build.
 	BuildArgs map[string]string `mapstructure:"build_args"`
+	// Network of the build's `RUN` steps, as `docker build --network`: `none` for a build that
+	// must not reach any network (everything supplied with the `*_path` options, no system
+	// packages to install), `host`, or a network's name. Defaults to the engine's default.
+	NetworkMode string `mapstructure:"network_mode"`
 	// Write the rendered Dockerfile to this local path, for review.
 	DockerfilePath string `mapstructure:"dockerfile_path"`
 

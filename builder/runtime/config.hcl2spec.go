@@ -61,6 +61,7 @@ type FlatConfig struct {
 	BuildKit               *bool             `mapstructure:"buildkit" cty:"buildkit" hcl:"buildkit"`
 	DockerPlatform         *string           `mapstructure:"docker_platform" cty:"docker_platform" hcl:"docker_platform"`
 	BuildArgs              map[string]string `mapstructure:"build_args" cty:"build_args" hcl:"build_args"`
+	NetworkMode            *string           `mapstructure:"network_mode" cty:"network_mode" hcl:"network_mode"`
 	DockerfilePath         *string           `mapstructure:"dockerfile_path" cty:"dockerfile_path" hcl:"dockerfile_path"`
 }
 
@@ -126,6 +127,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"buildkit":                   &hcldec.AttrSpec{Name: "buildkit", Type: cty.Bool, Required: false},
 		"docker_platform":            &hcldec.AttrSpec{Name: "docker_platform", Type: cty.String, Required: false},
 		"build_args":                 &hcldec.AttrSpec{Name: "build_args", Type: cty.Map(cty.String), Required: false},
+		"network_mode":               &hcldec.AttrSpec{Name: "network_mode", Type: cty.String, Required: false},
 		"dockerfile_path":            &hcldec.AttrSpec{Name: "dockerfile_path", Type: cty.String, Required: false},
 	}
 	return s

@@ -15,6 +15,8 @@ type BuildRequest struct {
 	Platform  string
 	BuildKit  bool
 	Pull      bool
+	// NetworkMode is the network of the build's RUN steps; empty is the engine's default.
+	NetworkMode string
 }
 
 // BuildResult is what a build produced.

@@ -69,6 +69,7 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 		Remove:      true,
 		ForceRemove: true, // intermediate containers go even when a step fails
 		Dockerfile:  "Dockerfile",
+		NetworkMode: req.NetworkMode,
 	})
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("starting the image build: %w", err)

@@ -43,11 +43,12 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 	ui.Say("Building the OpenHands runtime image")
 	started := time.Now()
 	result, err := driver.Build(ctx, BuildRequest{
-		Context:   reader,
-		Tags:      tags,
-		BuildArgs: config.BuildArgs,
-		Platform:  config.DockerPlatform,
-		BuildKit:  config.BuildKit,
+		Context:     reader,
+		Tags:        tags,
+		BuildArgs:   config.BuildArgs,
+		Platform:    config.DockerPlatform,
+		BuildKit:    config.BuildKit,
+		NetworkMode: config.NetworkMode,
 	}, ui)
 	if err != nil {
 		return halt(state, fmt.Errorf("building the runtime image: %w", err))

@@ -79,6 +79,7 @@ func BuilderTemplate(baseImage, src, repository, attributes, build string) strin
 source "openhands-runtime" "image" {
   base_image       = %q
   pull             = false
+  network_mode     = "none"
   source_dir       = %q
   image_repository = %q
 %s%s
