@@ -5,6 +5,7 @@ package ecrpostprocessor
 import (
 	"context"
 	"fmt"
+	"log"
 	"slices"
 	"strings"
 	"time"
@@ -30,11 +31,40 @@ type PostProcessor struct {
 	// driver and api are set by tests; otherwise made from the environment.
 	driver Driver
 	api    ecrAPI
+	// credentialsChecked: the build's first Configure checked them; the second need not.
+	credentialsChecked bool
 }
 
 func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
 
-func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.Prepare(raws...) }
+// Configure prepares the configuration and, at the start of `packer build`, checks the AWS
+// credentials. Packer configures post-processors when a build starts, before any source runs,
+// and again just before PostProcess; `packer validate` configures them too, and must stay
+// offline. Only `packer build` passes an on-error mode (cleanup by default), so the check
+// runs at the first Configure that has one.
+func (p *PostProcessor) Configure(raws ...interface{}) error {
+	if err := p.config.Prepare(raws...); err != nil {
+		return err
+	}
+	c := &p.config
+	if c.SkipCredentialValidation || c.SkipPush || c.PackerOnError == "" || p.credentialsChecked {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), credentialCheckTimeout)
+	defer cancel()
+	started := time.Now()
+	arn, err := c.checkCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	p.credentialsChecked = true
+	log.Printf("[INFO] openhands-ecr: AWS credentials are %s (checked in %s)", arn, time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// credentialCheckTimeout bounds the credential check, retries included, so that an
+// unreachable STS fails the build early rather than late.
+const credentialCheckTimeout = 30 * time.Second
 
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	if !acceptedBuilders[source.BuilderId()] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 )
 
@@ -280,4 +282,53 @@ func TestConfigureReportsEveryBadValue(t *testing.T) {
 
 func TestFlatConfigMatchesConfig(t *testing.T) {
 	spectest.CheckFlat(t, reflect.TypeOf(Config{}), reflect.TypeOf(FlatConfig{}), (*FlatConfig)(nil).HCL2Spec())
+}
+
+// TestConfigureChecksCredentialsAtBuildStart: the first Configure of `packer build` (which
+// passes an on-error mode) asks STS who the credentials are and fails on bad ones; `packer
+// validate` (no on-error mode), skip_credential_validation and skip_push make no call, and
+// the build's second Configure (before PostProcess) does not ask again.
+func TestConfigureChecksCredentialsAtBuildStart(t *testing.T) {
+	const key, secret = "AKIACHECKED", "checked-secret"
+	tests := []struct {
+		name      string
+		raw       map[string]interface{}
+		wantCalls int
+		wantErr   []string
+	}{
+		{name: "packer build", raw: map[string]interface{}{"packer_on_error": "cleanup"}, wantCalls: 1},
+		{name: "packer build with bad keys", raw: map[string]interface{}{"packer_on_error": "abort", "secret_key": "wrong"}, wantCalls: 1,
+			wantErr: []string{"AWS credentials from the static keys access_key and secret_key do not work (STS GetCallerIdentity)", "SignatureDoesNotMatch", "skip_credential_validation"}},
+		{name: "packer validate with bad keys", raw: map[string]interface{}{"secret_key": "wrong"}},
+		{name: "skip_credential_validation", raw: map[string]interface{}{"packer_on_error": "cleanup", "secret_key": "wrong", "skip_credential_validation": true}},
+		{name: "skip_push", raw: map[string]interface{}{"packer_on_error": "cleanup", "secret_key": "wrong", "skip_push": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateAWSEnvironment(t)
+			sts := ecrtest.NewSTS(t, key, "", ecrtest.Credentials{})
+			sts.CallerSecretAccessKey = secret
+			raw := map[string]interface{}{"repository": "agents/openhands-runtime", "region": "us-east-1",
+				"access_key": key, "secret_key": secret, "sts_endpoint": sts.URL()}
+			maps.Copy(raw, tt.raw)
+			p := &PostProcessor{}
+			err := p.Configure(raw)
+			if len(tt.wantErr) == 0 && err != nil {
+				t.Fatalf("Configure: %v", err)
+			}
+			for _, want := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Configure: %v, want an error with %q", err, want)
+				}
+			}
+			if err == nil {
+				if err := p.Configure(raw); err != nil {
+					t.Fatalf("the second Configure: %v", err)
+				}
+			}
+			if got := len(sts.IdentityCallers()); got != tt.wantCalls {
+				t.Errorf("%d GetCallerIdentity calls, want %d", got, tt.wantCalls)
+			}
+		})
+	}
 }
