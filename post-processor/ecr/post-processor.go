@@ -31,23 +31,39 @@ type PostProcessor struct {
 	// driver and api are set by tests; otherwise made from the environment.
 	driver Driver
 	api    ecrAPI
+	// packerCommand is set by tests; otherwise parentPackerCommand.
+	packerCommand func() string
 	// credentialsChecked: the build's first Configure checked them; the second need not.
 	credentialsChecked bool
 }
 
 func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
 
-// Configure prepares the configuration and, at the start of `packer build`, checks the AWS
-// credentials. Packer configures post-processors when a build starts, before any source runs,
-// and again just before PostProcess; `packer validate` configures them too, and must stay
-// offline. Only `packer build` passes an on-error mode (cleanup by default), so the check
-// runs at the first Configure that has one.
+// Configure prepares the configuration and, when Packer runs a build, checks the AWS
+// credentials. Packer configures every post-processor when it reads the template, before any
+// source runs, for `packer build` and `packer validate` alike and with the same arguments;
+// validate must stay offline, so the check runs only when the Packer command that started
+// this plugin is build. The amazon plugin's builders check in Run, which a post-processor
+// does not have.
 func (p *PostProcessor) Configure(raws ...interface{}) error {
 	if err := p.config.Prepare(raws...); err != nil {
 		return err
 	}
+	command := p.packerCommand
+	if command == nil {
+		command = parentPackerCommand
+	}
+	if command() != "build" {
+		return nil
+	}
+	return p.checkCredentialsOnce()
+}
+
+// checkCredentialsOnce checks the credentials unless that is skipped, not needed (skip_push)
+// or done: Packer configures the post-processor again just before PostProcess.
+func (p *PostProcessor) checkCredentialsOnce() error {
 	c := &p.config
-	if c.SkipCredentialValidation || c.SkipPush || c.PackerOnError == "" || p.credentialsChecked {
+	if c.SkipCredentialValidation || c.SkipPush || p.credentialsChecked {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), credentialCheckTimeout)
@@ -80,6 +96,10 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	}
 	imageID, _, err := driver.Image(ctx, source.Id())
 	if err != nil {
+		return nil, false, false, err
+	}
+	// Where Configure could not tell a build (see parentPackerCommand), before the verification.
+	if err := p.checkCredentialsOnce(); err != nil {
 		return nil, false, false, err
 	}
 
