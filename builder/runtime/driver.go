@@ -14,7 +14,6 @@ type BuildRequest struct {
 	BuildArgs map[string]string
 	Platform  string
 	BuildKit  bool
-	Pull      bool
 }
 
 // BuildResult is what a build produced.
