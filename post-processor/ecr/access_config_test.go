@@ -326,3 +326,51 @@ func writeFile(t *testing.T, path, content string) string {
 	}
 	return path
 }
+
+// TestCredentialSourceNames names the sources the check's errors name that need no double
+// to resolve, in the SDK's order: a profile named by AWS_PROFILE wins over keys in the
+// environment, as the SDK decides.
+func TestCredentialSourceNames(t *testing.T) {
+	const config = "[profile chain]\nrole_arn = arn:aws:iam::123456789012:role/ci\nsource_profile = keys\n\n" +
+		"[profile keys]\naws_access_key_id = AKIAKEYS\naws_secret_access_key = x\n\n" +
+		"[profile proc]\ncredential_process = /usr/local/bin/creds\n"
+	tests := []struct {
+		name      string
+		env       map[string]string
+		c         AccessConfig
+		wantName  string
+		wantInFix string
+	}{
+		{name: "a profile that assumes a role", c: AccessConfig{Profile: "chain"},
+			wantName: `the profile "chain", which assumes arn:aws:iam::123456789012:role/ci`, wantInFix: "source credentials"},
+		{name: "credential_process", c: AccessConfig{Profile: "proc"},
+			wantName: `the profile "proc"'s credential_process`, wantInFix: "run the credential_process command"},
+		{name: "web identity", env: map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token"},
+			wantName: "web identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE)", wantInFix: "token file"},
+		{name: "AWS_PROFILE over keys in the environment", env: map[string]string{"AWS_PROFILE": "keys", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "x"},
+			wantName: `the profile "keys" of the shared credentials files`, wantInFix: "aws_secret_access_key"},
+		{name: "the default chain with the instance role", c: AccessConfig{},
+			wantName: `the SDK's default chain (no keys in the template, the environment or profile "default"; then the container or EC2 instance role)`, wantInFix: "run on an instance with a role"},
+		{name: "assume_role over the environment", env: map[string]string{"AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "x"},
+			c:        AccessConfig{AssumeRole: AssumeRoleConfig{RoleARN: "arn:aws:iam::123456789012:role/push"}},
+			wantName: "assume_role arn:aws:iam::123456789012:role/push with the environment (AWS_ACCESS_KEY_ID", wantInFix: "trust policy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := isolateAWSEnvironment(t)
+			writeFile(t, filepath.Join(home, ".aws", "config"), config)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			tt.c.Region = "us-east-1"
+			cfg, err := tt.c.awsConfig(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := tt.c.credentialSource(cfg)
+			if !strings.HasPrefix(src.name, tt.wantName) || !strings.Contains(src.fix, tt.wantInFix) {
+				t.Errorf("source %q, fix %q; want %q, a fix with %q", src.name, src.fix, tt.wantName, tt.wantInFix)
+			}
+		})
+	}
+}
