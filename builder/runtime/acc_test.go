@@ -261,3 +261,60 @@ func TestAccBuilderBuildKit(t *testing.T) {
 	}
 	rig.CheckRuntimeImage(t, repo+":acc")
 }
+
+var contentTagsLine = regexp.MustCompile(`Content tags: lock (oh_v\S+), source (oh_v\S+)`)
+
+// TestAccBuilderRepublishedBase: a base image republished under the same name (here a
+// derived image retagged locally, with pull = false) gets a new lock tag and a full build on
+// it; the unchanged base before it built nothing the second time.
+func TestAccBuilderRepublishedBase(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo, src := accRepository(t, "rebase")
+	base := repo + "-base:bookworm" // removed with the repository's images; the rig's stays
+	if _, err := rig.Docker("tag", rigEnv.BaseImage, base); err != nil {
+		t.Fatal(err)
+	}
+	template := rig.BuilderTemplate(base, src, repo, "  tags = [\"acc\"]\n", "")
+	// build runs the template and returns its lock tag and the build's log.
+	build := func(name string) (lock, log string) {
+		acctest.TestPlugin(t, &acctest.PluginTestCase{
+			Name:     name,
+			Template: template,
+			Check: func(cmd *exec.Cmd, logfile string) error {
+				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+					return err
+				}
+				log = rig.ReadLog(t, logfile)
+				m := contentTagsLine.FindStringSubmatch(log)
+				if m == nil {
+					return fmt.Errorf("no content tags in the output")
+				}
+				lock = m[1]
+				return nil
+			},
+		})
+		return lock, log
+	}
+
+	firstLock, _ := build("rebase_first")
+	first := imageID(t, repo+":acc")
+	if lock, log := build("rebase_unchanged"); lock != firstLock || !strings.Contains(log, "nothing to build") {
+		t.Fatalf("the unchanged base: lock %s (first %s), want nothing built", lock, firstLock)
+	}
+
+	if err := rig.DeriveImage(rigEnv.BaseImage, base, "echo republished > /etc/openhands-acc-base"); err != nil {
+		t.Fatal(err)
+	}
+	lock, log := build("rebase_republished")
+	if lock == firstLock {
+		t.Errorf("the republished base kept the lock tag %s", lock)
+	}
+	if steps, cached := summary(log); steps <= 0 || cached >= steps || strings.Contains(log, "nothing to build") {
+		t.Errorf("the republished base: %d steps, %d from the cache; want a build on the new base", steps, cached)
+	}
+	if again := imageID(t, repo+":acc"); again == first {
+		t.Errorf("the republished base gave the old image %s", first)
+	}
+}

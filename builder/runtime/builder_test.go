@@ -19,7 +19,6 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
-	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
 // Compile-time checks.
@@ -227,9 +226,13 @@ func (f *runFixture) edit(t *testing.T, rel, text string) {
 	}
 }
 
-// contentRefs matches a build's source and lock refs in the default repository.
+// fixtureOpenHandsVersion is the version in the fixture checkout's pyproject.toml.
+const fixtureOpenHandsVersion = "0.59.0"
+
+// contentRefs matches a build's source and lock refs in the default repository, named with
+// the checkout's OpenHands version.
 func contentRefs(t *testing.T) (source, lock *regexp.Regexp) {
-	prefix := regexp.QuoteMeta("openhands-runtime:oh_v" + strings.ReplaceAll(version.PluginVersion.FormattedVersion(), "+", "_"))
+	prefix := regexp.QuoteMeta("openhands-runtime:oh_v" + fixtureOpenHandsVersion)
 	return regexp.MustCompile(`^` + prefix + `_([0-9a-f]{16})_([0-9a-f]{16})$`), regexp.MustCompile(`^` + prefix + `_([0-9a-f]{16})$`)
 }
 
@@ -652,5 +655,108 @@ func TestRunRefusesAttachedProvisioners(t *testing.T) {
 	}
 	if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
 		t.Errorf("pulled %v and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+	}
+}
+
+// TestRunBaseImageIdentity: the lock tag hashes the base image's id, not its name. A base
+// republished under the same name (pulled anew, or replaced locally with pull = false) is a
+// new lock tag and a full build on it; an unchanged base builds nothing.
+func TestRunBaseImageIdentity(t *testing.T) {
+	const republished = "sha256:" + "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	tests := []struct {
+		name string
+		set  map[string]interface{}
+		// republish replaces the base image under its name, in the registry or locally.
+		republish func(d *fakeDriver)
+	}{
+		{name: "pulled", republish: func(d *fakeDriver) { d.registry[DefaultBaseImage] = republished }},
+		{name: "local with pull = false", set: map[string]interface{}{"pull": false}, republish: func(d *fakeDriver) { d.images[DefaultBaseImage] = republished }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRunFixture(t)
+			d := f.driver
+			d.images[DefaultBaseImage] = fakeBaseID
+			f.mustRun(t, tt.set)
+			_, firstLock := checkRefs(t, d.builds[0].req.Tags)
+
+			f.mustRun(t, tt.set)
+			if len(d.builds) != 1 {
+				t.Fatalf("the unchanged base built again: %d builds", len(d.builds))
+			}
+
+			tt.republish(d)
+			a, _ := f.mustRun(t, tt.set)
+			if len(d.builds) != 2 {
+				t.Fatalf("the republished base built nothing: %d builds", len(d.builds))
+			}
+			b := d.builds[1]
+			_, lock := checkRefs(t, b.req.Tags)
+			if lock == firstLock {
+				t.Errorf("the republished base has the old lock tag %s", lock)
+			}
+			if !isFullDockerfile(b.dockerfile) || firstInstruction(b.dockerfile) != "FROM "+DefaultBaseImage {
+				t.Errorf("the build on the republished base is not a full build from it:\n%s", b.dockerfile)
+			}
+			if a.Id() != b.id {
+				t.Errorf("artifact %s, want the new build %s", a.Id(), b.id)
+			}
+
+			f.mustRun(t, tt.set)
+			if len(d.builds) != 2 {
+				t.Errorf("the unchanged republished base built again: %d builds", len(d.builds))
+			}
+		})
+	}
+}
+
+// TestRunContentTagsCarryTheOpenHandsVersion: the content tags are named with the checkout's
+// OpenHands version, not the plugin's; a checkout without one is refused before anything is
+// pulled or built.
+func TestRunContentTagsCarryTheOpenHandsVersion(t *testing.T) {
+	const fixtureLine = `version = "` + fixtureOpenHandsVersion + `"`
+	tests := []struct {
+		name, line string // what replaces the fixture's version line
+		wantPrefix string
+		wantErr    string
+	}{
+		{name: "the fixture's", line: fixtureLine, wantPrefix: "openhands-runtime:oh_v0.59.0_"},
+		{name: "a local version", line: `version = "0.62.0+corp.1"`, wantPrefix: "openhands-runtime:oh_v0.62.0_corp.1_"},
+		{name: "none", line: "", wantErr: "has no [project] version or [tool.poetry] version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRunFixture(t)
+			path := filepath.Join(f.src, "pyproject.toml")
+			data, err := os.ReadFile(path)
+			if err != nil || !strings.Contains(string(data), fixtureLine+"\n") {
+				t.Fatalf("the fixture's pyproject.toml lacks %s (%v)", fixtureLine, err)
+			}
+			if err := os.WriteFile(path, []byte(strings.Replace(string(data), fixtureLine+"\n", tt.line+"\n", 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := f.run(t, nil)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), "source_dir: ") || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Run: %v, want a source_dir error with %q", err, tt.wantErr)
+				}
+				if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
+					t.Errorf("pulled %q and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tags := a.State("docker_tags").([]string)
+			if n := len(slices.DeleteFunc(slices.Clone(tags), func(s string) bool { return !strings.Contains(s, ":oh_v") })); n != 2 {
+				t.Errorf("%d content tags in %q, want 2", n, tags)
+			}
+			for _, tag := range tags {
+				if strings.Contains(tag, ":oh_v") && !strings.HasPrefix(tag, tt.wantPrefix) {
+					t.Errorf("content tag %s, want the prefix %s", tag, tt.wantPrefix)
+				}
+			}
+		})
 	}
 }

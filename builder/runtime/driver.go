@@ -14,7 +14,6 @@ type BuildRequest struct {
 	BuildArgs map[string]string
 	Platform  string
 	BuildKit  bool
-	Pull      bool
 	// NetworkMode is the network of the build's RUN steps; empty is the engine's default.
 	NetworkMode string
 }

@@ -11,24 +11,24 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
-// EngineDriver talks to the Docker Engine API: DOCKER_HOST and the other DOCKER_* variables
-// are honoured and the API version is negotiated, so Engine 20.10 and current engines work.
+// EngineDriver is the builder's Driver on the Docker Engine API.
 type EngineDriver struct {
-	client *client.Client
+	*engine.Client
 }
 
 func NewEngineDriver() (*EngineDriver, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := engine.NewClient()
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the Docker engine (DOCKER_HOST=%q): %w", c.DaemonHost(), err)
+		return nil, err
 	}
-	return &EngineDriver{client: c}, nil
+	return &EngineDriver{c}, nil
 }
 
 func (d *EngineDriver) ImageID(ctx context.Context, ref string) (string, error) {
-	img, err := d.client.ImageInspect(ctx, ref)
+	img, err := d.ImageInspect(ctx, ref)
 	if client.IsErrNotFound(err) {
 		return "", nil
 	}
@@ -39,7 +39,7 @@ func (d *EngineDriver) ImageID(ctx context.Context, ref string) (string, error) 
 }
 
 func (d *EngineDriver) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {
-	body, err := d.client.ImagePull(ctx, ref, image.PullOptions{Platform: platform})
+	body, err := d.ImagePull(ctx, ref, image.PullOptions{Platform: platform})
 	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
@@ -60,7 +60,7 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 	if req.BuildKit {
 		version = build.BuilderBuildKit
 	}
-	resp, err := d.client.ImageBuild(ctx, req.Context, build.ImageBuildOptions{
+	resp, err := d.ImageBuild(ctx, req.Context, build.ImageBuildOptions{
 		Tags:        req.Tags,
 		BuildArgs:   args,
 		Platform:    req.Platform,
@@ -68,7 +68,7 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 		PullParent:  false, // the base was pulled, or deliberately not, before
 		Remove:      true,
 		ForceRemove: true, // intermediate containers go even when a step fails
-		Dockerfile:  "Dockerfile",
+		Dockerfile:  plan.DockerfileName,
 		NetworkMode: req.NetworkMode,
 	})
 	if err != nil {
@@ -86,15 +86,8 @@ func (d *EngineDriver) Build(ctx context.Context, req BuildRequest, ui packersdk
 	return result, nil
 }
 
-func (d *EngineDriver) Tag(ctx context.Context, imageID, ref string) error {
-	if err := d.client.ImageTag(ctx, imageID, ref); err != nil {
-		return fmt.Errorf("tagging %s as %s: %w", imageID, ref, err)
-	}
-	return nil
-}
-
 func (d *EngineDriver) RemoveTag(ctx context.Context, ref string) error {
-	_, err := d.client.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+	_, err := d.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
 	if err != nil && !client.IsErrNotFound(err) {
 		return fmt.Errorf("removing %s: %w", ref, err)
 	}

@@ -7,7 +7,6 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
-	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
 // StepLookupTags computes the content tags and looks for them: an image with the source tag
@@ -20,7 +19,8 @@ func (s *StepLookupTags) Run(ctx context.Context, state multistep.StateBag) mult
 	driver := state.Get("driver").(Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 
-	lock, source := plan.ContentTags(version.PluginVersion.FormattedVersion(), state.Get("base_id").(string),
+	// The plugin's version is in the rendered plan and Dockerfile, so in the digests too.
+	lock, source := plan.ContentTags(state.Get("openhands_version").(string), state.Get("base_id").(string),
 		state.Get("dockerfile").(string), state.Get("script").(string), state.Get("inputs").(plan.Inputs))
 	lockRef, sourceRef := config.ImageRepository+":"+lock, config.ImageRepository+":"+source
 	state.Put("lock_ref", lockRef)

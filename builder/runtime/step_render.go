@@ -12,7 +12,8 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
-// StepRender lists and digests the source tree and renders the plan script and Dockerfile.
+// StepRender lists and digests the source tree, reads its OpenHands version and renders the
+// plan script and Dockerfile.
 // The script is rendered without the source digests: it is an image layer of its own, which
 // must not change when only the source does.
 type StepRender struct{}
@@ -29,6 +30,10 @@ func (s *StepRender) Run(ctx context.Context, state multistep.StateBag) multiste
 	if err != nil {
 		return halt(state, err)
 	}
+	openhands, err := openHandsVersion(config.SourceDir)
+	if err != nil {
+		return halt(state, err)
+	}
 	p := plan.New(config.Options, plan.Inputs{})
 	v := version.PluginVersion.FormattedVersion()
 	script := p.Script(v)
@@ -41,6 +46,7 @@ func (s *StepRender) Run(ctx context.Context, state multistep.StateBag) multiste
 	}
 	state.Put("files", files)
 	state.Put("inputs", inputs)
+	state.Put("openhands_version", openhands)
 	state.Put("plan", p)
 	state.Put("script", script)
 	state.Put("dockerfile", dockerfile)

@@ -296,3 +296,55 @@ func TestIssuedCredentialsAreTemporary(t *testing.T) {
 		wantRefusal(t, err, tt.wantCode)
 	}
 }
+
+// TestSTSGetCallerIdentity calls GetCallerIdentity on the STS double with the real STS
+// client: the registered caller and credentials a double issued are answered with the
+// account, anyone else is refused as STS refuses them, and the calls are told apart from
+// AssumeRole's.
+func TestSTSGetCallerIdentity(t *testing.T) {
+	ctx := context.Background()
+	const roleARN = "arn:aws:iam::123456789012:role/push"
+	caller := Credentials{AccessKeyID: "AKIACALLER", SecretAccessKey: "caller-secret"}
+	assumed := Credentials{AccessKeyID: "ASIAASSUMED", SecretAccessKey: "assumed-secret", SessionToken: "assumed-token"}
+	s := NewSTS(t, caller.AccessKeyID, roleARN, assumed)
+	s.CallerSecretAccessKey = caller.SecretAccessKey
+	s.Account = "210987654321"
+	if _, err := stsClientWith(s, static(caller)).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("test"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		sent     Credentials
+		wantCode string
+	}{
+		{"registered caller", caller, ""},
+		{"credentials the double issued", assumed, ""},
+		{"wrong secret", Credentials{caller.AccessKeyID, "guessed", ""}, "SignatureDoesNotMatch"},
+		{"unknown access key", Credentials{"AKIASOMEONEELSE", caller.SecretAccessKey, ""}, "InvalidClientTokenId"},
+		{"issued credentials without their token", Credentials{assumed.AccessKeyID, assumed.SecretAccessKey, ""}, "InvalidClientTokenId"},
+		{"issued credentials with a wrong secret", Credentials{assumed.AccessKeyID, "guessed", assumed.SessionToken}, "SignatureDoesNotMatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.IdentityCallers())
+			out, err := stsClientWith(s, static(tt.sent)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			wantRefusal(t, err, tt.wantCode)
+			if tt.wantCode == "" && (aws.ToString(out.Account) != "210987654321" || !strings.HasSuffix(aws.ToString(out.Arn), tt.sent.AccessKeyID)) {
+				t.Errorf("answered account %q arn %q", aws.ToString(out.Account), aws.ToString(out.Arn))
+			}
+			if got := s.IdentityCallers(); len(got) != before+1 || got[before] != tt.sent.AccessKeyID {
+				t.Errorf("GetCallerIdentity callers %q, want %s last", got, tt.sent.AccessKeyID)
+			}
+		})
+	}
+	if calls := s.Calls(); len(calls) != 1 {
+		t.Errorf("AssumeRole calls %+v, want the one AssumeRole only", calls)
+	}
+	// Issued credentials identify themselves but are not the caller AssumeRole takes.
+	_, err := stsClientWith(s, static(assumed)).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("again"),
+	})
+	wantRefusal(t, err, "InvalidClientTokenId")
+}

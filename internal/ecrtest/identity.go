@@ -1,11 +1,14 @@
 package ecrtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -22,9 +25,11 @@ type AssumeRoleCall struct {
 	CallerAccessKeyID, RoleARN, SessionName, ExternalID string
 }
 
-// STS is a double of the STS query API's AssumeRole on 127.0.0.1, for aws-sdk-go-v2's sts
-// client with BaseEndpoint = URL(). It grants Issued to a caller signing with CallerAccessKeyID
-// for RoleARN, with ExternalID when one is set, and refuses anything else as STS does.
+// STS is a double of the STS query API's AssumeRole and GetCallerIdentity on 127.0.0.1, for
+// aws-sdk-go-v2's sts client with BaseEndpoint = URL(). It grants Issued to a caller signing
+// with CallerAccessKeyID for RoleARN, with ExternalID when one is set, and refuses anything
+// else as STS does. GetCallerIdentity answers the same caller, and the temporary credentials
+// an STS or SSO double issued (AWS knows those too), with Account; anyone else is refused.
 //
 // The caller's SigV4 signature is recomputed with CallerSecretAccessKey and a mismatch is
 // refused with SignatureDoesNotMatch (HTTP 403); CallerSessionToken, or the session token of
@@ -37,16 +42,19 @@ type STS struct {
 	// CallerSecretAccessKey and CallerSessionToken complete the caller's credentials.
 	CallerSecretAccessKey, CallerSessionToken string
 	Issued                                    Credentials
+	// Account is the account id GetCallerIdentity answers. Defaults to 123456789012.
+	Account string
 
-	srv   *httptest.Server
-	mu    sync.Mutex
-	calls []AssumeRoleCall
+	srv             *httptest.Server
+	mu              sync.Mutex
+	calls           []AssumeRoleCall
+	identityCallers []string
 }
 
 // NewSTS starts the double; its fields may be set before the first request.
 func NewSTS(t testing.TB, callerAccessKeyID, roleARN string, issued Credentials) *STS {
 	t.Helper()
-	s := &STS{CallerAccessKeyID: callerAccessKeyID, RoleARN: roleARN, Issued: issued}
+	s := &STS{CallerAccessKeyID: callerAccessKeyID, RoleARN: roleARN, Issued: issued, Account: "123456789012"}
 	forgetIssuedAtEnd(t, s)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	t.Cleanup(s.srv.Close)
@@ -73,15 +81,29 @@ func (s *STS) Calls() []AssumeRoleCall {
 	return append([]AssumeRoleCall(nil), s.calls...)
 }
 
+// IdentityCallers lists the access key ids of the GetCallerIdentity requests in order,
+// refused ones included.
+func (s *STS) IdentityCallers() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.identityCallers...)
+}
+
 func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	auth, _ := parseSigV4(r.Header.Get("Authorization"))
+	caller := auth.accessKeyID
+	accepted := s.accepted()
+	// Who may call depends on the action, which is in the form body that authentication reads.
+	if peekAction(r) == "GetCallerIdentity" {
+		accepted = append(accepted, issuedFor(caller)...)
+	}
 	// Authentication first: it reads the body and puts it back for ParseForm.
-	failure, why := verifySigV4(r, "sts", "", s.accepted())
+	failure, why := verifySigV4(r, "sts", "", accepted)
 	if err := r.ParseForm(); err != nil {
 		stsError(w, http.StatusBadRequest, "MalformedInput", err.Error())
 		return
 	}
-	auth, _ := parseSigV4(r.Header.Get("Authorization"))
-	caller := auth.accessKeyID
+	action := r.PostForm.Get("Action")
 	call := AssumeRoleCall{
 		CallerAccessKeyID: caller,
 		RoleARN:           r.PostForm.Get("RoleArn"),
@@ -89,7 +111,12 @@ func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ExternalID:        r.PostForm.Get("ExternalId"),
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, call)
+	switch action {
+	case "AssumeRole":
+		s.calls = append(s.calls, call)
+	case "GetCallerIdentity":
+		s.identityCallers = append(s.identityCallers, caller)
+	}
 	s.mu.Unlock()
 	switch {
 	case failure == authMissing:
@@ -98,8 +125,10 @@ func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		stsError(w, http.StatusForbidden, "InvalidClientTokenId", invalidToken+doubleSays(why))
 	case failure == authBadSignature:
 		stsError(w, http.StatusForbidden, "SignatureDoesNotMatch", invalidSignature+doubleSays(why))
-	case r.PostForm.Get("Action") != "AssumeRole":
-		stsError(w, http.StatusBadRequest, "InvalidAction", "the double answers AssumeRole only, not "+r.PostForm.Get("Action"))
+	case action == "GetCallerIdentity":
+		s.callerIdentity(w, caller)
+	case action != "AssumeRole":
+		stsError(w, http.StatusBadRequest, "InvalidAction", "the double answers AssumeRole and GetCallerIdentity only, not "+action)
 	case call.RoleARN != s.RoleARN || call.ExternalID != s.ExternalID:
 		stsError(w, http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller, call.RoleARN))
 	case call.SessionName == "":
@@ -128,6 +157,34 @@ func (s *STS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		xml.NewEncoder(w).Encode(out)
 	}
+}
+
+// callerIdentity answers GetCallerIdentity for an authenticated caller.
+func (s *STS) callerIdentity(w http.ResponseWriter, caller string) {
+	var out struct {
+		XMLName   xml.Name                              `xml:"https://sts.amazonaws.com/doc/2011-06-15/ GetCallerIdentityResponse"`
+		Result    struct{ Arn, UserId, Account string } `xml:"GetCallerIdentityResult"`
+		RequestID string                                `xml:"ResponseMetadata>RequestId"`
+	}
+	out.Result.Arn = "arn:aws:iam::" + s.Account + ":user/" + caller
+	out.Result.UserId, out.Result.Account, out.RequestID = caller, s.Account, "sts-double"
+	w.Header().Set("Content-Type", "text/xml")
+	xml.NewEncoder(w).Encode(out)
+}
+
+// peekAction is the Action of a form-encoded body, leaving the body for the next reader.
+func peekAction(r *http.Request) string {
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get("Action")
 }
 
 func stsError(w http.ResponseWriter, status int, code, message string) {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
@@ -27,20 +28,31 @@ const (
 )
 
 // pushTemplate builds the runtime image with the builder (named by content, so a second
-// build is the same image) and pushes it through the ECR double.
+// build is the same image) and pushes it through the ECR double; the credential check at the
+// build's start goes to an STS double that knows accessKey and secretKey.
 func pushTemplate(t *testing.T, ecr *ecrtest.ECR, src, postProcessor string) string {
 	t.Helper()
-	return rig.BuilderTemplate(rigEnv.BaseImage, src, fmt.Sprintf("openhands-acc-ecr-%d", os.Getpid()), "", fmt.Sprintf(`
+	return buildAndPushTemplate(t, ecr, fmt.Sprintf("openhands-acc-ecr-%d", os.Getpid()), src, secretKey, postProcessor)
+}
+
+// buildAndPushTemplate is pushTemplate with the builder's image repository and the
+// secret_key given.
+func buildAndPushTemplate(t *testing.T, ecr *ecrtest.ECR, repository, src, secret, postProcessor string) string {
+	t.Helper()
+	sts := ecrtest.NewSTS(t, accessKey, "", ecrtest.Credentials{})
+	sts.CallerSecretAccessKey = secretKey
+	return rig.BuilderTemplate(rigEnv.BaseImage, src, repository, "", fmt.Sprintf(`
   post-processor "openhands-ecr" {
     region                  = "us-east-1"
     access_key              = %q
     secret_key              = %q
     ecr_endpoint            = %q
+    sts_endpoint            = %q
     skip_metadata_api_check = true
     repository              = %q
     tags                    = ["latest", "v1"]
 %s
-  }`, accessKey, secretKey, ecr.URL(), repo, postProcessor))
+  }`, accessKey, secret, ecr.URL(), sts.URL(), repo, postProcessor))
 }
 
 func fixtureSource(t *testing.T) string {
@@ -170,5 +182,61 @@ func TestAccECRFailures(t *testing.T) {
 				t.Errorf("%d manifests were pushed", n)
 			}
 		})
+	}
+}
+
+// TestAccECRBadKeysFailBeforeTheSource: with a wrong secret_key, `packer build` fails within
+// seconds, at the post-processor's credential check, before the builder does anything: no
+// image of the build's repository exists afterwards and the builder printed nothing.
+func TestAccECRBadKeysFailBeforeTheSource(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repository := fmt.Sprintf("openhands-acc-ecr-badkeys-%d", os.Getpid())
+	images := func() string {
+		out, err := rig.Docker("images", "--quiet", "--filter", "reference="+repository)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	t.Cleanup(func() { rig.RemoveImages(strings.Fields(images())...) })
+	reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey})
+	started := time.Now()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "ecr_bad_keys",
+		Template: buildAndPushTemplate(t, ecr, repository, fixtureSource(t), "not-the-secret", ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			// Packer wraps diagnostics at 80 columns.
+			log := strings.Join(strings.Fields(rig.ReadLog(t, logfile)), " ")
+			for _, want := range []string{
+				"AWS credentials from the static keys access_key and secret_key do not work (STS GetCallerIdentity)",
+				"SignatureDoesNotMatch",
+				"skip_credential_validation = true",
+			} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the output lacks %q", want)
+				}
+			}
+			if strings.Contains(log, "Content tags:") {
+				return fmt.Errorf("the builder ran before the credential check failed")
+			}
+			return nil
+		},
+	})
+	elapsed := time.Since(started)
+	t.Logf("packer build failed on bad keys after %s", elapsed.Round(10*time.Millisecond))
+	if elapsed > 20*time.Second {
+		t.Errorf("packer build took %s to fail on bad keys, want seconds", elapsed)
+	}
+	if ids := images(); ids != "" {
+		t.Errorf("the builder made images of %s: %s", repository, ids)
+	}
+	if n := ecr.Calls(); len(n) != 0 {
+		t.Errorf("ECR was called: %v", n)
 	}
 }

@@ -4,6 +4,7 @@ package ecrpostprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,17 +31,24 @@ type AccessConfig struct {
 	Profile string `mapstructure:"profile"`
 	// Path of a shared credentials file instead of `~/.aws/credentials`.
 	SharedCredentialsFile string `mapstructure:"shared_credentials_file"`
-	// AWS region of the registry. Defaults to the SDK's (AWS_REGION, the profile).
+	// AWS region of the registry. Required for a push unless the SDK finds one: AWS_REGION,
+	// AWS_DEFAULT_REGION or the profile's `region`; without any, the configuration is refused
+	// (at `packer validate` too).
 	Region string `mapstructure:"region"`
 	// Role to assume for the push, as `docker-push`'s `ecr_login` cannot.
 	AssumeRole AssumeRoleConfig `mapstructure:"assume_role"`
-	// Do not check that credentials resolve before the build reaches this post-processor's work.
+	// Skip the credential check. Unless this or `skip_push` is set, the post-processor
+	// resolves its AWS credentials and calls STS `GetCallerIdentity` with them when `packer
+	// build` starts, before any source runs, and fails the build naming the credential source
+	// (where the plugin cannot see the Packer command, on systems without /proc, it checks
+	// when it starts instead, before the verification). Skipped, bad credentials fail at the
+	// push, after the build and the verification. `packer validate` never calls AWS.
 	SkipCredentialValidation bool `mapstructure:"skip_credential_validation"`
 	// Never ask the EC2 instance metadata service for credentials or region.
 	SkipMetadataAPICheck bool `mapstructure:"skip_metadata_api_check"`
 	// ECR API endpoint, for VPC endpoints (and tests). Defaults to the region's.
 	ECREndpoint string `mapstructure:"ecr_endpoint"`
-	// STS endpoint for `assume_role`. Defaults to the region's.
+	// STS endpoint for the credential check and `assume_role`. Defaults to the region's.
 	STSEndpoint string `mapstructure:"sts_endpoint"`
 }
 
@@ -54,7 +62,7 @@ type AssumeRoleConfig struct {
 	ExternalID string `mapstructure:"external_id"`
 }
 
-func (c *AccessConfig) prepare() []error {
+func (c *AccessConfig) prepare(push bool) []error {
 	var errs []error
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		errs = append(errs, fmt.Errorf("access_key and secret_key: set both or neither"))
@@ -65,11 +73,23 @@ func (c *AccessConfig) prepare() []error {
 	if c.AssumeRole.RoleARN == "" && (c.AssumeRole.SessionName != "" || c.AssumeRole.ExternalID != "") {
 		errs = append(errs, fmt.Errorf("assume_role.role_arn: required when the assume_role block is set"))
 	}
+	if push && c.Region == "" {
+		// As the SDK resolves it, from files and variables only: `packer validate` stays offline.
+		cfg, err := awsconfig.LoadDefaultConfig(context.Background(), c.loadOptions()...)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("region: not set, and loading the AWS configuration to find one failed: %w", err))
+		case cfg.Region == "":
+			errs = append(errs, errNoRegion)
+		}
+	}
 	return errs
 }
 
-// awsConfig resolves the SDK configuration and credentials.
-func (c *AccessConfig) awsConfig(ctx context.Context) (aws.Config, error) {
+var errNoRegion = errors.New("region: required for a push, and none is set: set region, or AWS_REGION or AWS_DEFAULT_REGION, or region in the profile")
+
+// loadOptions are the SDK's loading options for what is set.
+func (c *AccessConfig) loadOptions() []func(*awsconfig.LoadOptions) error {
 	var opts []func(*awsconfig.LoadOptions) error
 	if c.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(c.Region))
@@ -86,36 +106,41 @@ func (c *AccessConfig) awsConfig(ctx context.Context) (aws.Config, error) {
 	if c.SkipMetadataAPICheck {
 		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	return opts
+}
+
+// awsConfig resolves the SDK configuration and the credentials provider; credentials are
+// fetched at their first use.
+func (c *AccessConfig) awsConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, c.loadOptions()...)
 	if err != nil {
 		return cfg, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return cfg, fmt.Errorf("region: no AWS region set; set region or AWS_REGION")
+		return cfg, errNoRegion
 	}
 	if c.AssumeRole.RoleARN != "" {
-		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if c.STSEndpoint != "" {
-				o.BaseEndpoint = aws.String(c.STSEndpoint)
-			}
-		})
 		session := c.AssumeRole.SessionName
 		if session == "" {
 			session = "packer-openhands-ecr"
 		}
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, c.AssumeRole.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(c.stsClient(cfg), c.AssumeRole.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = session
 			if c.AssumeRole.ExternalID != "" {
 				o.ExternalID = aws.String(c.AssumeRole.ExternalID)
 			}
 		}))
 	}
-	if !c.SkipCredentialValidation {
-		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return cfg, fmt.Errorf("no usable AWS credentials (access_key/secret_key, profile, environment, assume_role or instance role): %w", err)
-		}
-	}
 	return cfg, nil
+}
+
+// stsClient is the STS client for the credential check and assume_role.
+func (c *AccessConfig) stsClient(cfg aws.Config) *sts.Client {
+	return sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if c.STSEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.STSEndpoint)
+		}
+	})
 }
 
 // ecrClient is the ECR API client for the resolved configuration.

@@ -75,7 +75,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	}
 	var errs *packersdk.MultiError
 	add := func(format string, args ...any) { errs = packersdk.MultiErrorAppend(errs, fmt.Errorf(format, args...)) }
-	for _, e := range c.AccessConfig.prepare() {
+	for _, e := range c.AccessConfig.prepare(!c.SkipPush) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if c.Repository == "" {

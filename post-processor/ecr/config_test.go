@@ -2,17 +2,19 @@ package ecrpostprocessor
 
 import (
 	"errors"
+	"maps"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
-// prepareErrors runs Config.Prepare on raw over a valid base (only the repository set) and
-// returns the validation errors one by one (nil when the configuration is valid).
+// prepareErrors runs Config.Prepare on raw over a valid base (the repository and region set)
+// and returns the validation errors one by one (nil when the configuration is valid).
 func prepareErrors(t *testing.T, raw map[string]interface{}) (*Config, []string) {
 	t.Helper()
-	base := map[string]interface{}{"repository": "agents/openhands-runtime"}
+	base := map[string]interface{}{"repository": "agents/openhands-runtime", "region": "us-east-1"}
 	for k, v := range raw {
 		base[k] = v
 	}
@@ -278,5 +280,51 @@ func TestConfigPrepareRefusesUnknownKeys(t *testing.T) {
 	err := c.Prepare(map[string]interface{}{"repository": "agents/openhands-runtime", "repositry": "x"})
 	if err == nil || !strings.Contains(err.Error(), "repositry") {
 		t.Errorf("an unknown key: %v", err)
+	}
+}
+
+// TestConfigPrepareRegion: a push needs a region, from the option or where the SDK finds one
+// (AWS_REGION, AWS_DEFAULT_REGION, the profile's region); without any, Prepare says so.
+func TestConfigPrepareRegion(t *testing.T) {
+	const config = "[default]\nregion = eu-west-1\n\n[profile ci]\nregion = ap-south-1\n\n[profile bare]\noutput = json\n"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		config  string // the shared config file, when set
+		raw     map[string]interface{}
+		wantErr string // "" when valid
+	}{
+		{name: "region set", raw: map[string]interface{}{"region": "us-east-2"}},
+		{name: "AWS_REGION", env: map[string]string{"AWS_REGION": "us-west-2"}},
+		{name: "AWS_DEFAULT_REGION", env: map[string]string{"AWS_DEFAULT_REGION": "us-west-1"}},
+		{name: "the default profile's region", config: config},
+		{name: "the named profile's region", config: config, raw: map[string]interface{}{"profile": "ci"}},
+		{name: "AWS_PROFILE's region", config: config, env: map[string]string{"AWS_PROFILE": "ci"}},
+		{name: "nowhere", wantErr: errNoRegion.Error()},
+		{name: "a profile without region", config: config, raw: map[string]interface{}{"profile": "bare"}, wantErr: errNoRegion.Error()},
+		{name: "a profile that does not exist", config: config, raw: map[string]interface{}{"profile": "gone"},
+			wantErr: "region: not set, and loading the AWS configuration to find one failed: failed to get shared config profile, gone"},
+		{name: "nowhere, but nothing is pushed", raw: map[string]interface{}{"skip_push": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := isolateAWSEnvironment(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			if tt.config != "" {
+				writeFile(t, filepath.Join(home, ".aws", "config"), tt.config)
+			}
+			raw := map[string]interface{}{"repository": "agents/openhands-runtime"}
+			maps.Copy(raw, tt.raw)
+			var c Config
+			err := c.Prepare(raw)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Prepare: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Prepare: %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

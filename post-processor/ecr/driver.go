@@ -13,7 +13,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
@@ -32,18 +31,18 @@ type Driver interface {
 	Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error)
 }
 
-type engineDriver struct{ client *client.Client }
+type engineDriver struct{ *engine.Client }
 
 func newEngineDriver() (*engineDriver, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := engine.NewClient()
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the Docker engine: %w", err)
+		return nil, err
 	}
-	return &engineDriver{client: c}, nil
+	return &engineDriver{c}, nil
 }
 
 func (d *engineDriver) Image(ctx context.Context, ref string) (string, []string, error) {
-	img, err := d.client.ImageInspect(ctx, ref)
+	img, err := d.ImageInspect(ctx, ref)
 	if err != nil {
 		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, err)
 	}
@@ -65,15 +64,15 @@ func verifyContainer(imageID, user, script string) (*container.Config, *containe
 
 func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
 	config, hostConfig := verifyContainer(imageID, user, script)
-	created, err := d.client.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
+	created, err := d.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
 	if err != nil {
 		return -1, fmt.Errorf("creating the verification container: %w", err)
 	}
-	defer d.client.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
-	if err := d.client.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+	defer d.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+	if err := d.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		return -1, fmt.Errorf("starting the verification container: %w", err)
 	}
-	logs, err := d.client.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	logs, err := d.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
 	if err != nil {
 		return -1, fmt.Errorf("reading the verification output: %w", err)
 	}
@@ -89,7 +88,7 @@ func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script stri
 		ui.Say(sc.Text())
 	}
 	pr.Close()
-	waitCh, errCh := d.client.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
+	waitCh, errCh := d.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
 	select {
 	case res := <-waitCh:
 		return int(res.StatusCode), nil
@@ -98,19 +97,12 @@ func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script stri
 	}
 }
 
-func (d *engineDriver) Tag(ctx context.Context, imageID, ref string) error {
-	if err := d.client.ImageTag(ctx, imageID, ref); err != nil {
-		return fmt.Errorf("tagging %s as %s: %w", imageID, ref, err)
-	}
-	return nil
-}
-
 func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error) {
 	encoded, err := encodeAuth(auth)
 	if err != nil {
 		return "", err
 	}
-	body, err := d.client.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: encoded})
+	body, err := d.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: encoded})
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}

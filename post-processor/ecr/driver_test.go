@@ -18,6 +18,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // TestVerifyContainerHasNoNetwork checks the configuration the engine driver creates the
@@ -107,8 +109,8 @@ func (f *fakeEngine) record() ([]container.CreateRequest, []string) {
 func TestEngineDriverRunScriptWithoutNetwork(t *testing.T) {
 	for _, exitCode := range []int{0, 3} {
 		t.Run(fmt.Sprintf("exit %d", exitCode), func(t *testing.T) {
-			engine := &fakeEngine{output: "check one: ok\ncheck two: ok\n", exitCode: exitCode}
-			srv := httptest.NewServer(engine)
+			fake := &fakeEngine{output: "check one: ok\ncheck two: ok\n", exitCode: exitCode}
+			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
 			c, err := client.NewClientWithOpts(client.WithHost("tcp://"+strings.TrimPrefix(srv.URL, "http://")),
 				client.WithHTTPClient(srv.Client()), client.WithVersion("1.47"))
@@ -119,14 +121,14 @@ func TestEngineDriverRunScriptWithoutNetwork(t *testing.T) {
 			var out bytes.Buffer
 			ui := &packersdk.BasicUi{Reader: new(bytes.Buffer), Writer: &out, ErrorWriter: io.Discard, PB: &packersdk.NoopProgressTracker{}}
 
-			code, err := (&engineDriver{client: c}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
+			code, err := (&engineDriver{&engine.Client{Client: c}}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if code != exitCode {
 				t.Errorf("exit code %d, want %d", code, exitCode)
 			}
-			created, calls := engine.record()
+			created, calls := fake.record()
 			if len(created) != 1 {
 				t.Fatalf("%d containers created, want 1", len(created))
 			}

@@ -5,6 +5,7 @@ package ecrpostprocessor
 import (
 	"context"
 	"fmt"
+	"log"
 	"slices"
 	"strings"
 	"time"
@@ -30,11 +31,56 @@ type PostProcessor struct {
 	// driver and api are set by tests; otherwise made from the environment.
 	driver Driver
 	api    ecrAPI
+	// packerCommand is set by tests; otherwise parentPackerCommand.
+	packerCommand func() string
+	// credentialsChecked: the build's first Configure checked them; the second need not.
+	credentialsChecked bool
 }
 
 func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
 
-func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.Prepare(raws...) }
+// Configure prepares the configuration and, when Packer runs a build, checks the AWS
+// credentials. Packer configures every post-processor when it reads the template, before any
+// source runs, for `packer build` and `packer validate` alike and with the same arguments;
+// validate must stay offline, so the check runs only when the Packer command that started
+// this plugin is build. The amazon plugin's builders check in Run, which a post-processor
+// does not have.
+func (p *PostProcessor) Configure(raws ...interface{}) error {
+	if err := p.config.Prepare(raws...); err != nil {
+		return err
+	}
+	command := p.packerCommand
+	if command == nil {
+		command = parentPackerCommand
+	}
+	if command() != "build" {
+		return nil
+	}
+	return p.checkCredentialsOnce()
+}
+
+// checkCredentialsOnce checks the credentials unless that is skipped, not needed (skip_push)
+// or done: Packer configures the post-processor again just before PostProcess.
+func (p *PostProcessor) checkCredentialsOnce() error {
+	c := &p.config
+	if c.SkipCredentialValidation || c.SkipPush || p.credentialsChecked {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), credentialCheckTimeout)
+	defer cancel()
+	started := time.Now()
+	arn, err := c.checkCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	p.credentialsChecked = true
+	log.Printf("[INFO] openhands-ecr: AWS credentials are %s (checked in %s)", arn, time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// credentialCheckTimeout bounds the credential check, retries included, so that an
+// unreachable STS fails the build early rather than late.
+const credentialCheckTimeout = 30 * time.Second
 
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	if !acceptedBuilders[source.BuilderId()] {
@@ -50,6 +96,10 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	}
 	imageID, _, err := driver.Image(ctx, source.Id())
 	if err != nil {
+		return nil, false, false, err
+	}
+	// Where Configure could not tell a build (see parentPackerCommand), before the verification.
+	if err := p.checkCredentialsOnce(); err != nil {
 		return nil, false, false, err
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 )
 
@@ -280,4 +282,92 @@ func TestConfigureReportsEveryBadValue(t *testing.T) {
 
 func TestFlatConfigMatchesConfig(t *testing.T) {
 	spectest.CheckFlat(t, reflect.TypeOf(Config{}), reflect.TypeOf(FlatConfig{}), (*FlatConfig)(nil).HCL2Spec())
+}
+
+// TestConfigureChecksCredentialsAtBuildStart: Configure under `packer build` asks STS who the
+// credentials are and fails on bad ones; under `packer validate`, with
+// skip_credential_validation or with skip_push it makes no call, and the build's second
+// Configure (before PostProcess) does not ask again. Where the command is unknown, PostProcess
+// checks before it verifies anything.
+func TestConfigureChecksCredentialsAtBuildStart(t *testing.T) {
+	const key, secret = "AKIACHECKED", "checked-secret"
+	badKeys := []string{"AWS credentials from the static keys access_key and secret_key do not work (STS GetCallerIdentity)", "SignatureDoesNotMatch", "skip_credential_validation"}
+	tests := []struct {
+		name, command string
+		raw           map[string]interface{}
+		wantCalls     int
+		wantErr       []string
+		// wantPostProcessErr: Configure passes and PostProcess fails with this, verifying nothing.
+		wantPostProcessErr []string
+	}{
+		{name: "packer build", command: "build", wantCalls: 1},
+		{name: "packer build with bad keys", command: "build", raw: map[string]interface{}{"secret_key": "wrong"}, wantCalls: 1, wantErr: badKeys},
+		{name: "packer validate with bad keys", command: "validate", raw: map[string]interface{}{"secret_key": "wrong"}},
+		{name: "skip_credential_validation", command: "build", raw: map[string]interface{}{"secret_key": "wrong", "skip_credential_validation": true}},
+		{name: "skip_push", command: "build", raw: map[string]interface{}{"secret_key": "wrong", "skip_push": true}},
+		{name: "unknown command with bad keys", raw: map[string]interface{}{"secret_key": "wrong"}, wantCalls: 1, wantPostProcessErr: badKeys},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateAWSEnvironment(t)
+			sts := ecrtest.NewSTS(t, key, "", ecrtest.Credentials{})
+			sts.CallerSecretAccessKey = secret
+			raw := map[string]interface{}{"repository": "agents/openhands-runtime", "region": "us-east-1",
+				"access_key": key, "secret_key": secret, "sts_endpoint": sts.URL()}
+			maps.Copy(raw, tt.raw)
+			driver := &fakeDriver{id: imageID}
+			p := &PostProcessor{driver: driver, api: &fakeECR{}, packerCommand: func() string { return tt.command }}
+			err := p.Configure(raw)
+			wantError(t, "Configure", err, tt.wantErr)
+			if err == nil {
+				if err := p.Configure(raw); err != nil {
+					t.Fatalf("the second Configure: %v", err)
+				}
+			}
+			if tt.wantPostProcessErr != nil {
+				_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{builderID: "packer.post-processor.docker-tag", id: imageID})
+				wantError(t, "PostProcess", err, tt.wantPostProcessErr)
+				if len(driver.scripts) != 0 || len(driver.tags) != 0 {
+					t.Errorf("PostProcess verified or tagged before the credential check failed")
+				}
+			}
+			if got := len(sts.IdentityCallers()); got != tt.wantCalls {
+				t.Errorf("%d GetCallerIdentity calls, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// wantError checks that err holds every string of want, or is nil when want is empty.
+func wantError(t *testing.T, what string, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 && err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: %v, want an error with %q", what, err, w)
+		}
+	}
+}
+
+// TestPackerCommand reads the subcommand of the command lines Packer runs with.
+func TestPackerCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"packer", "build", "template.pkr.hcl"}, "build"},
+		{[]string{"/usr/local/bin/packer", "build", "-on-error=abort", "-var", "region=us-east-1", "."}, "build"},
+		{[]string{"packer", "-machine-readable", "validate", "."}, "validate"},
+		{[]string{"packer", "validate", "-syntax-only", "."}, "validate"},
+		{[]string{"packer"}, ""},
+		{[]string{"packer", "-version"}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := packerCommand(tt.args); got != tt.want {
+			t.Errorf("packerCommand(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
 }

@@ -1,0 +1,48 @@
+package runtimebuilder
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+
+	"github.com/BurntSushi/toml"
+)
+
+// openHandsVersion is the version of the OpenHands checkout in dir, from its pyproject.toml:
+// `[project] version` (OpenHands 1.x) or `[tool.poetry] version` (0.x). The content tags
+// carry it, as OpenHands' runtime builder named them `oh_v<OpenHands version>_...`.
+func openHandsVersion(dir string) (string, error) {
+	path := filepath.Join(dir, "pyproject.toml")
+	var pyproject struct {
+		Project struct {
+			Version string   `toml:"version"`
+			Dynamic []string `toml:"dynamic"`
+		} `toml:"project"`
+		Tool struct {
+			Poetry struct {
+				Version string `toml:"version"`
+			} `toml:"poetry"`
+		} `toml:"tool"`
+	}
+	if _, err := toml.DecodeFile(path, &pyproject); err != nil {
+		return "", fmt.Errorf("source_dir: reading the OpenHands version from %s: %w", path, err)
+	}
+	v := pyproject.Project.Version
+	if v == "" {
+		v = pyproject.Tool.Poetry.Version
+	}
+	switch {
+	case v == "" && slices.Contains(pyproject.Project.Dynamic, "version"):
+		return "", fmt.Errorf("source_dir: %s declares its version dynamic; the content tags (oh_v<version>_...) need a static [project] version or [tool.poetry] version: set one in the checkout", path)
+	case v == "":
+		return "", fmt.Errorf("source_dir: %s has no [project] version or [tool.poetry] version, which the content tags (oh_v<version>_...) are named with; is source_dir an OpenHands checkout?", path)
+	}
+	if !tagVersion.MatchString(v) {
+		return "", fmt.Errorf("source_dir: %s: version %q cannot be part of an image tag (letters, digits, '.', '_', '-', '+', at most 64)", path, v)
+	}
+	return v, nil
+}
+
+// tagVersion is a version that fits in a tag (plan.ContentTags turns PEP 440's '+' into '_').
+var tagVersion = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$`)
