@@ -318,3 +318,78 @@ func TestAccBuilderRepublishedBase(t *testing.T) {
 		t.Errorf("the republished base gave the old image %s", first)
 	}
 }
+
+// TestAccBuilderSystemPackagesOff builds, with no network, on a base image that lacks jq, one
+// of the plan's system packages. With system_packages = false nothing is installed: the build
+// passes and jq is still absent. With the default, the step must install jq, and its
+// repository refresh cannot reach anything: the build fails in the system-packages step.
+func TestAccBuilderSystemPackagesOff(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo, src := accRepository(t, "nopackages")
+	base := repo + "-base:nojq"
+	if err := rig.DeriveImage(rigEnv.BaseImage, base, "apt-get remove -y -qq jq >/dev/null"); err != nil {
+		t.Fatal(err)
+	}
+	template := func(extra string) string {
+		return rig.BuilderTemplate(base, src, repo, "  tags = [\"acc\"]\n"+extra, "")
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_system_packages_off",
+		Template: template("  system_packages = false"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			if log := rig.ReadLog(t, logfile); strings.Contains(log, "system-packages") {
+				return fmt.Errorf("the build ran the system-packages step")
+			}
+			return nil
+		},
+	})
+	if out := rig.InImage(t, repo+":acc", "root", "command -v jq || echo absent"); strings.TrimSpace(out) != "absent" {
+		t.Errorf("jq is in the image (%q): something installed packages", out)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_system_packages_on_offline",
+		Template: template("  force_rebuild = true"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			if log := rig.ReadLog(t, logfile); !strings.Contains(log, "missing: jq") {
+				return fmt.Errorf("the failed build does not show the system-packages step looking for jq")
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccBuilderRefusesProvisioners: a provisioner block in the build fails it before
+// anything is built, with the reason and what to do instead.
+func TestAccBuilderRefusesProvisioners(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	repo, src := accRepository(t, "provisioners")
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_refuses_provisioners",
+		Template: builderTemplate(repo, src, "", "  provisioner \"shell\" {\n    inline = [\"echo provisioned\"]\n  }"),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{"provisioner blocks are attached to this source", "runs no container for provisioners"} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the output does not say %q", want)
+				}
+			}
+			if strings.Contains(log, "Content tags:") || strings.Contains(log, "Step 1/") {
+				return fmt.Errorf("the build went on past the refusal")
+			}
+			return nil
+		},
+	})
+}
