@@ -19,6 +19,12 @@ const launcherTemplate = `#!/bin/sh
 # payload holding plan.sh, any supplied binaries and the source tree. Run it with: sh FILE
 set -eu
 self=$0
+# The bundle and everything it unpacks go on success, on failure and on a signal (a cancelled
+# build, a lost connection): it may hold the secrets file.
+pid=
+trap 'rm -f "$self"' EXIT
+# ... and a signal stops the plan with its children first (its own session's process group).
+trap '[ -z "$pid" ] || kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; exit 143' HUP INT TERM
 payload_offset=%d
 if [ "$(id -u)" != 0 ]; then
 	echo "openhands-runtime: the plan bundle must run as root" >&2
@@ -30,7 +36,7 @@ if ! command -v tar >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; the
 fi
 umask 077
 dir=$(mktemp -d /tmp/openhands-plan.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+trap 'rm -rf "$dir" "$self" "${self%%.run}.pid"' EXIT
 if command -v tar >/dev/null 2>&1; then
 	tail -c +$((payload_offset + 1)) "$self" | tar -xzf - -C "$dir"
 elif command -v python3 >/dev/null 2>&1; then
@@ -45,8 +51,9 @@ if command -v setsid >/dev/null 2>&1; then
 else
 	bash "$dir/plan.sh" &
 fi
-echo "$!" >"${self%%.run}.pid"
-wait "$!" || rc=$?
+pid=$!
+echo "$pid" >"${self%%.run}.pid"
+wait "$pid" || rc=$?
 rm -f "${self%%.run}.pid"
 exit "$rc"
 `
@@ -122,6 +129,13 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 		}
 	}
 	digest.fill(&in)
+	// Values holding credentials travel in a file of their own, readable by root only and
+	// removed with the bundle, never in plan.sh.
+	if secrets := New(o, in).SecretsScript(); secrets != "" {
+		if err := bw.addBytes(BundleSecrets, []byte(secrets), 0o600); err != nil {
+			return in, err
+		}
+	}
 	script := render(in)
 	if err := bw.addBytes(BundleScript, []byte(script), 0o755); err != nil {
 		return in, err

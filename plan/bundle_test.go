@@ -746,3 +746,59 @@ func liveGroupMembers(t *testing.T, pgid int) []int {
 	}
 	return live
 }
+
+// TestLauncherSignalled: a signal to the launcher alone (a lost SSH session's SIGHUP, a
+// SIGTERM) stops the plan and its children and removes the bundle, its pid file and the
+// unpacked plan, which may hold the secrets file.
+func TestLauncherSignalled(t *testing.T) {
+	requireRoot(t)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			marks := filepath.Join(dir, "marks")
+			plan := `#!/usr/bin/env bash
+echo "$(dirname "$0")" >` + shellQuote(marks) + `
+sleep 60 &
+echo "$!" >>` + shellQuote(marks) + `
+wait
+`
+			path := writeRunnableBundle(t, dir, "b"+BundleSuffix, plan)
+			cmd := exec.Command("sh", path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for i := 0; i < 100 && len(lines) < 2; i++ {
+				time.Sleep(100 * time.Millisecond)
+				data, _ := os.ReadFile(marks)
+				lines = strings.Fields(string(data))
+			}
+			if len(lines) < 2 {
+				cmd.Process.Kill()
+				t.Fatalf("the plan did not start: %q", lines)
+			}
+			planDir, child := lines[0], lines[1]
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+				t.Errorf("the launcher ended with %v, want exit status 143", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if _, err := os.Stat("/proc/" + child); err == nil {
+				syscall.Kill(atoiOrZero(child), syscall.SIGKILL)
+				t.Errorf("the plan's child %s outlived the launcher", child)
+			}
+			for _, left := range []string{path, strings.TrimSuffix(path, BundleSuffix) + ".pid", planDir} {
+				if _, err := os.Lstat(left); !os.IsNotExist(err) {
+					t.Errorf("%s is left behind (%v)", left, err)
+				}
+			}
+		})
+	}
+}
+
+func atoiOrZero(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

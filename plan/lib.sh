@@ -24,12 +24,13 @@ oh_retry() {
 	done
 }
 
-# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed.
+# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed, and
+# reaches them on stdin, not on their command line (where ps would show its credentials).
 oh_download() {
 	if command -v curl >/dev/null 2>&1; then
-		curl -fsSL --retry 0 -o "$2" "$1"
+		printf 'url = "%s"\n' "$1" | curl -fsSL --retry 0 -o "$2" -K -
 	elif command -v wget >/dev/null 2>&1; then
-		wget -q -O "$2" "$1"
+		printf '%s\n' "$1" | wget -q -O "$2" -i -
 	else
 		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
 	fi

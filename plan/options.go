@@ -424,7 +424,42 @@ func RedactURL(raw string) string {
 	return raw[:start] + "xxxxx" + raw[at:]
 }
 
-// Secrets returns the credentials carried by the options' URLs, for output filters.
+// hasCredentials tells whether a URL carries user info (a user, a password or a token).
+func hasCredentials(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.User != nil
+}
+
+// CredentialOptions names the options whose URL carries credentials, for messages.
+func (o *Options) CredentialOptions() []string {
+	named := []struct{ name, url string }{{"index_url", o.IndexURL}, {"channel_alias", o.ChannelAlias}}
+	for i, u := range o.ExtraIndexURLs {
+		named = append(named, struct{ name, url string }{fmt.Sprintf("extra_index_urls[%d]", i), u})
+	}
+	for _, t := range Tools {
+		url, _, _ := t.values(*o)
+		named = append(named, struct{ name, url string }{t.Name + "_url", url})
+	}
+	var out []string
+	for _, n := range named {
+		if hasCredentials(n.url) {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// redactURLs is RedactURL of each URL, space-separated.
+func redactURLs(urls []string) string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = RedactURL(u)
+	}
+	return strings.Join(out, " ")
+}
+
+// Secrets returns the credentials carried by the options' URLs: for output filters, and what
+// the plan keeps out of every script, layer and file that outlives the build.
 func (o *Options) Secrets() []string {
 	var out []string
 	urls := []string{o.IndexURL, o.ChannelAlias}

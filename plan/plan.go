@@ -253,7 +253,7 @@ func pythonEnvStep(o Options) Step {
 		Name:        "python-env",
 		User:        RootUser,
 		Check:       `[ -x "$OH_ENV_PY" ]`,
-		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, o.ChannelAlias),
+		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
 		Invalidates: []string{"dependencies", "browser"},
 		Commands: []Command{{Shell: `"$OH_MM" create -n "$OH_ENV" -y
 # Poetry is installed for tools that expect it, never used to install: it cannot parse
@@ -296,11 +296,14 @@ func dependenciesStep(o Options, in Inputs) Step {
 		Dir:   "$OH_CODE",
 		Env:   env,
 		Check: `[ -x "$OH_ENV_PY" ]`,
-		Stamp: digest("dependencies", in.DependencyFiles, o.PythonVersion, o.IndexURL,
-			strings.Join(o.ExtraIndexURLs, " "), strings.Join(o.ExtraPipPackages, " ")),
+		// Stamps name mirrors without their credentials: a new token is not a new input.
+		Stamp: digest("dependencies", in.DependencyFiles, o.PythonVersion, RedactURL(o.IndexURL),
+			redactURLs(o.ExtraIndexURLs), strings.Join(o.ExtraPipPackages, " ")),
 		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
-if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
-for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
+# The indexes go to uv through its environment: on its command line, ps would show their
+# credentials to every user of the machine.
+if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
+if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 # uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
 # shellcheck disable=SC2086 # one word per package
 oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},

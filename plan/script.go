@@ -14,6 +14,33 @@ var libShell string
 // from StepFailedLine); FindStepFailure reads it back.
 const stepFailedPrefix = "openhands-runtime: step "
 
+// BundleSecrets is the bundle's file of the variables whose values hold a secret (credentials
+// in a URL option): readable by root only, sourced by plan.sh, removed with the bundle.
+const BundleSecrets = "secrets.sh"
+
+// SecretsScript renders the variables whose values hold a secret, for BundleSecrets; empty
+// when no option holds one.
+func (p *Plan) SecretsScript() string {
+	secrets := p.Options.Secrets()
+	var b strings.Builder
+	for _, kv := range p.variables() {
+		if holdsSecret(kv[1], secrets) {
+			fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+		}
+	}
+	return b.String()
+}
+
+// holdsSecret tells whether a rendered value contains one of the secrets.
+func holdsSecret(value string, secrets []string) bool {
+	for _, s := range secrets {
+		if strings.Contains(value, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
 // with shell expansions for name and code.
 func StepFailedLine(name, code string) string {
@@ -93,11 +120,25 @@ func (p *Plan) VerifyScript(version string) string {
 	return b.String()
 }
 
-// renderVariablesAndHelpers writes the exported option variables and the shared helpers.
+// renderVariablesAndHelpers writes the exported option variables and the shared helpers. A
+// variable whose value holds a secret is left empty here: its value is in the bundle's secrets
+// file (SecretsScript), which the plan reads, so no script or layer ever holds it.
 func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
+	secrets := p.Options.Secrets()
 	for _, kv := range p.variables() {
+		if holdsSecret(kv[1], secrets) {
+			kv[1] = "''"
+		}
 		fmt.Fprintf(b, "export %s=%s\n", kv[0], kv[1])
 	}
+	fmt.Fprintf(b, `if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/%s" ]; then
+	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	. "$OH_BUNDLE/%[1]s"
+fi
+# The plan's micromamba calls take the alias from their environment: a command line would
+# show its credentials to ps, and micromamba config would keep them in a file.
+if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
+`, BundleSecrets)
 	fmt.Fprintf(b, "\n# oh_step_failed NAME CODE: the line that tells the plugin which step failed.\noh_step_failed() { oh_say \"%s\"; }\n", StepFailedLine("$1", "$2"))
 	b.WriteString(libShell)
 	b.WriteString("\n")

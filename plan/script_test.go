@@ -305,9 +305,12 @@ func checkOfflineScript(t *testing.T, script string) {
 			lines = append(lines, l)
 		}
 	}
-	want := "export OH_INDEX_URL='https://builder:" + goldenPassword + "@pypi.internal/simple'"
-	if len(lines) != 1 || lines[0] != want {
-		t.Errorf("the password appears on %q, want only on %q", lines, want)
+	// The password is in the bundle's secrets file only.
+	if len(lines) != 0 {
+		t.Errorf("the password appears in the script on %q", lines)
+	}
+	if !strings.Contains(script, "export OH_INDEX_URL=''\n") {
+		t.Errorf("OH_INDEX_URL is not left empty in the script")
 	}
 	for _, want := range []string{
 		`oh_install_binary uv "$OH_BUNDLE/bin/uv"`,
@@ -449,5 +452,46 @@ func TestStepFailureRoundTrip(t *testing.T) {
 		if name, _, _, ok := FindStepFailure(l); ok {
 			t.Errorf("FindStepFailure(%q) found step %q", l, name)
 		}
+	}
+}
+
+// TestSecretsScript: the variables whose values hold credentials are in the secrets file, with
+// their values, and nowhere in the script; a plan without credentials has no secrets file.
+func TestSecretsScript(t *testing.T) {
+	o := Options{
+		SourceDir:          fixture.SourceDir(t),
+		IndexURL:           "https://builder:pw-index@pypi.internal/simple",
+		ExtraIndexURLs:     []string{"https://pypi.internal/public", "https://tok-extra@wheels.internal/simple"},
+		ChannelAlias:       "https://ci:pw-alias@conda.internal/api",
+		VSCodeServerSHA256: testSHA,
+	}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	p := New(o, goldenInputs)
+	script, secrets := p.Script("test"), p.SecretsScript()
+	for _, marker := range []string{"pw-index", "tok-extra", "pw-alias"} {
+		if strings.Contains(script, marker) || strings.Contains(p.VerifyScript("test"), marker) {
+			t.Errorf("%s is in a script", marker)
+		}
+		if !strings.Contains(secrets, marker) {
+			t.Errorf("%s is not in the secrets file:\n%s", marker, secrets)
+		}
+	}
+	for _, want := range []string{"export OH_INDEX_URL=", "export OH_EXTRA_INDEX_URLS=", "export OH_CHANNEL_ALIAS="} {
+		if !strings.Contains(secrets, want) {
+			t.Errorf("the secrets file lacks %q", want)
+		}
+	}
+	// The stamps name the mirrors without credentials: a rotated token re-runs nothing.
+	rotated := o
+	rotated.IndexURL = strings.ReplaceAll(o.IndexURL, "pw-index", "pw-new")
+	rotated.ChannelAlias = strings.ReplaceAll(o.ChannelAlias, "pw-alias", "pw-new")
+	if got := New(rotated, goldenInputs).Script("test"); got != script {
+		t.Errorf("a rotated token changes the script: %s", firstDifference(script, got))
+	}
+	o.IndexURL, o.ExtraIndexURLs, o.ChannelAlias = "https://pypi.internal/simple", nil, "https://conda.internal/api"
+	if s := New(o, goldenInputs).SecretsScript(); s != "" {
+		t.Errorf("a plan without credentials has a secrets file:\n%s", s)
 	}
 }

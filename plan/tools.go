@@ -70,11 +70,14 @@ var toolMicromamba = Tool{
 		return &o.MicromambaURL, &o.MicromambaSHA256, &o.MicromambaPath
 	},
 	configure: func(o Options) (string, []string) {
-		return `# "defaults" is absent from a fresh configuration, which micromamba may report as an error
-"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
-if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
-	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
-fi`, []string{o.ChannelAlias}
+		shell := `# "defaults" is absent from a fresh configuration, which micromamba may report as an error
+"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true`
+		// The plan's own calls take the alias from MAMBA_CHANNEL_ALIAS; it is kept in the
+		// configuration for later use only when it holds no credentials.
+		if o.ChannelAlias != "" && !hasCredentials(o.ChannelAlias) {
+			shell += "\n\"$OH_MM\" config set channel_alias \"$OH_CHANNEL_ALIAS\""
+		}
+		return shell, []string{RedactURL(o.ChannelAlias)}
 	},
 }
 
@@ -163,7 +166,7 @@ func (t Tool) step(o Options, in Inputs) Step {
 		source = `"$OH_BUNDLE/` + t.Bundle + `"`
 		stamp = digest(t.Step, "supplied", in.Supplied[t.Name])
 	case url != "":
-		stamp = digest(t.Step, url, sum)
+		stamp = digest(t.Step, RedactURL(url), sum)
 	default:
 		parts := []string{t.Step, "pinned", t.pinnedSummary()}
 		if sum != "" {

@@ -96,6 +96,16 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("tags[%d]: %q is not a tag (letters, digits, '_', '.', '-', at most 128)", i, t))
 		}
 	}
+	// Whatever a Dockerfile step reads is in a layer or the image's history for good: a build
+	// argument shows in docker history, a copied file stays in its COPY layer. No design
+	// holds for the legacy builder without running steps outside the Dockerfile, so
+	// credentials are refused rather than baked into an image.
+	for _, name := range c.Options.CredentialOptions() {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("%s: carries credentials, which the builder would write into the image "+
+			"(its layers and history are readable by anyone who can pull it): use a mirror the build network reaches without "+
+			"credentials (network_mode), or build with the docker builder and the openhands-runtime provisioner, which passes "+
+			"them to the plan only while it runs", name))
+	}
 	if c.DockerPlatform != "" && !platformSyntax.MatchString(c.DockerPlatform) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("docker_platform: %q is not os/arch[/variant], such as \"linux/amd64\"", c.DockerPlatform))
 	}

@@ -356,3 +356,33 @@ func TestFlatConfigMatchesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareRefusesCredentials: a URL option with credentials would end up in the image (a
+// layer or its history), so each one is refused at validate, named, with the ways out.
+func TestPrepareRefusesCredentials(t *testing.T) {
+	var c Config
+	_, err := c.Prepare(builderRaw(fixture.SourceDir(t), map[string]interface{}{
+		"index_url":        "https://ci:pw@pypi.internal/simple",
+		"extra_index_urls": []interface{}{"https://pypi.internal/public", "https://token@wheels.internal/simple"},
+		"channel_alias":    "https://ci:pw@conda.internal/api",
+		"uv_url":           "https://ci:pw@files.internal/uv.tar.gz",
+		"uv_sha256":        strings.Repeat("cd", 32),
+	}))
+	if err == nil {
+		t.Fatal("Prepare accepted URLs with credentials")
+	}
+	for _, name := range []string{"index_url: carries credentials", "extra_index_urls[1]: carries credentials", "channel_alias: carries credentials", "uv_url: carries credentials", "openhands-runtime provisioner", "network_mode"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the error does not say %q:\n%v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "extra_index_urls[0]") || strings.Contains(err.Error(), "pw@") {
+		t.Errorf("the error names a URL without credentials or shows a password:\n%v", err)
+	}
+	// The same mirrors without credentials build.
+	if _, err := new(Config).Prepare(builderRaw(fixture.SourceDir(t), map[string]interface{}{
+		"index_url": "https://pypi.internal/simple", "channel_alias": "https://conda.internal/api",
+	})); err != nil {
+		t.Errorf("mirrors without credentials refused: %v", err)
+	}
+}

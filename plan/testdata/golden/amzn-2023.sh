@@ -38,6 +38,13 @@ export OH_UV_SHA256=''
 export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_VSCODE_SERVER_URL=''
 export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
+if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
+	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	. "$OH_BUNDLE/secrets.sh"
+fi
+# The plan's micromamba calls take the alias from their environment: a command line would
+# show its credentials to ps, and micromamba config would keep them in a file.
+if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
 
 # oh_step_failed NAME CODE: the line that tells the plugin which step failed.
 oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
@@ -414,9 +421,6 @@ oh_step_micromamba_run() {
 	oh_install_binary micromamba "" "$OH_MICROMAMBA_URL" "$OH_MICROMAMBA_SHA256" "$OH_MM"
 	# "defaults" is absent from a fresh configuration, which micromamba may report as an error
 	"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
-	if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
-		"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
-	fi
 }
 oh_step_python_env_check() {
 	[ -x "$OH_ENV_PY" ]
@@ -461,8 +465,10 @@ oh_step_dependencies_run() {
 	cd "$OH_CODE"
 	export SKIP_VSCODE_BUILD='1'
 	set -- --python "$OH_ENV_PY" --no-cache
-	if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
-	for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
+	# The indexes go to uv through its environment: on its command line, ps would show their
+	# credentials to every user of the machine.
+	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
+	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 	# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
 	# shellcheck disable=SC2086 # one word per package
 	oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES

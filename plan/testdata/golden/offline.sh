@@ -23,7 +23,7 @@ export OH_NETWORK_RETRIES=5
 export OH_MIN_FREE_DISK_GB=0
 export OH_CONDA_CHANNEL='conda-forge'
 export OH_CHANNEL_ALIAS='https://artifactory.internal/artifactory/api/conda'
-export OH_INDEX_URL='https://builder:s3cr3t-Golden-pw@pypi.internal/simple'
+export OH_INDEX_URL=''
 export OH_EXTRA_INDEX_URLS='https://torch.internal/whl/cpu http://wheels.internal:8080/simple'
 export OH_EXTRA_PIP_PACKAGES='notebook>=7 flake8'
 export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
@@ -41,6 +41,13 @@ export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3f
 export HTTPS_PROXY='http://proxy.internal:3128'
 export NO_PROXY='localhost,.internal'
 export MOTD='it'\''s offline'
+if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
+	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	. "$OH_BUNDLE/secrets.sh"
+fi
+# The plan's micromamba calls take the alias from their environment: a command line would
+# show its credentials to ps, and micromamba config would keep them in a file.
+if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
 
 # oh_step_failed NAME CODE: the line that tells the plugin which step failed.
 oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
@@ -445,9 +452,7 @@ oh_step_micromamba_run() {
 	oh_install_binary micromamba "$OH_BUNDLE/bin/micromamba" "$OH_MICROMAMBA_URL" "$OH_MICROMAMBA_SHA256" "$OH_MM"
 	# "defaults" is absent from a fresh configuration, which micromamba may report as an error
 	"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
-	if [ -n "${OH_CHANNEL_ALIAS:-}" ]; then
-		"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
-	fi
+	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
 }
 oh_step_python_env_check() {
 	[ -x "$OH_ENV_PY" ]
@@ -492,8 +497,10 @@ oh_step_dependencies_run() {
 	cd "$OH_CODE"
 	export SKIP_VSCODE_BUILD='1'
 	set -- --python "$OH_ENV_PY" --no-cache
-	if [ -n "${OH_INDEX_URL:-}" ]; then set -- "$@" --index-url "$OH_INDEX_URL"; fi
-	for url in ${OH_EXTRA_INDEX_URLS:-}; do set -- "$@" --extra-index-url "$url"; done
+	# The indexes go to uv through its environment: on its command line, ps would show their
+	# credentials to every user of the machine.
+	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
+	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 	# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
 	# shellcheck disable=SC2086 # one word per package
 	oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES
@@ -610,7 +617,7 @@ oh_main() {
 	oh_run_step 7 python-env root 'ead58462613011646fc3ca7406ec64d3' 'dependencies browser'
 	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
-	oh_run_step 10 dependencies user '594fac706725852561ba27477bb548cb' ''
+	oh_run_step 10 dependencies user '3c47487a49ea21b77e78b396b363b5df' ''
 	oh_run_step 11 browser root '' ''
 	oh_run_step 12 environment root '0ee8786b7d136f2a81e572f3541beed6' ''
 	oh_run_step 13 cleanup root '' ''
