@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -154,10 +155,11 @@ func TestSelectGroupsAndMarkers(t *testing.T) {
 	}
 }
 
-// lockOptions prepares options on a copy of a test pair.
-func lockOptions(t *testing.T, pair string, set func(*Options)) (Options, []error) {
+// copyLockPair makes a checkout in dir/src of a test pair and the openhands package.
+func copyLockPair(t *testing.T, pair, dir string) string {
 	t.Helper()
-	src := fixture.SourceDir(t)
+	src := filepath.Join(dir, "src")
+	fixture.WriteFile(t, src, "openhands/__init__.py", "", 0o644)
 	for _, name := range []string{"pyproject.toml", PoetryLockFile} {
 		data, err := os.ReadFile(filepath.Join(pair, name))
 		if err != nil {
@@ -165,7 +167,13 @@ func lockOptions(t *testing.T, pair string, set func(*Options)) (Options, []erro
 		}
 		fixture.WriteFile(t, src, name, string(data), 0o644)
 	}
-	o := Options{SourceDir: src, VSCodeServerSHA256: testSHA}
+	return src
+}
+
+// lockOptions prepares options on a copy of a test pair.
+func lockOptions(t *testing.T, pair string, set func(*Options)) (Options, []error) {
+	t.Helper()
+	o := Options{SourceDir: copyLockPair(t, pair, t.TempDir()), VSCodeServerSHA256: testSHA}
 	if set != nil {
 		set(&o)
 	}
@@ -300,4 +308,110 @@ func TestLockOptionErrors(t *testing.T) {
 	if errs := o.Prepare(); len(errs) != 0 || *o.UseLock {
 		t.Errorf("no lock file: use_lock %v, errors %v", *o.UseLock, errs)
 	}
+}
+
+// TestLockShippedWithThePlan: the files generated from the lock travel next to plan.sh in the
+// provisioner's bundle and the builder's context, the Dockerfile copies them into the
+// dependency layer, and their digest moves the content tags and the dependency stamp.
+func TestLockShippedWithThePlan(t *testing.T) {
+	o, errs := lockOptions(t, realPair, nil)
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	li, err := ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ListSource(o.SourceDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := ComputeInputs(o, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Lock == "" || in.Lock != li.digest() {
+		t.Fatalf("ComputeInputs' lock digest %q, want %q", in.Lock, li.digest())
+	}
+	want := map[string]string{}
+	for _, f := range li.files() {
+		want[f[0]] = f[1]
+	}
+
+	var bundle bytes.Buffer
+	bin, err := WriteBundle(&bundle, o, files, func(in Inputs) string { return New(o, in).Script("test") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bin.Lock != in.Lock {
+		t.Errorf("WriteBundle's lock digest %q, ComputeInputs' %q", bin.Lock, in.Lock)
+	}
+	_, payload := splitBundle(t, bundle.Bytes())
+	got := map[string]string{}
+	for _, e := range readPayload(t, payload) {
+		if name, ok := strings.CutPrefix(e.name, BundleLock+"/"); ok && name != "" {
+			got[name] = e.content
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bundle's lock files:\n%v\nwant\n%v", got, want)
+	}
+
+	p := New(o, Inputs{})
+	dockerfile, script := p.Dockerfile("base", "test"), p.Script("test")
+	var ctx bytes.Buffer
+	if err := WriteDockerContext(&ctx, p, dockerfile, script, files); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := readContext(t, ctx.Bytes())
+	for name, content := range want {
+		if e := entries[contextDir+"/"+BundleLock+"/"+name]; e.content != content {
+			t.Errorf("context's %s:\n%s\nwant\n%s", name, e.content, content)
+		}
+	}
+	copyLine := "COPY openhands-plan/lock/ /opt/openhands-plan/lock/\nRUN bash /opt/openhands-plan/plan.sh --steps code,lock\n"
+	if !strings.Contains(dockerfile, copyLine) || strings.Index(dockerfile, copyLine) > strings.Index(dockerfile, "--steps dependencies") {
+		t.Errorf("the Dockerfile does not copy the lock files before the dependency layer:\n%s", dockerfile)
+	}
+	for _, flag := range []string{`--constraint "$OH_LOCK/constraints.txt" --requirement "$OH_LOCK/requirements.txt"`, `--verify-hashes`} {
+		if !strings.Contains(script, flag) {
+			t.Errorf("the dependency step lacks %s", flag)
+		}
+	}
+
+	// Another group set is another pinned set: new tags, a new dependency stamp.
+	other := o
+	other.LockGroups = []string{"main"}
+	otherIn, err := ComputeInputs(other, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockTag, _ := ContentTags("1", "base", dockerfile, script, in)
+	otherTag, _ := ContentTags("1", "base", dockerfile, script, otherIn)
+	if otherIn.Lock == in.Lock || lockTag == otherTag {
+		t.Errorf("lock_groups does not move the lock digest (%s) or the lock tag (%s)", in.Lock, lockTag)
+	}
+	if stepStamp(New(o, in), "dependencies") == stepStamp(New(other, otherIn), "dependencies") {
+		t.Error("lock_groups does not move the dependency stamp")
+	}
+
+	// Off, nothing of the lock is rendered or shipped.
+	off := o
+	off.UseLock = boolPtr(false)
+	offPlan := New(off, Inputs{})
+	if offScript := offPlan.Script("test"); strings.Contains(offScript, "OH_LOCK") || strings.Contains(offPlan.Dockerfile("base", "test"), "lock") {
+		t.Error("use_lock = false still renders the lock")
+	}
+	if offIn, _ := ComputeInputs(off, files); offIn.Lock != "" {
+		t.Errorf("use_lock = false still digests the lock: %q", offIn.Lock)
+	}
+}
+
+func stepStamp(p *Plan, name string) string {
+	for _, s := range p.Steps {
+		if s.Name == name {
+			return s.Stamp
+		}
+	}
+	return ""
 }
