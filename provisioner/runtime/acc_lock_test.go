@@ -19,12 +19,23 @@ var fixtureLocked = []string{"flake8==7.3.0", "jupyterlab==4.4.5", "litellm==1.7
 
 // TestAccProvisionerLockPinned: with the fixture's poetry.lock (use_lock defaults to true) the
 // image holds exactly the locked versions, the verification says so, and no Poetry ran (the
-// Poetry stand-in fails every call, as Poetry does on Amazon Linux 2023).
+// Poetry stand-in fails every call, as Poetry does on Amazon Linux 2023). A second clean build
+// from the same lock freezes to the same list (the issue's reproducibility measurement, on the
+// stand-in index).
 func TestAccProvisionerLockPinned(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	tag := "openhands-acc-lock"
+	first := lockPinnedBuild(t, "openhands-acc-lock")
+	if second := lockPinnedBuild(t, "openhands-acc-lock-again"); second != first {
+		t.Errorf("two clean builds from the same lock differ:\n%s\n---\n%s", first, second)
+	}
+}
+
+// lockPinnedBuild builds an image from the base with the fixture, checks it holds the locked
+// versions and returns its `uv pip list --format freeze`.
+func lockPinnedBuild(t *testing.T, tag string) string {
+	t.Helper()
 	t.Cleanup(func() { rig.RemoveImages(tag + ":acc") })
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_lock_pinned",
@@ -59,6 +70,7 @@ func TestAccProvisionerLockPinned(t *testing.T) {
 	if strings.Contains(freeze, "pywin32") || strings.Contains(freeze, "ruff") {
 		t.Errorf("the image holds a package of another platform or group:\n%s", freeze)
 	}
+	return freeze
 }
 
 // TestAccProvisionerLockVersionMissing: a lock that pins a version the index does not serve
