@@ -456,6 +456,12 @@ oh_step_system_packages_run() {
 	set -f # package specs such as ?ripgrep are words, not patterns
 	# shellcheck disable=SC2086 # one word per package
 	missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
+	# The builder runs this step without its check: with nothing missing, no repository refresh
+	# (which fails without network) and no install.
+	if [ -z "$missing" ]; then
+		oh_say "every package is installed"
+		return 0
+	fi
 	oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
 	oh_pkg_refresh
 	wanted="" unavailable=""
