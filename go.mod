@@ -15,6 +15,7 @@ require (
 	github.com/google/go-containerregistry v0.22.1
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/hashicorp/packer-plugin-sdk v0.6.10
+	github.com/pelletier/go-toml/v2 v2.2.4
 	github.com/zclconf/go-cty v1.19.0
 	golang.org/x/crypto v0.57.0
 	google.golang.org/protobuf v1.36.12

@@ -129,6 +129,9 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 		}
 	}
 	digest.fill(&in)
+	if err := bw.addLock(&in, BundleLock, o); err != nil {
+		return in, err
+	}
 	// Values holding credentials travel in a file of their own, readable by root only and
 	// removed with the bundle, never in plan.sh.
 	if secrets := New(o, in).SecretsScript(); secrets != "" {
@@ -217,4 +220,20 @@ func (b *bundleWriter) addBytes(name string, data []byte, mode int64) error {
 	}
 	_, err := b.tw.Write(data)
 	return err
+}
+
+// addLock packs the files generated from poetry.lock under dir, when the options pin the
+// install, and records their digest.
+func (b *bundleWriter) addLock(in *Inputs, dir string, o Options) error {
+	li, err := ReadLockInstall(o)
+	if err != nil || li == nil {
+		return err
+	}
+	for _, f := range li.files() {
+		if err := b.addBytes(dir+"/"+f[0], []byte(f[1]), 0o644); err != nil {
+			return err
+		}
+	}
+	in.Lock = li.digest()
+	return nil
 }

@@ -86,6 +86,8 @@ func newBundleFixture(t *testing.T, order []int) *bundleFixture {
 		VSCodeServerSHA256: testSHA,
 		MicromambaPath:     fixture.WriteFile(t, f.binDir, "micromamba", string(f.mm), 0o700),
 		UVPath:             fixture.WriteFile(t, f.binDir, "uv", string(f.uv), 0o600),
+		// The tree's poetry.lock is a placeholder, packed as any file (lock_test.go pins).
+		UseLock: boolPtr(false),
 	}
 	if errs := f.opts.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)

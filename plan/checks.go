@@ -66,6 +66,9 @@ echo "OH_INTERPRETER_PATH=$interpreter"
 [ -n "$interpreter" ] && [ -x "$interpreter" ]`,
 		},
 	)
+	if o.lockInUse() {
+		out = append(out, Check{Name: "locked versions", Python: lockedVersionsCheck})
+	}
 	if *o.InstallBrowser {
 		out = append(out, Check{
 			Name: "chromium",
@@ -244,3 +247,87 @@ var doubleQuoteSpecial = regexp.MustCompile("([\"$`\\\\])")
 
 // shellDoubleQuoted escapes s for use inside a double-quoted shell string.
 func shellDoubleQuoted(s string) string { return doubleQuoteSpecial.ReplaceAllString(s, `\$1`) }
+
+// lockedVersionsCheck compares the distributions installed with the lock's expected versions
+// ($OH_LOCK/expected.txt, "name==version ; marker" lines). Markers are evaluated here, with
+// the interpreter's own values and no extras: the runtime's packages cannot be relied on (a
+// broken install is what the check looks for), and version comparisons apply only to the
+// Python version variables, so the kernel release (platform_release) is never parsed.
+const lockedVersionsCheck = `import importlib.metadata, platform, re
+env = {
+    "python_version": "%d.%d" % sys.version_info[:2],
+    "python_full_version": platform.python_version(),
+    "implementation_version": platform.python_version(),
+    "os_name": os.name,
+    "sys_platform": sys.platform,
+    "platform_system": platform.system(),
+    "platform_machine": platform.machine(),
+    "platform_python_implementation": platform.python_implementation(),
+    "implementation_name": sys.implementation.name,
+    "platform_release": platform.release(),
+    "platform_version": platform.version(),
+    "extra": "",
+}
+versioned = ("python_version", "python_full_version", "implementation_version")
+tokens = []
+def holds(marker):
+    tokens[:] = re.findall(r'\(|\)|"[^"]*"|\'[^\']*\'|not in|===|==|!=|<=|>=|~=|<|>|[A-Za-z_.]+', marker)
+    value = either()
+    if tokens:
+        raise CheckFailed("cannot read the marker %s" % marker)
+    return value
+def either():
+    value = both()
+    while tokens[:1] == ["or"]:
+        tokens.pop(0)
+        value = both() or value
+    return value
+def both():
+    value = single()
+    while tokens[:1] == ["and"]:
+        tokens.pop(0)
+        value = single() and value
+    return value
+def single():
+    if tokens[:1] == ["("]:
+        tokens.pop(0)
+        value = either()
+        tokens.pop(0)
+        return value
+    left, op, right = tokens.pop(0), tokens.pop(0), tokens.pop(0)
+    numeric = left in versioned or right in versioned
+    left, right = [t[1:-1] if t[:1] in "\"'" else env.get(t, "") for t in (left, right)]
+    if op in ("in", "not in"):
+        return (left in right) == (op == "in")
+    if numeric and re.match(r"^[0-9.]+$", left + right):
+        left, right = [tuple(int(x) for x in v.split(".")) for v in (left, right)]
+        if op == "~=":
+            return left >= right and left[:len(right) - 1] == right[:-1]
+    return {"==": left == right, "===": left == right, "!=": left != right, "<": left < right,
+            "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+installed = {}
+for d in importlib.metadata.distributions():
+    installed[norm(d.metadata["Name"] or "")] = d.version
+wrong, count = [], 0
+with open(os.path.join(os.environ["OH_LOCK"], "expected.txt")) as f:
+    for line in f:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        requirement, _, marker = line.partition(" ; ")
+        if marker and not holds(marker):
+            continue
+        count += 1
+        name, _, version = requirement.partition("==")
+        if " @ " in requirement:
+            name, version = requirement.split(" @ ")[0], None
+        got = installed.get(norm(name.strip()))
+        if got is None:
+            wrong.append("%s missing" % name)
+        elif version is not None and got != version:
+            wrong.append("%s %s, locked %s" % (name, got, version))
+if wrong:
+    raise CheckFailed("%d of %d locked packages differ: %s" % (len(wrong), count, ", ".join(wrong)))
+return "%d locked packages at their locked versions" % count`

@@ -20,7 +20,10 @@ const (
 // the steps need.
 type dockerLayer struct {
 	copyFrom string // a context directory copied to the code directory first, if any
-	steps    []string
+	// planFor names a step whose files, the context directory of the same name, are copied
+	// next to plan.sh first when the plan has the step.
+	planFor string
+	steps   []string
 }
 
 // installLayers groups the plan's steps into the layers of a full build. Layers are ordered
@@ -29,7 +32,8 @@ type dockerLayer struct {
 // install resolves), so a source change reuses every layer up to the copy of the source tree.
 var installLayers = []dockerLayer{
 	{steps: []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env", "vscode-server"}},
-	{copyFrom: "deps", steps: []string{"code"}},
+	// The files generated from poetry.lock change with the dependency files, not before.
+	{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
 	{steps: []string{"dependencies"}},
 	{steps: []string{"browser"}},
 	sourceLayer,
@@ -95,6 +99,9 @@ func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
 	if l.copyFrom != "" {
 		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", p.Options.User, contextDir, l.copyFrom, p.Options.Prefix)
 	}
+	if l.planFor != "" && slices.Contains(steps, l.planFor) {
+		fmt.Fprintf(b, "COPY %s/%s/ %s/%s/\n", contextDir, l.planFor, imagePlanDir, l.planFor)
+	}
 	fmt.Fprintf(b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(steps, ","))
 }
 
@@ -146,6 +153,10 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 	if err := bw.addBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
 		return err
 	}
+	var in Inputs
+	if err := bw.addLock(&in, contextDir+"/"+BundleLock, o); err != nil {
+		return err
+	}
 	return tw.Close()
 }
 
@@ -155,6 +166,10 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 func ContentTags(version, baseImageID, dockerfile, script string, in Inputs) (lock, source string) {
 	h := sha256.New()
 	parts := []string{baseImageID, dockerfile, script, in.DependencyFiles}
+	if in.Lock != "" {
+		// Only when set, so the tags of installs without the lock stay as they were.
+		parts = append(parts, in.Lock)
+	}
 	for _, t := range Tools {
 		parts = append(parts, in.Supplied[t.Name])
 	}

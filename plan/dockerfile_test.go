@@ -406,7 +406,8 @@ func TestWriteDockerContext(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{SourceDir: tc.src, UVPath: tc.uv, MicromambaPath: tc.mm, VSCodeServerSHA256: testSHA}
+			// The tree's poetry.lock is a placeholder (TestWriteDockerContextShipsLock pins).
+			o := Options{SourceDir: tc.src, UVPath: tc.uv, MicromambaPath: tc.mm, VSCodeServerSHA256: testSHA, UseLock: boolPtr(false)}
 			if errs := o.Prepare(); len(errs) != 0 {
 				t.Fatalf("Prepare: %v", errs)
 			}

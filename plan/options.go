@@ -58,6 +58,20 @@ type Options struct {
 	// Packages installed with the source that its metadata does not carry. Defaults to
 	// `["jupyterlab", "notebook", "flake8"]`; set `[]` for none.
 	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
+	// Pin the dependency install to the checkout's `poetry.lock`, without running Poetry: uv
+	// installs the locked version of every package of `lock_groups`, through a constraints file
+	// generated from the lock. Defaults to true when `source_dir` holds a lock file. A
+	// `poetry.lock` whose `content-hash` does not match `pyproject.toml` fails validation;
+	// `uv.lock` is not read yet and is refused. `false` resolves `pyproject.toml` afresh from
+	// the index, as the design document's workaround did.
+	UseLock *bool `mapstructure:"use_lock"`
+	// Groups of `poetry.lock` that are pinned and installed. Defaults to `["main", "runtime"]`,
+	// the groups upstream installed (`poetry install --only main,runtime`); the direct
+	// requirements of each group other than `main` are installed with the source.
+	LockGroups []string `mapstructure:"lock_groups"`
+	// Check each locked package's download against the `sha256` hashes in `poetry.lock`
+	// (uv's `--verify-hashes`). Defaults to true.
+	LockVerifyHashes *bool `mapstructure:"lock_verify_hashes"`
 	// Download URL of the openvscode-server release tarball. Defaults to the release OpenHands
 	// pins (`openvscode-server-v1.98.2`) for the target's architecture.
 	VSCodeServerURL string `mapstructure:"vscode_server_url"`
@@ -205,6 +219,10 @@ func (o *Options) SetDefaults() {
 	if o.ExtraPipPackages == nil {
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
+	boolDefault(&o.LockVerifyHashes, true)
+	if o.UseLock == nil && o.SourceDir != "" {
+		boolDefault(&o.UseLock, hasLockFile(o.SourceDir))
+	}
 }
 
 // SetDefaults fills in the default of every layout option left unset.
@@ -227,11 +245,16 @@ func (l *Layout) SetDefaults() {
 // Prepare fills in defaults and returns every problem with the options, each naming its
 // option, so that `packer validate` reports them all at once.
 func (o *Options) Prepare() []error {
+	groupsSet := o.LockGroups != nil
 	o.SetDefaults()
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	errs = append(errs, checkSourceDir(o.SourceDir)...)
+	sourceErrs := checkSourceDir(o.SourceDir)
+	errs = append(errs, sourceErrs...)
+	if len(sourceErrs) == 0 {
+		errs = append(errs, o.lockOptionErrors(groupsSet)...)
+	}
 	errs = append(errs, o.Layout.Errors()...)
 	if o.UID != nil && (*o.UID < 1 || *o.UID > 60000) {
 		// 0 is root's id: a runtime user with it would be root under another name.

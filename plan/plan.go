@@ -64,6 +64,9 @@ type Inputs struct {
 	SourceTree string
 	// Supplied are the digests of the files supplied instead of downloads, by tool name.
 	Supplied map[string]string
+	// Lock is the digest of the files generated from poetry.lock (LockInstall), when the
+	// install is pinned to it.
+	Lock string
 }
 
 // supply records the digest of a file supplied for tool t.
@@ -111,10 +114,11 @@ func New(o Options, in Inputs) *Plan {
 	if toolVSCodeServer.Enabled(o) {
 		p.Steps = append(p.Steps, toolVSCodeServer.step(o, in))
 	}
-	p.Steps = append(p.Steps,
-		codeStep(in),
-		dependenciesStep(o, in),
-	)
+	p.Steps = append(p.Steps, codeStep(in))
+	if o.lockInUse() {
+		p.Steps = append(p.Steps, lockStep(in))
+	}
+	p.Steps = append(p.Steps, dependenciesStep(o, in))
 	if browser {
 		p.Steps = append(p.Steps, browserStep(o))
 	}
@@ -285,10 +289,43 @@ chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
 	}
 }
 
+// lockStep puts the files generated from poetry.lock where the runtime user's install and
+// the checks read them: the plan's own directory is root's alone on a machine.
+func lockStep(in Inputs) Step {
+	var install strings.Builder
+	for _, name := range []string{LockConstraintsFile, LockRequirementsFile, LockExpectedFile} {
+		fmt.Fprintf(&install, "install -m 0644 -o \"$OH_USER\" -g \"$OH_USER\" \"$OH_BUNDLE/%s/%s\" \"$OH_LOCK/%s\"\n", BundleLock, name, name)
+	}
+	return Step{
+		Name:     "lock",
+		User:     RootUser,
+		Check:    `[ -f "$OH_LOCK/` + LockExpectedFile + `" ]`,
+		Stamp:    digest("lock", in.Lock),
+		Commands: []Command{{Shell: "install -d -o \"$OH_USER\" -g \"$OH_USER\" \"$OH_LOCK\"\n" + strings.TrimSuffix(install.String(), "\n")}},
+	}
+}
+
 func dependenciesStep(o Options, in Inputs) Step {
 	env := []string{}
 	if *o.SkipVSCodeBuild {
 		env = append(env, "SKIP_VSCODE_BUILD=1")
+	}
+	// Stamps name mirrors without their credentials: a new token is not a new input.
+	inputs := []string{"dependencies", in.DependencyFiles, o.PythonVersion, RedactURL(o.IndexURL),
+		redactURLs(o.ExtraIndexURLs), strings.Join(o.ExtraPipPackages, " ")}
+	lock := ""
+	if o.lockInUse() {
+		inputs = append(inputs, in.Lock, fmt.Sprint(*o.LockVerifyHashes))
+		// Constraints pin what the resolution picks (extra_pip_packages included) without
+		// installing anything; the groups' own requirements are installed with the source.
+		lock = `# Pinned to poetry.lock: uv resolves and evaluates the markers, Poetry is never run.
+set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$OH_LOCK/` + LockRequirementsFile + `"
+`
+		if *o.LockVerifyHashes {
+			// Not --require-hashes: it refuses the editable install of the source.
+			lock += `set -- "$@" --verify-hashes
+`
+		}
 	}
 	return Step{
 		Name:  "dependencies",
@@ -296,15 +333,13 @@ func dependenciesStep(o Options, in Inputs) Step {
 		Dir:   "$OH_CODE",
 		Env:   env,
 		Check: `[ -x "$OH_ENV_PY" ]`,
-		// Stamps name mirrors without their credentials: a new token is not a new input.
-		Stamp: digest("dependencies", in.DependencyFiles, o.PythonVersion, RedactURL(o.IndexURL),
-			redactURLs(o.ExtraIndexURLs), strings.Join(o.ExtraPipPackages, " ")),
+		Stamp: digest(inputs...),
 		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
 # The indexes go to uv through its environment: on its command line, ps would show their
 # credentials to every user of the machine.
 if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
-# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
+` + lock + `# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
 # shellcheck disable=SC2086 # one word per package
 oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},
 	}

@@ -178,6 +178,9 @@ func (p *Plan) variables() [][2]string {
 		// install as root leaving files the user cannot replace).
 		{"PYTHONDONTWRITEBYTECODE", "1"},
 	}
+	if o.lockInUse() {
+		vars = append(vars, [2]string{"OH_LOCK", `"$OH_PREFIX/lock"`})
+	}
 	for _, t := range Tools {
 		url, sum, _ := t.values(o)
 		vars = append(vars, [2]string{t.Var, t.Dest},

@@ -99,9 +99,24 @@ var scriptVariants = []scriptVariant{
 	},
 }
 
+// pinnedVariant installs pinned to OpenHands 0.62's lock (trimmed), hashes not checked.
+var pinnedVariant = scriptVariant{
+	name:   "pinned",
+	golden: true,
+	options: func(t *testing.T, dir string) Options {
+		return Options{Platform: "debian-12", SourceDir: copyLockPair(t, realPair, dir), LockVerifyHashes: boolPtr(false)}
+	},
+	inputs: Inputs{
+		DependencyFiles: goldenInputs.DependencyFiles,
+		SourceTree:      goldenInputs.SourceTree,
+		Lock:            "5555555555555555555555555555555555555555555555555555555555555555",
+	},
+}
+
 // A variant per supported platform. Only the family's goldens are kept (the platforms of a
 // family differ in their os-release case only, which the detection test covers).
 func init() {
+	scriptVariants = append(scriptVariants, pinnedVariant)
 	for _, p := range Platforms {
 		key := p.Key()
 		scriptVariants = append(scriptVariants, scriptVariant{
@@ -119,7 +134,9 @@ func renderVariant(t *testing.T, v scriptVariant) (*Plan, string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	o := v.options(t, dir)
-	o.SourceDir = fixture.SourceDir(t)
+	if o.SourceDir == "" {
+		o.SourceDir = fixture.SourceDir(t)
+	}
 	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)

@@ -142,6 +142,13 @@ func ComputeInputs(o Options, files []SourceFile) (Inputs, error) {
 		}
 	}
 	d.fill(&in)
+	li, err := ReadLockInstall(o)
+	if err != nil {
+		return in, err
+	}
+	if li != nil {
+		in.Lock = li.digest()
+	}
 	for _, t := range Tools {
 		if _, _, path := t.values(o); path != "" {
 			sum, err := FileSHA256(path)

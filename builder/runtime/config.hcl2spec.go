@@ -43,6 +43,9 @@ type FlatConfig struct {
 	IndexURL               *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
 	ExtraIndexURLs         []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
 	ExtraPipPackages       []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
+	UseLock                *bool             `mapstructure:"use_lock" cty:"use_lock" hcl:"use_lock"`
+	LockGroups             []string          `mapstructure:"lock_groups" cty:"lock_groups" hcl:"lock_groups"`
+	LockVerifyHashes       *bool             `mapstructure:"lock_verify_hashes" cty:"lock_verify_hashes" hcl:"lock_verify_hashes"`
 	VSCodeServerURL        *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
 	VSCodeServerSHA256     *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
 	VSCodeServerPath       *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
@@ -109,6 +112,9 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"index_url":                  &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
 		"extra_index_urls":           &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
 		"extra_pip_packages":         &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
+		"use_lock":                   &hcldec.AttrSpec{Name: "use_lock", Type: cty.Bool, Required: false},
+		"lock_groups":                &hcldec.AttrSpec{Name: "lock_groups", Type: cty.List(cty.String), Required: false},
+		"lock_verify_hashes":         &hcldec.AttrSpec{Name: "lock_verify_hashes", Type: cty.Bool, Required: false},
 		"vscode_server_url":          &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
 		"vscode_server_sha256":       &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
 		"vscode_server_path":         &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // siLayout is a throwaway copy of the plan's layout:
@@ -799,4 +801,72 @@ func unavailable(t *testing.T, why string) {
 		t.Fatalf("%s (make test requires it)", why)
 	}
 	t.Skip(why)
+}
+
+// TestStandinsConstraints: the uv stand-in honours a constraints file as uv does: the files
+// the plan generates from the fixture's poetry.lock install the locked versions, and a pin
+// the index lacks, a pin that conflicts with a requirement or a wrong hash fails naming the
+// package.
+func TestStandinsConstraints(t *testing.T) {
+	t.Parallel()
+	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
+	o := plan.Options{SourceDir: FixtureSourceDir(), VSCodeServerSHA256: strings.Repeat("0", 64)}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("the fixture's lock does not prepare: %v", errs)
+	}
+	li, err := plan.ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(l.root, "lock")
+	siWrite := func(name, content string) func(*testing.T, *siLayout) {
+		return func(t *testing.T, _ *siLayout) {
+			if err := os.MkdirAll(lock, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(lock, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pinned := siInstallEditable("--constraint", "{root}/lock/constraints.txt", "--requirement", "{root}/lock/requirements.txt", "--verify-hashes")
+	bad := siInstallEditable("--constraint", "{root}/lock/bad.txt")
+	wrongHash := "openai==1.99.9 --hash=sha256:" + strings.Repeat("ab", 32) + "\n"
+	siRunSteps(t, l, []siStep{
+		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"}},
+		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
+		{name: "a pin the index lacks", dir: "{src}", argv: bad, wantCode: 2,
+			setup:  siWrite("bad.txt", "pydantic==9.9.9\n"),
+			stderr: []string{"No solution found when resolving dependencies", "there is no version of pydantic==9.9.9"}},
+		{name: "a pin that conflicts with a requirement", dir: "{src}", argv: bad, wantCode: 2,
+			setup:  siWrite("bad.txt", "openai==1.99.8\n"),
+			stderr: []string{"Because you require openai==1.99.9 and openai==1.99.8"}},
+		{name: "a hash mismatch", dir: "{src}", argv: bad, wantCode: 2,
+			setup:  siWrite("bad.txt", wrongHash),
+			stderr: []string{"Hash mismatch for `openai==1.99.9`", "Computed:\n  sha256:"}},
+		{name: "nothing was installed by the failures", argv: []string{"{uv}", "pip", "list", "--python", "{envpy}", "--format", "freeze"},
+			check: func(t *testing.T, _ *siLayout, r siResult) {
+				if strings.Contains(r.stdout, "openai") {
+					t.Errorf("a failed install left packages:\n%s", r)
+				}
+			}},
+		{name: "pinned to the lock", dir: "{src}", argv: pinned,
+			setup: func(t *testing.T, l *siLayout) {
+				siWrite(plan.LockConstraintsFile, string(li.Constraints))(t, l)
+				siWrite(plan.LockRequirementsFile, string(li.Requirements))(t, l)
+			}},
+		{name: "the env holds the locked versions", argv: []string{"{uv}", "pip", "list", "--python", "{envpy}", "--format", "freeze"},
+			stdout: []string{"\nopenai==1.99.9\n", "\npydantic==2.11.7\n", "\nlitellm==1.77.7\n",
+				// the runtime group, from the lock's requirements
+				"\nflake8==7.3.0\n", "\njupyterlab==4.4.5\n", "\nnotebook==7.4.4\n",
+				// not locked
+				"\nfastapi==0.0.0+standin\n"},
+			check: func(t *testing.T, _ *siLayout, r siResult) {
+				for _, absent := range []string{"ruff", "pywin32"} {
+					if strings.Contains(r.stdout, absent) {
+						t.Errorf("%s is installed, but only pinned:\n%s", absent, r.stdout)
+					}
+				}
+			}},
+	})
 }

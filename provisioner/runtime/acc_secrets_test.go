@@ -140,8 +140,8 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		fails       bool
 	}{
 		{"provisioner_secrets_ssh", "", false},
-		// A package no index has fails the dependency step, secrets loaded.
-		{"provisioner_secrets_ssh_failed", "    extra_pip_packages = [\"no-such-package-anywhere\"]\n", true},
+		// A requirement the lock contradicts fails the dependency step, secrets loaded.
+		{"provisioner_secrets_ssh_failed", "    extra_pip_packages = [\"pydantic>=999\"]\n", true},
 	} {
 		body, markers := secretMarkers()
 		src := filepath.Join(t.TempDir(), "openhands-src")

@@ -25,10 +25,22 @@ func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 // committed image gets the launch environment, as the docs' templates do.
 func accTemplate(t *testing.T, baseImage, runArgs, provisionerBody, tag string) string {
 	t.Helper()
+	return accTemplateFrom(t, copyFixture(t), baseImage, runArgs, provisionerBody, tag)
+}
+
+// copyFixture copies the fixture source for one build, which may change it.
+func copyFixture(t *testing.T) string {
+	t.Helper()
 	src := filepath.Join(t.TempDir(), "openhands-src")
 	if _, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 		t.Fatal(err)
 	}
+	return src
+}
+
+// accTemplateFrom is accTemplate on the checkout src.
+func accTemplateFrom(t *testing.T, src, baseImage, runArgs, provisionerBody, tag string) string {
+	t.Helper()
 	standins, err := rig.StandinAttributes("    ")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +87,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, want := range []string{"verification passed", "[10/14] dependencies: done in", "check package count: ok"} {
+			for _, want := range []string{"verification passed", "[11/15] dependencies: done in", "check package count: ok"} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
@@ -98,7 +110,7 @@ func TestAccProvisionerDockerTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "vscode-server", "code", "dependencies", "browser", "environment", "cleanup"} {
+			for _, step := range []string{"system-packages", "uv", "user", "micromamba", "python-env", "vscode-server", "code", "lock", "dependencies", "browser", "environment", "cleanup"} {
 				if !regexp.MustCompile(`\] ` + regexp.QuoteMeta(step) + `: skipped \(already done\)`).MatchString(log) {
 					return fmt.Errorf("step %s was not skipped on the second run", step)
 				}
@@ -137,7 +149,7 @@ func TestAccProvisionerRefusesUnsupportedPlatform(t *testing.T) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
 			}
-			if strings.Contains(log, "[2/14]") {
+			if strings.Contains(log, "[2/15]") {
 				return fmt.Errorf("a step ran after the platform was refused")
 			}
 			return nil

@@ -370,7 +370,8 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 	fixture.WriteFile(t, "", mm, "fake micromamba binary", 0o644)
 
 	t.Run("supplied binaries", func(t *testing.T) {
-		p := preparedProvisioner(t, src, map[string]interface{}{"uv_path": uv, "micromamba_path": mm})
+		// The poetry.lock here is a placeholder, packed as any file.
+		p := preparedProvisioner(t, src, map[string]interface{}{"uv_path": uv, "micromamba_path": mm, "use_lock": false})
 		comm := &fakeComm{}
 		if err := provision(t, context.Background(), p, comm, &recordingUi{}); err != nil {
 			t.Fatal(err)
@@ -433,7 +434,7 @@ func TestProvisionUploadsValidBundle(t *testing.T) {
 	})
 
 	t.Run("downloaded binaries", func(t *testing.T) {
-		p := preparedProvisioner(t, src, nil)
+		p := preparedProvisioner(t, src, map[string]interface{}{"use_lock": false})
 		comm := &fakeComm{}
 		if err := provision(t, context.Background(), p, comm, &recordingUi{}); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,417 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+)
+
+// Test pairs of pyproject.toml and poetry.lock: OpenHands 0.62's own (the lock trimmed to 13
+// packages, its metadata kept) and a hand-made PEP 621 project changed after locking.
+const (
+	realPair     = "testdata/openhands-0.62"
+	mismatchPair = "testdata/mismatch"
+	// The content-hash of OpenHands 0.62's poetry.lock.
+	realContentHash = "52eda0cd6b8a2e245057c005edcf93daf4151e99d019477c8b74ddd0940e890f"
+	// What the mismatch pair's lock says, and what its pyproject.toml hashes to (both
+	// computed with Poetry's algorithm in Python).
+	staleContentHash   = "e50ee1051b05221d01ae702af89a0ff8755fdba81973aff5d25dd814d0e6c69d"
+	currentContentHash = "caf8e9669dd51d07574ae244c1cb8723a072821cf5d779ab8f611f85ee4982f2"
+)
+
+func readPyproject(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := toml.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func readLock(t *testing.T, dir string) *PoetryLock {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, PoetryLockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ParsePoetryLock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestPoetryContentHash(t *testing.T) {
+	for _, c := range []struct{ dir, want string }{
+		// [tool.poetry] only: the legacy layout, absent keys hashed as null.
+		{realPair, realContentHash},
+		// [project] and [dependency-groups].
+		{mismatchPair, currentContentHash},
+	} {
+		got, err := PoetryContentHash(readPyproject(t, c.dir))
+		if err != nil {
+			t.Fatalf("%s: %v", c.dir, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: content-hash %s, want %s", c.dir, got, c.want)
+		}
+	}
+	if got := readLock(t, realPair).Metadata.ContentHash; got != realContentHash {
+		t.Errorf("real lock's content-hash = %s, want %s", got, realContentHash)
+	}
+	if got := readLock(t, mismatchPair).Metadata.ContentHash; got != staleContentHash {
+		t.Errorf("mismatch lock's content-hash = %s, want %s", got, staleContentHash)
+	}
+}
+
+func TestPythonJSON(t *testing.T) {
+	// Python's json.dumps(v, sort_keys=True) of the same value.
+	v := map[string]any{"g": true, "f": nil, "e": 2.0, "d": 1e16, "c": 1.5e-05, "b": int64(1),
+		"a": []any{"é", "\U0001F600", "\x7f\x01", `q"\`}}
+	want := `{"a": ["\u00e9", "\ud83d\ude00", "\u007f\u0001", "q\"\\"], "b": 1, "c": 1.5e-05, "d": 1e+16, "e": 2.0, "f": null, "g": true}`
+	var b strings.Builder
+	if err := pythonJSON(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+	if err := pythonJSON(&b, map[string]any{"d": toml.LocalDate{Year: 2025, Month: 1, Day: 2}}); err == nil {
+		t.Error("a TOML date was accepted; json.dumps refuses it")
+	}
+}
+
+func TestParsePoetryLockRefuses(t *testing.T) {
+	meta := "\n[metadata]\nlock-version = %q\ncontent-hash = %q\n"
+	pkg := "[[package]]\nname = \"a\"\nversion = \"1\"\ngroups = [\"main\"]\n"
+	for _, c := range []struct{ name, lock, want string }{
+		{"Poetry 1 format", pkg + fmtLock(meta, "2.0", realContentHash), `lock-version "2.0" is not supported`},
+		{"no metadata", pkg, `lock-version "" is not supported`},
+		{"future major", pkg + fmtLock(meta, "3.0", realContentHash), `lock-version "3.0" is not supported`},
+		{"bad hash", pkg + fmtLock(meta, "2.1", "abc"), `content-hash "abc" is not a SHA-256`},
+		{"no version", "[[package]]\nname = \"a\"\n" + fmtLock(meta, "2.1", realContentHash), "[[package]] 1 has no name or version"},
+		{"markers list", pkg + "markers = [\"x\"]\n" + fmtLock(meta, "2.1", realContentHash), "package a: markers is neither"},
+		{"not TOML", "[[package]\n", "not a readable poetry.lock"},
+	} {
+		_, err := ParsePoetryLock([]byte(c.lock))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	if _, err := ParsePoetryLock([]byte(pkg + fmtLock(meta, "2.1", realContentHash))); err != nil {
+		t.Errorf("a 2.1 lock: %v", err)
+	}
+}
+
+func fmtLock(format, version, hash string) string {
+	return strings.Replace(strings.Replace(format, "%q", `"`+version+`"`, 1), "%q", `"`+hash+`"`, 1)
+}
+
+func TestSelectGroupsAndMarkers(t *testing.T) {
+	lock := readLock(t, realPair)
+	pick := func(groups ...string) map[string]string {
+		out := map[string]string{}
+		for _, p := range lock.Select(groups) {
+			out[p.Name+"=="+p.Version] = p.Marker
+		}
+		return out
+	}
+	got := pick("main", "runtime")
+	want := map[string]string{
+		"aiofiles==24.1.0": "",
+		"appnope==0.1.4":   `platform_system == "Darwin"`,
+		// Markers only for the test group, which is not chosen: always for main.
+		"cffi==1.17.1": "",
+		"colorama==0.4.6": `(platform_system == "Windows" or os_name == "nt" or sys_platform == "win32") or ` +
+			`(sys_platform == "win32")`,
+		"e2b-code-interpreter==2.0.0": `extra == "third-party-runtimes"`,
+		"flake8==7.3.0":               "",
+		"grpclib==0.4.7":              `extra == "third-party-runtimes"`,
+		"jupyterlab==4.4.5":           "",
+		"openai==1.99.9":              "",
+		"pydantic==2.11.10":           "",
+		"pywin32==310": `(sys_platform == "win32" or platform_system == "Windows") or ` +
+			`(sys_platform == "win32" and platform_python_implementation != "PyPy")`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("main, runtime:\n got %v\nwant %v", got, want)
+	}
+	if got := pick("dev"); !reflect.DeepEqual(got, map[string]string{"colorama==0.4.6": `os_name == "nt" or sys_platform == "win32"`, "ruff==0.12.5": ""}) {
+		t.Errorf("dev: %v", got)
+	}
+	if got, want := lock.Groups(), []string{"dev", "evaluation", "main", "runtime", "test"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Groups() = %v, want %v", got, want)
+	}
+}
+
+// copyLockPair makes a checkout in dir/src of a test pair and the openhands package.
+func copyLockPair(t *testing.T, pair, dir string) string {
+	t.Helper()
+	src := filepath.Join(dir, "src")
+	fixture.WriteFile(t, src, "openhands/__init__.py", "", 0o644)
+	for _, name := range []string{"pyproject.toml", PoetryLockFile} {
+		data, err := os.ReadFile(filepath.Join(pair, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture.WriteFile(t, src, name, string(data), 0o644)
+	}
+	return src
+}
+
+// lockOptions prepares options on a copy of a test pair.
+func lockOptions(t *testing.T, pair string, set func(*Options)) (Options, []error) {
+	t.Helper()
+	o := Options{SourceDir: copyLockPair(t, pair, t.TempDir()), VSCodeServerSHA256: testSHA}
+	if set != nil {
+		set(&o)
+	}
+	return o, o.Prepare()
+}
+
+func TestReadLockInstall(t *testing.T) {
+	o, errs := lockOptions(t, realPair, nil)
+	if len(errs) != 0 {
+		t.Fatalf("Prepare: %v", errs)
+	}
+	if !*o.UseLock || !reflect.DeepEqual(o.LockGroups, DefaultLockGroups) || !*o.LockVerifyHashes {
+		t.Fatalf("defaults with a lock: use_lock %v, lock_groups %v, lock_verify_hashes %v", *o.UseLock, o.LockGroups, *o.LockVerifyHashes)
+	}
+	li, err := ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	constraints := string(li.Constraints)
+	for _, line := range []string{
+		"openai==1.99.9 --hash=sha256:9dbcdb425553bae1ac5d947147bebbd630d91bbfc7788394d4c4f3a35682ab3a --hash=sha256:f2082d155b1ad22e83247c3de3958eb4255b20ccf4a1de2e6681b6957b554e92",
+		`appnope==0.1.4 ; platform_system == "Darwin" --hash=sha256:`,
+		// The extra's marker is dropped: a constraint installs nothing by itself.
+		"e2b-code-interpreter==2.0.0 --hash=sha256:",
+		"grpclib==0.4.7 --hash=sha256:",
+		"jupyterlab==4.4.5 --hash=sha256:",
+	} {
+		if !strings.Contains(constraints, "\n"+line) {
+			t.Errorf("constraints lack a line starting %q:\n%s", line, constraints)
+		}
+	}
+	for _, absent := range []string{"ruff", "swebench"} {
+		if strings.Contains(constraints, "\n"+absent) {
+			t.Errorf("constraints pin %s, whose groups were not chosen", absent)
+		}
+	}
+	// Every sha256 of openai's files is carried.
+	if n := strings.Count(lineOf(constraints, "openai=="), "--hash=sha256:"); n != 2 {
+		t.Errorf("openai carries %d hashes, want 2", n)
+	}
+	if got, want := string(li.Requirements), "# Generated by packer-plugin-openhands from poetry.lock (groups: main, runtime); Poetry is never run.\nflake8\njupyterlab\nnotebook\n"; got != want {
+		t.Errorf("requirements:\n%s\nwant\n%s", got, want)
+	}
+	expected := string(li.Expected)
+	if strings.Contains(expected, "e2b-code-interpreter") || strings.Contains(expected, "--hash") {
+		t.Errorf("expected versions hold an optional package or hashes:\n%s", expected)
+	}
+	for _, line := range []string{"openai==1.99.9\n", `grpclib==0.4.7 ; extra == "third-party-runtimes"` + "\n", `appnope==0.1.4 ; platform_system == "Darwin"` + "\n"} {
+		if !strings.Contains(expected, "\n"+line) {
+			t.Errorf("expected versions lack %q:\n%s", line, expected)
+		}
+	}
+
+	o.LockVerifyHashes = boolPtr(false)
+	o.LockGroups = []string{"evaluation"}
+	li, err = ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nswebench @ git+https://github.com/ryanhoangt/SWE-bench.git@aa0f1ed4c3b57828c8b9b2821b0ce74e201cf813\n"; !strings.Contains(string(li.Constraints), want) {
+		t.Errorf("the git package is not pinned to its resolved commit:\n%s", li.Constraints)
+	}
+	if strings.Contains(string(li.Constraints), "--hash") {
+		t.Error("lock_verify_hashes = false still writes hashes")
+	}
+
+	o.UseLock = boolPtr(false)
+	if li, err := ReadLockInstall(o); li != nil || err != nil {
+		t.Errorf("use_lock = false: %v, %v; want nothing", li, err)
+	}
+}
+
+func lineOf(text, prefix string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestLockOptionErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		pair string
+		set  func(*Options)
+		uv   bool // add a uv.lock, remove poetry.lock
+		want []string
+	}{
+		{name: "stale lock", pair: mismatchPair, want: []string{
+			"use_lock: poetry.lock does not match pyproject.toml: its content-hash is " + staleContentHash +
+				", the project's dependencies hash to " + currentContentHash,
+			"run `poetry lock` on a machine where Poetry works", "or set use_lock = false"}},
+		{name: "unknown group", pair: realPair, set: func(o *Options) { o.LockGroups = []string{"main", "docs"} },
+			want: []string{`lock_groups: "docs" is not a group of poetry.lock, which has dev, evaluation, main, runtime, test`}},
+		{name: "empty groups", pair: realPair, set: func(o *Options) { o.LockGroups = []string{} },
+			want: []string{"lock_groups: empty"}},
+		{name: "bad group name", pair: realPair, set: func(o *Options) { o.LockGroups = []string{"a b"} },
+			want: []string{`lock_groups[0]: "a b" is not a group name`}},
+		{name: "groups without the lock", pair: realPair, set: func(o *Options) { o.UseLock = boolPtr(false); o.LockGroups = []string{"main"} },
+			want: []string{"lock_groups: set, but use_lock = false"}},
+		{name: "uv.lock only", pair: realPair, uv: true,
+			want: []string{"holds uv.lock, which the plugin does not read yet", "set use_lock = false"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs := lockOptions(t, c.pair, func(o *Options) {
+				if c.uv {
+					os.Remove(filepath.Join(o.SourceDir, PoetryLockFile))
+					fixture.WriteFile(t, o.SourceDir, UVLockFile, "version = 1\n", 0o644)
+				}
+				if c.set != nil {
+					c.set(o)
+				}
+			})
+			all := ""
+			for _, e := range errs {
+				all += e.Error() + "\n"
+			}
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("errors lack %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+	// Explicitly off, a stale lock is no error: the install ignores it, as before.
+	if _, errs := lockOptions(t, mismatchPair, func(o *Options) { o.UseLock = boolPtr(false) }); len(errs) != 0 {
+		t.Errorf("use_lock = false with a stale lock: %v", errs)
+	}
+	// Without a lock file the lock is off by default.
+	o := Options{SourceDir: fixture.SourceDir(t), VSCodeServerSHA256: testSHA}
+	if errs := o.Prepare(); len(errs) != 0 || *o.UseLock {
+		t.Errorf("no lock file: use_lock %v, errors %v", *o.UseLock, errs)
+	}
+}
+
+// TestLockShippedWithThePlan: the files generated from the lock travel next to plan.sh in the
+// provisioner's bundle and the builder's context, the Dockerfile copies them into the
+// dependency layer, and their digest moves the content tags and the dependency stamp.
+func TestLockShippedWithThePlan(t *testing.T) {
+	o, errs := lockOptions(t, realPair, nil)
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	li, err := ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ListSource(o.SourceDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := ComputeInputs(o, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Lock == "" || in.Lock != li.digest() {
+		t.Fatalf("ComputeInputs' lock digest %q, want %q", in.Lock, li.digest())
+	}
+	want := map[string]string{}
+	for _, f := range li.files() {
+		want[f[0]] = f[1]
+	}
+
+	var bundle bytes.Buffer
+	bin, err := WriteBundle(&bundle, o, files, func(in Inputs) string { return New(o, in).Script("test") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bin.Lock != in.Lock {
+		t.Errorf("WriteBundle's lock digest %q, ComputeInputs' %q", bin.Lock, in.Lock)
+	}
+	_, payload := splitBundle(t, bundle.Bytes())
+	got := map[string]string{}
+	for _, e := range readPayload(t, payload) {
+		if name, ok := strings.CutPrefix(e.name, BundleLock+"/"); ok && name != "" {
+			got[name] = e.content
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bundle's lock files:\n%v\nwant\n%v", got, want)
+	}
+
+	p := New(o, Inputs{})
+	dockerfile, script := p.Dockerfile("base", "test"), p.Script("test")
+	var ctx bytes.Buffer
+	if err := WriteDockerContext(&ctx, p, dockerfile, script, files); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := readContext(t, ctx.Bytes())
+	for name, content := range want {
+		if e := entries[contextDir+"/"+BundleLock+"/"+name]; e.content != content {
+			t.Errorf("context's %s:\n%s\nwant\n%s", name, e.content, content)
+		}
+	}
+	copyLine := "COPY openhands-plan/lock/ /opt/openhands-plan/lock/\nRUN bash /opt/openhands-plan/plan.sh --steps code,lock\n"
+	if !strings.Contains(dockerfile, copyLine) || strings.Index(dockerfile, copyLine) > strings.Index(dockerfile, "--steps dependencies") {
+		t.Errorf("the Dockerfile does not copy the lock files before the dependency layer:\n%s", dockerfile)
+	}
+	for _, flag := range []string{`--constraint "$OH_LOCK/constraints.txt" --requirement "$OH_LOCK/requirements.txt"`, `--verify-hashes`} {
+		if !strings.Contains(script, flag) {
+			t.Errorf("the dependency step lacks %s", flag)
+		}
+	}
+
+	// Another group set is another pinned set: new tags, a new dependency stamp.
+	other := o
+	other.LockGroups = []string{"main"}
+	otherIn, err := ComputeInputs(other, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockTag, _ := ContentTags("1", "base", dockerfile, script, in)
+	otherTag, _ := ContentTags("1", "base", dockerfile, script, otherIn)
+	if otherIn.Lock == in.Lock || lockTag == otherTag {
+		t.Errorf("lock_groups does not move the lock digest (%s) or the lock tag (%s)", in.Lock, lockTag)
+	}
+	if stepStamp(New(o, in), "dependencies") == stepStamp(New(other, otherIn), "dependencies") {
+		t.Error("lock_groups does not move the dependency stamp")
+	}
+
+	// Off, nothing of the lock is rendered or shipped.
+	off := o
+	off.UseLock = boolPtr(false)
+	offPlan := New(off, Inputs{})
+	if offScript := offPlan.Script("test"); strings.Contains(offScript, "OH_LOCK") || strings.Contains(offPlan.Dockerfile("base", "test"), "lock") {
+		t.Error("use_lock = false still renders the lock")
+	}
+	if offIn, _ := ComputeInputs(off, files); offIn.Lock != "" {
+		t.Errorf("use_lock = false still digests the lock: %q", offIn.Lock)
+	}
+}
+
+func stepStamp(p *Plan, name string) string {
+	for _, s := range p.Steps {
+		if s.Name == name {
+			return s.Stamp
+		}
+	}
+	return ""
+}
