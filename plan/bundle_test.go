@@ -786,8 +786,7 @@ wait
 			if !errors.As(err, &ee) || ee.ExitCode() != 143 {
 				t.Errorf("the launcher ended with %v, want exit status 143", err)
 			}
-			time.Sleep(200 * time.Millisecond)
-			if _, err := os.Stat("/proc/" + child); err == nil {
+			if !gone(child, 3*time.Second) {
 				syscall.Kill(atoiOrZero(child), syscall.SIGKILL)
 				t.Errorf("the plan's child %s outlived the launcher", child)
 			}
@@ -797,6 +796,23 @@ wait
 				}
 			}
 		})
+	}
+}
+
+// gone waits up to d for process pid to end: no longer in /proc, or a zombie not yet reaped.
+func gone(pid string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return true
+		}
+		// The state follows the command name in parentheses, which may hold spaces.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }
 

@@ -115,6 +115,10 @@ func TestAccECRPushTwice(t *testing.T) {
 			return nil
 		},
 	})
+	// The registry token reaches the engine with each push only: no Docker config file holds it.
+	if found := dockerConfigsHolding(t, registryPwd); len(found) > 0 {
+		t.Errorf("Docker configuration files hold the registry password: %v", found)
+	}
 	for _, tag := range []string{"latest", "v1"} {
 		got, err := reg.Digest(repo, tag)
 		if err != nil {
@@ -239,4 +243,30 @@ func TestAccECRBadKeysFailBeforeTheSource(t *testing.T) {
 	if n := ecr.Calls(); len(n) != 0 {
 		t.Errorf("ECR was called: %v", n)
 	}
+}
+
+// dockerConfigsHolding lists the files of the Docker client's configuration directories
+// (DOCKER_CONFIG, ~/.docker) that contain secret.
+func dockerConfigsHolding(t *testing.T, secret string) []string {
+	t.Helper()
+	var dirs []string
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		dirs = append(dirs, d)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".docker"))
+	}
+	var found []string
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), secret) {
+				found = append(found, path)
+			}
+			return nil
+		})
+	}
+	return found
 }
