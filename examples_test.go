@@ -39,6 +39,7 @@ func TestAccExamplesValidate(t *testing.T) {
 			"vscode_server_path=" + vscodeTarball,
 		},
 		"al2023-ami.pkr.hcl":        {"source_dir=" + source, vscodeSHA},
+		"graviton-ami.pkr.hcl":      {"source_dir=" + source, vscodeSHA},
 		"builder-runtime.pkr.hcl":   {"source_dir=" + source, vscodeSHA},
 		"docker-runtime.pkr.hcl":    {"source_dir=" + source, vscodeSHA},
 		"ami-and-container.pkr.hcl": {"source_dir=" + source, vscodeSHA},

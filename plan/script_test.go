@@ -512,3 +512,58 @@ func TestSecretsScript(t *testing.T) {
 		t.Errorf("a plan without credentials has a secrets file:\n%s", s)
 	}
 }
+
+// TestScriptPinnedDownloadsByArchitecture runs the rendered detection with uname -m saying
+// each architecture: every tool's URL and sum are its pinned release for that architecture
+// (a user's sum kept for a tool without pinned sums), and an architecture without releases is
+// refused before any change.
+func TestScriptPinnedDownloadsByArchitecture(t *testing.T) {
+	o := Options{SourceDir: fixture.SourceDir(t), Platform: "debian-12", VSCodeServerSHA256: testSHA}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	script := New(o, goldenInputs).Script("test")
+	start := strings.Index(script, "oh_detect_platform() {")
+	end := strings.Index(script[start:], "\n}\n")
+	fn := strings.ReplaceAll(script[start:start+end+3], "/etc/os-release", `"$OS_RELEASE"`)
+	var vars []string
+	for _, tool := range Tools {
+		vars = append(vars, tool.shellName()+"_URL="+shellQuote(""), tool.shellName()+"_SHA256="+shellQuote(""))
+	}
+	vars[len(vars)-1] = toolVSCodeServer.shellName() + "_SHA256=" + testSHA // the user's sum
+	printVars := ""
+	for _, tool := range Tools {
+		printVars += fmt.Sprintf(`printf '%%s %%s\n' "$%[1]s_URL" "$%[1]s_SHA256"`+"\n", tool.shellName())
+	}
+	for _, arch := range []string{"x86_64", "aarch64", "riscv64"} {
+		t.Run(arch, func(t *testing.T) {
+			harness := "set -euo pipefail\n" + strings.Join(vars, " ") + "\nuname() { echo " + arch + "; }\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" +
+				fn + "oh_detect_platform >/dev/null\n" + printVars
+			cmd := exec.Command("bash", "-c", harness)
+			cmd.Env = append(os.Environ(), "OS_RELEASE="+filepath.Join(mustAbs(t, "testdata"), "os-release", "debian-12"))
+			out, err := cmd.CombinedOutput()
+			if arch == "riscv64" {
+				if err == nil {
+					t.Fatalf("riscv64 was accepted: %s", out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if len(lines) != len(Tools) {
+				t.Fatalf("output %q", out)
+			}
+			for i, tool := range Tools {
+				want := tool.Pinned[arch]
+				if want.SHA256 == "" {
+					want.SHA256 = testSHA
+				}
+				if lines[i] != want.URL+" "+want.SHA256 {
+					t.Errorf("%s on %s: %q, want %q", tool.Name, arch, lines[i], want.URL+" "+want.SHA256)
+				}
+			}
+		})
+	}
+}

@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|tools|env]
+# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|arm64-image|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -17,6 +17,13 @@ BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm-r$BASE_REVI
 # containers (--network=none) find every package present and the step has nothing to fetch;
 # openssh-server lets tests run an sshd in it for the SSH communicator, as on an EC2 instance.
 BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
+
+# The arm64 base image: real arm64 userland, run under qemu-user-static through binfmt_misc.
+# Fewer packages than the amd64 image (everything runs emulated): what the plan's checks use;
+# tests on it set system_packages = false.
+ARM64_REVISION=1
+ARM64_IMAGE=${OPENHANDS_RIG_ARM64_IMAGE:-openhands-rig/debian-arm64:bookworm-r$ARM64_REVISION}
+ARM64_PACKAGES=python3,sudo,passwd,curl,ca-certificates,git,tmux,procps,findutils,util-linux,grep,sed,coreutils
 
 # Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1
@@ -132,6 +139,58 @@ ensure_base_image() {
 	log "base image $BASE_IMAGE ready"
 }
 
+# register_arm64: let the kernel run aarch64 binaries through qemu-aarch64-static, with the
+# fix-binary flag (F) so the interpreter works inside containers and chroots. Idempotent.
+register_arm64() {
+	local dir=/proc/sys/fs/binfmt_misc
+	[ -x /usr/bin/qemu-aarch64-static ] || apt_install qemu-user-static
+	[ -e "$dir/qemu-aarch64" ] && return 0
+	need_root "registering the arm64 binfmt entry"
+	[ -e "$dir/register" ] || mount -t binfmt_misc binfmt_misc "$dir" 2>/dev/null || {
+		log "cannot mount binfmt_misc at $dir: arm64 userland cannot run on this machine"
+		return 1
+	}
+	[ -e "$dir/qemu-aarch64" ] && return 0
+	local line
+	line=$(grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | head -n 1)
+	# :name:type:offset:magic:mask:interpreter:flags, interpreter and flags replaced.
+	line=$(printf '%s' "$line" | awk -F: 'BEGIN { OFS = ":" } { $7 = "/usr/bin/qemu-aarch64-static"; $8 = "OCF"; print }')
+	printf '%s' "$line" >"$dir/register" 2>/dev/null || {
+		log "the kernel refused the arm64 binfmt entry ($line): arm64 userland cannot run on this machine"
+		return 1
+	}
+}
+
+# ensure_arm64_image: an arm64 Debian base image, made offline as the amd64 one, loaded with
+# an arm64 image config (docker import would record the engine's architecture).
+ensure_arm64_image() {
+	ensure_docker
+	register_arm64 || return 1
+	if docker image inspect "$ARM64_IMAGE" >/dev/null 2>&1; then
+		return
+	fi
+	local tarball=$CACHE/debian-bookworm-arm64-rootfs-r$ARM64_REVISION.tar
+	if [ ! -s "$tarball" ]; then
+		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+		local root
+		root=$(mktemp -d)
+		log "debootstrap bookworm arm64 into $root (emulated: several minutes)"
+		debootstrap --arch=arm64 --variant=minbase --include="$ARM64_PACKAGES" bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap-arm64.log" 2>&1 ||
+			{ tail -n 20 "$CACHE/debootstrap-arm64.log" >&2; exit 1; }
+		chroot "$root" apt-get clean
+		rm -rf "$root"/var/lib/apt/lists/*
+		tar -C "$root" -cf "$tarball.tmp" .
+		mv "$tarball.tmp" "$tarball"
+		rm -rf "$root"
+	fi
+	local archive
+	archive=$(mktemp)
+	(cd "$(dirname "$0")/.." && go run ./internal/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
+	docker load -i "$archive" >/dev/null
+	rm -f "$archive"
+	log "arm64 base image $ARM64_IMAGE ready"
+}
+
 # ensure_tools: what the tests call besides Go: shellcheck for rendered scripts.
 ensure_tools() {
 	command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
@@ -142,6 +201,12 @@ print_env() {
 	printf 'export PACKER=%q\n' "$BIN/packer"
 	printf 'export PACKER_PLUGIN_PATH=%q\n' "$PLUGIN_PATH"
 	printf 'export OPENHANDS_RIG_BASE_IMAGE=%q\n' "$BASE_IMAGE"
+	# Empty when this machine cannot run arm64 userland: tests needing it say so and skip.
+	if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && docker image inspect "$ARM64_IMAGE" >/dev/null 2>&1; then
+		printf 'export OPENHANDS_RIG_ARM64_IMAGE=%q\n' "$ARM64_IMAGE"
+	else
+		printf 'export OPENHANDS_RIG_ARM64_IMAGE=\n'
+	fi
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -162,6 +227,7 @@ all)
 	ensure_docker
 	ensure_plugins
 	ensure_base_image
+	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;
@@ -169,6 +235,7 @@ docker) ensure_docker ;;
 packer) ensure_packer ;;
 plugins) ensure_plugins ;;
 base-image) ensure_base_image ;;
+arm64-image) ensure_arm64_image ;;
 env) print_env ;;
 *)
 	log "unknown target '$1' (want all, docker, packer, plugins, base-image, tools or env)"

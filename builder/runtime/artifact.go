@@ -22,6 +22,23 @@ type Artifact struct {
 	// baseImage and baseImageID say what the image was built from, for HCP Packer.
 	baseImage, baseImageID string
 	driver                 Driver
+	// platform is the image's platform when the build named one.
+	platform string
+	// platforms are the images of a multi-platform build, one per platform; the artifact's
+	// own fields are the first one's, so what takes one image (docker-tag) takes that one.
+	platforms []*Artifact
+}
+
+// multiPlatformArtifact is the artifact of a build of several platforms.
+func multiPlatformArtifact(images []*Artifact) *Artifact {
+	a := *images[0]
+	a.platforms = images
+	a.tags, a.created = nil, nil
+	for _, image := range images {
+		a.tags = append(a.tags, image.tags...)
+		a.created = append(a.created, image.created...)
+	}
+	return &a
 }
 
 func (a *Artifact) BuilderId() string { return ArtifactBuilderID }
@@ -29,6 +46,13 @@ func (a *Artifact) Files() []string   { return nil }
 func (a *Artifact) Id() string        { return a.imageID }
 
 func (a *Artifact) String() string {
+	if len(a.platforms) > 0 {
+		var parts []string
+		for _, image := range a.platforms {
+			parts = append(parts, fmt.Sprintf("%s %s with tags %s", image.platform, image.imageID, strings.Join(image.tags, " ")))
+		}
+		return "OpenHands runtime images: " + strings.Join(parts, "; ")
+	}
 	if len(a.tags) == 0 {
 		return "OpenHands runtime image: " + a.imageID
 	}
@@ -39,6 +63,17 @@ func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case "docker_tags":
 		return append([]string(nil), a.tags...)
+	case "platform_images":
+		// Every platform's image, as platform=image id (a []string crosses Packer's RPC as
+		// docker_tags does): what a multi-platform push needs.
+		var images []string
+		for _, image := range a.platforms {
+			images = append(images, image.platform+"="+image.imageID)
+		}
+		if len(images) == 0 && a.platform != "" {
+			images = append(images, a.platform+"="+a.imageID)
+		}
+		return images
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("docker"),

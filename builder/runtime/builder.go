@@ -36,8 +36,28 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		}
 		driver = d
 	}
+	var images []*Artifact
+	for _, platform := range b.config.buildPlatforms() {
+		if len(b.config.Platforms) > 1 {
+			ui.Sayf("Building the image for %s", platform)
+		}
+		image, err := b.runSteps(ctx, ui, hook, driver, b.config.forPlatform(platform))
+		if err != nil {
+			return nil, err
+		}
+		image.platform = platform
+		images = append(images, image)
+	}
+	if len(images) == 1 {
+		return images[0], nil
+	}
+	return multiPlatformArtifact(images), nil
+}
+
+// runSteps builds one platform's image.
+func (b *Builder) runSteps(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook, driver Driver, config *Config) (*Artifact, error) {
 	state := new(multistep.BasicStateBag)
-	state.Put("config", &b.config)
+	state.Put("config", config)
 	state.Put("driver", driver)
 	state.Put("hook", hook)
 	state.Put("ui", ui)
@@ -50,7 +70,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		&StepBuildImage{},
 		&StepApplyTags{},
 	}
-	b.runner = commonsteps.NewRunnerWithPauseFn(steps, b.config.PackerConfig, ui, state)
+	b.runner = commonsteps.NewRunnerWithPauseFn(steps, config.PackerConfig, ui, state)
 	b.runner.Run(ctx, state)
 
 	if err, ok := state.GetOk("error"); ok {

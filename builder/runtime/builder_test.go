@@ -760,3 +760,87 @@ func TestRunContentTagsCarryTheOpenHandsVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestRunPlatforms builds one image per platform: each from its own base (base_images), with
+// the engine's platform set, its own content tags and the user's tags with the architecture
+// appended; the artifact lists every platform's image. Unchanged inputs build nothing on
+// every platform.
+func TestRunPlatforms(t *testing.T) {
+	f := newRunFixture(t)
+	const armBase = "sha256:" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	f.driver.registry["debian-arm64:bookworm"] = armBase
+	set := map[string]interface{}{
+		"platforms":   []interface{}{"linux/amd64", "linux/arm64"},
+		"base_images": map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
+	}
+	a, _ := f.mustRun(t, set)
+	if len(f.driver.builds) != 2 {
+		t.Fatalf("%d builds, want one per platform", len(f.driver.builds))
+	}
+	amd, arm := f.driver.builds[0], f.driver.builds[1]
+	if amd.req.Platform != "linux/amd64" || arm.req.Platform != "linux/arm64" {
+		t.Errorf("build platforms %q and %q", amd.req.Platform, arm.req.Platform)
+	}
+	if firstInstruction(amd.dockerfile) != "FROM "+DefaultBaseImage || firstInstruction(arm.dockerfile) != "FROM debian-arm64:bookworm" {
+		t.Errorf("bases %q and %q", firstInstruction(amd.dockerfile), firstInstruction(arm.dockerfile))
+	}
+	if slices.Equal(amd.req.Tags, arm.req.Tags) {
+		t.Errorf("both platforms have the content tags %v", amd.req.Tags)
+	}
+	images := a.State("platform_images").([]string)
+	if len(images) != 2 || images[0] != "linux/amd64="+amd.id || images[1] != "linux/arm64="+arm.id {
+		t.Errorf("platform_images = %v, want both builds' ids", images)
+	}
+	for _, ref := range []string{"openhands-runtime:latest-amd64", "openhands-runtime:v1-arm64"} {
+		if _, ok := f.driver.images[ref]; !ok {
+			t.Errorf("%s was not tagged; tags: %v", ref, f.driver.tagged)
+		}
+	}
+	if f.driver.images["openhands-runtime:latest-arm64"] != arm.id {
+		t.Errorf("latest-arm64 is not the arm64 image")
+	}
+	if !strings.Contains(a.String(), "linux/arm64 "+arm.id) {
+		t.Errorf("the artifact does not name the arm64 image: %s", a)
+	}
+	f.mustRun(t, set)
+	if len(f.driver.builds) != 2 {
+		t.Errorf("an unchanged rebuild ran %d builds", len(f.driver.builds)-2)
+	}
+}
+
+func TestPreparePlatforms(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]interface{}
+		want []string // substrings of the error; none for a valid configuration
+	}{
+		{"two platforms", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}}, nil},
+		{"with docker_platform", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "docker_platform": "linux/amd64"}, []string{"platforms: set with docker_platform"}},
+		{"bad platform", map[string]interface{}{"platforms": []interface{}{"arm64"}}, []string{"platforms[0]: \"arm64\""}},
+		{"twice", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/arm64"}}, []string{"platforms[1]: \"linux/arm64\" is listed twice"}},
+		{"base for another platform", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "base_images": map[string]interface{}{"linux/arm64": "x:1"}},
+			[]string{"base_images: \"linux/arm64\" is not one of the platforms built (linux/amd64)"}},
+		{"bad base", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "base_images": map[string]interface{}{"linux/arm64": "Not An Image"}},
+			[]string{"base_images: \"Not An Image\" for linux/arm64"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Config
+			_, err := c.Prepare(builderRaw(newRunFixture(t).src, tt.set))
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Prepare accepted it")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -5,7 +5,10 @@ package runtimebuilder
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -42,6 +45,15 @@ type Config struct {
 	// Platform of the image for the engine, such as `linux/amd64` or `linux/arm64`. Defaults to
 	// the engine's. (The `platform` option is the operating system release of the plan.)
 	DockerPlatform string `mapstructure:"docker_platform"`
+	// Platforms to build, one image each, such as `["linux/amd64", "linux/arm64"]` (a host of
+	// another architecture builds under emulation: qemu-user-static and its binfmt entry).
+	// Each image gets its own content tags (the platform is part of their digest); your `tags`
+	// are given per platform with the architecture appended (`latest-arm64`), since one local
+	// tag names one image. Not with `docker_platform`.
+	Platforms []string `mapstructure:"platforms"`
+	// Base image per platform, for platforms whose base is another image than `base_image`
+	// (such as a local arm64 image with `pull = false`), by platform.
+	BaseImages map[string]string `mapstructure:"base_images"`
 	// Build arguments passed to the build.
 	BuildArgs map[string]string `mapstructure:"build_args"`
 	// Network of the build's `RUN` steps, as `docker build --network`: `none` for a build that
@@ -106,6 +118,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 			"credentials (network_mode), or build with the docker builder and the openhands-runtime provisioner, which passes "+
 			"them to the plan only while it runs", name))
 	}
+	errs = c.platformErrors(errs)
 	if c.DockerPlatform != "" && !platformSyntax.MatchString(c.DockerPlatform) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("docker_platform: %q is not os/arch[/variant], such as \"linux/amd64\"", c.DockerPlatform))
 	}
@@ -114,4 +127,69 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	}
 	packersdk.LogSecretFilter.Set(c.Options.Secrets()...)
 	return nil, nil
+}
+
+// platformErrors checks platforms and base_images.
+func (c *Config) platformErrors(errs *packersdk.MultiError) *packersdk.MultiError {
+	add := func(format string, args ...any) { errs = packersdk.MultiErrorAppend(errs, fmt.Errorf(format, args...)) }
+	if c.DockerPlatform != "" && len(c.Platforms) > 0 {
+		add("platforms: set with docker_platform; use platforms alone (a list of one for one platform)")
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Platforms {
+		switch {
+		case !platformSyntax.MatchString(p):
+			add("platforms[%d]: %q is not os/arch[/variant], such as \"linux/arm64\"", i, p)
+		case seen[p]:
+			add("platforms[%d]: %q is listed twice", i, p)
+		}
+		seen[p] = true
+		if len(c.Platforms) > 1 {
+			for _, t := range c.Tags {
+				if tag := platformTag(t, p); !engine.TagPattern.MatchString(tag) {
+					add("tags: %q for %s would be %q, which is not a tag", t, p, tag)
+				}
+			}
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(c.BaseImages)) {
+		if !seen[p] && p != c.DockerPlatform {
+			add("base_images: %q is not one of the platforms built (%s)", p, strings.Join(c.buildPlatforms(), ", "))
+		} else if !imageReference.MatchString(c.BaseImages[p]) {
+			add("base_images: %q for %s is not an image reference", c.BaseImages[p], p)
+		}
+	}
+	return errs
+}
+
+// buildPlatforms are the platforms to build, one image each; "" is the engine's own.
+func (c *Config) buildPlatforms() []string {
+	if len(c.Platforms) > 0 {
+		return c.Platforms
+	}
+	return []string{c.DockerPlatform}
+}
+
+// forPlatform is the configuration of one platform's image: its engine platform, base image
+// and, when several platforms are built, its own form of the user's tags.
+func (c *Config) forPlatform(platform string) *Config {
+	one := *c
+	one.DockerPlatform, one.Platforms = platform, nil
+	if base, ok := c.BaseImages[platform]; ok {
+		one.BaseImage = base
+	}
+	if len(c.Platforms) > 1 {
+		one.Tags = make([]string, len(c.Tags))
+		for i, t := range c.Tags {
+			one.Tags[i] = platformTag(t, platform)
+		}
+	}
+	return &one
+}
+
+// platformTag is a user's tag for one of several platforms: the architecture (and variant)
+// appended, as in latest-arm64 or latest-arm-v7.
+func platformTag(tag, platform string) string {
+	_, arch, _ := strings.Cut(platform, "/")
+	return tag + "-" + strings.ReplaceAll(arch, "/", "-")
 }

@@ -63,6 +63,8 @@ type FlatConfig struct {
 	ForceRebuild           *bool             `mapstructure:"force_rebuild" cty:"force_rebuild" hcl:"force_rebuild"`
 	BuildKit               *bool             `mapstructure:"buildkit" cty:"buildkit" hcl:"buildkit"`
 	DockerPlatform         *string           `mapstructure:"docker_platform" cty:"docker_platform" hcl:"docker_platform"`
+	Platforms              []string          `mapstructure:"platforms" cty:"platforms" hcl:"platforms"`
+	BaseImages             map[string]string `mapstructure:"base_images" cty:"base_images" hcl:"base_images"`
 	BuildArgs              map[string]string `mapstructure:"build_args" cty:"build_args" hcl:"build_args"`
 	NetworkMode            *string           `mapstructure:"network_mode" cty:"network_mode" hcl:"network_mode"`
 	DockerfilePath         *string           `mapstructure:"dockerfile_path" cty:"dockerfile_path" hcl:"dockerfile_path"`
@@ -132,6 +134,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"force_rebuild":              &hcldec.AttrSpec{Name: "force_rebuild", Type: cty.Bool, Required: false},
 		"buildkit":                   &hcldec.AttrSpec{Name: "buildkit", Type: cty.Bool, Required: false},
 		"docker_platform":            &hcldec.AttrSpec{Name: "docker_platform", Type: cty.String, Required: false},
+		"platforms":                  &hcldec.AttrSpec{Name: "platforms", Type: cty.List(cty.String), Required: false},
+		"base_images":                &hcldec.AttrSpec{Name: "base_images", Type: cty.Map(cty.String), Required: false},
 		"build_args":                 &hcldec.AttrSpec{Name: "build_args", Type: cty.Map(cty.String), Required: false},
 		"network_mode":               &hcldec.AttrSpec{Name: "network_mode", Type: cty.String, Required: false},
 		"dockerfile_path":            &hcldec.AttrSpec{Name: "dockerfile_path", Type: cty.String, Required: false},

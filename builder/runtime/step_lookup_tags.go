@@ -20,7 +20,13 @@ func (s *StepLookupTags) Run(ctx context.Context, state multistep.StateBag) mult
 	ui := state.Get("ui").(packersdk.Ui)
 
 	// The plugin's version is in the rendered plan and Dockerfile, so in the digests too.
-	lock, source := plan.ContentTags(state.Get("openhands_version").(string), state.Get("base_id").(string),
+	// The platform is part of what the image is built from: an image per platform, each
+	// named by its own tags, also when the base ids of two platforms coincide.
+	base := state.Get("base_id").(string)
+	if config.DockerPlatform != "" {
+		base += " " + config.DockerPlatform
+	}
+	lock, source := plan.ContentTags(state.Get("openhands_version").(string), base,
 		state.Get("dockerfile").(string), state.Get("script").(string), state.Get("inputs").(plan.Inputs))
 	lockRef, sourceRef := config.ImageRepository+":"+lock, config.ImageRepository+":"+source
 	state.Put("lock_ref", lockRef)

@@ -22,6 +22,9 @@ type Env struct {
 	PluginPath string
 	// Packer is the packer binary.
 	Packer string
+	// Arm64Image is the arm64 Debian base image, run under qemu-user-static; empty when
+	// this machine cannot run arm64 userland (scripts/rig.sh said why).
+	Arm64Image string
 }
 
 // Setup makes the rig ready (Docker engine, packer, plugins, base image), builds this plugin
@@ -49,7 +52,8 @@ func Setup(workDir string) (*Env, error) {
 			vars[k] = strings.Trim(v, `'"`)
 		}
 	}
-	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins")}
+	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
+		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
 		return nil, err
 	}

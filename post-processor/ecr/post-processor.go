@@ -86,6 +86,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	if !acceptedBuilders[source.BuilderId()] {
 		return nil, false, false, fmt.Errorf("openhands-ecr takes an image in the local Docker engine (docker builder with commit = true, docker-import, docker-tag or openhands-runtime), not an artifact of %q", source.BuilderId())
 	}
+	if images := stateStrings(source, "platform_images"); len(images) > 1 {
+		return nil, false, false, fmt.Errorf("openhands-ecr pushes one image, and this artifact holds one per platform (%s): "+
+			"pushing them as one multi-platform index is not supported yet; build one platform per build (platforms = [\"linux/arm64\"]) and push each under its own tags",
+			strings.Join(images, ", "))
+	}
 	driver := p.driver
 	if driver == nil {
 		d, err := newEngineDriver()
@@ -137,19 +142,8 @@ func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driv
 
 // contentTags are the builder's content tags (oh_v...) carried by the artifact.
 func contentTags(source packersdk.Artifact) []string {
-	var refs []string
-	switch t := source.State("docker_tags").(type) {
-	case []string:
-		refs = t
-	case []interface{}:
-		for _, v := range t {
-			if s, ok := v.(string); ok {
-				refs = append(refs, s)
-			}
-		}
-	}
 	var tags []string
-	for _, ref := range refs {
+	for _, ref := range stateStrings(source, "docker_tags") {
 		if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") && strings.HasPrefix(ref[i+1:], "oh_v") {
 			tags = append(tags, ref[i+1:])
 		}
@@ -243,4 +237,22 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
+}
+
+// stateStrings reads a list of strings from the artifact's state, as a plugin's own artifact
+// or through Packer's RPC (which may hand it over as []interface{}).
+func stateStrings(source packersdk.Artifact, name string) []string {
+	switch t := source.State(name).(type) {
+	case []string:
+		return t
+	case []interface{}:
+		var out []string
+		for _, v := range t {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -98,6 +98,7 @@ func (f *fakeECR) DescribeImages(_ context.Context, in *awsecr.DescribeImagesInp
 type imageArtifact struct {
 	builderID, id string
 	tags          []string
+	platforms     []string // platform_images
 }
 
 func (a *imageArtifact) BuilderId() string { return a.builderID }
@@ -106,8 +107,11 @@ func (a *imageArtifact) Id() string        { return a.id }
 func (a *imageArtifact) String() string    { return a.id }
 func (a *imageArtifact) Destroy() error    { return nil }
 func (a *imageArtifact) State(name string) interface{} {
-	if name == "docker_tags" {
+	switch name {
+	case "docker_tags":
 		return a.tags
+	case "platform_images":
+		return a.platforms
 	}
 	return nil
 }
@@ -369,5 +373,28 @@ func TestPackerCommand(t *testing.T) {
 		if got := packerCommand(tt.args); got != tt.want {
 			t.Errorf("packerCommand(%q) = %q, want %q", tt.args, got, tt.want)
 		}
+	}
+}
+
+// TestPostProcessRefusesMultiPlatformArtifacts: a build of several platforms is not pushed as
+// one of its images under every tag; the error says what is missing and what to do.
+func TestPostProcessRefusesMultiPlatformArtifacts(t *testing.T) {
+	driver := &fakeDriver{id: imageID}
+	p := newPostProcessor(t, nil, driver, &fakeECR{})
+	_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{
+		builderID: "packer.post-processor.docker-import", id: imageID,
+		platforms: []string{"linux/amd64=" + imageID, "linux/arm64=sha256:" + strings.Repeat("2", 64)},
+	})
+	if err == nil || !strings.Contains(err.Error(), "one per platform (linux/amd64=") || !strings.Contains(err.Error(), "one platform per build") {
+		t.Fatalf("PostProcess of a two-platform artifact: %v", err)
+	}
+	if len(driver.pushes) != 0 {
+		t.Errorf("pushed %v", driver.pushes)
+	}
+	// One platform is one image: pushed as before.
+	if _, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{
+		builderID: "packer.post-processor.docker-import", id: imageID, platforms: []string{"linux/arm64=" + imageID},
+	}); err != nil {
+		t.Errorf("a one-platform artifact: %v", err)
 	}
 }
