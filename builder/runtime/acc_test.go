@@ -393,3 +393,52 @@ func TestAccBuilderRefusesProvisioners(t *testing.T) {
 		},
 	})
 }
+
+// TestAccBuilderTwoPlatforms builds amd64 and arm64 images of the runtime (arm64 on real arm64
+// userland, emulated here) from the rig's two base images: each image is of its platform and
+// its userland says so; a second build with nothing changed builds nothing on either.
+func TestAccBuilderTwoPlatforms(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	if rigEnv.Arm64Image == "" {
+		t.Skip("this machine cannot run arm64 userland (scripts/rig.sh arm64-image says why)")
+	}
+	repo, src := accRepository(t, "platforms")
+	// The arm64 base carries the tools the checks use, not every system package.
+	extra := fmt.Sprintf("  platforms = [\"linux/amd64\", \"linux/arm64\"]\n  base_images = { \"linux/arm64\" = %q }\n  system_packages = false", rigEnv.Arm64Image)
+	for i, name := range []string{"builder_two_platforms", "builder_two_platforms_unchanged"} {
+		acctest.TestPlugin(t, &acctest.PluginTestCase{
+			Name:     name,
+			Template: builderTemplate(repo, src, extra, ""),
+			Check: func(cmd *exec.Cmd, logfile string) error {
+				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+					return err
+				}
+				log := rig.ReadLog(t, logfile)
+				built := len(builtSummary.FindAllString(log, -1))
+				if i == 0 && built != 2 {
+					return fmt.Errorf("%d images built, want one per platform", built)
+				}
+				if i == 1 && (built != 0 || strings.Count(log, "nothing to build") != 2) {
+					return fmt.Errorf("the unchanged build built %d images", built)
+				}
+				return nil
+			},
+		})
+	}
+	for _, p := range []struct{ platform, tag, uname string }{
+		{"linux/amd64", "acc-amd64", "x86_64"},
+		{"linux/arm64", "acc-arm64", "aarch64"},
+	} {
+		image := repo + ":" + p.tag
+		if arch, err := rig.Docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image); err != nil || strings.TrimSpace(arch) != p.platform {
+			t.Errorf("%s is %q (%v), want %s", image, arch, err, p.platform)
+			continue
+		}
+		out, err := rig.Docker("run", "--rm", "--network=none", "--platform", p.platform, "--entrypoint", "/bin/bash", image, "-c", "uname -m; test -x /openhands/micromamba/envs/openhands/bin/python && echo env")
+		if got := strings.TrimSpace(out); err != nil || got != p.uname+"\nenv" {
+			t.Errorf("%s says %q (%v), want %s and its environment", image, got, err, p.uname)
+		}
+	}
+}
