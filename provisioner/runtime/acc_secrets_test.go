@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -131,10 +130,6 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t)
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, run := range []struct {
 		name, extra string
 		fails       bool
@@ -144,28 +139,7 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		{"provisioner_secrets_ssh_failed", "    extra_pip_packages = [\"pydantic>=999\"]\n", true},
 	} {
 		body, markers := secretMarkers()
-		src := filepath.Join(t.TempDir(), "openhands-src")
-		if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-		template := fmt.Sprintf(`
-source "null" "ec2" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = %d
-  ssh_username         = "ec2-user"
-  ssh_private_key_file = %q
-  ssh_timeout          = "30s"
-}
-
-build {
-  sources = ["source.null.ec2"]
-
-  provisioner "openhands-runtime" {
-    source_dir      = %q
-%s%s%s  }
-}
-`, target.port, target.keyFile, src, standins, body, run.extra)
+		template := target.template(t, body+run.extra)
 		stop := make(chan struct{})
 		var mu sync.Mutex
 		var onCommandLine []string

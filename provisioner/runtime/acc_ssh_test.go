@@ -90,6 +90,39 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 	return &sshTarget{container: name, port: port, keyFile: keyFile}
 }
 
+// template is a build of the target (a null source over SSH as ec2-user) with the
+// provisioner on a copy of the fixture checkout and the stand-ins; body is more provisioner
+// attributes.
+func (s *sshTarget) template(t *testing.T, body string) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "openhands-src")
+	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`
+source "null" "ec2" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = %d
+  ssh_username         = "ec2-user"
+  ssh_private_key_file = %q
+  ssh_timeout          = "30s"
+}
+
+build {
+  sources = ["source.null.ec2"]
+
+  provisioner "openhands-runtime" {
+    source_dir      = %q
+%s%s  }
+}
+`, s.port, s.keyFile, src, standins, body)
+}
+
 // exec runs a command in the target as root.
 func (s *sshTarget) exec(t *testing.T, script string) string {
 	t.Helper()
@@ -108,32 +141,7 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la /home/ec2-user"
 	before := target.exec(t, loginUser)
 
-	src := filepath.Join(t.TempDir(), "openhands-src")
-	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	template := fmt.Sprintf(`
-source "null" "ec2" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = %d
-  ssh_username         = "ec2-user"
-  ssh_private_key_file = %q
-  ssh_timeout          = "30s"
-}
-
-build {
-  sources = ["source.null.ec2"]
-
-  provisioner "openhands-runtime" {
-    source_dir      = %q
-%s  }
-}
-`, target.port, target.keyFile, src, standins)
+	template := target.template(t, "")
 
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
