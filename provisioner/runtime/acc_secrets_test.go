@@ -176,6 +176,10 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 				if run.fails && !strings.Contains(log, `step "dependencies" failed`) {
 					return fmt.Errorf("the build did not fail in the dependency step")
 				}
+				// The secrets reached uv all the same: the index and both extra indexes.
+				if !strings.Contains(log, "Using 3 package indexes") {
+					return fmt.Errorf("uv did not get the three indexes")
+				}
 				if found := markersIn([]byte(log), markers); len(found) > 0 {
 					return fmt.Errorf("the Packer log holds %v", found)
 				}
