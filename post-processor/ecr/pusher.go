@@ -1,0 +1,335 @@
+package ecrpostprocessor
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"golang.org/x/sync/errgroup"
+)
+
+// pluginPusher pushes an image of the engine itself: it reads the image with the engine's
+// export (`docker save`), compresses each layer on every core as it streams by, uploads
+// each compressed layer with go-containerregistry while the next one is compressed, then
+// the config and the manifest. Layers the registry has (found through the blob cache) are
+// neither compressed nor uploaded again; when it has all of them, nothing is exported.
+type pluginPusher struct {
+	driver   Driver
+	comp     compression
+	cache    *blobCache
+	options  []remote.Option // auth, and what tests set
+	interval time.Duration   // between progress reports
+}
+
+// pushedManifest is the manifest pushed, ready to be tagged.
+type pushedManifest struct {
+	raw       []byte
+	mediaType types.MediaType
+	digest    v1.Hash
+}
+
+func (m pushedManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
+func (m pushedManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
+
+// pushBlobs uploads imageID's config and layers to repo and returns the manifest naming
+// them; no tag points at it yet, so a push that fails or is killed here leaves no tag on a
+// partial image.
+func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID string, repo name.Repository) (pushedManifest, error) {
+	opts := append([]remote.Option{remote.WithContext(ctx)}, p.options...)
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return pushedManifest{}, err
+	}
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return pushedManifest{}, err
+	}
+	diffIDs, err := p.driver.Layers(ctx, imageID)
+	if err != nil {
+		return pushedManifest{}, err
+	}
+
+	// Layers the cache knows and the registry has.
+	blobs := map[v1.Hash]v1.Descriptor{} // diff id -> compressed blob
+	layers, missing := map[v1.Hash]bool{}, map[v1.Hash]bool{}
+	for _, s := range diffIDs {
+		d, err := v1.NewHash(s)
+		if err != nil {
+			return pushedManifest{}, fmt.Errorf("layer %q of %s: %w", s, imageID, err)
+		}
+		layers[d] = true
+		if _, seen := blobs[d]; seen || missing[d] {
+			continue
+		}
+		b, ok := p.cache.get(d, p.comp)
+		if ok {
+			digest, err := v1.NewHash(b.Digest)
+			if err == nil {
+				if size, found, err := blobSize(ctx, puller, repo, digest); err != nil {
+					return pushedManifest{}, err
+				} else if found && size == b.Size {
+					blobs[d] = v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: digest, Size: size}
+					continue
+				}
+			}
+		}
+		missing[d] = true
+	}
+	// With the classic image store the image id is the config's digest: when the registry
+	// has that blob too, everything is there and nothing needs exporting.
+	_, configMT := p.comp.manifestMediaTypes()
+	if len(missing) == 0 {
+		if d, err := v1.NewHash(imageID); err == nil {
+			if size, found, err := blobSize(ctx, puller, repo, d); err != nil {
+				return pushedManifest{}, err
+			} else if found {
+				ui.Sayf("All %d layers and the config are in %s: nothing to upload", len(diffIDs), repo)
+				return p.manifest(v1.Descriptor{MediaType: configMT, Digest: d, Size: size}, diffIDs, blobs)
+			}
+		}
+	}
+	ui.Sayf("Exporting %s from the engine: %d of %d layers to compress (%s) and upload", imageID, len(missing), len(diffIDs), p.comp.cacheKey())
+
+	progress := startProgress(ui, p.interval)
+	defer progress.finish()
+	tmp, err := os.MkdirTemp("", "openhands-ecr-push-")
+	if err != nil {
+		return pushedManifest{}, err
+	}
+	defer os.RemoveAll(tmp)
+
+	var mu sync.Mutex // guards blobs once uploads run
+	g, gctx := errgroup.WithContext(ctx)
+	var small map[string][]byte
+	g.Go(func() error {
+		var err error
+		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, func(l compressedLayer, file string, lp *layerProgress) {
+			g.Go(func() error {
+				defer os.Remove(file)
+				lp.state.Store("uploading")
+				layer := &fileLayer{path: file, l: l, mediaType: p.comp.layerMediaType(), sent: &lp.sent}
+				if err := pusher.Upload(gctx, repo, layer); err != nil {
+					return fmt.Errorf("uploading layer %s (%s): %w", l.diffID, l.digest, err)
+				}
+				lp.state.Store("uploaded")
+				mu.Lock()
+				blobs[l.diffID] = v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: l.digest, Size: l.size}
+				mu.Unlock()
+				return nil
+			})
+		})
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return pushedManifest{}, err
+	}
+	config, err := exportedConfig(small)
+	if err != nil {
+		return pushedManifest{}, err
+	}
+	configLayer := static.NewLayer(config, configMT)
+	if err := pusher.Upload(ctx, repo, configLayer); err != nil {
+		return pushedManifest{}, fmt.Errorf("uploading the image config: %w", err)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(config))
+	if err != nil {
+		return pushedManifest{}, fmt.Errorf("reading the exported image config: %w", err)
+	}
+	var order []string
+	for _, d := range cf.RootFS.DiffIDs {
+		order = append(order, d.String())
+	}
+	d, _ := configLayer.Digest()
+	return p.manifest(v1.Descriptor{MediaType: configMT, Digest: d, Size: int64(len(config))}, order, blobs)
+}
+
+// manifest is the image manifest of the config and the layers, in diffIDs' order.
+func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs map[v1.Hash]v1.Descriptor) (pushedManifest, error) {
+	mt, _ := p.comp.manifestMediaTypes()
+	m := v1.Manifest{SchemaVersion: 2, MediaType: mt, Config: config, Layers: []v1.Descriptor{}}
+	for _, s := range diffIDs {
+		d, err := v1.NewHash(s)
+		if err != nil {
+			return pushedManifest{}, err
+		}
+		b, ok := blobs[d]
+		if !ok {
+			return pushedManifest{}, fmt.Errorf("the engine's export of the image lacks its layer %s: nothing was tagged; push again", s)
+		}
+		m.Layers = append(m.Layers, b)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return pushedManifest{}, err
+	}
+	sum := sha256.Sum256(raw)
+	return pushedManifest{raw: raw, mediaType: mt, digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum)}}, nil
+}
+
+// smallFileLimit bounds the export's files kept in memory: the manifest and configs.
+const smallFileLimit = 8 << 20
+
+// readExport reads the engine's export of imageID and compresses every layer that missing
+// names into a file of dir, calling compressed for each as soon as it is done (the upload
+// runs meanwhile). It returns the export's small files (manifest.json and the configs).
+//
+// The legacy format (Engine < 25) names layers <v1 id>/layer.tar, so their diff id is known
+// only once read: when any layer is missing, each is compressed as it streams by, and
+// compressing one the registry has costs time but uploads nothing. The OCI layout (Engine
+// 25 and later) names them blobs/sha256/<diff id>, so only missing ones are compressed.
+func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, layers, missing map[v1.Hash]bool, progress *pushProgress,
+	compressed func(compressedLayer, string, *layerProgress)) (map[string][]byte, error) {
+	rc, err := p.driver.Save(ctx, imageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	small := map[string][]byte{}
+	done := map[v1.Hash]bool{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return small, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the engine's export of %s: %w", imageID, err)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue // directories; a repeated layer is a symlink to the first
+		}
+		// Legacy layers are <v1 id>/layer.tar; OCI layout ones blobs/sha256/<diff id>.
+		layer, wanted := path.Base(hdr.Name) == "layer.tar", len(missing) > len(done)
+		if d, ok := strings.CutPrefix(hdr.Name, "blobs/sha256/"); ok {
+			h := v1.Hash{Algorithm: "sha256", Hex: d}
+			layer, wanted = layers[h], missing[h] && !done[h]
+		}
+		if layer && !wanted {
+			continue // tar.Reader skips it
+		}
+		if !layer {
+			if hdr.Size <= smallFileLimit {
+				data, err := io.ReadAll(tr)
+				if err != nil {
+					return nil, fmt.Errorf("reading the engine's export of %s: %w", imageID, err)
+				}
+				small[hdr.Name] = data
+			}
+			continue
+		}
+		f, err := os.CreateTemp(dir, "layer-")
+		if err != nil {
+			return nil, err
+		}
+		lp := progress.layer("layer "+short(strings.TrimPrefix(hdr.Name, "blobs/sha256/")), hdr.Size)
+		l, err := p.comp.compressTo(f, tr, func(n int64) { lp.read.Add(n) })
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return nil, fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
+		}
+		lp.size.Store(l.size)
+		if !missing[l.diffID] || done[l.diffID] {
+			os.Remove(f.Name())
+			lp.state.Store("already in the registry")
+			continue
+		}
+		done[l.diffID] = true
+		if err := p.cache.put(l.diffID, p.comp, cachedBlob{Digest: l.digest.String(), Size: l.size}); err != nil {
+			log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err) // it only saves time
+		}
+		compressed(l, f.Name(), lp)
+	}
+}
+
+// exportedConfig is the image config of the export's manifest.json.
+func exportedConfig(small map[string][]byte) ([]byte, error) {
+	var manifest []struct{ Config string }
+	if err := json.Unmarshal(small["manifest.json"], &manifest); err != nil || len(manifest) != 1 {
+		return nil, errors.New("the engine's export of the image has no manifest.json naming one image")
+	}
+	config, ok := small[manifest[0].Config]
+	if !ok {
+		return nil, fmt.Errorf("the engine's export of the image lacks its config %s", manifest[0].Config)
+	}
+	return config, nil
+}
+
+// blobSize asks the registry for a blob (HEAD): its size, or found false when it has none.
+func blobSize(ctx context.Context, puller *remote.Puller, repo name.Repository, d v1.Hash) (int64, bool, error) {
+	l, err := puller.Layer(ctx, repo.Digest(d.String()))
+	if err != nil {
+		return 0, false, err
+	}
+	size, err := l.Size()
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("looking for blob %s in %s: %w", d, repo, err)
+	}
+	return size, true, nil
+}
+
+// fileLayer is a compressed layer in a file, read again for each upload attempt.
+type fileLayer struct {
+	path      string
+	l         compressedLayer
+	mediaType types.MediaType
+	sent      interface{ Store(int64) }
+}
+
+func (f *fileLayer) Digest() (v1.Hash, error)            { return f.l.digest, nil }
+func (f *fileLayer) DiffID() (v1.Hash, error)            { return f.l.diffID, nil }
+func (f *fileLayer) Size() (int64, error)                { return f.l.size, nil }
+func (f *fileLayer) MediaType() (types.MediaType, error) { return f.mediaType, nil }
+func (f *fileLayer) Uncompressed() (io.ReadCloser, error) {
+	return nil, errors.New("the plugin's push uploads compressed layers only")
+}
+
+func (f *fileLayer) Compressed() (io.ReadCloser, error) {
+	file, err := os.Open(f.path)
+	if err != nil {
+		return nil, err
+	}
+	f.sent.Store(0) // an upload tried again starts over
+	return &countedFile{File: file, sent: f.sent}, nil
+}
+
+type countedFile struct {
+	*os.File
+	n    int64
+	sent interface{ Store(int64) }
+}
+
+func (c *countedFile) Read(p []byte) (int, error) {
+	n, err := c.File.Read(p)
+	c.n += int64(n)
+	c.sent.Store(c.n)
+	return n, err
+}
+
+// short is the first 12 characters of a layer's name, as docker shows ids.
+func short(s string) string { return s[:min(12, len(s))] }
