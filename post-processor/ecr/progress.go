@@ -90,7 +90,7 @@ func (p *pushProgress) report() {
 	defer p.mu.Unlock()
 	now := time.Now()
 	since := now.Sub(p.last)
-	var lines []string
+	var lines []string // the total first, then a line per layer in progress
 	var read, sent int64
 	for _, l := range p.layers {
 		r, s, state := l.read.Load(), l.sent.Load(), l.state.Load().(string)
@@ -108,8 +108,8 @@ func (p *pushProgress) report() {
 		l.lastRead, l.lastSent = r, s
 	}
 	elapsed := now.Sub(p.started).Round(time.Second)
-	lines = append(lines, fmt.Sprintf("Push progress after %s: read %s (%s), uploaded %s (%s)",
-		elapsed, mib(read), rate(read-p.lastRead, since), mib(sent), rate(sent-p.lastSent, since)))
+	lines = append([]string{fmt.Sprintf("Push progress after %s: read %s (%s), uploaded %s (%s)",
+		elapsed, mib(read), rate(read-p.lastRead, since), mib(sent), rate(sent-p.lastSent, since))}, lines...)
 	p.lastRead, p.lastSent, p.last = read, sent, now
 	p.ui.Say(strings.Join(lines, "\n"))
 }
