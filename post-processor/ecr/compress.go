@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"runtime"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -71,7 +72,9 @@ func (c compression) newWriter(w io.Writer) (io.WriteCloser, error) {
 		if err != nil {
 			return nil, err
 		}
-		zw.Header = pgzip.Header{OS: 255} // unknown OS, no name, no mtime: as compress/gzip
+		// No name and no time (0, "none"; pgzip would write the zero time's seconds), the OS
+		// unknown: as compress/gzip and docker push write it.
+		zw.Header = pgzip.Header{OS: 255, ModTime: time.Unix(0, 0)}
 		if err := zw.SetConcurrency(gzipBlockSize, 2*runtime.GOMAXPROCS(0)); err != nil {
 			return nil, err
 		}
