@@ -126,11 +126,13 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 			g.Go(func() error {
 				defer os.Remove(file)
 				lp.state.Store("uploading")
+				uploadStarted := time.Now()
 				layer := &fileLayer{path: file, l: l, mediaType: p.comp.layerMediaType(), sent: &lp.sent}
 				if err := pusher.Upload(gctx, repo, layer); err != nil {
 					return fmt.Errorf("uploading layer %s (%s): %w", l.diffID, l.digest, err)
 				}
 				lp.state.Store("uploaded")
+				log.Printf("[INFO] openhands-ecr: layer %s (%d bytes) uploaded in %s", l.digest, l.size, time.Since(uploadStarted).Round(time.Millisecond))
 				mu.Lock()
 				blobs[l.diffID] = v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: l.digest, Size: l.size}
 				mu.Unlock()
@@ -206,13 +208,19 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 	small := map[string][]byte{}
 	done := map[v1.Hash]bool{}
 	tr := tar.NewReader(rc)
-	for {
+	started := time.Now()
+	for first := true; ; first = false {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			log.Printf("[INFO] openhands-ecr: read the engine's export in %s", time.Since(started).Round(time.Millisecond))
 			return small, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the engine's export of %s: %w", imageID, err)
+		}
+		if first {
+			// Engines before 25 write the whole export to disk before sending a byte.
+			log.Printf("[INFO] openhands-ecr: the engine's export started after %s", time.Since(started).Round(time.Millisecond))
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			continue // directories; a repeated layer is a symlink to the first
@@ -241,6 +249,7 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 			return nil, err
 		}
 		lp := progress.layer("layer "+short(strings.TrimPrefix(hdr.Name, "blobs/sha256/")), hdr.Size)
+		compressStarted := time.Now()
 		l, err := p.comp.compressTo(f, tr, func(n int64) { lp.read.Add(n) })
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -250,6 +259,7 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 			return nil, fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
 		}
 		lp.size.Store(l.size)
+		log.Printf("[INFO] openhands-ecr: %s: %d bytes read and compressed to %d in %s", hdr.Name, hdr.Size, l.size, time.Since(compressStarted).Round(time.Millisecond))
 		if !missing[l.diffID] || done[l.diffID] {
 			os.Remove(f.Name())
 			lp.state.Store("already in the registry")
