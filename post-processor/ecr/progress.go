@@ -36,7 +36,7 @@ type layerProgress struct {
 	read        atomic.Int64
 	sent        atomic.Int64
 	size        atomic.Int64 // compressed size, once known
-	state       atomic.Value // string: compressing, uploading, done, present
+	state       atomic.Value // string: waiting, reading, compressing, uploading, uploaded, already in the registry
 	reportedEnd bool
 	lastRead    int64
 	lastSent    int64
@@ -68,7 +68,7 @@ func (p *pushProgress) finish() {
 
 func (p *pushProgress) layer(name string, total int64) *layerProgress {
 	l := &layerProgress{name: name, total: total}
-	l.state.Store("compressing")
+	l.state.Store("waiting")
 	p.mu.Lock()
 	p.layers = append(p.layers, l)
 	p.mu.Unlock()
@@ -96,14 +96,18 @@ func (p *pushProgress) report() {
 		r, s, state := l.read.Load(), l.sent.Load(), l.state.Load().(string)
 		read += r
 		sent += s
-		switch {
-		case state == "compressing":
-			lines = append(lines, fmt.Sprintf("  %s: compressing %s of %s (%s)", l.name, mib(r), mib(l.total), rate(r-l.lastRead, since)))
-		case state == "uploading":
+		switch state {
+		case "waiting":
+			lines = append(lines, fmt.Sprintf("  %s: waiting, %s", l.name, mib(l.total)))
+		case "reading", "compressing":
+			lines = append(lines, fmt.Sprintf("  %s: %s %s of %s (%s)", l.name, state, mib(r), mib(l.total), rate(r-l.lastRead, since)))
+		case "uploading":
 			lines = append(lines, fmt.Sprintf("  %s: uploading %s of %s (%s)", l.name, mib(s), mib(l.size.Load()), rate(s-l.lastSent, since)))
-		case !l.reportedEnd:
-			l.reportedEnd = true
-			lines = append(lines, fmt.Sprintf("  %s: %s, %s compressed to %s", l.name, state, mib(l.total), mib(l.size.Load())))
+		default: // uploaded, or already in the registry: said once
+			if !l.reportedEnd {
+				l.reportedEnd = true
+				lines = append(lines, fmt.Sprintf("  %s: %s, %s compressed to %s", l.name, state, mib(l.total), mib(l.size.Load())))
+			}
 		}
 		l.lastRead, l.lastSent = r, s
 	}

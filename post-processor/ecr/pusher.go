@@ -122,7 +122,7 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 	var small map[string][]byte
 	g.Go(func() error {
 		var err error
-		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, func(l compressedLayer, file string, lp *layerProgress) {
+		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, g.Go, func(l compressedLayer, file string, lp *layerProgress) {
 			g.Go(func() error {
 				defer os.Remove(file)
 				lp.state.Store("uploading")
@@ -191,22 +191,44 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 const smallFileLimit = 8 << 20
 
 // readExport reads the engine's export of imageID and compresses every layer that missing
-// names into a file of dir, calling compressed for each as soon as it is done (the upload
+// names into a file of dir, calling compressed for each as soon as it is done (its upload
 // runs meanwhile). It returns the export's small files (manifest.json and the configs).
 //
-// The legacy format (Engine < 25) names layers <v1 id>/layer.tar, so their diff id is known
-// only once read: when any layer is missing, each is compressed as it streams by, and
-// compressing one the registry has costs time but uploads nothing. The OCI layout (Engine
-// 25 and later) names them blobs/sha256/<diff id>, so only missing ones are compressed.
+// The OCI layout (Engine 25 and later) names layers blobs/sha256/<diff id>: only missing
+// ones are read. The legacy format (Engine < 25) names them <v1 id>/layer.tar, so a layer's
+// diff id is known only once it is read: when every layer is missing, each is compressed as
+// it streams by; when some are in the registry, each is first copied to a file while hashed,
+// and only missing ones are compressed from there, in the background (spawn) while the
+// export goes on.
 func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, layers, missing map[v1.Hash]bool, progress *pushProgress,
-	compressed func(compressedLayer, string, *layerProgress)) (map[string][]byte, error) {
+	spawn func(func() error), compressed func(compressedLayer, string, *layerProgress)) (map[string][]byte, error) {
 	rc, err := p.driver.Save(ctx, imageID)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	small := map[string][]byte{}
+	var doneMu sync.Mutex
 	done := map[v1.Hash]bool{}
+	// claim marks a layer as being pushed; false when it is not missing or already claimed.
+	claim := func(d v1.Hash) bool {
+		doneMu.Lock()
+		defer doneMu.Unlock()
+		if !missing[d] || done[d] {
+			return false
+		}
+		done[d] = true
+		return true
+	}
+	// finish records a compressed layer in the cache and hands it to the upload.
+	finish := func(l compressedLayer, file string, lp *layerProgress) {
+		lp.size.Store(l.size)
+		if err := p.cache.put(l.diffID, p.comp, cachedBlob{Digest: l.digest.String(), Size: l.size}); err != nil {
+			log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err) // it only saves time
+		}
+		compressed(l, file, lp)
+	}
+	spool := len(missing) < len(layers)
 	tr := tar.NewReader(rc)
 	started := time.Now()
 	for first := true; ; first = false {
@@ -225,16 +247,13 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 		if hdr.Typeflag != tar.TypeReg {
 			continue // directories; a repeated layer is a symlink to the first
 		}
-		// Legacy layers are <v1 id>/layer.tar; OCI layout ones blobs/sha256/<diff id>.
-		layer, wanted := path.Base(hdr.Name) == "layer.tar", len(missing) > len(done)
+		legacy := path.Base(hdr.Name) == "layer.tar"
+		var named v1.Hash // the diff id that the name gives
 		if d, ok := strings.CutPrefix(hdr.Name, "blobs/sha256/"); ok {
-			h := v1.Hash{Algorithm: "sha256", Hex: d}
-			layer, wanted = layers[h], missing[h] && !done[h]
+			named = v1.Hash{Algorithm: "sha256", Hex: d}
 		}
-		if layer && !wanted {
-			continue // tar.Reader skips it
-		}
-		if !layer {
+		switch {
+		case !legacy && !layers[named]:
 			if hdr.Size <= smallFileLimit {
 				data, err := io.ReadAll(tr)
 				if err != nil {
@@ -243,34 +262,93 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 				small[hdr.Name] = data
 			}
 			continue
+		case !legacy && !claim(named), legacy && len(done) == len(missing):
+			continue // in the registry, or pushed already: tar.Reader skips it
 		}
-		f, err := os.CreateTemp(dir, "layer-")
+		lp := progress.layer("layer "+short(strings.TrimPrefix(hdr.Name, "blobs/sha256/")), hdr.Size)
+		if legacy && spool {
+			file, diffID, err := spoolLayer(dir, tr, lp)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s of the engine's export: %w", hdr.Name, err)
+			}
+			if !claim(diffID) {
+				os.Remove(file)
+				lp.state.Store("already in the registry")
+				continue
+			}
+			spawn(func() error {
+				defer os.Remove(file)
+				l, out, err := p.compressFile(dir, file, hdr, lp)
+				if err != nil {
+					return err
+				}
+				finish(l, out, lp)
+				return nil
+			})
+			continue
+		}
+		l, out, err := p.compressLayer(dir, tr, hdr, lp)
 		if err != nil {
 			return nil, err
 		}
-		lp := progress.layer("layer "+short(strings.TrimPrefix(hdr.Name, "blobs/sha256/")), hdr.Size)
-		compressStarted := time.Now()
-		l, err := p.comp.compressTo(f, tr, func(n int64) { lp.read.Add(n) })
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(f.Name())
-			return nil, fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
-		}
-		lp.size.Store(l.size)
-		log.Printf("[INFO] openhands-ecr: %s: %d bytes read and compressed to %d in %s", hdr.Name, hdr.Size, l.size, time.Since(compressStarted).Round(time.Millisecond))
-		if !missing[l.diffID] || done[l.diffID] {
-			os.Remove(f.Name())
+		if legacy && !claim(l.diffID) {
+			os.Remove(out)
+			lp.size.Store(l.size)
 			lp.state.Store("already in the registry")
 			continue
 		}
-		done[l.diffID] = true
-		if err := p.cache.put(l.diffID, p.comp, cachedBlob{Digest: l.digest.String(), Size: l.size}); err != nil {
-			log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err) // it only saves time
-		}
-		compressed(l, f.Name(), lp)
+		finish(l, out, lp)
 	}
+}
+
+// compressLayer compresses a layer of the export read from r into a file of dir.
+func (p *pluginPusher) compressLayer(dir string, r io.Reader, hdr *tar.Header, lp *layerProgress) (compressedLayer, string, error) {
+	f, err := os.CreateTemp(dir, "layer-")
+	if err != nil {
+		return compressedLayer{}, "", err
+	}
+	lp.state.Store("compressing")
+	started := time.Now()
+	l, err := p.comp.compressTo(f, r, func(n int64) { lp.read.Add(n) })
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return compressedLayer{}, "", fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
+	}
+	log.Printf("[INFO] openhands-ecr: %s: %d bytes compressed to %d in %s", hdr.Name, hdr.Size, l.size, time.Since(started).Round(time.Millisecond))
+	return l, f.Name(), nil
+}
+
+// compressFile is compressLayer from a spooled copy of the layer.
+func (p *pluginPusher) compressFile(dir, file string, hdr *tar.Header, lp *layerProgress) (compressedLayer, string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return compressedLayer{}, "", err
+	}
+	defer f.Close()
+	lp.read.Store(0)
+	return p.compressLayer(dir, f, hdr, lp)
+}
+
+// spoolLayer copies a layer of the export to a file of dir and returns its diff id.
+func spoolLayer(dir string, r io.Reader, lp *layerProgress) (string, v1.Hash, error) {
+	f, err := os.CreateTemp(dir, "spool-")
+	if err != nil {
+		return "", v1.Hash{}, err
+	}
+	lp.state.Store("reading")
+	hc := &hashCounter{h: sha256.New(), counted: func(n int64) { lp.read.Add(n) }}
+	_, err = io.Copy(io.MultiWriter(f, hc), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", v1.Hash{}, err
+	}
+	return f.Name(), hc.sum(), nil
 }
 
 // exportedConfig is the image config of the export's manifest.json.

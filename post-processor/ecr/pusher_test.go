@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -332,6 +333,47 @@ func TestPluginPush(t *testing.T) {
 				t.Errorf("the unchanged push said:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestPluginPushChangedTopLayer pushes an image, then one that shares its bottom layer and
+// has another top layer, to the same repository: the shared layer is neither compressed nor
+// uploaded again (the legacy export is read through a file to learn each layer's diff id).
+func TestPluginPushChangedTopLayer(t *testing.T) {
+	first := newSavedImage(t, 5, 3<<20, 100<<10)
+	second := newSavedImage(t, 5, 3<<20, 200<<10)
+	if first.diffIDs[0] != second.diffIDs[0] || first.diffIDs[1] == second.diffIDs[1] {
+		t.Fatal("the images should share their bottom layer only")
+	}
+	reg := pluginTarget(t)
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+	cache := t.TempDir()
+	p := newPluginPostProcessorFor(t, ecr, nil, newExportDriver(first), cache)
+	if _, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), first); err != nil {
+		t.Fatal(err)
+	}
+	uploaded := reg.UploadedBytes()
+
+	var logged, out bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&logged)
+	defer log.SetOutput(prev)
+	p = newPluginPostProcessorFor(t, ecr, nil, newExportDriver(second), cache)
+	art, err := postProcess(t, context.Background(), p, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}, second)
+	log.SetOutput(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPushed(t, reg, second, art.digest, compression{compressionGzip, 6})
+	if n := strings.Count(logged.String(), " bytes compressed to "); n != 1 {
+		t.Errorf("%d layers compressed, want the changed one only:\n%s", n, logged.String())
+	}
+	if !strings.Contains(out.String(), "1 of 2 layers to compress") {
+		t.Errorf("the push said:\n%s", out.String())
+	}
+	// The new top layer and the config: well under the shared 3 MiB layer.
+	if n := reg.UploadedBytes() - uploaded; n > 1<<20 {
+		t.Errorf("the second push uploaded %d bytes", n)
 	}
 }
 
