@@ -175,7 +175,9 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 		}
 		b, ok := blobs[d]
 		if !ok {
-			return pushedManifest{}, fmt.Errorf("the engine's export of the image lacks its layer %s: nothing was tagged; push again", s)
+			// An engine with the containerd image store exports compressed layers, named by
+			// their compressed digests.
+			return pushedManifest{}, fmt.Errorf("the engine's export of the image lacks its uncompressed layer %s (an engine with the containerd image store exports compressed ones): nothing was tagged; set push_method = \"engine\" for this engine", s)
 		}
 		m.Layers = append(m.Layers, b)
 	}

@@ -422,6 +422,35 @@ func TestPluginPushFaults(t *testing.T) {
 		checkPushed(t, reg, img, art.digest, comp)
 	})
 
+	t.Run("an export without uncompressed layers", func(t *testing.T) {
+		// As an engine with the containerd image store exports: no layer.tar.
+		var filtered bytes.Buffer
+		tr, tw := tar.NewReader(bytes.NewReader(img.export)), tar.NewWriter(&filtered)
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if strings.HasSuffix(hdr.Name, "/layer.tar") {
+				continue
+			}
+			tw.WriteHeader(hdr)
+			io.Copy(tw, tr)
+		}
+		tw.Close()
+		driver := newExportDriver(img)
+		driver.img.export = filtered.Bytes()
+		reg := pluginTarget(t)
+		p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
+		_, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+		if err == nil || !strings.Contains(err.Error(), `lacks its uncompressed layer`) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
+			t.Errorf("got %v, want the missing layer named and the engine push suggested", err)
+		}
+		if n := reg.ManifestPuts(); n != 0 {
+			t.Errorf("%d manifests were put", n)
+		}
+	})
+
 	t.Run("killed halfway", func(t *testing.T) {
 		reg := pluginTarget(t)
 		ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
