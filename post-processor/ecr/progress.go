@@ -99,8 +99,10 @@ func (p *pushProgress) report() {
 		switch state {
 		case "waiting":
 			lines = append(lines, fmt.Sprintf("  %s: waiting, %s", l.name, mib(l.total)))
-		case "reading", "compressing":
-			lines = append(lines, fmt.Sprintf("  %s: %s %s of %s (%s)", l.name, state, mib(r), mib(l.total), rate(r-l.lastRead, since)))
+		case "reading":
+			lines = append(lines, fmt.Sprintf("  %s: reading %s of %s (%s)", l.name, mib(r), mib(l.total), rate(r-l.lastRead, since)))
+		case "compressing":
+			lines = append(lines, fmt.Sprintf("  %s: compressing %s of %s (%s), %s uploaded (%s)", l.name, mib(r), mib(l.total), rate(r-l.lastRead, since), mib(s), rate(s-l.lastSent, since)))
 		case "uploading":
 			lines = append(lines, fmt.Sprintf("  %s: uploading %s of %s (%s)", l.name, mib(s), mib(l.size.Load()), rate(s-l.lastSent, since)))
 		default: // uploaded, or already in the registry: said once

@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/sync/errgroup"
@@ -122,17 +124,16 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 	var small map[string][]byte
 	g.Go(func() error {
 		var err error
-		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, g.Go, func(l compressedLayer, file string, lp *layerProgress) {
+		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, g.Go, func(layer *growingLayer, lp *layerProgress) {
 			g.Go(func() error {
-				defer os.Remove(file)
-				lp.state.Store("uploading")
-				uploadStarted := time.Now()
-				layer := &fileLayer{path: file, l: l, mediaType: p.comp.layerMediaType(), sent: &lp.sent}
+				defer os.Remove(layer.path)
+				started := time.Now()
 				if err := pusher.Upload(gctx, repo, layer); err != nil {
-					return fmt.Errorf("uploading layer %s (%s): %w", l.diffID, l.digest, err)
+					return fmt.Errorf("uploading %s: %w", lp.name, err)
 				}
+				l := layer.result()
 				lp.state.Store("uploaded")
-				log.Printf("[INFO] openhands-ecr: layer %s (%d bytes) uploaded in %s", l.digest, l.size, time.Since(uploadStarted).Round(time.Millisecond))
+				log.Printf("[INFO] openhands-ecr: layer %s (%d bytes) uploaded in %s", l.digest, l.size, time.Since(started).Round(time.Millisecond))
 				mu.Lock()
 				blobs[l.diffID] = v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: l.digest, Size: l.size}
 				mu.Unlock()
@@ -193,8 +194,9 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 const smallFileLimit = 8 << 20
 
 // readExport reads the engine's export of imageID and compresses every layer that missing
-// names into a file of dir, calling compressed for each as soon as it is done (its upload
-// runs meanwhile). It returns the export's small files (manifest.json and the configs).
+// names into a file of dir, calling upload for each as its compression starts: the upload
+// reads the file as it grows. It returns the export's small files (manifest.json and the
+// configs).
 //
 // The OCI layout (Engine 25 and later) names layers blobs/sha256/<diff id>: only missing
 // ones are read. The legacy format (Engine < 25) names them <v1 id>/layer.tar, so a layer's
@@ -203,7 +205,8 @@ const smallFileLimit = 8 << 20
 // and only missing ones are compressed from there, in the background (spawn) while the
 // export goes on.
 func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, layers, missing map[v1.Hash]bool, progress *pushProgress,
-	spawn func(func() error), compressed func(compressedLayer, string, *layerProgress)) (map[string][]byte, error) {
+	spawn func(func() error), upload func(*growingLayer, *layerProgress)) (map[string][]byte, error) {
+	started := time.Now()
 	rc, err := p.driver.Save(ctx, imageID)
 	if err != nil {
 		return nil, err
@@ -222,17 +225,20 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 		done[d] = true
 		return true
 	}
-	// finish records a compressed layer in the cache and hands it to the upload.
-	finish := func(l compressedLayer, file string, lp *layerProgress) {
-		lp.size.Store(l.size)
+	// compress compresses a layer of the export from r while it uploads, and records it in
+	// the cache.
+	compress := func(r io.Reader, hdr *tar.Header, lp *layerProgress) (compressedLayer, error) {
+		l, err := p.compressLayer(dir, r, hdr, lp, upload)
+		if err != nil {
+			return l, err
+		}
 		if err := p.cache.put(l.diffID, p.comp, cachedBlob{Digest: l.digest.String(), Size: l.size}); err != nil {
 			log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err) // it only saves time
 		}
-		compressed(l, file, lp)
+		return l, nil
 	}
 	spool := len(missing) < len(layers)
 	tr := tar.NewReader(rc)
-	started := time.Now()
 	for first := true; ; first = false {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -280,58 +286,52 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 			}
 			spawn(func() error {
 				defer os.Remove(file)
-				l, out, err := p.compressFile(dir, file, hdr, lp)
+				f, err := os.Open(file)
 				if err != nil {
 					return err
 				}
-				finish(l, out, lp)
-				return nil
+				defer f.Close()
+				lp.read.Store(0)
+				_, err = compress(f, hdr, lp)
+				return err
 			})
 			continue
 		}
-		l, out, err := p.compressLayer(dir, tr, hdr, lp)
+		// Compressed and uploaded as it streams by: missing (named so), or every layer is.
+		l, err := compress(tr, hdr, lp)
 		if err != nil {
 			return nil, err
 		}
-		if legacy && !claim(l.diffID) {
-			os.Remove(out)
-			lp.size.Store(l.size)
-			lp.state.Store("already in the registry")
-			continue
+		if legacy {
+			claim(l.diffID)
 		}
-		finish(l, out, lp)
 	}
 }
 
-// compressLayer compresses a layer of the export read from r into a file of dir.
-func (p *pluginPusher) compressLayer(dir string, r io.Reader, hdr *tar.Header, lp *layerProgress) (compressedLayer, string, error) {
+// compressLayer compresses a layer of the export read from r into a file of dir, handing
+// the file to upload as the compression starts.
+func (p *pluginPusher) compressLayer(dir string, r io.Reader, hdr *tar.Header, lp *layerProgress, upload func(*growingLayer, *layerProgress)) (compressedLayer, error) {
 	f, err := os.CreateTemp(dir, "layer-")
 	if err != nil {
-		return compressedLayer{}, "", err
+		return compressedLayer{}, err
 	}
+	layer := newGrowingLayer(f, p.comp.layerMediaType(), &lp.sent)
 	lp.state.Store("compressing")
+	upload(layer, lp)
 	started := time.Now()
-	l, err := p.comp.compressTo(f, r, func(n int64) { lp.read.Add(n) })
+	l, err := p.comp.compressTo(layer, r, func(n int64) { lp.read.Add(n) })
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
-		return compressedLayer{}, "", fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
+		err = fmt.Errorf("compressing %s of the engine's export: %w", hdr.Name, err)
+	} else {
+		lp.size.Store(l.size)
+		lp.state.Store("uploading") // before done: the upload cannot end before it
+		log.Printf("[INFO] openhands-ecr: %s: %d bytes compressed to %d in %s", hdr.Name, hdr.Size, l.size, time.Since(started).Round(time.Millisecond))
 	}
-	log.Printf("[INFO] openhands-ecr: %s: %d bytes compressed to %d in %s", hdr.Name, hdr.Size, l.size, time.Since(started).Round(time.Millisecond))
-	return l, f.Name(), nil
-}
-
-// compressFile is compressLayer from a spooled copy of the layer.
-func (p *pluginPusher) compressFile(dir, file string, hdr *tar.Header, lp *layerProgress) (compressedLayer, string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return compressedLayer{}, "", err
-	}
-	defer f.Close()
-	lp.read.Store(0)
-	return p.compressLayer(dir, f, hdr, lp)
+	layer.done(l, err)
+	return l, err
 }
 
 // spoolLayer copies a layer of the export to a file of dir and returns its diff id.
@@ -383,43 +383,127 @@ func blobSize(ctx context.Context, puller *remote.Puller, repo name.Repository, 
 	return size, true, nil
 }
 
-// fileLayer is a compressed layer in a file, read again for each upload attempt.
-type fileLayer struct {
+// growingLayer is a layer being compressed into a file, uploaded as it grows: its first
+// upload streams the file while it is written (with an unknown digest, as
+// go-containerregistry's stream.Layer); an upload tried again reads the whole file once it
+// is complete, with its digest known.
+type growingLayer struct {
 	path      string
-	l         compressedLayer
+	file      *os.File
 	mediaType types.MediaType
-	sent      interface{ Store(int64) }
+	sent      *atomic.Int64
+
+	mu       sync.Mutex
+	grew     *sync.Cond
+	written  int64
+	finished bool
+	err      error
+	l        compressedLayer
 }
 
-func (f *fileLayer) Digest() (v1.Hash, error)            { return f.l.digest, nil }
-func (f *fileLayer) DiffID() (v1.Hash, error)            { return f.l.diffID, nil }
-func (f *fileLayer) Size() (int64, error)                { return f.l.size, nil }
-func (f *fileLayer) MediaType() (types.MediaType, error) { return f.mediaType, nil }
-func (f *fileLayer) Uncompressed() (io.ReadCloser, error) {
+func newGrowingLayer(f *os.File, mt types.MediaType, sent *atomic.Int64) *growingLayer {
+	g := &growingLayer{path: f.Name(), file: f, mediaType: mt, sent: sent}
+	g.grew = sync.NewCond(&g.mu)
+	return g
+}
+
+// Write is the compression's output.
+func (g *growingLayer) Write(p []byte) (int, error) {
+	n, err := g.file.Write(p)
+	g.mu.Lock()
+	g.written += int64(n)
+	g.mu.Unlock()
+	g.grew.Broadcast()
+	return n, err
+}
+
+// done ends the compression, with its result or its error.
+func (g *growingLayer) done(l compressedLayer, err error) {
+	g.mu.Lock()
+	g.finished, g.l, g.err = true, l, err
+	g.mu.Unlock()
+	g.grew.Broadcast()
+}
+
+// result is the compressed layer, once done.
+func (g *growingLayer) result() compressedLayer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.l
+}
+
+// complete is the compressed layer, or stream.ErrNotComputed while it is compressed.
+func (g *growingLayer) complete() (compressedLayer, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.finished || g.err != nil {
+		return compressedLayer{}, stream.ErrNotComputed
+	}
+	return g.l, nil
+}
+
+func (g *growingLayer) Digest() (v1.Hash, error) {
+	l, err := g.complete()
+	return l.digest, err
+}
+
+func (g *growingLayer) DiffID() (v1.Hash, error) {
+	l, err := g.complete()
+	return l.diffID, err
+}
+
+func (g *growingLayer) Size() (int64, error) {
+	l, err := g.complete()
+	return l.size, err
+}
+
+func (g *growingLayer) MediaType() (types.MediaType, error) { return g.mediaType, nil }
+
+func (g *growingLayer) Uncompressed() (io.ReadCloser, error) {
 	return nil, errors.New("the plugin's push uploads compressed layers only")
 }
 
-func (f *fileLayer) Compressed() (io.ReadCloser, error) {
-	file, err := os.Open(f.path)
+// Compressed reads the file from its start, waiting for the compression where it catches
+// up with it.
+func (g *growingLayer) Compressed() (io.ReadCloser, error) {
+	f, err := os.Open(g.path)
 	if err != nil {
 		return nil, err
 	}
-	f.sent.Store(0) // an upload tried again starts over
-	return &countedFile{File: file, sent: f.sent}, nil
+	g.sent.Store(0) // an upload tried again starts over
+	return &growingReader{g: g, f: f}, nil
 }
 
-type countedFile struct {
-	*os.File
-	n    int64
-	sent interface{ Store(int64) }
+type growingReader struct {
+	g   *growingLayer
+	f   *os.File
+	off int64
 }
 
-func (c *countedFile) Read(p []byte) (int, error) {
-	n, err := c.File.Read(p)
-	c.n += int64(n)
-	c.sent.Store(c.n)
+func (r *growingReader) Read(p []byte) (int, error) {
+	g := r.g
+	g.mu.Lock()
+	for r.off == g.written && !g.finished {
+		g.grew.Wait()
+	}
+	available, finished, err := g.written-r.off, g.finished, g.err
+	g.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if available == 0 && finished {
+		return 0, io.EOF
+	}
+	n, err := r.f.Read(p[:min(int64(len(p)), available)])
+	r.off += int64(n)
+	g.sent.Store(r.off)
+	if errors.Is(err, io.EOF) {
+		err = nil // the file ends where the compression is; it goes on
+	}
 	return n, err
 }
+
+func (r *growingReader) Close() error { return r.f.Close() }
 
 // short is the first 12 characters of a layer's name, as docker shows ids.
 func short(s string) string { return s[:min(12, len(s))] }
