@@ -31,7 +31,7 @@ import (
 
 // pluginPusher pushes an image of the engine itself: it reads the image with the engine's
 // export (`docker save`), compresses each layer on every core as it streams by, uploads
-// each compressed layer with go-containerregistry while the next one is compressed, then
+// each compressed layer with go-containerregistry as it is compressed, then
 // the config and the manifest. Layers the registry has (found through the blob cache) are
 // neither compressed nor uploaded again; when it has all of them, nothing is exported.
 type pluginPusher struct {
