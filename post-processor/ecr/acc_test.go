@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,7 +255,8 @@ func TestAccECRBadKeysFailBeforeTheSource(t *testing.T) {
 // of its own; it reads every blob back against its digest and diff id (go-containerregistry),
 // then removes the image from the engine and has the engine pull each push back, which
 // must download the layers, give the very image that was built (the same config, so the
-// same image id) and run.
+// same image id) and run. Engines before 23 cannot unpack zstd layers: there the zstd push
+// is checked blob by blob only.
 func TestAccECRPluginPushPullsBack(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
@@ -329,7 +331,17 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	version, err := engineClient.ServerVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	engineMajor, _ := strconv.Atoi(strings.Split(version.Version, ".")[0])
 	for _, p := range pushed {
+		if p.comp.algorithm == compressionZstd && engineMajor < 23 {
+			// Engine 20.10 downloads zstd layers but unpacks them as plain tar.
+			t.Logf("zstd: Docker Engine %s does not pull zstd layers (23 and later do): the blob check above stands alone", version.Version)
+			continue
+		}
 		tagged := p.registry.Host() + "/" + repo + ":v1"
 		auth, err := encodeAuth(registry.AuthConfig{Username: "AWS", Password: registryPwd, ServerAddress: p.registry.Host()})
 		if err != nil {
