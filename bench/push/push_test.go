@@ -54,6 +54,9 @@ type image struct {
 type setup struct {
 	packer, pluginPath, baseImage string
 	work, src                     string
+	// crane is go-containerregistry's CLI, built from the module proxy at the version in
+	// go.mod; "" when it could not be built (the crane rows are then skipped).
+	crane string
 }
 
 var (
@@ -101,12 +104,27 @@ func benchSetup(b *testing.B) *setup {
 			envErr = fmt.Errorf("copying the fixture: %v: %s", err, out)
 			return
 		}
+		s.crane = buildCrane(s.work)
 		env = s
 	})
 	if envErr != nil {
 		b.Fatal(envErr)
 	}
 	return env
+}
+
+// craneVersion is go.mod's go-containerregistry.
+const craneVersion = "v0.22.1"
+
+// buildCrane builds crane with `go install` from the module proxy into dir.
+func buildCrane(dir string) string {
+	cmd := exec.Command("go", "install", "github.com/google/go-containerregistry/cmd/crane@"+craneVersion)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: building crane %s: %v: %s (crane rows skipped)\n", craneVersion, err, out)
+		return ""
+	}
+	return filepath.Join(dir, "crane")
 }
 
 // prepare builds v's image once per process: `packer build` with the builder only, so the
@@ -269,7 +287,7 @@ var pushedIn = regexp.MustCompile(`(?m)Pushed (\S+) in (\S+)\s*$`)
 // pluginPush runs `packer build` with the builder (nothing to build) and openhands-ecr
 // pointed at api, and returns the build's wall time and the post-processor's own push
 // times, from its `Pushed <ref> in <d>` lines (verification comes before them).
-func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *ecrtest.ECR) result {
+func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *ecrtest.ECR, compression string) result {
 	b.Helper()
 	pp := fmt.Sprintf(`  post-processor "openhands-ecr" {
     region                     = "us-east-1"
@@ -280,7 +298,8 @@ func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *
     skip_credential_validation = true
     repository                 = %q
     tags                       = [%q]
-  }`, accessKey, api.URL(), repository, benchTag)
+    layer_compression          = %q
+  }`, accessKey, api.URL(), repository, benchTag, compression)
 	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
 	out, wall, err := packerBuild(b, s, img.template(pp))
 	if err != nil {
@@ -351,18 +370,26 @@ func BenchmarkPush(b *testing.B) {
 			img := prepare(b, s, v)
 			img.runs++
 			if img.runs%2 == 1 {
-				benchPlugin(b, s, img)
+				benchPlugin(b, s, img, "gzip")
 				benchDocker(b, img)
 			} else {
 				benchDocker(b, img)
-				benchPlugin(b, s, img)
+				benchPlugin(b, s, img, "gzip")
 			}
+			benchPlugin(b, s, img, "zstd")
+			benchCrane(b, s, img)
 		})
 	}
 }
 
-func benchPlugin(b *testing.B, s *setup, img *image) {
-	b.Run("openhands-ecr", func(parent *testing.B) {
+// benchPlugin measures openhands-ecr with a layer compression: "openhands-ecr" for gzip (the
+// default), "openhands-ecr-zstd" for zstd.
+func benchPlugin(b *testing.B, s *setup, img *image, compression string) {
+	name := "openhands-ecr"
+	if compression != "gzip" {
+		name += "-" + compression
+	}
+	b.Run(name, func(parent *testing.B) {
 		// Made on parent, the registry outlives "first" so "second" pushes to it.
 		var reg *ecrtest.Registry
 		var api *ecrtest.ECR
@@ -372,7 +399,7 @@ func benchPlugin(b *testing.B, s *setup, img *image) {
 				b.StopTimer()
 				reg, api = fresh(parent, true)
 				b.StartTimer()
-				sum.add(pluginPush(b, s, img, reg, api))
+				sum.add(pluginPush(b, s, img, reg, api, compression))
 			}
 			sum.report(b, img, true)
 		})
@@ -380,12 +407,12 @@ func benchPlugin(b *testing.B, s *setup, img *image) {
 			if reg == nil { // "first" was not selected: push once, unmeasured
 				b.StopTimer()
 				reg, api = fresh(parent, true)
-				pluginPush(b, s, img, reg, api)
+				pluginPush(b, s, img, reg, api, compression)
 				b.StartTimer()
 			}
 			var sum result
 			for i := 0; i < b.N; i++ {
-				sum.add(pluginPush(b, s, img, reg, api))
+				sum.add(pluginPush(b, s, img, reg, api, compression))
 			}
 			sum.report(b, img, true)
 		})
@@ -421,5 +448,58 @@ func benchDocker(b *testing.B, img *image) {
 			}
 			sum.report(b, img, false)
 		})
+	})
+}
+
+// benchCrane measures what a user without the plugin could do next best: `docker save` the
+// image to a file, then `crane push` it (go-containerregistry, gzip in Go) to the first tag
+// and `crane tag` the others, to a fresh registry. push-s is the save and the push together,
+// save-s the save alone.
+func benchCrane(b *testing.B, s *setup, img *image) {
+	b.Run("crane", func(b *testing.B) {
+		if s.crane == "" {
+			b.Skip("crane could not be built")
+		}
+		var sum result
+		var save time.Duration
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			reg, _ := fresh(b, false)
+			cfg := dockerLogin(b, reg)
+			tarball := filepath.Join(b.TempDir(), "image.tar")
+			src := fmt.Sprintf("openhands-bench-crane-%d:%s", os.Getpid(), benchTag)
+			if out, err := rig.Docker("tag", img.id, src); err != nil {
+				b.Fatal(out)
+			}
+			addLocalRef(src)
+			bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
+			b.StartTimer()
+			start := time.Now()
+			if out, err := rig.Docker("save", "-o", tarball, src); err != nil {
+				b.Fatal(out)
+			}
+			save += time.Since(start)
+			for j, tag := range img.tags {
+				ref := reg.Host() + "/" + repository + ":" + tag
+				args := []string{"push", tarball, ref}
+				if j > 0 {
+					args = []string{"tag", reg.Host() + "/" + repository + ":" + img.tags[0], tag}
+				}
+				cmd := exec.Command(s.crane, args...)
+				cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+cfg)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("crane %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
+				}
+				sum.pushes++
+			}
+			sum.push += time.Since(start)
+			b.StopTimer()
+			sum.bytes += reg.UploadedBytes() - bytesBefore
+			sum.blobs += reg.BlobUploads() - blobsBefore
+			os.Remove(tarball)
+			b.StartTimer()
+		}
+		sum.report(b, img, false)
+		b.ReportMetric(save.Seconds()/float64(b.N), "save-s")
 	})
 }

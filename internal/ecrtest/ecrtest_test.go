@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,6 +282,36 @@ func TestRegistryPushRetriesAndAuth(t *testing.T) {
 	reg.FailNext(0, 0)
 	if err := push(t, reg, "team/app:v2", img2, auth); err != nil {
 		t.Errorf("push after FailNext(0, 0): %v", err)
+	}
+
+	// A 502 in the middle of a blob's data is retried by the client; OnUpload sees every
+	// upload request, the failed one included.
+	img3, _ := random.Image(64<<10, 1)
+	var mu sync.Mutex
+	var methods []string
+	reg.OnUpload(func(m string) { mu.Lock(); methods = append(methods, m); mu.Unlock() })
+	before := reg.InjectedFailures()
+	reg.FailMidBlob(1, http.StatusBadGateway)
+	if err := push(t, reg, "team/app:v3", img3, auth); err != nil {
+		t.Fatalf("push through a failure mid-blob: %v", err)
+	}
+	reg.OnUpload(nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if n := reg.InjectedFailures() - before; n != 1 {
+		t.Errorf("FailMidBlob injected %d failures, want 1", n)
+	}
+	var midBlob []RegistryRequest
+	for _, r := range reg.Requests() {
+		if r.Injected && r.Method == http.MethodPatch {
+			midBlob = append(midBlob, r)
+		}
+	}
+	if len(midBlob) != 1 || midBlob[0].Status != http.StatusBadGateway {
+		t.Errorf("injected PATCH requests %+v, want one 502", midBlob)
+	}
+	if n := slices.Index(methods, http.MethodPatch); n < 1 || methods[n-1] != http.MethodPost || slices.Index(methods, http.MethodPut) < n {
+		t.Errorf("OnUpload saw %q, want POST, PATCH, ... PUT", methods)
 	}
 }
 

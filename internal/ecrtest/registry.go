@@ -54,6 +54,9 @@ type Registry struct {
 	mu            sync.Mutex
 	failN         int
 	failStatus    int
+	midBlobN      int
+	midBlobStatus int
+	onUpload      func(method string)
 	injected      int
 	blobUploads   int
 	uploadedBytes int64
@@ -131,7 +134,24 @@ func (r *Registry) FailNext(n int, status int) {
 	r.failN, r.failStatus = n, status
 }
 
-// InjectedFailures is how many requests FailNext has failed so far.
+// FailMidBlob makes the next n authorized PATCH requests under /v2/<name>/blobs/uploads/
+// (a blob's data) read half their body, then answer status, as a registry failing in the
+// middle of a layer. They count as injected failures. n <= 0 turns it off.
+func (r *Registry) FailMidBlob(n int, status int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.midBlobN, r.midBlobStatus = n, status
+}
+
+// OnUpload calls f with the method of each authorized blob-upload request before the
+// registry handles it (nil: none); a test kills a push from it, in the middle of its uploads.
+func (r *Registry) OnUpload(f func(method string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onUpload = f
+}
+
+// InjectedFailures is how many requests FailNext and FailMidBlob have failed so far.
 func (r *Registry) InjectedFailures() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -333,7 +353,29 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 			r.failN--
 			r.injected++
 		}
+		mid := !inject && r.midBlobN > 0 && req.Method == http.MethodPatch
+		if mid {
+			r.midBlobN--
+			r.injected++
+			status = r.midBlobStatus
+		}
+		onUpload := r.onUpload
 		r.mu.Unlock()
+		if onUpload != nil {
+			onUpload(req.Method)
+		}
+		if mid {
+			rec.Injected = true
+			half := req.ContentLength / 2
+			if half <= 0 {
+				half = 1 << 10 // a chunked body: a little of it
+			}
+			_, _ = io.CopyN(io.Discard, req.Body, half)
+			sw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			sw.WriteHeader(status)
+			fmt.Fprintf(sw, "ecrtest: injected failure in the middle of a blob (HTTP %d)\n", status)
+			return
+		}
 		if inject {
 			rec.Injected = true
 			_, _ = io.Copy(io.Discard, req.Body)

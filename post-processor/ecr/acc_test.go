@@ -1,18 +1,27 @@
 package ecrpostprocessor
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
@@ -269,4 +278,126 @@ func dockerConfigsHolding(t *testing.T, secret string) []string {
 		})
 	}
 	return found
+}
+
+// TestAccECRPluginPushPullsBack builds a runtime image of its own (a unique file in the
+// source) and pushes it with the plugin's pusher, with gzip and with zstd, each to a registry
+// of its own; it reads every blob back against its digest and diff id (go-containerregistry),
+// then removes the image from the engine and has the engine pull each push back, which
+// must download the layers, give the very image that was built (the same config, so the
+// same image id) and run. Engines before 23 cannot unpack zstd layers: there the zstd push
+// is checked blob by blob only.
+func TestAccECRPluginPushPullsBack(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	cleanupImages(t)
+	src := fixtureSource(t)
+	// A source of its own: the engine holds the built image under this test's tags only.
+	if err := os.WriteFile(filepath.Join(src, "openhands", "pullback.py"), []byte("# "+time.Now().String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type pushedImage struct {
+		comp     compression
+		registry *ecrtest.Registry
+		config   string
+	}
+	var pushed []pushedImage
+	for _, comp := range []compression{{compressionGzip, defaultGzipLevel}, {compressionZstd, defaultZstdLevel}} {
+		reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
+		ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey})
+		var digest string
+		acctest.TestPlugin(t, &acctest.PluginTestCase{
+			Name:     "ecr_plugin_push_" + comp.algorithm,
+			Template: pushTemplate(t, ecr, src, fmt.Sprintf("    layer_compression = %q", comp.algorithm)),
+			Check: func(cmd *exec.Cmd, logfile string) error {
+				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+					return err
+				}
+				log := rig.ReadLog(t, logfile)
+				m := pushedLine.FindStringSubmatch(log)
+				if m == nil {
+					return fmt.Errorf("no push summary in the output")
+				}
+				digest = m[2]
+				if !strings.Contains(log, "layers to compress ("+comp.cacheKey()+")") {
+					return fmt.Errorf("the output does not show the plugin's push with %s", comp.cacheKey())
+				}
+				t.Log(regexp.MustCompile(`Pushed \S+:latest in [^\n\x1b]+`).FindString(log))
+				return nil
+			},
+		})
+		ref, err := name.ParseReference(reg.Host() + "/" + repo + "@" + digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBlobs(t, img)
+		m, _ := img.Manifest()
+		for _, l := range m.Layers {
+			if l.MediaType != comp.layerMediaType() {
+				t.Errorf("%s: layer %s is %s, want %s", comp.algorithm, l.Digest, l.MediaType, comp.layerMediaType())
+			}
+		}
+		config, _ := img.ConfigName()
+		pushed = append(pushed, pushedImage{comp, reg, config.String()})
+	}
+	if t.Failed() {
+		return
+	}
+
+	// Without the image in the engine, a pull downloads every layer it does not have
+	// (an engine that has the image's config pulls nothing).
+	built := fmt.Sprintf("openhands-acc-ecr-%d", os.Getpid())
+	out, _ := rig.Docker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+built)
+	rig.RemoveImages(strings.Fields(out)...)
+	if _, err := rig.Docker("image", "inspect", pushed[0].config); err == nil {
+		t.Fatalf("image %s is still in the engine after removing %s: a pull would download nothing", pushed[0].config, strings.Fields(out))
+	}
+	engineClient, err := engine.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := engineClient.ServerVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	engineMajor, _ := strconv.Atoi(strings.Split(version.Version, ".")[0])
+	for _, p := range pushed {
+		if p.comp.algorithm == compressionZstd && engineMajor < 23 {
+			// Engine 20.10 downloads zstd layers but unpacks them as plain tar.
+			t.Logf("zstd: Docker Engine %s does not pull zstd layers (23 and later do): the blob check above stands alone", version.Version)
+			continue
+		}
+		tagged := p.registry.Host() + "/" + repo + ":v1"
+		auth, err := encodeAuth(registry.AuthConfig{Username: "AWS", Password: registryPwd, ServerAddress: p.registry.Host()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pullOut bytes.Buffer
+		body, err := engineClient.ImagePull(context.Background(), tagged, image.PullOptions{RegistryAuth: auth})
+		if err == nil {
+			_, err = engine.ReadMessages(body, &packersdk.BasicUi{Writer: &pullOut, ErrorWriter: &pullOut})
+			body.Close()
+		}
+		if err != nil {
+			t.Errorf("%s: docker pull %s: %v\n%s", p.comp.algorithm, tagged, err, pullOut.String())
+			continue
+		}
+		if n := strings.Count(pullOut.String(), "Pull complete"); n == 0 {
+			t.Errorf("%s: docker pull downloaded no layer:\n%s", p.comp.algorithm, pullOut.String())
+		}
+		if id, err := rig.Docker("image", "inspect", "--format", "{{.Id}}", tagged); err != nil || strings.TrimSpace(id) != p.config {
+			t.Errorf("%s: docker pull gave image %s (%v), the pushed config is %s", p.comp.algorithm, strings.TrimSpace(id), err, p.config)
+		}
+		if out := rig.InImage(t, tagged, "", "test -f /openhands/code/openhands/pullback.py && echo pulled back and ran"); !strings.Contains(out, "pulled back and ran") {
+			t.Errorf("%s: the pulled image did not run: %s", p.comp.algorithm, out)
+		}
+		t.Logf("%s: docker pull: %d layers pulled", p.comp.algorithm, strings.Count(pullOut.String(), "Pull complete"))
+		// The next pull must download again.
+		rig.RemoveImages(tagged)
+	}
 }

@@ -67,6 +67,9 @@ type FlatConfig struct {
 	KMSKey                   *string               `mapstructure:"kms_key" cty:"kms_key" hcl:"kms_key"`
 	RepositoryTags           map[string]string     `mapstructure:"repository_tags" cty:"repository_tags" hcl:"repository_tags"`
 	SkipPush                 *bool                 `mapstructure:"skip_push" cty:"skip_push" hcl:"skip_push"`
+	PushMethod               *string               `mapstructure:"push_method" cty:"push_method" hcl:"push_method"`
+	LayerCompression         *string               `mapstructure:"layer_compression" cty:"layer_compression" hcl:"layer_compression"`
+	LayerCompressionLevel    *int                  `mapstructure:"layer_compression_level" cty:"layer_compression_level" hcl:"layer_compression_level"`
 	SkipVerify               *bool                 `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
 	Prefix                   *string               `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
 	User                     *string               `mapstructure:"user" cty:"user" hcl:"user"`
@@ -119,6 +122,9 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"kms_key":                    &hcldec.AttrSpec{Name: "kms_key", Type: cty.String, Required: false},
 		"repository_tags":            &hcldec.AttrSpec{Name: "repository_tags", Type: cty.Map(cty.String), Required: false},
 		"skip_push":                  &hcldec.AttrSpec{Name: "skip_push", Type: cty.Bool, Required: false},
+		"push_method":                &hcldec.AttrSpec{Name: "push_method", Type: cty.String, Required: false},
+		"layer_compression":          &hcldec.AttrSpec{Name: "layer_compression", Type: cty.String, Required: false},
+		"layer_compression_level":    &hcldec.AttrSpec{Name: "layer_compression_level", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
 		"prefix":                     &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},

@@ -155,6 +155,25 @@ func TestConfigPrepareValidation(t *testing.T) {
 		{name: "assume_role with external_id and no role_arn", raw: map[string]interface{}{"assume_role": map[string]interface{}{"external_id": "x"}},
 			want: []string{roleARN}},
 
+		// push_method, layer_compression, layer_compression_level
+		{name: "zstd at level 22", raw: map[string]interface{}{"layer_compression": "zstd", "layer_compression_level": 22}},
+		{name: "gzip at level 1", raw: map[string]interface{}{"layer_compression": "gzip", "layer_compression_level": 1}},
+		{name: "the engine push", raw: map[string]interface{}{"push_method": "engine"}},
+		{name: "push_method unknown", raw: map[string]interface{}{"push_method": "docker"},
+			want: []string{`push_method: "docker" must be plugin or engine`}},
+		{name: "layer_compression unknown", raw: map[string]interface{}{"layer_compression": "xz"},
+			want: []string{`layer_compression: "xz" must be gzip or zstd`}},
+		{name: "gzip level 10", raw: map[string]interface{}{"layer_compression_level": 10},
+			want: []string{`layer_compression_level: 10 is not a gzip level: use 1 to 9, or leave it out for the default`}},
+		{name: "zstd level 23", raw: map[string]interface{}{"layer_compression": "zstd", "layer_compression_level": 23},
+			want: []string{`layer_compression_level: 23 is not a zstd level: use 1 to 22, or leave it out for the default`}},
+		{name: "negative level", raw: map[string]interface{}{"layer_compression_level": -1},
+			want: []string{`layer_compression_level: -1 is not a gzip level: use 1 to 9, or leave it out for the default`}},
+		{name: "zstd with the engine push", raw: map[string]interface{}{"push_method": "engine", "layer_compression": "zstd"},
+			want: []string{`layer_compression, layer_compression_level: the engine push compresses with gzip at its own level: remove them, or set push_method = "plugin"`}},
+		{name: "a level with the engine push", raw: map[string]interface{}{"push_method": "engine", "layer_compression_level": 1},
+			want: []string{`layer_compression, layer_compression_level: the engine push compresses with gzip at its own level: remove them, or set push_method = "plugin"`}},
+
 		// the runtime layout in the image
 		{name: "relative prefix", raw: map[string]interface{}{"prefix": "relative/path"},
 			want: []string{`prefix: "relative/path" ` + badPath}},

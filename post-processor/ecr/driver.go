@@ -29,6 +29,10 @@ type Driver interface {
 	Tag(ctx context.Context, imageID, ref string) error
 	// Push pushes ref with the given registry credentials and returns the manifest digest.
 	Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error)
+	// Layers are the image's layer diff ids ("sha256:..."), bottom first.
+	Layers(ctx context.Context, imageID string) ([]string, error)
+	// Save streams the image as `docker save` writes it (the Engine API's image export).
+	Save(ctx context.Context, imageID string) (io.ReadCloser, error)
 }
 
 type engineDriver struct{ *engine.Client }
@@ -47,6 +51,22 @@ func (d *engineDriver) Image(ctx context.Context, ref string) (string, []string,
 		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, err)
 	}
 	return img.ID, img.RepoDigests, nil
+}
+
+func (d *engineDriver) Layers(ctx context.Context, imageID string) ([]string, error) {
+	img, err := d.ImageInspect(ctx, imageID)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting image %s: %w", imageID, err)
+	}
+	return img.RootFS.Layers, nil
+}
+
+func (d *engineDriver) Save(ctx context.Context, imageID string) (io.ReadCloser, error) {
+	rc, err := d.ImageSave(ctx, []string{imageID})
+	if err != nil {
+		return nil, fmt.Errorf("exporting image %s from the engine: %w", imageID, err)
+	}
+	return rc, nil
 }
 
 // verifyContainer is the verification container's configuration: the script as the

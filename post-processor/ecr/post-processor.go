@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	gcrname "github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/retry"
@@ -35,6 +38,10 @@ type PostProcessor struct {
 	packerCommand func() string
 	// credentialsChecked: the build's first Configure checked them; the second need not.
 	credentialsChecked bool
+	// cacheDir (the blob cache's) and progressEvery are set by tests; otherwise the user's
+	// cache directory and progressInterval.
+	cacheDir      string
+	progressEvery time.Duration
 }
 
 func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
@@ -178,22 +185,46 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 	if len(tags) == 0 {
 		tags = []string{"latest"}
 	}
+	tags = dedupe(tags)
 	name := reg.host + "/" + c.Repository
 	var digest string
-	for _, tag := range dedupe(tags) {
+	if c.PushMethod == pushEngine {
+		digest, err = p.enginePush(ctx, ui, driver, reg, api, imageID, name, tags)
+	} else {
+		digest, err = p.pluginPush(ctx, ui, driver, reg, api, imageID, name, tags)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
+	return &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: imageID}, nil
+}
+
+// pushRetry tries a whole push again after a failure the push's own retries did not get
+// through (a 5xx on the manifest, throttling, a dropped connection).
+var pushRetry = retry.Config{
+	Tries:      pushTries,
+	RetryDelay: (&retry.Backoff{InitialBackoff: 2 * time.Second, MaxBackoff: 30 * time.Second, Multiplier: 2}).Linear,
+}
+
+// enginePush has the Docker engine push each tag (push_method = "engine").
+func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, driver Driver, reg registryLogin, api ecrAPI, imageID, name string, tags []string) (string, error) {
+	c := &p.config
+	var digest string
+	for _, tag := range tags {
 		ref := name + ":" + tag
 		if err := driver.Tag(ctx, imageID, ref); err != nil {
-			return nil, err
+			return "", err
 		}
 		// A tag already at this image's digest is not pushed again; the local engine knows
 		// the digest once this image was pushed to the repository.
 		_, repoDigests, err := driver.Image(ctx, imageID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		remote, err := remoteDigest(ctx, api, c, tag)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if remote != "" && slices.Contains(repoDigests, name+"@"+remote) {
 			ui.Sayf("%s is already at %s: not pushed again", ref, remote)
@@ -202,12 +233,8 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 		}
 		ui.Sayf("Pushing %s", ref)
 		pushStarted := time.Now()
-		// The engine retries layer uploads itself; a push that still fails (a 5xx on the
-		// manifest, throttling, a dropped connection) is tried again as a whole.
-		err = retry.Config{
-			Tries:      pushTries,
-			RetryDelay: (&retry.Backoff{InitialBackoff: 2 * time.Second, MaxBackoff: 30 * time.Second, Multiplier: 2}).Linear,
-		}.Run(ctx, func(ctx context.Context) error {
+		// The engine retries layer uploads itself.
+		err = pushRetry.Run(ctx, func(ctx context.Context) error {
 			d, err := driver.Push(ctx, ref, reg.auth, ui)
 			if err != nil {
 				ui.Errorf("push failed: %v", err)
@@ -217,12 +244,67 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		ui.Sayf("Pushed %s in %s", ref, time.Since(pushStarted).Round(10*time.Millisecond))
 	}
-	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(dedupe(tags), " "))
-	return &Artifact{name: name, digest: digest, region: cfg.Region, tags: dedupe(tags), sourceImageID: imageID}, nil
+	return digest, nil
+}
+
+// pluginPush uploads the image's blobs once with the plugin's pusher, then puts its manifest
+// under each tag that is not already at it (push_method = "plugin").
+func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, driver Driver, reg registryLogin, api ecrAPI, imageID, name string, tags []string) (string, error) {
+	c := &p.config
+	repo, err := gcrname.NewRepository(name)
+	if err != nil {
+		return "", fmt.Errorf("repository %s: %w", name, err)
+	}
+	cacheDir := p.cacheDir
+	if cacheDir == "" {
+		if cacheDir, err = defaultCacheDir(); err != nil {
+			return "", fmt.Errorf("finding the user's cache directory for the blob cache: %w", err)
+		}
+	}
+	interval := p.progressEvery
+	if interval == 0 {
+		interval = progressInterval
+	}
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: reg.auth.Username, Password: reg.auth.Password}))
+	pusher := &pluginPusher{driver: driver, comp: c.compression(), cache: openBlobCache(cacheDir), options: []remote.Option{auth}, interval: interval}
+	started := time.Now()
+	var m pushedManifest
+	err = pushRetry.Run(ctx, func(ctx context.Context) error {
+		var err error
+		if m, err = pusher.pushBlobs(ctx, ui, imageID, repo); err != nil {
+			ui.Errorf("push failed: %v", err)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	digest := m.digest.String()
+	for _, tag := range tags {
+		ref := repo.Tag(tag)
+		remoteAt, err := remoteDigest(ctx, api, c, tag)
+		if err != nil {
+			return "", err
+		}
+		if remoteAt == digest {
+			ui.Sayf("%s is already at %s: not pushed again", ref, digest)
+			continue
+		}
+		err = pushRetry.Run(ctx, func(ctx context.Context) error {
+			return remote.Put(ref, m, auth, remote.WithContext(ctx))
+		})
+		if err != nil {
+			return "", fmt.Errorf("pushing the manifest of %s: %w", ref, err)
+		}
+		// The first tag's time includes the layers' upload.
+		ui.Sayf("Pushed %s in %s", ref, time.Since(started).Round(10*time.Millisecond))
+		started = time.Now()
+	}
+	return digest, nil
 }
 
 // pushTries bounds the attempts at one push.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"maps"
 	"reflect"
 	"strings"
@@ -46,6 +47,15 @@ func (d *fakeDriver) RunScript(_ context.Context, _, user, script string, ui pac
 func (d *fakeDriver) Tag(_ context.Context, _, ref string) error {
 	d.tags = append(d.tags, ref)
 	return nil
+}
+
+// Layers and Save are the plugin push's, which these tests leave out (push_method = "engine").
+func (d *fakeDriver) Layers(context.Context, string) ([]string, error) {
+	return nil, errors.New("fakeDriver: no layers")
+}
+
+func (d *fakeDriver) Save(context.Context, string) (io.ReadCloser, error) {
+	return nil, errors.New("fakeDriver: no export")
 }
 
 func (d *fakeDriver) Push(_ context.Context, ref string, auth registry.AuthConfig, _ packersdk.Ui) (string, error) {
@@ -127,6 +137,7 @@ func newPostProcessor(t *testing.T, raw map[string]interface{}, driver *fakeDriv
 		"secret_key":                 "secret",
 		"skip_metadata_api_check":    true,
 		"skip_credential_validation": true,
+		"push_method":                "engine",
 	}
 	for k, v := range raw {
 		base[k] = v

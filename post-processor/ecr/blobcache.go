@@ -1,0 +1,81 @@
+package ecrpostprocessor
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// blobCache remembers which compressed blob each uncompressed layer gave, per compression,
+// so that an unchanged layer is found in the registry without exporting and compressing it
+// again. It is a JSON file; a missing or unreadable one is an empty cache, since every entry
+// is checked against the registry before it is trusted.
+type blobCache struct {
+	path string
+
+	mu      sync.Mutex
+	entries map[string]cachedBlob // diff id + " " + compression key -> blob
+}
+
+type cachedBlob struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// defaultCacheDir is where the cache lives: the user's cache directory, as the rig's.
+func defaultCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "packer-plugin-openhands"), nil
+}
+
+func openBlobCache(dir string) *blobCache {
+	c := &blobCache{path: filepath.Join(dir, "ecr-blobs.json"), entries: map[string]cachedBlob{}}
+	if data, err := os.ReadFile(c.path); err == nil {
+		_ = json.Unmarshal(data, &c.entries)
+	}
+	return c
+}
+
+func (c *blobCache) get(diffID v1.Hash, comp compression) (cachedBlob, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.entries[diffID.String()+" "+comp.cacheKey()]
+	return b, ok
+}
+
+// put records a blob and writes the file (to a temporary file renamed over it, so that a
+// killed push leaves the previous file whole).
+func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[diffID.String()+" "+comp.cacheKey()] = blob
+	data, err := json.Marshal(c.entries)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".ecr-blobs-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), c.path)
+}

@@ -1,0 +1,82 @@
+package ecrpostprocessor
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// chunkedReader hands out at most n bytes per Read, as a network stream does.
+type chunkedReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkedReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// TestCompressionIsDeterministic: the same layer gives the same bytes whatever the cores and
+// the read sizes; the gzip header holds no name or time; the output decompresses to the
+// input; the digests are those of the input and the output.
+func TestCompressionIsDeterministic(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	layer := make([]byte, 3<<20+999) // more than one pgzip block
+	for i := range layer {
+		layer[i] = "abc \n"[rnd.IntN(5)]
+	}
+	for _, c := range []compression{{compressionGzip, 1}, {compressionGzip, 6}, {compressionGzip, 9}, {compressionZstd, 1}, {compressionZstd, 3}, {compressionZstd, 19}} {
+		t.Run(c.cacheKey(), func(t *testing.T) {
+			var first []byte
+			for _, run := range []struct{ procs, chunk int }{{1, 1 << 20}, {4, 4096}, {2, 77777}} {
+				prev := runtime.GOMAXPROCS(run.procs)
+				var out bytes.Buffer
+				got, err := c.compressTo(&out, chunkedReader{bytes.NewReader(layer), run.chunk}, nil)
+				runtime.GOMAXPROCS(prev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.diffID.Hex != sha256Hex(layer) || got.digest.Hex != sha256Hex(out.Bytes()) || got.size != int64(out.Len()) {
+					t.Errorf("digests %+v do not match the input and output", got)
+				}
+				if first == nil {
+					first = out.Bytes()
+				} else if !bytes.Equal(first, out.Bytes()) {
+					t.Errorf("%d cores, reads of %d bytes: other bytes than the first run", run.procs, run.chunk)
+				}
+			}
+			var back []byte
+			var err error
+			if c.algorithm == compressionGzip {
+				zr, zerr := gzip.NewReader(bytes.NewReader(first))
+				if zerr != nil {
+					t.Fatal(zerr)
+				}
+				if !zr.ModTime.IsZero() || zr.Name != "" || zr.Comment != "" {
+					t.Errorf("gzip header %+v, want no time, name or comment", zr.Header)
+				}
+				back, err = io.ReadAll(zr)
+			} else {
+				zr, zerr := zstd.NewReader(bytes.NewReader(first))
+				if zerr != nil {
+					t.Fatal(zerr)
+				}
+				back, err = io.ReadAll(zr)
+				zr.Close()
+			}
+			if err != nil || !bytes.Equal(back, layer) {
+				t.Errorf("decompressing gave %d bytes (%v), want the %d of the layer", len(back), err, len(layer))
+			}
+		})
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,512 @@
+package ecrpostprocessor
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+)
+
+// savedImage is an image as Engine 20.10 exports it (`docker save`'s legacy layout).
+type savedImage struct {
+	id      string
+	diffIDs []string
+	export  []byte
+}
+
+// newSavedImage makes an image of one layer per size, each a tar of one file of compressible
+// text that depends on the seed and the size only: two layers of one size are the same
+// layer, which the export stores once and links from the second.
+func newSavedImage(t *testing.T, seed uint64, sizes ...int) savedImage {
+	t.Helper()
+	type entry struct {
+		hdr  tar.Header
+		data []byte
+	}
+	var entries []entry
+	cf := v1.ConfigFile{Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Cmd: []string{"true"}}}
+	var layerPaths []string
+	first := map[string]string{} // diff id -> its layer.tar
+	for i, size := range sizes {
+		rnd := rand.New(rand.NewPCG(seed, uint64(size)))
+		content := make([]byte, size)
+		for j := range content {
+			content[j] = "openhands runtime\n"[rnd.IntN(18)]
+		}
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("data-%d", size), Mode: 0o644, Size: int64(size), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(content)
+		tw.Close()
+		diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(buf.Bytes()))
+		cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, v1.Hash{Algorithm: "sha256", Hex: diffID[7:]})
+		dir := fmt.Sprintf("%064x", (seed<<8)+uint64(i)+1)
+		layerPaths = append(layerPaths, dir+"/layer.tar")
+		entries = append(entries,
+			entry{hdr: tar.Header{Name: dir, Typeflag: tar.TypeDir, Mode: 0o755}},
+			entry{hdr: tar.Header{Name: dir + "/VERSION", Typeflag: tar.TypeReg}, data: []byte("1.0")},
+			entry{hdr: tar.Header{Name: dir + "/json", Typeflag: tar.TypeReg}, data: []byte(`{"id":"` + dir + `"}`)})
+		if target, ok := first[diffID]; ok {
+			entries = append(entries, entry{hdr: tar.Header{Name: dir + "/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../" + target}})
+		} else {
+			first[diffID] = dir + "/layer.tar"
+			entries = append(entries, entry{hdr: tar.Header{Name: dir + "/layer.tar", Typeflag: tar.TypeReg}, data: buf.Bytes()})
+		}
+	}
+	config, err := json.Marshal(cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("%x", sha256.Sum256(config))
+	manifest, _ := json.Marshal([]map[string]any{{"Config": id + ".json", "RepoTags": nil, "Layers": layerPaths}})
+	entries = append(entries,
+		entry{hdr: tar.Header{Name: id + ".json", Typeflag: tar.TypeReg}, data: config},
+		entry{hdr: tar.Header{Name: "manifest.json", Typeflag: tar.TypeReg}, data: manifest},
+		entry{hdr: tar.Header{Name: "repositories", Typeflag: tar.TypeReg}, data: []byte("{}")})
+	// The engine writes a directory it walks: in name order.
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].hdr.Name < entries[j].hdr.Name })
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	for _, e := range entries {
+		e.hdr.Size = int64(len(e.data))
+		e.hdr.Mode |= 0o644
+		if err := tw.WriteHeader(&e.hdr); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+	}
+	tw.Close()
+	img := savedImage{id: "sha256:" + id, export: out.Bytes()}
+	for _, d := range cf.RootFS.DiffIDs {
+		img.diffIDs = append(img.diffIDs, d.String())
+	}
+	return img
+}
+
+// exportDriver is an engine holding one savedImage; its export is read in 64 KiB chunks,
+// each after delay.
+type exportDriver struct {
+	fakeDriver
+	img   savedImage
+	delay time.Duration
+	saves atomic.Int32
+}
+
+func newExportDriver(img savedImage) *exportDriver {
+	return &exportDriver{fakeDriver: fakeDriver{id: img.id}, img: img}
+}
+
+func (d *exportDriver) Layers(context.Context, string) ([]string, error) { return d.img.diffIDs, nil }
+
+func (d *exportDriver) Save(ctx context.Context, imageID string) (io.ReadCloser, error) {
+	d.saves.Add(1)
+	return io.NopCloser(&slowReader{ctx: ctx, r: bytes.NewReader(d.img.export), delay: d.delay}), nil
+}
+
+type slowReader struct {
+	ctx   context.Context
+	r     io.Reader
+	delay time.Duration
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	time.Sleep(s.delay)
+	return s.r.Read(p[:min(len(p), 64<<10)])
+}
+
+const (
+	pluginKey    = "AKIDPLUGINPUSH"
+	pluginSecret = "plugin-push-secret"
+)
+
+// pluginTarget is a registry double behind an ECR double.
+func pluginTarget(t *testing.T) *ecrtest.Registry {
+	t.Helper()
+	reg := ecrtest.NewRegistry(t, "AWS", "registry-password")
+	t.Cleanup(func() { reg.OnUpload(nil) })
+	return reg
+}
+
+// newPluginPostProcessor is a post-processor pushing with the plugin's pusher to reg
+// through a new ECR double, with the blob cache in cacheDir.
+func newPluginPostProcessor(t *testing.T, reg *ecrtest.Registry, raw map[string]interface{}, driver Driver, cacheDir string) *PostProcessor {
+	t.Helper()
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+	return newPluginPostProcessorFor(t, ecr, raw, driver, cacheDir)
+}
+
+func newPluginPostProcessorFor(t *testing.T, ecr *ecrtest.ECR, raw map[string]interface{}, driver Driver, cacheDir string) *PostProcessor {
+	t.Helper()
+	base := map[string]interface{}{
+		"repository": repoName, "region": "us-east-1", "access_key": pluginKey, "secret_key": pluginSecret,
+		"ecr_endpoint": ecr.URL(), "skip_metadata_api_check": true, "skip_credential_validation": true,
+		"tags": []string{"latest", "v1"},
+	}
+	for k, v := range raw {
+		base[k] = v
+	}
+	p := &PostProcessor{driver: driver, cacheDir: cacheDir, progressEvery: time.Hour}
+	if err := p.Configure(base); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	return p
+}
+
+const repoName = "agents/openhands-runtime"
+
+func postProcess(t *testing.T, ctx context.Context, p *PostProcessor, ui packersdk.Ui, img savedImage) (*Artifact, error) {
+	t.Helper()
+	art, _, _, err := p.PostProcess(ctx, ui, &imageArtifact{builderID: "packer.post-processor.docker-import", id: img.id})
+	if err != nil {
+		return nil, err
+	}
+	return art.(*Artifact), nil
+}
+
+// checkPushed reads the image back from the registry at digest and checks every blob
+// against its digest and the layers against the config's diff ids (go-containerregistry's
+// validate), the tags, and the media types of the compression.
+func checkPushed(t *testing.T, reg *ecrtest.Registry, img savedImage, digest string, comp compression) {
+	t.Helper()
+	ref, err := name.ParseReference(reg.Host() + "/" + repoName + "@" + digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulled, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+	if err != nil {
+		t.Fatalf("reading back %s: %v", ref, err)
+	}
+	// validate reads layers as gzip only: for zstd, the manifest and config only, and the
+	// blobs below.
+	var fast []validate.Option
+	if comp.algorithm == compressionZstd {
+		fast = append(fast, validate.Fast)
+	}
+	if err := validate.Image(pulled, fast...); err != nil {
+		t.Errorf("the pushed image does not validate: %v", err)
+	}
+	checkBlobs(t, pulled)
+	if id, _ := pulled.ConfigName(); id.String() != img.id {
+		t.Errorf("the pushed config is %s, the engine's image %s", id, img.id)
+	}
+	m, _ := pulled.Manifest()
+	wantManifest, wantConfig := comp.manifestMediaTypes()
+	if m.MediaType != wantManifest || m.Config.MediaType != wantConfig {
+		t.Errorf("manifest %s with config %s, want %s with %s", m.MediaType, m.Config.MediaType, wantManifest, wantConfig)
+	}
+	var diffIDs []string
+	for _, l := range m.Layers {
+		if l.MediaType != comp.layerMediaType() {
+			t.Errorf("layer %s is %s, want %s", l.Digest, l.MediaType, comp.layerMediaType())
+		}
+	}
+	layers, _ := pulled.Layers()
+	for _, l := range layers {
+		d, _ := l.DiffID()
+		diffIDs = append(diffIDs, d.String())
+	}
+	if !slices.Equal(diffIDs, img.diffIDs) {
+		t.Errorf("pushed layers %v, want %v", diffIDs, img.diffIDs)
+	}
+	for _, tag := range []string{"latest", "v1"} {
+		if got, err := reg.Digest(repoName, tag); err != nil || got != digest {
+			t.Errorf("%s is at %s (%v), want %s", tag, got, err, digest)
+		}
+	}
+}
+
+// checkBlobs reads every layer blob of img: its bytes hash to its digest and size, and
+// uncompressed (gzip or zstd) to the config's diff id.
+func checkBlobs(t *testing.T, img v1.Image) {
+	t.Helper()
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Layers) != len(cf.RootFS.DiffIDs) {
+		t.Fatalf("%d layers for %d diff ids", len(m.Layers), len(cf.RootFS.DiffIDs))
+	}
+	for i, desc := range m.Layers {
+		l, err := img.LayerByDigest(desc.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, blob := range []struct {
+			open func() (io.ReadCloser, error)
+			want v1.Hash
+			size int64
+		}{{l.Compressed, desc.Digest, desc.Size}, {l.Uncompressed, cf.RootFS.DiffIDs[i], -1}} {
+			rc, err := blob.open()
+			if err != nil {
+				t.Fatalf("layer %d: %v", i, err)
+			}
+			got, n, err := v1.SHA256(rc)
+			rc.Close()
+			if err != nil || got != blob.want || (blob.size >= 0 && n != blob.size) {
+				t.Errorf("layer %d: %s of %d bytes (%v), want %s of %d", i, got, n, err, blob.want, blob.size)
+			}
+		}
+	}
+}
+
+// TestPluginPush pushes with every compression, then pushes the unchanged image again: the
+// second push exports nothing and uploads nothing.
+func TestPluginPush(t *testing.T) {
+	img := newSavedImage(t, 1, 3<<20+12345, 4096, 200<<10, 4096)
+	for _, tc := range []struct {
+		name string
+		raw  map[string]interface{}
+		want compression
+	}{
+		{"gzip by default", nil, compression{compressionGzip, 6}},
+		{"gzip level 1", map[string]interface{}{"layer_compression_level": 1}, compression{compressionGzip, 1}},
+		{"zstd", map[string]interface{}{"layer_compression": "zstd"}, compression{compressionZstd, 3}},
+		{"zstd level 19", map[string]interface{}{"layer_compression": "zstd", "layer_compression_level": 19}, compression{compressionZstd, 19}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := pluginTarget(t)
+			driver := newExportDriver(img)
+			p := newPluginPostProcessor(t, reg, tc.raw, driver, t.TempDir())
+			if got := p.config.compression(); got != tc.want {
+				t.Fatalf("compression %+v, want %+v", got, tc.want)
+			}
+			art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPushed(t, reg, img, art.digest, tc.want)
+			// The repeated layer is uploaded once: 3 distinct layers and the config.
+			if n := reg.BlobUploads(); n != 4 {
+				t.Errorf("%d blob uploads, want 4", n)
+			}
+			if driver.pushes != nil || driver.tags != nil {
+				t.Errorf("the engine pushed %v or tagged %v", driver.pushes, driver.tags)
+			}
+
+			uploaded, manifests := reg.UploadedBytes(), reg.ManifestPuts()
+			var out bytes.Buffer
+			ui := &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}
+			again, err := postProcess(t, context.Background(), p, ui, img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.digest != art.digest {
+				t.Errorf("the unchanged image was pushed as %s, first as %s", again.digest, art.digest)
+			}
+			if n := driver.saves.Load(); n != 1 {
+				t.Errorf("the engine exported the image %d times, want once (the unchanged push exports nothing)", n)
+			}
+			if got := reg.UploadedBytes(); got != uploaded || reg.ManifestPuts() != manifests {
+				t.Errorf("the unchanged push uploaded %d bytes and %d manifests", got-uploaded, reg.ManifestPuts()-manifests)
+			}
+			if !strings.Contains(out.String(), "nothing to upload") || strings.Count(out.String(), "not pushed again") != 2 {
+				t.Errorf("the unchanged push said:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestPluginPushChangedTopLayer pushes an image, then one that shares its bottom layer and
+// has another top layer, to the same repository: the shared layer is neither compressed nor
+// uploaded again (the legacy export is read through a file to learn each layer's diff id).
+func TestPluginPushChangedTopLayer(t *testing.T) {
+	first := newSavedImage(t, 5, 3<<20, 100<<10)
+	second := newSavedImage(t, 5, 3<<20, 200<<10)
+	if first.diffIDs[0] != second.diffIDs[0] || first.diffIDs[1] == second.diffIDs[1] {
+		t.Fatal("the images should share their bottom layer only")
+	}
+	reg := pluginTarget(t)
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+	cache := t.TempDir()
+	p := newPluginPostProcessorFor(t, ecr, nil, newExportDriver(first), cache)
+	if _, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), first); err != nil {
+		t.Fatal(err)
+	}
+	uploaded := reg.UploadedBytes()
+
+	var logged, out bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&logged)
+	defer log.SetOutput(prev)
+	p = newPluginPostProcessorFor(t, ecr, nil, newExportDriver(second), cache)
+	art, err := postProcess(t, context.Background(), p, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}, second)
+	log.SetOutput(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPushed(t, reg, second, art.digest, compression{compressionGzip, 6})
+	if n := strings.Count(logged.String(), " bytes compressed to "); n != 1 {
+		t.Errorf("%d layers compressed, want the changed one only:\n%s", n, logged.String())
+	}
+	if !strings.Contains(out.String(), "1 of 2 layers to compress") {
+		t.Errorf("the push said:\n%s", out.String())
+	}
+	// The new top layer and the config: well under the shared 3 MiB layer.
+	if n := reg.UploadedBytes() - uploaded; n > 1<<20 {
+		t.Errorf("the second push uploaded %d bytes", n)
+	}
+}
+
+// TestPluginPushDigestsAreStable pushes one image twice, with one and with four cores and
+// no cache, to two registries: the same blobs and manifest, byte for byte.
+func TestPluginPushDigestsAreStable(t *testing.T) {
+	img := newSavedImage(t, 2, 5<<20+7, 300<<10)
+	for _, algorithm := range []string{compressionGzip, compressionZstd} {
+		t.Run(algorithm, func(t *testing.T) {
+			var digests []string
+			for _, procs := range []int{1, 4} {
+				prev := runtime.GOMAXPROCS(procs)
+				reg := pluginTarget(t)
+				p := newPluginPostProcessor(t, reg, map[string]interface{}{"layer_compression": algorithm}, newExportDriver(img), t.TempDir())
+				art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+				runtime.GOMAXPROCS(prev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				digests = append(digests, art.digest)
+			}
+			if digests[0] != digests[1] {
+				t.Errorf("the same image gave manifests %s (1 core) and %s (4 cores)", digests[0], digests[1])
+			}
+		})
+	}
+}
+
+// TestPluginPushFaults: failures in the middle of blobs are retried; a push killed in the
+// middle of its uploads leaves no tag, and the next run completes it.
+func TestPluginPushFaults(t *testing.T) {
+	img := newSavedImage(t, 3, 2<<20, 100<<10, 50<<10)
+	comp := compression{compressionGzip, 6}
+
+	t.Run("5xx in the middle of blobs", func(t *testing.T) {
+		reg := pluginTarget(t)
+		reg.FailMidBlob(2, 500)
+		p := newPluginPostProcessor(t, reg, nil, newExportDriver(img), t.TempDir())
+		art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := reg.InjectedFailures(); n != 2 {
+			t.Errorf("%d injected failures, want 2", n)
+		}
+		checkPushed(t, reg, img, art.digest, comp)
+	})
+
+	t.Run("an export without uncompressed layers", func(t *testing.T) {
+		// As an engine with the containerd image store exports: no layer.tar.
+		var filtered bytes.Buffer
+		tr, tw := tar.NewReader(bytes.NewReader(img.export)), tar.NewWriter(&filtered)
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if strings.HasSuffix(hdr.Name, "/layer.tar") {
+				continue
+			}
+			tw.WriteHeader(hdr)
+			io.Copy(tw, tr)
+		}
+		tw.Close()
+		driver := newExportDriver(img)
+		driver.img.export = filtered.Bytes()
+		reg := pluginTarget(t)
+		p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
+		_, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+		if err == nil || !strings.Contains(err.Error(), `lacks its uncompressed layer`) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
+			t.Errorf("got %v, want the missing layer named and the engine push suggested", err)
+		}
+		if n := reg.ManifestPuts(); n != 0 {
+			t.Errorf("%d manifests were put", n)
+		}
+	})
+
+	t.Run("killed halfway", func(t *testing.T) {
+		reg := pluginTarget(t)
+		ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+		cache := t.TempDir()
+		driver := newExportDriver(img)
+		ctx, kill := context.WithCancel(context.Background())
+		var once sync.Once
+		reg.OnUpload(func(method string) {
+			if method == "PATCH" {
+				once.Do(kill)
+			}
+		})
+		p := newPluginPostProcessorFor(t, ecr, nil, driver, cache)
+		if _, err := postProcess(t, ctx, p, packersdk.TestUi(t), img); err == nil {
+			t.Fatal("the killed push succeeded")
+		}
+		reg.OnUpload(nil)
+		if n := reg.ManifestPuts(); n != 0 {
+			t.Fatalf("the killed push put %d manifests", n)
+		}
+		if tags, _ := reg.Tags(repoName); len(tags) != 0 {
+			t.Fatalf("the killed push left tags %v", tags)
+		}
+		// The next run, with the cache the killed one wrote, completes.
+		p = newPluginPostProcessorFor(t, ecr, nil, driver, cache)
+		art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPushed(t, reg, img, art.digest, comp)
+	})
+}
+
+// TestPluginPushProgress: a slow export reports every interval, a few lines each, not a
+// line per chunk.
+func TestPluginPushProgress(t *testing.T) {
+	img := newSavedImage(t, 4, 4<<20)
+	driver := newExportDriver(img)
+	driver.delay = 5 * time.Millisecond // 64 chunks: about 0.35 s
+	reg := pluginTarget(t)
+	p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
+	p.progressEvery = 100 * time.Millisecond
+	var out bytes.Buffer
+	ui := &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}
+	started := time.Now()
+	if _, err := postProcess(t, context.Background(), p, ui, img); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(started)
+	reports := strings.Count(out.String(), "Push progress after")
+	if reports < 2 || reports > int(elapsed/p.progressEvery)+1 {
+		t.Errorf("%d progress reports in %s, want one every %s:\n%s", reports, elapsed, p.progressEvery, out.String())
+	}
+	for _, want := range []string{"compressing", "MiB of 4.0 MiB (", "MiB/s)", "uploaded 0.0 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the progress lacks %q:\n%s", want, out.String())
+		}
+	}
+}
