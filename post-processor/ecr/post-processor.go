@@ -4,6 +4,7 @@ package ecrpostprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"slices"
@@ -273,7 +274,9 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, driver 
 	pusher := &pluginPusher{driver: driver, comp: c.compression(), cache: openBlobCache(cacheDir), options: []remote.Option{auth}, interval: interval}
 	started := time.Now()
 	var m pushedManifest
-	err = pushRetry.Run(ctx, func(ctx context.Context) error {
+	blobsRetry := pushRetry
+	blobsRetry.ShouldRetry = func(err error) bool { return !errors.As(err, &errExportLacksLayers{}) }
+	err = blobsRetry.Run(ctx, func(ctx context.Context) error {
 		var err error
 		if m, err = pusher.pushBlobs(ctx, ui, imageID, repo); err != nil {
 			ui.Errorf("push failed: %v", err)

@@ -38,7 +38,7 @@ type pluginPusher struct {
 	driver   Driver
 	comp     compression
 	cache    *blobCache
-	options  []remote.Option // auth, and what tests set
+	options  []remote.Option // the registry's auth
 	interval time.Duration   // between progress reports
 }
 
@@ -178,7 +178,7 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 		if !ok {
 			// An engine with the containerd image store exports compressed layers, named by
 			// their compressed digests.
-			return pushedManifest{}, fmt.Errorf("the engine's export of the image lacks its uncompressed layer %s (an engine with the containerd image store exports compressed ones): nothing was tagged; set push_method = \"engine\" for this engine", s)
+			return pushedManifest{}, errExportLacksLayers{fmt.Errorf("the engine's export of the image lacks its uncompressed layer %s (an engine with the containerd image store exports compressed ones): nothing was tagged; set push_method = \"engine\" for this engine", s)}
 		}
 		m.Layers = append(m.Layers, b)
 	}
@@ -189,6 +189,9 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 	sum := sha256.Sum256(raw)
 	return pushedManifest{raw: raw, mediaType: mt, digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum)}}, nil
 }
+
+// errExportLacksLayers is an export the plugin's push cannot use: trying again gives the same.
+type errExportLacksLayers struct{ error }
 
 // smallFileLimit bounds the export's files kept in memory: the manifest and configs.
 const smallFileLimit = 8 << 20

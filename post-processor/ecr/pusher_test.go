@@ -446,6 +446,9 @@ func TestPluginPushFaults(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `lacks its uncompressed layer`) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
 			t.Errorf("got %v, want the missing layer named and the engine push suggested", err)
 		}
+		if n := driver.saves.Load(); n != 1 {
+			t.Errorf("the engine exported the image %d times: the same export cannot do better, so once", n)
+		}
 		if n := reg.ManifestPuts(); n != 0 {
 			t.Errorf("%d manifests were put", n)
 		}
