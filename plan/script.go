@@ -88,6 +88,9 @@ func (p *Plan) Script(version string) string {
 	p.renderPlatformDetection(&b, targets)
 	renderFamilyHelpers(&b, families)
 	renderChecks(&b, p.Checks)
+	if p.Inventory {
+		renderInventory(&b, p.Options)
+	}
 	b.WriteString("\n# Steps.\n")
 	for _, s := range p.Steps {
 		renderStep(&b, s, families)
@@ -101,6 +104,11 @@ func (p *Plan) Script(version string) string {
 			user = "user"
 		}
 		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s\n", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
+	}
+	if p.Inventory {
+		// Not with --steps: the builder's layers run parts of the plan, the inventory is of a
+		// finished runtime (InventoryScript).
+		b.WriteString("\tif [ -z \"${OH_ONLY_STEPS:-}\" ]; then\n\t\toh_inventory || { oh_step_failed inventory 1; exit 1; }\n\tfi\n")
 	}
 	b.WriteString("\toh_say \"openhands-runtime: plan finished in ${SECONDS}s\"\n}\n\noh_main \"$@\"\n")
 	return b.String()

@@ -130,6 +130,14 @@ func (t Tool) values(o Options) (url, sum, path string) {
 // Enabled tells whether the options install the tool.
 func (t Tool) Enabled(o Options) bool { return t.enabled == nil || t.enabled(o) }
 
+// executable is the installed executable, a quoted shell word.
+func (t Tool) executable() string {
+	if t.Tree {
+		return fmt.Sprintf(`"$%s/%s"`, t.Var, t.Member)
+	}
+	return fmt.Sprintf(`"$%s"`, t.Var)
+}
+
 // shellName is the tool's part of its script variables: OH_<NAME>_URL, OH_<NAME>_SHA256.
 func (t Tool) shellName() string { return "OH_" + strings.ToUpper(t.Name) }
 
@@ -175,10 +183,9 @@ func (t Tool) step(o Options, in Inputs) Step {
 		stamp = digest(parts...)
 	}
 	run := fmt.Sprintf(`oh_install_binary %s %s "$%[3]s_URL" "$%[3]s_SHA256" "$%s"`, t.Member, source, t.shellName(), t.Var)
-	check := fmt.Sprintf(`[ -x "$%s" ]`, t.Var)
+	check := "[ -x " + t.executable() + " ]"
 	if t.Tree {
 		run = fmt.Sprintf(`oh_install_tree %s %s %s "$%[4]s_URL" "$%[4]s_SHA256" "$%s"`, t.Name, t.Member, source, t.shellName(), t.Var)
-		check = fmt.Sprintf(`[ -x "$%s/%s" ]`, t.Var, t.Member)
 	}
 	if t.check != "" {
 		check += " && " + t.check
