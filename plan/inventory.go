@@ -177,3 +177,44 @@ func ParseInventory(output string) (*Inventory, error) {
 	}
 	return inv, nil
 }
+
+// Origin is where an installed tool came from, for the SBOM.
+type Origin struct {
+	// URL is the download, without credentials; empty for a supplied file.
+	URL string
+	// SHA256 is the checksum the plan verified: the pinned or given sum of the download, or
+	// the digest of the supplied file. Empty when the plan verified none.
+	SHA256 string
+	// Supplied is the local file uploaded instead of a download (`<tool>_path`).
+	Supplied string
+}
+
+// Origin tells where the tool installed on a target of architecture arch (`uname -m`) came
+// from, as the script chose it.
+func (t Tool) Origin(o Options, in Inputs, arch string) Origin {
+	url, sum, path := t.values(o)
+	switch {
+	case path != "":
+		return Origin{Supplied: path, SHA256: in.Supplied[t.Name]}
+	case url != "":
+		return Origin{URL: RedactURL(url), SHA256: strings.ToLower(sum)}
+	}
+	d := t.Pinned[arch]
+	if sum == "" {
+		sum = d.SHA256
+	}
+	return Origin{URL: d.URL, SHA256: strings.ToLower(sum)}
+}
+
+// LockedPins are the packages of poetry.lock the install is pinned to, or nil when the
+// options do not use the lock. Options must have been prepared.
+func LockedPins(o Options) ([]Pin, error) {
+	if !o.lockInUse() {
+		return nil, nil
+	}
+	lock, _, err := readLockPair(o.SourceDir)
+	if err != nil {
+		return nil, err
+	}
+	return lock.Select(o.LockGroups), nil
+}
