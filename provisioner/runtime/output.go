@@ -107,7 +107,7 @@ type redactingUi struct {
 	redact func(string) string
 }
 
-func (u redactingUi) Say(s string)     { u.Ui.Say(u.redact(s)) }
+func (u redactingUi) Say(s string) { u.Ui.Say(u.redact(s)) }
 func (u redactingUi) Message(s string) {
 	// The plan's output reaches the Ui line by line: the inventory is data for the SBOM, not
 	// something to show (planOutput collects it).
@@ -116,7 +116,7 @@ func (u redactingUi) Message(s string) {
 	}
 	u.Ui.Say(u.redact(s))
 }
-func (u redactingUi) Error(s string)   { u.Ui.Error(u.redact(s)) }
+func (u redactingUi) Error(s string) { u.Ui.Error(u.redact(s)) }
 func (u redactingUi) Sayf(format string, args ...any) {
 	u.Say(fmt.Sprintf(format, args...))
 }
