@@ -107,16 +107,16 @@ type redactingUi struct {
 	redact func(string) string
 }
 
-func (u redactingUi) Say(s string) { u.Ui.Say(u.redact(s)) }
-func (u redactingUi) Message(s string) {
-	// The plan's output reaches the Ui line by line: the inventory is data for the SBOM, not
-	// something to show (planOutput collects it).
+func (u redactingUi) Say(s string) {
+	// RunWithUi shows the plan's output line by line with Say: the inventory is data for the
+	// SBOM (planOutput collects it), not something to show.
 	if plan.IsInventoryLine(s) {
 		return
 	}
 	u.Ui.Say(u.redact(s))
 }
-func (u redactingUi) Error(s string) { u.Ui.Error(u.redact(s)) }
+func (u redactingUi) Message(s string) { u.Say(s) }
+func (u redactingUi) Error(s string)   { u.Ui.Error(u.redact(s)) }
 func (u redactingUi) Sayf(format string, args ...any) {
 	u.Say(fmt.Sprintf(format, args...))
 }
