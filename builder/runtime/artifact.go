@@ -6,11 +6,20 @@ import (
 	"strings"
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // ArtifactBuilderID is the docker builder's id for a committed image (and docker-import's):
 // docker-tag, docker-push and openhands-ecr accept exactly that, with the image id as Id().
 const ArtifactBuilderID = "packer.post-processor.docker-import"
+
+// Artifact state names of the SBOM: its local path and its digest ("sha256:<hex>"), empty
+// when none was written. openhands-ecr reads the path to push the SBOM with the image.
+const (
+	StateSBOMPath   = "openhands_sbom_path"
+	StateSBOMDigest = "openhands_sbom_digest"
+)
 
 // Artifact is a runtime image in the local engine.
 type Artifact struct {
@@ -21,7 +30,9 @@ type Artifact struct {
 	created []string
 	// baseImage and baseImageID say what the image was built from, for HCP Packer.
 	baseImage, baseImageID string
-	driver                 Driver
+	// sbomPath and sbomDigest are the SBOM written of the image, when one was.
+	sbomPath, sbomDigest string
+	driver               Driver
 }
 
 func (a *Artifact) BuilderId() string { return ArtifactBuilderID }
@@ -39,15 +50,24 @@ func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case "docker_tags":
 		return append([]string(nil), a.tags...)
+	case StateSBOMPath:
+		return a.sbomPath
+	case StateSBOMDigest:
+		return a.sbomDigest
 	case registryimage.ArtifactStateURI:
+		labels := map[string]interface{}{
+			"tags":       strings.Join(a.tags, ","),
+			"base_image": a.baseImage,
+		}
+		if a.sbomDigest != "" {
+			labels["sbom_digest"] = a.sbomDigest
+			labels["sbom_format"] = sbom.FormatCycloneDX
+		}
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("docker"),
 			registryimage.WithRegion("docker"),
 			registryimage.WithSourceID(a.baseImageID),
-			registryimage.SetLabels(map[string]interface{}{
-				"tags":       strings.Join(a.tags, ","),
-				"base_image": a.baseImage,
-			}),
+			registryimage.SetLabels(labels),
 		)
 		if err != nil {
 			return nil

@@ -48,6 +48,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		&StepPullBase{},
 		&StepLookupTags{},
 		&StepBuildImage{},
+		&StepSBOM{},
 		&StepApplyTags{},
 	}
 	b.runner = commonsteps.NewRunnerWithPauseFn(steps, b.config.PackerConfig, ui, state)
