@@ -64,8 +64,8 @@ OH_INVENTORY_PYTHON
 			continue
 		}
 		// sed, not head: it reads to the end, so the tool never dies of a closed pipe.
-		fmt.Fprintf(b, "\tif [ -x %[1]s ]; then\n\t\tprintf 'tool\\t%[2]s\\t%%s\\n' \"$(%[1]s --version 2>&1 | sed -n '1{s/\\t/ /g;p}')\" || return 1\n\tfi\n",
-			t.executable(), t.Name)
+		fmt.Fprintf(b, "\tif [ -x %s ]; then\n\t\tprintf 'tool\\t%s\\t%%s\\n' \"$(%s 2>&1 | sed -n '1{s/\\t/ /g;p}')\" || return 1\n\tfi\n",
+			t.executable(), t.Name, t.versionShell())
 	}
 	if *o.InstallBrowser {
 		b.WriteString("\tif [ -d \"$PLAYWRIGHT_BROWSERS_PATH\" ]; then\n\t\tfind \"$PLAYWRIGHT_BROWSERS_PATH\" -mindepth 1 -maxdepth 1 -name 'chromium-*' -printf 'chromium\\t%f\\n' | sort || return 1\n\tfi\n")

@@ -54,7 +54,11 @@ func inventoryTarget(t *testing.T, platform string, fakes map[string]string) (sc
 printf 'pypi\tpydantic\t2.11.7\npypi\topenhands-ai\t0.62.0\n'`)
 	write(filepath.Join(prefix, "micromamba/bin/micromamba"), `echo 2.9.0`)
 	write(filepath.Join(prefix, "bin/uv"), `echo "uv 0.12.16 (abc123 2026-01-01)"`)
-	write(filepath.Join(prefix, ".openvscode-server/bin/openvscode-server"), `printf '1.98.2\nabcdef\nx64\n'`)
+	write(filepath.Join(prefix, ".openvscode-server/bin/openvscode-server"), `echo "the version comes from package.json"; exit 1`)
+	if err := os.WriteFile(filepath.Join(prefix, ".openvscode-server/package.json"),
+		[]byte("{\n  \"name\": \"code-oss-dev\",\n  \"version\": \"1.98.2\",\n  \"dependencies\": {\n    \"x\": {\n      \"version\": \"9.9.9\"\n    }\n  }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.MkdirAll(filepath.Join(browsers, "chromium-1187"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -285,3 +285,25 @@ func Write(o plan.Options, c Settings, in Input) (path, digest string, component
 	}
 	return abs, digest, len(*bom.Components), nil
 }
+
+// Describes tells whether the document at path was written by this plugin version for the
+// subject version (the builder's image id). An image id is the digest of the image's
+// content, so its inventory cannot have changed: the builder keeps such a document rather
+// than start a container again on a run that built nothing.
+func Describes(path, subjectVersion, pluginVersion string) (string, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	var bom cdx.BOM
+	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		return "", false
+	}
+	m := bom.Metadata
+	if m == nil || m.Component == nil || m.Component.Version != subjectVersion || m.Tools == nil || m.Tools.Components == nil ||
+		len(*m.Tools.Components) != 1 || (*m.Tools.Components)[0].Version != pluginVersion {
+		return "", false
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:]), true
+}

@@ -21,34 +21,52 @@ var sbomWritten = regexp.MustCompile(`SBOM written to (\S+) \(([0-9]+) component
 
 // TestAccBuilderSBOM: the builder's SBOM file exists and parses, describes the image by its
 // content tag and id, and lists as many deb packages as dpkg-query -W and as many Python
-// distributions as uv in the image; an unchanged second run writes it again from the image
-// the content tags found, and reports how long that took.
+// distributions as uv in the image; an unchanged second run keeps it, as it describes the
+// same image id.
 func TestAccBuilderSBOM(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo, src := accRepository(t, "sbom")
 	path := filepath.Join(t.TempDir(), "image.cdx.json")
-	for _, run := range []string{"builder_sbom_first", "builder_sbom_unchanged"} {
-		acctest.TestPlugin(t, &acctest.PluginTestCase{
-			Name:     run,
-			Template: builderTemplate(repo, src, fmt.Sprintf("  sbom_path = %q\n", path), ""),
-			Check: func(cmd *exec.Cmd, logfile string) error {
-				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
-					return err
-				}
-				m := sbomWritten.FindStringSubmatch(rig.ReadLog(t, logfile))
-				if m == nil || m[1] != path {
-					return fmt.Errorf("the build output does not report the SBOM at %s", path)
-				}
-				took, err := time.ParseDuration(m[4])
-				if err != nil {
-					return err
-				}
-				t.Logf("%s: SBOM of %s components in %s", run, m[2], took)
-				return nil
-			},
-		})
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_sbom_first",
+		Template: builderTemplate(repo, src, fmt.Sprintf("  sbom_path = %q\n", path), ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			m := sbomWritten.FindStringSubmatch(rig.ReadLog(t, logfile))
+			if m == nil || m[1] != path {
+				return fmt.Errorf("the build output does not report the SBOM at %s", path)
+			}
+			took, err := time.ParseDuration(m[4])
+			if err != nil {
+				return err
+			}
+			t.Logf("SBOM of %s components in %s", m[2], took)
+			return nil
+		},
+	})
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_sbom_unchanged",
+		Template: builderTemplate(repo, src, fmt.Sprintf("  sbom_path = %q\n", path), ""),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			if !strings.Contains(rig.ReadLog(t, logfile), "kept: "+path) {
+				return fmt.Errorf("the unchanged run did not keep the SBOM of the same image")
+			}
+			return nil
+		},
+	})
+	if kept, err := os.ReadFile(path); err != nil || string(kept) != string(written) {
+		t.Errorf("the unchanged run rewrote the SBOM (%v)", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -862,11 +862,27 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				t.Errorf("the SBOM is not reported")
 			}
 
-			// The content tags find the image: nothing is built, the SBOM is written again.
+			// The content tags find the image: nothing is built, and the SBOM, which describes
+			// the same image id, is kept without running a container.
 			builds := len(f.driver.builds)
-			a2, _ := f.mustRun(t, set)
-			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 2 {
-				t.Errorf("second run: %d builds, id %s, %d scripts", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts))
+			a2, ui2 := f.mustRun(t, set)
+			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(StateSBOMDigest) != digest {
+				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(StateSBOMDigest))
+			}
+			if !said(ui2, "SBOM of "+a.Id()+" kept: "+path) {
+				t.Errorf("the kept SBOM is not reported")
+			}
+			// Without the file, or with one of another image, the inventory runs again.
+			for _, edit := range []func(){
+				func() { os.Remove(path) },
+				func() { os.WriteFile(path, []byte(strings.ReplaceAll(string(data), a.Id(), "sha256:other")), 0o644) },
+			} {
+				edit()
+				scripts := len(f.driver.scripts)
+				f.mustRun(t, set)
+				if len(f.driver.scripts) != scripts+1 {
+					t.Errorf("the inventory did not run again for a missing or other image's SBOM")
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package runtimebuilder
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -15,7 +16,8 @@ import (
 )
 
 // StepSBOM writes the SBOM of the image: the plan's inventory runs as root in a network-less
-// container of it, on a new build and on one the content tags found alike. The image is not
+// container of it, unless the file at sbom_path already describes the same image id. The
+// image is not
 // labelled with the SBOM's digest: a label would change the image, and with it the image the
 // content tags name, on every run; the artifact's metadata records it instead.
 type StepSBOM struct{}
@@ -30,6 +32,14 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	id := state.Get("image_id").(string)
 	p := state.Get("plan").(*plan.Plan)
 
+	if abs, err := filepath.Abs(config.Settings.Path); err == nil {
+		if digest, ok := sbom.Describes(abs, id, version.PluginVersion.FormattedVersion()); ok {
+			ui.Sayf("SBOM of %s kept: %s (%s) describes the same image", id, abs, digest)
+			state.Put("sbom_path", abs)
+			state.Put("sbom_digest", digest)
+			return multistep.ActionContinue
+		}
+	}
 	started := time.Now()
 	inv := &plan.Inventory{}
 	var lineErr error
