@@ -9,6 +9,14 @@ import (
 	"strings"
 )
 
+// Artifact state names of the SBOM a builder wrote: its local path and its digest
+// ("sha256:<hex>"), empty when none was written. openhands-ecr reads the path to push the
+// SBOM with the image.
+const (
+	StatePath   = "openhands_sbom_path"
+	StateDigest = "openhands_sbom_digest"
+)
+
 // Formats of the document.
 const (
 	FormatCycloneDX = "cyclonedx-json"

@@ -14,13 +14,6 @@ import (
 // docker-tag, docker-push and openhands-ecr accept exactly that, with the image id as Id().
 const ArtifactBuilderID = "packer.post-processor.docker-import"
 
-// Artifact state names of the SBOM: its local path and its digest ("sha256:<hex>"), empty
-// when none was written. openhands-ecr reads the path to push the SBOM with the image.
-const (
-	StateSBOMPath   = "openhands_sbom_path"
-	StateSBOMDigest = "openhands_sbom_digest"
-)
-
 // Artifact is a runtime image in the local engine.
 type Artifact struct {
 	imageID string
@@ -50,9 +43,9 @@ func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case "docker_tags":
 		return append([]string(nil), a.tags...)
-	case StateSBOMPath:
+	case sbom.StatePath:
 		return a.sbomPath
-	case StateSBOMDigest:
+	case sbom.StateDigest:
 		return a.sbomDigest
 	case registryimage.ArtifactStateURI:
 		labels := map[string]interface{}{

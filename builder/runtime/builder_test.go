@@ -21,6 +21,7 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // Compile-time checks.
@@ -833,8 +834,8 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.scripts == 0 {
-				if a.State(StateSBOMPath) != "" {
-					t.Errorf("sbom = false, yet the artifact names an SBOM %v", a.State(StateSBOMPath))
+				if a.State(sbom.StatePath) != "" {
+					t.Errorf("sbom = false, yet the artifact names an SBOM %v", a.State(sbom.StatePath))
 				}
 				return
 			}
@@ -847,8 +848,8 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			}
 			sum := sha256.Sum256(data)
 			digest := "sha256:" + hex.EncodeToString(sum[:])
-			if a.State(StateSBOMPath) != path || a.State(StateSBOMDigest) != digest {
-				t.Errorf("state %v %v, want %s %s", a.State(StateSBOMPath), a.State(StateSBOMDigest), path, digest)
+			if a.State(sbom.StatePath) != path || a.State(sbom.StateDigest) != digest {
+				t.Errorf("state %v %v, want %s %s", a.State(sbom.StatePath), a.State(sbom.StateDigest), path, digest)
 			}
 			img := a.State(registryimage.ArtifactStateURI).(*registryimage.Image)
 			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" {
@@ -866,8 +867,8 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			// the same image id, is kept without running a container.
 			builds := len(f.driver.builds)
 			a2, ui2 := f.mustRun(t, set)
-			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(StateSBOMDigest) != digest {
-				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(StateSBOMDigest))
+			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(sbom.StateDigest) != digest {
+				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(sbom.StateDigest))
 			}
 			if !said(ui2, "SBOM of "+a.Id()+" kept: "+path) {
 				t.Errorf("the kept SBOM is not reported")
