@@ -68,6 +68,7 @@ type FlatConfig struct {
 	RepositoryTags           map[string]string     `mapstructure:"repository_tags" cty:"repository_tags" hcl:"repository_tags"`
 	SkipPush                 *bool                 `mapstructure:"skip_push" cty:"skip_push" hcl:"skip_push"`
 	SkipVerify               *bool                 `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
+	SBOMPath                 *string               `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
 	Prefix                   *string               `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
 	User                     *string               `mapstructure:"user" cty:"user" hcl:"user"`
 	EnvName                  *string               `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
@@ -120,6 +121,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"repository_tags":            &hcldec.AttrSpec{Name: "repository_tags", Type: cty.Map(cty.String), Required: false},
 		"skip_push":                  &hcldec.AttrSpec{Name: "skip_push", Type: cty.Bool, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
+		"sbom_path":                  &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
 		"prefix":                     &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
