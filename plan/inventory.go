@@ -83,13 +83,7 @@ oh_inventory() {
 // image: the builder's and the ECR post-processor's way to the same lines the provisioner
 // reads from the plan's output.
 func (p *Plan) InventoryScript(version string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime inventory, rendered by packer-plugin-openhands %s.\n", version)
-	b.WriteString("set -euo pipefail\nexec 2>&1\n\n")
-	p.renderVariablesAndHelpers(&b)
-	renderInventory(&b, p.Options)
-	b.WriteString("\noh_inventory\n")
-	return b.String()
+	return p.standaloneScript("inventory", version, func(b *strings.Builder) { renderInventory(b, p.Options) }, "oh_inventory")
 }
 
 // SystemPackage is an installed package of the operating system's package manager.

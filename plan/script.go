@@ -119,12 +119,18 @@ func (p *Plan) Script(version string) string {
 // step runs, for components that check an image they did not build. It exits 1 listing
 // every failed check.
 func (p *Plan) VerifyScript(version string) string {
+	return p.standaloneScript("verification", version, func(b *strings.Builder) { renderChecks(b, p.Checks) }, "oh_verify")
+}
+
+// standaloneScript renders a script that runs one function of the plan (call) in a finished
+// image or machine: the options, the helpers and what render writes.
+func (p *Plan) standaloneScript(what, version string, render func(*strings.Builder), call string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime verification, rendered by packer-plugin-openhands %s.\n", version)
+	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime %s, rendered by packer-plugin-openhands %s.\n", what, version)
 	b.WriteString("set -euo pipefail\nexec 2>&1\n\n")
 	p.renderVariablesAndHelpers(&b)
-	renderChecks(&b, p.Checks)
-	b.WriteString("\noh_verify\n")
+	render(&b)
+	b.WriteString("\n" + call + "\n")
 	return b.String()
 }
 
