@@ -45,24 +45,7 @@ func TestAccProvisionerSBOM(t *testing.T) {
 			return nil
 		},
 	})
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var bom cdx.BOM
-	if err := cdx.NewBOMDecoder(f, cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
-		t.Fatal(err)
-	}
-	byType := map[string]map[string]cdx.Component{}
-	for _, c := range *bom.Components {
-		typ, _, _ := strings.Cut(strings.TrimPrefix(c.PackageURL, "pkg:"), "/")
-		if byType[typ] == nil {
-			byType[typ] = map[string]cdx.Component{}
-		}
-		byType[typ][c.Name] = c
-	}
-
+	byType := readSBOM(t, path)
 	image := tag + ":acc"
 	freeze := strings.TrimSpace(rig.InImage(t, image, "openhands", "/openhands/bin/uv pip list --python /openhands/micromamba/envs/openhands/bin/python3.12 --format freeze"))
 	lines := strings.Split(freeze, "\n")
@@ -108,6 +91,29 @@ func TestAccProvisionerSBOM(t *testing.T) {
 	if _, ok := byType["generic"]["playwright-chromium"]; !ok {
 		t.Errorf("the SBOM lacks Playwright's Chromium")
 	}
+}
+
+// readSBOM decodes the SBOM at path into its components by purl type and name.
+func readSBOM(t *testing.T, path string) map[string]map[string]cdx.Component {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var bom cdx.BOM
+	if err := cdx.NewBOMDecoder(f, cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		t.Fatal(err)
+	}
+	byType := map[string]map[string]cdx.Component{}
+	for _, c := range *bom.Components {
+		typ, _, _ := strings.Cut(strings.TrimPrefix(c.PackageURL, "pkg:"), "/")
+		if byType[typ] == nil {
+			byType[typ] = map[string]cdx.Component{}
+		}
+		byType[typ][c.Name] = c
+	}
+	return byType
 }
 
 // findPypi finds a distribution by its name as any tool spells it.

@@ -116,6 +116,7 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sbomPath := filepath.Join(t.TempDir(), "ec2.sbom.cdx.json")
 	template := fmt.Sprintf(`
 source "null" "ec2" {
   communicator         = "ssh"
@@ -131,9 +132,10 @@ build {
 
   provisioner "openhands-runtime" {
     source_dir      = %q
+    sbom_path       = %q
 %s  }
 }
-`, target.port, target.keyFile, src, standins)
+`, target.port, target.keyFile, src, sbomPath, standins)
 
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
@@ -152,6 +154,11 @@ build {
 	}
 	if got := target.exec(t, "ls /tmp | grep -c openhands-plan || true"); got != "0" {
 		t.Errorf("the plan left files in /tmp: %s", target.exec(t, "ls /tmp"))
+	}
+	// The SBOM of a machine over SSH: its dpkg packages, as many as dpkg-query -W lists there.
+	sbom := readSBOM(t, sbomPath)
+	if debs := target.exec(t, "dpkg-query -W | wc -l"); strconv.Itoa(len(sbom["deb"])) != debs || len(sbom["pypi"]) == 0 {
+		t.Errorf("the SBOM lists %d deb packages (the machine %s) and %d distributions", len(sbom["deb"]), debs, len(sbom["pypi"]))
 	}
 	target.launch(t)
 }
