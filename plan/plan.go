@@ -54,6 +54,9 @@ type Plan struct {
 	Options Options
 	Steps   []Step
 	Checks  []Check
+	// Inventory makes the script print the inventory of the finished runtime after the last
+	// step (see inventory.go), for the SBOM.
+	Inventory bool
 }
 
 // Inputs are digests of what the plan installs, computed on the machine running Packer.

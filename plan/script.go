@@ -88,6 +88,9 @@ func (p *Plan) Script(version string) string {
 	p.renderPlatformDetection(&b, targets)
 	renderFamilyHelpers(&b, families)
 	renderChecks(&b, p.Checks)
+	if p.Inventory {
+		renderInventory(&b, p.Options)
+	}
 	b.WriteString("\n# Steps.\n")
 	for _, s := range p.Steps {
 		renderStep(&b, s, families)
@@ -102,6 +105,11 @@ func (p *Plan) Script(version string) string {
 		}
 		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s\n", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
 	}
+	if p.Inventory {
+		// Not with --steps: the builder's layers run parts of the plan, the inventory is of a
+		// finished runtime (InventoryScript).
+		b.WriteString("\tif [ -z \"${OH_ONLY_STEPS:-}\" ]; then\n\t\toh_inventory || { oh_step_failed inventory 1; exit 1; }\n\tfi\n")
+	}
 	b.WriteString("\toh_say \"openhands-runtime: plan finished in ${SECONDS}s\"\n}\n\noh_main \"$@\"\n")
 	return b.String()
 }
@@ -111,12 +119,18 @@ func (p *Plan) Script(version string) string {
 // step runs, for components that check an image they did not build. It exits 1 listing
 // every failed check.
 func (p *Plan) VerifyScript(version string) string {
+	return p.standaloneScript("verification", version, func(b *strings.Builder) { renderChecks(b, p.Checks) }, "oh_verify")
+}
+
+// standaloneScript renders a script that runs one function of the plan (call) in a finished
+// image or machine: the options, the helpers and what render writes.
+func (p *Plan) standaloneScript(what, version string, render func(*strings.Builder), call string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime verification, rendered by packer-plugin-openhands %s.\n", version)
+	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime %s, rendered by packer-plugin-openhands %s.\n", what, version)
 	b.WriteString("set -euo pipefail\nexec 2>&1\n\n")
 	p.renderVariablesAndHelpers(&b)
-	renderChecks(&b, p.Checks)
-	b.WriteString("\noh_verify\n")
+	render(&b)
+	b.WriteString("\n" + call + "\n")
 	return b.String()
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // ArtifactBuilderID is the docker builder's id for a committed image (and docker-import's):
@@ -21,7 +23,9 @@ type Artifact struct {
 	created []string
 	// baseImage and baseImageID say what the image was built from, for HCP Packer.
 	baseImage, baseImageID string
-	driver                 Driver
+	// sbomPath and sbomDigest are the SBOM written of the image, when one was.
+	sbomPath, sbomDigest string
+	driver               Driver
 	// platform is the image's platform when the build named one.
 	platform string
 	// platforms are the images of a multi-platform build, one per platform; the artifact's
@@ -74,15 +78,24 @@ func (a *Artifact) State(name string) interface{} {
 			images = append(images, a.platform+"="+a.imageID)
 		}
 		return images
+	case sbom.StatePath:
+		return a.sbomPath
+	case sbom.StateDigest:
+		return a.sbomDigest
 	case registryimage.ArtifactStateURI:
+		labels := map[string]interface{}{
+			"tags":       strings.Join(a.tags, ","),
+			"base_image": a.baseImage,
+		}
+		if a.sbomDigest != "" {
+			labels["sbom_digest"] = a.sbomDigest
+			labels["sbom_format"] = sbom.FormatCycloneDX
+		}
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("docker"),
 			registryimage.WithRegion("docker"),
 			registryimage.WithSourceID(a.baseImageID),
-			registryimage.SetLabels(map[string]interface{}{
-				"tags":       strings.Join(a.tags, ","),
-				"base_image": a.baseImage,
-			}),
+			registryimage.SetLabels(labels),
 		)
 		if err != nil {
 			return nil

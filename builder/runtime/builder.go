@@ -68,6 +68,7 @@ func (b *Builder) runSteps(ctx context.Context, ui packersdk.Ui, hook packersdk.
 		&StepPullBase{},
 		&StepLookupTags{},
 		&StepBuildImage{},
+		&StepSBOM{},
 		&StepApplyTags{},
 	}
 	b.runner = commonsteps.NewRunnerWithPauseFn(steps, config.PackerConfig, ui, state)

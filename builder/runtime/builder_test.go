@@ -3,6 +3,8 @@ package runtimebuilder
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // Compile-time checks.
@@ -48,6 +51,33 @@ type fakeDriver struct {
 	removed  []string // refs passed to RemoveTag
 	next     int
 	buildErr error
+	// scripts are the scripts run in containers, as "<image id> <user>: <script>"; output is
+	// what each prints (a complete inventory by default) and exit its code.
+	scripts    []string
+	output     []string
+	scriptExit int
+}
+
+// fakeInventory is the output of the inventory in an image.
+var fakeInventory = []string{
+	"openhands-inventory\tos\tdebian\t12\tx86_64",
+	"openhands-inventory\tdeb\tadduser\t3.134\tall\tadduser\t3.134",
+	"openhands-inventory\tpypi\topenhands-ai\t0.59.0",
+	"openhands-inventory\tend\t3",
+}
+
+func (d *fakeDriver) RunScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error) {
+	d.mu.Lock()
+	d.scripts = append(d.scripts, imageID+" "+user+": "+script)
+	output, exit := d.output, d.scriptExit
+	d.mu.Unlock()
+	if output == nil {
+		output = fakeInventory
+	}
+	for _, l := range output {
+		line(l)
+	}
+	return exit, nil
 }
 
 const fakeBaseID = "sha256:" + "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -180,11 +210,13 @@ func newRunFixture(t *testing.T) *runFixture {
 }
 
 // run prepares a new Builder with the fixture's source, the user tags latest and v1 and the
-// given keys, and runs it on the fake engine.
+// given keys (removed when nil), and runs it on the fake engine.
 func (f *runFixture) run(t *testing.T, set map[string]interface{}) (*Artifact, *packersdk.MockUi, error) {
 	t.Helper()
-	raw := map[string]interface{}{"source_dir": f.src, "tags": []interface{}{"latest", "v1"}, "vscode_server_sha256": strings.Repeat("ab", 32)}
+	raw := map[string]interface{}{"source_dir": f.src, "tags": []interface{}{"latest", "v1"}, "vscode_server_sha256": strings.Repeat("ab", 32),
+		"sbom_path": filepath.Join(t.TempDir(), "image.sbom.cdx.json")}
 	maps.Copy(raw, set)
+	maps.DeleteFunc(raw, func(_ string, v interface{}) bool { return v == nil })
 	var b Builder
 	if _, _, err := b.Prepare(raw); err != nil {
 		t.Fatalf("Prepare: %v", err)
@@ -839,6 +871,102 @@ func TestPreparePlatforms(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRunWritesTheSBOM: the inventory runs as root in the built image, or in the image the
+// content tags found; the SBOM is written and the artifact's state and HCP Packer metadata
+// carry its digest; the image itself is not changed for it. A failed or cut inventory fails
+// the build, and sbom = false runs none.
+func TestRunWritesTheSBOM(t *testing.T) {
+	cases := []struct {
+		name   string
+		set    map[string]interface{}
+		output []string
+		exit   int
+		// err is the failure wanted; "" for an SBOM.
+		err string
+		// scripts is the number of scripts run, per run.
+		scripts int
+	}{
+		{name: "written", scripts: 1},
+		{name: "off", set: map[string]interface{}{"sbom": false, "sbom_path": nil}, scripts: 0},
+		{name: "inventory fails", output: []string{"openhands-runtime: the inventory failed: boom"}, exit: 1, err: "the inventory of sha256:", scripts: 1},
+		{name: "inventory cut", output: fakeInventory[:2], err: "printed no end line", scripts: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRunFixture(t)
+			f.driver.output, f.driver.scriptExit = tc.output, tc.exit
+			path := filepath.Join(t.TempDir(), "image.cdx.json")
+			set := map[string]interface{}{"sbom_path": path}
+			maps.Copy(set, tc.set)
+			a, ui, err := f.run(t, set)
+			if len(f.driver.scripts) != tc.scripts {
+				t.Fatalf("%d scripts run, want %d", len(f.driver.scripts), tc.scripts)
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.scripts == 0 {
+				if a.State(sbom.StatePath) != "" {
+					t.Errorf("sbom = false, yet the artifact names an SBOM %v", a.State(sbom.StatePath))
+				}
+				return
+			}
+			if want := a.Id() + " root: #!/usr/bin/env bash\n# OpenHands runtime inventory"; !strings.HasPrefix(f.driver.scripts[0], want) {
+				t.Errorf("script run %.80q, want the inventory as root in the image", f.driver.scripts[0])
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(data)
+			digest := "sha256:" + hex.EncodeToString(sum[:])
+			if a.State(sbom.StatePath) != path || a.State(sbom.StateDigest) != digest {
+				t.Errorf("state %v %v, want %s %s", a.State(sbom.StatePath), a.State(sbom.StateDigest), path, digest)
+			}
+			img := a.State(registryimage.ArtifactStateURI).(*registryimage.Image)
+			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" {
+				t.Errorf("HCP Packer labels %v", img.Labels)
+			}
+			if !strings.Contains(string(data), `"purl": "pkg:deb/debian/adduser@3.134?arch=all\u0026distro=debian-12"`) ||
+				!strings.Contains(string(data), `"name": "`+a.State("docker_tags").([]string)[0]+`"`) {
+				t.Errorf("the SBOM lacks the package or the image:\n%s", data)
+			}
+			if !said(ui, "SBOM written to "+path) {
+				t.Errorf("the SBOM is not reported")
+			}
+
+			// The content tags find the image: nothing is built, and the SBOM, which describes
+			// the same image id, is kept without running a container.
+			builds := len(f.driver.builds)
+			a2, ui2 := f.mustRun(t, set)
+			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(sbom.StateDigest) != digest {
+				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(sbom.StateDigest))
+			}
+			if !said(ui2, "SBOM of "+a.Id()+" kept: "+path) {
+				t.Errorf("the kept SBOM is not reported")
+			}
+			// Without the file, or with one of another image, the inventory runs again.
+			for _, edit := range []func(){
+				func() { os.Remove(path) },
+				func() { os.WriteFile(path, []byte(strings.ReplaceAll(string(data), a.Id(), "sha256:other")), 0o644) },
+			} {
+				edit()
+				scripts := len(f.driver.scripts)
+				f.mustRun(t, set)
+				if len(f.driver.scripts) != scripts+1 {
+					t.Errorf("the inventory did not run again for a missing or other image's SBOM")
 				}
 			}
 		})

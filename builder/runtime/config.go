@@ -17,6 +17,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // DefaultBaseImage is the base OpenHands' runtime builder used by default.
@@ -27,6 +28,7 @@ const DefaultBaseImage = "nikolaik/python-nodejs:python3.12-nodejs22"
 type Config struct {
 	common.PackerConfig `mapstructure:",squash"`
 	plan.Options        `mapstructure:",squash"`
+	sbom.Settings       `mapstructure:",squash"`
 
 	// Image the runtime is built on. Defaults to `nikolaik/python-nodejs:python3.12-nodejs22`.
 	BaseImage string `mapstructure:"base_image"`
@@ -94,7 +96,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	}
 
 	var errs *packersdk.MultiError
-	for _, e := range c.Options.Prepare() {
+	for _, e := range append(c.Options.Prepare(), c.Settings.Prepare(c.PackerBuildName)...) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if !imageReference.MatchString(c.BaseImage) {

@@ -34,4 +34,7 @@ type Driver interface {
 	Tag(ctx context.Context, imageID, ref string) error
 	// RemoveTag untags ref, deleting the image when it was its last tag.
 	RemoveTag(ctx context.Context, ref string) error
+	// RunScript runs a bash script as user in a throwaway container of the image with no
+	// network, handing each line of its output to line; it returns the script's exit code.
+	RunScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error)
 }

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"slices"
 
-	"github.com/BurntSushi/toml"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // openHandsVersion is the version of the OpenHands checkout in dir, from its pyproject.toml:
@@ -14,26 +13,13 @@ import (
 // carry it, as OpenHands' runtime builder named them `oh_v<OpenHands version>_...`.
 func openHandsVersion(dir string) (string, error) {
 	path := filepath.Join(dir, "pyproject.toml")
-	var pyproject struct {
-		Project struct {
-			Version string   `toml:"version"`
-			Dynamic []string `toml:"dynamic"`
-		} `toml:"project"`
-		Tool struct {
-			Poetry struct {
-				Version string `toml:"version"`
-			} `toml:"poetry"`
-		} `toml:"tool"`
-	}
-	if _, err := toml.DecodeFile(path, &pyproject); err != nil {
+	project, err := plan.ReadProject(dir)
+	if err != nil {
 		return "", fmt.Errorf("source_dir: reading the OpenHands version from %s: %w", path, err)
 	}
-	v := pyproject.Project.Version
-	if v == "" {
-		v = pyproject.Tool.Poetry.Version
-	}
+	v := project.Version
 	switch {
-	case v == "" && slices.Contains(pyproject.Project.Dynamic, "version"):
+	case v == "" && project.DynamicVersion:
 		return "", fmt.Errorf("source_dir: %s declares its version dynamic; the content tags (oh_v<version>_...) need a static [project] version or [tool.poetry] version: set one in the checkout", path)
 	case v == "":
 		return "", fmt.Errorf("source_dir: %s has no [project] version or [tool.poetry] version, which the content tags (oh_v<version>_...) are named with; is source_dir an OpenHands checkout?", path)

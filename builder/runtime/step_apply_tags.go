@@ -46,15 +46,24 @@ func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multi
 		tags = append(tags, ref)
 	}
 	ui.Sayf("Image %s tagged %v", id, tags)
+	sbomPath, _ := state.GetOk("sbom_path")
+	sbomDigest, _ := state.GetOk("sbom_digest")
 	state.Put("artifact", &Artifact{
 		imageID:     id,
 		tags:        tags,
 		created:     created,
 		baseImage:   config.BaseImage,
 		baseImageID: state.Get("base_id").(string),
+		sbomPath:    stringOrEmpty(sbomPath),
+		sbomDigest:  stringOrEmpty(sbomDigest),
 		driver:      driver,
 	})
 	return multistep.ActionContinue
 }
 
 func (s *StepApplyTags) Cleanup(multistep.StateBag) {}
+
+func stringOrEmpty(v any) string {
+	s, _ := v.(string)
+	return s
+}

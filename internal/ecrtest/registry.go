@@ -35,7 +35,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Realm is the realm of the registry's basic-auth challenge.
@@ -99,8 +101,9 @@ func NewRegistry(t testing.TB, user, password string) *Registry {
 		t:        t,
 		user:     user,
 		password: password,
-		inner:    registry.New(registry.Logger(log.New(io.Discard, "", 0))),
-		pushed:   map[string][]pushedImage{},
+		// The referrers API (OCI 1.1), which ECR serves: SBOMs attach to images through it.
+		inner:  registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)),
+		pushed: map[string][]pushedImage{},
 	}
 	// httptest listens on 127.0.0.1 only.
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serveHTTP))
@@ -245,14 +248,15 @@ func (r *Registry) attach(p repoPolicy) {
 	r.policy = p
 }
 
-// parseV2 splits /v2/<name>/<kind>/<rest> where kind is blobs, manifests or tags.
+// parseV2 splits /v2/<name>/<kind>/<rest> where kind is blobs, manifests, tags or
+// referrers.
 func parseV2(p string) (repo, kind, rest string, ok bool) {
 	s, found := strings.CutPrefix(p, "/v2/")
 	if !found {
 		return "", "", "", false
 	}
 	best := -1
-	for _, k := range []string{"blobs", "manifests", "tags"} {
+	for _, k := range []string{"blobs", "manifests", "tags", "referrers"} {
 		if i := strings.LastIndex(s, "/"+k+"/"); i > best {
 			best, kind = i, k
 		}
@@ -396,6 +400,11 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 
+	if isRepo && kind == "referrers" && req.Method == http.MethodGet {
+		r.serveReferrers(sw, req, repo)
+		return
+	}
+
 	var counter *countingReader
 	if upload {
 		counter = &countingReader{r: req.Body}
@@ -420,6 +429,66 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 			}
 		}
 	}
+}
+
+// serveReferrers answers the referrers API as a registry does: each descriptor's artifactType
+// is its manifest's artifactType (else its config's media type, all the inner registry
+// reports), and the artifactType query filters the list.
+func (r *Registry) serveReferrers(w http.ResponseWriter, req *http.Request, repo string) {
+	rec := httptest.NewRecorder()
+	r.inner.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	var index v1.IndexManifest
+	if err := json.Unmarshal(rec.Body.Bytes(), &index); err != nil {
+		regError(w, http.StatusInternalServerError, "UNKNOWN", err.Error())
+		return
+	}
+	want := req.URL.Query().Get("artifactType")
+	var kept []v1.Descriptor
+	for _, d := range index.Manifests {
+		if raw, _, _, ok := r.resolve(repo, d.Digest.String()); ok {
+			var m struct {
+				ArtifactType string `json:"artifactType"`
+			}
+			if json.Unmarshal(raw, &m) == nil && m.ArtifactType != "" {
+				d.ArtifactType = m.ArtifactType
+			}
+		}
+		if want == "" || d.ArtifactType == want {
+			kept = append(kept, d)
+		}
+	}
+	index.Manifests = kept
+	if want != "" {
+		w.Header().Set("OCI-Filters-Applied", "artifactType")
+	}
+	w.Header().Set("Content-Type", string(types.OCIImageIndex))
+	_ = json.NewEncoder(w).Encode(index)
+}
+
+// Referrers lists the manifests whose subject is repo@digest, read over HTTP with
+// go-containerregistry's remote.Referrers and the registry's credentials.
+func (r *Registry) Referrers(repo, digest string) ([]v1.Descriptor, error) {
+	ref, err := name.NewDigest(r.Host() + "/" + repo + "@" + digest)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := remote.Referrers(ref, remote.WithAuth(r.Authenticator()))
+	if err != nil {
+		return nil, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	return m.Manifests, nil
 }
 
 // resolve reads repo's manifest for ref (a tag or digest) straight from the registry

@@ -23,6 +23,7 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 var rigEnv *rig.Env
@@ -137,6 +138,7 @@ func TestAccECRPushTwice(t *testing.T) {
 			t.Errorf("%s:%s is %s in the registry, the artifact says %s", repo, tag, got, digest)
 		}
 	}
+	checkSBOMReferrer(t, reg, digest)
 	if n := reg.InjectedFailures(); n != 2 {
 		t.Errorf("the registry failed %d uploads, want the 2 injected failures to have been retried", n)
 	}
@@ -278,6 +280,19 @@ func dockerConfigsHolding(t *testing.T, secret string) []string {
 		})
 	}
 	return found
+}
+
+// checkSBOMReferrer: the SBOM the builder wrote (its default sbom_path) was attached to the
+// pushed image, and the registry's referrers API lists it for the image's digest.
+func checkSBOMReferrer(t *testing.T, reg *ecrtest.Registry, digest string) {
+	t.Helper()
+	listed, err := reg.Referrers(repo, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].ArtifactType != sbom.MediaType {
+		t.Errorf("referrers of %s: %+v, want the SBOM", digest, listed)
+	}
 }
 
 // TestAccECRPluginPushPullsBack builds a runtime image of its own (a unique file in the

@@ -7,6 +7,10 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 )
 
+// StateSBOMReferrer is the artifact state of the SBOM's referrer manifest digest ("" when no
+// SBOM was attached).
+const StateSBOMReferrer = "openhands_sbom_referrer"
+
 // BuilderID identifies an image pushed to ECR.
 const BuilderID = "openhands.post-processor.ecr"
 
@@ -16,6 +20,8 @@ type Artifact struct {
 	name, digest, region string
 	tags                 []string
 	sourceImageID        string
+	// sbomReferrer is the digest of the SBOM's referrer manifest, when one was attached.
+	sbomReferrer string
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -38,6 +44,8 @@ func (a *Artifact) State(name string) interface{} {
 		return refs
 	case "digest":
 		return a.digest
+	case StateSBOMReferrer:
+		return a.sbomReferrer
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("aws"),

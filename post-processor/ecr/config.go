@@ -54,6 +54,11 @@ type Config struct {
 	LayerCompressionLevel int `mapstructure:"layer_compression_level"`
 	// Push without running the verification checks in a container of the image first.
 	SkipVerify bool `mapstructure:"skip_verify"`
+	// SBOM to attach to the pushed image as an OCI referrer (artifact type
+	// `application/vnd.cyclonedx+json`). Defaults to the SBOM the `openhands-runtime` builder
+	// wrote (its artifact names it); for an image of the docker builder, set the provisioner's
+	// `sbom_path`. Without either, no SBOM is attached.
+	SBOMPath string `mapstructure:"sbom_path"`
 	// Where the runtime is in the image and how it is checked, as for the provisioner.
 	plan.Layout `mapstructure:",squash"`
 

@@ -71,6 +71,7 @@ type FlatConfig struct {
 	LayerCompression         *string               `mapstructure:"layer_compression" cty:"layer_compression" hcl:"layer_compression"`
 	LayerCompressionLevel    *int                  `mapstructure:"layer_compression_level" cty:"layer_compression_level" hcl:"layer_compression_level"`
 	SkipVerify               *bool                 `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
+	SBOMPath                 *string               `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
 	Prefix                   *string               `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
 	User                     *string               `mapstructure:"user" cty:"user" hcl:"user"`
 	EnvName                  *string               `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
@@ -126,6 +127,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"layer_compression":          &hcldec.AttrSpec{Name: "layer_compression", Type: cty.String, Required: false},
 		"layer_compression_level":    &hcldec.AttrSpec{Name: "layer_compression_level", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
+		"sbom_path":                  &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
 		"prefix":                     &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},

@@ -1,7 +1,6 @@
 package ecrpostprocessor
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,11 +8,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/pkg/stdcopy"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
@@ -69,52 +65,8 @@ func (d *engineDriver) Save(ctx context.Context, imageID string) (io.ReadCloser,
 	return rc, nil
 }
 
-// verifyContainer is the verification container's configuration: the script as the
-// entrypoint, run as user, with no network at all (NetworkMode "none", no endpoints).
-func verifyContainer(imageID, user, script string) (*container.Config, *container.HostConfig) {
-	config := &container.Config{
-		Image:      imageID,
-		User:       user,
-		Entrypoint: []string{"/bin/bash", "-c", script},
-		Cmd:        nil,
-	}
-	hostConfig := &container.HostConfig{NetworkMode: network.NetworkNone}
-	return config, hostConfig
-}
-
 func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
-	config, hostConfig := verifyContainer(imageID, user, script)
-	created, err := d.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
-	if err != nil {
-		return -1, fmt.Errorf("creating the verification container: %w", err)
-	}
-	defer d.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
-	if err := d.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		return -1, fmt.Errorf("starting the verification container: %w", err)
-	}
-	logs, err := d.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
-	if err != nil {
-		return -1, fmt.Errorf("reading the verification output: %w", err)
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := stdcopy.StdCopy(pw, pw, logs)
-		logs.Close()
-		pw.CloseWithError(err)
-	}()
-	sc := bufio.NewScanner(pr)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		ui.Say(sc.Text())
-	}
-	pr.Close()
-	waitCh, errCh := d.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
-	select {
-	case res := <-waitCh:
-		return int(res.StatusCode), nil
-	case err := <-errCh:
-		return -1, fmt.Errorf("waiting for the verification container: %w", err)
-	}
+	return d.Client.RunScript(ctx, imageID, user, script, ui.Say)
 }
 
 func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error) {

@@ -125,7 +125,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 		ui.Say("skip_push is set: nothing pushed")
 		return source, true, true, nil
 	}
-	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source))
+	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source), sbomFile(&p.config, source))
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -159,7 +159,7 @@ func contentTags(source packersdk.Artifact) []string {
 	return tags
 }
 
-func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string) (*Artifact, error) {
+func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string, sbomPath string) (*Artifact, error) {
 	c := &p.config
 	cfg, err := c.awsConfig(ctx)
 	if err != nil {
@@ -198,7 +198,13 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 		return nil, err
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
-	return &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: imageID}, nil
+	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: imageID}
+	if sbomPath != "" {
+		if artifact.sbomReferrer, err = attachSBOM(ctx, ui, name, digest, sbomPath, reg.auth); err != nil {
+			return nil, err
+		}
+	}
+	return artifact, nil
 }
 
 // pushRetry tries a whole push again after a failure the push's own retries did not get

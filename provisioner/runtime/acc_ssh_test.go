@@ -141,7 +141,8 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la /home/ec2-user"
 	before := target.exec(t, loginUser)
 
-	template := target.template(t, "")
+	sbomPath := filepath.Join(t.TempDir(), "ec2.sbom.cdx.json")
+	template := target.template(t, fmt.Sprintf("    sbom_path       = %q\n", sbomPath))
 
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
@@ -160,6 +161,11 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	}
 	if got := target.exec(t, "ls /tmp | grep -c openhands-plan || true"); got != "0" {
 		t.Errorf("the plan left files in /tmp: %s", target.exec(t, "ls /tmp"))
+	}
+	// The SBOM of a machine over SSH: its dpkg packages, as many as dpkg-query -W lists there.
+	sbom := readSBOM(t, sbomPath)
+	if debs := target.exec(t, "dpkg-query -W | wc -l"); strconv.Itoa(len(sbom["deb"])) != debs || len(sbom["pypi"]) == 0 {
+		t.Errorf("the SBOM lists %d deb packages (the machine %s) and %d distributions", len(sbom["deb"]), debs, len(sbom["pypi"]))
 	}
 	target.launch(t)
 }

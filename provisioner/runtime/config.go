@@ -11,12 +11,14 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // Config is the openhands-runtime provisioner's configuration: the plan's install options.
 type Config struct {
 	common.PackerConfig `mapstructure:",squash"`
 	plan.Options        `mapstructure:",squash"`
+	sbom.Settings       `mapstructure:",squash"`
 
 	ctx interpolate.Context
 }
@@ -32,7 +34,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 		return err
 	}
 	var errs *packersdk.MultiError
-	for _, e := range c.Options.Prepare() {
+	for _, e := range append(c.Options.Prepare(), c.Settings.Prepare(c.PackerBuildName)...) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if errs != nil && len(errs.Errors) > 0 {

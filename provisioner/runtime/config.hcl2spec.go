@@ -56,6 +56,9 @@ type FlatConfig struct {
 	NetworkRetries         *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
 	MinFreeDiskGB          *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
 	SkipVerify             *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
+	SBOM                   *bool             `mapstructure:"sbom" cty:"sbom" hcl:"sbom"`
+	Path                   *string           `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
+	Format                 *string           `mapstructure:"sbom_format" cty:"sbom_format" hcl:"sbom_format"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -115,6 +118,9 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"network_retries":            &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
 		"min_free_disk_gb":           &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
+		"sbom":                       &hcldec.AttrSpec{Name: "sbom", Type: cty.Bool, Required: false},
+		"sbom_path":                  &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
+		"sbom_format":                &hcldec.AttrSpec{Name: "sbom_format", Type: cty.String, Required: false},
 	}
 	return s
 }

@@ -39,8 +39,9 @@ func packerRaw() map[string]interface{} {
 
 // rawConfig is a valid provisioner config with the given keys set (or removed when nil).
 func rawConfig(sourceDir string, set map[string]interface{}) map[string]interface{} {
-	// openvscode-server has no pinned checksum: a download needs the user's.
-	raw := map[string]interface{}{"source_dir": sourceDir, "vscode_server_sha256": strings.Repeat("ab", 32)}
+	// openvscode-server has no pinned checksum: a download needs the user's. The tests of the
+	// SBOM turn it on with a path of theirs; others would write one into the package.
+	raw := map[string]interface{}{"source_dir": sourceDir, "vscode_server_sha256": strings.Repeat("ab", 32), "sbom": false}
 	for k, v := range set {
 		if v == nil {
 			delete(raw, k)

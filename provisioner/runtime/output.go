@@ -2,6 +2,7 @@ package runtimeprovisioner
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ type planOutput struct {
 	lines      []string
 	failedStep string
 	failedCode int
+	// inventory collects the inventory lines (the SBOM's data), which are neither shown nor
+	// part of the tail; inventoryErr is the first unreadable one.
+	inventory    plan.Inventory
+	inventoryErr error
 }
 
 func (o *planOutput) Write(p []byte) (int, error) {
@@ -41,6 +46,12 @@ func (o *planOutput) Write(p []byte) (int, error) {
 }
 
 func (o *planOutput) line(l string) {
+	if ok, err := o.inventory.Add(l); ok {
+		if err != nil && o.inventoryErr == nil {
+			o.inventoryErr = err
+		}
+		return
+	}
 	if name, code, before, ok := plan.FindStepFailure(l); ok {
 		o.failedStep, o.failedCode = name, code
 		if before == "" {
@@ -76,14 +87,35 @@ func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 	}
 }
 
+// completeInventory is the inventory the plan printed, once it ran to the end.
+func (o *planOutput) completeInventory() (*plan.Inventory, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.inventoryErr != nil:
+		return nil, o.inventoryErr
+	case !o.inventory.Complete:
+		return nil, errors.New("the plan printed no complete inventory")
+	}
+	inv := o.inventory
+	return &inv, nil
+}
+
 // redactingUi hides credentials (from index_url and the like) in everything shown.
 type redactingUi struct {
 	packersdk.Ui
 	redact func(string) string
 }
 
-func (u redactingUi) Say(s string)     { u.Ui.Say(u.redact(s)) }
-func (u redactingUi) Message(s string) { u.Ui.Say(u.redact(s)) }
+func (u redactingUi) Say(s string) {
+	// RunWithUi shows the plan's output line by line with Say: the inventory is data for the
+	// SBOM (planOutput collects it), not something to show.
+	if plan.IsInventoryLine(s) {
+		return
+	}
+	u.Ui.Say(u.redact(s))
+}
+func (u redactingUi) Message(s string) { u.Say(s) }
 func (u redactingUi) Error(s string)   { u.Ui.Error(u.redact(s)) }
 func (u redactingUi) Sayf(format string, args ...any) {
 	u.Say(fmt.Sprintf(format, args...))

@@ -10,11 +10,13 @@ import (
 	"os"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/uuid"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
@@ -48,8 +50,9 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	defer bundle.Close()
 
 	var steps int
-	_, err = plan.WriteBundle(bundle, o, files, func(in plan.Inputs) string {
+	inputs, err := plan.WriteBundle(bundle, o, files, func(in plan.Inputs) string {
 		pl := plan.New(o, in)
+		pl.Inventory = p.config.Settings.Enabled()
 		steps = len(pl.Steps)
 		return pl.Script(version.PluginVersion.FormattedVersion())
 	})
@@ -86,6 +89,35 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	}
 	ui.Sayf("OpenHands runtime provisioned in %s (bundle and upload %s, plan %s)",
 		roundDuration(time.Since(started)), roundDuration(uploaded.Sub(started)), roundDuration(time.Since(uploaded)))
+	if p.config.Settings.Enabled() {
+		return p.writeSBOM(out, inputs, generatedData, ui)
+	}
+	return nil
+}
+
+// writeSBOM writes the SBOM of the provisioned target from the inventory the plan printed.
+// A provisioner cannot add to the build's artifact (HCP Packer metadata comes from the
+// builder's artifact alone), so the path and digest are reported in the build's output.
+func (p *Provisioner) writeSBOM(out *planOutput, inputs plan.Inputs, generatedData map[string]interface{}, ui packersdk.Ui) error {
+	inv, err := out.completeInventory()
+	if err != nil {
+		return fmt.Errorf("openhands-runtime: the SBOM: %w", err)
+	}
+	subject := sbom.Subject{Name: p.config.PackerBuildName, Type: cdx.ComponentTypePlatform}
+	if generatedData["ConnType"] == "docker" {
+		subject.Type = cdx.ComponentTypeContainer
+	}
+	if subject.Name == "" {
+		subject.Name = "openhands-runtime"
+	}
+	path, digest, count, err := sbom.Write(p.config.Options, p.config.Settings, sbom.Input{
+		Subject: subject, Inventory: inv, Inputs: inputs,
+		PluginVersion: version.PluginVersion.FormattedVersion(), Now: time.Now(),
+	})
+	if err != nil {
+		return fmt.Errorf("openhands-runtime: %w", err)
+	}
+	ui.Sayf("SBOM written to %s (%d components, %s)", path, count, digest)
 	return nil
 }
 

@@ -257,19 +257,25 @@ var remotePathPattern = regexp.MustCompile(`^/tmp/openhands-plan-[0-9a-f-]+\.run
 
 func TestProvisionOneUploadOneCommand(t *testing.T) {
 	src := fixture.SourceDir(t)
+	sbomPath := filepath.Join(t.TempDir(), "runtime.cdx.json")
 	cases := []struct {
 		name string
 		set  map[string]interface{}
+		// stdout is the plan's output.
+		stdout []string
 	}{
 		{name: "defaults"},
 		{name: "no browser, no verify", set: map[string]interface{}{"install_browser": false, "skip_verify": true}},
 		{name: "no browser", set: map[string]interface{}{"install_browser": false, "platform": "amzn-2023"}},
+		// The inventory comes with the plan's output: the SBOM costs no command of its own.
+		{name: "with the SBOM", set: map[string]interface{}{"sbom": true, "sbom_path": sbomPath}, stdout: inventoryOutput},
 	}
 	stepCounts := map[int]bool{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := preparedProvisioner(t, src, tc.set)
 			comm := &fakeComm{}
+			comm.script = runScript(comm, remoteRun{stdout: tc.stdout})
 			if err := provision(t, context.Background(), p, comm, &recordingUi{}); err != nil {
 				t.Fatalf("Provision: %v", err)
 			}
@@ -632,6 +638,69 @@ func TestProvisionStreamsLinesToUi(t *testing.T) {
 	}
 	if errs := ui.errorLines(); !slices.Equal(errs, []string{"warning: on stderr"}) {
 		t.Errorf("Error lines = %q, want the stderr line", errs)
+	}
+}
+
+// inventoryOutput is a plan's output that ends with a complete inventory.
+var inventoryOutput = []string{
+	"[1/15] preflight\n",
+	"openhands-inventory\tos\tdebian\t12\tx86_64\nopenhands-inventory\tdeb\tadduser\t3.134\tall\tadduser\t3.134\n",
+	"openhands-inventory\tpypi\topenhands-ai\t0.0.0\nopenhands-inventory\tpypi\tpydantic\t2.11.7\n",
+	"openhands-inventory\ttool\tuv\tuv 0.12.16\nopenhands-inventory\tend\t5\n",
+	"openhands-runtime: plan finished in 3s\n",
+}
+
+func TestProvisionWritesTheSBOM(t *testing.T) {
+	src := fixture.SourceDir(t)
+	cases := []struct {
+		name   string
+		stdout []string
+		exit   int
+		// err is the failure wanted, "" for an SBOM written.
+		err string
+	}{
+		{name: "complete inventory", stdout: inventoryOutput},
+		{name: "no inventory", stdout: []string{"openhands-runtime: plan finished in 3s\n"}, err: "the SBOM: the plan printed no complete inventory"},
+		{name: "inventory cut short", stdout: inventoryOutput[:3], err: "the SBOM: the plan printed no complete inventory"},
+		{name: "failed plan", stdout: inventoryOutput, exit: 1, err: "the plan exited with code 1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sub", "runtime.cdx.json")
+			p := preparedProvisioner(t, src, map[string]interface{}{"sbom": true, "sbom_path": path})
+			comm := &fakeComm{}
+			comm.script = runScript(comm, remoteRun{stdout: tc.stdout, exit: tc.exit})
+			ui := &recordingUi{}
+			err := provision(t, context.Background(), p, comm, ui)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				if _, statErr := os.Stat(path); statErr == nil {
+					t.Error("an SBOM was written")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`"specVersion": "1.6"`, `"purl": "pkg:deb/debian/adduser@3.134?arch=all\u0026distro=debian-12"`, `"purl": "pkg:pypi/pydantic@2.11.7"`} {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("the SBOM lacks %s:\n%s", want, data)
+				}
+			}
+			says := strings.Join(ui.sayLines(), "\n")
+			if strings.Contains(says, "openhands-inventory") {
+				t.Errorf("the inventory was shown:\n%s", says)
+			}
+			if !regexp.MustCompile(`SBOM written to .*runtime\.cdx\.json \(5 components, sha256:[0-9a-f]{64}\)`).MatchString(says) {
+				t.Errorf("no SBOM line in:\n%s", says)
+			}
+		})
 	}
 }
 

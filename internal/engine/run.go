@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// ScriptContainer is the configuration of a container that runs a script in an image: the
+// script as the entrypoint, run as user, with no network at all (NetworkMode "none", no
+// endpoints), nothing published or mounted.
+func ScriptContainer(imageID, user, script string) (*container.Config, *container.HostConfig) {
+	config := &container.Config{
+		Image:      imageID,
+		User:       user,
+		Entrypoint: []string{"/bin/bash", "-c", script},
+		Cmd:        nil,
+	}
+	hostConfig := &container.HostConfig{NetworkMode: network.NetworkNone}
+	return config, hostConfig
+}
+
+// RunScript runs a bash script in a throwaway container of the image (ScriptContainer),
+// handing each line of its output to line as it comes; it returns the script's exit code.
+// The ECR post-processor's verification and the builder's inventory run this way.
+func (c *Client) RunScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error) {
+	config, hostConfig := ScriptContainer(imageID, user, script)
+	created, err := c.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
+	if err != nil {
+		return -1, fmt.Errorf("creating the container that runs the script: %w", err)
+	}
+	defer c.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+	if err := c.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		return -1, fmt.Errorf("starting the container that runs the script: %w", err)
+	}
+	logs, err := c.ContainerLogs(ctx, created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return -1, fmt.Errorf("reading the script's output: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(pw, pw, logs)
+		logs.Close()
+		pw.CloseWithError(err)
+	}()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line(sc.Text())
+	}
+	pr.Close()
+	waitCh, errCh := c.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
+	select {
+	case res := <-waitCh:
+		return int(res.StatusCode), nil
+	case err := <-errCh:
+		return -1, fmt.Errorf("waiting for the container that runs the script: %w", err)
+	}
+}
