@@ -834,6 +834,12 @@ func TestRunPlatforms(t *testing.T) {
 	if !strings.Contains(a.String(), "linux/arm64 "+arm.id) {
 		t.Errorf("the artifact does not name the arm64 image: %s", a)
 	}
+	// One SBOM per platform's image, not one file written twice.
+	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+	c.Settings.Path = "out/build.sbom.cdx.json"
+	if got := c.forPlatform("linux/arm64").Settings.Path; got != "out/build-arm64.sbom.cdx.json" {
+		t.Errorf("the arm64 image's SBOM path is %q", got)
+	}
 	f.mustRun(t, set)
 	if len(f.driver.builds) != 2 {
 		t.Errorf("an unchanged rebuild ran %d builds", len(f.driver.builds)-2)

@@ -185,6 +185,14 @@ func (c *Config) forPlatform(platform string) *Config {
 		for i, t := range c.Tags {
 			one.Tags[i] = platformTag(t, platform)
 		}
+		// One SBOM per image: the platform's in the file name, as in its tags.
+		if one.Settings.Path != "" {
+			const ext = ".sbom.cdx.json"
+			one.Settings.Path = platformTag(strings.TrimSuffix(c.Settings.Path, ext), platform)
+			if strings.HasSuffix(c.Settings.Path, ext) {
+				one.Settings.Path += ext
+			}
+		}
 	}
 	return &one
 }
