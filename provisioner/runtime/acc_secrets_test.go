@@ -148,24 +148,7 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		template := fmt.Sprintf(`
-source "null" "ec2" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = %d
-  ssh_username         = "ec2-user"
-  ssh_private_key_file = %q
-  ssh_timeout          = "30s"
-}
-
-build {
-  sources = ["source.null.ec2"]
-
-  provisioner "openhands-runtime" {
-    source_dir      = %q
-%s%s%s  }
-}
-`, target.port, target.keyFile, src, standins, body, run.extra)
+		template := target.template(src, standins+body+run.extra)
 		stop := make(chan struct{})
 		var mu sync.Mutex
 		var onCommandLine []string

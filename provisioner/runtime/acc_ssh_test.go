@@ -90,6 +90,29 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 	return &sshTarget{container: name, port: port, keyFile: keyFile}
 }
 
+// template is a build of the provisioner on the target as ec2-user, with the provisioner's
+// attributes body (source_dir set to src).
+func (s *sshTarget) template(src, body string) string {
+	return fmt.Sprintf(`
+source "null" "ec2" {
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = %d
+  ssh_username         = "ec2-user"
+  ssh_private_key_file = %q
+  ssh_timeout          = "30s"
+}
+
+build {
+  sources = ["source.null.ec2"]
+
+  provisioner "openhands-runtime" {
+    source_dir      = %q
+%s  }
+}
+`, s.port, s.keyFile, src, body)
+}
+
 // exec runs a command in the target as root.
 func (s *sshTarget) exec(t *testing.T, script string) string {
 	t.Helper()
@@ -116,28 +139,9 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	template := fmt.Sprintf(`
-source "null" "ec2" {
-  communicator         = "ssh"
-  ssh_host             = "127.0.0.1"
-  ssh_port             = %d
-  ssh_username         = "ec2-user"
-  ssh_private_key_file = %q
-  ssh_timeout          = "30s"
-}
-
-build {
-  sources = ["source.null.ec2"]
-
-  provisioner "openhands-runtime" {
-    source_dir      = %q
-%s  }
-}
-`, target.port, target.keyFile, src, standins)
-
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
-		Template: template,
+		Template: target.template(src, standins),
 		Check:    rig.VerifiedBuild(t),
 	})
 
