@@ -124,4 +124,6 @@ func (r *PackerRun) RequireLines(t *testing.T, want ...string) {
 }
 
 // Elapsed formats a duration since start for a test log.
-func Elapsed(start time.Time) string { return fmt.Sprint(time.Since(start).Round(100 * time.Millisecond)) }
+func Elapsed(start time.Time) string {
+	return fmt.Sprint(time.Since(start).Round(100 * time.Millisecond))
+}

@@ -79,7 +79,11 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	// tears the connection down), so stop below may never reach the target.
 	stdin, stdinW := io.Pipe()
 	defer stdinW.Close()
-	defer context.AfterFunc(ctx, func() { stdinW.Close() })()
+	defer context.AfterFunc(ctx, func() {
+		stdinW.Close()
+		// Said first: Packer may end before the stop command below has an answer.
+		ui.Say("Build cancelled: stopping the OpenHands runtime plan on the target")
+	})()
 	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF), Stdin: stdin, Stdout: out, Stderr: out}
 	runErr := cmd.RunWithUi(ctx, comm, ui)
 	if ctx.Err() != nil {
