@@ -16,6 +16,9 @@ import (
 // still running when the test interrupts the build.
 const slowDependencies = "    environment_vars = [\"UV_STANDIN_SLOW=600\"]\n"
 
+// slowWhile is slowDependencies for as long as the file /tmp/slow exists on the target.
+const slowWhile = "    environment_vars = [\"UV_STANDIN_SLOW=600\", \"UV_STANDIN_SLOW_WHILE=/tmp/slow\"]\n"
+
 // planProcess matches the command lines of the plan and its children on a target.
 var planProcess = regexp.MustCompile(`openhands-plan|plan\.sh|pip install|UV_STANDIN|runuser`)
 
@@ -147,4 +150,56 @@ func TestAccProvisionerInterruptedOnDocker(t *testing.T) {
 		Template: accTemplateFrom(t, src, rigEnv.BaseImage, offlineRun, "", repo),
 		Check:    rig.VerifiedBuild(t),
 	})
+}
+
+// dropSSHSessions kills the target's per-connection sshd processes (the listener, PID 1, stays):
+// to the build, the connection is lost mid-plan.
+func (s *sshTarget) dropSSHSessions(t *testing.T) {
+	t.Helper()
+	// Bracketed: the pattern must not match this shell's own command line.
+	s.exec(t, `for p in $(ps -eo pid,args | awk '$2 ~ /^ss[h]d:/ {print $1}'); do kill -9 "$p"; done`)
+}
+
+// TestAccProvisionerLostConnection kills the SSH connection mid-plan: without max_retries the
+// build fails saying the connection was lost, and the plan stops on the machine and leaves
+// nothing in /tmp; with max_retries the plan runs again, skips the steps done, and completes.
+func TestAccProvisionerLostConnection(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, retries string
+		want          []string
+	}{
+		{"no retries", "", []string{"the connection to the target was lost"}},
+		{"max_retries", "    max_retries = 2\n", []string{"verification passed", "python-env: skipped (already done)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := startSSHTarget(t)
+			// The install is slow in the first attempt only: the connection drops during it.
+			target.exec(t, "touch /tmp/slow")
+			run := rig.StartPacker(t, rigEnv.Packer, target.template(copyFixture(t), standins+slowWhile+tc.retries))
+			run.WaitFor(t, "uv pip install on the target", 5*time.Minute, func() bool {
+				return strings.Contains(planProcesses(t, target.container), "pip install")
+			})
+			target.dropSSHSessions(t)
+			target.exec(t, "rm /tmp/slow")
+			code := run.Wait(t, 5*time.Minute)
+			t.Logf("exit %d\n%s", code, run.Output())
+			if (code == 0) != (tc.retries != "") {
+				t.Errorf("exit status %d", code)
+			}
+			run.RequireLines(t, tc.want...)
+			if tc.retries == "" {
+				checkPlanStopped(t, run, target.container)
+				if left := target.exec(t, "ls /tmp | grep openhands-plan || true"); left != "" {
+					t.Errorf("the plan left %s in /tmp", left)
+				}
+			}
+		})
+	}
 }

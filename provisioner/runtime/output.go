@@ -69,6 +69,10 @@ func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 		return fmt.Errorf("the plan needs root: %s", tail)
 	case exitStatus == plan.ExitNoUnpack:
 		return fmt.Errorf("the plan could not be unpacked on the target: %s", tail)
+	case exitStatus == packersdk.CmdDisconnect:
+		// The launcher stops the plan when its input goes with the connection.
+		return fmt.Errorf("the connection to the target was lost while the plan ran, and the plan stopped there; "+
+			"set max_retries on the provisioner to run it again (the steps done are skipped); last output:\n    %s", tail)
 	case o.failedStep != "":
 		return fmt.Errorf("step %q failed with exit code %d; last output:\n    %s", o.failedStep, o.failedCode, tail)
 	default:
