@@ -35,25 +35,12 @@ func TestAccBuilderInterrupted(t *testing.T) {
 		out, _ := exec.Command("docker", "exec", container, "ps", "-eo", "args").Output()
 		return strings.Contains(string(out), "pip install")
 	})
-	interrupted := time.Now()
 	run.Interrupt(t)
 	if code := run.Wait(t, 2*time.Minute); code == 0 {
 		t.Errorf("an interrupted build exited 0:\n%s", run.Output())
 	}
-	t.Logf("packer ended %s after the interrupt", rig.Elapsed(interrupted))
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		out, err := exec.Command("docker", "ps", "-aq", "--filter", "id="+container).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.TrimSpace(string(out)) == "" {
-			t.Logf("the build container went %s after the interrupt", rig.Elapsed(interrupted))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the build container %s is left after the interrupt", container)
-		}
-	}
+	t.Logf("packer ended %s after the interrupt", rig.Elapsed(run.Interrupted()))
+	rig.WaitContainerGone(t, container, run.Interrupted(), 30*time.Second)
 	if out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output(); strings.TrimSpace(string(out)) != "" {
 		t.Errorf("the interrupted build left tags: %s", out)
 	}

@@ -1,7 +1,6 @@
 package runtimebuilder
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
@@ -12,10 +11,8 @@ import (
 // FuzzPrepare feeds random HCL values through the builder's spec: Prepare never panics, and
 // a configuration it accepts renders its Dockerfile without panicking.
 func FuzzPrepare(f *testing.F) {
-	src := fixture.SourceDir(f)
-	base := "source_dir = \"" + src + "\"\nvscode_server_sha256 = \"" + strings.Repeat("ab", 32) + "\"\n"
 	var b Builder
-	spectest.FuzzPrepare(f, b.ConfigSpec(), base, []interface{}{packerBuildRaw()}, func(raws ...interface{}) error {
+	spectest.FuzzPrepare(f, b.ConfigSpec(), fixture.SourceHCL(f), []interface{}{packerBuildRaw()}, func(raws ...interface{}) error {
 		b = Builder{}
 		_, _, err := b.Prepare(raws...)
 		return err

@@ -20,6 +20,8 @@ type PackerRun struct {
 	out  *syncBuffer
 	done chan struct{}
 	err  error
+	// interrupted is when Interrupt sent SIGINT.
+	interrupted time.Time
 }
 
 // syncBuffer is the build's output, read while packer writes it.
@@ -93,10 +95,14 @@ func (r *PackerRun) WaitFor(t *testing.T, what string, timeout time.Duration, co
 // Interrupt sends SIGINT to the build's process group, as a terminal's Ctrl-C does.
 func (r *PackerRun) Interrupt(t *testing.T) {
 	t.Helper()
+	r.interrupted = time.Now()
 	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 }
+
+// Interrupted is when Interrupt was called.
+func (r *PackerRun) Interrupted() time.Time { return r.interrupted }
 
 // Wait waits for the build to end and returns its exit code, failing the test after timeout.
 func (r *PackerRun) Wait(t *testing.T, timeout time.Duration) int {
@@ -126,4 +132,23 @@ func (r *PackerRun) RequireLines(t *testing.T, want ...string) {
 // Elapsed formats a duration since start for a test log.
 func Elapsed(start time.Time) string {
 	return fmt.Sprint(time.Since(start).Round(100 * time.Millisecond))
+}
+
+// WaitContainerGone fails the test when the container id still exists (running or not)
+// timeout after since, and logs how long it took to go.
+func WaitContainerGone(t *testing.T, id string, since time.Time, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(500 * time.Millisecond) {
+		out, err := exec.Command("docker", "ps", "-aq", "--filter", "id="+id).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(string(out)) == "" {
+			t.Logf("the build container went %s after the interrupt", Elapsed(since))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the build container %s is left after the interrupt", id)
+		}
+	}
 }

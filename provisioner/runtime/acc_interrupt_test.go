@@ -58,12 +58,11 @@ func interruptDuringDependencies(t *testing.T, template string, container func(o
 		out, _ := exec.Command("docker", "exec", name, "ps", "-eo", "args").Output()
 		return strings.Contains(string(out), "pip install")
 	})
-	interrupted := time.Now()
 	run.Interrupt(t)
 	if code := run.Wait(t, 2*time.Minute); code == 0 {
 		t.Errorf("an interrupted build exited 0:\n%s", run.Output())
 	}
-	t.Logf("packer ended %s after the interrupt; the provisioner's cancel line reached the output: %t", rig.Elapsed(interrupted),
+	t.Logf("packer ended %s after the interrupt; the provisioner's cancel line reached the output: %t", rig.Elapsed(run.Interrupted()),
 		strings.Contains(run.Output(), "stopping the OpenHands runtime plan"))
 	return run
 }
@@ -130,18 +129,7 @@ func TestAccProvisionerInterruptedOnDocker(t *testing.T) {
 		return ""
 	})
 	id := containerID.FindStringSubmatch(run.Output())[1]
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		out, err := exec.Command("docker", "ps", "-aq", "--no-trunc", "--filter", "id="+id).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.TrimSpace(string(out)) == "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the build container %s is left after the interrupt", id)
-		}
-	}
+	rig.WaitContainerGone(t, id, run.Interrupted(), 10*time.Second)
 	if out, _ := exec.Command("docker", "images", "-q", repo).Output(); strings.TrimSpace(string(out)) != "" {
 		t.Errorf("the interrupted build tagged an image %s: %s", repo, out)
 	}

@@ -1,7 +1,6 @@
 package runtimeprovisioner
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
@@ -12,10 +11,8 @@ import (
 // FuzzPrepare feeds random HCL values through the provisioner's spec: Prepare never panics,
 // and a configuration it accepts renders its script and Dockerfile without panicking.
 func FuzzPrepare(f *testing.F) {
-	src := fixture.SourceDir(f)
-	base := "source_dir = \"" + src + "\"\nvscode_server_sha256 = \"" + strings.Repeat("ab", 32) + "\"\n"
 	var p Provisioner
-	spectest.FuzzPrepare(f, p.ConfigSpec(), base, []interface{}{packerRaw()}, func(raws ...interface{}) error {
+	spectest.FuzzPrepare(f, p.ConfigSpec(), fixture.SourceHCL(f), []interface{}{packerRaw()}, func(raws ...interface{}) error {
 		p = Provisioner{}
 		return p.Prepare(raws...)
 	}, func(t *testing.T) {
