@@ -64,8 +64,8 @@ if [ "${1:-}" = %[4]s ]; then
 	(
 		while IFS= read -r _; do :; done
 		kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-		# This launcher may be gone already: sudo kills its command when its own output
-		# goes with the connection, and this watcher survives it.
+		# This launcher may be gone already, without its traps: under sudo, over an SSH
+		# connection that went, it was seen to end so (the test acc_interrupt_test.go).
 		rm -rf "$dir" "${self%%.run}.pid"
 	) <&3 >/dev/null 2>&1 &
 	watch=$!
