@@ -154,6 +154,12 @@ func TestPlanOutputFailure(t *testing.T) {
 			want:   []string{"the connection to the target was lost", "set max_retries", "last output:\n    [11/15] dependencies"},
 		},
 		{
+			name:   "disk full",
+			output: "Traceback (most recent call last):\nOSError: [Errno 28] No space left on device: '/openhands/x'\n" + marker,
+			status: 2,
+			want:   []string{`step "dependencies" failed: the target's disk is full (No space left on device)`, "min_free_disk_gb", "OSError: [Errno 28]"},
+		},
+		{
 			name:   "step failed",
 			output: joinLines(numberedLines("out", 1, 30)) + marker,
 			status: 2,
