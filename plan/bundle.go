@@ -46,6 +46,7 @@ tarfile.open(fileobj=f, mode="r|gz").extractall(sys.argv[3])' "$self" "$payload_
 fi
 rm -f "$self"
 rc=0
+# The plan reads nothing: its standard input is /dev/null, as for any background job here.
 if command -v setsid >/dev/null 2>&1; then
 	setsid bash "$dir/plan.sh" &
 else
@@ -53,7 +54,25 @@ else
 fi
 pid=$!
 echo "$pid" >"${self%%.run}.pid"
+# With %[4]s, standard input is the provisioner's, which sends nothing and ends when the build
+# is cancelled or its connection is lost (sshd and docker exec close it then, and no signal
+# reaches a command without a terminal): the plan is stopped as on a signal. read is a
+# builtin, so killing this watcher leaves no reader behind.
+watch=
+if [ "${1:-}" = %[4]s ]; then
+	exec 3<&0
+	(
+		while IFS= read -r _; do :; done
+		kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+		# This launcher may be gone already, without its traps: under sudo, over an SSH
+		# connection that went, it was seen to end so (the test acc_interrupt_test.go).
+		rm -rf "$dir" "${self%%.run}.pid"
+	) <&3 >/dev/null 2>&1 &
+	watch=$!
+	exec 3<&-
+fi
 wait "$pid" || rc=$?
+[ -z "$watch" ] || kill "$watch" 2>/dev/null || true
 rm -f "${self%%.run}.pid"
 exit "$rc"
 `
@@ -64,6 +83,9 @@ const (
 	ExitNoUnpack  = 98
 )
 
+// StopOnEOF is the launcher's argument that stops the plan when its standard input ends.
+const StopOnEOF = "--stop-on-eof"
+
 // BundleSuffix ends every bundle's remote file name; the pid file swaps it for ".pid".
 const BundleSuffix = ".run"
 
@@ -72,7 +94,7 @@ const BundleSuffix = ".run"
 func launcherHeader() string {
 	offset := 0
 	for {
-		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack)
+		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF)
 		if len(header) == offset {
 			return header
 		}
@@ -85,18 +107,24 @@ func CancelCommand(remotePath string) string {
 	pid := strings.TrimSuffix(remotePath, BundleSuffix) + ".pid"
 	// Not `kill -TERM -- -PID`: dash, /bin/sh on Debian and Ubuntu, takes "--" for a pid.
 	// A leading signal option lets every shell's kill read -PID as a process group.
-	kill := fmt.Sprintf(`kill -TERM -"$(cat %s)"`, shellQuote(pid))
+	// No pid file: the launcher has ended the plan (it removes the file last) or never ran.
+	kill := fmt.Sprintf(`[ ! -f %[1]s ] || kill -TERM -"$(cat %[1]s)"`, shellQuote(pid))
 	return fmt.Sprintf(`if [ "$(id -u)" = 0 ]; then %s; else sudo -n sh -c %s; fi`, kill, shellQuote(kill))
 }
 
 // RunCommand is the one remote command that runs a bundle: as root directly, as any other
 // login user through sudo -n (the upload may be readable by its owner only, and that owner
 // is not always the login user: the docker communicator's uploads belong to the image's user).
-func RunCommand(remotePath string) string {
-	return fmt.Sprintf(`f=%s; if [ "$(id -u)" = 0 ]; then exec sh "$f"; `+
-		`elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -n sh "$f"; `+
-		`else rm -f "$f"; echo "openhands-runtime: the login user $(id -un) is not root and cannot run sudo without a password (sudo -n true failed); give it passwordless sudo, or connect as root" >&2; exit %d; fi`,
-		shellQuote(remotePath), ExitNeedsSudo)
+// args go to the launcher (StopOnEOF).
+func RunCommand(remotePath string, args ...string) string {
+	run := `"$f"`
+	for _, a := range args {
+		run += " " + shellQuote(a)
+	}
+	return fmt.Sprintf(`f=%s; if [ "$(id -u)" = 0 ]; then exec sh %s; `+
+		`elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -n sh %[2]s; `+
+		`else rm -f "$f"; echo "openhands-runtime: the login user $(id -un) is not root and cannot run sudo without a password (sudo -n true failed); give it passwordless sudo, or connect as root" >&2; exit %[3]d; fi`,
+		shellQuote(remotePath), run, ExitNeedsSudo)
 }
 
 // WriteBundle writes a self-extracting bundle: supplied binaries and the source tree are

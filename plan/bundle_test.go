@@ -752,10 +752,21 @@ func liveGroupMembers(t *testing.T, pgid int) []int {
 // TestLauncherSignalled: a signal to the launcher alone (a lost SSH session's SIGHUP, a
 // SIGTERM) stops the plan and its children and removes the bundle, its pid file and the
 // unpacked plan, which may hold the secrets file.
+// TestLauncherSignalled stops a running plan as a cancelled build does: a signal to the
+// launcher, or (with StopOnEOF) the end of its standard input, which is all a command run
+// over SSH without a terminal sees of a lost connection or a cancelled build.
 func TestLauncherSignalled(t *testing.T) {
 	requireRoot(t)
-	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		stop func(cmd *exec.Cmd, stdin io.Closer)
+	}{
+		{"SIGHUP", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGHUP) }},
+		{"SIGTERM", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGTERM) }},
+		{"stdin closed", []string{StopOnEOF}, func(_ *exec.Cmd, stdin io.Closer) { stdin.Close() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			marks := filepath.Join(dir, "marks")
 			plan := `#!/usr/bin/env bash
@@ -765,7 +776,12 @@ echo "$!" >>` + shellQuote(marks) + `
 wait
 `
 			path := writeRunnableBundle(t, dir, "b"+BundleSuffix, plan)
-			cmd := exec.Command("sh", path)
+			cmd := exec.Command("sh", append([]string{path}, tc.args...)...)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -780,8 +796,8 @@ wait
 				t.Fatalf("the plan did not start: %q", lines)
 			}
 			planDir, child := lines[0], lines[1]
-			cmd.Process.Signal(sig)
-			err := cmd.Wait()
+			tc.stop(cmd, stdin)
+			err = cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 143 {
 				t.Errorf("the launcher ended with %v, want exit status 143", err)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -866,5 +867,30 @@ export OH_SYSTEM_PACKAGES
 	res := runHelper(t, functions, stubs+`(set -euo pipefail; oh_step_system_packages_run)`)
 	if res.code != 0 || res.out != "every package is installed\n" {
 		t.Errorf("exit %d, output %q; want only \"every package is installed\"", res.code, res.out)
+	}
+}
+
+// TestLibCheckDisk: the preflight step refuses a filesystem with less free space than
+// min_free_disk_gb, saying how much there is and what the option asks; 0 skips the check.
+// The prefix does not exist yet: its nearest existing parent's filesystem counts.
+func TestLibCheckDisk(t *testing.T) {
+	functions := libFunctions(t)
+	for _, tt := range []struct {
+		need int
+		fail bool
+	}{
+		{0, false},
+		{1 << 30, true}, // an exbibyte: no test machine has it
+	} {
+		t.Run(fmt.Sprint(tt.need), func(t *testing.T) {
+			res := runHelper(t, functions, "oh_check_disk", fmt.Sprintf("OH_MIN_FREE_DISK_GB=%d", tt.need))
+			if (res.code != 0) != tt.fail {
+				t.Fatalf("status %d: %s", res.code, res.out)
+			}
+			want := regexp.MustCompile(fmt.Sprintf(`only [0-9]+ GiB free on the filesystem of /\S*, the runtime needs %d GiB \(option min_free_disk_gb\)`, tt.need))
+			if tt.fail && !want.MatchString(res.out) || !tt.fail && res.out != "" {
+				t.Errorf("output %q, want %s", res.out, map[bool]string{true: want.String(), false: "none: the check is skipped"}[tt.fail])
+			}
+		})
 	}
 }

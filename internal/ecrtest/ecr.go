@@ -1,9 +1,11 @@
 package ecrtest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,11 +55,71 @@ type ECR struct {
 	reg  *Registry
 	opts ECROptions
 
-	mu        sync.Mutex
-	repos     map[string]CreatedRepository
-	calls     []string
-	created   []CreatedRepository
-	throttleN int
+	mu      sync.Mutex
+	repos   map[string]CreatedRepository
+	calls   []string
+	created []CreatedRepository
+	faults  []*faultRule
+}
+
+// Fault is a scripted failure of an ECR API call: an HTTP status with an AWS error type, or a
+// delay before the real answer.
+type Fault struct {
+	Status        int
+	Type, Message string
+	Delay         time.Duration
+}
+
+// The faults AWS APIs answer with, which the SDK's standard retryer retries.
+var (
+	FaultInternal    = Fault{Status: http.StatusInternalServerError, Type: "ServerException"}
+	FaultUnavailable = Fault{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailableException"}
+	FaultThrottling  = Fault{Status: http.StatusBadRequest, Type: "ThrottlingException", Message: "Rate exceeded"}
+)
+
+// FaultSlow answers after d.
+func FaultSlow(d time.Duration) Fault { return Fault{Delay: d} }
+
+// faultRule applies a fault to an operation's calls: the next n, or each with probability p
+// drawn from a seeded source (the same calls fail on every run).
+type faultRule struct {
+	op    string
+	fault Fault
+	n     int
+	p     float64
+	rand  *rand.Rand
+}
+
+// FailNext answers the next n calls of op ("" for every operation) with f.
+func (e *ECR) FailNext(op string, f Fault, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = append(e.faults, &faultRule{op: op, fault: f, n: n})
+}
+
+// FailRate answers each call of op ("" for every operation) with f with probability p, drawn
+// from a source seeded with seed.
+func (e *ECR) FailRate(op string, f Fault, p float64, seed int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = append(e.faults, &faultRule{op: op, fault: f, p: p, rand: rand.New(rand.NewSource(seed))})
+}
+
+// fault picks the fault of a call to op, if any; the caller holds e.mu.
+func (e *ECR) fault(op string) (Fault, bool) {
+	for _, r := range e.faults {
+		if r.op != "" && r.op != op {
+			continue
+		}
+		if r.n > 0 {
+			r.n--
+			return r.fault, true
+		}
+		if r.rand != nil && r.rand.Float64() < r.p {
+			return r.fault, true
+		}
+	}
+	return Fault{}, false
 }
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
@@ -101,9 +163,7 @@ func (e *ECR) Created() []CreatedRepository {
 
 // ThrottleNext answers the next n requests with ThrottlingException.
 func (e *ECR) ThrottleNext(n int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.throttleN = n
+	e.FailNext("", FaultThrottling, n)
 }
 
 func (e *ECR) repositoryExists(name string) bool {
@@ -151,13 +211,16 @@ func (e *ECR) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	e.mu.Lock()
 	e.calls = append(e.calls, op)
-	throttle := e.throttleN > 0
-	if throttle {
-		e.throttleN--
-	}
+	fault, faulty := e.fault(op)
 	e.mu.Unlock()
-	if throttle {
-		apiError(w, "ThrottlingException", "Rate exceeded")
+	if faulty && fault.Delay > 0 {
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done(): // the client gave up
+			return
+		}
+	} else if faulty {
+		apiErrorStatus(w, fault.Status, fault.Type, cmp.Or(fault.Message, "injected by the test double"))
 		return
 	}
 	switch failure, why := verifySigV4(r, "ecr", e.opts.Region, e.accepted()); failure {

@@ -65,7 +65,7 @@ func encodeLog(digest, msg string) []byte {
 }
 
 // traceMessage is one line of the engine's stream holding a BuildKit progress record.
-func traceMessage(t *testing.T, vertexes []testVertex, logs [][2]string) string {
+func traceMessage(t testing.TB, vertexes []testVertex, logs [][2]string) string {
 	t.Helper()
 	var record []byte
 	for _, v := range vertexes {

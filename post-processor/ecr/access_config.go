@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -143,11 +145,20 @@ func (c *AccessConfig) stsClient(cfg aws.Config) *sts.Client {
 	})
 }
 
+// apiAttemptTimeout bounds one attempt of an ECR API call: the SDK's HTTP client has no
+// timeout, so a stalled answer would hang the build; past this the SDK's retryer tries
+// again, and the call fails once its attempts are spent.
+var apiAttemptTimeout = 30 * time.Second
+
 // ecrClient is the ECR API client for the resolved configuration.
 func (c *AccessConfig) ecrClient(cfg aws.Config) *awsecr.Client {
 	return awsecr.NewFromConfig(cfg, func(o *awsecr.Options) {
 		if c.ECREndpoint != "" {
 			o.BaseEndpoint = aws.String(c.ECREndpoint)
+		}
+		// The SDK's own client, which holds any custom CA bundle, with a timeout.
+		if hc, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = hc.WithTimeout(apiAttemptTimeout)
 		}
 	})
 }

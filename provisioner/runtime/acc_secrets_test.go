@@ -130,6 +130,10 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t)
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, run := range []struct {
 		name, extra string
 		fails       bool
@@ -139,7 +143,7 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		{"provisioner_secrets_ssh_failed", "    extra_pip_packages = [\"pydantic>=999\"]\n", true},
 	} {
 		body, markers := secretMarkers()
-		template := target.template(t, body+run.extra)
+		template := target.template(copyFixture(t), standins+body+run.extra)
 		stop := make(chan struct{})
 		var mu sync.Mutex
 		var onCommandLine []string

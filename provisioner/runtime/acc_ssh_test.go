@@ -90,19 +90,9 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 	return &sshTarget{container: name, port: port, keyFile: keyFile}
 }
 
-// template is a build of the target (a null source over SSH as ec2-user) with the
-// provisioner on a copy of the fixture checkout and the stand-ins; body is more provisioner
-// attributes.
-func (s *sshTarget) template(t *testing.T, body string) string {
-	t.Helper()
-	src := filepath.Join(t.TempDir(), "openhands-src")
-	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+// template is a build of the provisioner on the target as ec2-user, with the provisioner's
+// attributes body (source_dir set to src).
+func (s *sshTarget) template(src, body string) string {
 	return fmt.Sprintf(`
 source "null" "ec2" {
   communicator         = "ssh"
@@ -118,9 +108,9 @@ build {
 
   provisioner "openhands-runtime" {
     source_dir      = %q
-%s%s  }
+%s  }
 }
-`, s.port, s.keyFile, src, standins, body)
+`, s.port, s.keyFile, src, body)
 }
 
 // exec runs a command in the target as root.
@@ -141,12 +131,14 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la /home/ec2-user"
 	before := target.exec(t, loginUser)
 
+	standins, err := rig.StandinAttributes("    ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	sbomPath := filepath.Join(t.TempDir(), "ec2.sbom.cdx.json")
-	template := target.template(t, fmt.Sprintf("    sbom_path       = %q\n", sbomPath))
-
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
-		Template: template,
+		Template: target.template(copyFixture(t), standins+fmt.Sprintf("    sbom_path       = %q\n", sbomPath)),
 		Check:    rig.VerifiedBuild(t),
 	})
 

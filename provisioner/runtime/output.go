@@ -66,6 +66,10 @@ func (o *planOutput) line(l string) {
 }
 
 // failure describes a failed run for the error the build ends with.
+// noSpace is how ENOSPC reads in every tool's message: Python's "[Errno 28] No space left on
+// device", uv's "(os error 28)", tar's and cp's.
+const noSpace = "No space left on device"
+
 func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -80,6 +84,14 @@ func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 		return fmt.Errorf("the plan needs root: %s", tail)
 	case exitStatus == plan.ExitNoUnpack:
 		return fmt.Errorf("the plan could not be unpacked on the target: %s", tail)
+	case exitStatus == packersdk.CmdDisconnect:
+		// The launcher stops the plan when its input goes with the connection.
+		return fmt.Errorf("the connection to the target was lost while the plan ran, and the plan stopped there; "+
+			"set max_retries on the provisioner to run it again (the steps done are skipped); last output:\n    %s", tail)
+	case o.failedStep != "" && strings.Contains(tail, noSpace):
+		// Said first: the tail may be a traceback of the tool that hit the full disk.
+		return fmt.Errorf("step %q failed: the target's disk is full (%s); free space on the filesystem of the prefix "+
+			"(min_free_disk_gb sets what the preflight step requires) and run the build again; last output:\n    %s", o.failedStep, noSpace, tail)
 	case o.failedStep != "":
 		return fmt.Errorf("step %q failed with exit code %d; last output:\n    %s", o.failedStep, o.failedCode, tail)
 	default:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -144,6 +146,18 @@ func TestPlanOutputFailure(t *testing.T) {
 			output: "gzip: stdin: unexpected end of file\n",
 			status: plan.ExitNoUnpack,
 			want:   []string{"could not be unpacked on the target", "unexpected end of file"},
+		},
+		{
+			name:   "connection lost",
+			output: "[11/15] dependencies\n",
+			status: packersdk.CmdDisconnect,
+			want:   []string{"the connection to the target was lost", "set max_retries", "last output:\n    [11/15] dependencies"},
+		},
+		{
+			name:   "disk full",
+			output: "Traceback (most recent call last):\nOSError: [Errno 28] No space left on device: '/openhands/x'\n" + marker,
+			status: 2,
+			want:   []string{`step "dependencies" failed: the target's disk is full (No space left on device)`, "min_free_disk_gb", "OSError: [Errno 28]"},
 		},
 		{
 			name:   "step failed",

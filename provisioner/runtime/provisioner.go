@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -75,7 +76,18 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 
 	uploaded := time.Now()
 	out := &planOutput{}
-	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote), Stdout: out, Stderr: out}
+	// The plan's standard input sends nothing and ends when the build is cancelled, and when
+	// this process or the connection goes: the launcher then stops the plan. Packer does not
+	// wait for a cancelled provisioner (its provision step returns at once and the build
+	// tears the connection down), so stop below may never reach the target.
+	stdin, stdinW := io.Pipe()
+	defer stdinW.Close()
+	defer context.AfterFunc(ctx, func() {
+		stdinW.Close()
+		// Said first: Packer may end before the stop command below has an answer.
+		ui.Say("Build cancelled: stopping the OpenHands runtime plan on the target")
+	})()
+	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF), Stdin: stdin, Stdout: out, Stderr: out}
 	runErr := cmd.RunWithUi(ctx, comm, ui)
 	if ctx.Err() != nil {
 		p.stop(comm, remote, ui)

@@ -81,7 +81,10 @@ type remoteRun struct {
 	afterOutput func()
 	// waitFor, when set, delays the exit until it is closed (a command that runs until killed).
 	waitFor <-chan struct{}
-	exit    int
+	// untilStdinEnds delays the exit until the command's standard input ends, as the
+	// launcher run with plan.StopOnEOF does.
+	untilStdinEnds bool
+	exit           int
 	// startErr is returned by Start instead of running anything.
 	startErr error
 }
@@ -144,6 +147,12 @@ func (c *fakeComm) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error {
 		}
 		if run.waitFor != nil {
 			<-run.waitFor
+		}
+		if run.untilStdinEnds {
+			if cmd.Stdin == nil {
+				select {} // no input to end: the plan would run on
+			}
+			io.Copy(io.Discard, cmd.Stdin)
 		}
 		cmd.SetExited(run.exit)
 	}()
@@ -289,7 +298,7 @@ func TestProvisionOneUploadOneCommand(t *testing.T) {
 			if up.size != int64(len(up.data)) {
 				t.Errorf("upload FileInfo size %d, uploaded %d bytes", up.size, len(up.data))
 			}
-			if want := []string{plan.RunCommand(up.path)}; !slices.Equal(comm.commands, want) {
+			if want := []string{plan.RunCommand(up.path, plan.StopOnEOF)}; !slices.Equal(comm.commands, want) {
 				t.Errorf("commands = %q, want %q", comm.commands, want)
 			}
 			if len(comm.uploadDirs) != 0 || len(comm.downloads) != 0 {
@@ -704,9 +713,23 @@ func TestProvisionWritesTheSBOM(t *testing.T) {
 	}
 }
 
+// TestProvisionCancelled: a cancelled build stops the plan with the stop command, and when
+// that cannot reach the target (Packer does not wait for a cancelled provisioner and closes
+// the connection) the plan's standard input ends, which stops it too.
 func TestProvisionCancelled(t *testing.T) {
-	for _, stopExit := range []int{0, 1} {
-		t.Run(fmt.Sprintf("stop command exits %d", stopExit), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop remoteRun
+		// planStoppedByStdin: the plan ends when its input ends, not by the stop command.
+		planStoppedByStdin bool
+		say, errLine       string
+	}{
+		{name: "stop command exits 0", stop: remoteRun{exit: 0}, say: "Stopped the OpenHands runtime plan on the target"},
+		{name: "stop command exits 1", stop: remoteRun{exit: 1}, errLine: "Could not stop the plan on the target"},
+		{name: "connection gone", stop: remoteRun{startErr: errors.New("connection closed")}, planStoppedByStdin: true,
+			errLine: "Could not stop the plan on the target"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			src := fixture.SourceDir(t)
 			p := preparedProvisioner(t, src, nil)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -716,14 +739,23 @@ func TestProvisionCancelled(t *testing.T) {
 			comm := &fakeComm{}
 			comm.script = func(command string) remoteRun {
 				if path := comm.lastUpload(); command == plan.CancelCommand(path) {
-					// The stop command ends the plan, whether or not it then reports success.
-					once.Do(func() { close(killed) })
-					return remoteRun{exit: stopExit}
+					if tc.stop.startErr == nil {
+						// The stop command ends the plan, whether or not it then reports success.
+						once.Do(func() { close(killed) })
+					}
+					return tc.stop
 				}
 				// The plan runs until it is killed; the build is cancelled meanwhile.
-				return remoteRun{stdout: []string{"[9/13] dependencies\n"}, afterOutput: cancel, waitFor: killed, exit: 143}
+				run := remoteRun{stdout: []string{"[9/13] dependencies\n"}, afterOutput: cancel, exit: 143}
+				if tc.planStoppedByStdin {
+					run.untilStdinEnds = true
+				} else {
+					run.waitFor = killed
+				}
+				return run
 			}
 			ui := &recordingUi{}
+			// provision fails the test when the plan's run has not ended.
 			err := provision(t, ctx, p, comm, ui)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("Provision = %v, want an error wrapping context.Canceled", err)
@@ -732,18 +764,14 @@ func TestProvisionCancelled(t *testing.T) {
 				t.Fatalf("%d uploads, want 1", len(comm.uploads))
 			}
 			path := comm.uploads[0].path
-			if want := []string{plan.RunCommand(path), plan.CancelCommand(path)}; !slices.Equal(comm.commands, want) {
+			if want := []string{plan.RunCommand(path, plan.StopOnEOF), plan.CancelCommand(path)}; !slices.Equal(comm.commands, want) {
 				t.Errorf("commands = %q, want %q", comm.commands, want)
 			}
-			if stopExit == 0 {
-				if !slices.Contains(ui.sayLines(), "Stopped the OpenHands runtime plan on the target") {
-					t.Errorf("Say lines %q do not report the stop", ui.sayLines())
-				}
-			} else {
-				errs := strings.Join(ui.errorLines(), "\n")
-				if !strings.Contains(errs, "Could not stop the plan on the target") {
-					t.Errorf("Error lines %q do not report the failed stop", errs)
-				}
+			if tc.say != "" && !slices.Contains(ui.sayLines(), tc.say) {
+				t.Errorf("Say lines %q lack %q", ui.sayLines(), tc.say)
+			}
+			if errs := strings.Join(ui.errorLines(), "\n"); tc.errLine != "" && !strings.Contains(errs, tc.errLine) {
+				t.Errorf("Error lines %q lack %q", errs, tc.errLine)
 			}
 		})
 	}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# make reliability: runs each fault test TRIALS times and each fuzz target FUZZTIME, and writes
+# bench/reliability.md: per fault, the trials, how many ended as expected (the test passed:
+# the build failed or stopped as it should, nothing was left, the re-run completed) and the
+# times the tests measured; per fuzz target, the execs run and the crashers found.
+# Not part of make test: the acceptance trials take minutes each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TRIALS=${TRIALS:-3}
+FUZZTIME=${FUZZTIME:-30s}
+out=bench/reliability.md
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# fault | package | test (anchored) | what "as expected" means
+faults=(
+	"Ctrl-C during the dependency step over SSH|./provisioner/runtime|TestAccProvisionerInterruptedOverSSH|no plan process or /tmp file left; second build verified"
+	"Ctrl-C during the dependency step on Docker|./provisioner/runtime|TestAccProvisionerInterruptedOnDocker|container removed, no tag; second build verified"
+	"Ctrl-C during the builder's build|./builder/runtime|TestAccBuilderInterrupted|build container removed, no tag; second build verified"
+	"SSH connection lost mid-plan|./provisioner/runtime|TestAccProvisionerLostConnection|clear error, plan stopped; max_retries completes"
+	"ECR API 500/503/throttling/stall, each operation|./post-processor/ecr|TestECRAPIFaults|2 faults retried through; 3 fail naming the operation"
+	"ECR API 30 % fault rate, 20 seeds|./post-processor/ecr|TestECRAPIFaultRate|runs complete or fail naming the operation"
+	"Launcher signalled or its input closed|./plan|TestLauncherSignalled|plan group stopped, bundle, pid file and directory removed"
+	"Cancelled provisioner, stop command unreachable|./provisioner/runtime|TestProvisionCancelled|the plan's input ends; Provision returns"
+	"Shell code in every option and file name|./plan|TestNoShellInjection|no marker file"
+)
+
+{
+	echo "# Reliability"
+	echo
+	echo "Written by \`make reliability\` (scripts/reliability.sh) on $(date -u +%Y-%m-%d), $(nproc) cores:"
+	echo "TRIALS=$TRIALS runs of each fault test, FUZZTIME=$FUZZTIME a fuzz target. A trial ends as expected"
+	echo "when its test passes. Times are those the tests log (Packer's exit after Ctrl-C, the"
+	echo "container's removal, giving up on the ECR API) and the test's duration, the re-run included."
+	echo
+	echo "| fault | expected | trials | as expected | test duration (min-max) | measured | test |"
+	echo "|---|---|---|---|---|---|---|"
+} >"$out"
+
+for row in "${faults[@]}"; do
+	IFS='|' read -r fault pkg test expected <<<"$row"
+	ok=0 durations=() measured=""
+	for i in $(seq "$TRIALS"); do
+		log="$work/$test-$i.log"
+		start=$(date +%s)
+		if PACKER_ACC=1 go test -count=1 -timeout 30m -run "^$test\$" -v "$pkg" >"$log" 2>&1; then
+			ok=$((ok + 1))
+		fi
+		durations+=($(($(date +%s) - start)))
+		# The first trial's timing lines stand for all.
+		if [ "$i" = 1 ]; then
+			measured=$(grep -ohE '(packer ended [0-9.]+m?s|went [0-9.]+m?s|gave up after [0-9.]+m?s|[0-9]+ completed through retries, [0-9]+ gave up)' "$log" | sort | uniq -c | sed 's/^ *//' | paste -sd ';' - | sed 's/;/; /g')
+		fi
+		echo "$test trial $i: $(tail -n 1 "$log")" >&2
+	done
+	sorted=$(printf '%s\n' "${durations[@]}" | sort -n)
+	echo "| $fault | $expected | $TRIALS | $ok | $(head -n1 <<<"$sorted")-$(tail -n1 <<<"$sorted") s | ${measured:-} | \`$test\` |" >>"$out"
+done
+
+{
+	echo
+	echo "## Fuzz targets"
+	echo
+	echo "| target | package | time | execs | new corpus entries | crashers |"
+	echo "|---|---|---|---|---|---|"
+} >>"$out"
+# make passes the targets of make fuzz.
+for t in ${FUZZ_TARGETS:?set by make reliability}; do
+	pkg=${t%%:*} target=${t#*:}
+	log="$work/$target.log"
+	before=$(find "$pkg/testdata/fuzz/$target" -type f 2>/dev/null | wc -l)
+	status=0
+	go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 50x "$pkg" >"$log" 2>&1 || status=$?
+	after=$(find "$pkg/testdata/fuzz/$target" -type f 2>/dev/null | wc -l)
+	execs=$(grep -oE 'execs: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+	interesting=$(grep -oE 'new interesting: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f3)
+	crashers=$((after - before))
+	[ "$status" = 0 ] || [ "$crashers" -gt 0 ] || crashers="failed (see the log)"
+	echo "| \`$target\` | \`$pkg\` | $FUZZTIME | ${execs:-?} | ${interesting:-?} | $crashers |" >>"$out"
+	echo "fuzz $t: execs ${execs:-?}, crashers $crashers" >&2
+done
+echo "wrote $out" >&2
