@@ -15,6 +15,9 @@ import (
 const (
 	StatePath   = "openhands_sbom_path"
 	StateDigest = "openhands_sbom_digest"
+	// StatePlatformPaths are a multi-platform build's SBOM files, one per platform image, as
+	// platform=path.
+	StatePlatformPaths = "openhands_platform_sbom_paths"
 )
 
 // Formats of the document.

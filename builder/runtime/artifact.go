@@ -78,6 +78,14 @@ func (a *Artifact) State(name string) interface{} {
 			images = append(images, a.platform+"="+a.imageID)
 		}
 		return images
+	case sbom.StatePlatformPaths:
+		var paths []string
+		for _, image := range a.platforms {
+			if image.sbomPath != "" {
+				paths = append(paths, image.platform+"="+image.sbomPath)
+			}
+		}
+		return paths
 	case sbom.StatePath:
 		return a.sbomPath
 	case sbom.StateDigest:

@@ -11,6 +11,14 @@ import (
 // SBOM was attached).
 const StateSBOMReferrer = "openhands_sbom_referrer"
 
+// StatePlatformSBOMReferrers is the artifact state of a multi-platform push's SBOM referrers,
+// one per platform image that had an SBOM, as platform=referrer manifest digest.
+const StatePlatformSBOMReferrers = "openhands_platform_sbom_referrers"
+
+// StatePlatformManifests is the artifact state of a multi-platform push's image manifests,
+// as platform=manifest digest, in the index's order.
+const StatePlatformManifests = "platform_manifests"
+
 // BuilderID identifies an image pushed to ECR.
 const BuilderID = "openhands.post-processor.ecr"
 
@@ -22,6 +30,9 @@ type Artifact struct {
 	sourceImageID        string
 	// sbomReferrer is the digest of the SBOM's referrer manifest, when one was attached.
 	sbomReferrer string
+	// platformManifests and platformSBOMReferrers are a multi-platform push's (then digest is
+	// the index's): each platform's manifest and SBOM referrer, as platform=digest.
+	platformManifests, platformSBOMReferrers []string
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -31,6 +42,9 @@ func (a *Artifact) Files() []string   { return nil }
 func (a *Artifact) Id() string { return a.name + "@" + a.digest }
 
 func (a *Artifact) String() string {
+	if len(a.platformManifests) > 0 {
+		return fmt.Sprintf("%s, an index of %s, tags %s", a.Id(), strings.Join(a.platformManifests, " "), strings.Join(a.tags, " "))
+	}
 	return fmt.Sprintf("%s, tags %s", a.Id(), strings.Join(a.tags, " "))
 }
 
@@ -46,6 +60,10 @@ func (a *Artifact) State(name string) interface{} {
 		return a.digest
 	case StateSBOMReferrer:
 		return a.sbomReferrer
+	case StatePlatformManifests:
+		return append([]string(nil), a.platformManifests...)
+	case StatePlatformSBOMReferrers:
+		return append([]string(nil), a.platformSBOMReferrers...)
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("aws"),
