@@ -66,6 +66,10 @@ type Registry struct {
 	requests      []RegistryRequest
 	pushed        map[string][]pushedImage // repo -> manifests in push order
 	policy        repoPolicy
+	// blobs are the blobs each repository holds: as in ECR, a repository sees only its own.
+	blobs    map[string]map[string]bool
+	mounting bool
+	mounts   int
 }
 
 // RegistryRequest is one HTTP request the registry answered.
@@ -104,6 +108,7 @@ func NewRegistry(t testing.TB, user, password string) *Registry {
 		// The referrers API (OCI 1.1), which ECR serves: SBOMs attach to images through it.
 		inner:  registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)),
 		pushed: map[string][]pushedImage{},
+		blobs:  map[string]map[string]bool{},
 	}
 	// httptest listens on 127.0.0.1 only.
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serveHTTP))
@@ -152,6 +157,36 @@ func (r *Registry) OnUpload(f func(method string)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.onUpload = f
+}
+
+// EnableBlobMounting makes the registry mount a blob another of its repositories holds into
+// the repository an upload is started for (POST .../blobs/uploads/?mount=<digest>&from=<repo>
+// answered 201), as ECR does once the registry's BLOB_MOUNTING setting is enabled; without it
+// the mount parameters are ignored and the upload starts (202).
+func (r *Registry) EnableBlobMounting() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mounting = true
+}
+
+// Mounts is how many blobs the registry mounted from another repository.
+func (r *Registry) Mounts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mounts
+}
+
+// holds reports whether repo holds the blob digest, recording it first when add is set.
+func (r *Registry) holds(repo, digest string, add bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if add {
+		if r.blobs[repo] == nil {
+			r.blobs[repo] = map[string]bool{}
+		}
+		r.blobs[repo][digest] = true
+	}
+	return r.blobs[repo][digest]
 }
 
 // InjectedFailures is how many requests FailNext and FailMidBlob have failed so far.
@@ -405,6 +440,29 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	// A repository sees only its own blobs; the inner registry keeps one store for all.
+	blobRead := isRepo && kind == "blobs" && !upload && (req.Method == http.MethodGet || req.Method == http.MethodHead)
+	if blobRead && !r.holds(repo, rest, false) {
+		regError(sw, http.StatusNotFound, "BLOB_UNKNOWN", fmt.Sprintf("blob %s is not in repository %s", rest, repo))
+		return
+	}
+	if upload && req.Method == http.MethodPost {
+		q := req.URL.Query()
+		r.mu.Lock()
+		mounting := r.mounting
+		r.mu.Unlock()
+		if mount, from := q.Get("mount"), q.Get("from"); mounting && mount != "" && from != "" && r.holds(from, mount, false) {
+			r.holds(repo, mount, true)
+			r.mu.Lock()
+			r.mounts++
+			r.mu.Unlock()
+			sw.Header().Set("Location", "/v2/"+repo+"/blobs/"+mount)
+			sw.Header().Set("Docker-Content-Digest", mount)
+			sw.WriteHeader(http.StatusCreated)
+			return
+		}
+	}
+
 	var counter *countingReader
 	if upload {
 		counter = &countingReader{r: req.Body}
@@ -418,6 +476,10 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		r.uploadedBytes += counter.n.Load()
 		if sw.status == http.StatusCreated && (req.Method == http.MethodPut || req.Method == http.MethodPost) {
 			r.blobUploads++
+			if r.blobs[repo] == nil {
+				r.blobs[repo] = map[string]bool{}
+			}
+			r.blobs[repo][req.URL.Query().Get("digest")] = true
 		}
 	}
 	if manifestPut && sw.status == http.StatusCreated {

@@ -54,7 +54,7 @@ func TestAccTwoPlatformsBuildAndPush(t *testing.T) {
 			if n := len(builtImage.FindAllString(log, -1)); n != 2 {
 				return fmt.Errorf("%d images built, want one per platform", n)
 			}
-			if n := strings.Count(log, "verification passed"); n != 2 {
+			if n := strings.Count(log, "(openhands-ecr): verification passed"); n != 2 {
 				return fmt.Errorf("%d verifications passed, want one per platform", n)
 			}
 			m := pushedIndex.FindStringSubmatch(log)

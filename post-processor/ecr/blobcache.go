@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,7 +26,13 @@ type blobCache struct {
 type cachedBlob struct {
 	Digest string `json:"digest"`
 	Size   int64  `json:"size"`
+	// Repositories (registry/repository) the blob was pushed to or found in, newest last: a
+	// push to another repository of the same registry mounts it from one of them.
+	Repositories []string `json:"repositories,omitempty"`
 }
+
+// maxRepositories bounds a blob's remembered repositories.
+const maxRepositories = 8
 
 // defaultCacheDir is where the cache lives: the user's cache directory, as the rig's.
 func defaultCacheDir() (string, error) {
@@ -56,7 +63,15 @@ func (c *blobCache) get(diffID v1.Hash, comp compression) (cachedBlob, bool) {
 func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[diffID.String()+" "+comp.cacheKey()] = blob
+	key := diffID.String() + " " + comp.cacheKey()
+	if known, ok := c.entries[key]; ok && known.Digest == blob.Digest {
+		repos := slices.Clone(known.Repositories)
+		for _, r := range blob.Repositories {
+			repos = append(slices.DeleteFunc(repos, func(s string) bool { return s == r }), r) // newest last
+		}
+		blob.Repositories = repos[max(0, len(repos)-maxRepositories):]
+	}
+	c.entries[key] = blob
 	data, err := json.Marshal(c.entries)
 	if err != nil {
 		return err

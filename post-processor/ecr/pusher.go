@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,9 +71,12 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 		return pushedManifest{}, err
 	}
 
-	// Layers the cache knows and the registry has.
+	// Layers the cache knows and the repository has, or another repository of the registry
+	// has and lends (a mount).
 	blobs := map[v1.Hash]v1.Descriptor{} // diff id -> compressed blob
 	layers, missing := map[v1.Hash]bool{}, map[v1.Hash]bool{}
+	var lenders []name.Repository // where mounted layers came from: the config may be there too
+	mounted := 0
 	for _, s := range diffIDs {
 		d, err := v1.NewHash(s)
 		if err != nil {
@@ -83,27 +87,47 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 			continue
 		}
 		b, ok := p.cache.get(d, p.comp)
-		if ok {
-			digest, err := v1.NewHash(b.Digest)
-			if err == nil {
-				if size, found, err := blobSize(ctx, puller, repo, digest); err != nil {
-					return pushedManifest{}, err
-				} else if found && size == b.Size {
-					blobs[d] = v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: digest, Size: size}
-					continue
-				}
-			}
+		digest, err := v1.NewHash(b.Digest)
+		if !ok || err != nil {
+			missing[d] = true
+			continue
 		}
-		missing[d] = true
+		desc := v1.Descriptor{MediaType: p.comp.layerMediaType(), Digest: digest, Size: b.Size}
+		found, err := p.mountOrFind(ctx, puller, pusher, repo, desc, b.Repositories, &lenders)
+		if err != nil {
+			return pushedManifest{}, err
+		}
+		if found == blobAbsent {
+			missing[d] = true
+			continue
+		}
+		if found == blobMounted {
+			mounted++
+		}
+		blobs[d] = desc
+		p.remember(d, cachedBlob{Digest: b.Digest, Size: b.Size, Repositories: []string{repo.String()}})
+	}
+	if mounted > 0 {
+		ui.Sayf("Took %d layers from other repositories of %s (mounted, or copied where the registry does not mount): nothing to export or compress for them", mounted, repo.RegistryStr())
 	}
 	// With the classic image store the image id is the config's digest: when the registry
 	// has that blob too, everything is there and nothing needs exporting.
 	_, configMT := p.comp.manifestMediaTypes()
 	if len(missing) == 0 {
 		if d, err := v1.NewHash(imageID); err == nil {
-			if size, found, err := blobSize(ctx, puller, repo, d); err != nil {
+			size, found, err := blobSize(ctx, puller, repo, d)
+			if err != nil {
 				return pushedManifest{}, err
-			} else if found {
+			}
+			for _, lender := range lenders {
+				if found {
+					break
+				}
+				if size, found, err = p.mount(ctx, puller, pusher, repo, lender, d); err != nil {
+					return pushedManifest{}, err
+				}
+			}
+			if found {
 				ui.Sayf("All %d layers and the config are in %s: nothing to upload", len(diffIDs), repo)
 				return p.manifest(v1.Descriptor{MediaType: configMT, Digest: d, Size: size}, diffIDs, blobs)
 			}
@@ -124,7 +148,7 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 	var small map[string][]byte
 	g.Go(func() error {
 		var err error
-		small, err = p.readExport(gctx, imageID, tmp, layers, missing, progress, g.Go, func(layer *growingLayer, lp *layerProgress) {
+		small, err = p.readExport(gctx, imageID, repo.String(), tmp, layers, missing, progress, g.Go, func(layer *growingLayer, lp *layerProgress) {
 			g.Go(func() error {
 				defer os.Remove(layer.path)
 				started := time.Now()
@@ -212,7 +236,7 @@ const smallFileLimit = 8 << 20
 // it streams by; when some are in the registry, each is first copied to a file while hashed,
 // and only missing ones are compressed from there, in the background (spawn) while the
 // export goes on.
-func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, layers, missing map[v1.Hash]bool, progress *pushProgress,
+func (p *pluginPusher) readExport(ctx context.Context, imageID, repo, dir string, layers, missing map[v1.Hash]bool, progress *pushProgress,
 	spawn func(func() error), upload func(*growingLayer, *layerProgress)) (map[string][]byte, error) {
 	started := time.Now()
 	rc, err := p.driver.Save(ctx, imageID)
@@ -240,9 +264,7 @@ func (p *pluginPusher) readExport(ctx context.Context, imageID, dir string, laye
 		if err != nil {
 			return l, err
 		}
-		if err := p.cache.put(l.diffID, p.comp, cachedBlob{Digest: l.digest.String(), Size: l.size}); err != nil {
-			log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err) // it only saves time
-		}
+		p.remember(l.diffID, cachedBlob{Digest: l.digest.String(), Size: l.size, Repositories: []string{repo}})
 		return l, nil
 	}
 	spool := len(missing) < len(layers)
@@ -372,6 +394,68 @@ func exportedConfig(small map[string][]byte) ([]byte, error) {
 		return nil, fmt.Errorf("the engine's export of the image lacks its config %s", manifest[0].Config)
 	}
 	return config, nil
+}
+
+// blobFound is where a blob was found for the repository pushed to.
+type blobFound int
+
+const (
+	blobAbsent  blobFound = iota
+	blobPresent           // in the repository already
+	blobMounted           // mounted (or, where the registry does not mount, copied) from another
+)
+
+// mountOrFind looks for the blob desc in repo, else has the registry mount it from one of
+// the repositories the cache names (newest first) that holds it; lenders collects those.
+func (p *pluginPusher) mountOrFind(ctx context.Context, puller *remote.Puller, pusher *remote.Pusher, repo name.Repository, desc v1.Descriptor, known []string, lenders *[]name.Repository) (blobFound, error) {
+	if size, found, err := blobSize(ctx, puller, repo, desc.Digest); err != nil {
+		return blobAbsent, err
+	} else if found && size == desc.Size {
+		return blobPresent, nil
+	}
+	for _, r := range slices.Backward(known) {
+		lender, err := name.NewRepository(r)
+		if err != nil || lender.RegistryStr() != repo.RegistryStr() || lender.String() == repo.String() {
+			continue
+		}
+		size, found, err := p.mount(ctx, puller, pusher, repo, lender, desc.Digest)
+		if err != nil {
+			return blobAbsent, err
+		}
+		if found && size == desc.Size {
+			if !slices.ContainsFunc(*lenders, func(l name.Repository) bool { return l.String() == lender.String() }) {
+				*lenders = append(*lenders, lender)
+			}
+			return blobMounted, nil
+		}
+	}
+	return blobAbsent, nil
+}
+
+// mount has the registry mount blob d of lender into repo (ECR with blob mounting enabled
+// does; a registry that does not is sent the blob read from lender, which still spares the
+// export and the compression). found is false when lender does not hold the blob.
+func (p *pluginPusher) mount(ctx context.Context, puller *remote.Puller, pusher *remote.Pusher, repo, lender name.Repository, d v1.Hash) (int64, bool, error) {
+	size, found, err := blobSize(ctx, puller, lender, d)
+	if err != nil || !found {
+		return 0, false, err
+	}
+	l, err := puller.Layer(ctx, lender.Digest(d.String()))
+	if err != nil {
+		return 0, false, err
+	}
+	if err := pusher.Upload(ctx, repo, &remote.MountableLayer{Layer: l, Reference: lender.Digest(d.String())}); err != nil {
+		return 0, false, fmt.Errorf("mounting blob %s of %s into %s: %w", d, lender, repo, err)
+	}
+	log.Printf("[INFO] openhands-ecr: blob %s mounted (or copied) from %s", d, lender)
+	return size, true, nil
+}
+
+// remember records a layer's blob in the cache; a cache that cannot be written only costs time.
+func (p *pluginPusher) remember(diffID v1.Hash, b cachedBlob) {
+	if err := p.cache.put(diffID, p.comp, b); err != nil {
+		log.Printf("[WARN] openhands-ecr: writing the blob cache: %v", err)
+	}
 }
 
 // blobSize asks the registry for a blob (HEAD): its size, or found false when it has none.

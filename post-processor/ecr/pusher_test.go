@@ -384,6 +384,67 @@ func TestPluginPushChangedTopLayer(t *testing.T) {
 	}
 }
 
+// TestPluginPushMountsFromAnotherRepository pushes an image to one repository, then to
+// another of the same registry: nothing is exported or compressed again. A registry with blob
+// mounting enabled (ECR's BLOB_MOUNTING) mounts every layer and the config, and nothing is
+// uploaded; one without it is sent the blobs read from the first repository.
+func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
+	img := newSavedImage(t, 7, 2<<20, 64<<10, 2<<20)
+	for _, tc := range []struct {
+		name     string
+		mounting bool
+	}{{"mounting enabled", true}, {"mounting disabled", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := pluginTarget(t)
+			if tc.mounting {
+				reg.EnableBlobMounting()
+			}
+			ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+			cache := t.TempDir()
+			driver := newExportDriver(img)
+			if _, err := postProcess(t, context.Background(), newPluginPostProcessorFor(t, ecr, nil, driver, cache), packersdk.TestUi(t), img); err != nil {
+				t.Fatal(err)
+			}
+			uploads, uploaded := reg.BlobUploads(), reg.UploadedBytes()
+
+			const other = "agents/openhands-runtime-staging"
+			var out bytes.Buffer
+			p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"repository": other}, driver, cache)
+			art, err := postProcess(t, context.Background(), p, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}, img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := driver.saves.Load(); n != 1 {
+				t.Errorf("the engine exported the image %d times, want once (the second repository's push exports nothing)", n)
+			}
+			wantMounts, wantUploads := 3, 0 // two distinct layers and the config
+			if !tc.mounting {
+				wantMounts, wantUploads = 0, 3
+			}
+			if reg.Mounts() != wantMounts || reg.BlobUploads()-uploads != wantUploads {
+				t.Errorf("%d mounts and %d blob uploads, want %d and %d", reg.Mounts(), reg.BlobUploads()-uploads, wantMounts, wantUploads)
+			}
+			if tc.mounting && reg.UploadedBytes() != uploaded {
+				t.Errorf("the mounted push uploaded %d bytes", reg.UploadedBytes()-uploaded)
+			}
+			if !strings.Contains(out.String(), "Took 2 layers from other repositories") || !strings.Contains(out.String(), "nothing to upload") {
+				t.Errorf("the push said:\n%s", out.String())
+			}
+			ref, err := name.ParseReference(reg.Host() + "/" + other + "@" + art.digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pulled, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate.Image(pulled); err != nil {
+				t.Errorf("the image in %s does not validate: %v", other, err)
+			}
+		})
+	}
+}
+
 // TestPluginPushDigestsAreStable pushes one image twice, with one and with four cores and
 // no cache, to two registries: the same blobs and manifest, byte for byte.
 func TestPluginPushDigestsAreStable(t *testing.T) {
