@@ -232,6 +232,28 @@ for n in $SCALE_FILES; do
 	rm -rf "$work/scale-$n"
 done
 
+# Builder, two platforms: a clean build of both (arm64 emulated on an x86_64 host), then the
+# unchanged rebuild of both.
+two_rows="| builder: two platforms (linux/amd64, linux/arm64) | not run: no arm64 base image (scripts/rig.sh arm64-image) | | | – |"$'\n'
+if [ -n "${OPENHANDS_RIG_ARM64_IMAGE:-}" ]; then
+	echo "bench: builder, two platforms (arm64 emulated)" >&2
+	repo=openhands-bench-p-$$
+	# The arm64 base carries the tools the checks use, not every system package.
+	builder_template "$repo" "$(printf '  platforms = ["linux/amd64", "linux/arm64"]\n  base_images = { "linux/arm64" = "%s" }\n  system_packages = false\n  environment_vars = ["BENCH_REP=p-%s"]' "$OPENHANDS_RIG_ARM64_IMAGE" "$$")" >"$work/platforms.pkr.hcl"
+	out=$(run platforms "$work/platforms.pkr.hcl"); read -r two_t _ _ _ <<<"$out"
+	# Each platform's own build time, from its "Built <id> in <d>" line (amd64 first).
+	mapfile -t two_built < <(sed -n 's/.*Built sha256:[0-9a-f]* in \([^ ]*\) with .*/\1/p' "$work/platforms.out")
+	for i in $(seq 1 "$REPS"); do
+		out=$(run "platforms-same-$i" "$work/platforms.pkr.hcl"); read -r t _ _ _ <<<"$out"; times[psame]="${times[psame]:-} $t"
+	done
+	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo:" | xargs -r docker rmi -f >/dev/null
+	# shellcheck disable=SC2086 # one word per run
+	read -r psm psmin psmax <<<"$(stats ${times[psame]})"
+	amd_s=$(secs "${two_built[0]:-0s}") arm_s=$(secs "${two_built[1]:-0s}")
+	two_rows="| builder: two platforms, clean build of both (whole \`packer build\`) | $(printf '%.2f' "$two_t") s: linux/amd64 image built in $amd_s s, linux/arm64 (emulated) in $arm_s s = $(printf '%.1f' "$(echo "scale=4; $arm_s / $amd_s" | bc)")× | 1 run | none (report) | – |"$'\n'
+	two_rows+="| builder: two platforms, unchanged rebuild of both | $psm s | $psmin–$psmax s | ≤ 3 s | $(if [ "$(echo "$psm <= 3" | bc)" = 1 ]; then echo yes; else echo no; fi) |"$'\n'
+fi
+
 # Push: bench/push's BenchmarkPush (Go, for the registry and ECR doubles of internal/ecrtest),
 # one line per sub-benchmark and run, flattened to "name unit value" lines in push.metrics.
 push_bench() { # NAME REGEX COUNT
@@ -425,6 +447,7 @@ fi
 	echo "| builder: clean build (fresh repository, force_rebuild, fresh plan layer) | $cm s | $cmin–$cmax s | | |"
 	echo "| builder: unchanged rebuild | $um s | $umin–$umax s | ≤ 3 s | $(met "$um" 3) |"
 	echo "| builder: source-only rebuild (one line appended to openhands/runtime/__init__.py) | $om s = $(pct "$orr")% of clean | $omin–$omax s | ≤ 30% of clean | $(met "$orr" 0.30) |"
+	printf '%s' "$two_rows"
 	echo "| peak RSS of packer-plugin-openhands: provisioner / builder | $((rss[plugin] / 1024)) / $((rss[builder] / 1024)) MiB | max over all runs | < 150 MiB | $(met "$peak_mib" 149) |"
 	echo "| plugin binary size | $((size / 1024 / 1024)) MiB ($size bytes, unstripped) | | | |"
 	echo "| push: runtime image ($push_img), openhands-ecr first push to an empty registry: its own \`Pushed <ref> in <d>\` times, summed over the tags | $ppm s | $ppmin–$ppmax s | | |"

@@ -101,6 +101,10 @@ func pushReferrer(ctx context.Context, repository, subjectDigest, artifactType s
 	}
 	sum := sha256.Sum256(raw)
 	manifestDigest := "sha256:" + hex.EncodeToString(sum[:])
+	// The same document of the same image is the same manifest: an unchanged push puts none.
+	if _, err := remote.Head(repo.Digest(manifestDigest), opts...); err == nil {
+		return manifestDigest, nil
+	}
 	// By digest: a referrer needs no tag, the registry lists it under its subject.
 	if err := remote.Put(repo.Digest(manifestDigest), rawManifest{raw: raw, mediaType: types.OCIManifestSchema1}, opts...); err != nil {
 		return "", fmt.Errorf("putting the artifact manifest: %w", err)
