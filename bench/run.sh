@@ -264,6 +264,8 @@ push_bench() { # NAME REGEX COUNT
 PUSH_SCALE_REPS=${PUSH_SCALE_REPS:-1}
 echo "bench: push, openhands-ecr vs docker push ($REPS reps)" >&2
 push_bench push 'BenchmarkPush/runtime$' "$REPS"
+echo "bench: push, the one-layer base image ($REPS reps)" >&2
+push_bench push-base 'BenchmarkPush/base-one-layer$' "$REPS"
 # PUSH_SCALE_REPS=0 leaves the larger images out (each first push of them takes minutes).
 if [ "$PUSH_SCALE_REPS" -gt 0 ]; then
 	echo "bench: push scaling, runtime image + random layers ($PUSH_SCALE_REPS reps)" >&2
@@ -357,6 +359,23 @@ if [ -n "$(metric $c1 push-s)" ]; then
 		read -r csm _ _ <<<"$(stats $(metric $c1 save-s))"
 	}
 	crane_row="| push: \`docker save\` + \`crane push\` ($craneVersion) + \`crane tag\`, empty registry; openhands-ecr / crane | $cpm s (save $csm s); ratio $(ratio "$ppm" "$cpm")× | $cpmin–$cpmax s | | |"
+fi
+# The one-layer base image (compressible: a Debian root), pushed in process.
+b1=base-one-layer/openhands-ecr/first bz=base-one-layer/openhands-ecr-zstd/first bd=base-one-layer/docker/first bc=base-one-layer/crane
+# shellcheck disable=SC2046 # one word per run
+{
+	read -r bpm bpmin bpmax <<<"$(stats $(metric $b1 push-s))"
+	read -r bzm bzmin bzmax <<<"$(stats $(metric $bz push-s))"
+	read -r bdm bdmin bdmax <<<"$(stats $(metric $bd push-s))"
+}
+base_img="$(printf '%.0f' "$(metric_max $b1 image-MiB)") MiB, 1 layer, $(mib "$(metric_max $b1 upload-bytes)") MiB uploaded with gzip, $(mib "$(metric_max $bz upload-bytes)") MiB with zstd"
+bgr=$(ratio "$bpm" "$bdm") bzr=$(ratio "$bzm" "$bdm")
+base_rows="| push: one-layer image ($base_img; the rig's base image, a Debian root), first push: openhands-ecr gzip / docker push | $bpm / $bdm s = $bgr× | $bpmin–$bpmax / $bdmin–$bdmax s | ≤ 0.5× | $(met "$bgr" 0.5) |"$'\n'
+base_rows+="| push: one-layer image, openhands-ecr with layer_compression = \"zstd\" / docker push | $bzm / $bdm s = $bzr× | $bzmin–$bzmax s | ≤ 0.2× | $(met "$bzr" 0.2) |"$'\n'
+if [ -n "$(metric $bc push-s)" ]; then
+	# shellcheck disable=SC2046 # one word per run
+	read -r bcm bcmin bcmax <<<"$(stats $(metric $bc push-s))"
+	base_rows+="| push: one-layer image, \`docker save\` + \`crane push\`; openhands-ecr gzip / crane | $bcm s; ratio $(ratio "$bpm" "$bcm")× | $bcmin–$bcmax s | | |"$'\n'
 fi
 p2_bytes=$(metric_max $p2 upload-bytes) p2_blobs=$(metric_max $p2 blob-uploads) p2_pushes=$(metric_max $p2 pushes)
 d2_bytes=$(metric_max $d2 upload-bytes)
@@ -458,6 +477,7 @@ fi
 	echo "| push: openhands-ecr first push, whole \`packer build\` (builder finds the image, verification, ECR calls, push) | $pbm s | $pbmin–$pbmax s | | |"
 	echo "| push: unchanged second push, openhands-ecr (whole \`packer build\`) | $p2m s; $p2_bytes bytes, $p2_blobs blob uploads, $p2_pushes tags pushed (max over runs) | $p2min–$p2max s | 0 bytes | $second_met |"
 	echo "| push: unchanged second push, docker push | $d2m s; $d2_bytes bytes | $d2min–$d2max s | | |"
+	printf '%s' "$base_rows"
 	printf '%s' "$push_scale_rows"
 	printf '%s' "$scale_rows"
 	echo
@@ -468,6 +488,7 @@ fi
 	echo "- Re-provisioning: one build with commit=true and docker-tag openhands-bench:provisioned, then the provisioner run again on that image (discard=true); compared with the first-run median above."
 	echo "- Builder: \`source \"openhands-runtime\"\`, pull=false. Clean: a fresh image_repository, force_rebuild=true and a fresh environment_vars value per rep, which changes the plan layer so the engine's layer cache does not serve it (base-image layers are still shared). Unchanged: the same template again. Source-only: one line appended to openhands/runtime/__init__.py in the temp copy of the fixture, then the same template."
 	echo "- Push (bench/push, \`go test -bench BenchmarkPush -benchtime=1x\`, run only with OPENHANDS_BENCH=1): the runtime image built once by \`source \"openhands-runtime\"\` (tags = [\"bench\"]) and read once with \`docker save\` so no push meets a cold page cache; every measured \`packer build\` uses the same source, which finds the source tag and builds nothing, and \`post-processor \"openhands-ecr\"\` (static keys, region, ecr_endpoint, skip_credential_validation, skip_metadata_api_check, tags = [\"bench\"], so bench plus the builder's two content tags are pushed). Each first push goes to a fresh internal/ecrtest Registry (go-containerregistry's registry in memory, basic auth, on 127.0.0.1) behind a fresh ECR API double, so no blob is there and docker cannot mount one from another repository; the unchanged second push goes to the same registry. docker push: a fresh Registry of the same kind (no ECR double), \`docker login\` with its user and password into a config directory of its own, \`docker tag\` and one \`docker push\` per tag in the post-processor's order, timed per CLI call and summed (tagging and login not timed). Bytes and blob uploads are counted by the Registry (UploadedBytes, BlobUploads). openhands-ecr pushes with its own pusher (push_method = \"plugin\": the engine's export, layers compressed on both cores, uploaded with go-containerregistry; gzip, and a zstd row with layer_compression = \"zstd\"); docker push has the Docker Engine 20.10 compress (one core) and upload; crane: \`docker save\` to a file, then \`crane push\` of it and \`crane tag\` for the other tags, crane built with \`go install\` at go.mod's go-containerregistry version. openhands-ecr (gzip) and docker push take turns going first from run to run."
+	echo "- One-layer image: the rig's base image itself (\`$OPENHANDS_RIG_BASE_IMAGE\`, one layer made by \`docker import\` of a debootstrap root: compressible files), pushed by openhands-ecr's PostProcess called in process by bench/push (no builder makes the base an artifact; skip_verify, since it is not a runtime; its \`Pushed\` line), by \`docker push\` and by \`docker save\` + \`crane push\` as above, each to a fresh registry."
 	echo "- Push scaling: the rig's base image plus layers of random data from /dev/urandom (incompressible), one \`docker commit\` per layer, then the runtime built on it by the builder; first and second push as above, PUSH_SCALE_REPS=$PUSH_SCALE_REPS runs (each first push of these takes one to two minutes). Image size is the engine's uncompressed size."
 	echo "- Provisioner scaling: a copy of internal/rig/testdata/openhands-src plus N one-line modules under openhands/bench_gen/dA/eB/ (100 per directory), the provisioner and the shell+file templates above on it (plan.sh rendered again for the tree), $REPS runs per size below 50k files and 1 from 50k on, openhands-runtime and shell+file taking turns. Whole build as above; provisioning is the span from the docker builder's \`Using docker communicator to connect\` line to its \`Killing the container\` line, each line timed as packer printed it (bash \$EPOCHREALTIME; -timestamp-ui has whole seconds), the same for both; the own line is the provisioner's \`OpenHands runtime provisioned in <d> (bundle and upload <d>, plan <d>)\`. The build after provisioning is mostly the container's teardown, which grows with the files written."
 	echo "- Peak RSS: VmHWM from /proc/<pid>/status of the packer-plugin-openhands child of packer, polled every 100 ms, maximum over every provisioner (plugin, few, again) / builder run."

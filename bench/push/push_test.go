@@ -2,6 +2,7 @@ package push
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	ecrpostprocessor "github.com/openhands-runtime/packer-plugin-openhands/post-processor/ecr"
 )
 
 const (
@@ -28,21 +32,26 @@ const (
 )
 
 // variant is an image to push: the runtime image built on the rig's base image, or on that
-// base plus layers of random data (incompressible, so gzip cannot shrink them).
+// base plus layers of random data (incompressible, so gzip cannot shrink them), or the base
+// image alone (baseOnly: one layer of about 1 GB of compressible files, a Debian root).
 type variant struct {
 	name         string
 	layers, mibs int // extra layers of mibs MiB each
+	baseOnly     bool
 }
 
 var variants = []variant{
-	{"runtime", 0, 0},
-	{"runtime+2x64MiB", 2, 64},
-	{"runtime+2x256MiB", 2, 256},
+	{name: "runtime"},
+	{name: "base-one-layer", baseOnly: true},
+	{name: "runtime+2x64MiB", layers: 2, mibs: 64},
+	{name: "runtime+2x256MiB", layers: 2, mibs: 256},
 }
 
 // image is a variant built and ready to push: its builder template and the tags that a
 // push of it names (benchTag first, then the content tags, the post-processor's order).
 type image struct {
+	// template is the builder's template around a post-processor block; nil for a base-only
+	// image, which openhands-ecr pushes in process (no builder makes it an artifact).
 	template func(postProcessor string) string
 	id       string
 	tags     []string
@@ -136,6 +145,14 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 	if img := images[v.name]; img != nil {
 		return img
 	}
+	if v.baseOnly {
+		img := &image{tags: []string{benchTag}}
+		if err := img.inspect(s.baseImage, ""); err != nil {
+			b.Fatal(err)
+		}
+		images[v.name] = img
+		return img
+	}
 	prefix := fmt.Sprintf("openhands-bench-push-%d", os.Getpid())
 	base := s.baseImage
 	for i := 1; i <= v.layers; i++ {
@@ -156,21 +173,9 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 	}
 	ref := repo + ":" + benchTag
 	addLocalRef(ref)
-	out, err := rig.Docker("image", "inspect", "--format", "{{.Id}} {{.Size}} {{len .RootFS.Layers}} {{range .RepoTags}}{{.}} {{end}}", ref)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := strings.Fields(out)
-	img.id = f[0]
-	size, _ := strconv.ParseFloat(f[1], 64)
-	img.mib = size / (1 << 20)
-	img.layers, _ = strconv.Atoi(f[2])
 	img.tags = []string{benchTag}
-	for _, t := range f[3:] {
-		addLocalRef(t)
-		if tag, ok := strings.CutPrefix(t, repo+":"); ok && strings.HasPrefix(tag, "oh_v") {
-			img.tags = append(img.tags, tag)
-		}
+	if err := img.inspect(ref, repo); err != nil {
+		b.Fatal(err)
 	}
 	// The post-processor pushes the lock tag before the source tag, which is longer.
 	if len(img.tags) == 3 && len(img.tags[1]) > len(img.tags[2]) {
@@ -185,6 +190,27 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 	}
 	images[v.name] = img
 	return img
+}
+
+// inspect reads the image's id, size and layers; with repo set, it adds the content tags
+// (oh_v...) that the image has in repo.
+func (img *image) inspect(ref, repo string) error {
+	out, err := rig.Docker("image", "inspect", "--format", "{{.Id}} {{.Size}} {{len .RootFS.Layers}} {{range .RepoTags}}{{.}} {{end}}", ref)
+	if err != nil {
+		return err
+	}
+	f := strings.Fields(out)
+	img.id = f[0]
+	size, _ := strconv.ParseFloat(f[1], 64)
+	img.mib = size / (1 << 20)
+	img.layers, _ = strconv.Atoi(f[2])
+	for _, t := range f[3:] {
+		if tag, ok := strings.CutPrefix(t, repo+":"); repo != "" && ok && strings.HasPrefix(tag, "oh_v") {
+			addLocalRef(t)
+			img.tags = append(img.tags, tag)
+		}
+	}
+	return nil
 }
 
 func addLocalRef(ref string) {
@@ -289,6 +315,9 @@ var pushedIn = regexp.MustCompile(`(?m)Pushed (\S+) in (\S+)\s*$`)
 // times, from its `Pushed <ref> in <d>` lines (verification comes before them).
 func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *ecrtest.ECR, compression string) result {
 	b.Helper()
+	if img.template == nil {
+		return pluginPushInProcess(b, img, reg, api, compression)
+	}
 	pp := fmt.Sprintf(`  post-processor "openhands-ecr" {
     region                     = "us-east-1"
     access_key                 = %q
@@ -309,6 +338,48 @@ func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *
 		b.Fatalf("the measured build built the image again: the builder's content tags did not match\n%s", tail(out))
 	}
 	r := result{build: wall, bytes: reg.UploadedBytes() - bytesBefore, blobs: reg.BlobUploads() - blobsBefore}
+	r.addPushLines(b, out)
+	return r
+}
+
+// pluginPushInProcess pushes an image that no builder makes an artifact of (the base image)
+// with openhands-ecr's PostProcess in this process, as Packer would call it after a docker
+// builder (skip_verify: it is not a runtime); push-s and build-s are its `Pushed` lines and
+// its whole call.
+func pluginPushInProcess(b *testing.B, img *image, reg *ecrtest.Registry, api *ecrtest.ECR, compression string) result {
+	b.Helper()
+	var pp ecrpostprocessor.PostProcessor
+	if err := pp.Configure(map[string]interface{}{
+		"region": "us-east-1", "access_key": accessKey, "secret_key": "bench-secret-key", "ecr_endpoint": api.URL(),
+		"skip_metadata_api_check": true, "skip_credential_validation": true, "skip_verify": true,
+		"repository": repository, "tags": []string{benchTag}, "layer_compression": compression,
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var out bytes.Buffer
+	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
+	start := time.Now()
+	if _, _, _, err := pp.PostProcess(context.Background(), &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}, engineImage(img.id)); err != nil {
+		b.Fatalf("openhands-ecr: %v\n%s", err, tail(out.String()))
+	}
+	r := result{build: time.Since(start), bytes: reg.UploadedBytes() - bytesBefore, blobs: reg.BlobUploads() - blobsBefore}
+	r.addPushLines(b, out.String())
+	return r
+}
+
+// engineImage is an image of the local engine as the docker builder's artifact names it.
+type engineImage string
+
+func (e engineImage) BuilderId() string        { return "packer.post-processor.docker-import" }
+func (e engineImage) Files() []string          { return nil }
+func (e engineImage) Id() string               { return string(e) }
+func (e engineImage) String() string           { return string(e) }
+func (e engineImage) State(string) interface{} { return nil }
+func (e engineImage) Destroy() error           { return nil }
+
+// addPushLines adds the post-processor's `Pushed <ref> in <d>` lines of out to the push time.
+func (r *result) addPushLines(b *testing.B, out string) {
+	b.Helper()
 	for _, m := range pushedIn.FindAllStringSubmatch(out, -1) {
 		d, err := time.ParseDuration(m[2])
 		if err != nil {
@@ -317,7 +388,6 @@ func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *
 		r.push += d
 		r.pushes++
 	}
-	return r
 }
 
 // dockerLogin logs the CLI in to reg with a config directory of its own, so nothing is
