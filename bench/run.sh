@@ -478,6 +478,8 @@ fi
 	echo "| push: unchanged second push, openhands-ecr (whole \`packer build\`) | $p2m s; $p2_bytes bytes, $p2_blobs blob uploads, $p2_pushes tags pushed (max over runs) | $p2min–$p2max s | 0 bytes | $second_met |"
 	echo "| push: unchanged second push, docker push | $d2m s; $d2_bytes bytes | $d2min–$d2max s | | |"
 	printf '%s' "$base_rows"
+	push_rss=$(printf '%.0f' "$(metric_max $p1 plugin-rss-MiB)") zstd_rss=$(printf '%.0f' "$(metric_max $z1 plugin-rss-MiB)")
+	echo "| peak RSS of packer-plugin-openhands during the runtime image's first push: gzip / zstd | $push_rss / $zstd_rss MiB | max over runs | < 150 MiB | $(met "$(printf '%s\n' "$push_rss" "$zstd_rss" | sort -g | tail -n 1)" 149) |"
 	printf '%s' "$push_scale_rows"
 	printf '%s' "$scale_rows"
 	echo

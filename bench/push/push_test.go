@@ -168,7 +168,7 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 	img := &image{template: func(postProcessor string) string {
 		return rig.BuilderTemplate(base, s.src, repo, fmt.Sprintf("  tags = [%q]", benchTag), postProcessor)
 	}}
-	if out, _, err := packerBuild(b, s, img.template("")); err != nil {
+	if out, _, _, err := packerBuild(b, s, img.template("")); err != nil {
 		b.Fatalf("building %s: %v\n%s", v.name, err, tail(out))
 	}
 	ref := repo + ":" + benchTag
@@ -241,7 +241,7 @@ func cleanupImages() {
 }
 
 // packerBuild runs `packer build` on template and returns its output and wall time.
-func packerBuild(b *testing.B, s *setup, template string) (string, time.Duration, error) {
+func packerBuild(b *testing.B, s *setup, template string) (string, time.Duration, int64, error) {
 	b.Helper()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "push.pkr.hcl")
@@ -254,8 +254,65 @@ func packerBuild(b *testing.B, s *setup, template string) (string, time.Duration
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
-	return out.String(), time.Since(start), err
+	if err := cmd.Start(); err != nil {
+		return "", 0, 0, err
+	}
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() { peak <- peakPluginRSS(cmd.Process.Pid, done) }()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(done)
+	return out.String(), wall, <-peak, err
+}
+
+// peakPluginRSS polls the peak resident set (VmHWM, KiB) of the packer-plugin-openhands
+// processes under packer (packer re-runs itself as a child, which starts the plugins) every
+// 100 ms until done is closed, and returns the largest seen.
+func peakPluginRSS(packerPID int, done <-chan struct{}) int64 {
+	var peak int64
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		parent, plugins := map[string]string{}, []string{}
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, stat := range stats {
+			data, err := os.ReadFile(stat)
+			// pid (comm) state ppid ...: comm is cut at 15 characters.
+			i := bytes.LastIndexByte(data, ')')
+			if err != nil || i < 0 {
+				continue
+			}
+			pid := filepath.Base(filepath.Dir(stat))
+			if f := strings.Fields(string(data[i+1:])); len(f) >= 2 {
+				parent[pid] = f[1]
+			}
+			if bytes.Contains(data[:i], []byte("packer-plugin-o")) {
+				plugins = append(plugins, pid)
+			}
+		}
+		for _, pid := range plugins {
+			under := false
+			for p := parent[pid]; p != "" && p != "0" && !under; p = parent[p] {
+				under = p == strconv.Itoa(packerPID)
+			}
+			if !under {
+				continue
+			}
+			status, _ := os.ReadFile(filepath.Join("/proc", pid, "status"))
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					peak = max(peak, kib)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-tick.C:
+		}
+	}
 }
 
 func tail(s string) string {
@@ -272,6 +329,7 @@ type result struct {
 	pushes      int   // tags actually pushed (skipped tags not counted)
 	bytes       int64 // blob upload bytes the registry received
 	blobs       int
+	rssKiB      int64 // the plugin's peak resident set (packer builds only), the largest
 }
 
 func (r *result) add(o result) {
@@ -280,6 +338,7 @@ func (r *result) add(o result) {
 	r.pushes += o.pushes
 	r.bytes += o.bytes
 	r.blobs += o.blobs
+	r.rssKiB = max(r.rssKiB, o.rssKiB)
 }
 
 func (r result) report(b *testing.B, img *image, withBuild bool) {
@@ -287,6 +346,9 @@ func (r result) report(b *testing.B, img *image, withBuild bool) {
 	b.ReportMetric(r.push.Seconds()/n, "push-s")
 	if withBuild {
 		b.ReportMetric(r.build.Seconds()/n, "build-s")
+	}
+	if r.rssKiB > 0 {
+		b.ReportMetric(float64(r.rssKiB)/1024, "plugin-rss-MiB")
 	}
 	b.ReportMetric(float64(r.pushes)/n, "pushes")
 	b.ReportMetric(float64(r.bytes)/n, "upload-bytes")
@@ -330,14 +392,14 @@ func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *
     layer_compression          = %q
   }`, accessKey, api.URL(), repository, benchTag, compression)
 	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
-	out, wall, err := packerBuild(b, s, img.template(pp))
+	out, wall, rss, err := packerBuild(b, s, img.template(pp))
 	if err != nil {
 		b.Fatalf("packer build with openhands-ecr: %v\n%s", err, tail(out))
 	}
 	if strings.Contains(out, "Built sha256:") {
 		b.Fatalf("the measured build built the image again: the builder's content tags did not match\n%s", tail(out))
 	}
-	r := result{build: wall, bytes: reg.UploadedBytes() - bytesBefore, blobs: reg.BlobUploads() - blobsBefore}
+	r := result{build: wall, bytes: reg.UploadedBytes() - bytesBefore, blobs: reg.BlobUploads() - blobsBefore, rssKiB: rss}
 	r.addPushLines(b, out)
 	return r
 }
