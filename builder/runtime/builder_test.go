@@ -941,8 +941,26 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if a.State(sbom.StatePath) != path || a.State(sbom.StateDigest) != digest {
 				t.Errorf("state %v %v, want %s %s", a.State(sbom.StatePath), a.State(sbom.StateDigest), path, digest)
 			}
+			provenance := sbom.ProvenancePath(path)
+			statement, err := os.ReadFile(provenance)
+			if err != nil {
+				t.Fatal(err)
+			}
+			provenanceSum := sha256.Sum256(statement)
+			provenanceDigest := "sha256:" + hex.EncodeToString(provenanceSum[:])
+			if a.State(sbom.StateProvenancePath) != provenance || a.State(sbom.StateProvenanceDigest) != provenanceDigest {
+				t.Errorf("provenance state %v %v, want %s %s", a.State(sbom.StateProvenancePath), a.State(sbom.StateProvenanceDigest), provenance, provenanceDigest)
+			}
+			// The provenance names the image id and the base image it was built from.
+			st, err := sbom.DecodeStatement(statement)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if "sha256:"+st.Subject[0].Digest["sha256"] != a.Id() || !strings.Contains(string(statement), `"name": "base:`) {
+				t.Errorf("the provenance names %v and no base image:\n%s", st.Subject, statement)
+			}
 			img := a.State(registryimage.ArtifactStateURI).(*registryimage.Image)
-			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" {
+			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" || img.Labels["provenance_digest"] != provenanceDigest {
 				t.Errorf("HCP Packer labels %v", img.Labels)
 			}
 			if !strings.Contains(string(data), `"purl": "pkg:deb/debian/adduser@3.134?arch=all\u0026distro=debian-12"`) ||
@@ -960,11 +978,13 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(sbom.StateDigest) != digest {
 				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(sbom.StateDigest))
 			}
-			if !said(ui2, "SBOM of "+a.Id()+" kept: "+path) {
-				t.Errorf("the kept SBOM is not reported")
+			if !said(ui2, "SBOM and provenance of "+a.Id()+" kept: "+path) || a2.State(sbom.StateProvenanceDigest) != provenanceDigest {
+				t.Errorf("the kept SBOM and provenance are not reported (%v)", a2.State(sbom.StateProvenanceDigest))
 			}
-			// Without the file, or with one of another image, the inventory runs again.
+			// Without the file or its provenance, or with one of another image, the inventory
+			// runs again.
 			for _, edit := range []func(){
+				func() { os.Remove(provenance) },
 				func() { os.Remove(path) },
 				func() { os.WriteFile(path, []byte(strings.ReplaceAll(string(data), a.Id(), "sha256:other")), 0o644) },
 			} {

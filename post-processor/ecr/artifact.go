@@ -7,9 +7,12 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 )
 
-// StateSBOMReferrer is the artifact state of the SBOM's referrer manifest digest ("" when no
-// SBOM was attached).
-const StateSBOMReferrer = "openhands_sbom_referrer"
+// Artifact states of the referrer manifest digests of the SBOM and the provenance ("" when
+// none was attached).
+const (
+	StateSBOMReferrer       = "openhands_sbom_referrer"
+	StateProvenanceReferrer = "openhands_provenance_referrer"
+)
 
 // BuilderID identifies an image pushed to ECR.
 const BuilderID = "openhands.post-processor.ecr"
@@ -20,8 +23,9 @@ type Artifact struct {
 	name, digest, region string
 	tags                 []string
 	sourceImageID        string
-	// sbomReferrer is the digest of the SBOM's referrer manifest, when one was attached.
-	sbomReferrer string
+	// referrers are the digests of the SBOM's and the provenance's referrer manifests, when
+	// they were attached.
+	referrers referrers
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -45,7 +49,9 @@ func (a *Artifact) State(name string) interface{} {
 	case "digest":
 		return a.digest
 	case StateSBOMReferrer:
-		return a.sbomReferrer
+		return a.referrers.sbom
+	case StateProvenanceReferrer:
+		return a.referrers.provenance
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("aws"),

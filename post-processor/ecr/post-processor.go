@@ -125,7 +125,8 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 		ui.Say("skip_push is set: nothing pushed")
 		return source, true, true, nil
 	}
-	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source), sbomFile(&p.config, source))
+	sbomPath, provenancePath := documents(&p.config, source)
+	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source), sbomPath, provenancePath)
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -159,7 +160,7 @@ func contentTags(source packersdk.Artifact) []string {
 	return tags
 }
 
-func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string, sbomPath string) (*Artifact, error) {
+func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string, sbomPath, provenancePath string) (*Artifact, error) {
 	c := &p.config
 	cfg, err := c.awsConfig(ctx)
 	if err != nil {
@@ -199,10 +200,8 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
 	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: imageID}
-	if sbomPath != "" {
-		if artifact.sbomReferrer, err = attachSBOM(ctx, ui, name, digest, sbomPath, reg.auth); err != nil {
-			return nil, err
-		}
+	if artifact.referrers, err = attachDocuments(ctx, ui, name, digest, sbomPath, provenancePath, reg.auth); err != nil {
+		return nil, err
 	}
 	return artifact, nil
 }
