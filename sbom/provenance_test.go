@@ -237,14 +237,7 @@ func BenchmarkWrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src, err := filepath.Abs("../internal/rig/testdata/openhands-src")
-	if err != nil {
-		b.Fatal(err)
-	}
-	o := plan.Options{SourceDir: src, VSCodeServerSHA256: sum}
-	if errs := o.Prepare(); len(errs) != 0 {
-		b.Fatal(errs)
-	}
+	o := rigSourceOptions(b)
 	image := "sha256:" + strings.Repeat("ab", 32)
 	for _, format := range []string{FormatCycloneDX, FormatSPDX} {
 		b.Run(format, func(b *testing.B) {

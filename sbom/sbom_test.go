@@ -260,15 +260,24 @@ func TestBuildRefusesAnIncompleteInventory(t *testing.T) {
 // either format, and writes the provenance beside the SBOM naming poetry.lock's digest; a
 // second look at the same image keeps both documents (Describes), another image or plugin
 // version does not.
-func TestWriteReadsTheLock(t *testing.T) {
+// rigSourceOptions are the prepared options of the rig's OpenHands checkout, which has a
+// poetry.lock the install is pinned to.
+func rigSourceOptions(tb testing.TB) plan.Options {
+	tb.Helper()
 	src, err := filepath.Abs("../internal/rig/testdata/openhands-src")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	o := plan.Options{SourceDir: src, VSCodeServerSHA256: sum}
 	if errs := o.Prepare(); len(errs) != 0 {
-		t.Fatal(errs)
+		tb.Fatal(errs)
 	}
+	return o
+}
+
+func TestWriteReadsTheLock(t *testing.T) {
+	o := rigSourceOptions(t)
+	src := o.SourceDir
 	pins, err := plan.LockedPins(o)
 	if err != nil || len(pins) == 0 {
 		t.Fatalf("pins %v, %v", pins, err)

@@ -932,25 +932,23 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if want := a.Id() + " root: #!/usr/bin/env bash\n# OpenHands runtime inventory"; !strings.HasPrefix(f.driver.scripts[0], want) {
 				t.Errorf("script run %.80q, want the inventory as root in the image", f.driver.scripts[0])
 			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum := sha256.Sum256(data)
-			digest := "sha256:" + hex.EncodeToString(sum[:])
-			if a.State(sbom.StatePath) != path || a.State(sbom.StateDigest) != digest {
-				t.Errorf("state %v %v, want %s %s", a.State(sbom.StatePath), a.State(sbom.StateDigest), path, digest)
-			}
+			// The SBOM and the provenance beside it, each named with its digest in the state.
 			provenance := sbom.ProvenancePath(path)
-			statement, err := os.ReadFile(provenance)
-			if err != nil {
-				t.Fatal(err)
+			documents := map[string][2]string{path: {sbom.StatePath, sbom.StateDigest}, provenance: {sbom.StateProvenancePath, sbom.StateProvenanceDigest}}
+			contents, digests := map[string][]byte{}, map[string]string{}
+			for file, state := range documents {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(data)
+				contents[file], digests[file] = data, "sha256:"+hex.EncodeToString(sum[:])
+				if a.State(state[0]) != file || a.State(state[1]) != digests[file] {
+					t.Errorf("state %v %v, want %s %s", a.State(state[0]), a.State(state[1]), file, digests[file])
+				}
 			}
-			provenanceSum := sha256.Sum256(statement)
-			provenanceDigest := "sha256:" + hex.EncodeToString(provenanceSum[:])
-			if a.State(sbom.StateProvenancePath) != provenance || a.State(sbom.StateProvenanceDigest) != provenanceDigest {
-				t.Errorf("provenance state %v %v, want %s %s", a.State(sbom.StateProvenancePath), a.State(sbom.StateProvenanceDigest), provenance, provenanceDigest)
-			}
+			data, digest := contents[path], digests[path]
+			statement, provenanceDigest := contents[provenance], digests[provenance]
 			// The provenance names the image id and the base image it was built from.
 			st, err := sbom.DecodeStatement(statement)
 			if err != nil {
