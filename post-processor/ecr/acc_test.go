@@ -147,14 +147,20 @@ func TestAccECRPushTwice(t *testing.T) {
 		t.Errorf("the repository should have been created once: %+v", created)
 	}
 
-	uploaded := reg.UploadedBytes()
+	uploaded, requests := reg.UploadedBytes(), len(reg.Requests())
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "ecr_second_push",
 		Template: pushTemplate(t, ecr, src, ""),
 		Check:    rig.BuildSucceeded,
 	})
 	if got := reg.UploadedBytes(); got != uploaded {
-		t.Errorf("the unchanged image uploaded %d more bytes", got-uploaded)
+		var writes []string
+		for _, r := range reg.Requests()[requests:] {
+			if r.Method != "GET" && r.Method != "HEAD" {
+				writes = append(writes, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+			}
+		}
+		t.Errorf("the unchanged image uploaded %d more bytes: %s", got-uploaded, strings.Join(writes, "; "))
 	}
 }
 
