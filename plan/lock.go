@@ -67,7 +67,7 @@ func ParsePoetryLock(data []byte) (*PoetryLock, error) {
 	if !ok || err1 != nil || err2 != nil || mj != 2 || mn < 1 {
 		return nil, fmt.Errorf("lock-version %q is not supported (2.1 or a later 2.x, written by Poetry 2, names each package's groups)", l.Metadata.LockVersion)
 	}
-	if !sha256Pattern.MatchString(l.Metadata.ContentHash) {
+	if !SHA256Pattern.MatchString(l.Metadata.ContentHash) {
 		return nil, fmt.Errorf("[metadata] content-hash %q is not a SHA-256", l.Metadata.ContentHash)
 	}
 	for i, p := range l.Packages {

@@ -177,8 +177,10 @@ var DefaultExtraPipPackages = []string{"jupyterlab", "notebook", "flake8"}
 // imported: the class was renamed AppConfig -> OpenHandsConfig in 2025.
 var DefaultImports = []string{"pydantic", "openai", "litellm", "openhands.core.config"}
 
+// SHA256Pattern is a SHA-256 sum as the options take it: 64 hexadecimal digits.
+var SHA256Pattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
 var (
-	sha256Pattern   = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	namePattern     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	envNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	pythonPattern   = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
@@ -374,7 +376,7 @@ func checkArtifact(name, rawURL, sum, path string) []error {
 		}
 		if sum == "" {
 			add("%s_sha256: required with %s_url, so the download can be checked", name, name)
-		} else if !sha256Pattern.MatchString(sum) {
+		} else if !SHA256Pattern.MatchString(sum) {
 			add("%s_sha256: %q is not 64 hexadecimal digits", name, sum)
 		}
 	}

@@ -231,7 +231,7 @@ func (t Tool) errors(o Options) []error {
 				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
 				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}
 		}
-		if !sha256Pattern.MatchString(sum) {
+		if !SHA256Pattern.MatchString(sum) {
 			return []error{fmt.Errorf("%s_sha256: %q is not 64 hexadecimal digits", t.Name, sum)}
 		}
 		return nil

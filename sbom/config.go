@@ -17,6 +17,9 @@ const (
 	StateDigest           = "openhands_sbom_digest"
 	StateProvenancePath   = "openhands_provenance_path"
 	StateProvenanceDigest = "openhands_provenance_digest"
+	// StatePlatformPaths are a multi-platform build's SBOM files, one per platform image, as
+	// platform=path; each image's provenance is beside its SBOM (ProvenancePath).
+	StatePlatformPaths = "openhands_platform_sbom_paths"
 )
 
 // Formats of the document.

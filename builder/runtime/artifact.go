@@ -80,6 +80,14 @@ func (a *Artifact) State(name string) interface{} {
 			images = append(images, a.platform+"="+a.imageID)
 		}
 		return images
+	case sbom.StatePlatformPaths:
+		var paths []string
+		for _, image := range a.platforms {
+			if image.sbom.Path != "" {
+				paths = append(paths, image.platform+"="+image.sbom.Path)
+			}
+		}
+		return paths
 	case sbom.StatePath:
 		return a.sbom.Path
 	case sbom.StateDigest:

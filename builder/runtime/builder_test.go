@@ -834,8 +834,14 @@ func TestRunPlatforms(t *testing.T) {
 	if !strings.Contains(a.String(), "linux/arm64 "+arm.id) {
 		t.Errorf("the artifact does not name the arm64 image: %s", a)
 	}
+	// Each platform's own openvscode-server sum, the others the general one.
+	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}, VSCodeServerSHA256ByPlatform: map[string]string{"linux/arm64": "arm"}}
+	c.VSCodeServerSHA256 = "general"
+	if amd, arm := c.forPlatform("linux/amd64").VSCodeServerSHA256, c.forPlatform("linux/arm64").VSCodeServerSHA256; amd != "general" || arm != "arm" {
+		t.Errorf("openvscode-server sums %q and %q, want general and arm", amd, arm)
+	}
 	// One SBOM per platform's image, not one file written twice.
-	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+	c = &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
 	c.Settings.Path = "out/build.sbom.cdx.json"
 	if got := c.forPlatform("linux/arm64").Settings.Path; got != "out/build-arm64.sbom.cdx.json" {
 		t.Errorf("the arm64 image's SBOM path is %q", got)
@@ -860,6 +866,14 @@ func TestPreparePlatforms(t *testing.T) {
 			[]string{"base_images: \"linux/arm64\" is not one of the platforms built (linux/amd64)"}},
 		{"bad base", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "base_images": map[string]interface{}{"linux/arm64": "Not An Image"}},
 			[]string{"base_images: \"Not An Image\" for linux/arm64"}},
+		{"openvscode-server sums per platform", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
+			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64), "linux/arm64": strings.Repeat("b", 64)}}, nil},
+		{"openvscode-server sum missing for a platform", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
+			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
+			[]string{"vscode_server_sha256_by_platform: no sum for linux/arm64"}},
+		{"openvscode-server sum of another platform and a bad sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
+			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("a", 64), "linux/amd64": "abc"}},
+			[]string{"vscode_server_sha256_by_platform: \"linux/arm64\" is not one of the platforms built", "\"abc\" for linux/amd64 is not 64 hexadecimal digits"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

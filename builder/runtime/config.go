@@ -56,6 +56,10 @@ type Config struct {
 	// Base image per platform, for platforms whose base is another image than `base_image`
 	// (such as a local arm64 image with `pull = false`), by platform.
 	BaseImages map[string]string `mapstructure:"base_images"`
+	// SHA-256 of the openvscode-server tarball per platform, for a build of several
+	// architectures: each downloads its own architecture's release, and the project publishes
+	// no checksums. A platform not listed takes `vscode_server_sha256`.
+	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform"`
 	// Build arguments passed to the build.
 	BuildArgs map[string]string `mapstructure:"build_args"`
 	// Network of the build's `RUN` steps, as `docker build --network`: `none` for a build that
@@ -96,9 +100,15 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	}
 
 	var errs *packersdk.MultiError
+	// The plan's checks see the sum of the first platform built; forPlatform gives each its own.
+	general := c.VSCodeServerSHA256
+	if sum, ok := c.VSCodeServerSHA256ByPlatform[c.buildPlatforms()[0]]; ok {
+		c.VSCodeServerSHA256 = sum
+	}
 	for _, e := range append(c.Options.Prepare(), c.Settings.Prepare(c.PackerBuildName)...) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
+	c.VSCodeServerSHA256 = general
 	if !imageReference.MatchString(c.BaseImage) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("base_image: %q is not an image reference such as \"debian:bookworm\" or \"registry.example.com/team/base:1.2\"", c.BaseImage))
 	}
@@ -154,11 +164,27 @@ func (c *Config) platformErrors(errs *packersdk.MultiError) *packersdk.MultiErro
 			}
 		}
 	}
+	built := func(p string) bool { return seen[p] || p == c.DockerPlatform }
 	for _, p := range slices.Sorted(maps.Keys(c.BaseImages)) {
-		if !seen[p] && p != c.DockerPlatform {
+		if !built(p) {
 			add("base_images: %q is not one of the platforms built (%s)", p, strings.Join(c.buildPlatforms(), ", "))
 		} else if !imageReference.MatchString(c.BaseImages[p]) {
 			add("base_images: %q for %s is not an image reference", c.BaseImages[p], p)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(c.VSCodeServerSHA256ByPlatform)) {
+		if !built(p) {
+			add("vscode_server_sha256_by_platform: %q is not one of the platforms built (%s)", p, strings.Join(c.buildPlatforms(), ", "))
+		} else if !plan.SHA256Pattern.MatchString(c.VSCodeServerSHA256ByPlatform[p]) {
+			add("vscode_server_sha256_by_platform: %q for %s is not 64 hexadecimal digits", c.VSCodeServerSHA256ByPlatform[p], p)
+		}
+	}
+	downloads := c.VSCodeServerPath == "" && (c.InstallVSCodeServer == nil || *c.InstallVSCodeServer)
+	if len(c.VSCodeServerSHA256ByPlatform) > 0 && c.VSCodeServerSHA256 == "" && downloads {
+		for _, p := range c.buildPlatforms() {
+			if _, ok := c.VSCodeServerSHA256ByPlatform[p]; !ok {
+				add("vscode_server_sha256_by_platform: no sum for %s; give every platform built its own, or set vscode_server_sha256 for the others", p)
+			}
 		}
 	}
 	return errs
@@ -179,6 +205,9 @@ func (c *Config) forPlatform(platform string) *Config {
 	one.DockerPlatform, one.Platforms = platform, nil
 	if base, ok := c.BaseImages[platform]; ok {
 		one.BaseImage = base
+	}
+	if sum, ok := c.VSCodeServerSHA256ByPlatform[platform]; ok {
+		one.VSCodeServerSHA256 = sum
 	}
 	if len(c.Platforms) > 1 {
 		one.Tags = make([]string, len(c.Tags))

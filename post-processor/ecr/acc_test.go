@@ -49,9 +49,15 @@ func pushTemplate(t *testing.T, ecr *ecrtest.ECR, src, postProcessor string) str
 // secret_key given.
 func buildAndPushTemplate(t *testing.T, ecr *ecrtest.ECR, repository, src, secret, postProcessor string) string {
 	t.Helper()
+	return buildAndPushTemplateWith(t, ecr, repository, src, secret, "", postProcessor)
+}
+
+// buildAndPushTemplateWith is buildAndPushTemplate with more attributes of the builder.
+func buildAndPushTemplateWith(t *testing.T, ecr *ecrtest.ECR, repository, src, secret, attributes, postProcessor string) string {
+	t.Helper()
 	sts := ecrtest.NewSTS(t, accessKey, "", ecrtest.Credentials{})
 	sts.CallerSecretAccessKey = secretKey
-	return rig.BuilderTemplate(rigEnv.BaseImage, src, repository, "", fmt.Sprintf(`
+	return rig.BuilderTemplate(rigEnv.BaseImage, src, repository, attributes, fmt.Sprintf(`
   post-processor "openhands-ecr" {
     region                  = "us-east-1"
     access_key              = %q
@@ -406,22 +412,13 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 			continue
 		}
 		tagged := p.registry.Host() + "/" + repo + ":v1"
-		auth, err := encodeAuth(registry.AuthConfig{Username: "AWS", Password: registryPwd, ServerAddress: p.registry.Host()})
+		pullOut, err := enginePull(t, engineClient, p.registry, tagged, "")
 		if err != nil {
-			t.Fatal(err)
-		}
-		var pullOut bytes.Buffer
-		body, err := engineClient.ImagePull(context.Background(), tagged, image.PullOptions{RegistryAuth: auth})
-		if err == nil {
-			_, err = engine.ReadMessages(body, &packersdk.BasicUi{Writer: &pullOut, ErrorWriter: &pullOut})
-			body.Close()
-		}
-		if err != nil {
-			t.Errorf("%s: docker pull %s: %v\n%s", p.comp.algorithm, tagged, err, pullOut.String())
+			t.Errorf("%s: docker pull %s: %v\n%s", p.comp.algorithm, tagged, err, pullOut)
 			continue
 		}
-		if n := strings.Count(pullOut.String(), "Pull complete"); n == 0 {
-			t.Errorf("%s: docker pull downloaded no layer:\n%s", p.comp.algorithm, pullOut.String())
+		if n := strings.Count(pullOut, "Pull complete"); n == 0 {
+			t.Errorf("%s: docker pull downloaded no layer:\n%s", p.comp.algorithm, pullOut)
 		}
 		if id, err := rig.Docker("image", "inspect", "--format", "{{.Id}}", tagged); err != nil || strings.TrimSpace(id) != p.config {
 			t.Errorf("%s: docker pull gave image %s (%v), the pushed config is %s", p.comp.algorithm, strings.TrimSpace(id), err, p.config)
@@ -429,8 +426,25 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 		if out := rig.InImage(t, tagged, "", "test -f /openhands/code/openhands/pullback.py && echo pulled back and ran"); !strings.Contains(out, "pulled back and ran") {
 			t.Errorf("%s: the pulled image did not run: %s", p.comp.algorithm, out)
 		}
-		t.Logf("%s: docker pull: %d layers pulled", p.comp.algorithm, strings.Count(pullOut.String(), "Pull complete"))
+		t.Logf("%s: docker pull: %d layers pulled", p.comp.algorithm, strings.Count(pullOut, "Pull complete"))
 		// The next pull must download again.
 		rig.RemoveImages(tagged)
 	}
+}
+
+// enginePull has the engine pull ref from reg (docker pull [--platform platform]) and returns
+// what the pull printed.
+func enginePull(t *testing.T, client *engine.Client, reg *ecrtest.Registry, ref, platform string) (string, error) {
+	t.Helper()
+	auth, err := encodeAuth(registry.AuthConfig{Username: reg.User(), Password: reg.Password(), ServerAddress: reg.Host()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	body, err := client.ImagePull(context.Background(), ref, image.PullOptions{RegistryAuth: auth, Platform: platform})
+	if err == nil {
+		_, err = engine.ReadMessages(body, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out})
+		body.Close()
+	}
+	return out.String(), err
 }

@@ -14,6 +14,17 @@ const (
 	StateProvenanceReferrer = "openhands_provenance_referrer"
 )
 
+// Artifact states of a multi-platform push's SBOM and provenance referrers, one per platform
+// image that had the document, as platform=referrer manifest digest.
+const (
+	StatePlatformSBOMReferrers       = "openhands_platform_sbom_referrers"
+	StatePlatformProvenanceReferrers = "openhands_platform_provenance_referrers"
+)
+
+// StatePlatformManifests is the artifact state of a multi-platform push's image manifests,
+// as platform=manifest digest, in the index's order.
+const StatePlatformManifests = "platform_manifests"
+
 // BuilderID identifies an image pushed to ECR.
 const BuilderID = "openhands.post-processor.ecr"
 
@@ -26,6 +37,10 @@ type Artifact struct {
 	// referrers are the digests of the SBOM's and the provenance's referrer manifests, when
 	// they were attached.
 	referrers referrers
+	// platformManifests, platformSBOMReferrers and platformProvenanceReferrers are a
+	// multi-platform push's (then digest is the index's): each platform's manifest and
+	// referrers, as platform=digest.
+	platformManifests, platformSBOMReferrers, platformProvenanceReferrers []string
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -35,6 +50,9 @@ func (a *Artifact) Files() []string   { return nil }
 func (a *Artifact) Id() string { return a.name + "@" + a.digest }
 
 func (a *Artifact) String() string {
+	if len(a.platformManifests) > 0 {
+		return fmt.Sprintf("%s, an index of %s, tags %s", a.Id(), strings.Join(a.platformManifests, " "), strings.Join(a.tags, " "))
+	}
 	return fmt.Sprintf("%s, tags %s", a.Id(), strings.Join(a.tags, " "))
 }
 
@@ -52,6 +70,12 @@ func (a *Artifact) State(name string) interface{} {
 		return a.referrers.sbom
 	case StateProvenanceReferrer:
 		return a.referrers.provenance
+	case StatePlatformManifests:
+		return append([]string(nil), a.platformManifests...)
+	case StatePlatformSBOMReferrers:
+		return append([]string(nil), a.platformSBOMReferrers...)
+	case StatePlatformProvenanceReferrers:
+		return append([]string(nil), a.platformProvenanceReferrers...)
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("aws"),

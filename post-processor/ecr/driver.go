@@ -22,6 +22,8 @@ type Driver interface {
 	// RunScript runs a bash script in a throwaway container of the image, as user, with no
 	// network, streaming its output; it returns the script's exit code.
 	RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error)
+	// Platform is the image's platform as the engine records it: os/architecture[/variant].
+	Platform(ctx context.Context, imageID string) (string, error)
 	Tag(ctx context.Context, imageID, ref string) error
 	// Push pushes ref with the given registry credentials and returns the manifest digest.
 	Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error)
@@ -47,6 +49,18 @@ func (d *engineDriver) Image(ctx context.Context, ref string) (string, []string,
 		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, err)
 	}
 	return img.ID, img.RepoDigests, nil
+}
+
+func (d *engineDriver) Platform(ctx context.Context, imageID string) (string, error) {
+	img, err := d.ImageInspect(ctx, imageID)
+	if err != nil {
+		return "", fmt.Errorf("inspecting image %s: %w", imageID, err)
+	}
+	platform := img.Os + "/" + img.Architecture
+	if img.Variant != "" {
+		platform += "/" + img.Variant
+	}
+	return platform, nil
 }
 
 func (d *engineDriver) Layers(ctx context.Context, imageID string) ([]string, error) {

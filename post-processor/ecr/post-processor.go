@@ -94,11 +94,6 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	if !acceptedBuilders[source.BuilderId()] {
 		return nil, false, false, fmt.Errorf("openhands-ecr takes an image in the local Docker engine (docker builder with commit = true, docker-import, docker-tag or openhands-runtime), not an artifact of %q", source.BuilderId())
 	}
-	if images := stateStrings(source, "platform_images"); len(images) > 1 {
-		return nil, false, false, fmt.Errorf("openhands-ecr pushes one image, and this artifact holds one per platform (%s): "+
-			"pushing them as one multi-platform index is not supported yet; build one platform per build (platforms = [\"linux/arm64\"]) and push each under its own tags",
-			strings.Join(images, ", "))
-	}
 	driver := p.driver
 	if driver == nil {
 		d, err := newEngineDriver()
@@ -107,7 +102,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 		}
 		driver = d
 	}
-	imageID, _, err := driver.Image(ctx, source.Id())
+	images, err := p.sourceImages(ctx, driver, source)
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -117,50 +112,54 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	}
 
 	if !p.config.SkipVerify {
-		if err := p.verify(ctx, ui, driver, imageID); err != nil {
-			return nil, false, false, err
+		for _, img := range images {
+			if err := p.verify(ctx, ui, driver, img); err != nil {
+				return nil, false, false, err
+			}
 		}
 	}
 	if p.config.SkipPush {
 		ui.Say("skip_push is set: nothing pushed")
 		return source, true, true, nil
 	}
-	sbomPath, provenancePath := documents(&p.config, source)
-	artifact, err := p.push(ctx, ui, driver, imageID, contentTags(source), sbomPath, provenancePath)
+	artifact, err := p.push(ctx, ui, driver, images)
 	if err != nil {
 		return nil, false, false, err
 	}
 	return artifact, true, false, nil
 }
 
-// verify runs the plan's checks in a container of the image, with no network.
-func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string) error {
+// verify runs the plan's checks in a container of the image, with no network; an image of
+// another architecture than the host's runs emulated (binfmt_misc), as it would be pulled.
+func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, img platformImage) error {
 	o := p.config.planOptions()
 	pl := plan.New(o, plan.Inputs{})
-	ui.Sayf("Verifying %s: %d checks in a container without network", imageID, len(pl.Checks))
+	ui.Sayf("Verifying %s: %d checks in a container without network", img, len(pl.Checks))
 	// As root, as OpenHands starts the runtime; the script drops to the runtime user itself.
-	code, err := driver.RunScript(ctx, imageID, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
+	code, err := driver.RunScript(ctx, img.id, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
 	if err != nil {
 		return err
 	}
 	if code != 0 {
-		return fmt.Errorf("the image failed verification (exit code %d): nothing was pushed; the failed checks are listed above", code)
+		return fmt.Errorf("the image %s failed verification (exit code %d): nothing was pushed; the failed checks are listed above", img, code)
 	}
 	return nil
 }
 
-// contentTags are the builder's content tags (oh_v...) carried by the artifact.
-func contentTags(source packersdk.Artifact) []string {
-	var tags []string
+// contentRefs are the builder's content-tagged references (repository:oh_v...) the artifact
+// carries, and their tags.
+func contentRefs(source packersdk.Artifact) (refs, tags []string) {
 	for _, ref := range stateStrings(source, "docker_tags") {
 		if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") && strings.HasPrefix(ref[i+1:], "oh_v") {
-			tags = append(tags, ref[i+1:])
+			refs, tags = append(refs, ref), append(tags, ref[i+1:])
 		}
 	}
-	return tags
+	return refs, tags
 }
 
-func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, imageID string, content []string, sbomPath, provenancePath string) (*Artifact, error) {
+// push logs in, makes the repository when asked to, and pushes the image, or every platform's
+// image and then their index.
+func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, images []platformImage) (*Artifact, error) {
 	c := &p.config
 	cfg, err := c.awsConfig(ctx)
 	if err != nil {
@@ -183,27 +182,49 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 		ui.Sayf("Created repository %s (%s, scan on push %t, %s)", c.Repository, c.ImageTagMutability, c.ScanOnPush, c.EncryptionType)
 	}
 
-	tags := append(append([]string(nil), c.Tags...), content...)
+	name := reg.host + "/" + c.Repository
+	target := pushTarget{driver: driver, reg: reg, api: api, name: name}
+	if len(images) > 1 {
+		return p.pushIndex(ctx, ui, target, images, cfg.Region)
+	}
+	img := images[0]
+	tags := dedupe(append(append([]string(nil), c.Tags...), img.contentTags...))
 	if len(tags) == 0 {
 		tags = []string{"latest"}
 	}
-	tags = dedupe(tags)
-	name := reg.host + "/" + c.Repository
-	var digest string
-	if c.PushMethod == pushEngine {
-		digest, err = p.enginePush(ctx, ui, driver, reg, api, imageID, name, tags)
-	} else {
-		digest, err = p.pluginPush(ctx, ui, driver, reg, api, imageID, name, tags)
-	}
+	digest, err := p.pushImage(ctx, ui, target, img.id, tags)
 	if err != nil {
 		return nil, err
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
-	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: imageID}
-	if artifact.referrers, err = attachDocuments(ctx, ui, name, digest, sbomPath, provenancePath, reg.auth); err != nil {
+	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: img.id}
+	if artifact.referrers, err = attachDocuments(ctx, ui, name, digest, img.sbomPath, img.provenancePath, reg.auth); err != nil {
 		return nil, err
 	}
 	return artifact, nil
+}
+
+// pushTarget is where a push goes: the repository name (registry/repository), its login and
+// ECR API, and the engine the images come from.
+type pushTarget struct {
+	driver Driver
+	reg    registryLogin
+	api    ecrAPI
+	name   string
+}
+
+// auth is the registry login as go-containerregistry takes it.
+func (t pushTarget) auth() remote.Option {
+	return remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: t.reg.auth.Username, Password: t.reg.auth.Password}))
+}
+
+// pushImage pushes one local image under tags with the configured push method and returns
+// its manifest digest.
+func (p *PostProcessor) pushImage(ctx context.Context, ui packersdk.Ui, target pushTarget, imageID string, tags []string) (string, error) {
+	if p.config.PushMethod == pushEngine {
+		return p.enginePush(ctx, ui, target, imageID, tags)
+	}
+	return p.pluginPush(ctx, ui, target, imageID, tags)
 }
 
 // pushRetry tries a whole push again after a failure the push's own retries did not get
@@ -214,8 +235,8 @@ var pushRetry = retry.Config{
 }
 
 // enginePush has the Docker engine push each tag (push_method = "engine").
-func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, driver Driver, reg registryLogin, api ecrAPI, imageID, name string, tags []string) (string, error) {
-	c := &p.config
+func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, target pushTarget, imageID string, tags []string) (string, error) {
+	c, driver, name := &p.config, target.driver, target.name
 	var digest string
 	for _, tag := range tags {
 		ref := name + ":" + tag
@@ -228,7 +249,7 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, driver 
 		if err != nil {
 			return "", err
 		}
-		remote, err := remoteDigest(ctx, api, c, tag)
+		remote, err := remoteDigest(ctx, target.api, c, tag)
 		if err != nil {
 			return "", err
 		}
@@ -241,7 +262,7 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, driver 
 		pushStarted := time.Now()
 		// The engine retries layer uploads itself.
 		err = pushRetry.Run(ctx, func(ctx context.Context) error {
-			d, err := driver.Push(ctx, ref, reg.auth, ui)
+			d, err := driver.Push(ctx, ref, target.reg.auth, ui)
 			if err != nil {
 				ui.Errorf("push failed: %v", err)
 				return err
@@ -259,11 +280,10 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, driver 
 
 // pluginPush uploads the image's blobs once with the plugin's pusher, then puts its manifest
 // under each tag that is not already at it (push_method = "plugin").
-func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, driver Driver, reg registryLogin, api ecrAPI, imageID, name string, tags []string) (string, error) {
-	c := &p.config
-	repo, err := gcrname.NewRepository(name)
+func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, target pushTarget, imageID string, tags []string) (string, error) {
+	repo, err := gcrname.NewRepository(target.name)
 	if err != nil {
-		return "", fmt.Errorf("repository %s: %w", name, err)
+		return "", fmt.Errorf("repository %s: %w", target.name, err)
 	}
 	cacheDir := p.cacheDir
 	if cacheDir == "" {
@@ -275,8 +295,7 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, driver 
 	if interval == 0 {
 		interval = progressInterval
 	}
-	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: reg.auth.Username, Password: reg.auth.Password}))
-	pusher := &pluginPusher{driver: driver, comp: c.compression(), cache: openBlobCache(cacheDir), options: []remote.Option{auth}, interval: interval}
+	pusher := &pluginPusher{driver: target.driver, comp: p.config.compression(), cache: openBlobCache(cacheDir), options: []remote.Option{target.auth()}, interval: interval}
 	started := time.Now()
 	var m pushedManifest
 	blobsRetry := pushRetry
@@ -291,28 +310,46 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, driver 
 	if err != nil {
 		return "", err
 	}
+	if err := p.putManifest(ctx, ui, target, m, tags, started); err != nil {
+		return "", err
+	}
+	return m.digest.String(), nil
+}
+
+// putManifest puts m under each tag that is not already at it, or by its digest when there
+// are no tags; started is when its push began, reported with the first tag.
+func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target pushTarget, m pushedManifest, tags []string, started time.Time) error {
+	repo, err := gcrname.NewRepository(target.name)
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", target.name, err)
+	}
 	digest := m.digest.String()
+	if len(tags) == 0 {
+		return pushRetry.Run(ctx, func(ctx context.Context) error {
+			return remote.Put(repo.Digest(digest), m, target.auth(), remote.WithContext(ctx))
+		})
+	}
 	for _, tag := range tags {
 		ref := repo.Tag(tag)
-		remoteAt, err := remoteDigest(ctx, api, c, tag)
+		remoteAt, err := remoteDigest(ctx, target.api, &p.config, tag)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if remoteAt == digest {
 			ui.Sayf("%s is already at %s: not pushed again", ref, digest)
 			continue
 		}
 		err = pushRetry.Run(ctx, func(ctx context.Context) error {
-			return remote.Put(ref, m, auth, remote.WithContext(ctx))
+			return remote.Put(ref, m, target.auth(), remote.WithContext(ctx))
 		})
 		if err != nil {
-			return "", fmt.Errorf("pushing the manifest of %s: %w", ref, err)
+			return fmt.Errorf("pushing the manifest of %s: %w", ref, err)
 		}
 		// The first tag's time includes the layers' upload.
 		ui.Sayf("Pushed %s in %s", ref, time.Since(started).Round(10*time.Millisecond))
 		started = time.Now()
 	}
-	return digest, nil
+	return nil
 }
 
 // pushTries bounds the attempts at one push.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // fakeDriver is an engine with one image.
@@ -43,6 +44,8 @@ func (d *fakeDriver) RunScript(_ context.Context, _, user, script string, ui pac
 	d.scripts = append(d.scripts, user+"\n"+script)
 	return d.verifyCode, nil
 }
+
+func (d *fakeDriver) Platform(context.Context, string) (string, error) { return "linux/amd64", nil }
 
 func (d *fakeDriver) Tag(_ context.Context, _, ref string) error {
 	d.tags = append(d.tags, ref)
@@ -109,6 +112,7 @@ type imageArtifact struct {
 	builderID, id string
 	tags          []string
 	platforms     []string // platform_images
+	sboms         []string // the builder's per-platform SBOM files
 }
 
 func (a *imageArtifact) BuilderId() string { return a.builderID }
@@ -122,6 +126,8 @@ func (a *imageArtifact) State(name string) interface{} {
 		return a.tags
 	case "platform_images":
 		return a.platforms
+	case sbom.StatePlatformPaths:
+		return a.sboms
 	}
 	return nil
 }
@@ -384,28 +390,5 @@ func TestPackerCommand(t *testing.T) {
 		if got := packerCommand(tt.args); got != tt.want {
 			t.Errorf("packerCommand(%q) = %q, want %q", tt.args, got, tt.want)
 		}
-	}
-}
-
-// TestPostProcessRefusesMultiPlatformArtifacts: a build of several platforms is not pushed as
-// one of its images under every tag; the error says what is missing and what to do.
-func TestPostProcessRefusesMultiPlatformArtifacts(t *testing.T) {
-	driver := &fakeDriver{id: imageID}
-	p := newPostProcessor(t, nil, driver, &fakeECR{})
-	_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{
-		builderID: "packer.post-processor.docker-import", id: imageID,
-		platforms: []string{"linux/amd64=" + imageID, "linux/arm64=sha256:" + strings.Repeat("2", 64)},
-	})
-	if err == nil || !strings.Contains(err.Error(), "one per platform (linux/amd64=") || !strings.Contains(err.Error(), "one platform per build") {
-		t.Fatalf("PostProcess of a two-platform artifact: %v", err)
-	}
-	if len(driver.pushes) != 0 {
-		t.Errorf("pushed %v", driver.pushes)
-	}
-	// One platform is one image: pushed as before.
-	if _, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{
-		builderID: "packer.post-processor.docker-import", id: imageID, platforms: []string{"linux/arm64=" + imageID},
-	}); err != nil {
-		t.Errorf("a one-platform artifact: %v", err)
 	}
 }

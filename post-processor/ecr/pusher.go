@@ -182,7 +182,12 @@ func (p *pluginPusher) manifest(config v1.Descriptor, diffIDs []string, blobs ma
 		}
 		m.Layers = append(m.Layers, b)
 	}
-	raw, err := json.Marshal(m)
+	return newPushedManifest(m, mt)
+}
+
+// newPushedManifest is manifest, an image manifest or an index, as the bytes to put.
+func newPushedManifest(manifest any, mt types.MediaType) (pushedManifest, error) {
+	raw, err := json.Marshal(manifest)
 	if err != nil {
 		return pushedManifest{}, err
 	}

@@ -40,12 +40,19 @@ type savedImage struct {
 // layer, which the export stores once and links from the second.
 func newSavedImage(t *testing.T, seed uint64, sizes ...int) savedImage {
 	t.Helper()
+	return newPlatformImage(t, "linux/amd64", seed, sizes...)
+}
+
+// newPlatformImage is newSavedImage of an image whose config says platform (os/arch).
+func newPlatformImage(t *testing.T, platform string, seed uint64, sizes ...int) savedImage {
+	t.Helper()
 	type entry struct {
 		hdr  tar.Header
 		data []byte
 	}
 	var entries []entry
-	cf := v1.ConfigFile{Architecture: "amd64", OS: "linux", RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Cmd: []string{"true"}}}
+	os, arch, _ := strings.Cut(platform, "/")
+	cf := v1.ConfigFile{Architecture: arch, OS: os, RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Cmd: []string{"true"}}}
 	var layerPaths []string
 	first := map[string]string{} // diff id -> its layer.tar
 	for i, size := range sizes {

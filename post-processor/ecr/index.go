@@ -1,0 +1,166 @@
+package ecrpostprocessor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gcrname "github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
+)
+
+// platformImage is a local image the artifact holds: the one image, or one of the images of
+// a multi-platform build, which are pushed together as one index.
+type platformImage struct {
+	platform    string // os/arch[/variant]; "" for an image of an unnamed platform
+	id          string
+	contentTags []string
+	// sbomPath and provenancePath are the documents to attach to its manifest ("" for none).
+	sbomPath, provenancePath string
+}
+
+func (img platformImage) String() string {
+	if img.platform == "" {
+		return img.id
+	}
+	return img.platform + " image " + img.id
+}
+
+// sourceImages are the artifact's images in the local engine. An artifact of several
+// platforms (the openhands-runtime builder's platform_images) is checked image by image: its
+// platform must be what the engine records, and each content tag names one of its images.
+func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source packersdk.Artifact) ([]platformImage, error) {
+	refs, tags := contentRefs(source)
+	entries := stateStrings(source, "platform_images")
+	if len(entries) <= 1 {
+		id, _, err := driver.Image(ctx, source.Id())
+		if err != nil {
+			return nil, err
+		}
+		sbomPath, provenancePath := documents(&p.config, source)
+		return []platformImage{{id: id, contentTags: tags, sbomPath: sbomPath, provenancePath: provenancePath}}, nil
+	}
+	sboms := map[string]string{}
+	for _, entry := range stateStrings(source, sbom.StatePlatformPaths) {
+		platform, path, _ := strings.Cut(entry, "=")
+		sboms[platform] = path
+	}
+	var images []platformImage
+	byID := map[string]int{}
+	for _, entry := range entries {
+		platform, ref, ok := strings.Cut(entry, "=")
+		if !ok {
+			return nil, fmt.Errorf("the artifact's platform_images entry %q is not platform=image", entry)
+		}
+		id, _, err := driver.Image(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		recorded, err := driver.Platform(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if recorded != platform {
+			return nil, fmt.Errorf("the artifact says image %s is for %s, and the engine records it as %s: nothing was pushed; check the base image of %s (base_images)", id, platform, recorded, platform)
+		}
+		byID[id] = len(images)
+		img := platformImage{platform: platform, id: id, sbomPath: sboms[platform]}
+		if img.sbomPath != "" {
+			img.provenancePath = sbom.ProvenancePath(img.sbomPath)
+		}
+		images = append(images, img)
+	}
+	for i, ref := range refs {
+		id, _, err := driver.Image(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		n, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("content tag %s names image %s, which is none of the artifact's platform images", ref, id)
+		}
+		images[n].contentTags = append(images[n].contentTags, tags[i])
+	}
+	return images, nil
+}
+
+// pushIndex pushes every platform's image under its own content tags, then one index of them
+// under the configured tags: a Docker manifest list over Docker manifests (gzip layers), an
+// OCI image index over OCI manifests (zstd). ECR takes both, and `docker pull --platform`
+// picks its image from either. Each image's SBOM and provenance are attached to its own
+// manifest; the sbom_path option's file and the provenance beside it, when set, to the index.
+func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target pushTarget, images []platformImage, region string) (*Artifact, error) {
+	c := &p.config
+	repo, err := gcrname.NewRepository(target.name)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", target.name, err)
+	}
+	started := time.Now()
+	artifact := &Artifact{name: target.name, region: region, sourceImageID: images[0].id}
+	var manifests []v1.Descriptor
+	for _, img := range images {
+		if len(img.contentTags) == 0 && c.PushMethod == pushEngine {
+			return nil, fmt.Errorf("the %s has no content tag to push it under with push_method = \"engine\": build it with the openhands-runtime builder, or use push_method = \"plugin\"", img)
+		}
+		ui.Sayf("Pushing the %s", img)
+		digest, err := p.pushImage(ctx, ui, target, img.id, img.contentTags)
+		if err != nil {
+			return nil, err
+		}
+		desc, err := remote.Head(repo.Digest(digest), target.auth(), remote.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("reading the descriptor of the %s pushed as %s: %w", img, digest, err)
+		}
+		if desc.Platform, err = v1.ParsePlatform(img.platform); err != nil {
+			return nil, fmt.Errorf("the platform of the %s: %w", img, err)
+		}
+		manifests = append(manifests, *desc)
+		artifact.platformManifests = append(artifact.platformManifests, img.platform+"="+digest)
+		referrers, err := attachDocuments(ctx, ui, target.name, digest, img.sbomPath, img.provenancePath, target.reg.auth)
+		if err != nil {
+			return nil, err
+		}
+		if referrers.sbom != "" {
+			artifact.platformSBOMReferrers = append(artifact.platformSBOMReferrers, img.platform+"="+referrers.sbom)
+		}
+		if referrers.provenance != "" {
+			artifact.platformProvenanceReferrers = append(artifact.platformProvenanceReferrers, img.platform+"="+referrers.provenance)
+		}
+	}
+	index, err := newIndex(manifests)
+	if err != nil {
+		return nil, err
+	}
+	artifact.digest, artifact.tags = index.digest.String(), dedupe(c.Tags)
+	if len(artifact.tags) == 0 {
+		artifact.tags = []string{"latest"}
+	}
+	if err := p.putManifest(ctx, ui, target, index, artifact.tags, started); err != nil {
+		return nil, err
+	}
+	ui.Sayf("Pushed %s@%s, an index of %d platforms (%s), with tags %s", target.name, artifact.digest, len(images), strings.Join(artifact.platformManifests, " "), strings.Join(artifact.tags, " "))
+	if c.SBOMPath != "" {
+		if artifact.referrers, err = attachDocuments(ctx, ui, target.name, artifact.digest, c.SBOMPath, sbom.ProvenancePath(c.SBOMPath), target.reg.auth); err != nil {
+			return nil, err
+		}
+	}
+	return artifact, nil
+}
+
+// newIndex is the index of the platform manifests, in their order: the same manifests give
+// the same index digest on every run, so an unchanged push puts nothing.
+func newIndex(manifests []v1.Descriptor) (pushedManifest, error) {
+	mt := types.DockerManifestList
+	for _, m := range manifests {
+		if m.MediaType != types.DockerManifestSchema2 {
+			mt = types.OCIImageIndex
+		}
+	}
+	return newPushedManifest(v1.IndexManifest{SchemaVersion: 2, MediaType: mt, Manifests: manifests}, mt)
+}
