@@ -840,11 +840,17 @@ func TestRunPlatforms(t *testing.T) {
 	if amd, arm := c.forPlatform("linux/amd64").VSCodeServerSHA256, c.forPlatform("linux/arm64").VSCodeServerSHA256; amd != "general" || arm != "arm" {
 		t.Errorf("openvscode-server sums %q and %q, want general and arm", amd, arm)
 	}
-	// One SBOM per platform's image, not one file written twice.
-	c = &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
-	c.Settings.Path = "out/build.sbom.cdx.json"
-	if got := c.forPlatform("linux/arm64").Settings.Path; got != "out/build-arm64.sbom.cdx.json" {
-		t.Errorf("the arm64 image's SBOM path is %q", got)
+	// One SBOM per platform's image (and so one provenance beside it), not one file written
+	// twice, in either format.
+	for path, want := range map[string]string{
+		"out/build.sbom.cdx.json":  "out/build-arm64.sbom.cdx.json",
+		"out/build.sbom.spdx.json": "out/build-arm64.sbom.spdx.json",
+	} {
+		c = &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+		c.Settings.Path = path
+		if got := c.forPlatform("linux/arm64").Settings.Path; got != want {
+			t.Errorf("the arm64 image's SBOM path for %s is %q, want %s", path, got, want)
+		}
 	}
 	f.mustRun(t, set)
 	if len(f.driver.builds) != 2 {
