@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +31,24 @@ func (p *Plan) SecretsScript() string {
 		}
 	}
 	return b.String()
+}
+
+// OptionsDigest is the SHA-256 ("sha256:<hex>") of the options as the plan renders them, with
+// every credential a URL option carries replaced: the provenance names the options a runtime
+// was built with, and a token must not be guessable from it. Options must have been prepared.
+func OptionsDigest(o Options) string {
+	secrets := o.Secrets()
+	h := sha256.New()
+	for _, kv := range New(o, Inputs{}).variables() {
+		value := kv[1]
+		if holdsSecret(value, secrets) {
+			for _, s := range secrets {
+				value = strings.ReplaceAll(value, s, "xxxxx")
+			}
+		}
+		fmt.Fprintf(h, "%s=%s\n", kv[0], value)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // holdsSecret tells whether a rendered value contains one of the secrets.

@@ -9,14 +9,16 @@ import (
 	"strings"
 )
 
-// Artifact state names of the SBOM a builder wrote: its local path and its digest
-// ("sha256:<hex>"), empty when none was written. openhands-ecr reads the path to push the
-// SBOM with the image.
+// Artifact state names of the SBOM a builder wrote and of the provenance beside it: local
+// paths and digests ("sha256:<hex>"), empty when none was written. openhands-ecr reads the
+// paths to push both with the image.
 const (
-	StatePath   = "openhands_sbom_path"
-	StateDigest = "openhands_sbom_digest"
+	StatePath             = "openhands_sbom_path"
+	StateDigest           = "openhands_sbom_digest"
+	StateProvenancePath   = "openhands_provenance_path"
+	StateProvenanceDigest = "openhands_provenance_digest"
 	// StatePlatformPaths are a multi-platform build's SBOM files, one per platform image, as
-	// platform=path.
+	// platform=path; each image's provenance is beside its SBOM (ProvenancePath).
 	StatePlatformPaths = "openhands_platform_sbom_paths"
 )
 
@@ -35,11 +37,14 @@ type Settings struct {
 	// Playwright's Chromium build. The target lists them itself after the plan, in the same
 	// remote command. Defaults to true.
 	SBOM *bool `mapstructure:"sbom"`
-	// Local path of the SBOM. Defaults to `<build name>.sbom.cdx.json` in the directory Packer
-	// runs in (`openhands-runtime.sbom.cdx.json` for a build without a name); use
-	// `"${path.root}/..."` to write it beside the template.
+	// Local path of the SBOM. Defaults to `<build name>.sbom.cdx.json` (`.sbom.spdx.json` for
+	// SPDX) in the directory Packer runs in (`openhands-runtime.sbom.cdx.json` for a build
+	// without a name); use `"${path.root}/..."` to write it beside the template. The SLSA
+	// provenance (an in-toto statement) is written beside it as
+	// `<name>.provenance.intoto.json`.
 	Path string `mapstructure:"sbom_path"`
-	// Format of the SBOM: `cyclonedx-json` (CycloneDX 1.6), the only one for now.
+	// Format of the SBOM: `cyclonedx-json` (CycloneDX 1.6, the default) or `spdx-json`
+	// (SPDX 2.3), made from the same inventory.
 	Format string `mapstructure:"sbom_format"`
 }
 
@@ -49,11 +54,14 @@ func (c *Settings) Enabled() bool { return *c.SBOM }
 // unsafeName are the characters a build name may hold that a file name should not.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// DefaultPath is the SBOM's path for a build name.
-func DefaultPath(buildName string) string {
+// DefaultPath is the SBOM's path for a build name and a format.
+func DefaultPath(buildName, format string) string {
 	name := strings.Trim(unsafeName.ReplaceAllString(buildName, "-"), "-.")
 	if name == "" {
 		name = "openhands-runtime"
+	}
+	if format == FormatSPDX {
+		return name + ".sbom.spdx.json"
 	}
 	return name + ".sbom.cdx.json"
 }
@@ -69,18 +77,15 @@ func (c *Settings) Prepare(buildName string) []error {
 	}
 	var errs []error
 	switch c.Format {
-	case FormatCycloneDX:
-	case FormatSPDX:
-		errs = append(errs, fmt.Errorf("sbom_format: %q is not written yet: set %q (CycloneDX 1.6, which Grype, Trivy and Amazon Inspector read), "+
-			"and convert it when SPDX is required (for example `syft convert <file> -o spdx-json`)", c.Format, FormatCycloneDX))
+	case FormatCycloneDX, FormatSPDX:
 	default:
-		errs = append(errs, fmt.Errorf("sbom_format: %q is not a format; use %q", c.Format, FormatCycloneDX))
+		errs = append(errs, fmt.Errorf("sbom_format: %q is not a format; use %q (CycloneDX 1.6) or %q (SPDX 2.3)", c.Format, FormatCycloneDX, FormatSPDX))
 	}
 	if !*c.SBOM && c.Path != "" {
 		errs = append(errs, fmt.Errorf("sbom_path: set, but sbom = false writes no SBOM; remove one of them"))
 	}
 	if c.Path == "" {
-		c.Path = DefaultPath(buildName)
+		c.Path = DefaultPath(buildName, c.Format)
 	}
 	return errs
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,12 +19,16 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/google/uuid"
 	"github.com/package-url/packageurl-go"
+	spdxjson "github.com/spdx/tools-golang/json"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // MediaType is the media type of the document, the artifact type of its OCI referrer.
 const MediaType = "application/vnd.cyclonedx+json"
+
+// toolName names the plugin in the documents' tools and creators.
+const toolName = "packer-plugin-openhands"
 
 // specVersion is the CycloneDX version written: 1.6, which Grype, Trivy and Amazon Inspector
 // read, and whose schema the tests validate against.
@@ -43,6 +48,8 @@ type Input struct {
 	// Options are the prepared options the plan ran with, Inputs its input digests.
 	Options plan.Options
 	Inputs  plan.Inputs
+	// Base is what the runtime was built on, for the provenance (zero when unknown).
+	Base Base
 	// Project is the OpenHands checkout's name and version.
 	Project plan.Project
 	// Pins are the poetry.lock packages the install was pinned to (nil without the lock).
@@ -73,7 +80,7 @@ func Build(in Input) (*cdx.BOM, error) {
 	bom.Metadata = &cdx.Metadata{
 		Timestamp: in.Now.UTC().Format(time.RFC3339),
 		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{
-			Type: cdx.ComponentTypeApplication, Name: "packer-plugin-openhands", Version: in.PluginVersion,
+			Type: cdx.ComponentTypeApplication, Name: toolName, Version: in.PluginVersion,
 		}}},
 		Component: &subject,
 	}
@@ -252,58 +259,161 @@ func WriteFile(path string, data []byte) (string, error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("writing the SBOM to %s: %w", path, err)
 	}
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return digestOf(data), nil
+}
+
+// Written is what Write wrote: the SBOM and the provenance beside it.
+type Written struct {
+	// Path and Digest ("sha256:<hex>") of the SBOM, and its number of components.
+	Path, Digest string
+	Components   int
+	// ProvenancePath and ProvenanceDigest of the provenance statement.
+	ProvenancePath, ProvenanceDigest string
 }
 
 // Write completes the input with what the options say of the install (the checkout's
-// project, the lock's pins), builds the document and writes it to the configured path. It
-// returns the path, the document's digest and its number of components.
-func Write(o plan.Options, c Settings, in Input) (path, digest string, components int, err error) {
+// project, the lock's pins), builds the SBOM in the configured format and writes it to the
+// configured path, and the provenance beside it (ProvenancePath). subjectDigest is the
+// provenance's subject, the image id, or "" to name the target by its SBOM's digest.
+func Write(o plan.Options, c Settings, in Input, subjectDigest string) (Written, error) {
+	var w Written
+	var err error
 	in.Options = o
 	if in.Project, err = plan.ReadProject(o.SourceDir); err != nil {
-		return "", "", 0, fmt.Errorf("the SBOM: reading the checkout's project: %w", err)
+		return w, fmt.Errorf("the SBOM: reading the checkout's project: %w", err)
 	}
 	if in.Pins, err = plan.LockedPins(o); err != nil {
-		return "", "", 0, fmt.Errorf("the SBOM: %w", err)
+		return w, fmt.Errorf("the SBOM: %w", err)
 	}
 	bom, err := Build(in)
 	if err != nil {
-		return "", "", 0, fmt.Errorf("the SBOM: %w", err)
+		return w, fmt.Errorf("the SBOM: %w", err)
 	}
-	data, err := Encode(bom)
+	data, err := EncodeFormat(bom, c.Format)
 	if err != nil {
-		return "", "", 0, err
+		return w, err
 	}
-	digest, err = WriteFile(c.Path, data)
+	if w.Path, err = filepath.Abs(c.Path); err != nil {
+		w.Path = c.Path
+	}
+	if w.Digest, err = WriteFile(w.Path, data); err != nil {
+		return w, err
+	}
+	w.Components = len(*bom.Components)
+
+	var lockSHA256 string
+	if in.Pins != nil {
+		if lockSHA256, err = plan.FileSHA256(filepath.Join(o.SourceDir, plan.PoetryLockFile)); err != nil {
+			return w, fmt.Errorf("the provenance: %w", err)
+		}
+	}
+	if subjectDigest == "" {
+		subjectDigest = w.Digest
+	}
+	st, err := Provenance(in, resource(in.Subject.Name, "", subjectDigest), lockSHA256)
 	if err != nil {
-		return "", "", 0, err
+		return w, err
 	}
-	abs, err := filepath.Abs(c.Path)
+	statement, err := EncodeStatement(st)
 	if err != nil {
-		abs = c.Path
+		return w, err
 	}
-	return abs, digest, len(*bom.Components), nil
+	w.ProvenancePath = ProvenancePath(w.Path)
+	if w.ProvenanceDigest, err = WriteFile(w.ProvenancePath, statement); err != nil {
+		return w, err
+	}
+	return w, nil
 }
 
-// Describes tells whether the document at path was written by this plugin version for the
-// subject version (the builder's image id). An image id is the digest of the image's
-// content, so its inventory cannot have changed: the builder keeps such a document rather
-// than start a container again on a run that built nothing.
-func Describes(path, subjectVersion, pluginVersion string) (string, bool) {
+// EncodeFormat renders the document in format (FormatCycloneDX or FormatSPDX).
+func EncodeFormat(bom *cdx.BOM, format string) ([]byte, error) {
+	if format != FormatSPDX {
+		return Encode(bom)
+	}
+	doc, err := SPDX(bom)
+	if err != nil {
+		return nil, err
+	}
+	return EncodeSPDX(doc)
+}
+
+// MediaTypeOf tells an SBOM's media type from its content: what openhands-ecr pushes it as.
+func MediaTypeOf(data []byte) (string, error) {
+	var head struct {
+		BOMFormat   string `json:"bomFormat"`
+		SPDXVersion string `json:"spdxVersion"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return "", fmt.Errorf("not a JSON SBOM: %w", err)
+	}
+	switch {
+	case head.BOMFormat == "CycloneDX":
+		return MediaType, nil
+	case strings.HasPrefix(head.SPDXVersion, "SPDX-"):
+		return SPDXMediaType, nil
+	}
+	return "", fmt.Errorf("neither CycloneDX JSON (bomFormat) nor SPDX JSON (spdxVersion)")
+}
+
+// Describes tells whether the SBOM at path and the provenance beside it were written by this
+// plugin version for the subject version (the builder's image id), and returns what Write
+// would. An image id is the digest of the image's content, so its inventory cannot have
+// changed: the builder keeps such documents rather than start a container again on a run
+// that built nothing.
+func Describes(path, subjectVersion, pluginVersion string) (Written, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", false
+		return Written{}, false
+	}
+	subject, tool, ok := describedBy(data)
+	if !ok || subject != subjectVersion || tool != pluginVersion {
+		return Written{}, false
+	}
+	w := Written{Path: path, Digest: digestOf(data), ProvenancePath: ProvenancePath(path)}
+	statement, err := os.ReadFile(w.ProvenancePath)
+	if err != nil {
+		return Written{}, false
+	}
+	st, err := DecodeStatement(statement)
+	if err != nil || builderVersion(st) != pluginVersion || len(st.Subject) != 1 ||
+		"sha256:"+st.Subject[0].Digest["sha256"] != subjectVersion {
+		return Written{}, false
+	}
+	w.ProvenanceDigest = digestOf(statement)
+	return w, true
+}
+
+// describedBy reads the subject's version and the plugin's from a CycloneDX or SPDX document.
+func describedBy(data []byte) (subject, tool string, ok bool) {
+	mediaType, err := MediaTypeOf(data)
+	if err != nil {
+		return "", "", false
+	}
+	if mediaType == SPDXMediaType {
+		doc, err := spdxjson.Read(bytes.NewReader(data))
+		if err != nil || doc.CreationInfo == nil || len(doc.CreationInfo.Creators) != 1 {
+			return "", "", false
+		}
+		for _, p := range doc.Packages {
+			if p.PackageSPDXIdentifier == subjectID {
+				tool, found := strings.CutPrefix(doc.CreationInfo.Creators[0].Creator, toolName+"-")
+				return p.PackageVersion, tool, found
+			}
+		}
+		return "", "", false
 	}
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
-		return "", false
+		return "", "", false
 	}
 	m := bom.Metadata
-	if m == nil || m.Component == nil || m.Component.Version != subjectVersion || m.Tools == nil || m.Tools.Components == nil ||
-		len(*m.Tools.Components) != 1 || (*m.Tools.Components)[0].Version != pluginVersion {
-		return "", false
+	if m == nil || m.Component == nil || m.Tools == nil || m.Tools.Components == nil || len(*m.Tools.Components) != 1 {
+		return "", "", false
 	}
+	return m.Component.Version, (*m.Tools.Components)[0].Version, true
+}
+
+func digestOf(data []byte) string {
 	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:]), true
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

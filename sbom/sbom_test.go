@@ -256,40 +256,100 @@ func TestBuildRefusesAnIncompleteInventory(t *testing.T) {
 	}
 }
 
-func TestWriteReadsTheLock(t *testing.T) {
+// TestWriteReadsTheLock: Write finds the lock's pins and the source's digests itself, in
+// either format, and writes the provenance beside the SBOM naming poetry.lock's digest; a
+// second look at the same image keeps both documents (Describes), another image or plugin
+// version does not.
+// rigSourceOptions are the prepared options of the rig's OpenHands checkout, which has a
+// poetry.lock the install is pinned to.
+func rigSourceOptions(tb testing.TB) plan.Options {
+	tb.Helper()
 	src, err := filepath.Abs("../internal/rig/testdata/openhands-src")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	o := plan.Options{SourceDir: src, VSCodeServerSHA256: sum}
 	if errs := o.Prepare(); len(errs) != 0 {
-		t.Fatal(errs)
+		tb.Fatal(errs)
 	}
+	return o
+}
+
+func TestWriteReadsTheLock(t *testing.T) {
+	o := rigSourceOptions(t)
+	src := o.SourceDir
 	pins, err := plan.LockedPins(o)
 	if err != nil || len(pins) == 0 {
 		t.Fatalf("pins %v, %v", pins, err)
 	}
+	lockSum, err := plan.FileSHA256(filepath.Join(src, plan.PoetryLockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
 	locked := pins[0]
-	path := filepath.Join(t.TempDir(), "out", "x.cdx.json")
-	_, digest, n, err := Write(o, Settings{Path: path}, Input{
-		Inventory: inventory(t, "os\tdebian\t12\tx86_64", "pypi\t"+locked.Name+"\t"+locked.Version, "pypi\topenhands-ai\t0.59.0"),
-		Now:       time.Now(),
-	})
-	if err != nil {
-		t.Fatal(err)
+	image := "sha256:" + strings.Repeat("ab", 32)
+	cases := []struct {
+		format, file, provenance string
+		validate                 func(*testing.T, []byte)
+	}{
+		{FormatCycloneDX, "x.sbom.cdx.json", "x.provenance.intoto.json", validate},
+		{FormatSPDX, "x.sbom.spdx.json", "x.provenance.intoto.json", validateSPDX},
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	validate(t, data)
-	if n != 3 || !strings.HasPrefix(digest, "sha256:") {
-		t.Errorf("%d components, digest %s", n, digest)
-	}
-	for _, want := range []string{`"` + PropLocked + `"`, `"` + PropSourceTree + `"`} {
-		if !strings.Contains(string(data), want) {
-			t.Errorf("the document lacks %s", want)
-		}
+	for _, tc := range cases {
+		t.Run(tc.format, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out", tc.file)
+			w, err := Write(o, Settings{Path: path, Format: tc.format}, Input{
+				Subject:       Subject{Name: "img", Version: image, Type: cdx.ComponentTypeContainer},
+				Inventory:     inventory(t, "os\tdebian\t12\tx86_64", "pypi\t"+locked.Name+"\t"+locked.Version, "pypi\topenhands-ai\t0.59.0"),
+				PluginVersion: "1.2.3", Now: time.Now(),
+			}, image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.validate(t, data)
+			if w.Path != path || w.Components != 3 || w.Digest != digestOf(data) {
+				t.Errorf("written %+v", w)
+			}
+			for _, want := range []string{PropLocked, PropSourceTree} {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("the document lacks %s", want)
+				}
+			}
+			statement, err := os.ReadFile(w.ProvenancePath)
+			if err != nil || w.ProvenancePath != filepath.Join(filepath.Dir(path), tc.provenance) || w.ProvenanceDigest != digestOf(statement) {
+				t.Fatalf("provenance %+v: %v", w, err)
+			}
+			st, err := DecodeStatement(statement)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if deps := dependencies(t, st); deps[plan.PoetryLockFile] != lockSum {
+				t.Errorf("the provenance names poetry.lock as %q, want %s", deps[plan.PoetryLockFile], lockSum)
+			}
+
+			// Describes does not count components again.
+			want := w
+			want.Components = 0
+			if kept, ok := Describes(path, image, "1.2.3"); !ok || kept != want {
+				t.Errorf("the same image: kept %v, %+v, want %+v", ok, kept, want)
+			}
+			if _, ok := Describes(path, "sha256:"+strings.Repeat("cd", 32), "1.2.3"); ok {
+				t.Error("kept the documents of another image")
+			}
+			if _, ok := Describes(path, image, "1.2.4"); ok {
+				t.Error("kept the documents of another plugin version")
+			}
+			if err := os.Remove(w.ProvenancePath); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := Describes(path, image, "1.2.3"); ok {
+				t.Error("kept an SBOM whose provenance is gone")
+			}
+		})
 	}
 }
 
@@ -300,12 +360,13 @@ func TestSettingsPrepare(t *testing.T) {
 		settings Settings
 		build    string
 		path     string
+		format   string
 		err      string
 	}{
 		{name: "defaults", build: "docker.acc", path: "docker.acc.sbom.cdx.json"},
 		{name: "build without a name", path: "openhands-runtime.sbom.cdx.json"},
 		{name: "unsafe characters", build: "a b/c", path: "a-b-c.sbom.cdx.json"},
-		{name: "spdx", settings: Settings{Format: FormatSPDX}, err: `sbom_format: "spdx-json" is not written yet`},
+		{name: "spdx", settings: Settings{Format: FormatSPDX}, build: "docker.acc", path: "docker.acc.sbom.spdx.json", format: FormatSPDX},
 		{name: "unknown format", settings: Settings{Format: "xml"}, err: `sbom_format: "xml" is not a format`},
 		{name: "path without sbom", settings: Settings{SBOM: &f, Path: "x.json"}, err: "sbom_path: set, but sbom = false"},
 	}
@@ -319,7 +380,11 @@ func TestSettingsPrepare(t *testing.T) {
 				}
 				return
 			}
-			if len(errs) != 0 || s.Path != tc.path || !s.Enabled() || s.Format != FormatCycloneDX {
+			format := tc.format
+			if format == "" {
+				format = FormatCycloneDX
+			}
+			if len(errs) != 0 || s.Path != tc.path || !s.Enabled() || s.Format != format {
 				t.Errorf("errors %v, settings %+v", errs, s)
 			}
 		})

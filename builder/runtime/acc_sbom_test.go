@@ -15,9 +15,10 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
-var sbomWritten = regexp.MustCompile(`SBOM written to (\S+) \(([0-9]+) components, (sha256:[0-9a-f]{64})\) in ([0-9.]+(?:ms|s))`)
+var sbomWritten = regexp.MustCompile(`SBOM written to (\S+) \(([0-9]+) components, (sha256:[0-9a-f]{64})\), provenance to (\S+), in ([0-9.]+(?:ms|s))`)
 
 // TestAccBuilderSBOM: the builder's SBOM file exists and parses, describes the image by its
 // content tag and id, and lists as many deb packages as dpkg-query -W and as many Python
@@ -37,10 +38,10 @@ func TestAccBuilderSBOM(t *testing.T) {
 				return err
 			}
 			m := sbomWritten.FindStringSubmatch(rig.ReadLog(t, logfile))
-			if m == nil || m[1] != path {
-				return fmt.Errorf("the build output does not report the SBOM at %s", path)
+			if m == nil || m[1] != path || m[4] != sbom.ProvenancePath(path) {
+				return fmt.Errorf("the build output does not report the SBOM at %s and the provenance beside it", path)
 			}
-			took, err := time.ParseDuration(m[4])
+			took, err := time.ParseDuration(m[5])
 			if err != nil {
 				return err
 			}
@@ -49,6 +50,10 @@ func TestAccBuilderSBOM(t *testing.T) {
 		},
 	})
 	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	provenance, err := os.ReadFile(sbom.ProvenancePath(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +72,9 @@ func TestAccBuilderSBOM(t *testing.T) {
 	})
 	if kept, err := os.ReadFile(path); err != nil || string(kept) != string(written) {
 		t.Errorf("the unchanged run rewrote the SBOM (%v)", err)
+	}
+	if kept, err := os.ReadFile(sbom.ProvenancePath(path)); err != nil || string(kept) != string(provenance) {
+		t.Errorf("the unchanged run rewrote the provenance (%v)", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {

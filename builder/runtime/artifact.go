@@ -23,9 +23,11 @@ type Artifact struct {
 	created []string
 	// baseImage and baseImageID say what the image was built from, for HCP Packer.
 	baseImage, baseImageID string
-	// sbomPath and sbomDigest are the SBOM written of the image, when one was.
-	sbomPath, sbomDigest string
-	driver               Driver
+	// sbom is the SBOM and provenance written of the image (zero when none was), in
+	// sbomFormat.
+	sbom       sbom.Written
+	sbomFormat string
+	driver     Driver
 	// platform is the image's platform when the build named one.
 	platform string
 	// platforms are the images of a multi-platform build, one per platform; the artifact's
@@ -81,23 +83,28 @@ func (a *Artifact) State(name string) interface{} {
 	case sbom.StatePlatformPaths:
 		var paths []string
 		for _, image := range a.platforms {
-			if image.sbomPath != "" {
-				paths = append(paths, image.platform+"="+image.sbomPath)
+			if image.sbom.Path != "" {
+				paths = append(paths, image.platform+"="+image.sbom.Path)
 			}
 		}
 		return paths
 	case sbom.StatePath:
-		return a.sbomPath
+		return a.sbom.Path
 	case sbom.StateDigest:
-		return a.sbomDigest
+		return a.sbom.Digest
+	case sbom.StateProvenancePath:
+		return a.sbom.ProvenancePath
+	case sbom.StateProvenanceDigest:
+		return a.sbom.ProvenanceDigest
 	case registryimage.ArtifactStateURI:
 		labels := map[string]interface{}{
 			"tags":       strings.Join(a.tags, ","),
 			"base_image": a.baseImage,
 		}
-		if a.sbomDigest != "" {
-			labels["sbom_digest"] = a.sbomDigest
-			labels["sbom_format"] = sbom.FormatCycloneDX
+		if a.sbom.Digest != "" {
+			labels["sbom_digest"] = a.sbom.Digest
+			labels["sbom_format"] = a.sbomFormat
+			labels["provenance_digest"] = a.sbom.ProvenanceDigest
 		}
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("docker"),

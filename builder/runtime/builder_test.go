@@ -840,11 +840,17 @@ func TestRunPlatforms(t *testing.T) {
 	if amd, arm := c.forPlatform("linux/amd64").VSCodeServerSHA256, c.forPlatform("linux/arm64").VSCodeServerSHA256; amd != "general" || arm != "arm" {
 		t.Errorf("openvscode-server sums %q and %q, want general and arm", amd, arm)
 	}
-	// One SBOM per platform's image, not one file written twice.
-	c = &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
-	c.Settings.Path = "out/build.sbom.cdx.json"
-	if got := c.forPlatform("linux/arm64").Settings.Path; got != "out/build-arm64.sbom.cdx.json" {
-		t.Errorf("the arm64 image's SBOM path is %q", got)
+	// One SBOM per platform's image (and so one provenance beside it), not one file written
+	// twice, in either format.
+	for path, want := range map[string]string{
+		"out/build.sbom.cdx.json":  "out/build-arm64.sbom.cdx.json",
+		"out/build.sbom.spdx.json": "out/build-arm64.sbom.spdx.json",
+	} {
+		c = &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+		c.Settings.Path = path
+		if got := c.forPlatform("linux/arm64").Settings.Path; got != want {
+			t.Errorf("the arm64 image's SBOM path for %s is %q, want %s", path, got, want)
+		}
 	}
 	f.mustRun(t, set)
 	if len(f.driver.builds) != 2 {
@@ -946,17 +952,33 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if want := a.Id() + " root: #!/usr/bin/env bash\n# OpenHands runtime inventory"; !strings.HasPrefix(f.driver.scripts[0], want) {
 				t.Errorf("script run %.80q, want the inventory as root in the image", f.driver.scripts[0])
 			}
-			data, err := os.ReadFile(path)
+			// The SBOM and the provenance beside it, each named with its digest in the state.
+			provenance := sbom.ProvenancePath(path)
+			documents := map[string][2]string{path: {sbom.StatePath, sbom.StateDigest}, provenance: {sbom.StateProvenancePath, sbom.StateProvenanceDigest}}
+			contents, digests := map[string][]byte{}, map[string]string{}
+			for file, state := range documents {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(data)
+				contents[file], digests[file] = data, "sha256:"+hex.EncodeToString(sum[:])
+				if a.State(state[0]) != file || a.State(state[1]) != digests[file] {
+					t.Errorf("state %v %v, want %s %s", a.State(state[0]), a.State(state[1]), file, digests[file])
+				}
+			}
+			data, digest := contents[path], digests[path]
+			statement, provenanceDigest := contents[provenance], digests[provenance]
+			// The provenance names the image id and the base image it was built from.
+			st, err := sbom.DecodeStatement(statement)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum := sha256.Sum256(data)
-			digest := "sha256:" + hex.EncodeToString(sum[:])
-			if a.State(sbom.StatePath) != path || a.State(sbom.StateDigest) != digest {
-				t.Errorf("state %v %v, want %s %s", a.State(sbom.StatePath), a.State(sbom.StateDigest), path, digest)
+			if "sha256:"+st.Subject[0].Digest["sha256"] != a.Id() || !strings.Contains(string(statement), `"name": "base:`) {
+				t.Errorf("the provenance names %v and no base image:\n%s", st.Subject, statement)
 			}
 			img := a.State(registryimage.ArtifactStateURI).(*registryimage.Image)
-			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" {
+			if img.Labels["sbom_digest"] != digest || img.Labels["sbom_format"] != "cyclonedx-json" || img.Labels["provenance_digest"] != provenanceDigest {
 				t.Errorf("HCP Packer labels %v", img.Labels)
 			}
 			if !strings.Contains(string(data), `"purl": "pkg:deb/debian/adduser@3.134?arch=all\u0026distro=debian-12"`) ||
@@ -974,11 +996,13 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(sbom.StateDigest) != digest {
 				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(sbom.StateDigest))
 			}
-			if !said(ui2, "SBOM of "+a.Id()+" kept: "+path) {
-				t.Errorf("the kept SBOM is not reported")
+			if !said(ui2, "SBOM and provenance of "+a.Id()+" kept: "+path) || a2.State(sbom.StateProvenanceDigest) != provenanceDigest {
+				t.Errorf("the kept SBOM and provenance are not reported (%v)", a2.State(sbom.StateProvenanceDigest))
 			}
-			// Without the file, or with one of another image, the inventory runs again.
+			// Without the file or its provenance, or with one of another image, the inventory
+			// runs again.
 			for _, edit := range []func(){
+				func() { os.Remove(provenance) },
 				func() { os.Remove(path) },
 				func() { os.WriteFile(path, []byte(strings.ReplaceAll(string(data), a.Id(), "sha256:other")), 0o644) },
 			} {

@@ -216,11 +216,14 @@ func (c *Config) forPlatform(platform string) *Config {
 		}
 		// One SBOM per image: the platform's in the file name, as in its tags.
 		if one.Settings.Path != "" {
-			const ext = ".sbom.cdx.json"
-			one.Settings.Path = platformTag(strings.TrimSuffix(c.Settings.Path, ext), platform)
-			if strings.HasSuffix(c.Settings.Path, ext) {
-				one.Settings.Path += ext
+			name, ext := c.Settings.Path, ""
+			for _, e := range []string{".sbom.cdx.json", ".sbom.spdx.json"} {
+				if trimmed, ok := strings.CutSuffix(name, e); ok {
+					name, ext = trimmed, e
+					break
+				}
 			}
+			one.Settings.Path = platformTag(name, platform) + ext
 		}
 	}
 	return &one

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // StepApplyTags adds the user's tags and makes the artifact, listing every tag that points
@@ -46,24 +48,20 @@ func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multi
 		tags = append(tags, ref)
 	}
 	ui.Sayf("Image %s tagged %v", id, tags)
-	sbomPath, _ := state.GetOk("sbom_path")
-	sbomDigest, _ := state.GetOk("sbom_digest")
+	// The zero Written when no SBOM was written.
+	written, _ := state.GetOk("sbom")
+	documents, _ := written.(sbom.Written)
 	state.Put("artifact", &Artifact{
 		imageID:     id,
 		tags:        tags,
 		created:     created,
 		baseImage:   config.BaseImage,
 		baseImageID: state.Get("base_id").(string),
-		sbomPath:    stringOrEmpty(sbomPath),
-		sbomDigest:  stringOrEmpty(sbomDigest),
+		sbom:        documents,
+		sbomFormat:  config.Settings.Format,
 		driver:      driver,
 	})
 	return multistep.ActionContinue
 }
 
 func (s *StepApplyTags) Cleanup(multistep.StateBag) {}
-
-func stringOrEmpty(v any) string {
-	s, _ := v.(string)
-	return s
-}

@@ -15,10 +15,9 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
-// StepSBOM writes the SBOM of the image: the plan's inventory runs as root in a network-less
-// container of it, unless the file at sbom_path already describes the same image id. The
-// image is not
-// labelled with the SBOM's digest: a label would change the image, and with it the image the
+// StepSBOM writes the SBOM of the image and its provenance: the plan's inventory runs as root
+// in a network-less container of it, unless the files at sbom_path and beside it already
+// describe the same image id. The image is not labelled with the SBOM's digest: a label would change the image, and with it the image the
 // content tags name, on every run; the artifact's metadata records it instead.
 type StepSBOM struct{}
 
@@ -33,10 +32,9 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	p := state.Get("plan").(*plan.Plan)
 
 	if abs, err := filepath.Abs(config.Settings.Path); err == nil {
-		if digest, ok := sbom.Describes(abs, id, version.PluginVersion.FormattedVersion()); ok {
-			ui.Sayf("SBOM of %s kept: %s (%s) describes the same image", id, abs, digest)
-			state.Put("sbom_path", abs)
-			state.Put("sbom_digest", digest)
+		if w, ok := sbom.Describes(abs, id, version.PluginVersion.FormattedVersion()); ok {
+			ui.Sayf("SBOM and provenance of %s kept: %s (%s) and %s describe the same image", id, abs, w.Digest, w.ProvenancePath)
+			state.Put("sbom", w)
 			return multistep.ActionContinue
 		}
 	}
@@ -62,19 +60,19 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	case !inv.Complete:
 		return halt(state, fmt.Errorf("the SBOM: the inventory of %s printed no end line", id))
 	}
-	path, digest, count, err := sbom.Write(config.Options, config.Settings, sbom.Input{
+	w, err := sbom.Write(config.Options, config.Settings, sbom.Input{
 		Subject:       sbom.Subject{Name: state.Get("source_ref").(string), Version: id, Type: cdx.ComponentTypeContainer},
 		Inventory:     inv,
 		Inputs:        state.Get("inputs").(plan.Inputs),
+		Base:          sbom.Base{Name: config.BaseImage, Digest: state.Get("base_id").(string)},
 		PluginVersion: version.PluginVersion.FormattedVersion(),
 		Now:           time.Now(),
-	})
+	}, id)
 	if err != nil {
 		return halt(state, err)
 	}
-	ui.Sayf("SBOM written to %s (%d components, %s) in %s", path, count, digest, time.Since(started).Round(10*time.Millisecond))
-	state.Put("sbom_path", path)
-	state.Put("sbom_digest", digest)
+	ui.Sayf("SBOM written to %s (%d components, %s), provenance to %s, in %s", w.Path, w.Components, w.Digest, w.ProvenancePath, time.Since(started).Round(10*time.Millisecond))
+	state.Put("sbom", w)
 	return multistep.ActionContinue
 }
 

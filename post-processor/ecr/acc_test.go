@@ -144,7 +144,7 @@ func TestAccECRPushTwice(t *testing.T) {
 			t.Errorf("%s:%s is %s in the registry, the artifact says %s", repo, tag, got, digest)
 		}
 	}
-	checkSBOMReferrer(t, reg, digest)
+	checkReferrers(t, reg, digest)
 	if n := reg.InjectedFailures(); n != 2 {
 		t.Errorf("the registry failed %d uploads, want the 2 injected failures to have been retried", n)
 	}
@@ -153,14 +153,20 @@ func TestAccECRPushTwice(t *testing.T) {
 		t.Errorf("the repository should have been created once: %+v", created)
 	}
 
-	uploaded := reg.UploadedBytes()
+	uploaded, requests := reg.UploadedBytes(), len(reg.Requests())
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "ecr_second_push",
 		Template: pushTemplate(t, ecr, src, ""),
 		Check:    rig.BuildSucceeded,
 	})
 	if got := reg.UploadedBytes(); got != uploaded {
-		t.Errorf("the unchanged image uploaded %d more bytes", got-uploaded)
+		var writes []string
+		for _, r := range reg.Requests()[requests:] {
+			if r.Method != "GET" && r.Method != "HEAD" {
+				writes = append(writes, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+			}
+		}
+		t.Errorf("the unchanged image uploaded %d more bytes: %s", got-uploaded, strings.Join(writes, "; "))
 	}
 }
 
@@ -288,16 +294,28 @@ func dockerConfigsHolding(t *testing.T, secret string) []string {
 	return found
 }
 
-// checkSBOMReferrer: the SBOM the builder wrote (its default sbom_path) was attached to the
-// pushed image, and the registry's referrers API lists it for the image's digest.
-func checkSBOMReferrer(t *testing.T, reg *ecrtest.Registry, digest string) {
+// checkReferrers: the SBOM and the provenance the builder wrote (its default sbom_path and
+// the file beside it) were attached to the pushed image: the registry's referrers API lists
+// both for the image's digest, and the pushed provenance names that digest as its subject.
+func checkReferrers(t *testing.T, reg *ecrtest.Registry, digest string) {
 	t.Helper()
 	listed, err := reg.Referrers(repo, digest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(listed) != 1 || listed[0].ArtifactType != sbom.MediaType {
-		t.Errorf("referrers of %s: %+v, want the SBOM", digest, listed)
+	byType := map[string]string{}
+	for _, l := range listed {
+		byType[l.ArtifactType] = l.Digest.String()
+	}
+	if len(listed) != 2 || byType[sbom.MediaType] == "" || byType[sbom.ProvenanceMediaType] == "" {
+		t.Fatalf("referrers of %s: %+v, want the SBOM and the provenance", digest, listed)
+	}
+	st, err := sbom.DecodeStatement([]byte(referrerContent(t, reg, reg.Host()+"/"+repo, byType[sbom.ProvenanceMediaType], digest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Subject) != 1 || "sha256:"+st.Subject[0].Digest["sha256"] != digest {
+		t.Errorf("the pushed provenance describes %v, want %s", st.Subject, digest)
 	}
 }
 

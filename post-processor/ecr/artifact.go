@@ -7,13 +7,19 @@ import (
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 )
 
-// StateSBOMReferrer is the artifact state of the SBOM's referrer manifest digest ("" when no
-// SBOM was attached).
-const StateSBOMReferrer = "openhands_sbom_referrer"
+// Artifact states of the referrer manifest digests of the SBOM and the provenance ("" when
+// none was attached).
+const (
+	StateSBOMReferrer       = "openhands_sbom_referrer"
+	StateProvenanceReferrer = "openhands_provenance_referrer"
+)
 
-// StatePlatformSBOMReferrers is the artifact state of a multi-platform push's SBOM referrers,
-// one per platform image that had an SBOM, as platform=referrer manifest digest.
-const StatePlatformSBOMReferrers = "openhands_platform_sbom_referrers"
+// Artifact states of a multi-platform push's SBOM and provenance referrers, one per platform
+// image that had the document, as platform=referrer manifest digest.
+const (
+	StatePlatformSBOMReferrers       = "openhands_platform_sbom_referrers"
+	StatePlatformProvenanceReferrers = "openhands_platform_provenance_referrers"
+)
 
 // StatePlatformManifests is the artifact state of a multi-platform push's image manifests,
 // as platform=manifest digest, in the index's order.
@@ -28,11 +34,13 @@ type Artifact struct {
 	name, digest, region string
 	tags                 []string
 	sourceImageID        string
-	// sbomReferrer is the digest of the SBOM's referrer manifest, when one was attached.
-	sbomReferrer string
-	// platformManifests and platformSBOMReferrers are a multi-platform push's (then digest is
-	// the index's): each platform's manifest and SBOM referrer, as platform=digest.
-	platformManifests, platformSBOMReferrers []string
+	// referrers are the digests of the SBOM's and the provenance's referrer manifests, when
+	// they were attached.
+	referrers referrers
+	// platformManifests, platformSBOMReferrers and platformProvenanceReferrers are a
+	// multi-platform push's (then digest is the index's): each platform's manifest and
+	// referrers, as platform=digest.
+	platformManifests, platformSBOMReferrers, platformProvenanceReferrers []string
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -59,11 +67,15 @@ func (a *Artifact) State(name string) interface{} {
 	case "digest":
 		return a.digest
 	case StateSBOMReferrer:
-		return a.sbomReferrer
+		return a.referrers.sbom
+	case StateProvenanceReferrer:
+		return a.referrers.provenance
 	case StatePlatformManifests:
 		return append([]string(nil), a.platformManifests...)
 	case StatePlatformSBOMReferrers:
 		return append([]string(nil), a.platformSBOMReferrers...)
+	case StatePlatformProvenanceReferrers:
+		return append([]string(nil), a.platformProvenanceReferrers...)
 	case registryimage.ArtifactStateURI:
 		img, err := registryimage.FromArtifact(a,
 			registryimage.WithProvider("aws"),

@@ -55,9 +55,12 @@ type Config struct {
 	// Push without running the verification checks in a container of the image first.
 	SkipVerify bool `mapstructure:"skip_verify"`
 	// SBOM to attach to the pushed image as an OCI referrer (artifact type
-	// `application/vnd.cyclonedx+json`). Defaults to the SBOM the `openhands-runtime` builder
-	// wrote (its artifact names it); for an image of the docker builder, set the provisioner's
-	// `sbom_path`. Without either, no SBOM is attached.
+	// `application/vnd.cyclonedx+json` or `application/spdx+json`, from its content), with the
+	// provenance beside it (`<name>.provenance.intoto.json`, artifact type
+	// `application/vnd.in-toto+json`, its subject set to the pushed digest). Defaults to the
+	// documents the `openhands-runtime` builder wrote (its artifact names them); for an image
+	// of the docker builder, set the provisioner's `sbom_path`. Without either, nothing is
+	// attached.
 	SBOMPath string `mapstructure:"sbom_path"`
 	// Where the runtime is in the image and how it is checked, as for the provisioner.
 	plan.Layout `mapstructure:",squash"`

@@ -21,7 +21,8 @@ type platformImage struct {
 	platform    string // os/arch[/variant]; "" for an image of an unnamed platform
 	id          string
 	contentTags []string
-	sbomPath    string
+	// sbomPath and provenancePath are the documents to attach to its manifest ("" for none).
+	sbomPath, provenancePath string
 }
 
 func (img platformImage) String() string {
@@ -42,7 +43,8 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source 
 		if err != nil {
 			return nil, err
 		}
-		return []platformImage{{id: id, contentTags: tags, sbomPath: sbomFile(&p.config, source)}}, nil
+		sbomPath, provenancePath := documents(&p.config, source)
+		return []platformImage{{id: id, contentTags: tags, sbomPath: sbomPath, provenancePath: provenancePath}}, nil
 	}
 	sboms := map[string]string{}
 	for _, entry := range stateStrings(source, sbom.StatePlatformPaths) {
@@ -68,7 +70,11 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source 
 			return nil, fmt.Errorf("the artifact says image %s is for %s, and the engine records it as %s: nothing was pushed; check the base image of %s (base_images)", id, platform, recorded, platform)
 		}
 		byID[id] = len(images)
-		images = append(images, platformImage{platform: platform, id: id, sbomPath: sboms[platform]})
+		img := platformImage{platform: platform, id: id, sbomPath: sboms[platform]}
+		if img.sbomPath != "" {
+			img.provenancePath = sbom.ProvenancePath(img.sbomPath)
+		}
+		images = append(images, img)
 	}
 	for i, ref := range refs {
 		id, _, err := driver.Image(ctx, ref)
@@ -87,8 +93,8 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source 
 // pushIndex pushes every platform's image under its own content tags, then one index of them
 // under the configured tags: a Docker manifest list over Docker manifests (gzip layers), an
 // OCI image index over OCI manifests (zstd). ECR takes both, and `docker pull --platform`
-// picks its image from either. Each image's SBOM is attached to its own manifest; the
-// sbom_path option's file, when set, to the index.
+// picks its image from either. Each image's SBOM and provenance are attached to its own
+// manifest; the sbom_path option's file and the provenance beside it, when set, to the index.
 func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target pushTarget, images []platformImage, region string) (*Artifact, error) {
 	c := &p.config
 	repo, err := gcrname.NewRepository(target.name)
@@ -116,12 +122,15 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 		}
 		manifests = append(manifests, *desc)
 		artifact.platformManifests = append(artifact.platformManifests, img.platform+"="+digest)
-		if img.sbomPath != "" {
-			referrer, err := attachSBOM(ctx, ui, target.name, digest, img.sbomPath, target.reg.auth)
-			if err != nil {
-				return nil, err
-			}
-			artifact.platformSBOMReferrers = append(artifact.platformSBOMReferrers, img.platform+"="+referrer)
+		referrers, err := attachDocuments(ctx, ui, target.name, digest, img.sbomPath, img.provenancePath, target.reg.auth)
+		if err != nil {
+			return nil, err
+		}
+		if referrers.sbom != "" {
+			artifact.platformSBOMReferrers = append(artifact.platformSBOMReferrers, img.platform+"="+referrers.sbom)
+		}
+		if referrers.provenance != "" {
+			artifact.platformProvenanceReferrers = append(artifact.platformProvenanceReferrers, img.platform+"="+referrers.provenance)
 		}
 	}
 	index, err := newIndex(manifests)
@@ -137,7 +146,7 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 	}
 	ui.Sayf("Pushed %s@%s, an index of %d platforms (%s), with tags %s", target.name, artifact.digest, len(images), strings.Join(artifact.platformManifests, " "), strings.Join(artifact.tags, " "))
 	if c.SBOMPath != "" {
-		if artifact.sbomReferrer, err = attachSBOM(ctx, ui, target.name, artifact.digest, c.SBOMPath, target.reg.auth); err != nil {
+		if artifact.referrers, err = attachDocuments(ctx, ui, target.name, artifact.digest, c.SBOMPath, sbom.ProvenancePath(c.SBOMPath), target.reg.auth); err != nil {
 			return nil, err
 		}
 	}

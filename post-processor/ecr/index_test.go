@@ -113,6 +113,9 @@ func TestPushIndex(t *testing.T) {
 		}
 		sboms = append(sboms, platform+"="+path)
 	}
+	// The amd64 image has its provenance beside its SBOM, the arm64 image none.
+	provenanceFile(t, sbom.ProvenancePath(filepath.Join(sbomDir, "linux-amd64.cdx.json")))
+	wantTypes := map[string][]string{"linux/amd64": {sbom.MediaType, sbom.ProvenanceMediaType}, "linux/arm64": {sbom.MediaType}}
 	for _, tc := range []struct {
 		name      string
 		raw       map[string]interface{}
@@ -181,8 +184,13 @@ func TestPushIndex(t *testing.T) {
 					t.Errorf("latest for %s resolves to config %s, want the image %s", platform, id, img.id)
 				}
 				listed, err := reg.Referrers(repoName, desc.Digest.String())
-				if err != nil || len(listed) != 1 || listed[0].ArtifactType != sbom.MediaType {
-					t.Errorf("referrers of the %s manifest: %+v (%v), want its SBOM", platform, listed, err)
+				var types []string
+				for _, l := range listed {
+					types = append(types, l.ArtifactType)
+				}
+				slices.Sort(types)
+				if want := slices.Sorted(slices.Values(wantTypes[platform])); err != nil || !slices.Equal(types, want) {
+					t.Errorf("referrers of the %s manifest: %+v (%v), want %v", platform, listed, err, want)
 				}
 			}
 			if got := art.State(StatePlatformManifests); !slices.Equal(got.([]string), manifests) {
@@ -190,6 +198,9 @@ func TestPushIndex(t *testing.T) {
 			}
 			if got := art.State(StatePlatformSBOMReferrers).([]string); len(got) != 2 {
 				t.Errorf("SBOM referrers %v, want one per platform", got)
+			}
+			if got := art.State(StatePlatformProvenanceReferrers).([]string); len(got) != 1 || !strings.HasPrefix(got[0], "linux/amd64=sha256:") {
+				t.Errorf("provenance referrers %v, want the amd64 image's", got)
 			}
 			if art.sourceImageID != images["linux/amd64"].id {
 				t.Errorf("source image %s", art.sourceImageID)

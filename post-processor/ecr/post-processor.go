@@ -198,10 +198,8 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
 	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: img.id}
-	if img.sbomPath != "" {
-		if artifact.sbomReferrer, err = attachSBOM(ctx, ui, name, digest, img.sbomPath, reg.auth); err != nil {
-			return nil, err
-		}
+	if artifact.referrers, err = attachDocuments(ctx, ui, name, digest, img.sbomPath, img.provenancePath, reg.auth); err != nil {
+		return nil, err
 	}
 	return artifact, nil
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/docker/docker/api/types/registry"
@@ -20,35 +22,71 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
-// The SBOM travels with the image as an OCI 1.1 referrer: an artifact manifest whose subject
+// The SBOM and the provenance travel with the image as OCI 1.1 referrers: an artifact manifest whose subject
 // is the pushed image, which `oras discover`, `aws ecr` (the referrers API) and scanners find
 // from the image's digest.
 
 // emptyConfig is the OCI empty descriptor's content, the config of an artifact manifest.
 var emptyConfig = []byte("{}")
 
-// sbomFile is the SBOM to attach: the sbom_path option, else the one the openhands-runtime
-// builder wrote (its artifact names it); "" when there is none.
-func sbomFile(c *Config, source packersdk.Artifact) string {
+// documents are the SBOM and the provenance to attach: the sbom_path option and the
+// provenance beside it, else the ones the openhands-runtime builder wrote (its artifact names
+// them); "" for what there is none of.
+func documents(c *Config, source packersdk.Artifact) (sbomPath, provenancePath string) {
 	if c.SBOMPath != "" {
-		return c.SBOMPath
+		return c.SBOMPath, sbom.ProvenancePath(c.SBOMPath)
 	}
-	path, _ := source.State(sbom.StatePath).(string)
-	return path
+	sbomPath, _ = source.State(sbom.StatePath).(string)
+	provenancePath, _ = source.State(sbom.StateProvenancePath).(string)
+	return sbomPath, provenancePath
 }
 
-// attachSBOM pushes the SBOM at path as a referrer of the image at digest in repository
-// name (registry/repository), and returns the referrer's manifest digest.
-func attachSBOM(ctx context.Context, ui packersdk.Ui, repository, digest, path string, auth registry.AuthConfig) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("attaching the SBOM: %w", err)
+// referrers are the digests of the referrer manifests attached to a pushed image.
+type referrers struct{ sbom, provenance string }
+
+// attachDocuments pushes the SBOM and the provenance as referrers of the image at digest in
+// repository (registry/repository). The SBOM's artifact type follows its format; the
+// provenance is made to name the pushed image as its subject first. A provenance file that
+// is not there (an SBOM written by another tool or an older plugin) is said, not an error.
+func attachDocuments(ctx context.Context, ui packersdk.Ui, repository, digest, sbomPath, provenancePath string, auth registry.AuthConfig) (referrers, error) {
+	var r referrers
+	if sbomPath == "" {
+		return r, nil
 	}
-	referrer, err := pushReferrer(ctx, repository, digest, sbom.MediaType, data, auth)
+	data, err := os.ReadFile(sbomPath)
 	if err != nil {
-		return "", fmt.Errorf("attaching the SBOM %s to %s@%s: %w", path, repository, digest, err)
+		return r, fmt.Errorf("attaching the SBOM: %w", err)
 	}
-	ui.Sayf("Attached the SBOM %s to %s@%s as referrer %s", path, repository, digest, referrer)
+	mediaType, err := sbom.MediaTypeOf(data)
+	if err != nil {
+		return r, fmt.Errorf("attaching the SBOM %s: %w", sbomPath, err)
+	}
+	if r.sbom, err = attach(ctx, ui, "SBOM", sbomPath, repository, digest, mediaType, data, auth); err != nil {
+		return r, err
+	}
+	statement, err := os.ReadFile(provenancePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		ui.Sayf("No provenance at %s: only the SBOM is attached", provenancePath)
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("attaching the provenance: %w", err)
+	}
+	if statement, err = sbom.Retarget(statement, repository, digest); err != nil {
+		return r, fmt.Errorf("attaching the provenance %s: %w", provenancePath, err)
+	}
+	r.provenance, err = attach(ctx, ui, "provenance", provenancePath, repository, digest, sbom.ProvenanceMediaType, statement, auth)
+	return r, err
+}
+
+// attach pushes data (what, read from path) as a referrer of artifactType of the image at
+// digest, and returns the referrer's manifest digest.
+func attach(ctx context.Context, ui packersdk.Ui, what, path, repository, digest, artifactType string, data []byte, auth registry.AuthConfig) (string, error) {
+	referrer, err := pushReferrer(ctx, repository, digest, artifactType, data, auth)
+	if err != nil {
+		return "", fmt.Errorf("attaching the %s %s to %s@%s: %w", what, path, repository, digest, err)
+	}
+	ui.Sayf("Attached the %s %s to %s@%s as referrer %s (%s)", what, path, repository, digest, referrer, artifactType)
 	return referrer, nil
 }
 

@@ -18,10 +18,26 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
-// TestAttachSBOM: the SBOM pushed after the image is listed by the registry's referrers API
-// for the image's digest, with the CycloneDX artifact type, and holds the file's bytes; an
-// image with none lists nothing, and a missing file or image fails naming it.
-func TestAttachSBOM(t *testing.T) {
+// provenanceFile writes a provenance statement of an image id, as the builder writes one.
+func provenanceFile(t *testing.T, path string) []byte {
+	t.Helper()
+	statement := `{"_type": "https://in-toto.io/Statement/v1",
+		"subject": [{"name": "runtime:latest", "digest": {"sha256": "` + strings.Repeat("ab", 32) + `"}}],
+		"predicateType": "https://slsa.dev/provenance/v1",
+		"predicate": {"buildDefinition": {"buildType": "` + sbom.BuildType + `", "externalParameters": {"options_sha256": "sha256:00"}},
+			"runDetails": {"builder": {"id": "` + sbom.BuilderID + `"}}}}`
+	if err := os.WriteFile(path, []byte(statement), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(statement)
+}
+
+// TestAttachDocuments: the SBOM (with the artifact type of its format) and the provenance
+// pushed after the image are listed by the registry's referrers API for the image's digest;
+// the SBOM referrer holds the file's bytes and the provenance names the pushed digest as its
+// subject. Without a provenance file the SBOM alone is attached; an image with none lists
+// nothing; a missing SBOM, a file that is no SBOM, or a missing image fails naming it.
+func TestAttachDocuments(t *testing.T) {
 	reg := ecrtest.NewRegistry(t, "AWS", "s3cret")
 	auth := registry.AuthConfig{Username: "AWS", Password: "s3cret"}
 	repository := reg.Host() + "/openhands-runtime"
@@ -44,23 +60,41 @@ func TestAttachSBOM(t *testing.T) {
 		}
 		return d.String()
 	}
-	doc := []byte(`{"bomFormat": "CycloneDX", "specVersion": "1.6"}`)
-	path := filepath.Join(t.TempDir(), "image.cdx.json")
-	if err := os.WriteFile(path, doc, 0o644); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	image, other := push(), push()
+	cyclonedx := write("image.sbom.cdx.json", `{"bomFormat": "CycloneDX", "specVersion": "1.6"}`)
+	spdxDoc := write("image.sbom.spdx.json", `{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT"}`)
+	provenance := filepath.Join(dir, "image.provenance.intoto.json")
+	provenanceFile(t, provenance)
+	notSBOM := write("notes.json", `{"hello": "world"}`)
+	other := push()
 
 	cases := []struct {
-		name, digest, path, err string
+		name, digest, sbomPath, provenancePath, err string
+		// want are the artifact types listed for the image, SBOM first.
+		want []string
 	}{
-		{name: "attached", digest: image, path: path},
-		{name: "missing file", digest: image, path: path + ".missing", err: "attaching the SBOM: open"},
-		{name: "missing image", digest: "sha256:" + strings.Repeat("0", 64), path: path, err: "reading the image's manifest descriptor"},
+		{name: "cyclonedx and provenance", sbomPath: cyclonedx, provenancePath: provenance, want: []string{sbom.MediaType, sbom.ProvenanceMediaType}},
+		{name: "spdx and provenance", sbomPath: spdxDoc, provenancePath: provenance, want: []string{sbom.SPDXMediaType, sbom.ProvenanceMediaType}},
+		{name: "no provenance file", sbomPath: cyclonedx, provenancePath: provenance + ".missing", want: []string{sbom.MediaType}},
+		{name: "no sbom", want: nil},
+		{name: "missing file", sbomPath: cyclonedx + ".missing", provenancePath: provenance, err: "attaching the SBOM: open"},
+		{name: "not an sbom", sbomPath: notSBOM, provenancePath: provenance, err: "neither CycloneDX JSON"},
+		{name: "missing image", digest: "sha256:" + strings.Repeat("0", 64), sbomPath: cyclonedx, provenancePath: provenance, err: "reading the image's manifest descriptor"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			referrer, err := attachSBOM(context.Background(), &packersdk.MockUi{}, repository, tc.digest, tc.path, auth)
+			digest := tc.digest
+			if digest == "" {
+				digest = push()
+			}
+			got, err := attachDocuments(context.Background(), &packersdk.MockUi{}, repository, digest, tc.sbomPath, tc.provenancePath, auth)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)
@@ -70,43 +104,89 @@ func TestAttachSBOM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			listed, err := reg.Referrers("openhands-runtime", tc.digest)
+			listed, err := reg.Referrers("openhands-runtime", digest)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(listed) != 1 || listed[0].Digest.String() != referrer || listed[0].ArtifactType != sbom.MediaType {
-				t.Fatalf("referrers of %s: %+v, want %s of type %s", tc.digest, listed, referrer, sbom.MediaType)
+			byType := map[string]string{}
+			for _, l := range listed {
+				byType[l.ArtifactType] = l.Digest.String()
 			}
-			ref, err := name.NewDigest(repository + "@" + referrer)
+			if len(listed) != len(tc.want) {
+				t.Fatalf("referrers of %s: %+v, want types %v", digest, listed, tc.want)
+			}
+			wantDigests := []string{got.sbom, got.provenance}
+			for i, mediaType := range tc.want {
+				if byType[mediaType] == "" || byType[mediaType] != wantDigests[i] {
+					t.Errorf("referrer of type %s: %q, want %q (listed %+v)", mediaType, byType[mediaType], wantDigests[i], listed)
+				}
+			}
+			if len(tc.want) < 2 && got.provenance != "" {
+				t.Errorf("a provenance referrer %s was reported", got.provenance)
+			}
+			if len(tc.want) == 0 {
+				return
+			}
+			if content := referrerContent(t, reg, repository, got.sbom, digest); content != readFile(t, tc.sbomPath) {
+				t.Errorf("the SBOM referrer holds %q, want the SBOM file", content)
+			}
+			if got.provenance == "" {
+				return
+			}
+			st, err := sbom.DecodeStatement([]byte(referrerContent(t, reg, repository, got.provenance, digest)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			artifact, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			layers, err := artifact.Layers()
-			if err != nil || len(layers) != 1 {
-				t.Fatalf("layers %v, %v", layers, err)
-			}
-			rc, err := layers[0].Compressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rc.Close()
-			if got, _ := io.ReadAll(rc); string(got) != string(doc) {
-				t.Errorf("the referrer holds %q, want the SBOM file", got)
-			}
-			manifest, err := artifact.Manifest()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if manifest.Subject == nil || manifest.Subject.Digest.String() != tc.digest || manifest.Config.MediaType != "application/vnd.oci.empty.v1+json" {
-				t.Errorf("manifest %+v", manifest)
+			if len(st.Subject) != 1 || st.Subject[0].Name != repository || "sha256:"+st.Subject[0].Digest["sha256"] != digest {
+				t.Errorf("the pushed provenance's subject is %v, want %s@%s", st.Subject, repository, digest)
 			}
 		})
 	}
 	if listed, err := reg.Referrers("openhands-runtime", other); err != nil || len(listed) != 0 {
-		t.Errorf("an image without an SBOM lists referrers %v (%v)", listed, err)
+		t.Errorf("an image without documents lists referrers %v (%v)", listed, err)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// referrerContent is the one layer of the referrer manifest at referrer, whose subject must be
+// the image at subject and whose config the OCI empty descriptor.
+func referrerContent(t *testing.T, reg *ecrtest.Registry, repository, referrer, subject string) string {
+	t.Helper()
+	ref, err := name.NewDigest(repository + "@" + referrer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifact, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := artifact.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if manifest.Subject == nil || manifest.Subject.Digest.String() != subject || manifest.Config.MediaType != "application/vnd.oci.empty.v1+json" {
+		t.Errorf("manifest %+v", manifest)
+	}
+	layers, err := artifact.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("layers %v, %v", layers, err)
+	}
+	rc, err := layers[0].Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

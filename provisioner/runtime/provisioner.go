@@ -122,14 +122,20 @@ func (p *Provisioner) writeSBOM(out *planOutput, inputs plan.Inputs, generatedDa
 	if subject.Name == "" {
 		subject.Name = "openhands-runtime"
 	}
-	path, digest, count, err := sbom.Write(p.config.Options, p.config.Settings, sbom.Input{
-		Subject: subject, Inventory: inv, Inputs: inputs,
+	// A machine image's builder shares the one it started from (the amazon builders'
+	// SourceAMI); the docker builder shares no base image.
+	var base sbom.Base
+	if ami, ok := generatedData["SourceAMI"].(string); ok && ami != "" {
+		base.Name = ami
+	}
+	w, err := sbom.Write(p.config.Options, p.config.Settings, sbom.Input{
+		Subject: subject, Inventory: inv, Inputs: inputs, Base: base,
 		PluginVersion: version.PluginVersion.FormattedVersion(), Now: time.Now(),
-	})
+	}, "")
 	if err != nil {
 		return fmt.Errorf("openhands-runtime: %w", err)
 	}
-	ui.Sayf("SBOM written to %s (%d components, %s)", path, count, digest)
+	ui.Sayf("SBOM written to %s (%d components, %s), provenance to %s", w.Path, w.Components, w.Digest, w.ProvenancePath)
 	return nil
 }
 

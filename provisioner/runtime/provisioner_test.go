@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
@@ -706,8 +709,21 @@ func TestProvisionWritesTheSBOM(t *testing.T) {
 			if strings.Contains(says, "openhands-inventory") {
 				t.Errorf("the inventory was shown:\n%s", says)
 			}
-			if !regexp.MustCompile(`SBOM written to .*runtime\.cdx\.json \(5 components, sha256:[0-9a-f]{64}\)`).MatchString(says) {
+			if !regexp.MustCompile(`SBOM written to .*runtime\.cdx\.json \(5 components, sha256:[0-9a-f]{64}\), provenance to .*runtime\.provenance\.intoto\.json`).MatchString(says) {
 				t.Errorf("no SBOM line in:\n%s", says)
+			}
+			// The target has no digest of its own: the provenance names it by its SBOM's.
+			statement, err := os.ReadFile(sbom.ProvenancePath(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := sbom.DecodeStatement(statement)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(data)
+			if len(st.Subject) != 1 || st.Subject[0].Digest["sha256"] != hex.EncodeToString(sum[:]) {
+				t.Errorf("the provenance's subject %v is not the SBOM's digest", st.Subject)
 			}
 		})
 	}
