@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,10 +60,18 @@ func (c *blobCache) get(diffID v1.Hash, comp compression) (cachedBlob, bool) {
 }
 
 // put records a blob and writes the file (to a temporary file renamed over it, so that a
-// killed push leaves the previous file whole).
+// killed push leaves the previous file whole). The file is read again first: pushes of other
+// processes (Packer runs a template's builds in parallel, each post-processor a process of
+// its own) have written their entries since this one opened it, and keep them.
 func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if data, err := os.ReadFile(c.path); err == nil {
+		var current map[string]cachedBlob
+		if json.Unmarshal(data, &current) == nil {
+			maps.Copy(c.entries, current)
+		}
+	}
 	key := diffID.String() + " " + comp.cacheKey()
 	if known, ok := c.entries[key]; ok && known.Digest == blob.Digest {
 		repos := slices.Clone(known.Repositories)

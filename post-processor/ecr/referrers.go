@@ -2,9 +2,6 @@ package ecrpostprocessor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -133,28 +130,18 @@ func pushReferrer(ctx context.Context, repository, subjectDigest, artifactType s
 			manifest.Layers = []v1.Descriptor{desc}
 		}
 	}
-	raw, err := json.Marshal(manifest)
+	m, err := newPushedManifest(manifest, types.OCIManifestSchema1)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(raw)
-	manifestDigest := "sha256:" + hex.EncodeToString(sum[:])
 	// The same document of the same image is the same manifest: an unchanged push puts none.
-	if _, err := remote.Head(repo.Digest(manifestDigest), opts...); err == nil {
-		return manifestDigest, nil
+	ref := repo.Digest(m.digest.String())
+	if _, err := remote.Head(ref, opts...); err == nil {
+		return m.digest.String(), nil
 	}
 	// By digest: a referrer needs no tag, the registry lists it under its subject.
-	if err := remote.Put(repo.Digest(manifestDigest), rawManifest{raw: raw, mediaType: types.OCIManifestSchema1}, opts...); err != nil {
+	if err := remote.Put(ref, m, opts...); err != nil {
 		return "", fmt.Errorf("putting the artifact manifest: %w", err)
 	}
-	return manifestDigest, nil
+	return m.digest.String(), nil
 }
-
-// rawManifest is a manifest to put as it is.
-type rawManifest struct {
-	raw       []byte
-	mediaType types.MediaType
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
