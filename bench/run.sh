@@ -41,11 +41,15 @@ cat >>"$work/shell.pkr.hcl" <<HCL
 build {
   sources = ["source.docker.b"]
   provisioner "shell" {
-    inline = ["mkdir -p /tmp/plan/bin /tmp/plan/code"]
+    inline = ["mkdir -p /tmp/plan/bin /tmp/plan/code /tmp/plan/lock"]
   }
   provisioner "file" {
     source      = "$work/plan.sh"
     destination = "/tmp/plan/plan.sh"
+  }
+  provisioner "file" {
+    source      = "$work/lock/"
+    destination = "/tmp/plan/lock"
   }
   provisioner "file" {
     source      = "$mm"
@@ -485,7 +489,7 @@ fi
 	echo
 	echo "## How it is measured"
 	echo
-	echo "- Provisioner: a docker source (\`$OPENHANDS_RIG_BASE_IMAGE\`, pull=false, discard=true, --network=none) with \`provisioner \"openhands-runtime\"\` (micromamba_path, uv_path, vscode_server_path set), against the same source with \`file\` provisioners uploading plan.sh, micromamba, uv, the openvscode-server tarball and the source dir to /tmp/plan (the OH_BUNDLE layout) and \`shell\` running \`bash /tmp/plan/plan.sh\`. plan.sh is rendered by bench/render with the plan package (Options.Prepare, ListSource, ComputeInputs, New(...).Script(\"bench\"))."
+	echo "- Provisioner: a docker source (\`$OPENHANDS_RIG_BASE_IMAGE\`, pull=false, discard=true, --network=none) with \`provisioner \"openhands-runtime\"\` (micromamba_path, uv_path, vscode_server_path set), against the same source with \`file\` provisioners uploading plan.sh, the files generated from poetry.lock (lock/), micromamba, uv, the openvscode-server tarball and the source dir to /tmp/plan (the OH_BUNDLE layout) and \`shell\` running \`bash /tmp/plan/plan.sh\`. plan.sh and lock/ are rendered by bench/render with the plan package (Options.Prepare, ListSource, ComputeInputs, New(...).Script(\"bench\"), ReadLockInstall)."
 	echo "- Communicator calls are counted in the PACKER_LOG=1 log of one run: executions are the docker communicator's \`Executing docker exec\` lines; uploads are its \`Copying to <dst> on container\` lines plus, because its UploadDir (\`docker cp\`) logs nothing, the file provisioner's UI lines \`Uploading <src>/ => <dst>\` for directories. The shell baseline's count grows with every file/shell block a user adds (each inline shell is 1 upload + 4 execs)."
 	echo "- Re-provisioning: one build with commit=true and docker-tag openhands-bench:provisioned, then the provisioner run again on that image (discard=true); compared with the first-run median above."
 	echo "- Builder: \`source \"openhands-runtime\"\`, pull=false. Clean: a fresh image_repository, force_rebuild=true and a fresh environment_vars value per rep, which changes the plan layer so the engine's layer cache does not serve it (base-image layers are still shared). Unchanged: the same template again. Source-only: one line appended to openhands/runtime/__init__.py in the temp copy of the fixture, then the same template."

@@ -257,7 +257,7 @@ func (b *bundleWriter) addLock(in *Inputs, dir string, o Options) error {
 	if err != nil || li == nil {
 		return err
 	}
-	for _, f := range li.files() {
+	for _, f := range li.Files() {
 		if err := b.addBytes(dir+"/"+f[0], []byte(f[1]), 0o644); err != nil {
 			return err
 		}

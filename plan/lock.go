@@ -222,8 +222,8 @@ const (
 	LockExpectedFile     = "expected.txt"
 )
 
-// files lists the LockInstall files by name, in a fixed order.
-func (li *LockInstall) files() [][2]string {
+// Files lists the LockInstall files, name and content, in a fixed order.
+func (li *LockInstall) Files() [][2]string {
 	return [][2]string{
 		{LockConstraintsFile, string(li.Constraints)},
 		{LockRequirementsFile, string(li.Requirements)},
@@ -234,7 +234,7 @@ func (li *LockInstall) files() [][2]string {
 // digest is the LockInstall's part of the stamps and content tags.
 func (li *LockInstall) digest() string {
 	var parts []string
-	for _, f := range li.files() {
+	for _, f := range li.Files() {
 		parts = append(parts, f[0], f[1])
 	}
 	return digest(parts...)

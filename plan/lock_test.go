@@ -334,7 +334,7 @@ func TestLockShippedWithThePlan(t *testing.T) {
 		t.Fatalf("ComputeInputs' lock digest %q, want %q", in.Lock, li.digest())
 	}
 	want := map[string]string{}
-	for _, f := range li.files() {
+	for _, f := range li.Files() {
 		want[f[0]] = f[1]
 	}
 

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
@@ -45,5 +46,25 @@ func main() {
 	if err := os.WriteFile(*out, []byte(plan.New(o, in).Script("bench")), 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	// The files generated from poetry.lock, next to the script as the bundle ships them.
+	li, err := plan.ReadLockInstall(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if li == nil {
+		return
+	}
+	dir := filepath.Join(filepath.Dir(*out), plan.BundleLock)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, f := range li.Files() {
+		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 }
