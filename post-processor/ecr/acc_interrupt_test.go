@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
@@ -74,6 +75,13 @@ func TestAccECRPushInterrupted(t *testing.T) {
 			t.Errorf("%s:%s is %s (%v), the re-run pushed %s", repo, tag, got, err, digest)
 		}
 	}
+	// Every blob is whole: its bytes hash to the manifest's digests.
+	checkBlobs(t, registryImage(t, reg, digest))
+}
+
+// registryImage is the image digest names in reg's repository.
+func registryImage(t *testing.T, reg *ecrtest.Registry, digest string) v1.Image {
+	t.Helper()
 	ref, err := name.ParseReference(reg.Host() + "/" + repo + "@" + digest)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +90,5 @@ func TestAccECRPushInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every blob is whole: its bytes hash to the manifest's digests.
-	checkBlobs(t, img)
+	return img
 }

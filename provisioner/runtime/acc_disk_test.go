@@ -25,10 +25,7 @@ func TestAccProvisionerDiskFull(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t, "--tmpfs", "/openhands:rw,exec,size=32m")
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	src := copyFixture(t)
 	// uv waits while /tmp/slow exists: the disk fills before it writes anything.
 	target.exec(t, "touch /tmp/slow")

@@ -101,10 +101,7 @@ func TestAccProvisionerTimeoutOverSSH(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t)
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	// Wherever the plan is after 20 s (the dependency step takes ten minutes), it is stopped.
 	run := rig.StartPacker(t, rigEnv.Packer, target.template(copyFixture(t), standins+slowDependencies+"    timeout = \"20s\"\n"))
 	if code := run.Wait(t, 2*time.Minute); code == 0 {
@@ -125,10 +122,7 @@ func TestAccProvisionerInterruptedOverSSH(t *testing.T) {
 	}
 	target := startSSHTarget(t)
 	src := copyFixture(t)
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	run := interruptDuringDependencies(t, target.template(src, standins+slowDependencies), func(string) string { return target.container })
 	checkSSHPlanStopped(t, run, target)
 	rig.Rerun(t, "provisioner_ssh_after_interrupt", target.template(src, standins), rig.VerifiedBuild(t))
@@ -176,10 +170,7 @@ func TestAccProvisionerLostConnection(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	for _, tc := range []struct {
 		name, retries string
 		want          []string

@@ -134,10 +134,7 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la --time-style=full-iso /home/ec2-user | grep -v ' [.][.]$'"
 	before := target.exec(t, loginUser)
 
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	sbomPath := filepath.Join(t.TempDir(), "ec2.sbom.cdx.json")
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",
