@@ -18,7 +18,7 @@ faults=(
 	"Ctrl-C during the dependency step over SSH|./provisioner/runtime|TestAccProvisionerInterruptedOverSSH|no plan process or /tmp file left; second build verified"
 	"Ctrl-C during the dependency step on Docker|./provisioner/runtime|TestAccProvisionerInterruptedOnDocker|container removed, no tag; second build verified"
 	"Ctrl-C during the builder's build|./builder/runtime|TestAccBuilderInterrupted|build container removed, no tag; second build verified"
-	"Ctrl-C during the push to ECR (slowed registry)|./post-processor/ecr|TestAccECRPushInterrupted|packer ends within 8 s, no manifest or tag; second build pushes the whole image"
+	"Ctrl-C during the push to ECR (slowed registry)|./post-processor/ecr|TestAccECRPushInterrupted|packer ends within 15 s, no manifest or tag; second build pushes the whole image"
 	"Provisioner timeout over SSH|./provisioner/runtime|TestAccProvisionerTimeoutOverSSH|plan stopped, \"Stopped the OpenHands runtime plan\" printed, nothing left"
 	"SSH connection lost mid-plan|./provisioner/runtime|TestAccProvisionerLostConnection|clear error, plan stopped; max_retries completes"
 	"Disk full during the dependency step (SSH target, tmpfs prefix)|./provisioner/runtime|TestAccProvisionerDiskFull|fails naming the step and the full disk, no stamp; after freeing space the re-run verifies"
