@@ -739,7 +739,8 @@ func TestStandinsPermissionDenied(t *testing.T) {
 			name:     "root-owned site-packages takes no new package",
 			packages: []string{"python=3.12"},
 			wantCode: 2,
-			want:     "error: failed to create directory {site}/aiofiles: Permission denied (os error 13)\n",
+			want: "error: Failed to install: aiofiles-0.0.0+standin-py3-none-any.whl (aiofiles==0.0.0+standin)\n" +
+				"  Caused by: failed to create directory {site}/aiofiles: Permission denied (os error 13)\n",
 		},
 		{
 			name:     "the plan's chown fixes it",
