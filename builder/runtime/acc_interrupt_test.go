@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/packer-plugin-sdk/acctest"
-
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
@@ -44,9 +42,5 @@ func TestAccBuilderInterrupted(t *testing.T) {
 	if out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output(); strings.TrimSpace(string(out)) != "" {
 		t.Errorf("the interrupted build left tags: %s", out)
 	}
-	acctest.TestPlugin(t, &acctest.PluginTestCase{
-		Name:     "builder_after_interrupt",
-		Template: builderTemplate(repo, src, "", ""),
-		Check:    rig.VerifiedBuild(t),
-	})
+	rig.Rerun(t, "builder_after_interrupt", builderTemplate(repo, src, "", ""), rig.VerifiedBuild(t))
 }

@@ -315,6 +315,43 @@ func TestRegistryPushRetriesAndAuth(t *testing.T) {
 	}
 }
 
+// TestRegistrySlowUploads: with SlowUploads, a client that gives up waiting leaves no blob
+// and no tag; without, the same push completes.
+func TestRegistrySlowUploads(t *testing.T) {
+	reg := NewRegistry(t, "AWS", "pw")
+	auth := reg.Authenticator()
+	img, _ := random.Image(1024, 1)
+	reg.SlowUploads(time.Minute)
+	ref, err := name.ParseReference(reg.Host()+"/team/app:v1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx)); err == nil {
+		t.Fatal("a push that gave up after 300 ms succeeded")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the push gave up after %s: the registry held it", took)
+	}
+	// The handler notices the closed request a moment after the client has gone.
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.ContainsFunc(reg.Requests(), func(r RegistryRequest) bool { return r.Status == 499 }) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !slices.ContainsFunc(reg.Requests(), func(r RegistryRequest) bool { return r.Status == 499 }) {
+		t.Errorf("no upload request logged as given up (499): %+v", reg.Requests())
+	}
+	if reg.BlobUploads() != 0 || reg.ManifestPuts() != 0 {
+		t.Errorf("the abandoned push left %d blobs and %d manifests", reg.BlobUploads(), reg.ManifestPuts())
+	}
+	reg.SlowUploads(0)
+	if err := push(t, reg, "team/app:v1", img, auth); err != nil {
+		t.Fatalf("push after SlowUploads(0): %v", err)
+	}
+}
+
 // TestDockerPush pushes with the Docker engine (when there is one) the way the
 // post-processor does: ECR token, then ImagePush with RegistryAuth.
 func TestDockerPush(t *testing.T) {

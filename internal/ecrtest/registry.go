@@ -58,6 +58,7 @@ type Registry struct {
 	failStatus    int
 	midBlobN      int
 	midBlobStatus int
+	uploadDelay   time.Duration
 	onUpload      func(method string)
 	injected      int
 	blobUploads   int
@@ -149,6 +150,15 @@ func (r *Registry) FailMidBlob(n int, status int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.midBlobN, r.midBlobStatus = n, status
+}
+
+// SlowUploads makes every authorized blob-upload request (POST, PATCH or PUT under
+// /v2/<name>/blobs/uploads/) wait d before the registry handles it, as a congested link
+// does; a client that gives up meanwhile gets no answer. d <= 0 turns it off.
+func (r *Registry) SlowUploads(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.uploadDelay = d
 }
 
 // OnUpload calls f with the method of each authorized blob-upload request before the
@@ -398,10 +408,19 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 			r.injected++
 			status = r.midBlobStatus
 		}
-		onUpload := r.onUpload
+		onUpload, delay := r.onUpload, r.uploadDelay
 		r.mu.Unlock()
 		if onUpload != nil {
 			onUpload(req.Method)
+		}
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-req.Context().Done():
+				// nginx's "client closed request": the log tells such a request from an answer.
+				sw.status = 499
+				return
+			}
 		}
 		if mid {
 			rec.Injected = true

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/packer-plugin-sdk/acctest"
 )
 
 // PackerRun is a `packer build` started as a terminal starts it: in a process group of its
@@ -126,6 +128,18 @@ func (r *PackerRun) RequireLines(t *testing.T, want ...string) {
 		if !strings.Contains(out, w) {
 			t.Errorf("the build's output lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+// Rerun is acctest.TestPlugin of the build that follows a fault (space freed, the build
+// interrupted before): check is its Check; the log's "recovered in" line is the time to
+// recover, which make reliability reports.
+func Rerun(t *testing.T, name, template string, check func(*exec.Cmd, string) error) {
+	t.Helper()
+	start := time.Now()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{Name: name, Template: template, Check: check})
+	if !t.Failed() {
+		t.Logf("recovered in %s: the re-run completed", Elapsed(start))
 	}
 }
 

@@ -739,7 +739,8 @@ func TestStandinsPermissionDenied(t *testing.T) {
 			name:     "root-owned site-packages takes no new package",
 			packages: []string{"python=3.12"},
 			wantCode: 2,
-			want:     "error: failed to create directory {site}/aiofiles: Permission denied (os error 13)\n",
+			want: "error: Failed to install: aiofiles-0.0.0+standin-py3-none-any.whl (aiofiles==0.0.0+standin)\n" +
+				"  Caused by: failed to create directory {site}/aiofiles: Permission denied (os error 13)\n",
 		},
 		{
 			name:     "the plan's chown fixes it",
@@ -868,5 +869,34 @@ func TestStandinsConstraints(t *testing.T) {
 					}
 				}
 			}},
+	})
+}
+
+// TestStandinsDiskFull: the uv stand-in on a full disk fails as uv does, naming the wheel and
+// the OS error, and installs everything once there is space again. The full disk is the
+// kernel's: the first file it writes is a link to /dev/full, where every write gets ENOSPC.
+func TestStandinsDiskFull(t *testing.T) {
+	t.Parallel()
+	l := siNewLayout(t, siHostPython(t), os.Getenv("PATH"))
+	siRunSteps(t, l, []siStep{
+		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"}},
+		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
+	})
+	full := filepath.Join(siSitePackages(t, l.env), "aiofiles", "__init__.py")
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", full); err != nil {
+		t.Fatal(err)
+	}
+	siRunSteps(t, l, []siStep{
+		{name: "disk full", dir: "{src}", argv: siInstallEditable(), wantCode: 2, stderr: []string{
+			"error: Failed to install: aiofiles-0.0.0+standin-py3-none-any.whl (aiofiles==0.0.0+standin)\n" +
+				"  Caused by: failed to write to file " + full + ": No space left on device (os error 28)\n"}},
+		{name: "space freed", dir: "{src}", setup: func(t *testing.T, _ *siLayout) {
+			if err := os.Remove(full); err != nil {
+				t.Fatal(err)
+			}
+		}, argv: siInstallEditable(), stderr: []string{"Installed 321 packages"}},
 	})
 }

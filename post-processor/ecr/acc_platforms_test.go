@@ -1,18 +1,22 @@
 package ecrpostprocessor
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 var (
@@ -71,6 +75,26 @@ func TestAccTwoPlatformsBuildAndPush(t *testing.T) {
 	for _, tag := range []string{"latest", "v1"} {
 		if got, err := reg.Digest(repo, tag); err != nil || got != index {
 			t.Errorf("%s:%s is %s (%v), want the index %s", repo, tag, got, err, index)
+		}
+	}
+	// Each platform's manifest carries its own SBOM and provenance as referrers.
+	raw, _, err := reg.Manifest(repo, index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range im.Manifests {
+		listed, err := reg.Referrers(repo, m.Digest.String())
+		var types []string
+		for _, d := range listed {
+			types = append(types, d.ArtifactType)
+		}
+		slices.Sort(types)
+		if want := []string{sbom.MediaType, sbom.ProvenanceMediaType}; err != nil || !slices.Equal(types, want) {
+			t.Errorf("the %s manifest's referrers are %v (%v), want %v", m.Platform, types, err, want)
 		}
 	}
 	uploaded, puts := reg.UploadedBytes(), reg.ManifestPuts()

@@ -15,8 +15,6 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
@@ -366,14 +364,7 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 				return nil
 			},
 		})
-		ref, err := name.ParseReference(reg.Host() + "/" + repo + "@" + digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := registryImage(t, reg, digest)
 		checkBlobs(t, img)
 		m, _ := img.Manifest()
 		for _, l := range m.Layers {

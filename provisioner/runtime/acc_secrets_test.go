@@ -130,10 +130,7 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t)
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	for _, run := range []struct {
 		name, extra string
 		fails       bool

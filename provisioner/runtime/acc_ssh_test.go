@@ -22,14 +22,15 @@ import (
 
 // sshTarget is an sshd in a container of the base image, listening on 127.0.0.1 only (host
 // network), with the login user of an Amazon Linux 2023 AMI: ec2-user, UID/GID 1000,
-// passwordless sudo, key authentication.
+// passwordless sudo, key authentication. startSSHTarget's runArgs are more `docker run`
+// options of the container (a filesystem of its own for the prefix).
 type sshTarget struct {
 	container string
 	port      int
 	keyFile   string
 }
 
-func startSSHTarget(t *testing.T) *sshTarget {
+func startSSHTarget(t *testing.T, runArgs ...string) *sshTarget {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -68,9 +69,10 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 
 	port := rig.FreeLoopbackPort(t)
 	name := fmt.Sprintf("openhands-acc-sshd-%d", port)
-	if _, err := rig.Docker("run", "-d", "--name", name, "--network=host", image,
+	args := append([]string{"run", "-d", "--name", name, "--network=host"}, runArgs...)
+	if _, err := rig.Docker(append(args, image,
 		"/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-o", "ListenAddress=127.0.0.1",
-		"-o", "PasswordAuthentication=no", "-o", "UsePAM=no"); err != nil {
+		"-o", "PasswordAuthentication=no", "-o", "UsePAM=no")...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
@@ -132,10 +134,7 @@ func TestAccProvisionerOverSSHAsEC2User(t *testing.T) {
 	loginUser := "getent passwd ec2-user; id ec2-user; cat /etc/sudoers.d/90-cloud-init-users; ls -la --time-style=full-iso /home/ec2-user | grep -v ' [.][.]$'"
 	before := target.exec(t, loginUser)
 
-	standins, err := rig.StandinAttributes("    ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	standins := standinAttributes(t)
 	sbomPath := filepath.Join(t.TempDir(), "ec2.sbom.cdx.json")
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_ssh_ec2_user",

@@ -38,13 +38,20 @@ func copyFixture(t *testing.T) string {
 	return src
 }
 
-// accTemplateFrom is accTemplate on the checkout src.
-func accTemplateFrom(t *testing.T, src, baseImage, runArgs, provisionerBody, tag string) string {
+// standinAttributes is rig.StandinAttributes for a provisioner block.
+func standinAttributes(t *testing.T) string {
 	t.Helper()
 	standins, err := rig.StandinAttributes("    ")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return standins
+}
+
+// accTemplateFrom is accTemplate on the checkout src.
+func accTemplateFrom(t *testing.T, src, baseImage, runArgs, provisionerBody, tag string) string {
+	t.Helper()
+	standins := standinAttributes(t)
 	return fmt.Sprintf(`
 source "docker" "acc" {
   image       = %q

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -24,9 +26,15 @@ import (
 // cancelTimeout bounds the command that stops the remote plan after a cancelled build.
 const cancelTimeout = 30 * time.Second
 
+// stopWait bounds the wait for the plan to stop once its input has ended, before the stop
+// command is sent: the launcher's stop takes well under a second.
+const stopWait = 10 * time.Second
+
 // Provisioner applies the plan.
 type Provisioner struct {
 	config Config
+	// stopWait replaces the constant stopWait when set (tests).
+	stopWait time.Duration
 }
 
 func (p *Provisioner) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
@@ -77,26 +85,44 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	uploaded := time.Now()
 	out := &planOutput{}
 	// The plan's standard input sends nothing and ends when the build is cancelled, and when
-	// this process or the connection goes: the launcher then stops the plan. Packer does not
-	// wait for a cancelled provisioner (its provision step returns at once and the build
-	// tears the connection down), so stop below may never reach the target.
+	// this process or the connection goes: the launcher then stops the plan and exits.
 	stdin, stdinW := io.Pipe()
 	defer stdinW.Close()
-	defer context.AfterFunc(ctx, func() {
-		stdinW.Close()
-		// Said first: Packer may end before the stop command below has an answer.
-		ui.Say("Build cancelled: stopping the OpenHands runtime plan on the target")
-	})()
-	cmd := &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF), Stdin: stdin, Stdout: out, Stderr: out}
-	runErr := cmd.RunWithUi(ctx, comm, ui)
+	// A terminal's Ctrl-C reaches this process with packer (one process group), before
+	// packer's cancellation does through the builder; packer cancels on SIGINT and SIGTERM.
+	// Packer does not wait for a cancelled provisioner: its provision step returns at once
+	// and packer exits 100-200 ms later, ending this process. Acting on the signal itself
+	// starts the plan's stop at once, and gives the lines saying so a chance to be shown.
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(interrupt)
+	// Not ctx: a cancelled command is left running by the communicators, and its end is
+	// what tells that the plan stopped.
+	runCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	run := &planRun{
+		cmd:     &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF), Stdin: stdin, Stdout: out, Stderr: out},
+		ended:   make(chan error, 1),
+		input:   stdinW,
+		abandon: abandon,
+	}
+	go func() { run.ended <- run.cmd.RunWithUi(runCtx, comm, ui) }()
+	var runErr error
+	select {
+	case runErr = <-run.ended:
+	case <-ctx.Done():
+		return p.cancel(comm, remote, ui, run, ctx.Err())
+	case <-interrupt:
+		return p.cancel(comm, remote, ui, run, context.Canceled)
+	}
 	if ctx.Err() != nil {
-		p.stop(comm, remote, ui)
+		// Cancelled as the plan ended: it is not running.
 		return fmt.Errorf("the OpenHands runtime plan was cancelled: %w", ctx.Err())
 	}
 	if runErr != nil {
 		return fmt.Errorf("running the OpenHands runtime plan: %w", runErr)
 	}
-	if status := cmd.ExitStatus(); status != 0 {
+	if status := run.cmd.ExitStatus(); status != 0 {
 		return fmt.Errorf("openhands-runtime: %w", out.failure(status, redact))
 	}
 	ui.Sayf("OpenHands runtime provisioned in %s (bundle and upload %s, plan %s)",
@@ -141,6 +167,42 @@ func (p *Provisioner) writeSBOM(out *planOutput, inputs plan.Inputs, generatedDa
 
 // roundDuration keeps a duration readable in a report: 10 ms steps.
 func roundDuration(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+
+// planRun is the plan's remote command while it runs.
+type planRun struct {
+	cmd *packersdk.RemoteCmd
+	// ended receives RunWithUi's result.
+	ended chan error
+	// input is the writing end of the plan's standard input.
+	input io.Closer
+	// abandon makes RunWithUi return with the command still running.
+	abandon context.CancelFunc
+}
+
+// cancel stops the plan of a cancelled or interrupted build: it ends the plan's input, which
+// makes the launcher stop the plan and exit, and waits for that exit; when none comes within
+// stopWait (or the connection went with it), the stop command ends the plan.
+func (p *Provisioner) cancel(comm packersdk.Communicator, remote string, ui packersdk.Ui, run *planRun, cause error) error {
+	run.input.Close()
+	// Said first: Packer may end before the plan has stopped.
+	ui.Say("Build cancelled: stopping the OpenHands runtime plan on the target")
+	cancelled := fmt.Errorf("the OpenHands runtime plan was cancelled: %w", cause)
+	wait := p.stopWait
+	if wait == 0 {
+		wait = stopWait
+	}
+	select {
+	case err := <-run.ended:
+		if err == nil && run.cmd.ExitStatus() != packersdk.CmdDisconnect {
+			ui.Say("Stopped the OpenHands runtime plan on the target")
+			return cancelled
+		}
+	case <-time.After(wait):
+		run.abandon()
+	}
+	p.stop(comm, remote, ui)
+	return cancelled
+}
 
 // stop ends the remote plan and its children after the build was cancelled; the
 // communicators leave a started command running.

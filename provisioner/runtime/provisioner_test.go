@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -729,44 +730,53 @@ func TestProvisionWritesTheSBOM(t *testing.T) {
 	}
 }
 
-// TestProvisionCancelled: a cancelled build stops the plan with the stop command, and when
-// that cannot reach the target (Packer does not wait for a cancelled provisioner and closes
-// the connection) the plan's standard input ends, which stops it too.
+// TestProvisionCancelled: a cancelled build, or a Ctrl-C reaching the plugin (packer's process
+// group gets it) before packer cancels, ends the plan's standard input, which stops the plan,
+// and says it stopped once the plan's command has ended; a plan still running after that
+// (stopWait) gets the stop command.
 func TestProvisionCancelled(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		stop remoteRun
-		// planStoppedByStdin: the plan ends when its input ends, not by the stop command.
-		planStoppedByStdin bool
-		say, errLine       string
+		// interrupt: SIGINT to this process rather than a cancelled context.
+		interrupt bool
+		// planIgnoresStdin: the plan runs on when its input ends, until the stop command.
+		planIgnoresStdin bool
+		say, errLine     string
 	}{
-		{name: "stop command exits 0", stop: remoteRun{exit: 0}, say: "Stopped the OpenHands runtime plan on the target"},
-		{name: "stop command exits 1", stop: remoteRun{exit: 1}, errLine: "Could not stop the plan on the target"},
-		{name: "connection gone", stop: remoteRun{startErr: errors.New("connection closed")}, planStoppedByStdin: true,
-			errLine: "Could not stop the plan on the target"},
+		{name: "input ends", say: "Stopped the OpenHands runtime plan on the target"},
+		{name: "interrupted", interrupt: true, say: "Stopped the OpenHands runtime plan on the target"},
+		{name: "stop command exits 0", planIgnoresStdin: true, stop: remoteRun{exit: 0}, say: "Stopped the OpenHands runtime plan on the target"},
+		{name: "stop command exits 1", planIgnoresStdin: true, stop: remoteRun{exit: 1}, errLine: "Could not stop the plan on the target"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := fixture.SourceDir(t)
 			p := preparedProvisioner(t, src, nil)
+			p.stopWait = 200 * time.Millisecond
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			if tc.interrupt {
+				cancel = func() {
+					if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+						t.Error(err)
+					}
+				}
+			}
 			killed := make(chan struct{})
 			var once sync.Once
 			comm := &fakeComm{}
 			comm.script = func(command string) remoteRun {
 				if path := comm.lastUpload(); command == plan.CancelCommand(path) {
-					if tc.stop.startErr == nil {
-						// The stop command ends the plan, whether or not it then reports success.
-						once.Do(func() { close(killed) })
-					}
+					// The stop command ends the plan, whether or not it then reports success.
+					once.Do(func() { close(killed) })
 					return tc.stop
 				}
-				// The plan runs until it is killed; the build is cancelled meanwhile.
+				// The plan runs until it is stopped; the build is cancelled meanwhile.
 				run := remoteRun{stdout: []string{"[9/13] dependencies\n"}, afterOutput: cancel, exit: 143}
-				if tc.planStoppedByStdin {
-					run.untilStdinEnds = true
-				} else {
+				if tc.planIgnoresStdin {
 					run.waitFor = killed
+				} else {
+					run.untilStdinEnds = true
 				}
 				return run
 			}
@@ -780,8 +790,15 @@ func TestProvisionCancelled(t *testing.T) {
 				t.Fatalf("%d uploads, want 1", len(comm.uploads))
 			}
 			path := comm.uploads[0].path
-			if want := []string{plan.RunCommand(path, plan.StopOnEOF), plan.CancelCommand(path)}; !slices.Equal(comm.commands, want) {
+			want := []string{plan.RunCommand(path, plan.StopOnEOF)}
+			if tc.planIgnoresStdin {
+				want = append(want, plan.CancelCommand(path))
+			}
+			if !slices.Equal(comm.commands, want) {
 				t.Errorf("commands = %q, want %q", comm.commands, want)
+			}
+			if !slices.Contains(ui.sayLines(), "Build cancelled: stopping the OpenHands runtime plan on the target") {
+				t.Errorf("Say lines %q lack the cancel line", ui.sayLines())
 			}
 			if tc.say != "" && !slices.Contains(ui.sayLines(), tc.say) {
 				t.Errorf("Say lines %q lack %q", ui.sayLines(), tc.say)
