@@ -50,6 +50,10 @@ var variants = []variant{
 // image is a variant built and ready to push: its builder template and the tags that a
 // push of it names (benchTag first, then the content tags, the post-processor's order).
 type image struct {
+	// dir is where its packer builds run: the same for every build of the image, as a user's
+	// template directory, so the SBOM the builder writes beside the template is kept (and its
+	// referrers are unchanged) when the image is.
+	dir string
 	// template is the builder's template around a post-processor block; nil for a base-only
 	// image, which openhands-ecr pushes in process (no builder makes it an artifact).
 	template func(postProcessor string) string
@@ -165,10 +169,10 @@ func prepare(b *testing.B, s *setup, v variant) *image {
 		base = next
 	}
 	repo := fmt.Sprintf("%s-%s", prefix, strings.ToLower(strings.ReplaceAll(v.name, "+", "-")))
-	img := &image{template: func(postProcessor string) string {
+	img := &image{dir: filepath.Join(s.work, "builds", v.name), template: func(postProcessor string) string {
 		return rig.BuilderTemplate(base, s.src, repo, fmt.Sprintf("  tags = [%q]", benchTag), postProcessor)
 	}}
-	if out, _, _, err := packerBuild(b, s, img.template("")); err != nil {
+	if out, _, _, err := packerBuild(b, s, img.dir, img.template("")); err != nil {
 		b.Fatalf("building %s: %v\n%s", v.name, err, tail(out))
 	}
 	ref := repo + ":" + benchTag
@@ -240,10 +244,13 @@ func cleanupImages() {
 	}
 }
 
-// packerBuild runs `packer build` on template and returns its output and wall time.
-func packerBuild(b *testing.B, s *setup, template string) (string, time.Duration, int64, error) {
+// packerBuild runs `packer build` on template in dir and returns its output, wall time and
+// the plugin's peak RSS (KiB).
+func packerBuild(b *testing.B, s *setup, dir, template string) (string, time.Duration, int64, error) {
 	b.Helper()
-	dir := b.TempDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	path := filepath.Join(dir, "push.pkr.hcl")
 	if err := os.WriteFile(path, []byte(template), 0o644); err != nil {
 		b.Fatal(err)
@@ -392,7 +399,7 @@ func pluginPush(b *testing.B, s *setup, img *image, reg *ecrtest.Registry, api *
     layer_compression          = %q
   }`, accessKey, api.URL(), repository, benchTag, compression)
 	bytesBefore, blobsBefore := reg.UploadedBytes(), reg.BlobUploads()
-	out, wall, rss, err := packerBuild(b, s, img.template(pp))
+	out, wall, rss, err := packerBuild(b, s, img.dir, img.template(pp))
 	if err != nil {
 		b.Fatalf("packer build with openhands-ecr: %v\n%s", err, tail(out))
 	}
