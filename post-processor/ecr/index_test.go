@@ -21,6 +21,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -263,9 +264,7 @@ func TestPushIndexRefusals(t *testing.T) {
 			source := platformsArtifact(driver, platforms, nil)
 			tc.alter(driver, source)
 			_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, source)
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Fatalf("error %v, want one containing %q", err, tc.err)
-			}
+			fixture.WantError(t, err, tc.err)
 			if reg.ManifestPuts() != 0 || len(driver.verified) != 0 {
 				t.Errorf("%d manifests put and %d images verified after the refusal", reg.ManifestPuts(), len(driver.verified))
 			}

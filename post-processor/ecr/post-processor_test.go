@@ -17,6 +17,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
@@ -235,9 +236,7 @@ func TestPostProcessRefusals(t *testing.T) {
 			}
 			p := newPostProcessor(t, c.raw, c.driver, c.api)
 			_, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), c.source)
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Fatalf("error %v, want one containing %q", err, c.wantErr)
-			}
+			fixture.WantError(t, err, c.wantErr)
 			if len(c.driver.pushes) != 0 || len(c.api.created) != 0 {
 				t.Errorf("something was pushed or created: %q %d", c.driver.pushes, len(c.api.created))
 			}

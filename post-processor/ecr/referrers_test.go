@@ -15,6 +15,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -95,14 +96,8 @@ func TestAttachDocuments(t *testing.T) {
 				digest = push()
 			}
 			got, err := attachDocuments(context.Background(), &packersdk.MockUi{}, repository, digest, tc.sbomPath, tc.provenancePath, auth)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			if fixture.WantError(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			listed, err := reg.Referrers("openhands-runtime", digest)
 			if err != nil {
