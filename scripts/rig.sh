@@ -115,26 +115,32 @@ ensure_plugins() {
 	install_plugin amazon "$AMAZON_PLUGIN_VERSION"
 }
 
+# bootstrap_rootfs TARBALL ARCH PACKAGES DURATION: a Debian bookworm minbase root of ARCH
+# with PACKAGES, made by debootstrap (under emulation for a foreign ARCH) and kept as TARBALL;
+# nothing to do when TARBALL exists. DURATION is said while it runs.
+bootstrap_rootfs() {
+	local tarball=$1 arch=$2 packages=$3 logfile=$CACHE/debootstrap-$2.log root
+	[ -s "$tarball" ] && return 0
+	command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+	need_root "debootstrap"
+	root=$(mktemp -d)
+	log "debootstrap bookworm $arch into $root ($4)"
+	debootstrap --arch="$arch" --variant=minbase --include="$packages" bookworm "$root" http://deb.debian.org/debian >"$logfile" 2>&1 ||
+		{ tail -n 20 "$logfile" >&2; exit 1; }
+	chroot "$root" apt-get clean
+	rm -rf "$root"/var/lib/apt/lists/*
+	tar -C "$root" -cf "$tarball.tmp" .
+	mv "$tarball.tmp" "$tarball"
+	rm -rf "$root"
+}
+
 ensure_base_image() {
 	ensure_docker
 	if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 		return
 	fi
 	local tarball=$CACHE/debian-bookworm-rootfs-r$BASE_REVISION.tar
-	if [ ! -s "$tarball" ]; then
-		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-		need_root "debootstrap"
-		local root
-		root=$(mktemp -d)
-		log "debootstrap bookworm into $root (a few minutes)"
-		debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 ||
-			{ tail -n 20 "$CACHE/debootstrap.log" >&2; exit 1; }
-		chroot "$root" apt-get clean
-		rm -rf "$root"/var/lib/apt/lists/*
-		tar -C "$root" -cf "$tarball.tmp" .
-		mv "$tarball.tmp" "$tarball"
-		rm -rf "$root"
-	fi
+	bootstrap_rootfs "$tarball" amd64 "$BASE_PACKAGES" "a few minutes"
 	docker import --change 'CMD ["/bin/bash"]' "$tarball" "$BASE_IMAGE" >/dev/null
 	log "base image $BASE_IMAGE ready"
 }
@@ -170,19 +176,7 @@ ensure_arm64_image() {
 		return
 	fi
 	local tarball=$CACHE/debian-bookworm-arm64-rootfs-r$ARM64_REVISION.tar
-	if [ ! -s "$tarball" ]; then
-		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-		local root
-		root=$(mktemp -d)
-		log "debootstrap bookworm arm64 into $root (emulated: several minutes)"
-		debootstrap --arch=arm64 --variant=minbase --include="$ARM64_PACKAGES" bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap-arm64.log" 2>&1 ||
-			{ tail -n 20 "$CACHE/debootstrap-arm64.log" >&2; exit 1; }
-		chroot "$root" apt-get clean
-		rm -rf "$root"/var/lib/apt/lists/*
-		tar -C "$root" -cf "$tarball.tmp" .
-		mv "$tarball.tmp" "$tarball"
-		rm -rf "$root"
-	fi
+	bootstrap_rootfs "$tarball" arm64 "$ARM64_PACKAGES" "emulated: several minutes"
 	local archive
 	archive=$(mktemp)
 	(cd "$(dirname "$0")/.." && go run ./internal/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
