@@ -137,10 +137,7 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 	if err != nil {
 		return nil, err
 	}
-	artifact.digest, artifact.tags = index.digest.String(), dedupe(c.Tags)
-	if len(artifact.tags) == 0 {
-		artifact.tags = []string{"latest"}
-	}
+	artifact.digest, artifact.tags = index.digest.String(), pushTags(c.Tags)
 	if err := p.putManifest(ctx, ui, target, index, artifact.tags, started); err != nil {
 		return nil, err
 	}

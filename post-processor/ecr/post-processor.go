@@ -188,10 +188,7 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 		return p.pushIndex(ctx, ui, target, images, cfg.Region)
 	}
 	img := images[0]
-	tags := dedupe(append(append([]string(nil), c.Tags...), img.contentTags...))
-	if len(tags) == 0 {
-		tags = []string{"latest"}
-	}
+	tags := pushTags(c.Tags, img.contentTags)
 	digest, err := p.pushImage(ctx, ui, target, img.id, tags)
 	if err != nil {
 		return nil, err
@@ -355,13 +352,16 @@ func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target
 // pushTries bounds the attempts at one push.
 const pushTries = 3
 
-// dedupe drops repeated tags, keeping the first of each.
-func dedupe(in []string) []string {
+// pushTags are the tags to push, in order without repeats; "latest" when there are none.
+func pushTags(lists ...[]string) []string {
 	var out []string
-	for _, s := range in {
+	for _, s := range slices.Concat(lists...) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
+	}
+	if len(out) == 0 {
+		return []string{"latest"}
 	}
 	return out
 }
