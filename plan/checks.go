@@ -55,8 +55,8 @@ return detail`, *o.Verify.MinPackages),
 		Check{
 			Name: "micromamba ownership",
 			Root: true,
-			Shell: ownedByUser(`"$OH_PREFIX/micromamba"`) + `
-echo "$OH_PREFIX/micromamba owned by $OH_USER"`,
+			Shell: ownedByUser(`"$MAMBA_ROOT_PREFIX"`) + `
+echo "$MAMBA_ROOT_PREFIX owned by $OH_USER"`,
 		},
 		Check{
 			Name: "interpreter path",
@@ -100,7 +100,7 @@ if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi`
 // launcherCommand is the command prefix OpenHands' DockerRuntime starts the runtime with
 // (DEFAULT_PYTHON_PREFIX of openhands/runtime/utils/command.py, then the server module).
 func launcherCommand(o Options) string {
-	return shellQuote(o.Prefix+"/micromamba/bin/micromamba") + " run -n " + shellQuote(o.EnvName) +
+	return shellQuote(o.mambaRoot()+"/bin/micromamba") + " run -n " + shellQuote(o.EnvName) +
 		" poetry run python -u -m openhands.runtime.action_execution_server"
 }
 
@@ -130,7 +130,7 @@ echo "the launcher's command with --help exits 0 as root with only the launch en
 return "kernel_gateway " + getattr(m, "__version__", "imported")`,
 		},
 	}
-	if *o.InstallVSCodeServer {
+	if toolVSCodeServer.Enabled(o) {
 		checks = append(checks, Check{
 			Name: "openvscode-server",
 			Shell: ownedByUser(`"$OH_VSCODE_SERVER"`) + `
@@ -152,7 +152,7 @@ echo "openvscode-server $(printf '%s\n' "$version" | head -n 1), owned by $OH_US
 // DockerRuntime does, on a free loopback port and waits for GET /alive to answer 200.
 func startServerCheck(o Options) Check {
 	plugins := "agent_skills jupyter"
-	if *o.InstallVSCodeServer {
+	if toolVSCodeServer.Enabled(o) {
 		plugins += " vscode"
 	}
 	return Check{

@@ -26,12 +26,12 @@ type dockerLayer struct {
 	steps   []string
 }
 
-// installLayers groups the plan's steps into the layers of a full build. Layers are ordered
-// by what invalidates them: options first, then the dependency files, then the source tree.
-// The dependency install sees only the dependency files (and a stub package, so the editable
+// installLayers group the plan's steps after the first layer (every step before code, which
+// depend on the options only) into the layers of a full build. Layers are ordered by what
+// invalidates them: options first, then the dependency files, then the source tree. The
+// dependency install sees only the dependency files (and a stub package, so the editable
 // install resolves), so a source change reuses every layer up to the copy of the source tree.
 var installLayers = []dockerLayer{
-	{steps: []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env", "vscode-server"}},
 	// The files generated from poetry.lock change with the dependency files, not before.
 	{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
 	{steps: []string{"dependencies"}},
@@ -52,6 +52,8 @@ func (p *Plan) Dockerfile(from, version string) string {
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
 	// Only the tool steps read supplied files.
 	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	names := p.StepNames()
+	p.renderLayer(&b, dockerLayer{steps: names[:slices.Index(names, "code")]})
 	for _, l := range installLayers {
 		p.renderLayer(&b, l)
 	}

@@ -201,3 +201,32 @@ func TestSystemPackagesOffLeavesTheStepOut(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanStepOrder: each tool is installed right before the first step that needs it (uv
+// before the user exists, so the directories step hands it over; micromamba before the env;
+// openvscode-server before the code), and a step the options turn off is left out.
+func TestPlanStepOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*Options)
+		want string
+	}{
+		{"defaults", func(*Options) {},
+			"preflight system-packages uv user directories micromamba python-env vscode-server code dependencies browser environment cleanup verify"},
+		{"everything off", func(o *Options) {
+			o.SystemPackages, o.InstallVSCodeServer, o.InstallBrowser, o.SkipVerify = boolPtr(false), boolPtr(false), boolPtr(false), true
+		}, "preflight uv user directories micromamba python-env code dependencies environment cleanup"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Options{SourceDir: fixture.SourceDir(t), Platform: "debian-12"}
+			tc.set(&o)
+			withVSCodeServerSHA256(&o)
+			if errs := o.Prepare(); len(errs) != 0 {
+				t.Fatal(errs)
+			}
+			if got := strings.Join(New(o, Inputs{}).StepNames(), " "); got != tc.want {
+				t.Errorf("steps %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

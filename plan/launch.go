@@ -31,14 +31,18 @@ func LaunchEnv(o Options) []LaunchVar {
 		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
 		{"POETRY_VIRTUALENVS_PATH", o.Prefix + "/poetry"},
 		// `micromamba run -n ENV` without a shell finds ENV only through this.
-		{"MAMBA_ROOT_PREFIX", o.Prefix + "/micromamba"},
-		{"OH_INTERPRETER_PATH", o.Prefix + "/micromamba/envs/" + o.EnvName + "/bin/python"},
+		{"MAMBA_ROOT_PREFIX", o.mambaRoot()},
+		{"OH_INTERPRETER_PATH", o.mambaRoot() + "/envs/" + o.EnvName + "/bin/python"},
 	}
 	if *o.InstallBrowser {
 		env = append(env, LaunchVar{"PLAYWRIGHT_BROWSERS_PATH", o.PlaywrightBrowsersPath})
 	}
-	return append(env, LaunchVar{"PATH", o.Prefix + "/bin:" + o.Prefix + "/micromamba/bin"})
+	return append(env, LaunchVar{"PATH", o.Prefix + "/bin:" + o.mambaRoot() + "/bin"})
 }
+
+// mambaRoot is micromamba's root below the prefix: its executable and the environments. The
+// script reaches it as $MAMBA_ROOT_PREFIX.
+func (l Layout) mambaRoot() string { return l.Prefix + "/micromamba" }
 
 // vscodeServerDir is openvscode-server's directory below the prefix: OpenHands' vscode plugin
 // runs <prefix>/.openvscode-server/bin/openvscode-server.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -98,37 +99,28 @@ func digest(parts ...string) string {
 
 // New builds the plan. Options must have been prepared.
 func New(o Options, in Inputs) *Plan {
-	p := &Plan{Options: o}
-	browser := *o.InstallBrowser
-	p.Steps = []Step{
-		preflightStep(),
-	}
+	p := &Plan{Options: o, Steps: []Step{preflightStep()}, Checks: Checks(o)}
 	// A step the options turn off is left out of the plan, so no rendering can run it.
 	if *o.SystemPackages {
 		p.Steps = append(p.Steps, systemPackagesStep())
 	}
-	p.Steps = append(p.Steps,
-		toolUV.step(o, in),
-		userStep(o),
-		directoriesStep(),
-		toolMicromamba.step(o, in),
-		pythonEnvStep(o),
-	)
-	if toolVSCodeServer.Enabled(o) {
-		p.Steps = append(p.Steps, toolVSCodeServer.step(o, in))
-	}
-	p.Steps = append(p.Steps, codeStep(in))
+	p.Steps = append(p.Steps, userStep(o), directoriesStep(), pythonEnvStep(o), codeStep(in))
 	if o.lockInUse() {
 		p.Steps = append(p.Steps, lockStep(in))
 	}
 	p.Steps = append(p.Steps, dependenciesStep(o, in))
-	if browser {
+	if *o.InstallBrowser {
 		p.Steps = append(p.Steps, browserStep(o))
 	}
 	p.Steps = append(p.Steps, environmentStep(o), cleanupStep())
-	p.Checks = Checks(o)
 	if !o.SkipVerify {
 		p.Steps = append(p.Steps, verifyStep(o))
+	}
+	for _, t := range Tools {
+		if t.Enabled(o) {
+			before := slices.IndexFunc(p.Steps, func(s Step) bool { return s.Name == t.Before })
+			p.Steps = slices.Insert(p.Steps, before, t.step(o, in))
+		}
 	}
 	return p
 }
@@ -267,7 +259,7 @@ func pythonEnvStep(o Options) Step {
 # the Amazon Linux 2023 kernel release.
 oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 # The env is created as root but the dependency install runs as the runtime user.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"`}},
+chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"`}},
 	}
 }
 
@@ -386,9 +378,8 @@ func environmentStep(o Options) Step {
 		fmt.Fprintf(&etc, "oh_set_line /etc/environment %s %s\n", v.Name, line)
 		fmt.Fprintf(&check, "grep -qxF %s /etc/environment\n", line)
 	}
-	mm := o.Prefix + "/micromamba/bin/micromamba"
 	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
-		shellQuote(mm), shellQuote(o.EnvName))
+		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
 	return Step{
 		Name: "environment",
 		User: RootUser,
@@ -421,8 +412,8 @@ func cleanupStep() Step {
 		Check: `[ -z "$OH_CHANGED" ]`,
 		Commands: []Command{{Shell: `"$OH_MM" clean --all -y >/dev/null
 # Only when something slipped: a recursive chown of a full env takes a while.
-if [ -n "$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit)" ]; then
-	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
+	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
 fi`}},
 	}
 }

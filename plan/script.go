@@ -192,8 +192,6 @@ func (p *Plan) variables() [][2]string {
 		{"OH_ENV", shellQuote(o.EnvName)},
 		{"OH_PYTHON_VERSION", shellQuote(o.PythonVersion)},
 		{"OH_CODE", `"$OH_PREFIX/code"`},
-		{"OH_ENV_BIN", `"$OH_PREFIX/micromamba/envs/$OH_ENV/bin"`},
-		{"OH_ENV_PY", `"$OH_ENV_BIN/python$OH_PYTHON_VERSION"`},
 		{"OH_KEEP_UID_OWNER", shellQuote(map[bool]string{true: "1"}[o.KeepUIDOwner])},
 		// Stamps live outside the prefix, which belongs to the runtime user entirely.
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
@@ -205,13 +203,18 @@ func (p *Plan) variables() [][2]string {
 		{"OH_INDEX_URL", shellQuote(o.IndexURL)},
 		{"OH_EXTRA_INDEX_URLS", shellQuote(strings.Join(o.ExtraIndexURLs, " "))},
 		{"OH_EXTRA_PIP_PACKAGES", shellQuote(strings.Join(o.ExtraPipPackages, " "))},
-		{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)},
-		{"MAMBA_ROOT_PREFIX", `"$OH_PREFIX/micromamba"`},
 		// Root steps run the env's Python: root-owned __pycache__ files in site-packages
 		// would make the next install as the runtime user fail with "Permission denied" (an
 		// install as root leaving files the user cannot replace).
 		{"PYTHONDONTWRITEBYTECODE", "1"},
 	}
+	// The plan's micromamba and Playwright find the env and the browsers where the runtime does.
+	for _, v := range LaunchEnv(o) {
+		if v.Name == "MAMBA_ROOT_PREFIX" || v.Name == "PLAYWRIGHT_BROWSERS_PATH" {
+			vars = append(vars, [2]string{v.Name, shellQuote(v.Value)})
+		}
+	}
+	vars = append(vars, [2]string{"OH_ENV_BIN", `"$MAMBA_ROOT_PREFIX/envs/$OH_ENV/bin"`}, [2]string{"OH_ENV_PY", `"$OH_ENV_BIN/python$OH_PYTHON_VERSION"`})
 	if o.lockInUse() {
 		vars = append(vars, [2]string{"OH_LOCK", `"$OH_PREFIX/lock"`})
 	}

@@ -144,8 +144,8 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	default:
 		add("push_method: %q must be plugin or engine", c.PushMethod)
 	}
-	layout := c.planOptions()
-	for _, e := range layout.Layout.Errors() {
+	c.Layout.SetDefaults()
+	for _, e := range c.Layout.Errors() {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if errs != nil && len(errs.Errors) > 0 {
@@ -170,11 +170,4 @@ func (c *Config) compression() compression {
 		}
 	}
 	return compression{algorithm: c.LayerCompression, level: level}
-}
-
-// planOptions are the plan options the checks need, for the image's runtime layout.
-func (c *Config) planOptions() plan.Options {
-	o := plan.Options{Layout: c.Layout}
-	o.SetDefaults()
-	return o
 }

@@ -132,7 +132,8 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 // verify runs the plan's checks in a container of the image, with no network; an image of
 // another architecture than the host's runs emulated (binfmt_misc), as it would be pulled.
 func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, img platformImage) error {
-	o := p.config.planOptions()
+	o := plan.Options{Layout: p.config.Layout}
+	o.SetDefaults()
 	pl := plan.New(o, plan.Inputs{})
 	ui.Sayf("Verifying %s: %d checks in a container without network", img, len(pl.Checks))
 	// As root, as OpenHands starts the runtime; the script drops to the runtime user itself.

@@ -14,8 +14,6 @@ export OH_UID=''
 export OH_ENV='openhands'
 export OH_PYTHON_VERSION='3.12'
 export OH_CODE="$OH_PREFIX/code"
-export OH_ENV_BIN="$OH_PREFIX/micromamba/envs/$OH_ENV/bin"
-export OH_ENV_PY="$OH_ENV_BIN/python$OH_PYTHON_VERSION"
 export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
 export OH_STEP_COUNT=15
@@ -26,11 +24,13 @@ export OH_CHANNEL_ALIAS=''
 export OH_INDEX_URL=''
 export OH_EXTRA_INDEX_URLS=''
 export OH_EXTRA_PIP_PACKAGES='jupyterlab notebook flake8'
-export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
-export MAMBA_ROOT_PREFIX="$OH_PREFIX/micromamba"
 export PYTHONDONTWRITEBYTECODE=1
+export MAMBA_ROOT_PREFIX='/openhands/micromamba'
+export PLAYWRIGHT_BROWSERS_PATH='/opt/playwright-browsers'
+export OH_ENV_BIN="$MAMBA_ROOT_PREFIX/envs/$OH_ENV/bin"
+export OH_ENV_PY="$OH_ENV_BIN/python$OH_PYTHON_VERSION"
 export OH_LOCK="$OH_PREFIX/lock"
-export OH_MM="$OH_PREFIX/micromamba/bin/micromamba"
+export OH_MM="$MAMBA_ROOT_PREFIX/bin/micromamba"
 export OH_MICROMAMBA_URL=''
 export OH_MICROMAMBA_SHA256=''
 export OH_UV="$OH_PREFIX/bin/uv"
@@ -338,9 +338,9 @@ OH_PYTHON_CHECKS
 		failed="$failed, package count"
 	fi
 	oh_check_7() {
-		stray=$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit 2>&1)
+		stray=$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit 2>&1)
 		if [ -n "$stray" ]; then echo "not owned by $OH_USER: $stray"; exit 1; fi
-		echo "$OH_PREFIX/micromamba owned by $OH_USER"
+		echo "$MAMBA_ROOT_PREFIX owned by $OH_USER"
 	}
 	rc=0
 	output=$(oh_check_7 2>&1) || rc=$?
@@ -534,7 +534,7 @@ oh_step_python_env_run() {
 	# the Amazon Linux 2023 kernel release.
 	oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 	# The env is created as root but the dependency install runs as the runtime user.
-	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
 }
 oh_step_vscode_server_check() {
 	[ -x "$OH_VSCODE_SERVER/bin/openvscode-server" ] && [ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]
@@ -676,8 +676,8 @@ oh_step_cleanup_check() {
 oh_step_cleanup_run() {
 	"$OH_MM" clean --all -y >/dev/null
 	# Only when something slipped: a recursive chown of a full env takes a while.
-	if [ -n "$(find "$OH_PREFIX/micromamba" ! -user "$OH_USER" -print -quit)" ]; then
-		chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/micromamba"
+	if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
+		chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
 	fi
 }
 oh_step_verify_run() {
