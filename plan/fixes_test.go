@@ -216,6 +216,9 @@ func TestPlanStepOrder(t *testing.T) {
 		{"everything off", func(o *Options) {
 			o.SystemPackages, o.InstallVSCodeServer, o.InstallBrowser, o.SkipVerify = boolPtr(false), boolPtr(false), boolPtr(false), true
 		}, "preflight uv user directories micromamba python-env code dependencies environment cleanup"},
+		// The lock files are shipped after the code, before the install that reads them.
+		{"use_lock", func(o *Options) { o.SourceDir = copyLockPair(t, realPair, t.TempDir()) },
+			"preflight system-packages uv user directories micromamba python-env vscode-server code lock dependencies browser environment cleanup verify"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Options{SourceDir: fixture.SourceDir(t), Platform: "debian-12"}

@@ -34,14 +34,20 @@ func libFunctions(t *testing.T) string {
 // libFunctionsFor is libFunctions for the plan of another platform.
 func libFunctionsFor(t *testing.T, platform string) string {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
-	}
 	o := Options{SourceDir: fixture.SourceDir(t), Platform: platform, VSCodeServerSHA256: testSHA}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
-	script := New(o, goldenInputs).Script("test")
+	return planFunctions(t, New(o, goldenInputs))
+}
+
+// planFunctions writes the plan's script without its call of oh_main, for harnesses to source.
+func planFunctions(t *testing.T, p *Plan) string {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	script := p.Script("test")
 	const last = "\noh_main \"$@\"\n"
 	if !strings.HasSuffix(script, last) {
 		t.Fatalf("the script does not end with %q", last)

@@ -2,9 +2,12 @@ package plan
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -414,4 +417,84 @@ func stepStamp(p *Plan, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestLockSteps: with use_lock the lock step ships the files generated from the lock to
+// $OH_LOCK, readable by all and owned by the runtime user, and is skipped once they are
+// there; the dependency install then gives uv the constraints and the groups' requirements,
+// with --verify-hashes only under lock_verify_hashes. A new lock moves both steps' stamps,
+// the hash setting the install's.
+func TestLockSteps(t *testing.T) {
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.LookupGroup(me.Username); err != nil {
+		t.Skipf("the lock step installs as user and group %s, and there is no such group", me.Username)
+	}
+	for _, hashes := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lock_verify_hashes=%v", hashes), func(t *testing.T) {
+			o, errs := lockOptions(t, realPair, func(o *Options) { o.Platform, o.LockVerifyHashes = "debian-12", boolPtr(hashes) })
+			if len(errs) != 0 {
+				t.Fatalf("Prepare: %v", errs)
+			}
+			p := New(o, Inputs{Lock: strings.Repeat("5", 64)})
+			if !strings.Contains(p.Script("test"), "\nexport OH_LOCK=\"$OH_PREFIX/lock\"\n") {
+				t.Error(`the script does not set OH_LOCK to "$OH_PREFIX/lock"`)
+			}
+			res := runHelper(t, planFunctions(t, p), fixHarness+`export OH_USER=`+me.Username+` OH_LOCK=$PWD/lock
+mkdir -p bundle/lock
+for f in constraints requirements expected; do echo "$f" >"bundle/lock/$f.txt"; done
+if oh_step_lock_check; then echo "check passes before the run" >>"$LOG"; fi
+(set -euo pipefail; oh_step_lock_run)
+oh_step_lock_check && echo "check passes after the run" >>"$LOG"
+for f in constraints requirements expected; do echo "$f.txt: $(cat "lock/$f.txt") $(stat -c '%a %U' "lock/$f.txt")" >>"$LOG"; done
+(set -euo pipefail; oh_step_dependencies_run)
+cat "$LOG"`)
+			if res.code != 0 {
+				t.Fatalf("exit %d:\n%s", res.code, res.out)
+			}
+			verify := ""
+			if hashes {
+				verify = " --verify-hashes"
+			}
+			want := []*regexp.Regexp{
+				regexp.MustCompile(`^check passes after the run$`),
+				regexp.MustCompile(`^constraints\.txt: constraints 644 ` + me.Username + `$`),
+				regexp.MustCompile(`^requirements\.txt: requirements 644 ` + me.Username + `$`),
+				regexp.MustCompile(`^expected\.txt: expected 644 ` + me.Username + `$`),
+				regexp.MustCompile(`^micromamba .* pip install --python \S+ --no-cache --constraint \S+/lock/constraints\.txt --requirement \S+/lock/requirements\.txt` +
+					verify + ` -e \. jupyterlab notebook flake8$`),
+			}
+			calls := strings.Split(strings.TrimSpace(res.out), "\n")
+			if len(calls) != len(want) {
+				t.Fatalf("the lock and dependency steps did\n%s\nwant %d lines", res.out, len(want))
+			}
+			for i, re := range want {
+				if !re.MatchString(calls[i]) {
+					t.Errorf("line %d is %q, want %s", i+1, calls[i], re)
+				}
+			}
+		})
+	}
+
+	o, errs := lockOptions(t, realPair, nil)
+	if len(errs) != 0 {
+		t.Fatalf("Prepare: %v", errs)
+	}
+	noHashes := o
+	noHashes.LockVerifyHashes = boolPtr(false)
+	one, two := Inputs{Lock: strings.Repeat("5", 64)}, Inputs{Lock: strings.Repeat("6", 64)}
+	for _, c := range []struct {
+		step, change string
+		a, b         *Plan
+	}{
+		{"lock", "a new lock", New(o, one), New(o, two)},
+		{"dependencies", "a new lock", New(o, one), New(o, two)},
+		{"dependencies", "lock_verify_hashes", New(o, one), New(noHashes, one)},
+	} {
+		if stepStamp(c.a, c.step) == stepStamp(c.b, c.step) {
+			t.Errorf("%s does not move the %s step's stamp", c.change, c.step)
+		}
+	}
 }

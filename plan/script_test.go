@@ -99,10 +99,11 @@ var scriptVariants = []scriptVariant{
 	},
 }
 
-// pinnedVariant installs pinned to OpenHands 0.62's lock (trimmed), hashes not checked.
+// pinnedVariant installs pinned to OpenHands 0.62's lock (trimmed), hashes not checked. It
+// has no golden: what the lock adds is asserted by TestLockSteps, TestLockShippedWithThePlan,
+// TestPlanStepOrder and the locked-versions cases of TestVerifyScriptPythonChecks.
 var pinnedVariant = scriptVariant{
-	name:   "pinned",
-	golden: true,
+	name: "pinned",
 	options: func(t *testing.T, dir string) Options {
 		return Options{Platform: "debian-12", SourceDir: copyLockPair(t, realPair, dir), LockVerifyHashes: boolPtr(false)}
 	},
@@ -145,8 +146,14 @@ func renderVariant(t *testing.T, v scriptVariant) (*Plan, string, []string) {
 	return p, p.Script("test"), []string{o.SourceDir, dir}
 }
 
-// libGoldenMarker stands for plan/lib.sh in the goldens.
-const libGoldenMarker = "# ... plan/lib.sh, embedded verbatim ...\n"
+// goldenMarkers stand for the parts of a script that are the same in every one and reviewed
+// as themselves, each with its own tests: the shell library, the Python checks' runner and
+// the poetry shim (in the environment step's here-document, indented with the step).
+var goldenMarkers = []struct{ text, marker string }{
+	{libShell, "# ... plan/lib.sh, embedded verbatim ...\n"},
+	{pythonProbeHeader, "# ... pythonProbeHeader of plan/checks.go, embedded verbatim ...\n"},
+	{indent(strings.TrimSuffix(poetryShim, "\n"), "\t\t"), "\t\t# ... poetryShim of plan/launch.go, embedded verbatim ..."},
+}
 
 func TestScriptGolden(t *testing.T) {
 	for _, v := range scriptVariants {
@@ -155,11 +162,12 @@ func TestScriptGolden(t *testing.T) {
 		}
 		t.Run(v.name, func(t *testing.T) {
 			_, script, _ := renderVariant(t, v)
-			// lib.sh is the same in every script and reviewed as itself.
-			if !strings.Contains(script, libShell) {
-				t.Fatal("the script does not embed lib.sh verbatim")
+			for _, m := range goldenMarkers {
+				if strings.Count(script, m.text) != 1 {
+					t.Fatalf("the script does not embed once what %q stands for", m.marker)
+				}
+				script = strings.Replace(script, m.text, m.marker, 1)
 			}
-			script = strings.Replace(script, libShell, libGoldenMarker, 1)
 			golden := filepath.Join("testdata", "golden", v.name+".sh")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {

@@ -121,19 +121,7 @@ oh_pkg_clean() {
 oh_verify() {
 	local failed='' output rc probe=''
 	probe=$(oh_as_user "$OH_ENV_PY" - 2>&1 <<'OH_PYTHON_CHECKS'
-import importlib, os, sys
-
-class CheckFailed(Exception):
-    pass
-
-def report(index, check):
-    try:
-        status, detail = "ok", check()
-    except CheckFailed as e:
-        status, detail = "FAILED", str(e)
-    except BaseException as e:
-        status, detail = "FAILED", "%s: %s" % (type(e).__name__, e)
-    print("%s\t%d\t%s" % (status, index, " ".join(str(detail).split())), flush=True)
+# ... pythonProbeHeader of plan/checks.go, embedded verbatim ...
 
 def check_1():
     m = importlib.import_module("pydantic")
@@ -508,20 +496,7 @@ oh_step_environment_run() {
 	done
 	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
 	cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
-		#!/bin/sh
-		# poetry, as installed by packer-plugin-openhands: "poetry run CMD..." runs CMD in this
-		# environment without starting Poetry (which cannot parse some kernel releases, such as
-		# Amazon Linux 2023's); any other subcommand runs the real Poetry.
-		bin=$(cd "$(dirname "$0")" && pwd)
-		if [ "${1:-}" = run ]; then
-			shift
-			[ "${1:-}" != -- ] || shift
-			[ "$#" -gt 0 ] || { echo "poetry run: no command given" >&2; exit 1; }
-			PATH="$bin:$PATH"
-			export PATH
-			exec "$@"
-		fi
-		exec "$bin/python" -m poetry "$@"
+		# ... poetryShim of plan/launch.go, embedded verbatim ...
 		POETRY
 	chmod 0755 "$OH_ENV_BIN/poetry.tmp"
 	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
