@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -91,12 +93,7 @@ func (l *PoetryLock) Groups() []string {
 			seen[g] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for g := range seen {
-		out = append(out, g)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Pin is a locked package chosen for the install, with the marker under which any of the
@@ -113,7 +110,7 @@ func (l *PoetryLock) Select(groups []string) []Pin {
 		var markers []string
 		in, always := false, false
 		for _, g := range p.Groups {
-			if !containsString(groups, g) {
+			if !slices.Contains(groups, g) {
 				continue
 			}
 			in = true
@@ -144,17 +141,8 @@ func (l *PoetryLock) Select(groups []string) []Pin {
 	return out
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func appendUnique(list []string, s string) []string {
-	if containsString(list, s) {
+	if slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)
@@ -311,7 +299,7 @@ func lockErrors(o Options, lock *PoetryLock, pyproject map[string]any) []error {
 	}
 	known := lock.Groups()
 	for _, g := range o.LockGroups {
-		if !containsString(known, g) {
+		if !slices.Contains(known, g) {
 			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s", g, PoetryLockFile, strings.Join(known, ", ")))
 		}
 	}
@@ -336,15 +324,10 @@ func groupRequirements(pyproject map[string]any, groups []string) []string {
 			continue
 		}
 		deps, _ := dig(poetry, "group", g, "dependencies").(map[string]any)
-		names := make([]string, 0, len(deps))
-		for name := range deps {
+		for _, name := range slices.Sorted(maps.Keys(deps)) {
 			if !strings.EqualFold(name, "python") {
-				names = append(names, name)
+				out = appendUnique(out, name)
 			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			out = appendUnique(out, n)
 		}
 		list, _ := pep735[g].([]any)
 		for _, r := range list {
@@ -392,7 +375,7 @@ func PoetryContentHash(pyproject map[string]any) (string, error) {
 	relevantPoetry := map[string]any{}
 	for _, k := range contentHashPoetryKeys {
 		v, ok := poetry[k]
-		if !ok && (!containsString(contentHashLegacyKeys, k) || len(relevantProject) > 0) {
+		if !ok && (!slices.Contains(contentHashLegacyKeys, k) || len(relevantProject) > 0) {
 			continue
 		}
 		relevantPoetry[k] = v
@@ -441,13 +424,9 @@ func pythonJSON(b *strings.Builder, v any) error {
 		}
 		b.WriteString("]")
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // byte order of UTF-8 is code point order, as Python sorts
 		b.WriteString("{")
-		for i, k := range keys {
+		// Byte order of UTF-8 is code point order, as Python sorts.
+		for i, k := range slices.Sorted(maps.Keys(v)) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -498,11 +477,7 @@ func pythonJSONString(b *strings.Builder, s string) {
 // pythonFloat is Python's repr of a float: positional from 1e-4 up to 1e16, with ".0" when
 // integral; otherwise exponent notation such as 1e+16 and 1.5e-05.
 func pythonFloat(f float64) string {
-	abs := f
-	if abs < 0 {
-		abs = -abs
-	}
-	if abs != 0 && (abs < 1e-4 || abs >= 1e16) {
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-4 || abs >= 1e16) {
 		return pythonExponent(strconv.FormatFloat(f, 'e', -1, 64))
 	}
 	s := strconv.FormatFloat(f, 'f', -1, 64)

@@ -9,10 +9,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,13 +213,8 @@ func toolComponent(name, versionLine string, o plan.Origin) cdx.Component {
 }
 
 func purl(typ, namespace, name, version string, qualifiers map[string]string) string {
-	keys := make([]string, 0, len(qualifiers))
-	for k := range qualifiers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var q packageurl.Qualifiers
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(qualifiers)) {
 		q = append(q, packageurl.Qualifier{Key: k, Value: qualifiers[k]})
 	}
 	return packageurl.NewPackageURL(typ, namespace, name, version, q, "").ToString()

@@ -1,6 +1,6 @@
-// Package runtime is the openhands-runtime builder: the install plan rendered as a Dockerfile
-// and built with the Docker Engine API, the image named by its content so that unchanged
-// inputs build nothing.
+// Package runtimebuilder is the openhands-runtime builder: the install plan rendered as a
+// Dockerfile and built with the Docker Engine API, the image named by its content so that
+// unchanged inputs build nothing.
 package runtimebuilder
 
 import (

@@ -1,5 +1,5 @@
-// Package ecr is the openhands-ecr post-processor: it verifies a runtime image with the
-// install plan's checks, then pushes it to Amazon ECR and returns its digest.
+// Package ecrpostprocessor is the openhands-ecr post-processor: it verifies a runtime image with
+// the install plan's checks, then pushes it to Amazon ECR and returns its digest.
 package ecrpostprocessor
 
 import (

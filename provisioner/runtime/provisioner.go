@@ -1,5 +1,5 @@
-// Package runtime is the openhands-runtime provisioner: it applies the OpenHands runtime
-// install plan through whatever communicator the build has, with one upload and one remote
+// Package runtimeprovisioner is the openhands-runtime provisioner: it applies the OpenHands
+// runtime install plan through whatever communicator the build has, with one upload and one remote
 // command per run.
 package runtimeprovisioner
 
