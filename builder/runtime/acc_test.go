@@ -367,29 +367,35 @@ func TestAccBuilderSystemPackagesOff(t *testing.T) {
 }
 
 // TestAccBuilderRefusesProvisioners: a provisioner block in the build fails it before
-// anything is built, with the reason and what to do instead.
+// anything is built, with the reason and what to do instead; one that needs no communicator
+// (shell-local) runs first and is seen by its output.
 func TestAccBuilderRefusesProvisioners(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	repo, src := accRepository(t, "provisioners")
-	acctest.TestPlugin(t, &acctest.PluginTestCase{
-		Name:     "builder_refuses_provisioners",
-		Template: builderTemplate(repo, src, "", "  provisioner \"shell\" {\n    inline = [\"echo provisioned\"]\n  }"),
-		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := rig.BuildFailed(cmd, logfile); err != nil {
-				return err
-			}
-			log := rig.ReadLog(t, logfile)
-			for _, want := range []string{"provisioner blocks are attached to this source", "runs no container for provisioners"} {
-				if !strings.Contains(log, want) {
-					return fmt.Errorf("the output does not say %q", want)
+	for _, tc := range []struct{ name, provisioner, says string }{
+		{"shell", "shell", "Error uploading script"},
+		{"shell_local", "shell-local", "ran on the machine running Packer"},
+	} {
+		repo, src := accRepository(t, "provisioners-"+tc.name)
+		acctest.TestPlugin(t, &acctest.PluginTestCase{
+			Name:     "builder_refuses_provisioners_" + tc.name,
+			Template: builderTemplate(repo, src, "", "  provisioner \""+tc.provisioner+"\" {\n    inline = [\"echo provisioned\"]\n  }"),
+			Check: func(cmd *exec.Cmd, logfile string) error {
+				if err := rig.BuildFailed(cmd, logfile); err != nil {
+					return err
 				}
-			}
-			if strings.Contains(log, "Content tags:") || strings.Contains(log, "Step 1/") {
-				return fmt.Errorf("the build went on past the refusal")
-			}
-			return nil
-		},
-	})
+				log := rig.ReadLog(t, logfile)
+				for _, want := range []string{"provisioner blocks are attached to this source", tc.says, "runs no container for provisioners"} {
+					if !strings.Contains(log, want) {
+						return fmt.Errorf("the output does not say %q", want)
+					}
+				}
+				if strings.Contains(log, "Content tags:") || strings.Contains(log, "Step 1/") {
+					return fmt.Errorf("the build went on past the refusal")
+				}
+				return nil
+			},
+		})
+	}
 }

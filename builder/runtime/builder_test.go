@@ -651,15 +651,20 @@ func TestDestroyLeavesPreexistingTags(t *testing.T) {
 	}
 }
 
-// provisionerHook stands for Packer's provision hook with one attached provisioner, which
-// uploads a script and runs it the way the shell provisioner does.
-type provisionerHook struct{ ran bool }
+// provisionerHook stands for Packer's provision hook with one attached provisioner: one that
+// uploads a script and runs it the way the shell provisioner does, or with local set, one that
+// only runs something on the machine running Packer and says so, as shell-local does.
+type provisionerHook struct{ local, ran bool }
 
 func (h *provisionerHook) Run(ctx context.Context, name string, ui packersdk.Ui, comm packersdk.Communicator, data interface{}) error {
 	if name != packersdk.HookProvision {
 		return nil
 	}
 	h.ran = true
+	if h.local {
+		ui.Say("Running local shell script: /tmp/packer-shell123")
+		return nil
+	}
 	if err := comm.Upload("/tmp/script.sh", strings.NewReader("echo hi\n"), nil); err != nil {
 		return fmt.Errorf("error uploading script: %w", err)
 	}
@@ -668,26 +673,37 @@ func (h *provisionerHook) Run(ctx context.Context, name string, ui packersdk.Ui,
 
 // TestRunRefusesAttachedProvisioners: provisioners attached to the builder's source fail the
 // build before anything is pulled or built, saying why and what to do, instead of being
-// skipped in silence.
+// skipped in silence; one that needs no communicator is seen by what it says.
 func TestRunRefusesAttachedProvisioners(t *testing.T) {
-	f := newRunFixture(t)
-	var b Builder
-	if _, _, err := b.Prepare(map[string]interface{}{"source_dir": f.src, "vscode_server_sha256": strings.Repeat("ab", 32)}); err != nil {
-		t.Fatal(err)
-	}
-	b.driver = f.driver
-	hook := &provisionerHook{}
-	art, err := b.Run(context.Background(), &packersdk.MockUi{}, hook)
-	if !hook.ran || err == nil || art != nil {
-		t.Fatalf("Run with a provisioner attached: ran %v, artifact %v, error %v", hook.ran, art, err)
-	}
-	for _, want := range []string{"provisioner blocks are attached", "error uploading script", "runs no container for provisioners", "openhands-runtime provisioner"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
-	if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
-		t.Errorf("pulled %v and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+	for _, tc := range []struct {
+		name  string
+		local bool
+		says  string
+	}{
+		{"through the communicator", false, "error uploading script"},
+		{"on the machine running Packer", true, "ran on the machine running Packer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRunFixture(t)
+			var b Builder
+			if _, _, err := b.Prepare(map[string]interface{}{"source_dir": f.src, "vscode_server_sha256": strings.Repeat("ab", 32)}); err != nil {
+				t.Fatal(err)
+			}
+			b.driver = f.driver
+			hook := &provisionerHook{local: tc.local}
+			art, err := b.Run(context.Background(), &packersdk.MockUi{}, hook)
+			if !hook.ran || err == nil || art != nil {
+				t.Fatalf("Run with a provisioner attached: ran %v, artifact %v, error %v", hook.ran, art, err)
+			}
+			for _, want := range []string{"provisioner blocks are attached", tc.says, "runs no container for provisioners", "openhands-runtime provisioner"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
+				t.Errorf("pulled %v and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+			}
+		})
 	}
 }
 
