@@ -271,8 +271,8 @@ var pushActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayer
 // TestDocumentedIAMPolicies checks the IAM policies of the post-processor's page: every json
 // block there is a policy document, the policy without repository creation allows exactly the
 // ECR operations the code calls (but CreateRepository) plus those of a push, the one with
-// repository creation adds CreateRepository and TagResource, and the KMS one allows the grants
-// ECR makes on the key. A new ECR call in the code fails here until the page lists it.
+// repository creation adds CreateRepository and TagResource, the KMS one allows the grants
+// ECR makes on the key, and the mount one reads other repositories' blobs. A new ECR call in the code fails here until the page lists it.
 func TestDocumentedIAMPolicies(t *testing.T) {
 	type statement struct {
 		Sid      string
@@ -294,6 +294,8 @@ func TestDocumentedIAMPolicies(t *testing.T) {
 	slices.Sort(base)
 	withCreate := slices.Sorted(slices.Values(append(slices.Clone(base), "ecr:CreateRepository", "ecr:TagResource")))
 	kms := []string{"kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"}
+	// Reading other repositories' blobs: what a mount from them needs.
+	mount := []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"}
 
 	var found []string
 	for _, s := range fencedBlocks(t, "json") {
@@ -332,14 +334,16 @@ func TestDocumentedIAMPolicies(t *testing.T) {
 			found = append(found, "create")
 		case slices.Equal(actions, kms):
 			found = append(found, "kms")
+		case slices.Equal(actions, mount):
+			found = append(found, "mount")
 		default:
-			t.Errorf("%s: the policy allows\n%q\nwant one of\n%q (push to an existing repository)\n%q (with repository creation)\n%q (KMS)",
-				s, actions, base, withCreate, kms)
+			t.Errorf("%s: the policy allows\n%q\nwant one of\n%q (push to an existing repository)\n%q (with repository creation)\n%q (KMS)\n%q (mounts from other repositories)",
+				s, actions, base, withCreate, kms, mount)
 		}
 	}
 	slices.Sort(found)
-	if !slices.Equal(found, []string{"create", "kms", "push"}) {
-		t.Errorf("the post-processor's page has the policies %q, want one each of create, kms, push", found)
+	if !slices.Equal(found, []string{"create", "kms", "mount", "push"}) {
+		t.Errorf("the post-processor's page has the policies %q, want one each of create, kms, mount, push", found)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
 	"slices"
 	"sort"
@@ -429,6 +430,66 @@ func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "Took 2 layers from other repositories") || !strings.Contains(out.String(), "nothing to upload") {
 				t.Errorf("the push said:\n%s", out.String())
+			}
+			ref, err := name.ParseReference(reg.Host() + "/" + other + "@" + art.digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pulled, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate.Image(pulled); err != nil {
+				t.Errorf("the image in %s does not validate: %v", other, err)
+			}
+		})
+	}
+}
+
+// TestPluginPushUploadsWhatItMayNotMount: credentials that may not read the repository the
+// blob cache would mount from (a least-privilege IAM policy naming the pushed repository
+// only: 401 or 403 there) push to another repository by uploading every blob, asking the
+// unreadable repository once and saying so once in the log.
+func TestPluginPushUploadsWhatItMayNotMount(t *testing.T) {
+	img := newSavedImage(t, 8, 2<<20, 64<<10, 2<<20)
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			reg := pluginTarget(t)
+			reg.EnableBlobMounting()
+			ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+			cache := t.TempDir()
+			driver := newExportDriver(img)
+			if _, err := postProcess(t, context.Background(), newPluginPostProcessorFor(t, ecr, nil, driver, cache), packersdk.TestUi(t), img); err != nil {
+				t.Fatal(err)
+			}
+			reg.DenyReads(repoName, status)
+			uploads, requests := reg.BlobUploads(), len(reg.Requests())
+
+			const other = "agents/openhands-runtime-staging"
+			var logged bytes.Buffer
+			prev := log.Writer()
+			log.SetOutput(&logged)
+			defer log.SetOutput(prev)
+			p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"repository": other}, driver, cache)
+			art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+			log.SetOutput(prev)
+			if err != nil {
+				t.Fatalf("the push failed on the repository it may not read: %v", err)
+			}
+			if reg.Mounts() != 0 || reg.BlobUploads()-uploads != 3 {
+				t.Errorf("%d mounts and %d blob uploads, want 0 and 3 (two distinct layers and the config)", reg.Mounts(), reg.BlobUploads()-uploads)
+			}
+			asked := 0
+			for _, r := range reg.Requests()[requests:] {
+				if strings.HasPrefix(r.Path, "/v2/"+repoName+"/") {
+					asked++
+				}
+			}
+			if asked != 1 {
+				t.Errorf("the unreadable repository was asked %d times, want once", asked)
+			}
+			if n := strings.Count(logged.String(), "no blob is mounted from "+reg.Host()+"/"+repoName); n != 1 {
+				t.Errorf("the log says %d times that nothing is mounted from %s, want once:\n%s", n, repoName, logged.String())
 			}
 			ref, err := name.ParseReference(reg.Host() + "/" + other + "@" + art.digest)
 			if err != nil {
