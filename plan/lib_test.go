@@ -835,7 +835,7 @@ oh_pkg_refresh() { echo refresh; }
 oh_pkg_install() { echo "install $*"; }
 oh_pkg_clean() { :; }
 OH_FAMILY=dnf
-`+renderedSystemPackages
+` + renderedSystemPackages
 	check := `if (set -euo pipefail; oh_step_system_packages_check) >/dev/null 2>&1; then echo check-passes; else echo check-fails; fi`
 	res := runHelper(t, functions, stubs+check+`
 (set -euo pipefail; oh_step_system_packages_run)
