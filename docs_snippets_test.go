@@ -83,16 +83,11 @@ func fencedBlocks(t *testing.T, langs ...string) []snippet {
 	return out
 }
 
-// snippetHarnessVariable is the one variable a snippet may use without declaring it: the
-// pages leave the openvscode-server checksum to the reader. Any other undeclared variable
-// makes `packer validate` fail, as it would for a reader who copies the snippet.
-const snippetHarnessVariable = "vscode_server_sha256"
-
 // hclSnippet is a snippet parsed and turned into a complete template.
 type hclSnippet struct {
 	snippet
 	// fragment: the snippet holds blocks of a build block (provisioner, post-processor), so
-	// the template wraps it in a build of a docker source.
+	// the template wraps them in a build of a docker source, after its variable blocks.
 	fragment bool
 	// declared are the variables the snippet declares.
 	declared []string
@@ -101,13 +96,14 @@ type hclSnippet struct {
 
 // hclSnippets parses every hcl block of the pages and completes it into a template:
 //   - a snippet holding provisioner or post-processor blocks is a fragment of a build block:
-//     it is wrapped in `build { sources = [a docker source] ... }`;
+//     its variable blocks stay at the top level and the rest is wrapped in
+//     `build { sources = [a docker source] ... }`;
 //   - a snippet without a packer block gets one requiring the docker, amazon and openhands
 //     plugins;
-//   - a snippet without a build block (a packer block alone) gets a build of a docker source;
-//   - var.vscode_server_sha256 is declared when the snippet uses it without declaring it.
+//   - a snippet without a build block (a packer block alone) gets a build of a docker source.
 //
-// Nothing else is added: a snippet that refers to anything it does not declare fails.
+// Nothing else is added: a snippet that refers to a variable it does not declare fails, as it
+// would for a reader who copies it.
 func hclSnippets(t *testing.T) []hclSnippet {
 	t.Helper()
 	var out []hclSnippet
@@ -119,6 +115,9 @@ func hclSnippets(t *testing.T) []hclSnippet {
 		}
 		hs := hclSnippet{snippet: s}
 		hasPacker, hasBuild := false, false
+		// variables and body are the snippet's variable blocks and the rest of it.
+		var variables strings.Builder
+		body, cut := "", 0
 		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
 			switch b.Type {
 			case "build":
@@ -129,8 +128,13 @@ func hclSnippets(t *testing.T) []hclSnippet {
 				hasPacker = true
 			case "variable":
 				hs.declared = append(hs.declared, b.Labels[0])
+				r := b.Range()
+				variables.WriteString(s.text[r.Start.Byte:r.End.Byte] + "\n")
+				body += s.text[cut:r.Start.Byte]
+				cut = r.End.Byte
 			}
 		}
+		body += s.text[cut:]
 		var tmpl strings.Builder
 		if !hasPacker {
 			tmpl.WriteString(`packer {
@@ -142,10 +146,6 @@ func hclSnippets(t *testing.T) []hclSnippet {
 }
 `)
 		}
-		if strings.Contains(s.text, "var."+snippetHarnessVariable) && !slices.Contains(hs.declared, snippetHarnessVariable) {
-			fmt.Fprintf(&tmpl, "variable %q {\n  type = string\n}\n", snippetHarnessVariable)
-			hs.declared = append(hs.declared, snippetHarnessVariable)
-		}
 		const source = `source "docker" "snippet" {
   image  = "debian:bookworm"
   commit = true
@@ -153,7 +153,7 @@ func hclSnippets(t *testing.T) []hclSnippet {
 `
 		switch {
 		case hs.fragment:
-			tmpl.WriteString(source + "\nbuild {\n  sources = [\"source.docker.snippet\"]\n\n" + s.text + "}\n")
+			tmpl.WriteString(variables.String() + source + "\nbuild {\n  sources = [\"source.docker.snippet\"]\n\n" + body + "}\n")
 		case !hasBuild:
 			tmpl.WriteString(s.text + "\n" + source + "\nbuild {\n  sources = [\"source.docker.snippet\"]\n}\n")
 		default:
@@ -165,16 +165,22 @@ func hclSnippets(t *testing.T) []hclSnippet {
 	return out
 }
 
-// TestDocSnippetsParse runs without packer: every hcl snippet of the pages is HCL, and the
-// pages hold as many as they did (a snippet silently dropped from the check fails here).
+// TestDocSnippetsParse runs without packer: every hcl snippet of the pages is HCL, declares
+// every variable it uses (a reader copies it as it is), and the pages hold as many as they did
+// (a snippet silently dropped from the check fails here).
 func TestDocSnippetsParse(t *testing.T) {
 	snippets := hclSnippets(t)
-	if len(snippets) < 11 {
-		t.Errorf("found %d hcl snippets in the README and docs/, want at least 11: was a fence's language changed?", len(snippets))
+	if len(snippets) < 13 {
+		t.Errorf("found %d hcl snippets in the README and docs/, want at least 13: was a fence's language changed?", len(snippets))
 	}
 	for _, s := range snippets {
 		if _, diags := hclsyntax.ParseConfig([]byte(s.template), s.String(), hcl.InitialPos); diags.HasErrors() {
 			t.Errorf("%s: the completed template is not valid HCL: %s", s, diags.Error())
+		}
+		for _, m := range regexp.MustCompile(`\bvar\.([A-Za-z0-9_-]+)`).FindAllStringSubmatch(s.text, -1) {
+			if !slices.Contains(s.declared, m[1]) {
+				t.Errorf("%s: the snippet uses var.%s without declaring it", s, m[1])
+			}
 		}
 	}
 }
@@ -200,7 +206,7 @@ func TestAccDocSnippetsValidate(t *testing.T) {
 		"bin/openvscode-server-v1.98.2-linux-x64.tar.gz": tarball,
 	}
 	values := map[string]string{
-		snippetHarnessVariable: strings.Repeat("ab", 32),
+		"vscode_server_sha256": strings.Repeat("ab", 32),
 		"source_dir":           rig.FixtureSourceDir(),
 		"micromamba_path":      filepath.Join(standins, "micromamba"),
 		"uv_path":              filepath.Join(standins, "uv"),
@@ -271,8 +277,8 @@ var pushActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayer
 // TestDocumentedIAMPolicies checks the IAM policies of the post-processor's page: every json
 // block there is a policy document, the policy without repository creation allows exactly the
 // ECR operations the code calls (but CreateRepository) plus those of a push, the one with
-// repository creation adds CreateRepository and TagResource, and the KMS one allows the grants
-// ECR makes on the key. A new ECR call in the code fails here until the page lists it.
+// repository creation adds CreateRepository and TagResource, the KMS one allows the grants
+// ECR makes on the key, and the mount one reads other repositories' blobs. A new ECR call in the code fails here until the page lists it.
 func TestDocumentedIAMPolicies(t *testing.T) {
 	type statement struct {
 		Sid      string
@@ -294,6 +300,8 @@ func TestDocumentedIAMPolicies(t *testing.T) {
 	slices.Sort(base)
 	withCreate := slices.Sorted(slices.Values(append(slices.Clone(base), "ecr:CreateRepository", "ecr:TagResource")))
 	kms := []string{"kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"}
+	// Reading other repositories' blobs: what a mount from them needs.
+	mount := []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"}
 
 	var found []string
 	for _, s := range fencedBlocks(t, "json") {
@@ -332,14 +340,16 @@ func TestDocumentedIAMPolicies(t *testing.T) {
 			found = append(found, "create")
 		case slices.Equal(actions, kms):
 			found = append(found, "kms")
+		case slices.Equal(actions, mount):
+			found = append(found, "mount")
 		default:
-			t.Errorf("%s: the policy allows\n%q\nwant one of\n%q (push to an existing repository)\n%q (with repository creation)\n%q (KMS)",
-				s, actions, base, withCreate, kms)
+			t.Errorf("%s: the policy allows\n%q\nwant one of\n%q (push to an existing repository)\n%q (with repository creation)\n%q (KMS)\n%q (mounts from other repositories)",
+				s, actions, base, withCreate, kms, mount)
 		}
 	}
 	slices.Sort(found)
-	if !slices.Equal(found, []string{"create", "kms", "push"}) {
-		t.Errorf("the post-processor's page has the policies %q, want one each of create, kms, push", found)
+	if !slices.Equal(found, []string{"create", "kms", "mount", "push"}) {
+		t.Errorf("the post-processor's page has the policies %q, want one each of create, kms, mount, push", found)
 	}
 }
 
@@ -363,7 +373,7 @@ func TestClaimsTableNamesRealTests(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`).FindAllStringSubmatch(string(src), -1) {
+			for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)\w+)\(`).FindAllStringSubmatch(string(src), -1) {
 				defined[m[1]] = true
 			}
 		}
@@ -372,7 +382,7 @@ func TestClaimsTableNamesRealTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	named := regexp.MustCompile("`((?:Test|Fuzz)\\w+)`").FindAllStringSubmatch(string(data), -1)
+	named := regexp.MustCompile("`((?:Test|Fuzz|Benchmark)\\w+)`").FindAllStringSubmatch(string(data), -1)
 	if len(named) < 20 {
 		t.Errorf("docs/CLAIMS.md names %d tests, want at least 20", len(named))
 	}

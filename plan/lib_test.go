@@ -841,9 +841,7 @@ oh_pkg_refresh() { echo refresh; }
 oh_pkg_install() { echo "install $*"; }
 oh_pkg_clean() { :; }
 OH_FAMILY=dnf
-OH_SYSTEM_PACKAGES=$(sed -n "s/^\t\tOH_SYSTEM_PACKAGES='\(.*\)'$/\1/p" "$FUNCTIONS" | head -n 1)
-export OH_SYSTEM_PACKAGES
-`
+` + renderedSystemPackages
 	check := `if (set -euo pipefail; oh_step_system_packages_check) >/dev/null 2>&1; then echo check-passes; else echo check-fails; fi`
 	res := runHelper(t, functions, stubs+check+`
 (set -euo pipefail; oh_step_system_packages_run)
@@ -856,6 +854,92 @@ MISSING=jq
 		"check-fails\n" // a required package removed since
 	if res.code != 0 || res.out != want {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", res.code, res.out, want)
+	}
+}
+
+// renderedSystemPackages sets OH_SYSTEM_PACKAGES as the rendered plan at $FUNCTIONS does.
+const renderedSystemPackages = `OH_SYSTEM_PACKAGES=$(sed -n "s/^\t\tOH_SYSTEM_PACKAGES='\(.*\)'$/\1/p" "$FUNCTIONS" | head -n 1)
+export OH_SYSTEM_PACKAGES
+`
+
+// TestSystemPackagesOptionalUnavailableWithDnf runs the AL2023 plan's own package functions
+// (rpm and dnf command lines) against stand-in rpm and dnf executables: jq is missing and
+// available, ripgrep missing and not packaged. The first run refreshes, installs jq and skips
+// ripgrep with a notice; the second run's check passes, so it neither refreshes the
+// repositories (which fails air-gapped) nor installs.
+func TestSystemPackagesOptionalUnavailableWithDnf(t *testing.T) {
+	functions := libFunctionsFor(t, "amzn-2023")
+	dir := t.TempDir()
+	fakes := filepath.Join(dir, "bin")
+	installed, available, calls := filepath.Join(dir, "installed"), filepath.Join(dir, "available"), filepath.Join(dir, "calls")
+	var have, offered []string
+	for _, spec := range SystemPackages[FamilyDnf] {
+		if spec != "?ripgrep" {
+			offered = append(offered, spec)
+			if spec != "jq" {
+				have = append(have, spec)
+			}
+		}
+	}
+	for path, body := range map[string]string{
+		installed: strings.Join(have, "\n") + "\n",
+		available: strings.Join(offered, "\n") + "\n",
+		// rpm -q --qf '%{NAME}\n' NAME...: the installed names, a line for each other; the
+		// status counts those.
+		filepath.Join(fakes, "rpm"): `#!/bin/bash
+echo "rpm $*" >>"$CALLS"
+[ "$1 $2 $3" = "-q --qf %{NAME}\n" ] || { echo "rpm stand-in: unexpected arguments: $*" >&2; exit 2; }
+shift 3
+missing=0
+for name in "$@"; do
+	if grep -qxF "$name" "$INSTALLED"; then printf '%s\n' "$name"; else echo "package $name is not installed"; missing=$((missing + 1)); fi
+done
+exit "$missing"
+`,
+		filepath.Join(fakes, "dnf"): `#!/bin/bash
+echo "dnf $*" >>"$CALLS"
+case "$*" in
+"-q makecache" | "clean all") ;;
+"-q list --available "*) grep -qxF "$4" "$AVAILABLE" || { echo "Error: No matching Packages to list" >&2; exit 1; } ;;
+"install -y -q --allowerasing "*) shift 4; printf '%s\n' "$@" >>"$INSTALLED" ;;
+*) echo "dnf stand-in: unexpected arguments: $*" >&2; exit 2 ;;
+esac
+`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runHelper(t, functions, renderedSystemPackages+`OH_STEP_COUNT=2
+oh_run_step 2 system-packages root '' ''
+echo "second run" >>"$CALLS"
+oh_run_step 2 system-packages root '' ''
+`, "FUNCTIONS="+shellQuote(functions), "export CALLS="+shellQuote(calls)+" INSTALLED="+shellQuote(installed)+
+		" AVAILABLE="+shellQuote(available)+" PATH="+shellQuote(fakes)+":$PATH")
+	if res.code != 0 {
+		t.Fatalf("exit %d:\n%s", res.code, res.out)
+	}
+	for _, want := range []string{"missing: jq ?ripgrep", "notice: ripgrep is not in this platform's repositories; skipped",
+		"system-packages: done in", "system-packages: skipped (already done)"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, res.out)
+		}
+	}
+	data, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second, _ := strings.Cut(string(data), "second run\n")
+	for _, want := range []string{"dnf -q makecache", "dnf -q list --available jq", "dnf -q list --available ripgrep", "dnf install -y -q --allowerasing jq\n", "dnf clean all"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first run did not call %q:\n%s", want, first)
+		}
+	}
+	if second == "" || strings.Contains(second, "dnf ") {
+		t.Errorf("the second run called dnf, or nothing at all (its check queries rpm):\n%s", second)
 	}
 }
 

@@ -21,8 +21,9 @@ type Options struct {
 	// are shipped; hidden directories, `__pycache__` and `*.pyc` are left out. Required.
 	SourceDir string `mapstructure:"source_dir" required:"true"`
 	Layout    `mapstructure:",squash"`
-	// UID and GID for the runtime user. Defaults to 1000 when free, otherwise the next free
-	// id; an explicit value that is taken by another user fails the build.
+	// UID and GID for the runtime user, 1 to 60000 (0, root, is refused). Defaults to 1000
+	// when free, otherwise the next free id; an explicit value that is taken by another user
+	// fails the build.
 	UID *int `mapstructure:"uid"`
 	// Target platform: `auto` (read `/etc/os-release` on the target, the default) or one of
 	// `ubuntu-20.04`, `ubuntu-22.04`, `ubuntu-24.04`, `debian-11`, `debian-12`, `debian-13`,

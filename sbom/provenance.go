@@ -111,7 +111,7 @@ func Provenance(in Input, subject *intoto.ResourceDescriptor, lockSHA256 string)
 		BuildDefinition: &slsa.BuildDefinition{BuildType: BuildType, ExternalParameters: external, ResolvedDependencies: deps},
 		RunDetails: &slsa.RunDetails{
 			Builder:  &slsa.Builder{Id: BuilderID, Version: map[string]string{"packer-plugin-openhands": in.PluginVersion}},
-			Metadata: &slsa.BuildMetadata{FinishedOn: timestamppb.New(in.Now)},
+			Metadata: &slsa.BuildMetadata{FinishedOn: timestamppb.New(in.Created)},
 		},
 	}
 	if err := predicate.Validate(); err != nil {

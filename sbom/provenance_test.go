@@ -100,7 +100,7 @@ func TestProvenance(t *testing.T) {
 			in := Input{
 				Subject: Subject{Name: "runtime:latest"}, Inventory: inventory(t, tc.lines...), Options: o, Base: tc.base,
 				Inputs:  plan.Inputs{SourceTree: tree, DependencyFiles: sum, Supplied: map[string]string{"uv": sum}},
-				Project: plan.Project{Name: "openhands-ai", Version: "0.59.0"}, PluginVersion: "1.2.3", Now: time.Unix(1700000000, 0),
+				Project: plan.Project{Name: "openhands-ai", Version: "0.59.0"}, PluginVersion: "1.2.3", Created: time.Unix(1700000000, 0),
 			}
 			st, err := Provenance(in, resource("runtime:latest", "", image), tc.lock)
 			if err != nil {
@@ -178,7 +178,7 @@ func TestOptionsDigest(t *testing.T) {
 func TestRetarget(t *testing.T) {
 	o := options(t, nil)
 	st, err := Provenance(Input{Subject: Subject{Name: "img"}, Inventory: inventory(t, "os\tdebian\t12\tx86_64"), Options: o,
-		Inputs: plan.Inputs{SourceTree: sum, DependencyFiles: sum}, PluginVersion: "1.2.3", Now: time.Unix(0, 0)},
+		Inputs: plan.Inputs{SourceTree: sum, DependencyFiles: sum}, PluginVersion: "1.2.3", Created: time.Unix(0, 0)},
 		resource("img", "", "sha256:"+sum), "")
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func BenchmarkWrite(b *testing.B) {
 				w, err := Write(o, Settings{Path: path, Format: format}, Input{
 					Subject: Subject{Name: "img", Version: image}, Inventory: inv,
 					Inputs:        plan.Inputs{SourceTree: sum, DependencyFiles: sum},
-					PluginVersion: "1.2.3", Now: time.Now(),
+					PluginVersion: "1.2.3", Created: time.Now(),
 				}, image)
 				if err != nil {
 					b.Fatal(err)

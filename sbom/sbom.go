@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,8 +58,41 @@ type Input struct {
 	Pins []plan.Pin
 	// PluginVersion names the plugin in the document's tools.
 	PluginVersion string
-	// Now is the document's timestamp.
-	Now time.Time
+	// Created is the documents' time: when the runtime was made, not when they were written
+	// (the image's creation time, or DocumentTime), so describing the same runtime again
+	// gives the same bytes.
+	Created time.Time
+}
+
+// DocumentTime is the documents' time for a target with no creation time of its own (the
+// provisioner's): SOURCE_DATE_EPOCH when set, as reproducible builds define it, else now.
+func DocumentTime() (time.Time, error) {
+	epoch, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || epoch == "" {
+		return time.Now(), nil
+	}
+	seconds, err := strconv.ParseInt(epoch, 10, 64)
+	if err != nil || seconds < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a whole number of seconds since 1970: set it to one (for example `git log -1 --format=%%ct`) or unset it", epoch)
+	}
+	return time.Unix(seconds, 0).UTC(), nil
+}
+
+// serialSpace is the namespace of the documents' name-based serial numbers.
+var serialSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(BuilderID+"/sbom"))
+
+// serialNumber is a name-based UUID (version 5) of the document's content without a serial:
+// the same runtime described on another run or checkout gets the same serial, so the same
+// bytes and no new OCI referrer on an unchanged push; any difference in content (another
+// image id, package or time) gives another serial.
+func serialNumber(bom *cdx.BOM) (string, error) {
+	unnumbered := *bom
+	unnumbered.SerialNumber = ""
+	raw, err := json.Marshal(&unnumbered)
+	if err != nil {
+		return "", fmt.Errorf("the SBOM's serial number: %w", err)
+	}
+	return "urn:uuid:" + uuid.NewSHA1(serialSpace, raw).String(), nil
 }
 
 // Properties of the components, in the plugin's namespace.
@@ -76,10 +110,9 @@ func Build(in Input) (*cdx.BOM, error) {
 		return nil, fmt.Errorf("no complete inventory of the runtime")
 	}
 	bom := cdx.NewBOM()
-	bom.SerialNumber = "urn:uuid:" + uuid.NewString()
 	subject := cdx.Component{BOMRef: "subject", Type: in.Subject.Type, Name: in.Subject.Name, Version: in.Subject.Version}
 	bom.Metadata = &cdx.Metadata{
-		Timestamp: in.Now.UTC().Format(time.RFC3339),
+		Timestamp: in.Created.UTC().Format(time.RFC3339),
 		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{
 			Type: cdx.ComponentTypeApplication, Name: toolName, Version: in.PluginVersion,
 		}}},
@@ -109,6 +142,10 @@ func Build(in Input) (*cdx.BOM, error) {
 		})
 	}
 	bom.Components = &components
+	var err error
+	if bom.SerialNumber, err = serialNumber(bom); err != nil {
+		return nil, err
+	}
 	return bom, nil
 }
 

@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -173,7 +174,7 @@ func TestBuild(t *testing.T) {
 			bom, err := Build(Input{
 				Subject: Subject{Name: "acc", Type: cdx.ComponentTypeContainer}, Inventory: inventory(t, tc.lines...),
 				Options: o, Inputs: in, Project: plan.Project{Name: "openhands-ai"}, Pins: tc.pins,
-				PluginVersion: "1.2.3", Now: time.Unix(0, 0),
+				PluginVersion: "1.2.3", Created: time.Unix(0, 0),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -256,10 +257,6 @@ func TestBuildRefusesAnIncompleteInventory(t *testing.T) {
 	}
 }
 
-// TestWriteReadsTheLock: Write finds the lock's pins and the source's digests itself, in
-// either format, and writes the provenance beside the SBOM naming poetry.lock's digest; a
-// second look at the same image keeps both documents (Describes), another image or plugin
-// version does not.
 // rigSourceOptions are the prepared options of the rig's OpenHands checkout, which has a
 // poetry.lock the install is pinned to.
 func rigSourceOptions(tb testing.TB) plan.Options {
@@ -275,6 +272,10 @@ func rigSourceOptions(tb testing.TB) plan.Options {
 	return o
 }
 
+// TestWriteReadsTheLock: Write finds the lock's pins and the source's digests itself, in
+// either format, and writes the provenance beside the SBOM naming poetry.lock's digest; a
+// second look at the same image keeps both documents (Describes), another image or plugin
+// version does not.
 func TestWriteReadsTheLock(t *testing.T) {
 	o := rigSourceOptions(t)
 	src := o.SourceDir
@@ -301,7 +302,7 @@ func TestWriteReadsTheLock(t *testing.T) {
 			w, err := Write(o, Settings{Path: path, Format: tc.format}, Input{
 				Subject:       Subject{Name: "img", Version: image, Type: cdx.ComponentTypeContainer},
 				Inventory:     inventory(t, "os\tdebian\t12\tx86_64", "pypi\t"+locked.Name+"\t"+locked.Version, "pypi\topenhands-ai\t0.59.0"),
-				PluginVersion: "1.2.3", Now: time.Now(),
+				PluginVersion: "1.2.3", Created: time.Now(),
 			}, image)
 			if err != nil {
 				t.Fatal(err)
@@ -386,6 +387,109 @@ func TestSettingsPrepare(t *testing.T) {
 			}
 			if len(errs) != 0 || s.Path != tc.path || !s.Enabled() || s.Format != format {
 				t.Errorf("errors %v, settings %+v", errs, s)
+			}
+		})
+	}
+}
+
+// TestDocumentsAreReproducible: the same image described on another run, in another checkout
+// (another directory), gives the same SBOM and provenance bytes in either format, so an
+// unchanged push attaches no new referrer; another image id or time gives another serial
+// number (SPDX: document namespace) and other bytes.
+func TestDocumentsAreReproducible(t *testing.T) {
+	o := rigSourceOptions(t)
+	image := "sha256:" + strings.Repeat("ab", 32)
+	created := time.Date(2026, 11, 29, 21, 7, 12, 345678901, time.UTC)
+	// write writes the documents of image made at created into a directory of their own and
+	// returns the SBOM's bytes, the provenance's, and the serial (or namespace) it names.
+	write := func(t *testing.T, format, image string, created time.Time) (doc, statement []byte, serial string) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "checkout", "image.sbom.json")
+		w, err := Write(o, Settings{Path: path, Format: format}, Input{
+			Subject:   Subject{Name: "img", Version: image, Type: cdx.ComponentTypeContainer},
+			Inventory: inventory(t, "os\tdebian\t12\tx86_64", "deb\tadduser\t3.134\tall\tadduser\t3.134", "pypi\topenhands-ai\t0.59.0"),
+			Base:      Base{Name: "debian:bookworm", Digest: "sha256:" + strings.Repeat("cd", 32)},
+			Inputs:    plan.Inputs{SourceTree: sum, DependencyFiles: sum}, PluginVersion: "1.2.3", Created: created,
+		}, image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc, err = os.ReadFile(w.Path); err != nil {
+			t.Fatal(err)
+		}
+		if statement, err = os.ReadFile(w.ProvenancePath); err != nil {
+			t.Fatal(err)
+		}
+		var head struct {
+			SerialNumber      string `json:"serialNumber"`
+			DocumentNamespace string `json:"documentNamespace"`
+		}
+		if err := json.Unmarshal(doc, &head); err != nil {
+			t.Fatal(err)
+		}
+		serial = head.SerialNumber + head.DocumentNamespace
+		if serial == "" {
+			t.Fatalf("the %s document names no serial number or namespace:\n%s", format, doc)
+		}
+		return doc, statement, serial
+	}
+	for _, format := range []string{FormatCycloneDX, FormatSPDX} {
+		t.Run(format, func(t *testing.T) {
+			doc, statement, serial := write(t, format, image, created)
+			again, againStatement, _ := write(t, format, image, created)
+			if !bytes.Equal(doc, again) || !bytes.Equal(statement, againStatement) {
+				t.Errorf("the same image written twice gave other bytes:\n%s\n%s\n%s\n%s", doc, again, statement, againStatement)
+			}
+			if !strings.Contains(string(doc), "2026-11-29T21:07:12Z") || !strings.Contains(string(statement), "2026-11-29T21:07:12.345678901Z") {
+				t.Errorf("the documents do not carry the image's creation time:\n%s\n%s", doc, statement)
+			}
+			for name, other := range map[string]struct {
+				image   string
+				created time.Time
+			}{
+				"another image id": {"sha256:" + strings.Repeat("ef", 32), created},
+				"another time":     {image, created.Add(time.Second)},
+			} {
+				otherDoc, _, otherSerial := write(t, format, other.image, other.created)
+				if otherSerial == serial || bytes.Equal(otherDoc, doc) {
+					t.Errorf("%s: the same serial %s", name, serial)
+				}
+			}
+		})
+	}
+}
+
+// TestDocumentTime: SOURCE_DATE_EPOCH, when set, is the time of documents with no image to
+// take one from; a value that is not seconds since 1970 is an error naming it.
+func TestDocumentTime(t *testing.T) {
+	cases := []struct {
+		name, epoch string
+		unset       bool
+		want        time.Time
+		err         string
+	}{
+		{name: "set", epoch: "1700000000", want: time.Unix(1700000000, 0)},
+		{name: "unset", unset: true},
+		{name: "empty", epoch: ""},
+		{name: "not a number", epoch: "2026-11-29", err: `SOURCE_DATE_EPOCH="2026-11-29" is not a whole number of seconds`},
+		{name: "negative", epoch: "-1", err: `SOURCE_DATE_EPOCH="-1"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SOURCE_DATE_EPOCH", tc.epoch)
+			if tc.unset {
+				os.Unsetenv("SOURCE_DATE_EPOCH")
+			}
+			before := time.Now()
+			got, err := DocumentTime()
+			if fixture.WantError(t, err, tc.err) {
+				return
+			}
+			switch {
+			case !tc.want.IsZero() && !got.Equal(tc.want):
+				t.Errorf("time %s, want %s", got, tc.want)
+			case tc.want.IsZero() && (got.Before(before) || got.After(time.Now())):
+				t.Errorf("time %s, want now", got)
 			}
 		})
 	}

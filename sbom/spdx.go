@@ -49,7 +49,8 @@ func SPDX(bom *cdx.BOM) (*spdx.Document, error) {
 		DataLicense:    spdx.DataLicense,
 		SPDXIdentifier: "DOCUMENT",
 		DocumentName:   m.Component.Name,
-		// Unique per document, as the spec asks: the CycloneDX serial number is.
+		// Unique per document, as the spec asks: the CycloneDX serial number is a digest of
+		// the content, so the same content gets the same namespace on every run.
 		DocumentNamespace: BuilderID + "/spdx/" + strings.TrimPrefix(bom.SerialNumber, "urn:uuid:"),
 		CreationInfo: &spdx.CreationInfo{
 			Created:  m.Timestamp,

@@ -125,7 +125,7 @@ func TestSPDX(t *testing.T) {
 				Inventory: inventory(t, "os\tdebian\t12\tx86_64", "deb\tzlib1g\t1:1.2.13.dfsg-1\tamd64\tzlib\t1:1.2.13.dfsg-1",
 					"pypi\topenhands_ai\t0.0.0", "pypi\tpydantic\t2.11.7", "tool\tuv\tuv 0.12.16", "chromium\tchromium-1187"),
 				Options: options(t, nil), Inputs: plan.Inputs{SourceTree: "tree", DependencyFiles: "deps"},
-				Project: plan.Project{Name: "openhands-ai"}, Pins: pins, PluginVersion: "1.2.3", Now: time.Unix(0, 0),
+				Project: plan.Project{Name: "openhands-ai"}, Pins: pins, PluginVersion: "1.2.3", Created: time.Unix(0, 0),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package runtimebuilder
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
@@ -94,6 +96,13 @@ func (d *fakeDriver) ImageID(ctx context.Context, ref string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.images[ref], nil
+}
+
+// fakeImageCreated is every fake image's creation time.
+var fakeImageCreated = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func (d *fakeDriver) ImageCreated(ctx context.Context, imageID string) (time.Time, error) {
+	return fakeImageCreated, nil
 }
 
 func (d *fakeDriver) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {
@@ -996,6 +1005,9 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				!strings.Contains(string(data), `"name": "`+a.State("docker_tags").([]string)[0]+`"`) {
 				t.Errorf("the SBOM lacks the package or the image:\n%s", data)
 			}
+			if !strings.Contains(string(data), `"timestamp": "2026-01-02T03:04:05Z"`) || !strings.Contains(string(statement), `"finishedOn": "2026-01-02T03:04:05Z"`) {
+				t.Errorf("the documents' time is not the image's creation time:\n%s\n%s", data, statement)
+			}
 			if !said(ui, "SBOM written to "+path) {
 				t.Errorf("the SBOM is not reported")
 			}
@@ -1010,8 +1022,9 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			if !said(ui2, "SBOM and provenance of "+a.Id()+" kept: "+path) || a2.State(sbom.StateProvenanceDigest) != provenanceDigest {
 				t.Errorf("the kept SBOM and provenance are not reported (%v)", a2.State(sbom.StateProvenanceDigest))
 			}
-			// Without the file or its provenance, or with one of another image, the inventory
-			// runs again.
+			// Without the file or its provenance (a fresh checkout), or with one of another
+			// image, the inventory runs again and writes the same bytes: they describe the
+			// same image.
 			for _, edit := range []func(){
 				func() { os.Remove(provenance) },
 				func() { os.Remove(path) },
@@ -1022,6 +1035,11 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				f.mustRun(t, set)
 				if len(f.driver.scripts) != scripts+1 {
 					t.Errorf("the inventory did not run again for a missing or other image's SBOM")
+				}
+				for file, want := range contents {
+					if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, want) {
+						t.Errorf("%s written again for the same image differs (%v):\n%s\nwant\n%s", file, err, got, want)
+					}
 				}
 			}
 		})

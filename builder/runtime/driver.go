@@ -3,6 +3,7 @@ package runtimebuilder
 import (
 	"context"
 	"io"
+	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
@@ -29,6 +30,8 @@ type BuildResult struct {
 type Driver interface {
 	// ImageID returns the id of a local image, or "" when the engine has none by that name.
 	ImageID(ctx context.Context, ref string) (string, error)
+	// ImageCreated returns a local image's creation time, the time of its SBOM and provenance.
+	ImageCreated(ctx context.Context, imageID string) (time.Time, error)
 	Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error
 	Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error)
 	Tag(ctx context.Context, imageID, ref string) error

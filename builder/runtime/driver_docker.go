@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
@@ -36,6 +37,18 @@ func (d *EngineDriver) ImageID(ctx context.Context, ref string) (string, error) 
 		return "", fmt.Errorf("inspecting image %s: %w", ref, err)
 	}
 	return img.ID, nil
+}
+
+func (d *EngineDriver) ImageCreated(ctx context.Context, imageID string) (time.Time, error) {
+	img, err := d.ImageInspect(ctx, imageID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("inspecting image %s: %w", imageID, err)
+	}
+	created, err := time.Parse(time.RFC3339Nano, img.Created)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("image %s: reading its creation time %q: %w", imageID, img.Created, err)
+	}
+	return created, nil
 }
 
 func (d *EngineDriver) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {

@@ -60,13 +60,19 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	case !inv.Complete:
 		return halt(state, fmt.Errorf("the SBOM: the inventory of %s printed no end line", id))
 	}
+	// The image's creation time, not now: the same image gets the same documents on any run
+	// or checkout, and an unchanged push attaches no new referrer.
+	created, err := driver.ImageCreated(ctx, id)
+	if err != nil {
+		return halt(state, fmt.Errorf("the SBOM: %w", err))
+	}
 	w, err := sbom.Write(config.Options, config.Settings, sbom.Input{
 		Subject:       sbom.Subject{Name: state.Get("source_ref").(string), Version: id, Type: cdx.ComponentTypeContainer},
 		Inventory:     inv,
 		Inputs:        state.Get("inputs").(plan.Inputs),
 		Base:          sbom.Base{Name: config.BaseImage, Digest: state.Get("base_id").(string)},
 		PluginVersion: version.PluginVersion.FormattedVersion(),
-		Now:           time.Now(),
+		Created:       created,
 	}, id)
 	if err != nil {
 		return halt(state, err)

@@ -71,6 +71,8 @@ type Registry struct {
 	blobs    map[string]map[string]bool
 	mounting bool
 	mounts   int
+	// denied are repositories whose reads are refused, with the status.
+	denied map[string]int
 }
 
 // RegistryRequest is one HTTP request the registry answered.
@@ -177,6 +179,25 @@ func (r *Registry) EnableBlobMounting() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mounting = true
+}
+
+// DenyReads answers every read (GET, HEAD) of repo's blobs and manifests with status (401 or
+// 403, DENIED), and mounts nothing from it, as ECR does for credentials whose IAM policy does
+// not cover that repository.
+func (r *Registry) DenyReads(repo string, status int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.denied == nil {
+		r.denied = map[string]int{}
+	}
+	r.denied[repo] = status
+}
+
+// deniedStatus is the status DenyReads set for repo, 0 for none.
+func (r *Registry) deniedStatus(repo string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.denied[repo]
 }
 
 // Mounts is how many blobs the registry mounted from another repository.
@@ -459,6 +480,11 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	read := isRepo && (kind == "blobs" || kind == "manifests") && (req.Method == http.MethodGet || req.Method == http.MethodHead)
+	if status := r.deniedStatus(repo); read && status != 0 {
+		regError(sw, status, "DENIED", fmt.Sprintf("ecrtest: not authorized to read repository %s", repo))
+		return
+	}
 	// A repository sees only its own blobs; the inner registry keeps one store for all.
 	blobRead := isRepo && kind == "blobs" && !upload && (req.Method == http.MethodGet || req.Method == http.MethodHead)
 	if blobRead && !r.holds(repo, rest, false) {
@@ -470,7 +496,7 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		mounting := r.mounting
 		r.mu.Unlock()
-		if mount, from := q.Get("mount"), q.Get("from"); mounting && mount != "" && from != "" && r.holds(from, mount, false) {
+		if mount, from := q.Get("mount"), q.Get("from"); mounting && mount != "" && from != "" && r.deniedStatus(from) == 0 && r.holds(from, mount, false) {
 			r.holds(repo, mount, true)
 			r.mu.Lock()
 			r.mounts++

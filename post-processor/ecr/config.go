@@ -47,7 +47,7 @@ type Config struct {
 	// engine push it, as `docker push` does (gzip on one core).
 	PushMethod string `mapstructure:"push_method"`
 	// Layer compression of the `plugin` push: `gzip` (default), which every client pulls, or
-	// `zstd` (OCI `+zstd` layers: smaller and several times faster to make, pulled by Docker
+	// `zstd` (OCI `+zstd` layers: a little smaller and faster to compress, pulled by Docker
 	// Engine 23 and later and containerd 1.5 and later, so current ECS and EKS AMIs).
 	LayerCompression string `mapstructure:"layer_compression"`
 	// Compression level: 1 to 9 for gzip (default 6), 1 to 22 for zstd (default 3).

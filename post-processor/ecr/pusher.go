@@ -41,6 +41,8 @@ type pluginPusher struct {
 	cache    *blobCache
 	options  []remote.Option // the registry's auth
 	interval time.Duration   // between progress reports
+	// unreadable are the repositories (names) the credentials may not read, so lend nothing.
+	unreadable sync.Map
 }
 
 // pushedManifest is the manifest pushed, ready to be tagged.
@@ -436,7 +438,19 @@ func (p *pluginPusher) mountOrFind(ctx context.Context, puller *remote.Puller, p
 // does; a registry that does not is sent the blob read from lender, which still spares the
 // export and the compression). found is false when lender does not hold the blob.
 func (p *pluginPusher) mount(ctx context.Context, puller *remote.Puller, pusher *remote.Pusher, repo, lender name.Repository, d v1.Hash) (int64, bool, error) {
+	if _, no := p.unreadable.Load(lender.String()); no {
+		return 0, false, nil
+	}
 	size, found, err := blobSize(ctx, puller, lender, d)
+	// A least-privilege policy names the pushed repository only: reading another is refused,
+	// and its layers are uploaded as any others.
+	var terr *transport.Error
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
+		if _, seen := p.unreadable.LoadOrStore(lender.String(), true); !seen {
+			log.Printf("[INFO] openhands-ecr: no blob is mounted from %s, which the credentials may not read (HTTP %d): its layers are uploaded", lender, terr.StatusCode)
+		}
+		return 0, false, nil
+	}
 	if err != nil || !found {
 		return 0, false, err
 	}

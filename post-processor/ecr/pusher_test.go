@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
 	"slices"
 	"sort"
@@ -384,6 +385,43 @@ func TestPluginPushChangedTopLayer(t *testing.T) {
 	}
 }
 
+// stagingRepo is the second repository of the registry that the mount tests push to.
+const stagingRepo = "agents/openhands-runtime-staging"
+
+// pushedToFirstRepository pushes img to repoName of a new registry, which mounts blobs when
+// mounting is set, and returns the registry, its ECR double, the blob cache's directory and
+// the driver, for a push of the same image to another repository.
+func pushedToFirstRepository(t *testing.T, img savedImage, mounting bool) (*ecrtest.Registry, *ecrtest.ECR, string, *exportDriver) {
+	t.Helper()
+	reg := pluginTarget(t)
+	if mounting {
+		reg.EnableBlobMounting()
+	}
+	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
+	cache := t.TempDir()
+	driver := newExportDriver(img)
+	if _, err := postProcess(t, context.Background(), newPluginPostProcessorFor(t, ecr, nil, driver, cache), packersdk.TestUi(t), img); err != nil {
+		t.Fatal(err)
+	}
+	return reg, ecr, cache, driver
+}
+
+// checkValidates reads the image at repository@digest back from reg and validates it.
+func checkValidates(t *testing.T, reg *ecrtest.Registry, repository, digest string) {
+	t.Helper()
+	ref, err := name.ParseReference(reg.Host() + "/" + repository + "@" + digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulled, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(pulled); err != nil {
+		t.Errorf("the image in %s does not validate: %v", repository, err)
+	}
+}
+
 // TestPluginPushMountsFromAnotherRepository pushes an image to one repository, then to
 // another of the same registry: nothing is exported or compressed again. A registry with blob
 // mounting enabled (ECR's BLOB_MOUNTING) mounts every layer and the config, and nothing is
@@ -395,21 +433,11 @@ func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
 		mounting bool
 	}{{"mounting enabled", true}, {"mounting disabled", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := pluginTarget(t)
-			if tc.mounting {
-				reg.EnableBlobMounting()
-			}
-			ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
-			cache := t.TempDir()
-			driver := newExportDriver(img)
-			if _, err := postProcess(t, context.Background(), newPluginPostProcessorFor(t, ecr, nil, driver, cache), packersdk.TestUi(t), img); err != nil {
-				t.Fatal(err)
-			}
+			reg, ecr, cache, driver := pushedToFirstRepository(t, img, tc.mounting)
 			uploads, uploaded := reg.BlobUploads(), reg.UploadedBytes()
 
-			const other = "agents/openhands-runtime-staging"
 			var out bytes.Buffer
-			p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"repository": other}, driver, cache)
+			p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"repository": stagingRepo}, driver, cache)
 			art, err := postProcess(t, context.Background(), p, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}, img)
 			if err != nil {
 				t.Fatal(err)
@@ -430,17 +458,49 @@ func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
 			if !strings.Contains(out.String(), "Took 2 layers from other repositories") || !strings.Contains(out.String(), "nothing to upload") {
 				t.Errorf("the push said:\n%s", out.String())
 			}
-			ref, err := name.ParseReference(reg.Host() + "/" + other + "@" + art.digest)
+			checkValidates(t, reg, stagingRepo, art.digest)
+		})
+	}
+}
+
+// TestPluginPushUploadsWhatItMayNotMount: credentials that may not read the repository the
+// blob cache would mount from (a least-privilege IAM policy naming the pushed repository
+// only: 401 or 403 there) push to another repository by uploading every blob, asking the
+// unreadable repository once and saying so once in the log.
+func TestPluginPushUploadsWhatItMayNotMount(t *testing.T) {
+	img := newSavedImage(t, 8, 2<<20, 64<<10, 2<<20)
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			reg, ecr, cache, driver := pushedToFirstRepository(t, img, true)
+			reg.DenyReads(repoName, status)
+			uploads, requests := reg.BlobUploads(), len(reg.Requests())
+
+			var logged bytes.Buffer
+			prev := log.Writer()
+			log.SetOutput(&logged)
+			defer log.SetOutput(prev)
+			p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"repository": stagingRepo}, driver, cache)
+			art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
+			log.SetOutput(prev)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("the push failed on the repository it may not read: %v", err)
 			}
-			pulled, err := remote.Image(ref, remote.WithAuth(reg.Authenticator()))
-			if err != nil {
-				t.Fatal(err)
+			if reg.Mounts() != 0 || reg.BlobUploads()-uploads != 3 {
+				t.Errorf("%d mounts and %d blob uploads, want 0 and 3 (two distinct layers and the config)", reg.Mounts(), reg.BlobUploads()-uploads)
 			}
-			if err := validate.Image(pulled); err != nil {
-				t.Errorf("the image in %s does not validate: %v", other, err)
+			asked := 0
+			for _, r := range reg.Requests()[requests:] {
+				if strings.HasPrefix(r.Path, "/v2/"+repoName+"/") {
+					asked++
+				}
 			}
+			if asked != 1 {
+				t.Errorf("the unreadable repository was asked %d times, want once", asked)
+			}
+			if n := strings.Count(logged.String(), "no blob is mounted from "+reg.Host()+"/"+repoName); n != 1 {
+				t.Errorf("the log says %d times that nothing is mounted from %s, want once:\n%s", n, repoName, logged.String())
+			}
+			checkValidates(t, reg, stagingRepo, art.digest)
 		})
 	}
 }

@@ -154,9 +154,14 @@ func (p *Provisioner) writeSBOM(out *planOutput, inputs plan.Inputs, generatedDa
 	if ami, ok := generatedData["SourceAMI"].(string); ok && ami != "" {
 		base.Name = ami
 	}
+	// A provisioned target has no creation time of its own to date the documents with.
+	created, err := sbom.DocumentTime()
+	if err != nil {
+		return fmt.Errorf("openhands-runtime: the SBOM: %w", err)
+	}
 	w, err := sbom.Write(p.config.Options, p.config.Settings, sbom.Input{
 		Subject: subject, Inventory: inv, Inputs: inputs, Base: base,
-		PluginVersion: version.PluginVersion.FormattedVersion(), Now: time.Now(),
+		PluginVersion: version.PluginVersion.FormattedVersion(), Created: created,
 	}, "")
 	if err != nil {
 		return fmt.Errorf("openhands-runtime: %w", err)

@@ -669,16 +669,21 @@ func TestProvisionWritesTheSBOM(t *testing.T) {
 		name   string
 		stdout []string
 		exit   int
+		// epoch is SOURCE_DATE_EPOCH, "" for unset; the SBOM's time is then this.
+		epoch, timestamp string
 		// err is the failure wanted, "" for an SBOM written.
 		err string
 	}{
 		{name: "complete inventory", stdout: inventoryOutput},
+		{name: "SOURCE_DATE_EPOCH", stdout: inventoryOutput, epoch: "1700000000", timestamp: "2023-11-14T22:13:20Z"},
+		{name: "SOURCE_DATE_EPOCH not seconds", stdout: inventoryOutput, epoch: "yesterday", err: `the SBOM: SOURCE_DATE_EPOCH="yesterday" is not a whole number of seconds`},
 		{name: "no inventory", stdout: []string{"openhands-runtime: plan finished in 3s\n"}, err: "the SBOM: the plan printed no complete inventory"},
 		{name: "inventory cut short", stdout: inventoryOutput[:3], err: "the SBOM: the plan printed no complete inventory"},
 		{name: "failed plan", stdout: inventoryOutput, exit: 1, err: "the plan exited with code 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SOURCE_DATE_EPOCH", tc.epoch)
 			path := filepath.Join(t.TempDir(), "sub", "runtime.cdx.json")
 			p := preparedProvisioner(t, src, map[string]interface{}{"sbom": true, "sbom_path": path})
 			comm := &fakeComm{}
@@ -699,6 +704,9 @@ func TestProvisionWritesTheSBOM(t *testing.T) {
 				if !strings.Contains(string(data), want) {
 					t.Errorf("the SBOM lacks %s:\n%s", want, data)
 				}
+			}
+			if tc.timestamp != "" && !strings.Contains(string(data), `"timestamp": "`+tc.timestamp+`"`) {
+				t.Errorf("the SBOM is not dated %s (SOURCE_DATE_EPOCH):\n%s", tc.timestamp, data)
 			}
 			says := strings.Join(ui.sayLines(), "\n")
 			if strings.Contains(says, "openhands-inventory") {
