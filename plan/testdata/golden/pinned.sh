@@ -198,9 +198,28 @@ def check_9():
         "platform_version": platform.version(),
         "extra": "",
     }
+    try:
+        from packaging.markers import Marker
+        from packaging.version import Version
+    except Exception:
+        Marker = Version = None
+    def holds(marker):
+        if Marker is not None:
+            try:
+                return Marker(marker).evaluate(env)
+            except Exception:
+                pass
+        return plain_holds(marker)
+    def same_version(installed, locked):
+        if Version is not None:
+            try:
+                return Version(installed) == Version(locked)
+            except Exception:
+                pass
+        return installed == locked
     versioned = ("python_version", "python_full_version", "implementation_version")
     tokens = []
-    def holds(marker):
+    def plain_holds(marker):
         tokens[:] = re.findall(r'\(|\)|"[^"]*"|\'[^\']*\'|not in|===|==|!=|<=|>=|~=|<|>|[A-Za-z_.]+', marker)
         value = either()
         if tokens:
@@ -256,7 +275,7 @@ def check_9():
             got = installed.get(norm(name.strip()))
             if got is None:
                 wrong.append("%s missing" % name)
-            elif version is not None and got != version:
+            elif version is not None and not same_version(got, version):
                 wrong.append("%s %s, locked %s" % (name, got, version))
     if wrong:
         raise CheckFailed("%d of %d locked packages differ: %s" % (len(wrong), count, ", ".join(wrong)))
