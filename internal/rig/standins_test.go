@@ -923,3 +923,64 @@ func TestStandinsDiskFull(t *testing.T) {
 		}, argv: siInstallEditable(), stderr: []string{"Installed 321 packages"}},
 	})
 }
+
+// TestStandinsExtraPipPackages: extra_pip_packages go through the lock's constraints as the
+// dependency step passes them. A package that only an extra brings, optional in the lock, gets
+// its locked version although the index serves a newer one, and an extra that conflicts with
+// a locked version fails with uv's message; without the constraints, both would install.
+func TestStandinsExtraPipPackages(t *testing.T) {
+	t.Parallel()
+	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
+	lockFile := filepath.Join(l.src, plan.PoetryLockFile)
+	optional := `[[package]]
+name = "pyfiglet"
+version = "1.0.2"
+description = "Pure-python FIGlet implementation"
+optional = true
+python-versions = ">=3.9"
+groups = ["main"]
+markers = "extra == \"banners\""
+files = []
+
+[metadata]`
+	locked := strings.Replace(siReadFile(t, lockFile), "[metadata]", optional, 1)
+	if err := os.WriteFile(lockFile, []byte(locked), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := plan.Options{SourceDir: l.src, VSCodeServerSHA256: strings.Repeat("0", 64)}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("the fixture's lock with an optional package does not prepare: %v", errs)
+	}
+	li, err := plan.ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{plan.LockConstraintsFile: string(li.Constraints), plan.LockRequirementsFile: string(li.Requirements),
+		"published.txt": "pyfiglet==1.0.2\npyfiglet==1.0.3\n"}
+	if err := os.MkdirAll(filepath.Join(l.root, "lock"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(l.root, "lock", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	published := []string{"UV_STANDIN_INDEX={root}/lock/published.txt"}
+	pinned := func(extras ...string) []string {
+		return append(siInstallEditable("--constraint", "{root}/lock/constraints.txt", "--requirement", "{root}/lock/requirements.txt", "--verify-hashes"), extras...)
+	}
+	unpinned := func(extras ...string) []string { return append(siInstallEditable("--dry-run"), extras...) }
+	unsat := "Because you require litellm==1.74.3 and litellm==1.77.7, we can conclude that your requirements are unsatisfiable."
+	siRunSteps(t, l, []siStep{
+		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"}},
+		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
+		{name: "a conflicting extra fails", dir: "{src}", env: published, argv: pinned("litellm==1.74.3"), wantCode: 2,
+			stderr: []string{"No solution found when resolving dependencies", unsat}},
+		{name: "an extra only the lock names gets the locked version", dir: "{src}", env: published, argv: pinned("pyfiglet"),
+			stderr: []string{" + pyfiglet==1.0.2\n", " + litellm==1.77.7\n"}},
+		{name: "without the lock, the newest release", dir: "{src}", env: published, argv: unpinned("pyfiglet"),
+			stderr: []string{" + pyfiglet==1.0.3\n"}},
+		{name: "without the lock, the conflicting extra installs", dir: "{src}", env: published, argv: unpinned("litellm==1.74.3"),
+			stderr: []string{" + litellm==1.74.3\n"}, never: []string{unsat}},
+	})
+}
