@@ -249,11 +249,21 @@ var doubleQuoteSpecial = regexp.MustCompile("([\"$`\\\\])")
 func shellDoubleQuoted(s string) string { return doubleQuoteSpecial.ReplaceAllString(s, `\$1`) }
 
 // lockedVersionsCheck compares the distributions installed with the lock's expected versions
-// ($OH_LOCK/expected.txt, "name==version ; marker" lines). Markers are evaluated here, with
-// the interpreter's own values and no extras: the runtime's packages cannot be relied on (a
-// broken install is what the check looks for), and version comparisons apply only to the
-// Python version variables, so the kernel release (platform_release) is never parsed.
-const lockedVersionsCheck = `import importlib.metadata, platform, re
+// ($OH_LOCK/expected.txt, "name==version ; marker" lines), with the markers evaluated and the
+// versions compared by lockedMarkers.
+const lockedVersionsCheck = lockedMarkers + "\n" + lockedVersionsCompare
+
+// lockedMarkers defines holds(marker) and same_version(installed, locked), on the
+// interpreter's own values and no extras. They are packaging's (PEP 508 markers, PEP 440
+// versions) when the environment has it, as OpenHands' lock does. The runtime's packages are
+// what the check looks at, so without packaging (a broken install) a plain evaluator takes
+// over: it compares dotted numbers for the Python version variables and strings otherwise,
+// which differs from the standards on wildcards (== "3.12.*"), zero padding ("3.12" against
+// 3.12.0) and pre-releases, and it compares installed versions as written. A marker packaging
+// fails on (before 26.0 it raises when a kernel release that is no PEP 440 version, such as
+// Amazon Linux 2023's, is compared as one) goes to the plain evaluator, which compares
+// platform_release as a string: the kernel release never fails the check.
+const lockedMarkers = `import importlib.metadata, platform, re
 env = {
     "python_version": "%d.%d" % sys.version_info[:2],
     "python_full_version": platform.python_version(),
@@ -268,9 +278,28 @@ env = {
     "platform_version": platform.version(),
     "extra": "",
 }
+try:
+    from packaging.markers import Marker
+    from packaging.version import Version
+except Exception:
+    Marker = Version = None
+def holds(marker):
+    if Marker is not None:
+        try:
+            return Marker(marker).evaluate(env)
+        except Exception:
+            pass
+    return plain_holds(marker)
+def same_version(installed, locked):
+    if Version is not None:
+        try:
+            return Version(installed) == Version(locked)
+        except Exception:
+            pass
+    return installed == locked
 versioned = ("python_version", "python_full_version", "implementation_version")
 tokens = []
-def holds(marker):
+def plain_holds(marker):
     tokens[:] = re.findall(r'\(|\)|"[^"]*"|\'[^\']*\'|not in|===|==|!=|<=|>=|~=|<|>|[A-Za-z_.]+', marker)
     value = either()
     if tokens:
@@ -304,8 +333,11 @@ def single():
         if op == "~=":
             return left >= right and left[:len(right) - 1] == right[:-1]
     return {"==": left == right, "===": left == right, "!=": left != right, "<": left < right,
-            "<=": left <= right, ">": left > right, ">=": left >= right}[op]
-def norm(name):
+            "<=": left <= right, ">": left > right, ">=": left >= right}[op]`
+
+// lockedVersionsCompare lists each package of expected.txt whose marker holds and that is
+// missing or at another version than the locked one.
+const lockedVersionsCompare = `def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 installed = {}
 for d in importlib.metadata.distributions():
@@ -326,7 +358,7 @@ with open(os.path.join(os.environ["OH_LOCK"], "expected.txt")) as f:
         got = installed.get(norm(name.strip()))
         if got is None:
             wrong.append("%s missing" % name)
-        elif version is not None and got != version:
+        elif version is not None and not same_version(got, version):
             wrong.append("%s %s, locked %s" % (name, got, version))
 if wrong:
     raise CheckFailed("%d of %d locked packages differ: %s" % (len(wrong), count, ", ".join(wrong)))

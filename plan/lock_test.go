@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -17,16 +18,30 @@ import (
 )
 
 // Test pairs of pyproject.toml and poetry.lock: OpenHands 0.62's own (the lock trimmed to 13
-// packages, its metadata kept) and a hand-made PEP 621 project changed after locking.
+// packages, its metadata kept), a hand-made PEP 621 project changed after locking, and two
+// hand-made projects with [dependency-groups], which Poetry hashes since 2.3.
 const (
-	realPair     = "testdata/openhands-0.62"
-	mismatchPair = "testdata/mismatch"
-	// The content-hash of OpenHands 0.62's poetry.lock.
+	realPair        = "testdata/openhands-0.62"
+	mismatchPair    = "testdata/mismatch"
+	groupsPoetryTbl = "testdata/groups-tool-poetry"
+	groupsBefore23  = "testdata/groups-before-2.3"
+	// The content-hash of OpenHands 0.62's poetry.lock, written by Poetry 2.1.3.
 	realContentHash = "52eda0cd6b8a2e245057c005edcf93daf4151e99d019477c8b74ddd0940e890f"
-	// What the mismatch pair's lock says, and what its pyproject.toml hashes to (both
-	// computed with Poetry's algorithm in Python).
+	// What the mismatch pair's lock says, and what its pyproject.toml hashes to. These and the
+	// hashes below are what Poetry's Locker._get_content_hash (2.3.0's, run alone on the
+	// pyproject.toml; with_dependency_groups=False for the hashes before 2.3) returns; the same
+	// run gives the real locks' hashes of OpenHands 0.62 and of Poetry itself.
 	staleContentHash   = "e50ee1051b05221d01ae702af89a0ff8755fdba81973aff5d25dd814d0e6c69d"
 	currentContentHash = "caf8e9669dd51d07574ae244c1cb8723a072821cf5d779ab8f611f85ee4982f2"
+	// The mismatch pair's hash as Poetry before 2.3 computed it, without [dependency-groups].
+	currentContentHash22 = "9829ddb86a067767b098198cced68d231a2e07821b121c9799d1ac21eb546146"
+	// [tool.poetry] and [dependency-groups], without [project]: Poetry 2.3's hash (in its
+	// lock) and the earlier one, the legacy keys at the top level.
+	groupsPoetryTblHash   = "5c364c81688dd5feb0ffb18c9ca84a80adb4680010bcfd8661a37c110b051bfb"
+	groupsPoetryTblHash22 = "35a2d7d3d117ae857a13577f80f6597a2d200f612134d7189ccc5f02c0e127c8"
+	// [project] and [dependency-groups]: Poetry 2.3's hash, and the earlier one (in its lock).
+	groupsBefore23Hash   = "28fbc5061c02f2d160af2272c7a3e32293e3792c02abf33166b9758758fb883e"
+	groupsBefore23Hash22 = "e100c07d65885e2b22f7825976abbec8db621c2b96b67cff76ef2cfd4018bd17"
 )
 
 func readPyproject(t *testing.T, dir string) map[string]any {
@@ -56,25 +71,92 @@ func readLock(t *testing.T, dir string) *PoetryLock {
 }
 
 func TestPoetryContentHash(t *testing.T) {
-	for _, c := range []struct{ dir, want string }{
-		// [tool.poetry] only: the legacy layout, absent keys hashed as null.
-		{realPair, realContentHash},
+	for _, c := range []struct {
+		dir    string
+		groups bool // Poetry 2.3 and later
+		want   string
+	}{
+		// [tool.poetry] only: the legacy layout, absent keys hashed as null, in every version.
+		{realPair, true, realContentHash},
+		{realPair, false, realContentHash},
 		// [project] and [dependency-groups].
-		{mismatchPair, currentContentHash},
+		{mismatchPair, true, currentContentHash},
+		{mismatchPair, false, currentContentHash22},
+		{groupsBefore23, true, groupsBefore23Hash},
+		{groupsBefore23, false, groupsBefore23Hash22},
+		// [tool.poetry] and [dependency-groups]: since 2.3 no longer the legacy layout.
+		{groupsPoetryTbl, true, groupsPoetryTblHash},
+		{groupsPoetryTbl, false, groupsPoetryTblHash22},
 	} {
-		got, err := PoetryContentHash(readPyproject(t, c.dir))
+		got, err := PoetryContentHash(readPyproject(t, c.dir), c.groups)
 		if err != nil {
 			t.Fatalf("%s: %v", c.dir, err)
 		}
 		if got != c.want {
-			t.Errorf("%s: content-hash %s, want %s", c.dir, got, c.want)
+			t.Errorf("%s, groups %v: content-hash %s, want %s", c.dir, c.groups, got, c.want)
 		}
 	}
-	if got := readLock(t, realPair).Metadata.ContentHash; got != realContentHash {
-		t.Errorf("real lock's content-hash = %s, want %s", got, realContentHash)
+	for _, c := range []struct{ dir, hash, by string }{
+		{realPair, realContentHash, "2.1.3"},
+		// "in Poetry 2's format": Poetry's pattern finds a version that is not one.
+		{mismatchPair, staleContentHash, "2's"},
+		{groupsPoetryTbl, groupsPoetryTblHash, "2.3.2"},
+		{groupsBefore23, groupsBefore23Hash22, "2.2.1"},
+	} {
+		if l := readLock(t, c.dir); l.Metadata.ContentHash != c.hash || l.GeneratedBy != c.by {
+			t.Errorf("%s: content-hash %s by Poetry %q, want %s by %q", c.dir, l.Metadata.ContentHash, l.GeneratedBy, c.hash, c.by)
+		}
 	}
-	if got := readLock(t, mismatchPair).Metadata.ContentHash; got != staleContentHash {
-		t.Errorf("mismatch lock's content-hash = %s, want %s", got, staleContentHash)
+}
+
+// TestLockFreshAsPoetry: a lock is fresh when its content-hash is the one Poetry 2.3 and later
+// write, or, when its first line says an older Poetry wrote it, the one without
+// [dependency-groups]; a stale lock's error shows its hash and the accepted ones.
+func TestLockFreshAsPoetry(t *testing.T) {
+	for _, c := range []struct {
+		name, pair string
+		by         string // the lock's first line names this Poetry; "" leaves the line as it is, "-" removes it
+		want       string // an error; "" for none
+	}{
+		{name: "2.3 hash with groups, no [project]", pair: groupsPoetryTbl},
+		{name: "2.3 hash, lock said older", pair: groupsPoetryTbl, by: "2.2.1"},
+		{name: "pre-2.3 hash by 2.2.1", pair: groupsBefore23},
+		{name: "pre-2.3 hash by a 2.3 pre-release", pair: groupsBefore23, by: "2.3.0b2"},
+		{name: "pre-2.3 hash by 1.8.5", pair: groupsBefore23, by: "1.8.5"},
+		{name: "pre-2.3 hash by 2.3.0", pair: groupsBefore23, by: "2.3.0",
+			want: "its content-hash is " + groupsBefore23Hash22 + ", the project's dependencies hash to " + groupsBefore23Hash + ";"},
+		{name: "pre-2.3 hash by 2.3.0.post1", pair: groupsBefore23, by: "2.3.0.post1",
+			want: "its content-hash is " + groupsBefore23Hash22 + ", the project's dependencies hash to " + groupsBefore23Hash + ";"},
+		{name: "pre-2.3 hash by 2.10", pair: groupsBefore23, by: "2.10.0",
+			want: "the project's dependencies hash to " + groupsBefore23Hash + ";"},
+		{name: "pre-2.3 hash, no generated line", pair: groupsBefore23, by: "-",
+			want: "the project's dependencies hash to " + groupsBefore23Hash + ";"},
+		{name: "pre-2.3 hash, not a version", pair: groupsBefore23, by: "main",
+			want: "the project's dependencies hash to " + groupsBefore23Hash + ";"},
+		{name: "stale lock, first line names no version", pair: mismatchPair,
+			want: "its content-hash is " + staleContentHash + ", the project's dependencies hash to " + currentContentHash + "; run `poetry lock`"},
+		{name: "stale lock by 2.2.1", pair: mismatchPair, by: "2.2.1",
+			want: "its content-hash is " + staleContentHash + ", the project's dependencies hash to " + currentContentHash +
+				" (Poetry 2.3 and later) or " + currentContentHash22 + " (Poetry before 2.3, which wrote this lock: 2.2.1);"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs := lockOptions(t, c.pair, func(o *Options) {
+				if c.by == "" {
+					return
+				}
+				path := filepath.Join(o.SourceDir, PoetryLockFile)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, rest, _ := strings.Cut(string(data), "\n")
+				if c.by != "-" {
+					rest = "# This file is automatically @generated by Poetry " + c.by + " and should not be changed by hand.\n" + rest
+				}
+				fixture.WriteFile(t, o.SourceDir, PoetryLockFile, rest, 0o644)
+			})
+			fixture.WantError(t, errors.Join(errs...), c.want)
+		})
 	}
 }
 

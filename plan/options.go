@@ -70,8 +70,9 @@ type Options struct {
 	// the groups upstream installed (`poetry install --only main,runtime`); the direct
 	// requirements of each group other than `main` are installed with the source.
 	LockGroups []string `mapstructure:"lock_groups"`
-	// Check each locked package's download against the `sha256` hashes in `poetry.lock`
-	// (uv's `--verify-hashes`). Defaults to true.
+	// Write the `sha256` hashes of `poetry.lock` into the constraints, so that uv, which
+	// verifies supplied hashes, checks each locked package's download against them. Defaults
+	// to true.
 	LockVerifyHashes *bool `mapstructure:"lock_verify_hashes"`
 	// Download URL of the openvscode-server release tarball. Defaults to the release OpenHands
 	// pins (`openvscode-server-v1.98.2`) for the target's architecture.

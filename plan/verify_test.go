@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -211,4 +213,98 @@ func currentUser(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return u.Username
+}
+
+// TestLockedMarkers runs the locked-versions check's marker and version evaluation with the
+// machine's python3, with packaging and with it hidden (the plain evaluator), on the cases
+// where the standards and the plain evaluator differ and on some where they agree.
+func TestLockedMarkers(t *testing.T) {
+	python := pythonWithPackaging(t)
+	type input struct {
+		Marker    string            `json:"marker,omitempty"`
+		Installed string            `json:"installed,omitempty"` // with Locked: same_version
+		Locked    string            `json:"locked,omitempty"`
+		Env       map[string]string `json:"env,omitempty"`
+	}
+	cases := []struct {
+		name             string
+		in               input
+		packaging, plain bool
+	}{
+		{"wildcard", input{Marker: `python_version == "3.12.*"`, Env: map[string]string{"python_version": "3.12"}}, true, false},
+		{"zero padding", input{Marker: `python_full_version == "3.12"`, Env: map[string]string{"python_full_version": "3.12.0"}}, true, false},
+		{"pre-release before its release", input{Marker: `python_full_version >= "3.13"`, Env: map[string]string{"python_full_version": "3.13.0rc1"}}, false, true},
+		{"numbers, not strings", input{Marker: `python_version >= "3.10"`, Env: map[string]string{"python_version": "3.9"}}, false, false},
+		{"and, or, parentheses", input{Marker: `sys_platform == "linux" and (platform_system == "Windows" or os_name == "posix")`,
+			Env: map[string]string{"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}}, true, true},
+		{"no extras", input{Marker: `extra == "third-party-runtimes"`}, false, false},
+		{"kernel release as a string", input{Marker: `platform_release >= "6.1.159-182.297.amzn2023.x86_64"`,
+			Env: map[string]string{"platform_release": "6.1.160-1.amzn2023.x86_64"}}, true, true},
+		{"normalized versions", input{Installed: "2.0", Locked: "2.0.0"}, true, false},
+		{"post-release spellings", input{Installed: "1.0-post1", Locked: "1.0.post1"}, true, false},
+		{"other versions", input{Installed: "2.11.1", Locked: "2.11.10"}, false, false},
+	}
+	var inputs []input
+	for _, c := range cases {
+		inputs = append(inputs, c.in)
+	}
+	data, err := json.Marshal(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	harness := `
+import json
+print(json.dumps(Marker is not None))
+base = dict(env)
+for c in json.load(sys.stdin):
+    env.clear()
+    env.update(base, **c.get("env", {}))
+    print(json.dumps(holds(c["marker"]) if "marker" in c else same_version(c["installed"], c["locked"])))
+`
+	for _, path := range []struct {
+		name, prelude string
+		packaging     bool
+	}{
+		{"packaging", "", true},
+		{"plain", "import sys\nsys.modules['packaging'] = None\n", false},
+	} {
+		t.Run(path.name, func(t *testing.T) {
+			program := filepath.Join(t.TempDir(), "markers.py")
+			if err := os.WriteFile(program, []byte(path.prelude+pythonProbeHeader+lockedMarkers+harness), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(python, program)
+			cmd.Stdin = strings.NewReader(string(data))
+			out, err := cmd.CombinedOutput()
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if err != nil || len(lines) != len(cases)+1 {
+				t.Fatalf("%v:\n%s", err, out)
+			}
+			if lines[0] != fmt.Sprint(path.packaging) {
+				t.Fatalf("packaging in use: %s, want %v", lines[0], path.packaging)
+			}
+			for i, c := range cases {
+				want := c.plain
+				if path.packaging {
+					want = c.packaging
+				}
+				if lines[i+1] != fmt.Sprint(want) {
+					t.Errorf("%s: %+v gives %s, want %v", c.name, c.in, lines[i+1], want)
+				}
+			}
+		})
+	}
+}
+
+// pythonWithPackaging is a python3 that can import packaging: the one on PATH, or the
+// system's (`make rig` installs python3-packaging for it).
+func pythonWithPackaging(t *testing.T) string {
+	t.Helper()
+	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import packaging.markers, packaging.version").Run() == nil {
+			return path
+		}
+	}
+	unavailable(t, "no python3 that imports packaging (make rig installs python3-packaging)")
+	return ""
 }

@@ -185,9 +185,11 @@ ensure_arm64_image() {
 	log "arm64 base image $ARM64_IMAGE ready"
 }
 
-# ensure_tools: what the tests call besides Go: shellcheck for rendered scripts.
+# ensure_tools: what the tests call besides Go: shellcheck for rendered scripts, packaging for
+# the system's python3 (the locked-versions check's marker evaluation, TestLockedMarkers).
 ensure_tools() {
 	command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+	/usr/bin/python3 -c 'import packaging.markers' 2>/dev/null || apt_install python3-packaging
 	command -v bc >/dev/null 2>&1 || apt_install bc # bench/run.sh
 }
 

@@ -30,6 +30,7 @@ var runtimeImageChecks = []struct{ name, user, script, want string }{
 // an image it did not build would.
 func CheckRuntimeImage(t *testing.T, image string) {
 	t.Helper()
+	NoPoetryCalls(t, image)
 	for _, c := range runtimeImageChecks {
 		if got := InImage(t, image, c.user, c.script); got != c.want {
 			t.Errorf("%s: got\n%s\nwant\n%s", c.name, got, c.want)
@@ -40,5 +41,23 @@ func CheckRuntimeImage(t *testing.T, image string) {
 	out := InImage(t, image, "", plan.New(o, plan.Inputs{}).VerifyScript("acceptance"))
 	if !strings.Contains(out, "verification passed") {
 		t.Errorf("the standalone verification failed in %s:\n%s", image, out)
+	}
+}
+
+// poetryCallLog is where the micromamba stand-in's Poetry records each call (POETRY_CALLS).
+const poetryCallLog = "/tmp/poetry-standin-calls"
+
+// NoPoetryCalls requires that nothing started the stand-in's Poetry while image was built, not
+// even a call whose failure was hidden; then it hides one in a throwaway container to show
+// that such a call would have been recorded. The launch checks' `poetry run` goes through the
+// plan's shim, which runs its command without starting Poetry.
+func NoPoetryCalls(t *testing.T, image string) {
+	t.Helper()
+	if calls := InImage(t, image, "", "cat "+poetryCallLog+" 2>/dev/null || true"); calls != "" {
+		t.Errorf("Poetry was started while %s was built:\n%s", image, calls)
+	}
+	hidden := InImage(t, image, "openhands", "/openhands/micromamba/envs/openhands/bin/python -m poetry install >/dev/null 2>&1 || true; cat "+poetryCallLog)
+	if hidden != "python -m poetry install" {
+		t.Errorf("a hidden Poetry call in %s is not in %s: %q", image, poetryCallLog, hidden)
 	}
 }

@@ -77,7 +77,8 @@ func (l *siLayout) expand(s string) string {
 func (l *siLayout) environ(extra ...string) []string {
 	env := []string{"PATH=" + l.path, "HOME=" + l.home, "LANG=C.UTF-8",
 		"MAMBA_ROOT_PREFIX=" + filepath.Join(l.prefix, "micromamba"),
-		"PLAYWRIGHT_BROWSERS_PATH=" + l.browsers, "PYTHONDONTWRITEBYTECODE=1"}
+		"PLAYWRIGHT_BROWSERS_PATH=" + l.browsers, "PYTHONDONTWRITEBYTECODE=1",
+		"POETRY_STANDIN_CALLS=" + filepath.Join(l.root, "poetry-calls")}
 	for _, e := range extra {
 		// "NAME=VALUE" replaces a default, "NAME=" drops it.
 		name, value, _ := strings.Cut(e, "=")
@@ -404,6 +405,19 @@ func TestStandins(t *testing.T) {
 		{name: "python -m poetry fails as on AL2023",
 			argv: []string{"{mm}", "run", "-n", "openhands", "python", "-m", "poetry", "--version"}, wantCode: 1,
 			check: siPoetryFailed},
+		{name: "a hidden poetry call is still recorded",
+			argv: []string{"sh", "-c", "{env}/bin/poetry install --only main >/dev/null 2>&1 || true"}},
+		{name: "every poetry call is recorded",
+			argv: []string{"cat", "{root}/poetry-calls"},
+			check: func(t *testing.T, l *siLayout, r siResult) {
+				if want := "poetry --version\npoetry run python -c print(1)\npython -m poetry --version\npoetry install --only main\n"; r.stdout != want {
+					t.Errorf("call log:\n%s\nwant\n%s", r.stdout, want)
+				}
+				// The Poetry may be started by root or by the runtime user: both append.
+				if info, err := os.Stat(filepath.Join(l.root, "poetry-calls")); err != nil || info.Mode().Perm() != 0o666 {
+					t.Errorf("the call log's mode is not 0666: %v %v", info, err)
+				}
+			}},
 
 		// the dependencies step
 		{name: "uv installs the project and its dependencies", dir: "{src}",
@@ -411,7 +425,8 @@ func TestStandins(t *testing.T) {
 			argv: siInstallEditable("--index-url", "https://idx-user:idx-token@pypi.example/simple",
 				"--extra-index-url=https://extra-token@extra.example/simple"),
 			stderr: []string{"Using 2 package indexes", "Resolved 321 packages", "Uninstalled ",
-				"Installed 321 packages", " - anyio==4.12.1", " + pydantic==0.0.0+standin",
+				// pydantic: the newest version the index serves; anyio: a stub only.
+				"Installed 321 packages", " - anyio==4.12.1", " + anyio==0.0.0+standin", " + pydantic==2.11.7",
 				" ~ openhands-ai==0.59.0 (from file://{src})"},
 			never: []string{"idx-token", "idx-user", "extra-token", "pypi.example", "extra.example"},
 			check: func(t *testing.T, l *siLayout, _ siResult) {
@@ -429,7 +444,7 @@ func TestStandins(t *testing.T) {
 				if err := json.Unmarshal([]byte(raw), &direct); err != nil || direct.URL != "file://"+l.src || !direct.DirInfo.Editable {
 					t.Errorf("direct_url.json: %s (%v)", raw, err)
 				}
-				if got := siReadFile(t, filepath.Join(site, "pydantic", "__init__.py")); !strings.Contains(got, `__version__ = "0.0.0+standin"`) {
+				if got := siReadFile(t, filepath.Join(site, "pydantic", "__init__.py")); !strings.Contains(got, `__version__ = "2.11.7"`) {
 					t.Errorf("pydantic stub:\n%s", got)
 				}
 				if got := siReadFile(t, filepath.Join(site, "anyio-0.0.0+standin.dist-info", "INSTALLER")); got != "uv\n" {
@@ -442,7 +457,7 @@ func TestStandins(t *testing.T) {
 		{name: "imports work through the env python",
 			argv: []string{"{mm}", "run", "-n", "openhands", "python", "-c",
 				"import pydantic, openai, litellm, openhands.core.config as c; print(c.OpenHandsConfig.__name__, pydantic.__version__, c.__file__)"},
-			stdout: []string{"OpenHandsConfig 0.0.0+standin {src}/openhands/core/config/__init__.py"}},
+			stdout: []string{"OpenHandsConfig 2.11.7 {src}/openhands/core/config/__init__.py"}},
 		{name: "jupyter-kernel-gateway provides kernel_gateway",
 			argv:   []string{"{mm}", "run", "-n", "openhands", "python", "-c", "import kernel_gateway, jupyter_kernel_gateway; print(kernel_gateway.__version__)"},
 			stdout: []string{"0.0.0+standin\n"},
@@ -481,7 +496,7 @@ func TestStandins(t *testing.T) {
 			}},
 		{name: "uv pip list freeze",
 			argv:   []string{"{uv}", "pip", "list", "--python", "{envpy}", "--format", "freeze"},
-			stdout: []string{"openhands-ai==0.59.0\n", "pydantic==0.0.0+standin\n"}},
+			stdout: []string{"openhands-ai==0.59.0\n", "pydantic==2.11.7\n"}},
 		{name: "second install is idempotent", dir: "{src}", argv: siInstallEditable(),
 			stderr: []string{"Audited 321 packages"}, never: []string{"Installed"},
 			check: func(t *testing.T, l *siLayout, _ siResult) {
@@ -491,7 +506,7 @@ func TestStandins(t *testing.T) {
 			}},
 		{name: "runtime group by name",
 			argv:   []string{"{mm}", "run", "-n", "openhands", "{uv}", "pip", "install", "--python", "{envpy}", "jupyterlab", "notebook", "flake8"},
-			stderr: []string{"Installed 3 packages", " + jupyterlab==0.0.0+standin"},
+			stderr: []string{"Installed 3 packages", " + jupyterlab==4.4.5"},
 			check: func(t *testing.T, l *siLayout, _ siResult) {
 				if n, _ := siListCount(t, l); n != installed+3 {
 					t.Errorf("%d distributions, want %d", n, installed+3)
@@ -805,9 +820,9 @@ func unavailable(t *testing.T, why string) {
 }
 
 // TestStandinsConstraints: the uv stand-in honours a constraints file as uv does: the files
-// the plan generates from the fixture's poetry.lock install the locked versions, and a pin
-// the index lacks, a pin that conflicts with a requirement or a wrong hash fails naming the
-// package.
+// the plan generates from the fixture's poetry.lock install the locked versions, even once
+// the index serves newer releases that an unpinned install takes, and a pin the index lacks,
+// a pin that conflicts with a requirement or a wrong hash fails naming the package.
 func TestStandinsConstraints(t *testing.T) {
 	t.Parallel()
 	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
@@ -833,6 +848,8 @@ func TestStandinsConstraints(t *testing.T) {
 	pinned := siInstallEditable("--constraint", "{root}/lock/constraints.txt", "--requirement", "{root}/lock/requirements.txt", "--verify-hashes")
 	bad := siInstallEditable("--constraint", "{root}/lock/bad.txt")
 	wrongHash := "openai==1.99.9 --hash=sha256:" + strings.Repeat("ab", 32) + "\n"
+	// Releases published after the lock was written, within the project's requirements.
+	published := []string{"UV_STANDIN_INDEX={root}/lock/published.txt"}
 	siRunSteps(t, l, []siStep{
 		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"}},
 		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
@@ -851,7 +868,13 @@ func TestStandinsConstraints(t *testing.T) {
 					t.Errorf("a failed install left packages:\n%s", r)
 				}
 			}},
-		{name: "pinned to the lock", dir: "{src}", argv: pinned,
+		{name: "an unpinned install takes the newest releases", dir: "{src}", env: published, argv: siInstallEditable("--dry-run"),
+			setup:  siWrite("published.txt", "pydantic==2.12.3\nlitellm==1.78.0\n"),
+			stderr: []string{" + pydantic==2.12.3\n", " + litellm==1.78.0\n", " + openai==1.99.9\n"}},
+		{name: "no release meets a requirement", env: published, wantCode: 2,
+			argv:   []string{"{uv}", "pip", "install", "--python", "{envpy}", "pydantic>=3"},
+			stderr: []string{"Because only pydantic<=2.12.3 is available and you require pydantic>=3, we can conclude that your requirements are unsatisfiable."}},
+		{name: "pinned to the lock", dir: "{src}", env: published, argv: pinned,
 			setup: func(t *testing.T, l *siLayout) {
 				siWrite(plan.LockConstraintsFile, string(li.Constraints))(t, l)
 				siWrite(plan.LockRequirementsFile, string(li.Requirements))(t, l)
@@ -898,5 +921,66 @@ func TestStandinsDiskFull(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, argv: siInstallEditable(), stderr: []string{"Installed 321 packages"}},
+	})
+}
+
+// TestStandinsExtraPipPackages: extra_pip_packages go through the lock's constraints as the
+// dependency step passes them. A package that only an extra brings, optional in the lock, gets
+// its locked version although the index serves a newer one, and an extra that conflicts with
+// a locked version fails with uv's message; without the constraints, both would install.
+func TestStandinsExtraPipPackages(t *testing.T) {
+	t.Parallel()
+	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
+	lockFile := filepath.Join(l.src, plan.PoetryLockFile)
+	optional := `[[package]]
+name = "pyfiglet"
+version = "1.0.2"
+description = "Pure-python FIGlet implementation"
+optional = true
+python-versions = ">=3.9"
+groups = ["main"]
+markers = "extra == \"banners\""
+files = []
+
+[metadata]`
+	locked := strings.Replace(siReadFile(t, lockFile), "[metadata]", optional, 1)
+	if err := os.WriteFile(lockFile, []byte(locked), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := plan.Options{SourceDir: l.src, VSCodeServerSHA256: strings.Repeat("0", 64)}
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("the fixture's lock with an optional package does not prepare: %v", errs)
+	}
+	li, err := plan.ReadLockInstall(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{plan.LockConstraintsFile: string(li.Constraints), plan.LockRequirementsFile: string(li.Requirements),
+		"published.txt": "pyfiglet==1.0.2\npyfiglet==1.0.3\n"}
+	if err := os.MkdirAll(filepath.Join(l.root, "lock"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(l.root, "lock", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	published := []string{"UV_STANDIN_INDEX={root}/lock/published.txt"}
+	pinned := func(extras ...string) []string {
+		return append(siInstallEditable("--constraint", "{root}/lock/constraints.txt", "--requirement", "{root}/lock/requirements.txt", "--verify-hashes"), extras...)
+	}
+	unpinned := func(extras ...string) []string { return append(siInstallEditable("--dry-run"), extras...) }
+	unsat := "Because you require litellm==1.74.3 and litellm==1.77.7, we can conclude that your requirements are unsatisfiable."
+	siRunSteps(t, l, []siStep{
+		{name: "create", argv: []string{"{mm}", "create", "-n", "openhands", "-y"}},
+		{name: "install python", argv: []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "python=3.12", "-y"}},
+		{name: "a conflicting extra fails", dir: "{src}", env: published, argv: pinned("litellm==1.74.3"), wantCode: 2,
+			stderr: []string{"No solution found when resolving dependencies", unsat}},
+		{name: "an extra only the lock names gets the locked version", dir: "{src}", env: published, argv: pinned("pyfiglet"),
+			stderr: []string{" + pyfiglet==1.0.2\n", " + litellm==1.77.7\n"}},
+		{name: "without the lock, the newest release", dir: "{src}", env: published, argv: unpinned("pyfiglet"),
+			stderr: []string{" + pyfiglet==1.0.3\n"}},
+		{name: "without the lock, the conflicting extra installs", dir: "{src}", env: published, argv: unpinned("litellm==1.74.3"),
+			stderr: []string{" + litellm==1.74.3\n"}, never: []string{unsat}},
 	})
 }
