@@ -208,6 +208,11 @@ func checkMachineClean(t *testing.T, name string, target *sshTarget, onCommandLi
 	if left := target.exec(t, "ls /tmp | grep openhands-plan || true"); left != "" {
 		t.Errorf("%s: the plan left %s in /tmp", name, left)
 	}
+	// micromamba recorded the channel under the alias: the search above saw where its
+	// credentials were, and they were taken out.
+	if got := target.exec(t, "grep -rlF https://conda.internal/api/conda-forge/ /openhands/micromamba || true"); got == "" {
+		t.Errorf("%s: no record of micromamba names the channel alias's URL", name)
+	}
 }
 
 // TestAccSecretsNeverOnTheMachine runs the provisioner over SSH with the same secrets, once
