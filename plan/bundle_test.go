@@ -283,6 +283,36 @@ func TestWriteBundle(t *testing.T) {
 	}
 }
 
+// TestWriteBundleSecrets: the values holding secrets travel in secrets.sh alone, readable by
+// its owner (root) only; no other file of the bundle holds them.
+func TestWriteBundleSecrets(t *testing.T) {
+	f := newBundleFixture(t, forwardOrder())
+	f.opts.IndexURL = "https://ci:pw-index@pypi.internal/simple"
+	f.opts.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
+	f.opts.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
+	var buf bytes.Buffer
+	if _, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") }); err != nil {
+		t.Fatal(err)
+	}
+	_, payload := splitBundle(t, buf.Bytes())
+	found := false
+	for _, e := range readPayload(t, payload) {
+		holds := strings.Contains(e.content, "pw-index") && strings.Contains(e.content, "pw-proxy") && strings.Contains(e.content, "pw-token")
+		switch {
+		case e.name == BundleSecrets:
+			found = true
+			if e.mode != 0o600 || !holds {
+				t.Errorf("%s: mode %o, content %q; want mode 600 with the three secrets", e.name, e.mode, e.content)
+			}
+		case strings.Contains(e.content, "pw-"):
+			t.Errorf("%s holds a secret", e.name)
+		}
+	}
+	if !found {
+		t.Errorf("the bundle has no %s", BundleSecrets)
+	}
+}
+
 func TestBundleDigests(t *testing.T) {
 	base := newBundleFixture(t, forwardOrder())
 	_, baseIn := base.write(t)

@@ -49,6 +49,28 @@ oh_fetch_checked() {
 	mv "$dest.part" "$dest"
 }
 
+# oh_scrub_userinfo URL DIR...: take URL's user info (its credentials) out of every file under
+# the DIRs, where micromamba records a channel's URL (conda-meta, the package cache). The user
+# info reaches grep and sed through pipes, never a command line or a file; a file's owner and
+# mode are kept. Fails naming the DIRs when a file still holds it.
+oh_scrub_userinfo() {
+	local userinfo=${1#*://} script file tmp
+	shift
+	userinfo=${userinfo%%/*}
+	[[ $userinfo == *@* ]] || return 0
+	userinfo=${userinfo%@*}@
+	script="s/$(printf '%s' "$userinfo" | sed 's/[]\/$*.^[]/\\&/g')//g"
+	while IFS= read -r -d '' file; do
+		tmp=$(mktemp)
+		sed -f <(printf '%s\n' "$script") "$file" >"$tmp" && cat "$tmp" >"$file"
+		rm -f "$tmp"
+	done < <(grep -rlZF -f <(printf '%s\n' "$userinfo") -- "$@" 2>/dev/null)
+	if grep -rqF -f <(printf '%s\n' "$userinfo") -- "$@" 2>/dev/null; then
+		oh_say "openhands-runtime: credentials of a URL are left in a file under $*"
+		return 1
+	fi
+}
+
 # oh_redact URL: the URL without its user info, for messages.
 oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
 
@@ -279,9 +301,11 @@ OH_CHANGED=
 # runs just those steps, unconditionally: the image's layer cache decides what is rebuilt.
 OH_ONLY_STEPS=
 
-# oh_run_step INDEX NAME USER STAMP INVALIDATES: announce, skip when already done, run, time.
+# oh_run_step INDEX NAME USER STAMP INVALIDATES [SECRETS]: announce, skip when already done,
+# run, time. SECRETS name the variables holding a secret that the step reads: set by the
+# secrets file but not exported, they are exported for the step's run alone.
 oh_run_step() {
-	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 fn started rc=0 dropped
+	local index=$1 name=$2 user=$3 stamp=$4 invalidates=$5 secrets=${6:-} fn started rc=0 dropped
 	fn=oh_step_${name//-/_}
 	if [ -n "$OH_ONLY_STEPS" ]; then
 		case ",$OH_ONLY_STEPS," in
@@ -303,7 +327,11 @@ oh_run_step() {
 	# Not `oh_as ... || rc=$?`: bash ignores errexit in every command of an || list, subshells
 	# included, so a root step would go on after a failing command and report its last status.
 	set +e
-	oh_as "$user" "${fn}_run"
+	(
+		# shellcheck disable=SC2086,SC2163 # the variables named, one word each
+		[ -z "$secrets" ] || export $secrets
+		oh_as "$user" "${fn}_run"
+	)
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ]; then

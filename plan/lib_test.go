@@ -34,7 +34,13 @@ func libFunctions(t *testing.T) string {
 // libFunctionsFor is libFunctions for the plan of another platform.
 func libFunctionsFor(t *testing.T, platform string) string {
 	t.Helper()
-	o := Options{SourceDir: fixture.SourceDir(t), Platform: platform, VSCodeServerSHA256: testSHA}
+	return libFunctionsOf(t, Options{Platform: platform})
+}
+
+// libFunctionsOf is libFunctions for the plan of other options.
+func libFunctionsOf(t *testing.T, o Options) string {
+	t.Helper()
+	o.SourceDir, o.VSCodeServerSHA256 = fixture.SourceDir(t), testSHA
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
@@ -629,6 +635,8 @@ oh_step_counted_run() {
 	echo "counted ran"
 }
 oh_step_always_run() { echo "always ran"; }
+OH_SECRET_X=v
+oh_step_env_run() { bash -c 'echo "child sees [${OH_SECRET_X:-}]"'; }
 `
 	tests := []struct {
 		name     string
@@ -690,6 +698,13 @@ echo "after counted: [$OH_CHANGED]"`,
 			want: []string{"after always: []", "after counted: [ counted]"},
 		},
 		{
+			// The plan's secrets are shell variables: only the steps that name them export them.
+			name: "a step's secrets are exported for its run alone",
+			body: `oh_run_step 6 env root '' '' 'OH_SECRET_X'
+oh_run_step 7 env root '' ''`,
+			want: []string{"[6/9] env\nchild sees [v]\n", "[7/9] env\nchild sees []\n"},
+		},
+		{
 			name: "invalidated stamps are dropped",
 			body: `oh_stamp_write dependencies d1; oh_stamp_write browser b1; oh_stamp_write other o1
 oh_run_step 6 always root '' 'dependencies browser'
@@ -712,6 +727,90 @@ ls "$OH_STAMPS"`,
 				if strings.Contains(res.out, bad) {
 					t.Errorf("output contains %q:\n%s", bad, res.out)
 				}
+			}
+		})
+	}
+}
+
+// TestLibScrubUserinfo takes a URL's credentials out of the files under a directory: every
+// occurrence, whatever characters the password holds, files without it untouched, owner and
+// mode kept; a file it could not rewrite fails it, saying so.
+func TestLibScrubUserinfo(t *testing.T) {
+	functions := libFunctions(t)
+	const meta = `{"channel": "https://ci:p.a$s*w^r~d&!@conda.internal/api/conda-forge", "url": "https://ci:p.a$s*w^r~d&!@conda.internal/api/conda-forge/python.conda"}`
+	tests := []struct {
+		name, url, body string
+		wantCode        int
+		want, wantOut   string
+	}{
+		{name: "credentials", url: "https://ci:p.a$s*w^r~d&!@conda.internal/api",
+			want: `{"channel": "https://conda.internal/api/conda-forge", "url": "https://conda.internal/api/conda-forge/python.conda"}`},
+		{name: "the host only", url: "https://ci:p.a$s*w^r~d&!@conda.internal",
+			want: `{"channel": "https://conda.internal/api/conda-forge", "url": "https://conda.internal/api/conda-forge/python.conda"}`},
+		{name: "no credentials", url: "https://conda.internal/api", want: meta},
+		{name: "a file that cannot be rewritten", url: "https://ci:p.a$s*w^r~d&!@conda.internal/api", body: "sed() { return 1; }\n",
+			wantCode: 1, want: meta, wantOut: "openhands-runtime: credentials of a URL are left in a file under "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			record := fixture.WriteFile(t, filepath.Join(dir, "envs", "openhands", "conda-meta"), "python.json", meta, 0o640)
+			other := fixture.WriteFile(t, filepath.Join(dir, "pkgs"), "urls.txt", "https://conda.internal/api\n", 0o644)
+			before, _ := os.Stat(other)
+			res := runHelper(t, functions, tt.body+`oh_scrub_userinfo "$URL" "$DIR" || exit 1`, "URL="+shellQuote(tt.url), "DIR="+shellQuote(dir))
+			if res.code != tt.wantCode || !strings.Contains(res.out, tt.wantOut) {
+				t.Errorf("exit status %d, output %q; want %d, %q", res.code, res.out, tt.wantCode, tt.wantOut)
+			}
+			if got, _ := os.ReadFile(record); string(got) != tt.want {
+				t.Errorf("the record is %s, want %s", got, tt.want)
+			}
+			if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o640 {
+				t.Errorf("the record's mode is %v", fi.Mode())
+			}
+			if after, _ := os.Stat(other); !after.ModTime().Equal(before.ModTime()) {
+				t.Errorf("a file without credentials was rewritten")
+			}
+		})
+	}
+}
+
+// TestPythonEnvScrubsAliasCredentials runs the python-env step of a plan whose channel_alias
+// carries credentials, with a micromamba that records the channel's URL as the real one can:
+// when the step passes, fails, or is stopped by a signal, no file keeps the credentials.
+func TestPythonEnvScrubsAliasCredentials(t *testing.T) {
+	const alias = "https://ci:pw-alias@conda.internal/api"
+	functions := libFunctionsOf(t, Options{ChannelAlias: alias})
+	mm := fixture.WriteFile(t, t.TempDir(), "micromamba", `#!/bin/bash
+set -eu
+case $1 in
+create) mkdir -p "$MAMBA_ROOT_PREFIX/envs/$3/conda-meta" ;;
+install)
+	channel=$MAMBA_CHANNEL_ALIAS/conda-forge
+	printf '{"channel": "%s", "url": "%s/python.conda"}\n' "$channel" "$channel" >"$MAMBA_ROOT_PREFIX/envs/$3/conda-meta/python.json"
+	mkdir -p "$MAMBA_ROOT_PREFIX/pkgs/python/info"
+	printf '{"url": "%s/python.conda"}\n' "$channel" >"$MAMBA_ROOT_PREFIX/pkgs/python/info/repodata_record.json"
+	case $FAKE_END in
+	fail) exit 1 ;;
+	signal) kill -TERM "$PPID" ;;
+	esac
+	;;
+esac
+`, 0o755)
+	for _, tt := range []struct {
+		end  string
+		code int
+	}{{"pass", 0}, {"fail", 1}, {"signal", 143}} {
+		t.Run(tt.end, func(t *testing.T) {
+			res := runHelper(t, functions, `set +e
+(oh_as root oh_step_python_env_run)
+echo "status $?"
+grep -rh conda.internal "$MAMBA_ROOT_PREFIX"`,
+				"OH_CHANNEL_ALIAS="+alias, "OH_USER=root", "OH_MM="+mm, "export FAKE_END="+tt.end, `MAMBA_ROOT_PREFIX=$OH_PREFIX/micromamba`)
+			if !strings.Contains(res.out, fmt.Sprintf("status %d\n", tt.code)) {
+				t.Errorf("want status %d:\n%s", tt.code, res.out)
+			}
+			if strings.Contains(res.out, "pw-alias") || strings.Count(res.out, `"https://conda.internal/api/conda-forge`) != 3 {
+				t.Errorf("the records are not scrubbed:\n%s", res.out)
 			}
 		})
 	}

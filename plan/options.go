@@ -47,9 +47,12 @@ type Options struct {
 	UVSHA256 string `mapstructure:"uv_sha256"`
 	// Local uv binary to upload instead of downloading one (air-gapped builds).
 	UVPath string `mapstructure:"uv_path"`
-	// Conda channel for Python and Poetry. Defaults to `conda-forge`.
+	// Conda channel for Python and Poetry: a name, found under `channel_alias`, or an http(s)
+	// URL without credentials (micromamba takes it on its command line). Defaults to
+	// `conda-forge`.
 	CondaChannel string `mapstructure:"conda_channel"`
 	// Conda channel alias, for a mirror of conda-forge (for example an Artifactory remote).
+	// Credentials in the URL are never printed, put on a command line or kept on the target.
 	ChannelAlias string `mapstructure:"channel_alias"`
 	// Python package index for the dependency install. Credentials in the URL are never
 	// printed.
@@ -95,8 +98,17 @@ type Options struct {
 	// Set `SKIP_VSCODE_BUILD` for the dependency install, so the source's VS Code extension
 	// build is skipped. Defaults to true.
 	SkipVSCodeBuild *bool `mapstructure:"skip_vscode_build"`
-	// `KEY=value` pairs exported to every step of the plan.
+	// `KEY=value` pairs exported to every step of the plan. A value holding a URL with
+	// credentials (`HTTPS_PROXY=http://user:password@proxy.internal:3128`) is kept secret as
+	// `secret_environment_vars` are, its password hidden in the output (the builder refuses
+	// it).
 	EnvironmentVars []string `mapstructure:"environment_vars"`
+	// `KEY=value` pairs exported to every step of the plan like `environment_vars`, whose values
+	// are secrets (a proxy password, a token): they travel only in the bundle's root-only
+	// secrets file, never in the rendered plan or on a command line, and are replaced by `****`
+	// in the build's output and log. The `openhands-runtime` builder refuses them, since an
+	// image keeps whatever its build reads.
+	SecretEnvironmentVars []string `mapstructure:"secret_environment_vars"`
 	// How many times a network command (download, package install) is retried, with growing
 	// pauses. Defaults to 3; 0 disables retries. (Packer's own `max_retries` on the provisioner
 	// block re-runs the whole plan instead; finished steps are then skipped.)
@@ -280,8 +292,14 @@ func (o *Options) Prepare() []error {
 	for _, t := range Tools {
 		errs = append(errs, t.errors(*o)...)
 	}
-	if !packagePattern.MatchString(o.CondaChannel) && checkURL(o.CondaChannel) != nil {
-		add("conda_channel: %q is neither a channel name nor an http(s) URL", o.CondaChannel)
+	switch {
+	case hasCredentials(o.CondaChannel):
+		// The channel is an argument of micromamba install, which ps shows to every user.
+		add("conda_channel: %q carries credentials, which micromamba's command line would show: put the host with its "+
+			"credentials in channel_alias and name the channel here, such as channel_alias = \"https://user:token@conda.internal/api\" "+
+			"with conda_channel = \"conda-forge\"", RedactURL(o.CondaChannel))
+	case !packagePattern.MatchString(o.CondaChannel) && checkURL(o.CondaChannel) != nil:
+		add("conda_channel: %q is neither a channel name nor an http(s) URL", RedactURL(o.CondaChannel))
 	}
 	if o.ChannelAlias != "" {
 		if err := checkURL(o.ChannelAlias); err != nil {
@@ -305,7 +323,21 @@ func (o *Options) Prepare() []error {
 	}
 	for i, kv := range o.EnvironmentVars {
 		if !envVarPattern.MatchString(kv) {
-			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, kv)
+			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, RedactURL(kv))
+		}
+	}
+	public := map[string]bool{}
+	for _, e := range o.environment() {
+		public[e.Name] = public[e.Name] || !e.Marked
+	}
+	for i, kv := range o.SecretEnvironmentVars {
+		// The value is never shown: it is a secret whatever it looks like.
+		name, _, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || !envVarPattern.MatchString(kv):
+			add("secret_environment_vars[%d]: must be KEY=value with KEY a shell variable name", i)
+		case public[name]:
+			add("secret_environment_vars[%d]: %s is also set in environment_vars; set it in one of them", i, name)
 		}
 	}
 	if *o.NetworkRetries < 0 || *o.NetworkRetries > 20 {
@@ -457,20 +489,22 @@ func hasCredentials(raw string) bool {
 	return err == nil && u.User != nil
 }
 
-// CredentialOptions names the options whose URL carries credentials, for messages.
+// credentialURL finds the scheme and user info of the URLs with credentials in a value, such
+// as the proxy of HTTPS_PROXY=http://user:password@proxy:3128.
+var credentialURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+@`)
+
+// CredentialOptions names the options whose URL carries credentials, for messages, the
+// environment_vars entries holding such a URL included.
 func (o *Options) CredentialOptions() []string {
-	named := []struct{ name, url string }{{"index_url", o.IndexURL}, {"channel_alias", o.ChannelAlias}}
-	for i, u := range o.ExtraIndexURLs {
-		named = append(named, struct{ name, url string }{fmt.Sprintf("extra_index_urls[%d]", i), u})
-	}
-	for _, t := range Tools {
-		url, _, _ := t.values(*o)
-		named = append(named, struct{ name, url string }{t.Name + "_url", url})
-	}
 	var out []string
-	for _, n := range named {
-		if hasCredentials(n.url) {
-			out = append(out, n.name)
+	for _, u := range o.urlOptions() {
+		if hasCredentials(u.url) {
+			out = append(out, u.name)
+		}
+	}
+	for i, e := range o.environment()[:len(o.EnvironmentVars)] {
+		if e.Secret() {
+			out = append(out, fmt.Sprintf("environment_vars[%d]", i))
 		}
 	}
 	return out
@@ -485,29 +519,47 @@ func redactURLs(urls []string) string {
 	return strings.Join(out, " ")
 }
 
-// Secrets returns the credentials carried by the options' URLs: for output filters, and what
-// the plan keeps out of every script, layer and file that outlives the build.
+// Secrets returns the secrets the options hold: for output filters, and what the plan keeps
+// out of every script, layer and file that outlives the build. They are the credentials of
+// the URL options, the values of secret_environment_vars and the credentials of the URLs in
+// environment_vars.
 func (o *Options) Secrets() []string {
 	var out []string
-	urls := []string{o.IndexURL, o.ChannelAlias}
-	for _, t := range Tools {
-		url, _, _ := t.values(*o)
-		urls = append(urls, url)
+	for _, u := range o.urlOptions() {
+		out = append(out, userInfoSecrets(u.url)...)
 	}
-	for _, raw := range append(urls, o.ExtraIndexURLs...) {
-		u, err := url.Parse(raw)
-		if err != nil || u.User == nil {
-			continue
+	for _, e := range o.environment() {
+		if e.Marked && e.Value != "" {
+			out = append(out, e.Value)
 		}
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
-			// Output may show the password as written in the URL, percent-encoded.
-			if _, encoded, _ := strings.Cut(u.User.String(), ":"); encoded != p {
-				out = append(out, encoded)
+		for _, u := range credentialURL.FindAllString(e.Value, -1) {
+			s := userInfoSecrets(u + "host")
+			if s == nil { // user info that does not parse: all of it
+				_, userInfo, _ := strings.Cut(strings.TrimSuffix(u, "@"), "://")
+				s = []string{userInfo}
 			}
-		} else if name := u.User.Username(); name != "" {
-			out = append(out, name) // a token passed as the user name
+			out = append(out, s...)
 		}
 	}
 	return out
+}
+
+// userInfoSecrets returns the secret of a URL's user info: its password, also as written
+// when that differs, or a token passed as the user name.
+func userInfoSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		// Output may show the password as written in the URL, percent-encoded.
+		if _, encoded, _ := strings.Cut(u.User.String(), ":"); encoded != p {
+			return []string{p, encoded}
+		}
+		return []string{p}
+	}
+	if name := u.User.Username(); name != "" {
+		return []string{name} // a token passed as the user name
+	}
+	return nil
 }

@@ -246,6 +246,10 @@ func TestPrepareErrors(t *testing.T) {
 		{"micromamba_path a directory", func(o *Options) { o.MicromambaPath = aDir }, []string{"micromamba_path:", "not a regular file"}},
 		{"conda_channel bad", func(o *Options) { o.CondaChannel = "ftp://mirror/conda" }, []string{"conda_channel:"}},
 		{"channel_alias bad", func(o *Options) { o.ChannelAlias = "conda.mirror.internal" }, []string{"channel_alias:"}},
+		// micromamba takes the channel on its command line, which ps shows.
+		{"conda_channel with credentials", func(o *Options) { o.CondaChannel = "https://ci:pw@conda.internal/api/conda-forge" }, []string{
+			`conda_channel: "https://ci:xxxxx@conda.internal/api/conda-forge" carries credentials`, "channel_alias", `conda_channel = "conda-forge"`}},
+		{"conda_channel with a token", func(o *Options) { o.CondaChannel = "https://tok3n@conda.internal/conda-forge" }, []string{"conda_channel:", "carries credentials"}},
 		{"index_url not http", func(o *Options) { o.IndexURL = "ftp://pypi.internal/simple" }, []string{"index_url:", "http(s)"}},
 		{"index_url without host", func(o *Options) { o.IndexURL = "https:///simple" }, []string{"index_url:"}},
 		{"index_url with a quote", func(o *Options) { o.IndexURL = "https://pypi.internal/'simple" }, []string{"index_url:", "quotes"}},
@@ -257,6 +261,11 @@ func TestPrepareErrors(t *testing.T) {
 		{"environment_vars without =", func(o *Options) { o.EnvironmentVars = []string{"A=1", "NOVALUE"} }, []string{"environment_vars[1]:", `"NOVALUE"`}},
 		{"environment_vars bad key", func(o *Options) { o.EnvironmentVars = []string{"1A=x"} }, []string{"environment_vars[0]:"}},
 		{"environment_vars key with a dash", func(o *Options) { o.EnvironmentVars = []string{"MY-VAR=x"} }, []string{"environment_vars[0]:"}},
+		{"secret_environment_vars without =", func(o *Options) { o.SecretEnvironmentVars = []string{"A=1", "s3cr3t"} }, []string{"secret_environment_vars[1]:", "KEY=value"}},
+		{"secret_environment_vars also public", func(o *Options) {
+			o.EnvironmentVars = []string{"HTTPS_PROXY=http://proxy.internal:3128"}
+			o.SecretEnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw@proxy.internal:3128"}
+		}, []string{"secret_environment_vars[0]:", "HTTPS_PROXY is also set in environment_vars"}},
 		{"network_retries negative", func(o *Options) { o.NetworkRetries = intPtr(-1) }, []string{"network_retries:", "-1", "out of range"}},
 		{"network_retries too many", func(o *Options) { o.NetworkRetries = intPtr(21) }, []string{"network_retries:", "21", "out of range"}},
 		{"min_free_disk_gb negative", func(o *Options) { o.MinFreeDiskGB = intPtr(-5) }, []string{"min_free_disk_gb:", "-5"}},
@@ -350,6 +359,11 @@ func TestSecrets(t *testing.T) {
 			UVURL:          "https://u:four@d/uv",
 			ExtraIndexURLs: []string{"https://e/simple", "https://u:five@f/simple"},
 		}, []string{"one", "two", "three", "four", "five"}},
+		// A secret variable's whole value; a proxy's password, as written and decoded.
+		{"environment variables", Options{
+			EnvironmentVars:       []string{"NO_PROXY=localhost", "HTTPS_PROXY=http://u:p%40ss@proxy:3128", "HOSTS=socks5://tok3n@a,http://u:two@b"},
+			SecretEnvironmentVars: []string{"EMPTY=", "API_TOKEN=t0ken"},
+		}, []string{"p@ss", "p%40ss", "tok3n", "two", "t0ken"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

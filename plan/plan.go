@@ -46,7 +46,10 @@ type Step struct {
 	// Dir is the working directory of the commands, when not the default.
 	Dir string
 	// Env is extra environment for the commands, as KEY=value.
-	Env      []string
+	Env []string
+	// Secrets name the plan variables the step reads that may hold a secret (a URL option's
+	// credentials): those that do are exported for the step's run alone.
+	Secrets  []string
 	Commands []Command
 }
 
@@ -248,13 +251,25 @@ chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
 }
 
 func pythonEnvStep(o Options) Step {
+	alias := ""
+	if o.ChannelAlias != "" {
+		// From the environment: a command line would show the alias's credentials to ps, and
+		// micromamba config would keep them in a file.
+		alias = "export MAMBA_CHANNEL_ALIAS=\"$OH_CHANNEL_ALIAS\"\n"
+	}
+	if hasCredentials(o.ChannelAlias) {
+		// micromamba records the channel's URL, credentials included, in conda-meta and its
+		// package cache: they are taken out however the step ends (a signal included).
+		alias += "trap 'oh_scrub_userinfo \"$OH_CHANNEL_ALIAS\" \"$MAMBA_ROOT_PREFIX\" || exit 1' EXIT\n"
+	}
 	return Step{
 		Name:        "python-env",
 		User:        RootUser,
 		Check:       `[ -x "$OH_ENV_PY" ]`,
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
 		Invalidates: []string{"dependencies", "browser"},
-		Commands: []Command{{Shell: `"$OH_MM" create -n "$OH_ENV" -y
+		Secrets:     []string{"OH_CHANNEL_ALIAS"},
+		Commands: []Command{{Shell: alias + `"$OH_MM" create -n "$OH_ENV" -y
 # Poetry is installed for tools that expect it, never used to install: it cannot parse
 # the Amazon Linux 2023 kernel release.
 oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
@@ -323,12 +338,13 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		}
 	}
 	return Step{
-		Name:  "dependencies",
-		User:  o.User,
-		Dir:   "$OH_CODE",
-		Env:   env,
-		Check: `[ -x "$OH_ENV_PY" ]`,
-		Stamp: digest(inputs...),
+		Name:    "dependencies",
+		User:    o.User,
+		Dir:     "$OH_CODE",
+		Env:     env,
+		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
+		Check:   `[ -x "$OH_ENV_PY" ]`,
+		Stamp:   digest(inputs...),
 		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
 # The indexes go to uv through its environment: on its command line, ps would show their
 # credentials to every user of the machine.

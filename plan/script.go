@@ -17,48 +17,91 @@ var libShell string
 const stepFailedPrefix = "openhands-runtime: step "
 
 // BundleSecrets is the bundle's file of the variables whose values hold a secret (credentials
-// in a URL option): readable by root only, sourced by plan.sh, removed with the bundle.
+// in a URL option, secret environment variables): readable by root only, sourced by plan.sh,
+// removed with the bundle.
 const BundleSecrets = "secrets.sh"
+
+// variable is one of the script's option variables.
+type variable struct {
+	name string
+	// value is shell-quoted.
+	value string
+	// secret: the value holds a secret, so only the secrets file has it.
+	secret bool
+	// env marks a user's environment variable, exported to every step; a plan variable that
+	// holds a secret is exported only for the run of the steps that read it (Step.Secrets).
+	env bool
+}
 
 // SecretsScript renders the variables whose values hold a secret, for BundleSecrets; empty
 // when no option holds one.
 func (p *Plan) SecretsScript() string {
-	secrets := p.Options.Secrets()
 	var b strings.Builder
-	for _, kv := range p.variables() {
-		if holdsSecret(kv[1], secrets) {
-			fmt.Fprintf(&b, "export %s=%s\n", kv[0], kv[1])
+	for _, v := range p.variables() {
+		switch {
+		case v.secret && v.env:
+			fmt.Fprintf(&b, "export %s=%s\n", v.name, v.value)
+		case v.secret:
+			fmt.Fprintf(&b, "%s=%s\n", v.name, v.value)
 		}
 	}
 	return b.String()
 }
 
+// envVar is an entry of environment_vars or secret_environment_vars.
+type envVar struct {
+	Name, Value string
+	// Marked: from secret_environment_vars, the whole value a secret.
+	Marked bool
+}
+
+// Secret tells whether the variable's value holds a secret: it is marked so, or it holds a URL
+// with credentials.
+func (e envVar) Secret() bool { return e.Marked || credentialURL.MatchString(e.Value) }
+
+// environment lists environment_vars, then secret_environment_vars.
+func (o *Options) environment() []envVar {
+	var out []envVar
+	for i, list := range [][]string{o.EnvironmentVars, o.SecretEnvironmentVars} {
+		for _, kv := range list {
+			name, value, _ := strings.Cut(kv, "=")
+			out = append(out, envVar{Name: name, Value: value, Marked: i == 1})
+		}
+	}
+	return out
+}
+
+// urlOption is a URL option and the script variable that holds it.
+type urlOption struct{ name, variable, url string }
+
+// urlOptions are the options that hold a URL, which may carry credentials.
+func (o *Options) urlOptions() []urlOption {
+	out := []urlOption{{"index_url", "OH_INDEX_URL", o.IndexURL}, {"channel_alias", "OH_CHANNEL_ALIAS", o.ChannelAlias}}
+	for _, t := range Tools {
+		url, _, _ := t.values(*o)
+		out = append(out, urlOption{t.Name + "_url", t.shellName() + "_URL", url})
+	}
+	for i, u := range o.ExtraIndexURLs {
+		out = append(out, urlOption{fmt.Sprintf("extra_index_urls[%d]", i), "OH_EXTRA_INDEX_URLS", u})
+	}
+	return out
+}
+
 // OptionsDigest is the SHA-256 ("sha256:<hex>") of the options as the plan renders them, with
-// every credential a URL option carries replaced: the provenance names the options a runtime
-// was built with, and a token must not be guessable from it. Options must have been prepared.
+// every secret replaced: the provenance names the options a runtime was built with, and a
+// token must not be guessable from it. Options must have been prepared.
 func OptionsDigest(o Options) string {
 	secrets := o.Secrets()
 	h := sha256.New()
-	for _, kv := range New(o, Inputs{}).variables() {
-		value := kv[1]
-		if holdsSecret(value, secrets) {
+	for _, v := range New(o, Inputs{}).variables() {
+		if v.secret {
 			for _, s := range secrets {
-				value = strings.ReplaceAll(value, s, "xxxxx")
+				v.value = strings.ReplaceAll(v.value, s, "xxxxx")
 			}
 		}
-		fmt.Fprintf(h, "%s=%s\n", kv[0], value)
+		fmt.Fprintf(h, "%s=%s\n", v.name, v.value)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// holdsSecret tells whether a rendered value contains one of the secrets.
-func holdsSecret(value string, secrets []string) bool {
-	for _, s := range secrets {
-		if strings.Contains(value, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
@@ -118,12 +161,24 @@ func (p *Plan) Script(version string) string {
 	b.WriteString("\noh_main() {\n\tcd /\n")
 	b.WriteString("\tif [ \"${1:-}\" = --steps ]; then\n\t\tOH_ONLY_STEPS=${2:?--steps needs a comma-separated list}\n\tfi\n")
 	b.WriteString("\toh_detect_platform || { oh_step_failed preflight 1; exit 1; }\n")
+	secret := p.secretVariables()
 	for i, s := range p.Steps {
 		user := RootUser
 		if s.User != RootUser {
 			user = "user"
 		}
-		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s\n", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
+		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
+		// Only the variables that hold a secret need exporting: the others are exported.
+		var exports []string
+		for _, name := range s.Secrets {
+			if secret[name] {
+				exports = append(exports, name)
+			}
+		}
+		if len(exports) > 0 {
+			b.WriteString(" " + shellQuote(strings.Join(exports, " ")))
+		}
+		b.WriteString("\n")
 	}
 	if p.Inventory {
 		// Not with --steps: the builder's layers run parts of the plan, the inventory is of a
@@ -155,31 +210,31 @@ func (p *Plan) standaloneScript(what, version string, render func(*strings.Build
 }
 
 // renderVariablesAndHelpers writes the exported option variables and the shared helpers. A
-// variable whose value holds a secret is left empty here: its value is in the bundle's secrets
-// file (SecretsScript), which the plan reads, so no script or layer ever holds it.
+// variable whose value holds a secret is not written here: its value is in the bundle's secrets
+// file (SecretsScript), which the plan reads, so no script or layer ever holds it. A plan
+// variable of that kind is set empty first and left unexported: oh_run_step exports it for the
+// steps that read it alone.
 func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
-	secrets := p.Options.Secrets()
-	for _, kv := range p.variables() {
-		if holdsSecret(kv[1], secrets) {
-			kv[1] = "''"
+	for _, v := range p.variables() {
+		switch {
+		case !v.secret:
+			fmt.Fprintf(b, "export %s=%s\n", v.name, v.value)
+		case !v.env:
+			fmt.Fprintf(b, "%s=''\n", v.name)
 		}
-		fmt.Fprintf(b, "export %s=%s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(b, `if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/%s" ]; then
 	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
 	. "$OH_BUNDLE/%[1]s"
 fi
-# The plan's micromamba calls take the alias from their environment: a command line would
-# show its credentials to ps, and micromamba config would keep them in a file.
-if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
 `, BundleSecrets)
 	fmt.Fprintf(b, "\n# oh_step_failed NAME CODE: the line that tells the plugin which step failed.\noh_step_failed() { oh_say \"%s\"; }\n", StepFailedLine("$1", "$2"))
 	b.WriteString(libShell)
 	b.WriteString("\n")
 }
 
-// variables are the script's option variables, with shell-quoted values.
-func (p *Plan) variables() [][2]string {
+// variables are the script's option variables, the user's environment variables last.
+func (p *Plan) variables() []variable {
 	o := p.Options
 	uid := ""
 	if o.UID != nil {
@@ -224,11 +279,24 @@ func (p *Plan) variables() [][2]string {
 			[2]string{t.shellName() + "_URL", shellQuote(url)},
 			[2]string{t.shellName() + "_SHA256", shellQuote(strings.ToLower(sum))})
 	}
-	for _, kv := range o.EnvironmentVars {
-		k, v, _ := strings.Cut(kv, "=")
-		vars = append(vars, [2]string{k, shellQuote(v)})
+	secret := p.secretVariables()
+	out := make([]variable, 0, len(vars)+len(o.EnvironmentVars)+len(o.SecretEnvironmentVars))
+	for _, kv := range vars {
+		out = append(out, variable{name: kv[0], value: kv[1], secret: secret[kv[0]]})
 	}
-	return vars
+	for _, e := range o.environment() {
+		out = append(out, variable{name: e.Name, value: shellQuote(e.Value), secret: e.Secret(), env: true})
+	}
+	return out
+}
+
+// secretVariables are the plan variables that hold a URL with credentials.
+func (p *Plan) secretVariables() map[string]bool {
+	secret := map[string]bool{}
+	for _, u := range p.Options.urlOptions() {
+		secret[u.variable] = secret[u.variable] || hasCredentials(u.url)
+	}
+	return secret
 }
 
 // renderPlatformDetection writes oh_detect_platform, which reads /etc/os-release (never the

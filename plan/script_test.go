@@ -83,9 +83,11 @@ var scriptVariants = []scriptVariant{
 				ExtraIndexURLs:      []string{"https://torch.internal/whl/cpu", "http://wheels.internal:8080/simple"},
 				ExtraPipPackages:    []string{"notebook>=7", "flake8"},
 				ExtraSystemPackages: []string{"ffmpeg"},
-				EnvironmentVars:     []string{"HTTPS_PROXY=http://proxy.internal:3128", "NO_PROXY=localhost,.internal", "MOTD=it's offline"},
-				NetworkRetries:      intPtr(5),
-				MinFreeDiskGB:       intPtr(0),
+				EnvironmentVars: []string{"HTTPS_PROXY=http://proxy.internal:3128", "NO_PROXY=localhost,.internal", "MOTD=it's offline",
+					"ALL_PROXY=socks5://builder:" + goldenPassword + "@socks.internal:1080"},
+				SecretEnvironmentVars: []string{"API_TOKEN=" + goldenPassword},
+				NetworkRetries:        intPtr(5),
+				MinFreeDiskGB:         intPtr(0),
 			}
 		},
 		inputs: Inputs{
@@ -334,8 +336,15 @@ func checkOfflineScript(t *testing.T, script string) {
 	if len(lines) != 0 {
 		t.Errorf("the password appears in the script on %q", lines)
 	}
-	if !strings.Contains(script, "export OH_INDEX_URL=''\n") {
-		t.Errorf("OH_INDEX_URL is not left empty in the script")
+	// Set by the secrets file, exported for the dependency step alone; the secret environment
+	// variables are the secrets file's alone.
+	if !strings.Contains(script, "\nOH_INDEX_URL=''\n") {
+		t.Errorf("OH_INDEX_URL is not left empty and unexported in the script")
+	}
+	for _, bad := range []string{"API_TOKEN", "ALL_PROXY"} {
+		if strings.Contains(script, bad) {
+			t.Errorf("the script names the secret environment variable %s", bad)
+		}
 	}
 	for _, want := range []string{
 		`oh_install_binary uv "$OH_BUNDLE/bin/uv"`,
@@ -480,22 +489,26 @@ func TestStepFailureRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSecretsScript: the variables whose values hold credentials are in the secrets file, with
-// their values, and nowhere in the script; a plan without credentials has no secrets file.
+// TestSecretsScript: the variables whose values hold secrets are in the secrets file, with
+// their values, and nowhere in the scripts; the plan's own are exported only for the steps that
+// read them, the user's secret environment variables for every step; a plan without secrets
+// has no secrets file.
 func TestSecretsScript(t *testing.T) {
 	o := Options{
-		SourceDir:          fixture.SourceDir(t),
-		IndexURL:           "https://builder:pw-index@pypi.internal/simple",
-		ExtraIndexURLs:     []string{"https://pypi.internal/public", "https://tok-extra@wheels.internal/simple"},
-		ChannelAlias:       "https://ci:pw-alias@conda.internal/api",
-		VSCodeServerSHA256: testSHA,
+		SourceDir:             fixture.SourceDir(t),
+		IndexURL:              "https://builder:pw-index@pypi.internal/simple",
+		ExtraIndexURLs:        []string{"https://pypi.internal/public", "https://tok-extra@wheels.internal/simple"},
+		ChannelAlias:          "https://ci:pw-alias@conda.internal/api",
+		EnvironmentVars:       []string{"NO_PROXY=localhost", "HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"},
+		SecretEnvironmentVars: []string{"API_TOKEN=pw-token"},
+		VSCodeServerSHA256:    testSHA,
 	}
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	p := New(o, goldenInputs)
 	script, secrets := p.Script("test"), p.SecretsScript()
-	for _, marker := range []string{"pw-index", "tok-extra", "pw-alias"} {
+	for _, marker := range []string{"pw-index", "tok-extra", "pw-alias", "pw-proxy", "pw-token"} {
 		if strings.Contains(script, marker) || strings.Contains(p.VerifyScript("test"), marker) {
 			t.Errorf("%s is in a script", marker)
 		}
@@ -503,11 +516,47 @@ func TestSecretsScript(t *testing.T) {
 			t.Errorf("%s is not in the secrets file:\n%s", marker, secrets)
 		}
 	}
-	for _, want := range []string{"export OH_INDEX_URL=", "export OH_EXTRA_INDEX_URLS=", "export OH_CHANNEL_ALIAS="} {
-		if !strings.Contains(secrets, want) {
-			t.Errorf("the secrets file lacks %q", want)
+	for _, want := range []string{"\nOH_INDEX_URL=", "\nOH_EXTRA_INDEX_URLS=", "\nOH_CHANNEL_ALIAS=", "export HTTPS_PROXY=", "export API_TOKEN="} {
+		if !strings.Contains("\n"+secrets, want) {
+			t.Errorf("the secrets file lacks %q:\n%s", want, secrets)
 		}
 	}
+	if strings.Contains(secrets, "NO_PROXY") {
+		t.Errorf("the secrets file holds a variable without a secret:\n%s", secrets)
+	}
+	// Each step exports the plan's secrets it reads, and no others.
+	for step, want := range map[string]string{
+		"python-env": " 'OH_CHANNEL_ALIAS'\n", "dependencies": " 'OH_INDEX_URL OH_EXTRA_INDEX_URLS'\n",
+		"uv": "''\n", "browser": "''\n", "verify": "''\n",
+	} {
+		line := regexp.MustCompile(`\toh_run_step \d+ ` + step + ` .*\n`).FindString(script)
+		if !strings.HasSuffix(line, want) {
+			t.Errorf("step %s is run with %q, want it to end with %q", step, line, want)
+		}
+	}
+
+	// Sourced as the plan sources it: the plan's secrets are shell variables that no child
+	// process sees, the user's are in every child's environment.
+	dir := t.TempDir()
+	functions := strings.TrimSuffix(script, "\noh_main \"$@\"\n")
+	if err := os.WriteFile(filepath.Join(dir, "plan.sh"), []byte(functions+`
+printf 'shell: %s\n' "$OH_INDEX_URL $OH_CHANNEL_ALIAS"
+bash -c 'printf "child: %s\n" "${OH_INDEX_URL:-} ${OH_CHANNEL_ALIAS:-} ${MAMBA_CHANNEL_ALIAS:-} $API_TOKEN $HTTPS_PROXY"'
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, BundleSecrets), []byte(secrets), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", filepath.Join(dir, "plan.sh")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := "shell: " + o.IndexURL + " " + o.ChannelAlias + "\nchild: " + "   pw-token http://ci:pw-proxy@proxy.internal:3128\n"
+	if string(out) != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+
 	// The stamps name the mirrors without credentials: a rotated token re-runs nothing.
 	rotated := o
 	rotated.IndexURL = strings.ReplaceAll(o.IndexURL, "pw-index", "pw-new")
@@ -516,6 +565,7 @@ func TestSecretsScript(t *testing.T) {
 		t.Errorf("a rotated token changes the script: %s", firstDifference(script, got))
 	}
 	o.IndexURL, o.ExtraIndexURLs, o.ChannelAlias = "https://pypi.internal/simple", nil, "https://conda.internal/api"
+	o.EnvironmentVars, o.SecretEnvironmentVars = []string{"HTTPS_PROXY=http://proxy.internal:3128"}, nil
 	if s := New(o, goldenInputs).SecretsScript(); s != "" {
 		t.Errorf("a plan without credentials has a secrets file:\n%s", s)
 	}

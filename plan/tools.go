@@ -77,8 +77,8 @@ var toolMicromamba = Tool{
 	configure: func(o Options) (string, []string) {
 		shell := `# "defaults" is absent from a fresh configuration, which micromamba may report as an error
 "$OH_MM" config remove channels defaults >/dev/null 2>&1 || true`
-		// The plan's own calls take the alias from MAMBA_CHANNEL_ALIAS; it is kept in the
-		// configuration for later use only when it holds no credentials.
+		// The plan's own calls take the alias from MAMBA_CHANNEL_ALIAS (the python-env step);
+		// it is kept in the configuration for later use only when it holds no credentials.
 		if o.ChannelAlias != "" && !hasCredentials(o.ChannelAlias) {
 			shell += "\n\"$OH_MM\" config set channel_alias \"$OH_CHANNEL_ALIAS\""
 		}
@@ -212,7 +212,7 @@ func (t Tool) step(o Options, in Inputs) Step {
 			stamp = digest(append([]string{stamp}, parts...)...)
 		}
 	}
-	return Step{Name: t.Step, User: RootUser, Check: check, Stamp: stamp, Commands: []Command{{Shell: run}}}
+	return Step{Name: t.Step, User: RootUser, Check: check, Stamp: stamp, Secrets: []string{t.shellName() + "_URL"}, Commands: []Command{{Shell: run}}}
 }
 
 // errors checks the tool's options, each error naming its option.

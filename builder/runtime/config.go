@@ -124,11 +124,15 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	// argument shows in docker history, a copied file stays in its COPY layer. No design
 	// holds for the legacy builder without running steps outside the Dockerfile, so
 	// credentials are refused rather than baked into an image.
-	for _, name := range c.Options.CredentialOptions() {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("%s: carries credentials, which the builder would write into the image "+
-			"(its layers and history are readable by anyone who can pull it): use a mirror the build network reaches without "+
-			"credentials (network_mode), or build with the docker builder and the openhands-runtime provisioner, which passes "+
-			"them to the plan only while it runs", name))
+	refused := c.Options.CredentialOptions()
+	if len(c.SecretEnvironmentVars) > 0 {
+		refused = append(refused, "secret_environment_vars")
+	}
+	for _, name := range refused {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("%s: holds a secret, which the builder would write into the image "+
+			"(its layers and history are readable by anyone who can pull it): use a mirror or proxy the build's network reaches "+
+			"without credentials (network_mode), or build with the docker builder and the openhands-runtime provisioner, which "+
+			"passes secrets to the plan only while it runs", name))
 	}
 	errs = c.platformErrors(errs)
 	if c.DockerPlatform != "" && !platformSyntax.MatchString(c.DockerPlatform) {

@@ -357,31 +357,39 @@ func TestFlatConfigMatchesConfig(t *testing.T) {
 	}
 }
 
-// TestPrepareRefusesCredentials: a URL option with credentials would end up in the image (a
-// layer or its history), so each one is refused at validate, named, with the ways out.
+// TestPrepareRefusesCredentials: a URL option with credentials, an environment_vars value
+// holding such a URL and secret_environment_vars would end up in the image (a layer or its
+// history), so each one is refused at validate, named, with the ways out; conda_channel with
+// credentials is refused as for the provisioner, pointing at channel_alias.
 func TestPrepareRefusesCredentials(t *testing.T) {
 	var c Config
 	_, err := c.Prepare(builderRaw(fixture.SourceDir(t), map[string]interface{}{
-		"index_url":        "https://ci:pw@pypi.internal/simple",
-		"extra_index_urls": []interface{}{"https://pypi.internal/public", "https://token@wheels.internal/simple"},
-		"channel_alias":    "https://ci:pw@conda.internal/api",
-		"uv_url":           "https://ci:pw@files.internal/uv.tar.gz",
-		"uv_sha256":        strings.Repeat("cd", 32),
+		"index_url":               "https://ci:pw@pypi.internal/simple",
+		"extra_index_urls":        []interface{}{"https://pypi.internal/public", "https://token@wheels.internal/simple"},
+		"channel_alias":           "https://ci:pw@conda.internal/api",
+		"conda_channel":           "https://ci:pw@conda.internal/api/conda-forge",
+		"uv_url":                  "https://ci:pw@files.internal/uv.tar.gz",
+		"uv_sha256":               strings.Repeat("cd", 32),
+		"environment_vars":        []interface{}{"NO_PROXY=localhost", "HTTPS_PROXY=http://ci:pw@proxy.internal:3128"},
+		"secret_environment_vars": []interface{}{"API_TOKEN=pw"},
 	}))
 	if err == nil {
-		t.Fatal("Prepare accepted URLs with credentials")
+		t.Fatal("Prepare accepted secrets")
 	}
-	for _, name := range []string{"index_url: carries credentials", "extra_index_urls[1]: carries credentials", "channel_alias: carries credentials", "uv_url: carries credentials", "openhands-runtime provisioner", "network_mode"} {
+	for _, name := range []string{"index_url: holds a secret", "extra_index_urls[1]: holds a secret", "channel_alias: holds a secret",
+		"uv_url: holds a secret", "environment_vars[1]: holds a secret", "secret_environment_vars: holds a secret",
+		"conda_channel: \"https://ci:xxxxx@conda.internal/api/conda-forge\" carries credentials", "openhands-runtime provisioner", "network_mode"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not say %q:\n%v", name, err)
 		}
 	}
-	if strings.Contains(err.Error(), "extra_index_urls[0]") || strings.Contains(err.Error(), "pw@") {
-		t.Errorf("the error names a URL without credentials or shows a password:\n%v", err)
+	if strings.Contains(err.Error(), "extra_index_urls[0]") || strings.Contains(err.Error(), "environment_vars[0]") || strings.Contains(err.Error(), "pw@") {
+		t.Errorf("the error names a value without credentials or shows a password:\n%v", err)
 	}
-	// The same mirrors without credentials build.
+	// The same mirrors and proxy without credentials build.
 	if _, err := new(Config).Prepare(builderRaw(fixture.SourceDir(t), map[string]interface{}{
 		"index_url": "https://pypi.internal/simple", "channel_alias": "https://conda.internal/api",
+		"environment_vars": []interface{}{"HTTPS_PROXY=http://proxy.internal:3128"},
 	})); err != nil {
 		t.Errorf("mirrors without credentials refused: %v", err)
 	}

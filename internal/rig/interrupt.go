@@ -24,6 +24,8 @@ type PackerRun struct {
 	err  error
 	// interrupted is when Interrupt sent SIGINT.
 	interrupted time.Time
+	// logfile is the Packer log (PACKER_LOG=1), as acctest.TestPlugin keeps it.
+	logfile string
 }
 
 // syncBuffer is the build's output, read while packer writes it.
@@ -44,16 +46,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// StartPacker writes template to a file and starts `packer build` on it; the run is ended
-// when the test ends, in case the test stops early.
-func StartPacker(t *testing.T, packer, template string) *PackerRun {
+// StartPacker writes template to a file and starts `packer build` on it, with args (such as
+// -on-error=abort) before the file; the run is ended when the test ends, in case the test
+// stops early.
+func StartPacker(t *testing.T, packer, template string, args ...string) *PackerRun {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "build.pkr.hcl")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "build.pkr.hcl")
 	if err := os.WriteFile(path, []byte(template), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &PackerRun{out: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command(packer, "build", "-color=false", path)
+	r := &PackerRun{out: &syncBuffer{}, done: make(chan struct{}), logfile: filepath.Join(dir, "packer.log")}
+	r.cmd = exec.Command(packer, append(append([]string{"build", "-color=false"}, args...), path)...)
+	r.cmd.Env = append(os.Environ(), "PACKER_LOG=1", "PACKER_LOG_PATH="+r.logfile)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := r.cmd.Start(); err != nil {
@@ -76,6 +81,12 @@ func StartPacker(t *testing.T, packer, template string) *PackerRun {
 
 // Output is what the build printed so far.
 func (r *PackerRun) Output() string { return r.out.String() }
+
+// Log is the Packer log (PACKER_LOG=1) so far.
+func (r *PackerRun) Log(t *testing.T) string {
+	t.Helper()
+	return ReadLog(t, r.logfile)
+}
 
 // WaitFor waits until cond holds (polled every 200 ms) and fails the test if the build ends
 // or the timeout passes first.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -295,6 +296,33 @@ micromamba --version
 micromamba deactivate
 echo "after=${CONDA_PREFIX:-none}"`
 
+// siCheckRecords checks that conda-meta and the package cache record python and poetry as
+// coming from the channel URL prefix (credentials included).
+func siCheckRecords(t *testing.T, l *siLayout, prefix string) {
+	t.Helper()
+	pkgs := filepath.Join(l.prefix, "micromamba", "pkgs")
+	for _, pkg := range []string{"python-3.12-standin_0", "poetry-2.2.1-standin_0"} {
+		for _, rec := range []string{filepath.Join(l.env, "conda-meta", pkg+".json"), filepath.Join(pkgs, pkg, "info", "repodata_record.json")} {
+			var meta struct{ Channel, URL string }
+			if err := json.Unmarshal([]byte(siReadFile(t, rec)), &meta); err != nil ||
+				meta.Channel != prefix+siSubdir() || meta.URL != prefix+siSubdir()+"/"+pkg+".conda" {
+				t.Errorf("%s: %+v %v, want the channel under %s", rec, meta, err, prefix)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(pkgs, pkg+".conda")); err != nil {
+			t.Errorf("the package cache lacks the archive: %v", err)
+		}
+	}
+}
+
+// siSubdir is conda's name of the host's platform.
+func siSubdir() string {
+	if runtime.GOARCH == "arm64" {
+		return "linux-aarch64"
+	}
+	return "linux-64"
+}
+
 // TestStandins walks the install plan's command lines through the stand-ins in order.
 func TestStandins(t *testing.T) {
 	t.Parallel()
@@ -339,9 +367,11 @@ func TestStandins(t *testing.T) {
 		{name: "install into missing env fails",
 			argv:     []string{"{mm}", "install", "-n", "missing", "-c", "conda-forge", "python=3.12", "-y"},
 			wantCode: 1, stderr: []string{"no environment found at {prefix}/micromamba/envs/missing"}},
+		// The channel is found under the alias of ~/.condarc, and recorded with its credentials.
 		{name: "install python and poetry",
 			argv:   []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "poetry", "python=3.12", "-y"},
-			stdout: []string{"+ python 3.12", "+ poetry 2.2.1"},
+			stdout: []string{"+ python 3.12", "+ poetry 2.2.1", "https://***@conda.example/alias/conda-forge"},
+			never:  []string{"mirror-secret"},
 			check: func(t *testing.T, l *siLayout, _ siResult) {
 				if target, err := os.Readlink(l.envPy); err != nil || !filepath.IsAbs(target) {
 					t.Errorf("bin/python3.12 should link to the host python: %q %v", target, err)
@@ -354,19 +384,19 @@ func TestStandins(t *testing.T) {
 				if cfg := siReadFile(t, filepath.Join(l.env, "pyvenv.cfg")); !strings.Contains(cfg, "include-system-site-packages = false") {
 					t.Errorf("pyvenv.cfg:\n%s", cfg)
 				}
-				for _, rec := range []string{"python-3.12-standin_0.json", "poetry-2.2.1-standin_0.json"} {
-					var meta struct{ Name, Version, Channel string }
-					if err := json.Unmarshal([]byte(siReadFile(t, filepath.Join(l.env, "conda-meta", rec))), &meta); err != nil || meta.Channel != "conda-forge" {
-						t.Errorf("%s: %+v %v", rec, meta, err)
-					}
-				}
-				if pkgs, _ := os.ReadDir(filepath.Join(l.prefix, "micromamba", "pkgs")); len(pkgs) != 2 {
-					t.Errorf("package cache has %d entries, want 2", len(pkgs))
-				}
+				siCheckRecords(t, l, "https://mirror-user:mirror-secret@conda.example/alias/conda-forge/")
 				site := siSitePackages(t, l.env)
 				if got := siReadFile(t, filepath.Join(site, "anyio-4.12.1.dist-info", "INSTALLER")); got != "conda\n" {
 					t.Errorf("conda's anyio INSTALLER = %q", got)
 				}
+			}},
+		// MAMBA_CHANNEL_ALIAS, as the plan gives it, takes precedence over ~/.condarc.
+		{name: "install with the alias from the environment",
+			env:   []string{"MAMBA_CHANNEL_ALIAS=https://ci:env-secret@conda.internal/api/"},
+			argv:  []string{"{mm}", "install", "-n", "openhands", "-c", "conda-forge", "poetry", "python=3.12", "-y"},
+			never: []string{"env-secret"},
+			check: func(t *testing.T, l *siLayout, _ siResult) {
+				siCheckRecords(t, l, "https://ci:env-secret@conda.internal/api/conda-forge/")
 			}},
 
 		// run

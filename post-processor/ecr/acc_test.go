@@ -3,6 +3,7 @@ package ecrpostprocessor
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -108,10 +109,8 @@ func TestAccECRPushTwice(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, secret := range []string{registryPwd, secretKey} {
-				if strings.Contains(log, secret) {
-					return fmt.Errorf("a credential appears in the build output")
-				}
+			if found := credentialsIn(log); len(found) > 0 {
+				return fmt.Errorf("the build output holds %v", found)
 			}
 			if !strings.Contains(log, "verification passed") {
 				return fmt.Errorf("no verification report in the output")
@@ -155,8 +154,28 @@ func TestAccECRPushTwice(t *testing.T) {
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "ecr_second_push",
 		Template: pushTemplate(t, ecr, src, ""),
-		Check:    rig.BuildSucceeded,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			if found := credentialsIn(rig.ReadLog(t, logfile)); len(found) > 0 {
+				return fmt.Errorf("the build output holds %v", found)
+			}
+			return nil
+		},
 	})
+	// The plugin's push keeps its blob cache between builds: digests and repositories only.
+	dir, err := defaultCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.ReadFile(filepath.Join(dir, "ecr-blobs.json"))
+	if err != nil {
+		t.Fatalf("the push left no blob cache: %v", err)
+	}
+	if found := credentialsIn(string(cache)); len(found) > 0 {
+		t.Errorf("the blob cache holds %v", found)
+	}
 	if got := reg.UploadedBytes(); got != uploaded {
 		var writes []string
 		for _, r := range reg.Requests()[requests:] {
@@ -197,8 +216,8 @@ func TestAccECRFailures(t *testing.T) {
 					if !strings.Contains(log, c.want) {
 						return fmt.Errorf("the output lacks %q", c.want)
 					}
-					if strings.Contains(log, registryPwd) || strings.Contains(log, secretKey) {
-						return fmt.Errorf("a credential appears in the build output")
+					if found := credentialsIn(log); len(found) > 0 {
+						return fmt.Errorf("the build output holds %v", found)
 					}
 					return nil
 				},
@@ -268,6 +287,21 @@ func TestAccECRBadKeysFailBeforeTheSource(t *testing.T) {
 
 // dockerConfigsHolding lists the files of the Docker client's configuration directories
 // (DOCKER_CONFIG, ~/.docker) that contain secret.
+// credentialsIn names the credentials of the ECR and STS doubles that text holds: the
+// registry password, also as the ECR authorization token (base64 of AWS:password), and the
+// AWS secret key.
+func credentialsIn(text string) []string {
+	var found []string
+	for name, secret := range map[string]string{
+		"the registry password": registryPwd, "the ECR token": base64.StdEncoding.EncodeToString([]byte("AWS:" + registryPwd)), "the secret key": secretKey,
+	} {
+		if strings.Contains(text, secret) {
+			found = append(found, name)
+		}
+	}
+	return found
+}
+
 func dockerConfigsHolding(t *testing.T, secret string) []string {
 	t.Helper()
 	var dirs []string

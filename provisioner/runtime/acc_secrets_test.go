@@ -16,16 +16,29 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
-// secretMarkers are distinct passwords of this test process in the three mirror options.
-func secretMarkers() (body string, markers []string) {
+// secretMarkers are distinct passwords of this test process in the three mirror options, a
+// proxy URL of environment_vars (with env, more entries of it) and secret_environment_vars.
+// Its verify command proves that the secret environment variable reaches the steps, and that
+// the plan's own secrets do not reach a step that does not read them.
+func secretMarkers(env ...string) (body string, markers []string) {
 	id := fmt.Sprintf("%d%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	markers = []string{"pwIndex" + id, "pwExtra" + id, "pwAlias" + id}
-	body = fmt.Sprintf(`    index_url        = "https://ci:%s@pypi.internal/simple"
-    extra_index_urls = ["https://pypi.internal/public", "https://ci:%s@wheels.internal/simple"]
-    channel_alias    = "https://ci:%s@conda.internal/api"
-`, markers[0], markers[1], markers[2])
+	markers = []string{"pwIndex" + id, "pwExtra" + id, "pwAlias" + id, "pwProxy" + id, "pwToken" + id}
+	env = append([]string{fmt.Sprintf("ACC_PROXY=http://ci:%s@proxy.internal:3128", markers[3])}, env...)
+	body = fmt.Sprintf(`    index_url               = "https://ci:%s@pypi.internal/simple"
+    extra_index_urls        = ["https://pypi.internal/public", "https://ci:%s@wheels.internal/simple"]
+    channel_alias           = "https://ci:%s@conda.internal/api"
+    environment_vars        = ["%s"]
+    secret_environment_vars = ["ACC_TOKEN=%s"]
+    verify {
+      commands = ["test -n \"$ACC_TOKEN\" && test -z \"$(printenv OH_INDEX_URL OH_EXTRA_INDEX_URLS OH_CHANNEL_ALIAS MAMBA_CHANNEL_ALIAS)\""]
+    }
+`, markers[0], markers[1], markers[2], strings.Join(env, `", "`), markers[4])
 	return body, markers
 }
+
+// failingDependencies makes the dependency step fail, its secrets loaded: a requirement the
+// lock contradicts.
+const failingDependencies = "    extra_pip_packages = [\"pydantic>=999\"]\n"
 
 // markersIn returns the markers found in data.
 func markersIn(data []byte, markers []string) []string {
@@ -39,9 +52,11 @@ func markersIn(data []byte, markers []string) []string {
 }
 
 // TestAccSecretsNeverInTheImage provisions a docker container with mirrors whose URLs carry
-// credentials, commits it, and searches, not trusts: every layer and the config of `docker
-// save`, `docker history --no-trunc`, and the Packer log (PACKER_LOG=1) hold none of the
-// passwords.
+// credentials, a proxy with a password and a secret environment variable, commits it, and
+// searches, not trusts: every layer and the config of `docker save`, `docker history
+// --no-trunc`, and the Packer log (PACKER_LOG=1) hold none of the passwords. A second build
+// fails in the dependency step and leaves its container (-on-error=abort): its whole
+// filesystem (`docker export`) and the Packer log hold none either.
 func TestAccSecretsNeverInTheImage(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
@@ -64,19 +79,7 @@ func TestAccSecretsNeverInTheImage(t *testing.T) {
 	})
 	image := tag + ":acc"
 	// docker save writes every layer uncompressed, the config and the manifest.
-	save := exec.Command("docker", "save", image)
-	out, err := save.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := save.Start(); err != nil {
-		t.Fatal(err)
-	}
-	found := scanForMarkers(t, out, markers)
-	if err := save.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if len(found) > 0 {
+	if found := scanCommand(t, exec.Command("docker", "save", image), markers); len(found) > 0 {
 		t.Errorf("the saved image (layers, config) holds %v", found)
 	}
 	history, err := rig.Docker("history", "--no-trunc", image)
@@ -86,6 +89,44 @@ func TestAccSecretsNeverInTheImage(t *testing.T) {
 	if found := markersIn([]byte(history), markers); len(found) > 0 {
 		t.Errorf("docker history holds %v", found)
 	}
+
+	body, markers = secretMarkers()
+	run := rig.StartPacker(t, rigEnv.Packer, accTemplate(t, rigEnv.BaseImage, offlineRun, body+failingDependencies, tag+"-failed"), "-on-error=abort")
+	if code := run.Wait(t, 10*time.Minute); code == 0 {
+		t.Fatalf("a build failing in the dependency step exited 0:\n%s", run.Output())
+	}
+	m := containerID.FindStringSubmatch(run.Output())
+	if m == nil {
+		t.Fatalf("no container in the build's output:\n%s", run.Output())
+	}
+	t.Cleanup(func() { rig.Docker("rm", "-f", m[1]) })
+	if !strings.Contains(run.Output(), `step "dependencies" failed`) {
+		t.Errorf("the build did not fail in the dependency step:\n%s", run.Output())
+	}
+	// docker export writes the container's whole filesystem.
+	if found := scanCommand(t, exec.Command("docker", "export", m[1]), markers); len(found) > 0 {
+		t.Errorf("the failed build's container holds %v", found)
+	}
+	if found := markersIn([]byte(run.Output()+run.Log(t)), markers); len(found) > 0 {
+		t.Errorf("the failed build's output or Packer log holds %v", found)
+	}
+}
+
+// scanCommand runs cmd and returns the markers its standard output holds.
+func scanCommand(t *testing.T, cmd *exec.Cmd, markers []string) []string {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := scanForMarkers(t, out, markers)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return found
 }
 
 // scanForMarkers reads r to its end and returns the markers it holds, also across reads.
@@ -121,10 +162,65 @@ func scanForMarkers(t *testing.T, r io.Reader, markers []string) []string {
 	return found
 }
 
-// TestAccSecretsNeverOnTheMachine runs the provisioner over SSH with the same mirrors, once
-// through and once failing in the dependency step, and after each greps the machine's whole
-// filesystem (outside /proc, /sys, /dev) and the Packer log; while the plan runs, the process
-// list is sampled: no command line shows a password.
+// sampleCommandLines lists the container's process command lines every 100 ms until the
+// returned stop is called, which returns the listings that showed a marker.
+func sampleCommandLines(container string, markers []string) (stop func() []string) {
+	done := make(chan struct{})
+	var mu sync.Mutex
+	var seen []string
+	var sampler sync.WaitGroup
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			out, _ := exec.Command("docker", "exec", container, "ps", "-eo", "args").Output()
+			if len(markersIn(out, markers)) > 0 {
+				mu.Lock()
+				seen = append(seen, string(out))
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		close(done)
+		sampler.Wait()
+		return seen
+	}
+}
+
+// checkMachineClean fails the test when a sampled command line showed a marker, or a file on
+// the machine (outside /proc, /sys, /dev) holds one, or the plan left files in /tmp.
+func checkMachineClean(t *testing.T, name string, target *sshTarget, onCommandLine, markers []string) {
+	t.Helper()
+	if len(onCommandLine) > 0 {
+		t.Errorf("%s: a password was on a command line:\n%s", name, onCommandLine[0])
+	}
+	// grep's own command line holds the markers, in /proc only.
+	grep := "grep -rlF --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -e " + strings.Join(markers, " -e ") + " / 2>/dev/null || true"
+	if hits := target.exec(t, grep); hits != "" {
+		t.Errorf("%s: files on the machine hold a password:\n%s", name, hits)
+	}
+	if left := target.exec(t, "ls /tmp | grep openhands-plan || true"); left != "" {
+		t.Errorf("%s: the plan left %s in /tmp", name, left)
+	}
+	// micromamba recorded the channel under the alias: the search above saw where its
+	// credentials were, and they were taken out.
+	if got := target.exec(t, "grep -rlF https://conda.internal/api/conda-forge/ /openhands/micromamba || true"); got == "" {
+		t.Errorf("%s: no record of micromamba names the channel alias's URL", name)
+	}
+}
+
+// TestAccSecretsNeverOnTheMachine runs the provisioner over SSH with the same secrets, once
+// through, once failing in the dependency step, and once cancelled (Ctrl-C) during it, and
+// after each greps the machine's whole filesystem (outside /proc, /sys, /dev), where the
+// micromamba stand-in records the channel's URL with its credentials as the real one can, and
+// the Packer log; while the plan runs, the process list is sampled: no command line shows a
+// password.
 func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
@@ -136,35 +232,13 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		fails       bool
 	}{
 		{"provisioner_secrets_ssh", "", false},
-		// A requirement the lock contradicts fails the dependency step, secrets loaded.
-		{"provisioner_secrets_ssh_failed", "    extra_pip_packages = [\"pydantic>=999\"]\n", true},
+		{"provisioner_secrets_ssh_failed", failingDependencies, true},
 	} {
 		body, markers := secretMarkers()
-		template := target.template(copyFixture(t), standins+body+run.extra)
-		stop := make(chan struct{})
-		var mu sync.Mutex
-		var onCommandLine []string
-		var sampler sync.WaitGroup
-		sampler.Add(1)
-		go func() {
-			defer sampler.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(100 * time.Millisecond):
-				}
-				out, _ := exec.Command("docker", "exec", target.container, "ps", "-eo", "args").Output()
-				if found := markersIn(out, markers); len(found) > 0 {
-					mu.Lock()
-					onCommandLine = append(onCommandLine, string(out))
-					mu.Unlock()
-				}
-			}
-		}()
+		stop := sampleCommandLines(target.container, markers)
 		acctest.TestPlugin(t, &acctest.PluginTestCase{
 			Name:     run.name,
-			Template: template,
+			Template: target.template(copyFixture(t), standins+body+run.extra),
 			Check: func(cmd *exec.Cmd, logfile string) error {
 				check := rig.BuildSucceeded
 				if run.fails {
@@ -181,24 +255,27 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 				if !strings.Contains(log, "Using 3 package indexes") {
 					return fmt.Errorf("uv did not get the three indexes")
 				}
+				if !run.fails && !strings.Contains(log, "check command 1: ok") {
+					return fmt.Errorf("the verify command did not pass")
+				}
 				if found := markersIn([]byte(log), markers); len(found) > 0 {
 					return fmt.Errorf("the Packer log holds %v", found)
 				}
 				return nil
 			},
 		})
-		close(stop)
-		sampler.Wait()
-		if len(onCommandLine) > 0 {
-			t.Errorf("%s: a password was on a command line:\n%s", run.name, onCommandLine[0])
-		}
-		// grep's own command line holds the markers, in /proc only.
-		grep := "grep -rlF --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -e " + strings.Join(markers, " -e ") + " / 2>/dev/null || true"
-		if hits := target.exec(t, grep); hits != "" {
-			t.Errorf("%s: files on the machine hold a password:\n%s", run.name, hits)
-		}
-		if left := target.exec(t, "ls /tmp | grep openhands-plan || true"); left != "" {
-			t.Errorf("%s: the plan left %s in /tmp", run.name, left)
-		}
+		checkMachineClean(t, run.name, target, stop(), markers)
 	}
+
+	// Cancelled while uv installs, on a machine of its own (the one above has the
+	// dependencies installed, so they would be skipped).
+	target = startSSHTarget(t)
+	body, markers := secretMarkers("UV_STANDIN_SLOW=600")
+	stop := sampleCommandLines(target.container, markers)
+	run := interruptDuringDependencies(t, target.template(copyFixture(t), standins+body), func(string) string { return target.container })
+	checkSSHPlanStopped(t, run, target)
+	if found := markersIn([]byte(run.Output()+run.Log(t)), markers); len(found) > 0 {
+		t.Errorf("the cancelled build's output or Packer log holds %v", found)
+	}
+	checkMachineClean(t, "provisioner_secrets_ssh_cancelled", target, stop(), markers)
 }

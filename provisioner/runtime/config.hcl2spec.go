@@ -53,6 +53,7 @@ type FlatConfig struct {
 	PasswordlessSudo       *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild        *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
 	EnvironmentVars        []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
+	SecretEnvironmentVars  []string          `mapstructure:"secret_environment_vars" cty:"secret_environment_vars" hcl:"secret_environment_vars"`
 	NetworkRetries         *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
 	MinFreeDiskGB          *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
 	SkipVerify             *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
@@ -115,6 +116,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"passwordless_sudo":          &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":          &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
 		"environment_vars":           &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
+		"secret_environment_vars":    &hcldec.AttrSpec{Name: "secret_environment_vars", Type: cty.List(cty.String), Required: false},
 		"network_retries":            &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
 		"min_free_disk_gb":           &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},

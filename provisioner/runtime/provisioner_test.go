@@ -587,12 +587,17 @@ func TestProvisionUploadError(t *testing.T) {
 
 func TestProvisionHidesSecrets(t *testing.T) {
 	src := fixture.SourceDir(t)
-	p := preparedProvisioner(t, src, map[string]interface{}{"index_url": "https://user:s3cret@pypi.example/simple"})
+	p := preparedProvisioner(t, src, map[string]interface{}{
+		"index_url":               "https://user:s3cret@pypi.example/simple",
+		"environment_vars":        []interface{}{"HTTPS_PROXY=http://user:s3cret-proxy@proxy.example:3128"},
+		"secret_environment_vars": []interface{}{"API_TOKEN=s3cret-token"},
+	})
 	comm := &fakeComm{}
 	comm.script = runScript(comm, remoteRun{
 		stdout: []string{
 			"Looking in indexes: https://user:s3cret@pypi.example/simple\n",
 			"s3cret alone\n",
+			"proxy s3cret-proxy, token s3cret-token\n",
 			plan.StepFailedLine("dependencies", "1") + "\n",
 		},
 		stderr: []string{"ERROR: 401 for https://user:s3cret@pypi.example/simple/foo\n"},
@@ -615,7 +620,7 @@ func TestProvisionHidesSecrets(t *testing.T) {
 			t.Errorf("the Ui was shown the password: %q", l)
 		}
 	}
-	for _, want := range []string{"Looking in indexes: https://user:****@pypi.example/simple", "**** alone"} {
+	for _, want := range []string{"Looking in indexes: https://user:****@pypi.example/simple", "**** alone", "proxy ****, token ****"} {
 		if !slices.Contains(says, want) {
 			t.Errorf("Say lines %q lack %q", says, want)
 		}

@@ -41,9 +41,6 @@ if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
 	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
 	. "$OH_BUNDLE/secrets.sh"
 fi
-# The plan's micromamba calls take the alias from their environment: a command line would
-# show its credentials to ps, and micromamba config would keep them in a file.
-if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
 
 # oh_step_failed NAME CODE: the line that tells the plugin which step failed.
 oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }

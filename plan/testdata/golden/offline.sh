@@ -21,7 +21,7 @@ export OH_NETWORK_RETRIES=5
 export OH_MIN_FREE_DISK_GB=0
 export OH_CONDA_CHANNEL='conda-forge'
 export OH_CHANNEL_ALIAS='https://artifactory.internal/artifactory/api/conda'
-export OH_INDEX_URL=''
+OH_INDEX_URL=''
 export OH_EXTRA_INDEX_URLS='https://torch.internal/whl/cpu http://wheels.internal:8080/simple'
 export OH_EXTRA_PIP_PACKAGES='notebook>=7 flake8'
 export PYTHONDONTWRITEBYTECODE=1
@@ -45,9 +45,6 @@ if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
 	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
 	. "$OH_BUNDLE/secrets.sh"
 fi
-# The plan's micromamba calls take the alias from their environment: a command line would
-# show its credentials to ps, and micromamba config would keep them in a file.
-if [ -n "$OH_CHANNEL_ALIAS" ]; then export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"; fi
 
 # oh_step_failed NAME CODE: the line that tells the plugin which step failed.
 oh_step_failed() { oh_say "openhands-runtime: step $1 failed with exit code $2"; }
@@ -446,6 +443,7 @@ oh_step_python_env_check() {
 	[ -x "$OH_ENV_PY" ]
 }
 oh_step_python_env_run() {
+	export MAMBA_CHANNEL_ALIAS="$OH_CHANNEL_ALIAS"
 	"$OH_MM" create -n "$OH_ENV" -y
 	# Poetry is installed for tools that expect it, never used to install: it cannot parse
 	# the Amazon Linux 2023 kernel release.
@@ -592,7 +590,7 @@ oh_main() {
 	oh_run_step 7 python-env root 'ead58462613011646fc3ca7406ec64d3' 'dependencies browser'
 	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
-	oh_run_step 10 dependencies user '3c47487a49ea21b77e78b396b363b5df' ''
+	oh_run_step 10 dependencies user '3c47487a49ea21b77e78b396b363b5df' '' 'OH_INDEX_URL'
 	oh_run_step 11 browser root '' ''
 	oh_run_step 12 environment root '0ee8786b7d136f2a81e572f3541beed6' ''
 	oh_run_step 13 cleanup root '' ''
