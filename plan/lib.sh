@@ -320,7 +320,9 @@ oh_run_step() {
 		oh_say "[$index/$OH_STEP_COUNT] $name: skipped (already done)"
 		return 0
 	fi
-	for dropped in $invalidates; do
+	# The step's own record goes too: a run that fails half-way must not leave the record of
+	# an earlier run that a later run with those earlier options would take as done.
+	for dropped in "$name" $invalidates; do
 		rm -f "$OH_STAMPS/$dropped"
 	done
 	started=$SECONDS

@@ -673,6 +673,17 @@ grep -r . "$OH_STAMPS"`,
 			want: []string{"/counted:v1"}, notWant: []string{"stamp1", "fails-first:"},
 		},
 		{
+			// A step that fails under new options leaves no record of the old ones: a run with
+			// the old options again must not skip it, since the failed run changed its work.
+			name: "a failed step drops its earlier stamp",
+			body: `oh_stamp_write fails-first old
+set +e
+(oh_run_step 1 fails-first root 'new' '')
+set -e
+for f in "$OH_STAMPS"/*; do echo "stamp: ${f##*/}"; done; echo listed`,
+			want: []string{"listed"}, notWant: []string{"stamp: fails-first"},
+		},
+		{
 			name: "check and stamp skip a step",
 			body: `oh_run_step 4 counted root 'v1' ''
 oh_run_step 4 counted root 'v1' ''
