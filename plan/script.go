@@ -104,6 +104,11 @@ func OptionsDigest(o Options) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// MaxOutputLine is the longest line of a plan's or a check's output that the plugin reads
+// as one line. Readers never drop what follows a longer one: the engine's reader fails,
+// naming the limit, and the provisioner cuts the line there and reads on.
+const MaxOutputLine = 1 << 20
+
 // StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
 // with shell expansions for name and code.
 func StepFailedLine(name, code string) string {
