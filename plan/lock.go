@@ -89,6 +89,9 @@ func ParsePoetryLock(data []byte) (*PoetryLock, error) {
 		default:
 			return nil, fmt.Errorf("package %s: markers is neither a string nor a table by group", p.Name)
 		}
+		if err := p.checkRenderedStrings(); err != nil {
+			return nil, fmt.Errorf("[[package]] %d: %w; a lock Poetry wrote never holds this: run poetry lock again, or set use_lock = false", i+1, err)
+		}
 	}
 	return &l, nil
 }
@@ -313,6 +316,11 @@ func lockErrors(o Options, lock *PoetryLock, pyproject map[string]any) []error {
 	for _, g := range o.LockGroups {
 		if !slices.Contains(known, g) {
 			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s", g, PoetryLockFile, strings.Join(known, ", ")))
+		}
+	}
+	for _, r := range groupRequirements(pyproject, o.LockGroups) {
+		if err := checkRequirement(r); err != nil {
+			errs = append(errs, fmt.Errorf("use_lock: the requirement %q of a group in lock_groups, in pyproject.toml: %w; write it as PEP 508 says (name, extras, version or @ URL, ; marker)", r, err))
 		}
 	}
 	for _, p := range lock.Select(o.LockGroups) {
