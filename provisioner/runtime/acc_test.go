@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,66 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccProvisionerRealInstall installs the fixture checkout's real dependencies (its
+// pyproject.toml, about 390 distributions from PyPI) with the real uv, through the rig's
+// local index on 127.0.0.1, on Debian 13's Python 3.13: the air-gapped mirror path, for
+// real. The fixture's poetry.lock pins the uv stand-in's wheels, so it is left out and the
+// real uv resolves. micromamba stays a stand-in (conda-forge cannot be reached here), and so
+// does openvscode-server (GitHub releases); Playwright's browser host cannot be reached, so
+// the browser step is off.
+func TestAccProvisionerRealInstall(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	src := copyFixture(t)
+	if err := os.Remove(filepath.Join(src, "poetry.lock")); err != nil {
+		t.Fatal(err)
+	}
+	const image = "openhands-acc-real"
+	tmpl := accTemplateFrom(t, src, rigEnv.TrixieImage, `"--network=host"`, fmt.Sprintf(`    index_url       = %q
+    python_version  = "3.13"
+    install_browser = false
+    # The micromamba stand-in's stub modules for Poetry's dependencies would shadow the
+    # real ones the real uv then keeps (see the stand-in's install_poetry).
+    environment_vars = ["MICROMAMBA_STANDIN_SITE_DEPS=none"]
+`, rigEnv.IndexURL), image)
+	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")), fmt.Sprintf("uv_path = %q", rigEnv.UV), 1)
+	t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_real_install",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{"verification passed", "check package count: ok"} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			// The real uv is in the image, and what it installed came from PyPI: real
+			// distributions with their own version strings, none from the stand-in's index.
+			got := rig.InImage(t, image+":acc", "openhands", `set -e
+/openhands/bin/uv --version
+py=/openhands/micromamba/envs/openhands/bin/python
+$py -c 'import sys; print(sys.version_info[:2] >= (3, 13))'
+/openhands/bin/uv pip list --python "$py" --format freeze >/tmp/freeze 2>/dev/null
+wc -l </tmp/freeze
+grep -c standin /tmp/freeze || true
+$py -c 'import litellm, pydantic, openai, jupyterlab; print("real imports ok")'`)
+			lines := strings.Split(got, "\n")
+			if len(lines) != 5 || !strings.HasPrefix(lines[0], "uv 0.12.16 ") || lines[1] != "True" || lines[3] != "0" || lines[4] != "real imports ok" {
+				return fmt.Errorf("the image holds:\n%s\nwant uv 0.12.16, Python 3.13, no stand-in distribution, the real imports", got)
+			}
+			if n, err := strconv.Atoi(lines[2]); err != nil || n < 300 {
+				return fmt.Errorf("%s distributions installed, want at least 300", lines[2])
 			}
 			return nil
 		},
