@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -102,7 +104,8 @@ type Options struct {
 	// `KEY=value` pairs exported to every step of the plan. A value holding a URL with
 	// credentials (`HTTPS_PROXY=http://user:password@proxy.internal:3128`) is kept secret as
 	// `secret_environment_vars` are, its password hidden in the output (the builder refuses
-	// it).
+	// it). The plan's own variables (`OH_*`, `PATH`, `MAMBA_ROOT_PREFIX`, ...) and those that
+	// make bash or the loader run other code (`BASH_ENV`, `LD_*`, ...) are refused.
 	EnvironmentVars []string `mapstructure:"environment_vars"`
 	// `KEY=value` pairs exported to every step of the plan like `environment_vars`, whose values
 	// are secrets (a proxy password, a token): they travel only in the bundle's root-only
@@ -132,9 +135,12 @@ type Options struct {
 // finds or verifies a runtime needs, the ECR post-processor's verification of an image built
 // elsewhere included. Components embed it, so an option means the same thing everywhere.
 type Layout struct {
-	// Install prefix on the target. Defaults to `/openhands`.
+	// Install prefix on the target, a directory of the runtime's own that the runtime user
+	// will own: an absolute path of letters, digits, `.`, `_`, `-` and `/`, not a system
+	// directory such as `/usr/local` or `/opt`. Defaults to `/openhands`.
 	Prefix string `mapstructure:"prefix"`
-	// Name of the user (and group) that owns the runtime. Defaults to `openhands`.
+	// Name of the user (and group) that owns the runtime; not a system or login account
+	// (`root`, `ec2-user`, `ubuntu`, ...). Defaults to `openhands`.
 	User string `mapstructure:"user"`
 	// Name of the micromamba environment. Defaults to `openhands`.
 	EnvName string `mapstructure:"env_name"`
@@ -207,12 +213,62 @@ var SHA256Pattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 var (
 	namePattern     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	envNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	pythonPattern   = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
+	pythonPattern   = regexp.MustCompile(`^3\.([0-9]{1,2})$`)
+	pathPattern     = regexp.MustCompile(`^/[A-Za-z0-9._/-]*$`)
 	envVarPattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 	packagePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
 	requirePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$`)
 	moduleNamespace = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 )
+
+// knownPythonMinors are the Python 3 minor versions the plan can ask for: released ones, and
+// 3.15 due in October 2026.
+var knownPythonMinors = []string{"9", "10", "11", "12", "13", "14", "15"}
+
+// systemAccounts are accounts of the base systems and of the cloud images' logins (Packer's
+// SSH user on EC2) that the plan must never take as its runtime user.
+var systemAccounts = map[string]bool{
+	"root": true, "daemon": true, "bin": true, "sys": true, "sync": true, "games": true, "man": true,
+	"lp": true, "mail": true, "news": true, "uucp": true, "proxy": true, "www-data": true,
+	"backup": true, "list": true, "irc": true, "gnats": true, "nobody": true, "_apt": true,
+	"sshd": true, "messagebus": true, "systemd-network": true, "systemd-resolve": true,
+	"systemd-timesync": true, "adm": true, "halt": true, "shutdown": true, "operator": true,
+	"ftp": true, "ec2-user": true, "ubuntu": true, "admin": true,
+}
+
+// systemDirectory tells whether dir is a directory of the system that the plan must not own:
+// one of the top-level directories, the usual shared ones, or anything under the kernel's and
+// the system's own trees.
+func systemDirectory(dir string) bool {
+	switch dir {
+	case "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+		"/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+		"/usr/local", "/usr/bin", "/usr/lib", "/usr/share", "/var/lib", "/var/tmp", "/var/log":
+		return true
+	}
+	for _, tree := range []string{"/proc/", "/sys/", "/dev/", "/etc/", "/boot/", "/run/"} {
+		if strings.HasPrefix(dir, tree) {
+			return true
+		}
+	}
+	return false
+}
+
+// reservedEnvironment are the variables environment_vars and secret_environment_vars may not
+// set: the plan's own (rendered before them, they would override the prefix, user and uid
+// checks for every root step) and those that make bash or the loader run other code.
+func reservedEnvironment(name string) bool {
+	if strings.HasPrefix(name, "OH_") || strings.HasPrefix(name, "LD_") || strings.HasPrefix(name, "BASH_FUNC_") {
+		return true
+	}
+	switch name {
+	case "PATH", "BASH_ENV", "ENV", "IFS", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "CDPATH",
+		"GLOBIGNORE", "HOME", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+		"MAMBA_ROOT_PREFIX", "PLAYWRIGHT_BROWSERS_PATH":
+		return true
+	}
+	return false
+}
 
 func boolDefault(b **bool, v bool) {
 	if *b == nil {
@@ -338,8 +394,12 @@ func (o *Options) Prepare() []error {
 		}
 	}
 	for i, kv := range o.EnvironmentVars {
-		if !envVarPattern.MatchString(kv) {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case !envVarPattern.MatchString(kv):
 			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, RedactURL(kv))
+		case reservedEnvironment(name):
+			add("environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; set the plan's option instead (prefix, user, ...) or leave it out", i, name)
 		}
 	}
 	public := map[string]bool{}
@@ -352,6 +412,8 @@ func (o *Options) Prepare() []error {
 		switch {
 		case !ok || !envVarPattern.MatchString(kv):
 			add("secret_environment_vars[%d]: must be KEY=value with KEY a shell variable name", i)
+		case reservedEnvironment(name):
+			add("secret_environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; leave it out", i, name)
 		case public[name]:
 			add("secret_environment_vars[%d]: %s is also set in environment_vars; set it in one of them", i, name)
 		}
@@ -381,18 +443,27 @@ func (o *Layout) Errors() []error {
 		{"prefix", o.Prefix},
 		{"playwright_browsers_path", o.PlaywrightBrowsersPath},
 	} {
-		if !strings.HasPrefix(p.value, "/") || strings.ContainsAny(p.value, " \t\n'\"$`\\") || filepath.Clean(p.value) != p.value || p.value == "/" {
-			add("%s: %q must be an absolute, clean path without spaces or quotes, other than /", p.name, p.value)
+		switch {
+		case !pathPattern.MatchString(p.value) || filepath.Clean(p.value) != p.value || p.value == "/":
+			// The path lands unquoted in Dockerfile instructions, whose words split on any
+			// Unicode space, and in shell: only the characters of ordinary paths.
+			add("%s: %q must be an absolute, clean path of letters, digits, '.', '_', '-' and '/', other than /", p.name, p.value)
+		case systemDirectory(p.value):
+			// The directories step gives the prefix to the runtime user (and would reset /tmp's mode).
+			add("%s: %q is a system directory, which the plan would hand to the runtime user; use a directory of its own, such as %q", p.name, p.value, path.Join(p.value, "openhands"))
 		}
 	}
-	if !namePattern.MatchString(o.User) {
+	switch {
+	case !namePattern.MatchString(o.User):
 		add("user: %q is not a valid user name (lower case letters, digits, _ and -, at most 32)", o.User)
+	case systemAccounts[o.User]:
+		add("user: %q is a system or login account, which the plan must never take over (it changes the user's groups, sudo rights and home); name a user of the runtime's own, such as %q", o.User, DefaultUser)
 	}
-	if !envNamePattern.MatchString(o.EnvName) {
-		add("env_name: %q may hold only letters, digits, '.', '_' and '-'", o.EnvName)
+	if !envNamePattern.MatchString(o.EnvName) || strings.HasPrefix(o.EnvName, ".") || strings.HasPrefix(o.EnvName, "-") {
+		add("env_name: %q may hold only letters, digits, '.', '_' and '-', and starts with a letter, digit or '_'", o.EnvName)
 	}
-	if !pythonPattern.MatchString(o.PythonVersion) {
-		add("python_version: %q must be major.minor, for example \"3.12\"", o.PythonVersion)
+	if m := pythonPattern.FindStringSubmatch(o.PythonVersion); m == nil || !slices.Contains(knownPythonMinors, m[1]) {
+		add("python_version: %q is not a Python release the plan knows (3.%s); set major.minor, for example \"3.12\"", o.PythonVersion, strings.Join(knownPythonMinors, ", 3."))
 	}
 	for i, m := range o.Verify.Imports {
 		if !moduleNamespace.MatchString(m) {
