@@ -69,7 +69,9 @@ func TestValidateRefusesHostileOptions(t *testing.T) {
 		func(o *Options) { o.User = "agent-1" },
 		func(o *Options) { o.EnvName = "oh.env_1" },
 		func(o *Options) { o.PythonVersion = "3.13" },
-		func(o *Options) { o.EnvironmentVars = []string{"HTTPS_PROXY=http://proxy.internal:3128", "PIP_NO_COLOR=1"} },
+		func(o *Options) {
+			o.EnvironmentVars = []string{"HTTPS_PROXY=http://proxy.internal:3128", "PIP_NO_COLOR=1"}
+		},
 	} {
 		o := Options{SourceDir: src, VSCodeServerSHA256: testSHA, UseLock: boolPtr(false)}
 		ok(&o)
