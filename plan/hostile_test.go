@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,6 +62,16 @@ func TestValidateRefusesHostileOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A linked pyproject.toml passed validation and was never shipped.
+	linked := t.TempDir()
+	fixture.WriteFile(t, src, "real-pyproject.toml", "[project]\nname = \"openhands-ai\"\n", 0o644)
+	if err := os.Symlink(filepath.Join(src, "real-pyproject.toml"), filepath.Join(linked, "pyproject.toml")); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{SourceDir: linked, VSCodeServerSHA256: testSHA, UseLock: boolPtr(false)}
+	if errs := o.Prepare(); len(errs) == 0 || !strings.Contains(errs[0].Error(), "pyproject.toml in") || !strings.Contains(errs[0].Error(), "symbolic link") {
+		t.Errorf("a linked pyproject.toml: %v, want it refused", errs)
 	}
 	// What the rules must still accept.
 	for _, ok := range []func(*Options){

@@ -537,7 +537,15 @@ func checkSourceDir(dir string) []error {
 	if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err != nil {
 		return []error{fmt.Errorf("source_dir: %q holds no pyproject.toml; point it at the root of an OpenHands checkout", dir)}
 	}
-	return nil
+	// The source listing ships regular files only: a linked project file would be validated
+	// here and missing on the target.
+	var errs []error
+	for _, name := range []string{"pyproject.toml", PoetryLockFile} {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			errs = append(errs, fmt.Errorf("source_dir: %s in %q is a symbolic link, which the plan does not ship; replace the link with the file", name, dir))
+		}
+	}
+	return errs
 }
 
 func statMessage(err error) string {

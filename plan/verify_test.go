@@ -14,7 +14,9 @@ import (
 // TestVerifyScriptReportsEveryFailedCheck runs the standalone verification on a machine
 // without any runtime: every check fails, and each is named.
 func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
-	o := Options{Layout: Layout{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false"}}}}
+	o := Options{Layout: Layout{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false",
+		// A here-document whose lines and terminator must reach bash as written, unindented.
+		"cat <<'EOF' | grep -qxF \"  two spaces, a \\\\ and a quote: '\"\n  two spaces, a \\ and a quote: '\nEOF"}}}}
 	o.SetDefaults()
 	p := New(o, Inputs{})
 	script := p.VerifyScript("test")
@@ -28,8 +30,8 @@ func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
 	}
 	for _, c := range p.Checks {
 		want := "check " + c.Name + ": FAILED"
-		if c.Name == "command 1" {
-			want = "check command 1: ok"
+		if c.Name == "command 1" || c.Name == "command 3" {
+			want = "check " + c.Name + ": ok"
 		}
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

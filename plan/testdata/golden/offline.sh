@@ -331,7 +331,7 @@ OH_PYTHON_CHECKS
 		failed="$failed, server alive"
 	fi
 	oh_check_13() {
-		test -x "$OH_PREFIX/bin/uv"
+		eval $'test -x "$OH_PREFIX/bin/uv"'
 	}
 	rc=0
 	output=$(oh_check_as_user oh_check_13 2>&1) || rc=$?
@@ -342,7 +342,7 @@ OH_PYTHON_CHECKS
 		failed="$failed, command 1"
 	fi
 	oh_check_14() {
-		echo "it's $(id -un)"
+		eval $'echo "it\'s $(id -un)"'
 	}
 	rc=0
 	output=$(oh_check_as_user oh_check_14 2>&1) || rc=$?
