@@ -564,6 +564,9 @@ func statMessage(err error) string {
 // its scheme) but holds an '@' loses everything up to its last '@' instead, since that may
 // be a password too: such strings are exactly the ones shown in validation errors.
 func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && len(queryCredentials(u.RawQuery)) > 0 {
+		raw = strings.Replace(raw, "?"+u.RawQuery, "?"+redactQuery(u.RawQuery), 1)
+	}
 	u, err := url.Parse(raw)
 	if err == nil && u.User != nil {
 		if _, hasPassword := u.User.Password(); !hasPassword {
@@ -586,15 +589,72 @@ func RedactURL(raw string) string {
 	return raw[:start] + "xxxxx" + raw[at:]
 }
 
-// hasCredentials tells whether a URL carries user info (a user, a password or a token).
+// hasCredentials tells whether a URL carries credentials: user info (a user, a password or a
+// token), or a query parameter that holds one (credentialParameters).
 func hasCredentials(raw string) bool {
 	u, err := url.Parse(raw)
-	return err == nil && u.User != nil
+	return err == nil && (u.User != nil || len(queryCredentials(u.RawQuery)) > 0)
+}
+
+// credentialParameters are the query parameters that carry a credential: tokens and keys by
+// their usual names, and the signatures, credentials and session tokens of presigned S3,
+// Google Cloud Storage and Azure (SAS) URLs. Lower case; parameters are compared so.
+var credentialParameters = map[string]bool{
+	"token": true, "access_token": true, "auth": true, "auth_token": true, "api_key": true, "apikey": true,
+	"key": true, "password": true, "passwd": true, "secret": true, "client_secret": true,
+	"sig": true, "signature": true, "x-amz-signature": true, "x-amz-credential": true,
+	"x-amz-security-token": true, "x-goog-signature": true, "x-goog-credential": true,
+}
+
+// queryCredentials returns the values of a raw query's credential parameters, as written and,
+// where it differs, decoded.
+func queryCredentials(rawQuery string) []string {
+	var out []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		k, v, ok := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if !ok || v == "" || err != nil || !credentialParameters[strings.ToLower(key)] {
+			continue
+		}
+		out = append(out, v)
+		if decoded, err := url.QueryUnescape(v); err == nil && decoded != v {
+			out = append(out, decoded)
+		}
+	}
+	return out
+}
+
+// redactQuery is a raw query with the values of its credential parameters replaced.
+func redactQuery(rawQuery string) string {
+	pairs := strings.Split(rawQuery, "&")
+	for i, pair := range pairs {
+		k, v, ok := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); ok && v != "" && err == nil && credentialParameters[strings.ToLower(key)] {
+			pairs[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(pairs, "&")
 }
 
 // credentialURL finds the scheme and user info of the URLs with credentials in a value, such
 // as the proxy of HTTPS_PROXY=http://user:password@proxy:3128.
 var credentialURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+@`)
+
+// anyURL finds the URLs in a value, for their query credentials.
+var anyURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s'"]+`)
+
+// holdsCredentialURL tells whether a value holds a URL with credentials.
+func holdsCredentialURL(v string) bool {
+	if credentialURL.MatchString(v) {
+		return true
+	}
+	for _, u := range anyURL.FindAllString(v, -1) {
+		if hasCredentials(u) {
+			return true
+		}
+	}
+	return false
+}
 
 // CredentialOptions names the options whose URL carries credentials, for messages, the
 // environment_vars entries holding such a URL included.
@@ -629,7 +689,7 @@ func redactURLs(urls []string) string {
 func (o *Options) Secrets() []string {
 	var out []string
 	for _, u := range o.urlOptions() {
-		out = append(out, userInfoSecrets(u.url)...)
+		out = append(out, urlSecrets(u.url)...)
 	}
 	for _, e := range o.environment() {
 		if e.Marked && e.Value != "" {
@@ -643,6 +703,21 @@ func (o *Options) Secrets() []string {
 			}
 			out = append(out, s...)
 		}
+		for _, u := range anyURL.FindAllString(e.Value, -1) {
+			if parsed, err := url.Parse(u); err == nil {
+				out = append(out, queryCredentials(parsed.RawQuery)...)
+			}
+		}
+	}
+	return out
+}
+
+// urlSecrets are the credentials a URL carries: its user info's secret and the values of its
+// credential query parameters.
+func urlSecrets(raw string) []string {
+	out := userInfoSecrets(raw)
+	if u, err := url.Parse(raw); err == nil {
+		out = append(out, queryCredentials(u.RawQuery)...)
 	}
 	return out
 }

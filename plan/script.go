@@ -58,7 +58,7 @@ type envVar struct {
 
 // Secret tells whether the variable's value holds a secret: it is marked so, or it holds a URL
 // with credentials.
-func (e envVar) Secret() bool { return e.Marked || credentialURL.MatchString(e.Value) }
+func (e envVar) Secret() bool { return e.Marked || holdsCredentialURL(e.Value) }
 
 // environment lists environment_vars, then secret_environment_vars.
 func (o *Options) environment() []envVar {
