@@ -900,9 +900,9 @@ func TestWriteBundleQueryCredentials(t *testing.T) {
 		}
 	}
 	for raw, want := range map[string]string{
-		f.opts.IndexURL: "https://pypi.internal/simple?token=xxxxx",
-		f.opts.UVURL:    "https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=xxxxx&X-Amz-Security-Token=xxxxx&X-Amz-Signature=xxxxx",
-		"https://u:p@h/x?key=k&page=2": "https://u:xxxxx@h/x?key=xxxxx&page=2",
+		f.opts.IndexURL:                  "https://pypi.internal/simple?token=xxxxx",
+		f.opts.UVURL:                     "https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=xxxxx&X-Amz-Security-Token=xxxxx&X-Amz-Signature=xxxxx",
+		"https://u:p@h/x?key=k&page=2":   "https://u:xxxxx@h/x?key=xxxxx&page=2",
 		"https://pypi.org/simple?page=2": "https://pypi.org/simple?page=2",
 	} {
 		if got := RedactURL(raw); got != want {
