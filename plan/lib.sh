@@ -156,9 +156,23 @@ oh_stamp_write() {
 	printf '%s\n' "$2" >"$OH_STAMPS/$1"
 }
 
+# oh_no_links PATH...: fail naming the first PATH that is a symbolic link. Root installs,
+# chowns and writes paths inside what the runtime user owns (the prefix, the home); a link
+# planted there would make root act on its target (logs -> /etc, .bashrc -> /etc/shadow).
+oh_no_links() {
+	local p
+	for p in "$@"; do
+		if [ -L "$p" ]; then
+			oh_say "openhands-runtime: $p is a symbolic link (to $(readlink "$p")), which root will not follow: the runtime user may have planted it; remove it and run the build again"
+			return 1
+		fi
+	done
+}
+
 # oh_set_line FILE KEY LINE: make LINE the only line of FILE that starts with KEY=.
 oh_set_line() {
 	local file=$1 key=$2 line=$3 tmp
+	oh_no_links "$file" || return 1
 	touch "$file"
 	tmp=$(mktemp)
 	grep -v "^$key=" "$file" >"$tmp" || true
@@ -171,6 +185,7 @@ oh_set_line() {
 # bash: minimal images (the amazonlinux:2023 container) may lack awk.
 oh_set_block() {
 	local file=$1 tmp line skip='' begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
+	oh_no_links "$file" || return 1
 	touch "$file"
 	tmp=$(mktemp)
 	while IFS= read -r line || [ -n "$line" ]; do

@@ -1139,3 +1139,24 @@ func TestLibCheckDisk(t *testing.T) {
 		})
 	}
 }
+
+// TestLibRefusesPlantedLinks: the files root rewrites in what the runtime user owns are
+// refused when they are symbolic links, and their targets stay as they were.
+func TestLibRefusesPlantedLinks(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `printf 'secret\n' >target
+ln -s "$PWD/target" bashrc
+ln -s "$PWD/target" environment
+oh_set_block bashrc <<<'export X=1' || echo "block refused $?"
+oh_set_line environment X X=1 || echo "line refused $?"
+oh_no_links "$PWD/target" && echo "a plain file passes"
+cat target`)
+	for _, want := range []string{"bashrc is a symbolic link (to ", "/target), which root will not follow", "block refused 1", "line refused 1", "a plain file passes", "secret"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, res.out)
+		}
+	}
+	if strings.Contains(res.out, "X=1") {
+		t.Errorf("the link's target was written:\n%s", res.out)
+	}
+}

@@ -265,6 +265,44 @@ $py -c 'import litellm, pydantic, openai, jupyterlab; print("real imports ok")'`
 	})
 }
 
+// TestAccProvisionerPlantedLinkOnRerun: the runtime user owns the prefix, so on a second run
+// a link it planted there (logs -> /etc, .bashrc -> /etc/shadow) must not make root chown or
+// write the link's target: the run stops at the link, naming it, in the directories step's
+// first command, before anything is installed or chowned (the rc-file writers' refusal of a
+// linked .bashrc is TestLibRefusesPlantedLinks).
+func TestAccProvisionerPlantedLinkOnRerun(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	const first, planted, second = "openhands-acc-links", "openhands-acc-links-planted:acc", "openhands-acc-links-second"
+	t.Cleanup(func() { rig.RemoveImages(first+":acc", planted, second+":acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_links_first",
+		Template: accTemplate(t, rigEnv.BaseImage, offlineRun, "", first),
+		Check:    rig.BuildSucceeded,
+	})
+	if err := rig.DeriveImage(first+":acc", planted, `set -e
+su openhands -s /bin/sh -c 'rm -rf /openhands/logs && ln -s /etc /openhands/logs && rm -f /home/openhands/.bashrc && ln -s /etc/shadow /home/openhands/.bashrc'`); err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_links_second",
+		Template: accTemplate(t, planted, offlineRun, "", second),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{"/openhands/logs is a symbolic link (to /etc), which root will not follow", `step "directories" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+}
+
 // TestAccProvisionerStalledDownload: a mirror on 127.0.0.1 that accepts connections and never
 // answers fails the build once download_stall_timeout passes without data, naming the
 // download and the step, instead of holding the build for ever.
