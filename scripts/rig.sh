@@ -305,9 +305,10 @@ fi
 
 case ${1:-all} in
 demo)
-	# What `make demo` needs, and no more: no arm64 root, no Debian 12 image.
+	# What `make demo` needs, and no more: no arm64 root, no Debian 12 image, no amazon plugin.
 	ensure_docker
-	ensure_plugins
+	ensure_packer
+	install_plugin docker "$DOCKER_PLUGIN_VERSION"
 	ensure_trixie_image
 	ensure_index
 	ensure_uv
