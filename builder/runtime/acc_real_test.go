@@ -24,11 +24,7 @@ func TestAccBuilderRealOpenHands(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	repo := fmt.Sprintf("openhands-acc-real-%d", os.Getpid())
-	t.Cleanup(func() {
-		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo).Output()
-		rig.RemoveImages(strings.Fields(string(out))...)
-	})
+	repo := accImageRepository(t, "real")
 	src := filepath.Join(t.TempDir(), "openhands-src")
 	if out, err := exec.Command("cp", "-r", rigEnv.OpenHandsSrc, src).CombinedOutput(); err != nil {
 		t.Fatalf("copying OpenHands' source tree (scripts/rig.sh openhands-src): %v: %s", err, out)
@@ -54,17 +50,7 @@ build {
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "builder_real_openhands",
 		Template: tmpl,
-		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
-				return err
-			}
-			log := rig.ReadLog(t, logfile)
-			// The verify layer ran in this build or in an earlier one with the same inputs.
-			if !strings.Contains(log, "verification passed") && !strings.Contains(log, "cleanup,verify") {
-				return fmt.Errorf("the build has no verify layer")
-			}
-			return nil
-		},
+		Check:    func(cmd *exec.Cmd, logfile string) error { return builtWithVerifyLayer(t, cmd, logfile) },
 	})
 	image := repo + ":acc"
 	// What the lock pins, read from the lock itself; what the image holds, from the real uv
