@@ -203,10 +203,13 @@ ensure_index() {
 	[ -d "$dir/server/.nodeinfo" ] || [ -f "$dir/server/.serverversion" ] || "$venv/bin/devpi-init" --serverdir "$dir/server" >"$dir/init.log" 2>&1 ||
 		{ tail -n 20 "$dir/init.log" >&2; exit 1; }
 	log "starting the package index on 127.0.0.1:$INDEX_PORT (log: $dir/server.log)"
-	# PyPI through this machine's certificate store (the one pip is set up with).
+	# PyPI through this machine's certificate store (the one pip is set up with). A cold
+	# cache meets uv's burst of parallel page requests: with devpi's default 5 s for each
+	# request to PyPI, some time out here and devpi answers "project does not exist", failing
+	# the install; 60 s lets the whole OpenHands tree fill in one run (measured: 97 s).
 	SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
 		setsid "$venv/bin/devpi-server" --serverdir "$dir/server" --host 127.0.0.1 --port "$INDEX_PORT" \
-		--mirror-cache-expiry 2592000 </dev/null >"$dir/server.log" 2>&1 9>&- &
+		--mirror-cache-expiry 2592000 --request-timeout 60 </dev/null >"$dir/server.log" 2>&1 9>&- &
 	for _ in $(seq 1 60); do
 		curl -fsS -o /dev/null "${INDEX_URL}pip/" 2>/dev/null && return
 		sleep 1
