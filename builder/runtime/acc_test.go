@@ -21,7 +21,8 @@ var rigEnv *rig.Env
 func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
 // builderTemplate builds the runtime image from the offline base image with the stand-ins,
-// tagged acc.
+// tagged acc: the tests using it are about layers, tags and signals, not the install (see
+// rig.StandinAttributes; TestAccBuilderRealOpenHands installs for real).
 func builderTemplate(repo, src, extra, postProcessors string) string {
 	return rig.BuilderTemplate(rigEnv.BaseImage, src, repo, "  tags = [\"acc\"]\n"+extra, postProcessors)
 }
