@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|tools|env]
+# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|openhands-src|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -27,9 +27,9 @@ ARM64_PACKAGES=python3,sudo,passwd,curl,ca-certificates,git,tmux,procps,findutil
 
 # The Debian 13 base image for real installs: Python 3.13, as OpenHands 0.62 (^3.12) and the
 # agent-server want; the plan's apt packages baked in as in the bookworm image.
-TRIXIE_REVISION=1
+TRIXIE_REVISION=2
 TRIXIE_IMAGE=${OPENHANDS_RIG_TRIXIE_IMAGE:-openhands-rig/debian:trixie-r$TRIXIE_REVISION}
-TRIXIE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
+TRIXIE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
 # The local package index: devpi-server, a caching mirror of PyPI on 127.0.0.1, so the real
 # installs of the tests download each distribution once per cache; build containers reach it
@@ -44,6 +44,15 @@ INDEX_URL=http://127.0.0.1:$INDEX_PORT/root/pypi/+simple/
 UV_VERSION=0.12.16
 UV_WHEEL_AMD64=uv-$UV_VERSION-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 UV_WHEEL_AMD64_SHA256=c4570eeeef838ddc6957e1b28c5e88305bb492c83b000ed3b8ff3cf86a8ecf00
+
+# OpenHands 0.62's own source tree for the real-install test: its sdist from PyPI (through the
+# local index), pinned by version and SHA-256. The sdist ships the release's poetry.lock,
+# written by Poetry 2.1.3; the real Poetry of that version (scripts/rig-poetry-requirements.txt,
+# hashed) checks that the lock belongs to the pyproject.toml before any test relies on it.
+OPENHANDS_VERSION=0.62.0
+OPENHANDS_SDIST=openhands_ai-$OPENHANDS_VERSION.tar.gz
+OPENHANDS_SDIST_SHA256=dd2e31f715fe9239ff2f2c60b0b85d3bff44cb0483d2b7a200fdcb8a6e561962
+POETRY_VERSION=2.1.3
 
 # Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1
@@ -194,10 +203,13 @@ ensure_index() {
 	[ -d "$dir/server/.nodeinfo" ] || [ -f "$dir/server/.serverversion" ] || "$venv/bin/devpi-init" --serverdir "$dir/server" >"$dir/init.log" 2>&1 ||
 		{ tail -n 20 "$dir/init.log" >&2; exit 1; }
 	log "starting the package index on 127.0.0.1:$INDEX_PORT (log: $dir/server.log)"
-	# PyPI through this machine's certificate store (the one pip is set up with).
+	# PyPI through this machine's certificate store (the one pip is set up with). A cold
+	# cache meets uv's burst of parallel page requests: with devpi's default 5 s for each
+	# request to PyPI, some time out here and devpi answers "project does not exist", failing
+	# the install; 60 s lets the whole OpenHands tree fill in one run (measured: 97 s).
 	SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
 		setsid "$venv/bin/devpi-server" --serverdir "$dir/server" --host 127.0.0.1 --port "$INDEX_PORT" \
-		--mirror-cache-expiry 2592000 </dev/null >"$dir/server.log" 2>&1 9>&- &
+		--mirror-cache-expiry 2592000 --request-timeout 60 </dev/null >"$dir/server.log" 2>&1 9>&- &
 	for _ in $(seq 1 60); do
 		curl -fsS -o /dev/null "${INDEX_URL}pip/" 2>/dev/null && return
 		sleep 1
@@ -226,6 +238,49 @@ ensure_uv() {
 	mv "$dir/uv.tmp" "$dir/uv"
 	rm -rf "$work"
 	log "uv $UV_VERSION ready: $dir/uv"
+}
+
+# ensure_poetry: the real Poetry in a venv of the system's python3, every distribution pinned
+# with its hash.
+ensure_poetry() {
+	local venv=$CACHE/poetry-$POETRY_VERSION requirements
+	requirements=$(dirname "$0")/rig-poetry-requirements.txt
+	"$venv/bin/poetry" --version 2>/dev/null | grep -q "version $POETRY_VERSION)" && return
+	ensure_index
+	/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+	rm -rf "$venv"
+	/usr/bin/python3 -m venv "$venv"
+	log "installing Poetry $POETRY_VERSION"
+	"$venv/bin/pip" install -q --disable-pip-version-check --index-url "$INDEX_URL" --no-deps --require-hashes \
+		-r "$requirements" >"$venv.install.log" 2>&1 || { tail -n 20 "$venv.install.log" >&2; exit 1; }
+}
+
+# ensure_openhands_src: OpenHands' source tree, unpacked from its pinned sdist, its poetry.lock
+# checked by the real Poetry (`poetry check --lock`: the lock's content-hash matches the
+# pyproject.toml). Kept under the rig cache; tests copy it.
+ensure_openhands_src() {
+	local dir=$CACHE/openhands-$OPENHANDS_VERSION work
+	[ -f "$dir/src/poetry.lock" ] && return
+	ensure_index
+	ensure_poetry
+	work=$(mktemp -d)
+	# The sdist's Requires-Python (<3.14,>=3.12) is not this python3's: only the file is wanted.
+	"$CACHE/poetry-$POETRY_VERSION/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
+		--ignore-requires-python --index-url "$INDEX_URL" -d "$work" "openhands-ai==$OPENHANDS_VERSION" >&2
+	echo "$OPENHANDS_SDIST_SHA256  $work/$OPENHANDS_SDIST" | sha256sum -c --quiet - ||
+		{ log "$OPENHANDS_SDIST does not have the pinned SHA-256 $OPENHANDS_SDIST_SHA256"; exit 1; }
+	mkdir "$work/src"
+	tar -xzf "$work/$OPENHANDS_SDIST" -C "$work/src" --strip-components=1
+	(cd "$work/src" && "$CACHE/poetry-$POETRY_VERSION/bin/poetry" check --lock >"$work/check.log" 2>&1) || {
+		log "Poetry $POETRY_VERSION finds the poetry.lock of $OPENHANDS_SDIST stale or broken:"
+		grep -v '^Warning' "$work/check.log" >&2
+		exit 1
+	}
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mv "$work/src" "$dir/src"
+	rm -rf "$work"
+	log "OpenHands $OPENHANDS_VERSION source ready: $dir/src"
 }
 
 # register_arm64: let the kernel run aarch64 binaries through qemu-aarch64-static, with the
@@ -289,6 +344,7 @@ print_env() {
 	printf 'export OPENHANDS_RIG_TRIXIE_IMAGE=%q\n' "$TRIXIE_IMAGE"
 	printf 'export OPENHANDS_RIG_INDEX_URL=%q\n' "$INDEX_URL"
 	printf 'export OPENHANDS_RIG_UV=%q\n' "$CACHE/uv-$UV_VERSION/x86_64/uv"
+	printf 'export OPENHANDS_RIG_OPENHANDS_SRC=%q\n' "$CACHE/openhands-$OPENHANDS_VERSION/src"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -321,10 +377,12 @@ all)
 	ensure_trixie_image
 	ensure_index
 	ensure_uv
+	ensure_openhands_src
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	;;
 index) ensure_index ;;
 uv) ensure_uv ;;
+openhands-src) ensure_openhands_src ;;
 trixie-image) ensure_trixie_image ;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;
@@ -335,7 +393,7 @@ base-image) ensure_base_image ;;
 arm64-image) ensure_arm64_image ;;
 env) print_env ;;
 *)
-	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, tools or env)"
+	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, openhands-src, tools or env)"
 	exit 2
 	;;
 esac

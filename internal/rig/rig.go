@@ -32,6 +32,9 @@ type Env struct {
 	IndexURL string
 	// UV is the real uv binary (x86_64), from its PyPI wheel.
 	UV string
+	// OpenHandsSrc is OpenHands 0.62.0's source tree from its sdist, with the release's
+	// poetry.lock (checked by the real Poetry): copy it before building from it.
+	OpenHandsSrc string
 }
 
 // Setup makes the rig ready (Docker engine, packer, plugins, base image), builds this plugin
@@ -61,7 +64,7 @@ func Setup(workDir string) (*Env, error) {
 	}
 	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
 		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
-		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"]}
+		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"], OpenHandsSrc: vars["OPENHANDS_RIG_OPENHANDS_SRC"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
 		return nil, err
 	}
