@@ -24,7 +24,8 @@ export PACKER_PLUGIN_PATH=$work/plugins
 cp -r internal/rig/testdata/openhands-src "$work/openhands-src"
 rm "$work/openhands-src/poetry.lock"
 
-# The container shares the host's network for one reason: the index on 127.0.0.1.
+# The container shares the host's network for one reason: the index on 127.0.0.1. Anything
+# else goes to a proxy on a closed loopback port, so nothing leaves the machine.
 "$PACKER" build -color=false \
 	-var "base_image=$OPENHANDS_RIG_TRIXIE_IMAGE" \
 	-var "source_dir=$work/openhands-src" \
@@ -35,7 +36,7 @@ rm "$work/openhands-src/poetry.lock"
 	-var "container_network=host" \
 	-var "python_version=3.13" \
 	-var "install_browser=false" \
-	-var 'environment_vars=["MICROMAMBA_STANDIN_SITE_DEPS=none"]' \
+	-var 'environment_vars=["MICROMAMBA_STANDIN_SITE_DEPS=none", "http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9", "no_proxy=127.0.0.1,localhost"]' \
 	example/offline.pkr.hcl
 
 echo

@@ -221,14 +221,11 @@ func TestAccProvisionerRealInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	const image = "openhands-acc-real"
-	tmpl := accTemplateFrom(t, src, rigEnv.TrixieImage, `"--network=host"`, fmt.Sprintf(`    index_url       = %q
-    python_version  = "3.13"
-    install_browser = false
-    # The micromamba stand-in's stub modules for Poetry's dependencies would shadow the
-    # real ones the real uv then keeps (see the stand-in's install_poetry).
-    environment_vars = ["MICROMAMBA_STANDIN_SITE_DEPS=none"]
-`, rigEnv.IndexURL), image)
-	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")), fmt.Sprintf("uv_path = %q", rigEnv.UV), 1)
+	real, err := rig.RealInstallAttributes(rigEnv, "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := strings.Replace(accTemplateFrom(t, src, rigEnv.TrixieImage, `"--network=host"`, "", image), standinAttributes(t), real, 1)
 	t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_real_install",
