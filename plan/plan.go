@@ -381,8 +381,9 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 }
 
 // environmentStep gives machines and login shells the launch environment (containers get it
-// from their image config), puts the poetry shim in the environment, and turns off
-// micromamba's prompt change for the runtime user, as upstream's template does.
+// from their image config), puts the poetry shim in the environment, turns off micromamba's
+// prompt change for the runtime user, as upstream's template does, and writes the record of
+// the build's options for later verifications (RecordPath).
 func environmentStep(o Options) Step {
 	var etc, check strings.Builder
 	for _, v := range completeLaunchEnv(o) {
@@ -396,14 +397,16 @@ func environmentStep(o Options) Step {
 	}
 	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
 		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
+	record := NewRecord(o)
 	return Step{
 		Name: "environment",
 		User: RootUser,
 		Check: check.String() + `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"
 for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	grep -qxF '# >>> openhands runtime >>>' "$rc"
-done`,
-		Stamp: digest("environment", etc.String(), block, poetryShim),
+done
+` + recordCheck(record, RecordPath),
+		Stamp: digest("environment", etc.String(), block, poetryShim, record.JSON()),
 		Commands: []Command{{Shell: etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	oh_set_block "$rc" <<-'BLOCK'
 ` + indent(strings.TrimSuffix(block, "\n"), "\t") + `
@@ -416,7 +419,8 @@ cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
 chmod 0755 "$OH_ENV_BIN/poetry.tmp"
 chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
 mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
-oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
+oh_as_user "$OH_MM" config set changeps1 False >/dev/null
+` + recordCommands(record, RecordPath)}},
 	}
 }
 
