@@ -135,7 +135,9 @@ func TestVerifyOptions(t *testing.T) {
 		conflicts []Conflict
 	}{
 		{name: "no record: the defaults", record: nil,
-			check: func(o Options) bool { return o.Prefix == DefaultPrefix && *o.InstallBrowser && *o.PasswordlessSudo && !o.lockInUse() }},
+			check: func(o Options) bool {
+				return o.Prefix == DefaultPrefix && *o.InstallBrowser && *o.PasswordlessSudo && !o.lockInUse()
+			}},
 		{name: "no record: what is set", set: Layout{Prefix: "/x", InstallBrowser: boolPtr(false)},
 			check: func(o Options) bool { return o.Prefix == "/x" && !*o.InstallBrowser && o.User == DefaultUser }},
 		{name: "a record, nothing set: the record's", record: &built,
