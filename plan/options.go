@@ -121,8 +121,9 @@ type Options struct {
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
-// finds or verifies a runtime needs, the ECR post-processor's verification of an image built
-// elsewhere included. Components embed it, so an option means the same thing everywhere.
+// finds or verifies a runtime needs. Components embed it, so an option means the same thing
+// everywhere; a runtime records it (Record), so a later verification uses what it was built
+// with.
 type Layout struct {
 	// Install prefix on the target. Defaults to `/openhands`.
 	Prefix string `mapstructure:"prefix" json:"prefix"`
@@ -132,14 +133,15 @@ type Layout struct {
 	EnvName string `mapstructure:"env_name" json:"env_name"`
 	// Python version of the environment, `major.minor`. Defaults to `3.12`.
 	PythonVersion string `mapstructure:"python_version" json:"python_version"`
-	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`: the image has it,
-	// so the checks look for it). Defaults to true.
+	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`, of an image
+	// without a record of its build: the image has it, so the checks look for it). Defaults to
+	// true.
 	InstallBrowser *bool `mapstructure:"install_browser" json:"install_browser"`
 	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
 	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path"`
 	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
-	// `<prefix>/.openvscode-server` (for `openhands-ecr`: the image has it, so the checks look for
-	// it). Defaults to true.
+	// `<prefix>/.openvscode-server` (for `openhands-ecr`, of an image without a record of its
+	// build: the image has it, so the checks look for it). Defaults to true.
 	InstallVSCodeServer *bool `mapstructure:"install_vscode_server" json:"install_vscode_server"`
 	// Checks run on the finished runtime.
 	Verify Verify `mapstructure:"verify" json:"verify"`
