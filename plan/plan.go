@@ -107,7 +107,7 @@ func New(o Options, in Inputs) *Plan {
 	if *o.SystemPackages {
 		p.Steps = append(p.Steps, systemPackagesStep())
 	}
-	p.Steps = append(p.Steps, userStep(o), directoriesStep(), pythonEnvStep(o), codeStep(in))
+	p.Steps = append(p.Steps, userStep(o), directoriesStep(o), pythonEnvStep(o), codeStep(in))
 	if o.lockInUse() {
 		p.Steps = append(p.Steps, lockStep(in))
 	}
@@ -239,14 +239,18 @@ usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
 	}
 }
 
-func directoriesStep() Step {
+// directoriesStep makes the prefix's directories and writes the record of the options
+// (RecordPath). It runs on every run, so the record is always of the last one, and it has no
+// check, so it counts as no change for cleanup.
+func directoriesStep(o Options) Step {
 	return Step{
 		Name: "directories",
 		User: RootUser,
 		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 chmod g+rws "$OH_PREFIX/workspace"
 # uv was installed before the user existed.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
+chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+` + recordCommands(NewRecord(o), RecordPath)}},
 	}
 }
 
@@ -381,9 +385,8 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 }
 
 // environmentStep gives machines and login shells the launch environment (containers get it
-// from their image config), puts the poetry shim in the environment, turns off micromamba's
-// prompt change for the runtime user, as upstream's template does, and writes the record of
-// the build's options for later verifications (RecordPath).
+// from their image config), puts the poetry shim in the environment, and turns off
+// micromamba's prompt change for the runtime user, as upstream's template does.
 func environmentStep(o Options) Step {
 	var etc, check strings.Builder
 	for _, v := range completeLaunchEnv(o) {
@@ -397,16 +400,14 @@ func environmentStep(o Options) Step {
 	}
 	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
 		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
-	record := NewRecord(o)
 	return Step{
 		Name: "environment",
 		User: RootUser,
 		Check: check.String() + `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"
 for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	grep -qxF '# >>> openhands runtime >>>' "$rc"
-done
-` + recordCheck(record, RecordPath),
-		Stamp: digest("environment", etc.String(), block, poetryShim, record.JSON()),
+done`,
+		Stamp: digest("environment", etc.String(), block, poetryShim),
 		Commands: []Command{{Shell: etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	oh_set_block "$rc" <<-'BLOCK'
 ` + indent(strings.TrimSuffix(block, "\n"), "\t") + `
@@ -419,8 +420,7 @@ cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
 chmod 0755 "$OH_ENV_BIN/poetry.tmp"
 chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
 mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
-oh_as_user "$OH_MM" config set changeps1 False >/dev/null
-` + recordCommands(record, RecordPath)}},
+oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
 	}
 }
 

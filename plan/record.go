@@ -145,18 +145,13 @@ func optionalText(b *bool) string {
 	return fmt.Sprint(*b)
 }
 
-// recordCommands write the record at file (RecordPath), root's and readable by all: the
-// environment step's last commands.
+// recordCommands write the record at file (RecordPath), root's and readable by all, in place
+// of what is there: the directories step's last commands.
 func recordCommands(r Record, file string) string {
 	return fmt.Sprintf(`install -d -m 0755 %s
 printf '%%s\n' %s >%[3]s.tmp
 chmod 0644 %[3]s.tmp
 mv -f %[3]s.tmp %[3]s`, shellQuote(path.Dir(file)), shellQuote(r.JSON()), shellQuote(file))
-}
-
-// recordCheck is shell code that exits 0 when file (RecordPath) holds r.
-func recordCheck(r Record, file string) string {
-	return fmt.Sprintf(`[ "$(cat %s 2>/dev/null)" = %s ]`, shellQuote(file), shellQuote(r.JSON()))
 }
 
 // secretsIn names the verify commands holding one of the secrets: the record would keep them.

@@ -398,6 +398,10 @@ oh_step_directories_run() {
 	chmod g+rws "$OH_PREFIX/workspace"
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+	install -d -m 0755 '/etc/openhands-runtime'
+	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
+	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_micromamba_check() {
 	[ -x "$OH_MM" ]
@@ -492,7 +496,6 @@ oh_step_environment_check() {
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 		grep -qxF '# >>> openhands runtime >>>' "$rc"
 	done
-	[ "$(cat '/etc/openhands-runtime/build-options.json' 2>/dev/null)" = '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' ]
 }
 oh_step_environment_run() {
 	oh_set_line /etc/environment LANG 'LANG=C.UTF-8'
@@ -531,10 +534,6 @@ oh_step_environment_run() {
 	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
 	mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
 	oh_as_user "$OH_MM" config set changeps1 False >/dev/null
-	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
-	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
-	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_cleanup_check() {
 	[ -z "$OH_CHANGED" ]
@@ -567,7 +566,7 @@ oh_main() {
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
 	oh_run_step 11 browser root '' ''
-	oh_run_step 12 environment root '139b11619f47284d024329602140d821' ''
+	oh_run_step 12 environment root '6f6b114f678379a21ab45b147fee2c0f' ''
 	oh_run_step 13 cleanup root '' ''
 	oh_run_step 14 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"

@@ -388,6 +388,10 @@ oh_step_directories_run() {
 	chmod g+rws "$OH_PREFIX/workspace"
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+	install -d -m 0755 '/etc/openhands-runtime'
+	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":false,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
+	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_micromamba_check() {
 	[ -x "$OH_MM" ]
@@ -463,7 +467,6 @@ oh_step_environment_check() {
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 		grep -qxF '# >>> openhands runtime >>>' "$rc"
 	done
-	[ "$(cat '/etc/openhands-runtime/build-options.json' 2>/dev/null)" = '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":false,"use_lock":false}' ]
 }
 oh_step_environment_run() {
 	oh_set_line /etc/environment LANG 'LANG=C.UTF-8'
@@ -500,10 +503,6 @@ oh_step_environment_run() {
 	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
 	mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
 	oh_as_user "$OH_MM" config set changeps1 False >/dev/null
-	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":false,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
-	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
-	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_cleanup_check() {
 	[ -z "$OH_CHANGED" ]
@@ -532,7 +531,7 @@ oh_main() {
 	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
-	oh_run_step 11 environment root 'f1e621df55ccc5591a5ec3ae7f507a4d' ''
+	oh_run_step 11 environment root '47684b010ed86bde5505e04f8d54695a' ''
 	oh_run_step 12 cleanup root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
 }

@@ -429,6 +429,10 @@ oh_step_directories_run() {
 	chmod g+rws "$OH_PREFIX/workspace"
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+	install -d -m 0755 '/etc/openhands-runtime'
+	printf '%s\n' '{"version":1,"prefix":"/srv/openhands","user":"agent","env_name":"openhands","python_version":"3.11","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["openhands","playwright"],"min_packages":250,"commands":["test -x \"$OH_PREFIX/bin/uv\"","echo \"it'\''s $(id -un)\""],"launch":true,"start_server":true,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
+	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_micromamba_check() {
 	[ -x "$OH_MM" ]
@@ -522,7 +526,6 @@ oh_step_environment_check() {
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 		grep -qxF '# >>> openhands runtime >>>' "$rc"
 	done
-	[ "$(cat '/etc/openhands-runtime/build-options.json' 2>/dev/null)" = '{"version":1,"prefix":"/srv/openhands","user":"agent","env_name":"openhands","python_version":"3.11","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["openhands","playwright"],"min_packages":250,"commands":["test -x \"$OH_PREFIX/bin/uv\"","echo \"it'\''s $(id -un)\""],"launch":true,"start_server":true,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' ]
 }
 oh_step_environment_run() {
 	oh_set_line /etc/environment LANG 'LANG=C.UTF-8'
@@ -561,10 +564,6 @@ oh_step_environment_run() {
 	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
 	mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
 	oh_as_user "$OH_MM" config set changeps1 False >/dev/null
-	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"prefix":"/srv/openhands","user":"agent","env_name":"openhands","python_version":"3.11","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["openhands","playwright"],"min_packages":250,"commands":["test -x \"$OH_PREFIX/bin/uv\"","echo \"it'\''s $(id -un)\""],"launch":true,"start_server":true,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
-	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
-	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_cleanup_check() {
 	[ -z "$OH_CHANGED" ]
@@ -597,7 +596,7 @@ oh_main() {
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user '3c47487a49ea21b77e78b396b363b5df' '' 'OH_INDEX_URL'
 	oh_run_step 11 browser root '' ''
-	oh_run_step 12 environment root 'e724c8129159abd56f2d37f60d86ef9b' ''
+	oh_run_step 12 environment root '0ee8786b7d136f2a81e572f3541beed6' ''
 	oh_run_step 13 cleanup root '' ''
 	oh_run_step 14 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
