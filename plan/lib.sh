@@ -7,44 +7,69 @@ oh_die() {
 	exit 1
 }
 
-# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times with growing pauses.
+# OH_EXIT_NO_RETRY: the exit code of network work that would fail the same way again (a
+# download whose checksum does not match): oh_retry returns it at once.
+OH_EXIT_NO_RETRY=90
+
+# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times. Pauses double from
+# 5s (at most 80s), each with up to half again of random jitter, so that machines retrying one
+# mirror together do not come back together.
 oh_retry() {
-	local attempt=0 rc
+	local attempt=0 rc pause
 	while :; do
 		rc=0
 		"$@" || rc=$?
 		[ "$rc" -eq 0 ] && return 0
+		if [ "$rc" -eq "$OH_EXIT_NO_RETRY" ]; then
+			oh_say "command failed, not retried (another attempt would fail the same way): $1"
+			return "$rc"
+		fi
 		attempt=$((attempt + 1))
 		if [ "$attempt" -gt "$OH_NETWORK_RETRIES" ]; then
 			oh_say "command failed with exit code $rc after $attempt attempts: $1"
 			return "$rc"
 		fi
-		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
-		sleep $((attempt * 5))
+		pause=$((5 << (attempt - 1)))
+		[ "$pause" -le 80 ] || pause=80
+		pause=$((pause + RANDOM % (pause / 2 + 1)))
+		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in ${pause}s: $1"
+		sleep "$pause"
 	done
 }
 
-# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed, and
-# reaches them on stdin, not on their command line (where ps would show its credentials).
+# oh_download URL DEST: one download attempt with curl or wget, bounded: connecting may take
+# OH_DOWNLOAD_CONNECT_TIMEOUT seconds, and OH_DOWNLOAD_STALL_TIMEOUT seconds without a byte
+# fail the attempt (a mirror that accepts and never answers). The URL is never printed with
+# its credentials, and reaches them on stdin, not on their command line (where ps would show
+# its credentials).
 oh_download() {
+	local rc=0
 	if command -v curl >/dev/null 2>&1; then
-		printf 'url = "%s"\n' "$1" | curl -fsSL --retry 0 -o "$2" -K -
+		printf 'url = "%s"\n' "$1" | curl -fsSL --retry 0 --connect-timeout "$OH_DOWNLOAD_CONNECT_TIMEOUT" \
+			--speed-limit 1 --speed-time "$OH_DOWNLOAD_STALL_TIMEOUT" -o "$2" -K - || rc=$?
+		# 28: curl's time-out, of the connection or of the transfer.
+		[ "$rc" -ne 28 ] || oh_say "download of $(oh_redact "$1") timed out: no connection within ${OH_DOWNLOAD_CONNECT_TIMEOUT}s or no data for ${OH_DOWNLOAD_STALL_TIMEOUT}s (download_connect_timeout, download_stall_timeout)"
 	elif command -v wget >/dev/null 2>&1; then
-		printf '%s\n' "$1" | wget -q -O "$2" -i -
+		printf '%s\n' "$1" | wget -q --tries=1 --connect-timeout="$OH_DOWNLOAD_CONNECT_TIMEOUT" \
+			--read-timeout="$OH_DOWNLOAD_STALL_TIMEOUT" -O "$2" -i - || rc=$?
+		# 4: wget's network failure, time-outs included.
+		[ "$rc" -ne 4 ] || oh_say "download of $(oh_redact "$1") failed: network error, or no connection within ${OH_DOWNLOAD_CONNECT_TIMEOUT}s or no data for ${OH_DOWNLOAD_STALL_TIMEOUT}s (download_connect_timeout, download_stall_timeout)"
 	else
 		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
 	fi
+	return "$rc"
 }
 
-# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums.
+# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums and the
+# architecture, and is not retried (the same bytes would come again).
 oh_fetch_checked() {
 	local url=$1 want=$2 dest=$3 got
 	oh_download "$url" "$dest.part" || return
 	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
 	if [ "$got" != "$want" ]; then
 		rm -f "$dest.part"
-		oh_say "checksum mismatch for $(oh_redact "$url"): expected sha256 $want, got $got"
-		return 1
+		oh_say "checksum mismatch for $(oh_redact "$url") (on $OH_ARCH): expected sha256 $want, got $got"
+		return "$OH_EXIT_NO_RETRY"
 	fi
 	mv "$dest.part" "$dest"
 }

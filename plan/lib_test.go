@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -79,7 +81,7 @@ func runHelper(t *testing.T, functions, body string, env ...string) shellResult 
 	root := t.TempDir()
 	harness := fmt.Sprintf(`source %s
 sleep() { :; }
-export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES=0
+export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES=0 OH_DOWNLOAD_CONNECT_TIMEOUT=3 OH_DOWNLOAD_STALL_TIMEOUT=3
 %s
 %s
 `, shellQuote(functions), shellQuote(root), shellQuote(root), strings.Join(env, "\n"), body)
@@ -102,6 +104,28 @@ export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES
 		code = ee.ExitCode()
 	}
 	return shellResult{out: string(out), code: code}
+}
+
+// stalledServer is a mirror on 127.0.0.1 that accepts connections and reads requests but
+// never answers; it returns its base URL.
+func stalledServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
 
 // fileServer serves fixed files on 127.0.0.1 and counts the requests for each path.
@@ -222,11 +246,20 @@ func TestLibInstallBinary(t *testing.T) {
 			sum: testSHA, retries: 1, wantCode: 1,
 			wantOut: []string{
 				"checksum mismatch for http://****@127.0.0.1:",
+				"(on x86_64)",
 				"expected sha256 " + testSHA,
 				"got " + sha256Hex([]byte("not what was pinned")),
-				"after 2 attempts",
+				"not retried",
 			},
-			path: "/releases/download/1.0/mismatch-binary", wantRequests: 2,
+			// The same bytes would come again: one request, whatever network_retries says.
+			path: "/releases/download/1.0/mismatch-binary", wantRequests: 1,
+		},
+		{
+			// A mirror that accepts the connection and never answers fails the attempt once
+			// OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without a byte, naming the URL.
+			name: "stalled mirror", tool: "uv", url: withUserInfo(stalledServer(t)+"/uv.tar.gz", "builder", password),
+			sum: testSHA, retries: 0, wantCode: 1,
+			wantOut: []string{"download of http://****@127.0.0.1:", "/uv.tar.gz timed out", "no data for 3s", "download_stall_timeout"},
 		},
 		{
 			name: "404 retried", tool: "uv", url: withUserInfo(srv.URL+"/missing/uv.tar.gz", "builder", password),
@@ -323,8 +356,11 @@ func TestLibFetchWithWget(t *testing.T) {
 	res := runHelper(t, functions, `PATH=`+shellQuote(bin)+`
 oh_fetch_checked `+shellQuote(u)+` `+sha256Hex(data)+` "$PWD/got" && cat "$PWD/got"
 oh_fetch_checked `+shellQuote(u)+` `+testSHA+` "$PWD/bad" || echo "mismatch status=$?"
-[ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"`)
-	for _, want := range []string{"fetched with wget", "mismatch status=1", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left"} {
+[ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"
+oh_fetch_checked `+shellQuote(stalledServer(t)+"/file")+` `+testSHA+` "$PWD/stalled" || echo "stalled status=$?"`)
+	for _, want := range []string{"fetched with wget", "mismatch status=90", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left",
+		// wget gives up once OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without data, after one try.
+		"/file failed: network error, or no connection within 3s or no data for 3s", "stalled status=4"} {
 		if !strings.Contains(res.out, want) {
 			t.Errorf("output does not contain %q:\n%s", want, res.out)
 		}
@@ -339,16 +375,23 @@ func TestLibRetry(t *testing.T) {
 	res := runHelper(t, functions, `n=0
 flaky() { n=$((n + 1)); [ "$n" -ge 3 ]; }
 oh_retry flaky && echo "succeeded after $n"
-oh_retry false || echo "false failed with $?"`, "OH_NETWORK_RETRIES=3")
+oh_retry false || echo "false failed with $?"
+calls=0
+mismatch() { calls=$((calls + 1)); return "$OH_EXIT_NO_RETRY"; }
+oh_retry mismatch || echo "mismatch failed with $? after $calls call"`, "OH_NETWORK_RETRIES=3")
 	for _, want := range []string{
-		"command failed with exit code 1 (attempt 1 of 4), retrying in 5s: flaky",
-		"(attempt 2 of 4), retrying in 10s: flaky",
-		"succeeded after 3",
-		"command failed with exit code 1 after 4 attempts: false",
-		"false failed with 1",
+		// Pauses double from 5s, with up to half again of jitter.
+		`command failed with exit code 1 \(attempt 1 of 4\), retrying in [5-7]s: flaky`,
+		`\(attempt 2 of 4\), retrying in (1[0-5])s: flaky`,
+		`succeeded after 3`,
+		`\(attempt 3 of 4\), retrying in (2[0-9]|30)s: false`,
+		`command failed with exit code 1 after 4 attempts: false`,
+		`false failed with 1`,
+		`command failed, not retried \(another attempt would fail the same way\): mismatch`,
+		`mismatch failed with 90 after 1 call`,
 	} {
-		if !strings.Contains(res.out, want) {
-			t.Errorf("output does not contain %q:\n%s", want, res.out)
+		if !regexp.MustCompile(want).MatchString(res.out) {
+			t.Errorf("output does not match %q:\n%s", want, res.out)
 		}
 	}
 }

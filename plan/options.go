@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Options are the install options shared by every component that applies the plan: the
@@ -113,6 +114,13 @@ type Options struct {
 	// pauses. Defaults to 3; 0 disables retries. (Packer's own `max_retries` on the provisioner
 	// block re-runs the whole plan instead; finished steps are then skipped.)
 	NetworkRetries *int `mapstructure:"network_retries"`
+	// How long a download may take to connect before the attempt fails (a duration such as
+	// `"30s"`). Defaults to `30s`.
+	DownloadConnectTimeout time.Duration `mapstructure:"download_connect_timeout"`
+	// How long a download may go without receiving a byte before the attempt fails, so a
+	// stalled mirror fails the step instead of holding it (then `network_retries` applies).
+	// Defaults to `60s`.
+	DownloadStallTimeout time.Duration `mapstructure:"download_stall_timeout"`
 	// Free disk space, in GiB, required on the prefix's filesystem. Defaults to 5; 0 skips
 	// the check.
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
@@ -179,6 +187,8 @@ const (
 	DefaultCondaChannel           = "conda-forge"
 	DefaultPlaywrightBrowsersPath = "/opt/playwright-browsers"
 	DefaultNetworkRetries         = 3
+	DefaultDownloadConnectTimeout = 30 * time.Second
+	DefaultDownloadStallTimeout   = 60 * time.Second
 	DefaultMinFreeDiskGB          = 5
 	DefaultMinPackages            = 300
 	DefaultStartServerTimeout     = 120
@@ -234,6 +244,12 @@ func (o *Options) SetDefaults() {
 	boolDefault(&o.SkipVSCodeBuild, true)
 	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
 	intDefault(&o.NetworkRetries, DefaultNetworkRetries)
+	if o.DownloadConnectTimeout == 0 {
+		o.DownloadConnectTimeout = DefaultDownloadConnectTimeout
+	}
+	if o.DownloadStallTimeout == 0 {
+		o.DownloadStallTimeout = DefaultDownloadStallTimeout
+	}
 	if o.ExtraPipPackages == nil {
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
@@ -346,6 +362,14 @@ func (o *Options) Prepare() []error {
 	errs = append(errs, o.Layout.secretsIn(o.Secrets())...)
 	if *o.NetworkRetries < 0 || *o.NetworkRetries > 20 {
 		add("network_retries: %d is out of range (0-20)", *o.NetworkRetries)
+	}
+	for _, d := range []struct {
+		option string
+		value  time.Duration
+	}{{"download_connect_timeout", o.DownloadConnectTimeout}, {"download_stall_timeout", o.DownloadStallTimeout}} {
+		if d.value < time.Second || d.value > time.Hour {
+			add("%s: %s is out of range: set a duration from 1s to 1h, such as \"60s\"", d.option, d.value)
+		}
 	}
 	if *o.MinFreeDiskGB < 0 {
 		add("min_free_disk_gb: %d must not be negative", *o.MinFreeDiskGB)

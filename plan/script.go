@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed lib.sh
@@ -103,6 +104,14 @@ func OptionsDigest(o Options) string {
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
+
+// MaxOutputLine is the longest line of a plan's or a check's output that the plugin reads
+// as one line. Readers never drop what follows a longer one: the engine's reader fails,
+// naming the limit, and the provisioner cuts the line there and reads on.
+const MaxOutputLine = 1 << 20
+
+// wholeSeconds is d in seconds, rounded up: curl and wget take whole seconds.
+func wholeSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
 // with shell expansions for name and code.
@@ -252,6 +261,8 @@ func (p *Plan) variables() []variable {
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
 		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
 		{"OH_NETWORK_RETRIES", fmt.Sprint(*o.NetworkRetries)},
+		{"OH_DOWNLOAD_CONNECT_TIMEOUT", fmt.Sprint(wholeSeconds(o.DownloadConnectTimeout))},
+		{"OH_DOWNLOAD_STALL_TIMEOUT", fmt.Sprint(wholeSeconds(o.DownloadStallTimeout))},
 		{"OH_MIN_FREE_DISK_GB", fmt.Sprint(*o.MinFreeDiskGB)},
 		{"OH_CONDA_CHANNEL", shellQuote(o.CondaChannel)},
 		{"OH_CHANNEL_ALIAS", shellQuote(o.ChannelAlias)},

@@ -296,11 +296,14 @@ for c in json.load(sys.stdin):
 	}
 }
 
-// pythonWithPackaging is a python3 that can import packaging: the one on PATH, or the
-// system's (`make rig` installs python3-packaging for it).
+// pythonWithPackaging is a python3 that can import packaging: the system's first (`make rig`
+// installs Debian's python3-packaging for it, so the version is the distribution's), else
+// the one on PATH. packaging 26 no longer orders strings that are not versions
+// (`platform_release >= "6.1.159-182.297.amzn2023.x86_64"` is false there), so a newer one
+// on PATH would judge the kernel-release case differently.
 func pythonWithPackaging(t *testing.T) string {
 	t.Helper()
-	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+	for _, candidate := range []string{"/usr/bin/python3", "python3"} {
 		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import packaging.markers, packaging.version").Run() == nil {
 			return path
 		}

@@ -4,14 +4,23 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
+
+// ScriptTimeout bounds a script container's whole run when the caller's context sets no
+// deadline: the verification and the inventory take minutes at most, and a script stuck on
+// something (a check that waits for a server that never comes up) must not hold the build.
+var ScriptTimeout = 30 * time.Minute
 
 // ScriptContainer is the configuration of a container that runs a script in an image: the
 // script as the entrypoint, run as user, with no network at all (NetworkMode "none", no
@@ -29,8 +38,26 @@ func ScriptContainer(imageID, user, script string) (*container.Config, *containe
 
 // RunScript runs a bash script in a throwaway container of the image (ScriptContainer),
 // handing each line of its output to line as it comes; it returns the script's exit code.
-// The ECR post-processor's verification and the builder's inventory run this way.
+// The ECR post-processor's verification and the builder's inventory run this way. Without a
+// deadline on ctx the run is bounded by ScriptTimeout; at the deadline the container is
+// removed and the error says how long it ran.
 func (c *Client) RunScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error) {
+	limit := ScriptTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = time.Until(deadline)
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	code, err := c.runScript(ctx, imageID, user, script, line)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return -1, fmt.Errorf("the script in a container of %s did not finish within %s and was stopped: %w", imageID, limit.Round(time.Second), err)
+	}
+	return code, err
+}
+
+func (c *Client) runScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error) {
 	config, hostConfig := ScriptContainer(imageID, user, script)
 	created, err := c.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
 	if err != nil {
@@ -51,11 +78,17 @@ func (c *Client) RunScript(ctx context.Context, imageID, user, script string, li
 		pw.CloseWithError(err)
 	}()
 	sc := bufio.NewScanner(pr)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 64<<10), plan.MaxOutputLine)
 	for sc.Scan() {
 		line(sc.Text())
 	}
+	// A line over the limit ends the scan: say so rather than lose the rest of the output
+	// (the checks' verdicts come last).
+	scanErr := sc.Err()
 	pr.Close()
+	if scanErr != nil {
+		return -1, fmt.Errorf("reading the script's output: %w (a line longer than %d bytes; the output after it was not read)", scanErr, plan.MaxOutputLine)
+	}
 	waitCh, errCh := c.ContainerWait(ctx, created.ID, container.WaitConditionNotRunning)
 	select {
 	case res := <-waitCh:

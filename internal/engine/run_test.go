@@ -3,9 +3,20 @@ package engine
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // TestScriptContainerHasNoNetwork checks the configuration a script runs in (the ECR
@@ -75,4 +86,102 @@ func TestFileFromArchive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeScriptEngine answers the Engine API calls RunScript makes: create, start, the logs
+// (written by logs, multiplexed as the engine does for a container without a TTY), wait and
+// remove. It records whether the container was removed.
+func fakeScriptEngine(t *testing.T, logs func(w io.Writer, r *http.Request)) (*Client, *atomic.Bool) {
+	t.Helper()
+	var removed atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(p, "/containers/create"):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"Id":"c1","Warnings":[]}`)
+		case strings.HasSuffix(p, "/containers/c1/start"):
+			w.WriteHeader(http.StatusNoContent)
+		case strings.HasSuffix(p, "/containers/c1/logs"):
+			w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
+			w.WriteHeader(http.StatusOK)
+			logs(stdcopy.NewStdWriter(flushingWriter{w}, stdcopy.Stdout), r)
+		case strings.HasSuffix(p, "/containers/c1/wait"):
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"StatusCode":0}`)
+		case r.Method == http.MethodDelete && strings.HasSuffix(p, "/containers/c1"):
+			removed.Store(true)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.Error(w, "unexpected "+r.Method+" "+p, http.StatusNotImplemented)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.NewClientWithOpts(client.WithHost("tcp://"+strings.TrimPrefix(srv.URL, "http://")),
+		client.WithHTTPClient(srv.Client()), client.WithVersion("1.47"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Client{c}, &removed
+}
+
+// flushingWriter sends each write to the client at once, as the engine streams logs.
+type flushingWriter struct{ w http.ResponseWriter }
+
+func (f flushingWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	f.w.(http.Flusher).Flush()
+	return n, err
+}
+
+// TestRunScriptBounded: a script whose output never ends is stopped at ScriptTimeout with an
+// error that says so, and its container is removed; a line longer than plan.MaxOutputLine
+// fails the run instead of silently dropping the output after it (the checks' verdicts).
+func TestRunScriptBounded(t *testing.T) {
+	t.Run("stalled output", func(t *testing.T) {
+		old := ScriptTimeout
+		ScriptTimeout = 300 * time.Millisecond
+		t.Cleanup(func() { ScriptTimeout = old })
+		c, removed := fakeScriptEngine(t, func(w io.Writer, r *http.Request) {
+			io.WriteString(w, "check started\n")
+			<-r.Context().Done() // a check that waits forever
+		})
+		var lines []string
+		start := time.Now()
+		_, err := c.RunScript(context.Background(), "sha256:0123", "root", "sleep infinity", func(l string) { lines = append(lines, l) })
+		if err == nil || !strings.Contains(err.Error(), "did not finish within") {
+			t.Fatalf("RunScript: %v, want a timeout error", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("RunScript returned after %s, want about %s", d, ScriptTimeout)
+		}
+		if !reflect.DeepEqual(lines, []string{"check started"}) {
+			t.Errorf("lines %q, want the line written before the stall", lines)
+		}
+		if !removed.Load() {
+			t.Error("the stalled container was not removed")
+		}
+	})
+	t.Run("over-long line", func(t *testing.T) {
+		c, _ := fakeScriptEngine(t, func(w io.Writer, _ *http.Request) {
+			io.WriteString(w, "first\n"+strings.Repeat("x", plan.MaxOutputLine+1)+"\ncheck chromium: FAILED\n")
+		})
+		var lines []string
+		_, err := c.RunScript(context.Background(), "sha256:0123", "root", "checks", func(l string) { lines = append(lines, l) })
+		if err == nil || !strings.Contains(err.Error(), "longer than") {
+			t.Fatalf("RunScript: %v, want an error naming the over-long line", err)
+		}
+		if !reflect.DeepEqual(lines, []string{"first"}) {
+			t.Errorf("lines %d, want only the line before the long one", len(lines))
+		}
+	})
+	t.Run("ordinary run", func(t *testing.T) {
+		c, removed := fakeScriptEngine(t, func(w io.Writer, _ *http.Request) { io.WriteString(w, "a\nb\n") })
+		var lines []string
+		code, err := c.RunScript(context.Background(), "sha256:0123", "root", "checks", func(l string) { lines = append(lines, l) })
+		if err != nil || code != 0 || !reflect.DeepEqual(lines, []string{"a", "b"}) || !removed.Load() {
+			t.Errorf("RunScript = %d, %v, lines %q, removed %v; want 0, nil, [a b], true", code, err, lines, removed.Load())
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
 // AccessConfig is how the post-processor finds AWS credentials, with the names
@@ -65,6 +66,8 @@ type AssumeRoleConfig struct {
 }
 
 func (c *AccessConfig) prepare(push bool) []error {
+	// As packer-plugin-amazon does: the keys never appear in Packer's log or output.
+	packersdk.LogSecretFilter.Set(c.SecretKey, c.Token)
 	var errs []error
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		errs = append(errs, fmt.Errorf("access_key and secret_key: set both or neither"))

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 )
@@ -372,5 +375,20 @@ func TestCredentialSourceNames(t *testing.T) {
 				t.Errorf("source %q, fix %q; want %q, a fix with %q", src.name, src.fix, tt.wantName, tt.wantInFix)
 			}
 		})
+	}
+}
+
+// TestAccessConfigKeysFiltered: once the configuration is prepared, the secret key and the
+// session token are masked in everything written through Packer's log filter, as
+// packer-plugin-amazon does; the access key id, which is no secret, stays readable.
+func TestAccessConfigKeysFiltered(t *testing.T) {
+	c := AccessConfig{AccessKey: "AKIAFILTERDOUBLE", SecretKey: "filter-test-secret-key", Token: "filter-test-session-token"}
+	c.prepare(false)
+	var out strings.Builder
+	packersdk.LogSecretFilter.SetOutput(&out)
+	t.Cleanup(func() { packersdk.LogSecretFilter.SetOutput(os.Stderr) })
+	fmt.Fprintf(&packersdk.LogSecretFilter, "key %s secret %s token %s\n", c.AccessKey, c.SecretKey, c.Token)
+	if got := out.String(); strings.Contains(got, c.SecretKey) || strings.Contains(got, c.Token) || !strings.Contains(got, c.AccessKey) {
+		t.Errorf("the log filter wrote %q: want the secret key and token masked, the key id kept", got)
 	}
 }

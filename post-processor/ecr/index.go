@@ -113,7 +113,7 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 		if err != nil {
 			return nil, err
 		}
-		desc, err := remote.Head(repo.Digest(digest), target.auth(), remote.WithContext(ctx))
+		desc, err := remote.Head(repo.Digest(digest), target.remoteOptions(ctx)...)
 		if err != nil {
 			return nil, fmt.Errorf("reading the descriptor of the %s pushed as %s: %w", img, digest, err)
 		}

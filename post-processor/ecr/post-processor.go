@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/registry"
 	"github.com/google/go-containerregistry/pkg/authn"
 	gcrname "github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -270,9 +272,34 @@ type pushTarget struct {
 	name   string
 }
 
-// auth is the registry login as go-containerregistry takes it.
-func (t pushTarget) auth() remote.Option {
-	return remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: t.reg.auth.Username, Password: t.reg.auth.Password}))
+// registryOptions are what every call to the registry goes with: the login as
+// go-containerregistry takes it, and registryTransport.
+func registryOptions(auth registry.AuthConfig) []remote.Option {
+	return []remote.Option{
+		remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: auth.Username, Password: auth.Password})),
+		remote.WithTransport(registryTransport),
+	}
+}
+
+// registryResponseTimeout bounds the wait for a registry's answer once a request is sent:
+// a registry (or a proxy before it) that takes a request and never answers would otherwise
+// hold the push for ever, since retries only follow an answer or an error.
+var registryResponseTimeout = 2 * time.Minute
+
+// registryTransport is the transport of every registry call (newRegistryTransport).
+var registryTransport http.RoundTripper = newRegistryTransport(registryResponseTimeout)
+
+// newRegistryTransport is go-containerregistry's default transport with a bound on the
+// wait for a response's headers.
+func newRegistryTransport(responseTimeout time.Duration) *http.Transport {
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = responseTimeout
+	return t
+}
+
+// remoteOptions are registryOptions with the target's login and ctx.
+func (t pushTarget) remoteOptions(ctx context.Context) []remote.Option {
+	return append(registryOptions(t.reg.auth), remote.WithContext(ctx))
 }
 
 // pushImage pushes one local image under tags with the configured push method and returns
@@ -352,7 +379,7 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, target 
 	if interval == 0 {
 		interval = progressInterval
 	}
-	pusher := &pluginPusher{driver: target.driver, comp: p.config.compression(), cache: openBlobCache(cacheDir), options: []remote.Option{target.auth()}, interval: interval}
+	pusher := &pluginPusher{driver: target.driver, comp: p.config.compression(), cache: openBlobCache(cacheDir), options: registryOptions(target.reg.auth), interval: interval}
 	started := time.Now()
 	var m pushedManifest
 	blobsRetry := pushRetry
@@ -383,7 +410,7 @@ func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target
 	digest := m.digest.String()
 	if len(tags) == 0 {
 		return pushRetry.Run(ctx, func(ctx context.Context) error {
-			return remote.Put(repo.Digest(digest), m, target.auth(), remote.WithContext(ctx))
+			return remote.Put(repo.Digest(digest), m, target.remoteOptions(ctx)...)
 		})
 	}
 	for _, tag := range tags {
@@ -397,7 +424,7 @@ func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target
 			continue
 		}
 		err = pushRetry.Run(ctx, func(ctx context.Context) error {
-			return remote.Put(ref, m, target.auth(), remote.WithContext(ctx))
+			return remote.Put(ref, m, target.remoteOptions(ctx)...)
 		})
 		if err != nil {
 			return fmt.Errorf("pushing the manifest of %s: %w", ref, err)

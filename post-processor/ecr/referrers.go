@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/docker/docker/api/types/registry"
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -94,7 +93,7 @@ func pushReferrer(ctx context.Context, repository, subjectDigest, artifactType s
 	if err != nil {
 		return "", err
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: auth.Username, Password: auth.Password}))}
+	opts := append(registryOptions(auth), remote.WithContext(ctx))
 	subject, err := remote.Head(repo.Digest(subjectDigest), opts...)
 	if err != nil {
 		return "", fmt.Errorf("reading the image's manifest descriptor: %w", err)

@@ -2,6 +2,7 @@ package runtimeprovisioner
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
@@ -193,6 +195,55 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 			log := rig.ReadLog(t, logfile)
 			got := "expected sha256 " + wrong + ", got "
 			for _, want := range []string{got, `step "uv" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccProvisionerStalledDownload: a mirror on 127.0.0.1 that accepts connections and never
+// answers fails the build once download_stall_timeout passes without data, naming the
+// download and the step, instead of holding the build for ever.
+func TestAccProvisionerStalledDownload(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+			go io.Copy(io.Discard, c) // read the request, answer nothing
+		}
+	}()
+	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-stalled")
+	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")),
+		fmt.Sprintf("uv_url = \"http://%s/uv.tar.gz\"\n    uv_sha256 = %q\n    network_retries = 0\n    download_stall_timeout = \"5s\"", ln.Addr(), strings.Repeat("ab", 32)), 1)
+	t.Cleanup(func() { rig.RemoveImages("openhands-acc-stalled:acc") })
+	start := time.Now()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_stalled_download",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			// The steps before uv take seconds; a hung download would take until the test's timeout.
+			if d := time.Since(start); d > 3*time.Minute {
+				return fmt.Errorf("the build took %s to fail", d)
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{fmt.Sprintf("download of http://%s/uv.tar.gz timed out", ln.Addr()), "no data for 5s", `step "uv" failed`} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}

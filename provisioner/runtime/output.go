@@ -42,6 +42,12 @@ func (o *planOutput) Write(p []byte) (int, error) {
 		o.line(strings.TrimRight(string(o.partial[:i]), "\r"))
 		o.partial = o.partial[i+1:]
 	}
+	// A command that prints without newlines (a progress bar, a binary by mistake) must not
+	// grow the buffer without end: what passes the limit is read as a line of its own.
+	for len(o.partial) >= plan.MaxOutputLine {
+		o.line(string(o.partial[:plan.MaxOutputLine]))
+		o.partial = o.partial[plan.MaxOutputLine:]
+	}
 	return len(p), nil
 }
 

@@ -50,6 +50,10 @@ func TestPlanOutputWrite(t *testing.T) {
 		{name: "CRLF split between writes", writes: []string{"a\r", "\nb\r", "\n"}, lines: []string{"a", "b"}},
 		{name: "only trailing CRs trimmed", writes: []string{"10%\r50%\r\r\n"}, lines: []string{"10%\r50%"}},
 		{name: "blank lines kept", writes: []string{"a\n\nb\n"}, lines: []string{"a", "", "b"}},
+		// The partial-line buffer is capped: output without newlines is read in pieces of
+		// plan.MaxOutputLine rather than held whole.
+		{name: "endless line cut at the cap", writes: []string{strings.Repeat("x", plan.MaxOutputLine-1), "yz", "\n"},
+			lines: []string{strings.Repeat("x", plan.MaxOutputLine-1) + "y", "z"}},
 		{name: "tail keeps the last 15", writes: []string{joinLines(numberedLines("line", 1, 40))}, lines: numberedLines("line", 26, 40)},
 		{name: "tail of 15 exactly", writes: []string{joinLines(numberedLines("line", 1, 15))}, lines: numberedLines("line", 1, 15)},
 		{
