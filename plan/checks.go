@@ -81,7 +81,7 @@ echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 	if *o.Verify.Launch {
 		out = append(out, launchChecks(o)...)
 	}
-	if o.Verify.StartServer {
+	if *o.Verify.StartServer {
 		out = append(out, startServerCheck(o))
 	}
 	for i, c := range o.Verify.Commands {

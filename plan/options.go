@@ -132,53 +132,55 @@ type Options struct {
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
-// finds or verifies a runtime needs, the ECR post-processor's verification of an image built
-// elsewhere included. Components embed it, so an option means the same thing everywhere.
+// finds or verifies a runtime needs. Components embed it, so an option means the same thing
+// everywhere; a runtime records it (Record), so a later verification uses what it was built
+// with.
 type Layout struct {
 	// Install prefix on the target, a directory of the runtime's own that the runtime user
 	// will own: an absolute path of letters, digits, `.`, `_`, `-` and `/`, not a system
 	// directory such as `/usr/local` or `/opt`. Defaults to `/openhands`.
-	Prefix string `mapstructure:"prefix"`
+	Prefix string `mapstructure:"prefix" json:"prefix"`
 	// Name of the user (and group) that owns the runtime; not a system or login account
 	// (`root`, `ec2-user`, `ubuntu`, ...). Defaults to `openhands`.
-	User string `mapstructure:"user"`
+	User string `mapstructure:"user" json:"user"`
 	// Name of the micromamba environment. Defaults to `openhands`.
-	EnvName string `mapstructure:"env_name"`
+	EnvName string `mapstructure:"env_name" json:"env_name"`
 	// Python version of the environment, `major.minor`. Defaults to `3.12`.
-	PythonVersion string `mapstructure:"python_version"`
-	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`: the image has it,
-	// so the checks look for it). Defaults to true.
-	InstallBrowser *bool `mapstructure:"install_browser"`
+	PythonVersion string `mapstructure:"python_version" json:"python_version"`
+	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`, of an image
+	// without a record of its build: the image has it, so the checks look for it). Defaults to
+	// true.
+	InstallBrowser *bool `mapstructure:"install_browser" json:"install_browser"`
 	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
-	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
+	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path"`
 	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
-	// `<prefix>/.openvscode-server` (for `openhands-ecr`: the image has it, so the checks look for
-	// it). Defaults to true.
-	InstallVSCodeServer *bool `mapstructure:"install_vscode_server"`
+	// `<prefix>/.openvscode-server` (for `openhands-ecr`, of an image without a record of its
+	// build: the image has it, so the checks look for it). Defaults to true.
+	InstallVSCodeServer *bool `mapstructure:"install_vscode_server" json:"install_vscode_server"`
 	// Checks run on the finished runtime.
-	Verify Verify `mapstructure:"verify"`
+	Verify Verify `mapstructure:"verify" json:"verify"`
 }
 
 // Verify configures the checks that decide whether a runtime is usable.
 type Verify struct {
 	// Python modules that must import with the environment's Python. Defaults to `pydantic`,
 	// `openai`, `litellm` and `openhands.core.config`.
-	Imports []string `mapstructure:"imports"`
+	Imports []string `mapstructure:"imports" json:"imports"`
 	// Least number of Python distributions installed. Defaults to 300.
-	MinPackages *int `mapstructure:"min_packages"`
+	MinPackages *int `mapstructure:"min_packages" json:"min_packages"`
 	// Extra shell commands, run as the runtime user, that must exit 0.
-	Commands []string `mapstructure:"commands"`
+	Commands []string `mapstructure:"commands" json:"commands"`
 	// Check that the runtime starts the way OpenHands launches it: the launcher's own command
 	// prefix (`micromamba run -n <env> poetry run python -u -m
 	// openhands.runtime.action_execution_server --help`) as root with only the launch
 	// environment, openvscode-server, the Jupyter kernel gateway and the runtime user's tools.
 	// Defaults to true.
-	Launch *bool `mapstructure:"launch"`
+	Launch *bool `mapstructure:"launch" json:"launch"`
 	// Also start the action execution server with its plugins on a free port inside the target
 	// and wait for `GET /alive` to answer 200. Defaults to false.
-	StartServer bool `mapstructure:"start_server"`
+	StartServer *bool `mapstructure:"start_server" json:"start_server"`
 	// How long `start_server` waits for `/alive`, in seconds. Defaults to 120.
-	StartServerTimeout *int `mapstructure:"start_server_timeout"`
+	StartServerTimeout *int `mapstructure:"start_server_timeout" json:"start_server_timeout"`
 }
 
 // Default values, exported for docs and tests.
@@ -323,6 +325,7 @@ func (l *Layout) SetDefaults() {
 	boolDefault(&l.InstallBrowser, true)
 	boolDefault(&l.InstallVSCodeServer, true)
 	boolDefault(&l.Verify.Launch, true)
+	boolDefault(&l.Verify.StartServer, false)
 	intDefault(&l.Verify.StartServerTimeout, DefaultStartServerTimeout)
 	intDefault(&l.Verify.MinPackages, DefaultMinPackages)
 	if l.Verify.Imports == nil {
@@ -418,6 +421,7 @@ func (o *Options) Prepare() []error {
 			add("secret_environment_vars[%d]: %s is also set in environment_vars; set it in one of them", i, name)
 		}
 	}
+	errs = append(errs, o.Layout.secretsIn(o.Secrets())...)
 	if *o.NetworkRetries < 0 || *o.NetworkRetries > 20 {
 		add("network_retries: %d is out of range (0-20)", *o.NetworkRetries)
 	}

@@ -107,7 +107,7 @@ func New(o Options, in Inputs) *Plan {
 	if *o.SystemPackages {
 		p.Steps = append(p.Steps, systemPackagesStep())
 	}
-	p.Steps = append(p.Steps, userStep(o), directoriesStep(), pythonEnvStep(o), codeStep(in))
+	p.Steps = append(p.Steps, userStep(o), directoriesStep(o), pythonEnvStep(o), codeStep(in))
 	if o.lockInUse() {
 		p.Steps = append(p.Steps, lockStep(in))
 	}
@@ -239,7 +239,10 @@ usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
 	}
 }
 
-func directoriesStep() Step {
+// directoriesStep makes the prefix's directories and writes the record of the options
+// (RecordPath). It runs on every run, so the record is always of the last one, and it has no
+// check, so it counts as no change for cleanup.
+func directoriesStep(o Options) Step {
 	return Step{
 		Name: "directories",
 		User: RootUser,
@@ -248,7 +251,8 @@ oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREF
 install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 chmod g+rws "$OH_PREFIX/workspace"
 # uv was installed before the user existed.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
+chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+` + recordCommands(NewRecord(o), RecordPath)}},
 	}
 }
 

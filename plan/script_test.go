@@ -71,7 +71,7 @@ var scriptVariants = []scriptVariant{
 					Verify: Verify{
 						Imports:     []string{"openhands", "playwright"},
 						MinPackages: intPtr(250),
-						StartServer: true,
+						StartServer: boolPtr(true),
 						Commands:    []string{`test -x "$OH_PREFIX/bin/uv"`, `echo "it's $(id -un)"`},
 					},
 				},

@@ -60,8 +60,11 @@ func StandinAttributes(indent string) (string, error) {
 
 // DockerChanges is the HCL list of `changes` a docker builder source needs for an image that
 // OpenHands' launcher starts: the base image's command and the plan's launch environment.
-func DockerChanges() string {
-	var o plan.Options
+func DockerChanges() string { return DockerChangesFor(plan.Layout{}) }
+
+// DockerChangesFor is DockerChanges for a runtime of the given layout (defaults where unset).
+func DockerChangesFor(layout plan.Layout) string {
+	o := plan.Options{Layout: layout}
 	o.SetDefaults()
 	var b strings.Builder
 	b.WriteString("[\"CMD [\\\"/bin/bash\\\"]\"")

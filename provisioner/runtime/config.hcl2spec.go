@@ -20,14 +20,14 @@ type FlatConfig struct {
 	PackerUserVars         map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars    []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
 	SourceDir              *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
-	Prefix                 *string           `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
-	User                   *string           `mapstructure:"user" cty:"user" hcl:"user"`
-	EnvName                *string           `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
-	PythonVersion          *string           `mapstructure:"python_version" cty:"python_version" hcl:"python_version"`
-	InstallBrowser         *bool             `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
-	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
-	Verify                 *plan.FlatVerify  `mapstructure:"verify" cty:"verify" hcl:"verify"`
+	Prefix                 *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
+	User                   *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
+	EnvName                *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
+	PythonVersion          *string           `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	InstallBrowser         *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
+	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	Verify                 *plan.FlatVerify  `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
 	UID                    *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
 	Platform               *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
 	SystemPackages         *bool             `mapstructure:"system_packages" cty:"system_packages" hcl:"system_packages"`
