@@ -284,7 +284,11 @@ func readLockPair(dir string) (*PoetryLock, map[string]any, error) {
 	}
 	lock, err := ParsePoetryLock(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("use_lock: %s: %w", filepath.Join(dir, PoetryLockFile), err)
+		err = fmt.Errorf("use_lock: %s: %w", filepath.Join(dir, PoetryLockFile), err)
+		if !strings.Contains(err.Error(), "use_lock = false") {
+			err = fmt.Errorf("%w; set use_lock = false to install from pyproject.toml without the lock", err)
+		}
+		return nil, nil, err
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
 	if err != nil {
@@ -314,8 +318,13 @@ func lockErrors(o Options, lock *PoetryLock, pyproject map[string]any) []error {
 	}
 	known := lock.Groups()
 	for _, g := range o.LockGroups {
-		if !slices.Contains(known, g) {
-			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s", g, PoetryLockFile, strings.Join(known, ", ")))
+		switch {
+		case slices.Contains(known, g):
+		case len(known) == 0:
+			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which names no groups; set use_lock = false", g, PoetryLockFile))
+		default:
+			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s; set lock_groups = %s or a part of it",
+				g, PoetryLockFile, strings.Join(known, ", "), hclList(known)))
 		}
 	}
 	for _, r := range groupRequirements(pyproject, o.LockGroups) {
@@ -629,5 +638,22 @@ func (o *Options) lockOptionErrors(groupsSet bool) []error {
 	if err != nil {
 		return append(errs, err)
 	}
+	if !groupsSet {
+		// The default installs what upstream did (main and runtime); a project whose lock has
+		// no runtime group gets the default groups it has.
+		o.LockGroups = slices.DeleteFunc(o.LockGroups, func(g string) bool { return !slices.Contains(lock.Groups(), g) })
+		if len(o.LockGroups) == 0 {
+			o.LockGroups = append([]string(nil), DefaultLockGroups...) // refused by lockErrors, naming the lock's groups
+		}
+	}
 	return append(errs, lockErrors(*o, lock, pyproject)...)
+}
+
+// hclList is a list of strings as HCL writes it, for messages.
+func hclList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, it := range items {
+		quoted[i] = strconv.Quote(it)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }

@@ -73,7 +73,8 @@ type Options struct {
 	// the index, as the design document's workaround did.
 	UseLock *bool `mapstructure:"use_lock"`
 	// Groups of `poetry.lock` that are pinned and installed. Defaults to `["main", "runtime"]`,
-	// the groups upstream installed (`poetry install --only main,runtime`); the direct
+	// the groups upstream installed (`poetry install --only main,runtime`), or those of them
+	// the lock has (`["main"]` for a project without a runtime group); the direct
 	// requirements of each group other than `main` are installed with the source.
 	LockGroups []string `mapstructure:"lock_groups"`
 	// Write the `sha256` hashes of `poetry.lock` into the constraints, so that uv, which
