@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -104,28 +102,6 @@ export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES
 		code = ee.ExitCode()
 	}
 	return shellResult{out: string(out), code: code}
-}
-
-// stalledServer is a mirror on 127.0.0.1 that accepts connections and reads requests but
-// never answers; it returns its base URL.
-func stalledServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-			go io.Copy(io.Discard, c)
-		}
-	}()
-	return "http://" + ln.Addr().String()
 }
 
 // fileServer serves fixed files on 127.0.0.1 and counts the requests for each path.
@@ -257,7 +233,7 @@ func TestLibInstallBinary(t *testing.T) {
 		{
 			// A mirror that accepts the connection and never answers fails the attempt once
 			// OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without a byte, naming the URL.
-			name: "stalled mirror", tool: "uv", url: withUserInfo(stalledServer(t)+"/uv.tar.gz", "builder", password),
+			name: "stalled mirror", tool: "uv", url: withUserInfo("http://"+fixture.StalledServer(t)+"/uv.tar.gz", "builder", password),
 			sum: testSHA, retries: 0, wantCode: 1,
 			wantOut: []string{"download of http://****@127.0.0.1:", "/uv.tar.gz timed out", "no data for 3s", "download_stall_timeout"},
 		},
@@ -357,7 +333,7 @@ func TestLibFetchWithWget(t *testing.T) {
 oh_fetch_checked `+shellQuote(u)+` `+sha256Hex(data)+` "$PWD/got" && cat "$PWD/got"
 oh_fetch_checked `+shellQuote(u)+` `+testSHA+` "$PWD/bad" || echo "mismatch status=$?"
 [ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"
-oh_fetch_checked `+shellQuote(stalledServer(t)+"/file")+` `+testSHA+` "$PWD/stalled" || echo "stalled status=$?"`)
+oh_fetch_checked `+shellQuote("http://"+fixture.StalledServer(t)+"/file")+` `+testSHA+` "$PWD/stalled" || echo "stalled status=$?"`)
 	for _, want := range []string{"fetched with wget", "mismatch status=90", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left",
 		// wget gives up once OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without data, after one try.
 		"/file failed: network error, or no connection within 3s or no data for 3s", "stalled status=4"} {

@@ -2,7 +2,6 @@ package runtimeprovisioner
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
@@ -307,24 +307,10 @@ func TestAccProvisionerStalledDownload(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-			go io.Copy(io.Discard, c) // read the request, answer nothing
-		}
-	}()
+	addr := fixture.StalledServer(t)
 	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-stalled")
 	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")),
-		fmt.Sprintf("uv_url = \"http://%s/uv.tar.gz\"\n    uv_sha256 = %q\n    network_retries = 0\n    download_stall_timeout = \"5s\"", ln.Addr(), strings.Repeat("ab", 32)), 1)
+		fmt.Sprintf("uv_url = \"http://%s/uv.tar.gz\"\n    uv_sha256 = %q\n    network_retries = 0\n    download_stall_timeout = \"5s\"", addr, strings.Repeat("ab", 32)), 1)
 	t.Cleanup(func() { rig.RemoveImages("openhands-acc-stalled:acc") })
 	start := time.Now()
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
@@ -339,7 +325,7 @@ func TestAccProvisionerStalledDownload(t *testing.T) {
 				return fmt.Errorf("the build took %s to fail", d)
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, want := range []string{fmt.Sprintf("download of http://%s/uv.tar.gz timed out", ln.Addr()), "no data for 5s", `step "uv" failed`} {
+			for _, want := range []string{fmt.Sprintf("download of http://%s/uv.tar.gz timed out", addr), "no data for 5s", `step "uv" failed`} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}
