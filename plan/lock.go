@@ -346,14 +346,20 @@ func lockErrors(o Options, lock *PoetryLock, pyproject map[string]any) []error {
 			PoetryLockFile, "pyproject.toml", lock.Metadata.ContentHash, want))
 	}
 	known := lock.Groups()
+	// The fix keeps the user's groups the lock has (["main"] for main and runtime on a
+	// Poetry 1.x lock), or else offers the lock's groups.
+	fix := hclList(slices.DeleteFunc(slices.Clone(o.LockGroups), func(g string) bool { return !slices.Contains(known, g) })) + " (the groups of yours it has)"
+	if !slices.ContainsFunc(o.LockGroups, func(g string) bool { return slices.Contains(known, g) }) {
+		fix = hclList(known) + " or a part of it"
+	}
 	for _, g := range o.LockGroups {
 		switch {
 		case slices.Contains(known, g):
 		case len(known) == 0:
 			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which names no groups; set use_lock = false", g, PoetryLockFile))
 		default:
-			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s; set lock_groups = %s or a part of it",
-				g, PoetryLockFile, strings.Join(known, ", "), hclList(known)))
+			errs = append(errs, fmt.Errorf("lock_groups: %q is not a group of %s, which has %s; set lock_groups = %s",
+				g, PoetryLockFile, strings.Join(known, ", "), fix))
 		}
 	}
 	for _, r := range groupRequirements(pyproject, o.LockGroups) {

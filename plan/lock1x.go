@@ -17,6 +17,10 @@ import (
 // is not expected in the runtime.
 const legacyLockVersion = "2.0"
 
+// maxMarkerPaths bounds the markers kept per package and group, as paths through a graph
+// can grow exponentially in number.
+const maxMarkerPaths = 8
+
 // legacyDependency is one requirement of a Poetry 1.x lock or pyproject.toml: a version
 // string, or a table with markers, extras and optional.
 type legacyDependency struct {
@@ -125,7 +129,10 @@ func (l *PoetryLock) assignLegacyGroups(pyproject map[string]any) {
 			if slices.Contains(known, marker) || slices.Contains(known, "") {
 				return
 			}
-			if marker == "" {
+			if marker == "" || len(known) >= maxMarkerPaths {
+				// Past maxMarkerPaths paths the disjunction is taken as always: the
+				// expected versions may then name a package a platform skips, never
+				// leave out one it installs.
 				paths[i] = []string{""}
 			} else {
 				paths[i] = append(known, marker)

@@ -35,7 +35,7 @@ func TestPoetry18Lock(t *testing.T) {
 				"colorama==0.4.6 ; (sys_platform == \"win32\") or (sys_platform == 'win32')"},
 			wantReqs: []string{"pytest"}},
 		{name: "a group the lock lacks, set explicitly", groups: []string{"main", "runtime"},
-			wantErr: `lock_groups: "runtime" is not a group of poetry.lock, which has dev, main; set lock_groups = ["dev", "main"]`},
+			wantErr: `lock_groups: "runtime" is not a group of poetry.lock, which has dev, main; set lock_groups = ["main"] (the groups of yours it has)`},
 		{name: "stale: pyproject.toml edited after poetry lock", edit: func(s string) string {
 			return strings.Replace(s, `pytest = "^8.3"`, `pytest = "^8.4"`, 1)
 		}, wantErr: "poetry.lock does not match pyproject.toml: its content-hash is eafaf60c43f40eda98a4caa01bd37af98582238ca566a7b1ec643f059cbfd67c"},
