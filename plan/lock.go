@@ -653,6 +653,15 @@ func hasLockFile(dir string) bool {
 	return false
 }
 
+// LockSummary is the build log's line on the lock: the groups pinned, which the default may
+// have narrowed to those the lock has; "" when the lock is not used.
+func (o Options) LockSummary() string {
+	if !o.lockInUse() {
+		return ""
+	}
+	return fmt.Sprintf("Dependencies pinned to %s, groups %s", PoetryLockFile, strings.Join(o.LockGroups, ", "))
+}
+
 // lockInUse tells whether the dependency install is pinned to poetry.lock.
 func (o Options) lockInUse() bool { return o.UseLock != nil && *o.UseLock }
 
