@@ -326,6 +326,13 @@ func readLockPair(dir string) (*PoetryLock, map[string]any, error) {
 	}
 	if lock.legacy() {
 		lock.assignLegacyGroups(pyproject)
+		// The walk joined markers of pyproject.toml and of the lock's dependencies, which
+		// reach the constraints: they pass the grammar check every lock string passes.
+		for _, p := range lock.Packages {
+			if err := p.checkRenderedStrings(); err != nil {
+				return nil, nil, fmt.Errorf("use_lock: the markers of the dependencies on %s in %s: %w; write them as PEP 508 says, or set use_lock = false", p.Name, "pyproject.toml and poetry.lock", err)
+			}
+		}
 	}
 	return lock, pyproject, nil
 }

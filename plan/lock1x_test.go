@@ -40,6 +40,9 @@ func TestPoetry18Lock(t *testing.T) {
 			wantReqs: []string{"pytest"}},
 		{name: "a group the lock lacks, set explicitly", groups: []string{"main", "runtime"},
 			wantErr: `lock_groups: "runtime" is not a group of poetry.lock, which has dev, main; set lock_groups = ["main"] (the groups of yours it has)`},
+		{name: "a marker that would start a line of the constraints is refused", edit: func(s string) string {
+			return strings.Replace(s, `markers = "sys_platform == 'win32'"`, `markers = "sys_platform == 'win32'\n--index-url http://127.0.0.1:1/"`, 1)
+		}, wantErr: "use_lock: the markers of the dependencies on colorama in pyproject.toml and poetry.lock: package colorama: markers"},
 		{name: "stale: pyproject.toml edited after poetry lock", edit: func(s string) string {
 			return strings.Replace(s, `pytest = "^8.3"`, `pytest = "^8.4"`, 1)
 		}, wantErr: "poetry.lock does not match pyproject.toml: its content-hash is eafaf60c43f40eda98a4caa01bd37af98582238ca566a7b1ec643f059cbfd67c"},
