@@ -67,7 +67,9 @@ type Options struct {
 	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
 	// Pin the dependency install to the checkout's `poetry.lock`, without running Poetry: uv
 	// installs the locked version of every package of `lock_groups`, through a constraints file
-	// generated from the lock. Defaults to true when `source_dir` holds a lock file. A
+	// generated from the lock. Defaults to true when `source_dir` holds a lock file. Locks
+	// of Poetry 2 and of Poetry 1.5 to 1.8 (format 2.0, whose groups are read from
+	// `pyproject.toml` and the lock's graph) are read. A
 	// `poetry.lock` whose `content-hash` does not match `pyproject.toml` fails validation;
 	// `uv.lock` is not read yet and is refused. `false` resolves `pyproject.toml` afresh from
 	// the index, as the design document's workaround did.
