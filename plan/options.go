@@ -118,6 +118,10 @@ type Options struct {
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
 	// Skip the verification checks.
 	SkipVerify bool `mapstructure:"skip_verify"`
+
+	// sumFrom names, by tool, the option a tool's sum was taken from when it is not the
+	// tool's own <name>_sha256 (SumFrom).
+	sumFrom map[string]string
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
@@ -389,13 +393,14 @@ func (o *Layout) Errors() []error {
 	return errs
 }
 
-// checkArtifact validates one of the url+sha256 / local path pairs.
-func checkArtifact(name, rawURL, sum, path string) []error {
+// checkArtifact validates one of the url+sha256 / local path pairs; sumOption is the option
+// the sum was set with (<name>_sha256, or the builder's per-platform map).
+func checkArtifact(name, sumOption, rawURL, sum, path string) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	switch {
 	case path != "" && (rawURL != "" || sum != ""):
-		add("%s_path: set either %s_path or %s_url with %s_sha256, not both", name, name, name, name)
+		add("%s_path: set either %s_path or %s_url with %s, not both", name, name, name, sumOption)
 	case path != "":
 		if fi, err := os.Stat(path); err != nil {
 			add("%s_path: %s", name, statMessage(err))
@@ -404,14 +409,14 @@ func checkArtifact(name, rawURL, sum, path string) []error {
 		}
 	case rawURL != "" || sum != "":
 		if rawURL == "" {
-			add("%s_url: required when %s_sha256 is set", name, name)
+			add("%s_url: required when %s is set", name, sumOption)
 		} else if err := checkURL(rawURL); err != nil {
 			add("%s_url: %s", name, err)
 		}
 		if sum == "" {
-			add("%s_sha256: required with %s_url, so the download can be checked", name, name)
+			add("%s: required with %s_url, so the download can be checked", sumOption, name)
 		} else if !SHA256Pattern.MatchString(sum) {
-			add("%s_sha256: %q is not 64 hexadecimal digits", name, sum)
+			add("%s: %q is not 64 hexadecimal digits", sumOption, sum)
 		}
 	}
 	return errs
