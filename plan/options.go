@@ -498,6 +498,10 @@ func hasCredentials(raw string) bool {
 // as the proxy of HTTPS_PROXY=http://user:password@proxy:3128.
 var credentialURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+@`)
 
+// HoldsCredentials tells whether a value holds a URL with credentials (user info), such as a
+// proxy's http://user:password@proxy:3128.
+func HoldsCredentials(value string) bool { return credentialURL.MatchString(value) }
+
 // CredentialOptions names the options whose URL carries credentials, for messages, the
 // environment_vars entries holding such a URL included.
 func (o *Options) CredentialOptions() []string {

@@ -198,7 +198,7 @@ func (t Tool) step(o Options, in Inputs) Step {
 		stamp = digest(parts...)
 	}
 	// The option a checksum mismatch names: none for the pinned sum.
-	sumOption := "''"
+	sumOption := shellQuote("")
 	if sum != "" {
 		sumOption = shellQuote(t.sumOption(o))
 	}
