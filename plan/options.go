@@ -38,14 +38,18 @@ type Options struct {
 	MicromambaURL string `mapstructure:"micromamba_url"`
 	// SHA-256 of the file at `micromamba_url`, 64 hex digits.
 	MicromambaSHA256 string `mapstructure:"micromamba_sha256"`
-	// Local micromamba binary to upload instead of downloading one (air-gapped builds).
+	// Local micromamba binary to upload instead of downloading one (air-gapped builds), of the
+	// target's architecture; a `.tar.gz` holding it is unpacked on the target, other archives
+	// are refused.
 	MicromambaPath string `mapstructure:"micromamba_path"`
 	// Download URL of uv: the release `.tar.gz` or a bare binary. Requires `uv_sha256`.
 	// Defaults to a pinned release for the target's architecture.
 	UVURL string `mapstructure:"uv_url"`
 	// SHA-256 of the file at `uv_url`, 64 hex digits.
 	UVSHA256 string `mapstructure:"uv_sha256"`
-	// Local uv binary to upload instead of downloading one (air-gapped builds).
+	// Local uv to upload instead of downloading one (air-gapped builds), of the target's
+	// architecture: the binary, or the release `.tar.gz` as `uv_url` takes it (unpacked on the
+	// target); other archives are refused.
 	UVPath string `mapstructure:"uv_path"`
 	// Conda channel for Python and Poetry: a name, found under `channel_alias`, or an http(s)
 	// URL without credentials (micromamba takes it on its command line). Defaults to
@@ -82,7 +86,10 @@ type Options struct {
 	VSCodeServerURL string `mapstructure:"vscode_server_url"`
 	// SHA-256 of the openvscode-server tarball, 64 hex digits. Required for a download: the
 	// project publishes no checksums, so none is pinned. Without `vscode_server_url` it is the
-	// checksum of the default release for the target's architecture.
+	// checksum of the default release for the target's architecture:
+	// `openvscode-server-v1.98.2-linux-x64.tar.gz` on x86_64, `-linux-arm64.tar.gz` on arm64
+	// (Graviton, an arm64 Docker host), from the project's GitHub releases: take the
+	// `sha256sum` of a copy you trust.
 	VSCodeServerSHA256 string `mapstructure:"vscode_server_sha256"`
 	// Local openvscode-server release tarball (`.tar.gz`) to upload instead of downloading one
 	// (air-gapped builds).

@@ -57,15 +57,25 @@ type Config struct {
 	// Base image per platform, for platforms whose base is another image than `base_image`
 	// (such as a local arm64 image with `pull = false`), by platform.
 	BaseImages map[string]string `mapstructure:"base_images"`
-	// SHA-256 of the openvscode-server tarball per platform, for a build of several
-	// architectures: each downloads its own architecture's release, and the project publishes
-	// no checksums. A platform not listed takes `vscode_server_sha256`.
+	// SHA-256 of the openvscode-server tarball per platform, required for a build of several
+	// architectures: each downloads its own architecture's release
+	// (`openvscode-server-v1.98.2-linux-x64.tar.gz` for `linux/amd64`, `-linux-arm64.tar.gz` for
+	// `linux/arm64`), and the project publishes no checksums: take each `sha256sum` of a copy you
+	// trust. A platform not listed takes `vscode_server_sha256`, which validation refuses to give
+	// platforms of two architectures.
 	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform"`
-	// Build arguments passed to the build.
+	// Build arguments passed to the build. The rendered Dockerfile declares no `ARG`, so only
+	// Docker's predefined proxy arguments (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `FTP_PROXY`,
+	// `ALL_PROXY`, and their lower-case forms) reach the plan: every step's environment, so the
+	// downloads, the package managers and Playwright use the proxy. They are not part of the
+	// content tags. A value holding credentials (a URL with a user or password) is refused.
 	BuildArgs map[string]string `mapstructure:"build_args"`
 	// Network of the build's `RUN` steps, as `docker build --network`: `none` for a build that
-	// must not reach any network (everything supplied with the `*_path` options, no system
-	// packages to install), `host`, or a network's name. Defaults to the engine's default.
+	// must not reach any network, `host`, or a network's name. Defaults to the engine's default.
+	// With `none`, every step that downloads needs its replacement: see the air-gapped guide
+	// (the tools' `*_path`, system packages in the base image, `index_url` and `channel_alias`
+	// only through a network that reaches them, `install_browser = false` or a browser in the
+	// base image).
 	NetworkMode string `mapstructure:"network_mode"`
 	// Write the rendered Dockerfile to this local path, for review.
 	DockerfilePath string `mapstructure:"dockerfile_path"`
