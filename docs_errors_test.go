@@ -12,7 +12,7 @@ import (
 var quotedPlaceholder = regexp.MustCompile(`\.\.\.|<[^>]*>`)
 
 // TestTroubleshootingQuotesRealErrors: every error the troubleshooting guide's table quotes
-// (the first cell's code spans) is printed by the plugin: each literal piece between its
+// (the first code span of each row) is printed by the plugin: each literal piece between its
 // placeholders is in a non-test Go file or a shell file of the repository, so a reworded
 // message fails here until the guide follows. A row marked "printed by `<program>`" quotes
 // another program.
@@ -59,7 +59,8 @@ func TestTroubleshootingQuotesRealErrors(t *testing.T) {
 		if strings.TrimSpace(strings.TrimSuffix(cells[len(cells)-1], "|")) == "" {
 			t.Errorf("%s: the row says nothing to do", cells[0])
 		}
-		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cells[0], -1) {
+		// The first code span is the message; later ones are examples of its values.
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cells[0], 1) {
 			for _, piece := range quotedPlaceholder.Split(m[1], -1) {
 				piece = strings.TrimSpace(piece)
 				if len(piece) >= 6 && !strings.Contains(code.String(), piece) {

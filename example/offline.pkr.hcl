@@ -59,6 +59,30 @@ variable "min_packages" {
   default     = 300
 }
 
+variable "container_network" {
+  type        = string
+  description = "Docker network of the build container: none, or one that reaches your mirrors and nothing else."
+  default     = "none"
+}
+
+variable "python_version" {
+  type        = string
+  description = "Python of the runtime's environment, as your conda mirror serves it."
+  default     = "3.12"
+}
+
+variable "install_browser" {
+  type        = bool
+  description = "Install Playwright's Chromium (needs Playwright's download host, or PLAYWRIGHT_DOWNLOAD_HOST pointing at a mirror)."
+  default     = true
+}
+
+variable "environment_vars" {
+  type        = list(string)
+  description = "KEY=value pairs exported to every step of the plan (a proxy, say)."
+  default     = []
+}
+
 variable "image_repository" {
   type    = string
   default = "openhands-runtime-demo"
@@ -68,11 +92,11 @@ source "docker" "runtime" {
   image  = var.base_image
   pull   = false
   commit = true
-  # No network: everything the plan needs is uploaded or already in the image. The base
-  # image's own command (bash) keeps the container up: the builder's default
-  # --entrypoint=/bin/sh would be committed into the image, and `ENTRYPOINT []` in `changes`
-  # does not reset it.
-  run_command = ["-d", "-i", "-t", "--network=none", "--", "{{.Image}}"]
+  # The network of your choice: none when everything the plan needs is uploaded or already in
+  # the image, else one that reaches only your mirrors. The base image's own command (bash)
+  # keeps the container up: the builder's default --entrypoint=/bin/sh would be committed
+  # into the image, and `ENTRYPOINT []` in `changes` does not reset it.
+  run_command = ["-d", "-i", "-t", "--network=${var.container_network}", "--", "{{.Image}}"]
   # The image config OpenHands' launcher needs (the openhands-runtime builder's own ENV and
   # WORKDIR): keep this list as it is, it is checked against the plugin's launch environment.
   changes = [
@@ -102,6 +126,9 @@ build {
     vscode_server_path = var.vscode_server_path
     index_url          = var.index_url
     channel_alias      = var.channel_alias
+    python_version     = var.python_version
+    install_browser    = var.install_browser
+    environment_vars   = var.environment_vars
 
     verify {
       min_packages = var.min_packages

@@ -866,3 +866,47 @@ func atoiOrZero(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// TestWriteBundleQueryCredentials: credentials in a URL's query (a token parameter, the
+// signature and session token of a presigned S3 URL) are secrets as user info is: only the
+// root-only secrets file holds them, in the options and in environment_vars alike.
+func TestWriteBundleQueryCredentials(t *testing.T) {
+	f := newBundleFixture(t, forwardOrder())
+	f.opts.IndexURL = "https://pypi.internal/simple?token=pw-query-token"
+	f.opts.UVPath = ""
+	f.opts.UVURL = "https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261205&X-Amz-Security-Token=pw-session&X-Amz-Signature=pw-signature"
+	f.opts.UVSHA256 = testSHA
+	f.opts.EnvironmentVars = []string{"ARTIFACTS=https://store.internal/x?sig=pw-sas"}
+	var buf bytes.Buffer
+	if _, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") }); err != nil {
+		t.Fatal(err)
+	}
+	_, payload := splitBundle(t, buf.Bytes())
+	secrets := []string{"pw-query-token", "pw-session", "pw-signature", "pw-sas", "AKIAEXAMPLE"}
+	for _, e := range readPayload(t, payload) {
+		for _, s := range secrets {
+			if e.name != BundleSecrets && strings.Contains(e.content, s) {
+				t.Errorf("%s holds %s", e.name, s)
+			}
+			if e.name == BundleSecrets && !strings.Contains(e.content, s) {
+				t.Errorf("%s lacks %s", e.name, s)
+			}
+		}
+	}
+	all := strings.Join(f.opts.Secrets(), " ")
+	for _, s := range secrets {
+		if !strings.Contains(all, s) {
+			t.Errorf("Secrets() %q lacks %s, so the output filter would show it", all, s)
+		}
+	}
+	for raw, want := range map[string]string{
+		f.opts.IndexURL:                  "https://pypi.internal/simple?token=xxxxx",
+		f.opts.UVURL:                     "https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=xxxxx&X-Amz-Security-Token=xxxxx&X-Amz-Signature=xxxxx",
+		"https://u:p@h/x?key=k&page=2":   "https://u:xxxxx@h/x?key=xxxxx&page=2",
+		"https://pypi.org/simple?page=2": "https://pypi.org/simple?page=2",
+	} {
+		if got := RedactURL(raw); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -81,11 +81,13 @@ echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 	if *o.Verify.Launch {
 		out = append(out, launchChecks(o)...)
 	}
-	if o.Verify.StartServer {
+	if *o.Verify.StartServer {
 		out = append(out, startServerCheck(o))
 	}
 	for i, c := range o.Verify.Commands {
-		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: c})
+		// One line, so that the script's indentation cannot reach into the command: a
+		// here-document in it keeps its lines and its terminator as written.
+		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: "eval " + ansiCQuote(c)})
 	}
 	return out
 }

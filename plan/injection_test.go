@@ -94,7 +94,7 @@ func TestNoShellInjection(t *testing.T) {
 			value := injected(marker, form)
 			o := raw // Prepare fills defaults, which a second Prepare may refuse
 			if name == "environment_vars" {
-				value = "OH_TEST_VALUE=" + value
+				value = "INJECTION_TEST_VALUE=" + value
 			}
 			set(&o, value)
 			if errs := o.Prepare(); len(errs) != 0 {
@@ -110,7 +110,7 @@ func TestNoShellInjection(t *testing.T) {
 				script := strings.TrimSuffix(p.Script("test"), "oh_main \"$@\"\n")
 				dir := t.TempDir()
 				fixture.WriteFile(t, dir, "plan.sh", script, 0o755)
-				check := `. "$1" && printf '%s' "${OH_TEST_VALUE-}"`
+				check := `. "$1" && printf '%s' "${INJECTION_TEST_VALUE-}"`
 				r := runCommand(t, nil, "bash", "-c", "cd "+shellQuote(markers)+" && "+check, "bash", filepath.Join(dir, "plan.sh"))
 				if r.code != 0 {
 					t.Fatalf("sourcing the rendered options failed (%d): %s", r.code, r.out)

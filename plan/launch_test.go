@@ -74,7 +74,7 @@ func TestLaunchEnvRenderings(t *testing.T) {
 	// /etc/environment and the rc files, written by the environment step in a scratch root.
 	env := environmentStep(o)
 	script := strings.NewReplacer("/etc/environment", "$ROOT/etc/environment", `"/home/$OH_USER/.bashrc"`, `"$ROOT/home/.bashrc"`,
-		"/root/.bashrc", "$ROOT/root/.bashrc", "oh_as_user ", "true ", `chown "$OH_USER:$OH_USER" `, "true ").Replace(env.Commands[0].Shell)
+		"/root/.bashrc", "$ROOT/root/.bashrc", "oh_as_user ", "true ", `chown -h "$OH_USER:$OH_USER" `, "true ", `chown "$OH_USER:$OH_USER" `, "true ").Replace(env.Commands[0].Shell)
 	root := t.TempDir()
 	for _, dir := range []string{"etc", "home", "root", "env/bin"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {

@@ -7,42 +7,66 @@ oh_die() {
 	exit 1
 }
 
-# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times with growing pauses.
+# OH_EXIT_NO_RETRY: the exit code of network work that would fail the same way again (a
+# download whose checksum does not match): oh_retry returns it at once.
+OH_EXIT_NO_RETRY=90
+
+# oh_retry CMD...: run CMD, retrying network work OH_NETWORK_RETRIES times. Pauses double from
+# 5s (at most 80s), each with up to half again of random jitter, so that machines retrying one
+# mirror together do not come back together.
 oh_retry() {
-	local attempt=0 rc
+	local attempt=0 rc pause
 	while :; do
 		rc=0
 		"$@" || rc=$?
 		[ "$rc" -eq 0 ] && return 0
+		if [ "$rc" -eq "$OH_EXIT_NO_RETRY" ]; then
+			oh_say "command failed, not retried (another attempt would fail the same way): $1"
+			return "$rc"
+		fi
 		attempt=$((attempt + 1))
 		if [ "$attempt" -gt "$OH_NETWORK_RETRIES" ]; then
 			oh_say "command failed with exit code $rc after $attempt attempts: $1"
 			return "$rc"
 		fi
-		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in $((attempt * 5))s: $1"
-		sleep $((attempt * 5))
+		pause=$((5 << (attempt - 1)))
+		[ "$pause" -le 80 ] || pause=80
+		pause=$((pause + RANDOM % (pause / 2 + 1)))
+		oh_say "command failed with exit code $rc (attempt $attempt of $((OH_NETWORK_RETRIES + 1))), retrying in ${pause}s: $1"
+		sleep "$pause"
 	done
 }
 
-# oh_download URL DEST: one download attempt with curl or wget. The URL is never printed, and
-# reaches them on stdin, not on their command line (where ps would show its credentials).
+# oh_download URL DEST: one download attempt with curl or wget, bounded: connecting may take
+# OH_DOWNLOAD_CONNECT_TIMEOUT seconds, and OH_DOWNLOAD_STALL_TIMEOUT seconds without a byte
+# fail the attempt (a mirror that accepts and never answers). The URL is never printed with
+# its credentials, and reaches them on stdin, not on their command line (where ps would show
+# its credentials).
 oh_download() {
+	local rc=0
 	if command -v curl >/dev/null 2>&1; then
-		printf 'url = "%s"\n' "$1" | curl -fsSL --retry 0 -o "$2" -K -
+		printf 'url = "%s"\n' "$1" | curl -fsSL --retry 0 --connect-timeout "$OH_DOWNLOAD_CONNECT_TIMEOUT" \
+			--speed-limit 1 --speed-time "$OH_DOWNLOAD_STALL_TIMEOUT" -o "$2" -K - || rc=$?
+		# 28: curl's time-out, of the connection or of the transfer.
+		[ "$rc" -ne 28 ] || oh_say "download of $(oh_redact "$1") timed out: no connection within ${OH_DOWNLOAD_CONNECT_TIMEOUT}s or no data for ${OH_DOWNLOAD_STALL_TIMEOUT}s (download_connect_timeout, download_stall_timeout)"
 	elif command -v wget >/dev/null 2>&1; then
-		printf '%s\n' "$1" | wget -q -O "$2" -i -
+		printf '%s\n' "$1" | wget -q --tries=1 --connect-timeout="$OH_DOWNLOAD_CONNECT_TIMEOUT" \
+			--read-timeout="$OH_DOWNLOAD_STALL_TIMEOUT" -O "$2" -i - || rc=$?
+		# 4: wget's network failure, time-outs included.
+		[ "$rc" -ne 4 ] || oh_say "download of $(oh_redact "$1") failed: network error, or no connection within ${OH_DOWNLOAD_CONNECT_TIMEOUT}s or no data for ${OH_DOWNLOAD_STALL_TIMEOUT}s (download_connect_timeout, download_stall_timeout)"
 	else
 		oh_die "neither curl nor wget is installed; enable system_packages or supply the file with *_path"
 	fi
+	return "$rc"
 }
 
-# oh_fetch_checked URL SHA256 DEST [NAME OPTION]: download, retried as network work, and
-# verify once. A mismatch is no network failure, so it is not retried; it names the option the
-# sum came from (OPTION; empty for the plugin's pinned sum of tool NAME) and the architecture,
-# since a sum of another architecture's file is the usual cause.
+# oh_fetch_checked URL SHA256 DEST [NAME OPTION]: download and verify. A mismatch is not
+# retried (the same bytes would come again); it names the option the sum came from (OPTION;
+# empty for the plugin's pinned sum of tool NAME) and the architecture, since a sum of another
+# architecture's file is the usual cause.
 oh_fetch_checked() {
 	local url=$1 want=$2 dest=$3 name=${4:-download} option=${5:-} got
-	oh_retry oh_download "$url" "$dest.part" || return
+	oh_download "$url" "$dest.part" || return
 	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
 	if [ "$got" = "$want" ]; then
 		mv "$dest.part" "$dest"
@@ -54,7 +78,7 @@ oh_fetch_checked() {
 	else
 		oh_say "openhands-runtime: $name: checksum mismatch for $(oh_redact "$url") on $OH_ARCH: expected sha256 $want (the plugin's pinned sum), got $got; not retried. A proxy or mirror in between served another file: fix it, or set ${name}_url with ${name}_sha256, or ${name}_path"
 	fi
-	return 1
+	return "$OH_EXIT_NO_RETRY"
 }
 
 # oh_is_gzip FILE: whether FILE starts with gzip's magic bytes (a release .tar.gz).
@@ -96,7 +120,7 @@ oh_install_binary() {
 	file=$supplied
 	if [ -z "$file" ]; then
 		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
-		oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
 		file=$tmp/download
 	fi
 	if oh_is_gzip "$file"; then
@@ -123,7 +147,7 @@ oh_install_tree() {
 	if [ -z "$archive" ]; then
 		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
 		[ -n "$sum" ] || { rm -rf "$tmp"; oh_die "$name: no checksum for $(oh_redact "$url"); set ${name}_sha256, or upload the tarball with ${name}_path"; }
-		oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
 		archive=$tmp/download
 	fi
 	install -d "$tmp/tree"
@@ -143,9 +167,23 @@ oh_stamp_write() {
 	printf '%s\n' "$2" >"$OH_STAMPS/$1"
 }
 
+# oh_no_links PATH...: fail naming the first PATH that is a symbolic link. Root installs,
+# chowns and writes paths inside what the runtime user owns (the prefix, the home); a link
+# planted there would make root act on its target (logs -> /etc, .bashrc -> /etc/shadow).
+oh_no_links() {
+	local p
+	for p in "$@"; do
+		if [ -L "$p" ]; then
+			oh_say "openhands-runtime: $p is a symbolic link (to $(readlink "$p")), which root will not follow: the runtime user may have planted it; remove it and run the build again"
+			return 1
+		fi
+	done
+}
+
 # oh_set_line FILE KEY LINE: make LINE the only line of FILE that starts with KEY=.
 oh_set_line() {
 	local file=$1 key=$2 line=$3 tmp
+	oh_no_links "$file" || return 1
 	touch "$file"
 	tmp=$(mktemp)
 	grep -v "^$key=" "$file" >"$tmp" || true
@@ -158,6 +196,7 @@ oh_set_line() {
 # bash: minimal images (the amazonlinux:2023 container) may lack awk.
 oh_set_block() {
 	local file=$1 tmp line skip='' begin='# >>> openhands runtime >>>' end='# <<< openhands runtime <<<'
+	oh_no_links "$file" || return 1
 	touch "$file"
 	tmp=$(mktemp)
 	while IFS= read -r line || [ -n "$line" ]; do

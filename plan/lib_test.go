@@ -80,7 +80,7 @@ func runHelper(t *testing.T, functions, body string, env ...string) shellResult 
 	root := t.TempDir()
 	harness := fmt.Sprintf(`source %s
 sleep() { :; }
-export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES=0
+export OH_PREFIX=%s/prefix OH_STAMPS=%s/stamps OH_ARCH=x86_64 OH_NETWORK_RETRIES=0 OH_DOWNLOAD_CONNECT_TIMEOUT=3 OH_DOWNLOAD_STALL_TIMEOUT=3
 %s
 %s
 `, shellQuote(functions), shellQuote(root), shellQuote(root), strings.Join(env, "\n"), body)
@@ -246,6 +246,13 @@ func TestLibInstallBinary(t *testing.T) {
 			wantRan: "uv-from-archive",
 		},
 		{
+			// A mirror that accepts the connection and never answers fails the attempt once
+			// OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without a byte, naming the URL.
+			name: "stalled mirror", tool: "uv", url: withUserInfo("http://"+fixture.StalledServer(t)+"/uv.tar.gz", "builder", password),
+			sum: testSHA, retries: 0, wantCode: 1,
+			wantOut: []string{"download of http://****@127.0.0.1:", "/uv.tar.gz timed out", "no data for 3s", "download_stall_timeout"},
+		},
+		{
 			name: "404 retried", tool: "uv", url: withUserInfo(srv.URL+"/missing/uv.tar.gz", "builder", password),
 			sum: testSHA, retries: 1, wantCode: 1,
 			wantOut: []string{"(attempt 1 of 2)", "after 2 attempts"},
@@ -344,8 +351,11 @@ func TestLibFetchWithWget(t *testing.T) {
 	res := runHelper(t, functions, `PATH=`+shellQuote(bin)+`
 oh_fetch_checked `+shellQuote(u)+` `+sha256Hex(data)+` "$PWD/got" && cat "$PWD/got"
 oh_fetch_checked `+shellQuote(u)+` `+testSHA+` "$PWD/bad" || echo "mismatch status=$?"
-[ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"`)
-	for _, want := range []string{"fetched with wget", "mismatch status=1", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left"} {
+[ -e "$PWD/bad" ] || [ -e "$PWD/bad.part" ] || echo "nothing left"
+oh_fetch_checked `+shellQuote("http://"+fixture.StalledServer(t)+"/file")+` `+testSHA+` "$PWD/stalled" || echo "stalled status=$?"`)
+	for _, want := range []string{"fetched with wget", "mismatch status=90", "expected sha256 " + testSHA, "got " + sha256Hex(data), "nothing left",
+		// wget gives up once OH_DOWNLOAD_STALL_TIMEOUT (3s here) passes without data, after one try.
+		"/file failed: network error, or no connection within 3s or no data for 3s", "stalled status=4"} {
 		if !strings.Contains(res.out, want) {
 			t.Errorf("output does not contain %q:\n%s", want, res.out)
 		}
@@ -360,16 +370,23 @@ func TestLibRetry(t *testing.T) {
 	res := runHelper(t, functions, `n=0
 flaky() { n=$((n + 1)); [ "$n" -ge 3 ]; }
 oh_retry flaky && echo "succeeded after $n"
-oh_retry false || echo "false failed with $?"`, "OH_NETWORK_RETRIES=3")
+oh_retry false || echo "false failed with $?"
+calls=0
+mismatch() { calls=$((calls + 1)); return "$OH_EXIT_NO_RETRY"; }
+oh_retry mismatch || echo "mismatch failed with $? after $calls call"`, "OH_NETWORK_RETRIES=3")
 	for _, want := range []string{
-		"command failed with exit code 1 (attempt 1 of 4), retrying in 5s: flaky",
-		"(attempt 2 of 4), retrying in 10s: flaky",
-		"succeeded after 3",
-		"command failed with exit code 1 after 4 attempts: false",
-		"false failed with 1",
+		// Pauses double from 5s, with up to half again of jitter.
+		`command failed with exit code 1 \(attempt 1 of 4\), retrying in [5-7]s: flaky`,
+		`\(attempt 2 of 4\), retrying in (1[0-5])s: flaky`,
+		`succeeded after 3`,
+		`\(attempt 3 of 4\), retrying in (2[0-9]|30)s: false`,
+		`command failed with exit code 1 after 4 attempts: false`,
+		`false failed with 1`,
+		`command failed, not retried \(another attempt would fail the same way\): mismatch`,
+		`mismatch failed with 90 after 1 call`,
 	} {
-		if !strings.Contains(res.out, want) {
-			t.Errorf("output does not contain %q:\n%s", want, res.out)
+		if !regexp.MustCompile(want).MatchString(res.out) {
+			t.Errorf("output does not match %q:\n%s", want, res.out)
 		}
 	}
 }
@@ -1115,5 +1132,26 @@ func TestLibCheckDisk(t *testing.T) {
 				t.Errorf("output %q, want %s", res.out, map[bool]string{true: want.String(), false: "none: the check is skipped"}[tt.fail])
 			}
 		})
+	}
+}
+
+// TestLibRefusesPlantedLinks: the files root rewrites in what the runtime user owns are
+// refused when they are symbolic links, and their targets stay as they were.
+func TestLibRefusesPlantedLinks(t *testing.T) {
+	functions := libFunctions(t)
+	res := runHelper(t, functions, `printf 'secret\n' >target
+ln -s "$PWD/target" bashrc
+ln -s "$PWD/target" environment
+oh_set_block bashrc <<<'export X=1' || echo "block refused $?"
+oh_set_line environment X X=1 || echo "line refused $?"
+oh_no_links "$PWD/target" && echo "a plain file passes"
+cat target`)
+	for _, want := range []string{"bashrc is a symbolic link (to ", "/target), which root will not follow", "block refused 1", "line refused 1", "a plain file passes", "secret"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, res.out)
+		}
+	}
+	if strings.Contains(res.out, "X=1") {
+		t.Errorf("the link's target was written:\n%s", res.out)
 	}
 }

@@ -181,7 +181,7 @@ func TestParsePoetryLockRefuses(t *testing.T) {
 	meta := "\n[metadata]\nlock-version = %q\ncontent-hash = %q\n"
 	pkg := "[[package]]\nname = \"a\"\nversion = \"1\"\ngroups = [\"main\"]\n"
 	for _, c := range []struct{ name, lock, want string }{
-		{"Poetry 1 format", pkg + fmtLock(meta, "2.0", realContentHash), `lock-version "2.0" is not supported`},
+		{"Poetry before 1.5 format", pkg + fmtLock(meta, "1.1", realContentHash), `lock-version "1.1" is not supported`},
 		{"no metadata", pkg, `lock-version "" is not supported`},
 		{"future major", pkg + fmtLock(meta, "3.0", realContentHash), `lock-version "3.0" is not supported`},
 		{"bad hash", pkg + fmtLock(meta, "2.1", "abc"), `content-hash "abc" is not a SHA-256`},

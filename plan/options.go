@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Options are the install options shared by every component that applies the plan: the
@@ -68,13 +71,16 @@ type Options struct {
 	ExtraPipPackages []string `mapstructure:"extra_pip_packages"`
 	// Pin the dependency install to the checkout's `poetry.lock`, without running Poetry: uv
 	// installs the locked version of every package of `lock_groups`, through a constraints file
-	// generated from the lock. Defaults to true when `source_dir` holds a lock file. A
+	// generated from the lock. Defaults to true when `source_dir` holds a lock file. Locks
+	// of Poetry 2 and of Poetry 1.5 to 1.8 (format 2.0, whose groups are read from
+	// `pyproject.toml` and the lock's graph) are read. A
 	// `poetry.lock` whose `content-hash` does not match `pyproject.toml` fails validation;
 	// `uv.lock` is not read yet and is refused. `false` resolves `pyproject.toml` afresh from
 	// the index, as the design document's workaround did.
 	UseLock *bool `mapstructure:"use_lock"`
 	// Groups of `poetry.lock` that are pinned and installed. Defaults to `["main", "runtime"]`,
-	// the groups upstream installed (`poetry install --only main,runtime`); the direct
+	// the groups upstream installed (`poetry install --only main,runtime`), or those of them
+	// the lock has (`["main"]` for a project without a runtime group); the direct
 	// requirements of each group other than `main` are installed with the source.
 	LockGroups []string `mapstructure:"lock_groups"`
 	// Write the `sha256` hashes of `poetry.lock` into the constraints, so that uv, which
@@ -108,7 +114,8 @@ type Options struct {
 	// `KEY=value` pairs exported to every step of the plan. A value holding a URL with
 	// credentials (`HTTPS_PROXY=http://user:password@proxy.internal:3128`) is kept secret as
 	// `secret_environment_vars` are, its password hidden in the output (the builder refuses
-	// it).
+	// it). The plan's own variables (`OH_*`, `PATH`, `MAMBA_ROOT_PREFIX`, ...) and those that
+	// make bash or the loader run other code (`BASH_ENV`, `LD_*`, ...) are refused.
 	EnvironmentVars []string `mapstructure:"environment_vars"`
 	// `KEY=value` pairs exported to every step of the plan like `environment_vars`, whose values
 	// are secrets (a proxy password, a token): they travel only in the bundle's root-only
@@ -120,6 +127,13 @@ type Options struct {
 	// pauses. Defaults to 3; 0 disables retries. (Packer's own `max_retries` on the provisioner
 	// block re-runs the whole plan instead; finished steps are then skipped.)
 	NetworkRetries *int `mapstructure:"network_retries"`
+	// How long a download may take to connect before the attempt fails (a duration such as
+	// `"30s"`). Defaults to `30s`.
+	DownloadConnectTimeout time.Duration `mapstructure:"download_connect_timeout"`
+	// How long a download may go without receiving a byte before the attempt fails, so a
+	// stalled mirror fails the step instead of holding it (then `network_retries` applies).
+	// Defaults to `60s`.
+	DownloadStallTimeout time.Duration `mapstructure:"download_stall_timeout"`
 	// Free disk space, in GiB, required on the prefix's filesystem. Defaults to 5; 0 skips
 	// the check.
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
@@ -132,50 +146,55 @@ type Options struct {
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
-// finds or verifies a runtime needs, the ECR post-processor's verification of an image built
-// elsewhere included. Components embed it, so an option means the same thing everywhere.
+// finds or verifies a runtime needs. Components embed it, so an option means the same thing
+// everywhere; a runtime records it (Record), so a later verification uses what it was built
+// with.
 type Layout struct {
-	// Install prefix on the target. Defaults to `/openhands`.
-	Prefix string `mapstructure:"prefix"`
-	// Name of the user (and group) that owns the runtime. Defaults to `openhands`.
-	User string `mapstructure:"user"`
+	// Install prefix on the target, a directory of the runtime's own that the runtime user
+	// will own: an absolute path of letters, digits, `.`, `_`, `-` and `/`, not a system
+	// directory such as `/usr/local` or `/opt`. Defaults to `/openhands`.
+	Prefix string `mapstructure:"prefix" json:"prefix"`
+	// Name of the user (and group) that owns the runtime; not a system or login account
+	// (`root`, `ec2-user`, `ubuntu`, ...). Defaults to `openhands`.
+	User string `mapstructure:"user" json:"user"`
 	// Name of the micromamba environment. Defaults to `openhands`.
-	EnvName string `mapstructure:"env_name"`
+	EnvName string `mapstructure:"env_name" json:"env_name"`
 	// Python version of the environment, `major.minor`. Defaults to `3.12`.
-	PythonVersion string `mapstructure:"python_version"`
-	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`: the image has it,
-	// so the checks look for it). Defaults to true.
-	InstallBrowser *bool `mapstructure:"install_browser"`
+	PythonVersion string `mapstructure:"python_version" json:"python_version"`
+	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`, of an image
+	// without a record of its build: the image has it, so the checks look for it). Defaults to
+	// true.
+	InstallBrowser *bool `mapstructure:"install_browser" json:"install_browser"`
 	// Shared Playwright browser directory. Defaults to `/opt/playwright-browsers`.
-	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path"`
+	PlaywrightBrowsersPath string `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path"`
 	// Install openvscode-server, which OpenHands' `vscode` plugin starts, at
-	// `<prefix>/.openvscode-server` (for `openhands-ecr`: the image has it, so the checks look for
-	// it). Defaults to true.
-	InstallVSCodeServer *bool `mapstructure:"install_vscode_server"`
+	// `<prefix>/.openvscode-server` (for `openhands-ecr`, of an image without a record of its
+	// build: the image has it, so the checks look for it). Defaults to true.
+	InstallVSCodeServer *bool `mapstructure:"install_vscode_server" json:"install_vscode_server"`
 	// Checks run on the finished runtime.
-	Verify Verify `mapstructure:"verify"`
+	Verify Verify `mapstructure:"verify" json:"verify"`
 }
 
 // Verify configures the checks that decide whether a runtime is usable.
 type Verify struct {
 	// Python modules that must import with the environment's Python. Defaults to `pydantic`,
 	// `openai`, `litellm` and `openhands.core.config`.
-	Imports []string `mapstructure:"imports"`
+	Imports []string `mapstructure:"imports" json:"imports"`
 	// Least number of Python distributions installed. Defaults to 300.
-	MinPackages *int `mapstructure:"min_packages"`
+	MinPackages *int `mapstructure:"min_packages" json:"min_packages"`
 	// Extra shell commands, run as the runtime user, that must exit 0.
-	Commands []string `mapstructure:"commands"`
+	Commands []string `mapstructure:"commands" json:"commands"`
 	// Check that the runtime starts the way OpenHands launches it: the launcher's own command
 	// prefix (`micromamba run -n <env> poetry run python -u -m
 	// openhands.runtime.action_execution_server --help`) as root with only the launch
 	// environment, openvscode-server, the Jupyter kernel gateway and the runtime user's tools.
 	// Defaults to true.
-	Launch *bool `mapstructure:"launch"`
+	Launch *bool `mapstructure:"launch" json:"launch"`
 	// Also start the action execution server with its plugins on a free port inside the target
 	// and wait for `GET /alive` to answer 200. Defaults to false.
-	StartServer bool `mapstructure:"start_server"`
+	StartServer *bool `mapstructure:"start_server" json:"start_server"`
 	// How long `start_server` waits for `/alive`, in seconds. Defaults to 120.
-	StartServerTimeout *int `mapstructure:"start_server_timeout"`
+	StartServerTimeout *int `mapstructure:"start_server_timeout" json:"start_server_timeout"`
 }
 
 // Default values, exported for docs and tests.
@@ -188,6 +207,8 @@ const (
 	DefaultCondaChannel           = "conda-forge"
 	DefaultPlaywrightBrowsersPath = "/opt/playwright-browsers"
 	DefaultNetworkRetries         = 3
+	DefaultDownloadConnectTimeout = 30 * time.Second
+	DefaultDownloadStallTimeout   = 60 * time.Second
 	DefaultMinFreeDiskGB          = 5
 	DefaultMinPackages            = 300
 	DefaultStartServerTimeout     = 120
@@ -208,12 +229,62 @@ var SHA256Pattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 var (
 	namePattern     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	envNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	pythonPattern   = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
+	pythonPattern   = regexp.MustCompile(`^3\.([0-9]{1,2})$`)
+	pathPattern     = regexp.MustCompile(`^/[A-Za-z0-9._/-]*$`)
 	envVarPattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 	packagePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9+._-]*$`)
 	requirePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?([<>=!~]=?[A-Za-z0-9.*+!-]+(,[<>=!~]=?[A-Za-z0-9.*+!-]+)*)?$`)
 	moduleNamespace = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 )
+
+// knownPythonMinors are the Python 3 minor versions the plan can ask for: released ones, and
+// 3.15 due in October 2026.
+var knownPythonMinors = []string{"9", "10", "11", "12", "13", "14", "15"}
+
+// systemAccounts are accounts of the base systems and of the cloud images' logins (Packer's
+// SSH user on EC2) that the plan must never take as its runtime user.
+var systemAccounts = map[string]bool{
+	"root": true, "daemon": true, "bin": true, "sys": true, "sync": true, "games": true, "man": true,
+	"lp": true, "mail": true, "news": true, "uucp": true, "proxy": true, "www-data": true,
+	"backup": true, "list": true, "irc": true, "gnats": true, "nobody": true, "_apt": true,
+	"sshd": true, "messagebus": true, "systemd-network": true, "systemd-resolve": true,
+	"systemd-timesync": true, "adm": true, "halt": true, "shutdown": true, "operator": true,
+	"ftp": true, "ec2-user": true, "ubuntu": true, "admin": true,
+}
+
+// systemDirectory tells whether dir is a directory of the system that the plan must not own:
+// one of the top-level directories, the usual shared ones, or anything under the kernel's and
+// the system's own trees.
+func systemDirectory(dir string) bool {
+	switch dir {
+	case "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+		"/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+		"/usr/local", "/usr/bin", "/usr/lib", "/usr/share", "/var/lib", "/var/tmp", "/var/log":
+		return true
+	}
+	for _, tree := range []string{"/proc/", "/sys/", "/dev/", "/etc/", "/boot/", "/run/"} {
+		if strings.HasPrefix(dir, tree) {
+			return true
+		}
+	}
+	return false
+}
+
+// reservedEnvironment are the variables environment_vars and secret_environment_vars may not
+// set: the plan's own (rendered before them, they would override the prefix, user and uid
+// checks for every root step) and those that make bash or the loader run other code.
+func reservedEnvironment(name string) bool {
+	if strings.HasPrefix(name, "OH_") || strings.HasPrefix(name, "LD_") || strings.HasPrefix(name, "BASH_FUNC_") {
+		return true
+	}
+	switch name {
+	case "PATH", "BASH_ENV", "ENV", "IFS", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "CDPATH",
+		"GLOBIGNORE", "HOME", "PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+		"MAMBA_ROOT_PREFIX", "PLAYWRIGHT_BROWSERS_PATH":
+		return true
+	}
+	return false
+}
 
 func boolDefault(b **bool, v bool) {
 	if *b == nil {
@@ -243,6 +314,12 @@ func (o *Options) SetDefaults() {
 	boolDefault(&o.SkipVSCodeBuild, true)
 	intDefault(&o.MinFreeDiskGB, DefaultMinFreeDiskGB)
 	intDefault(&o.NetworkRetries, DefaultNetworkRetries)
+	if o.DownloadConnectTimeout == 0 {
+		o.DownloadConnectTimeout = DefaultDownloadConnectTimeout
+	}
+	if o.DownloadStallTimeout == 0 {
+		o.DownloadStallTimeout = DefaultDownloadStallTimeout
+	}
 	if o.ExtraPipPackages == nil {
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
@@ -262,6 +339,7 @@ func (l *Layout) SetDefaults() {
 	boolDefault(&l.InstallBrowser, true)
 	boolDefault(&l.InstallVSCodeServer, true)
 	boolDefault(&l.Verify.Launch, true)
+	boolDefault(&l.Verify.StartServer, false)
 	intDefault(&l.Verify.StartServerTimeout, DefaultStartServerTimeout)
 	intDefault(&l.Verify.MinPackages, DefaultMinPackages)
 	if l.Verify.Imports == nil {
@@ -333,8 +411,12 @@ func (o *Options) Prepare() []error {
 		}
 	}
 	for i, kv := range o.EnvironmentVars {
-		if !envVarPattern.MatchString(kv) {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case !envVarPattern.MatchString(kv):
 			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, RedactURL(kv))
+		case reservedEnvironment(name):
+			add("environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; set the plan's option instead (prefix, user, ...) or leave it out", i, name)
 		}
 	}
 	public := map[string]bool{}
@@ -347,12 +429,23 @@ func (o *Options) Prepare() []error {
 		switch {
 		case !ok || !envVarPattern.MatchString(kv):
 			add("secret_environment_vars[%d]: must be KEY=value with KEY a shell variable name", i)
+		case reservedEnvironment(name):
+			add("secret_environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; leave it out", i, name)
 		case public[name]:
 			add("secret_environment_vars[%d]: %s is also set in environment_vars; set it in one of them", i, name)
 		}
 	}
+	errs = append(errs, o.Layout.secretsIn(o.Secrets())...)
 	if *o.NetworkRetries < 0 || *o.NetworkRetries > 20 {
 		add("network_retries: %d is out of range (0-20)", *o.NetworkRetries)
+	}
+	for _, d := range []struct {
+		option string
+		value  time.Duration
+	}{{"download_connect_timeout", o.DownloadConnectTimeout}, {"download_stall_timeout", o.DownloadStallTimeout}} {
+		if d.value < time.Second || d.value > time.Hour {
+			add("%s: %s is out of range: set a duration from 1s to 1h, such as \"60s\"", d.option, d.value)
+		}
 	}
 	if *o.MinFreeDiskGB < 0 {
 		add("min_free_disk_gb: %d must not be negative", *o.MinFreeDiskGB)
@@ -368,18 +461,27 @@ func (o *Layout) Errors() []error {
 		{"prefix", o.Prefix},
 		{"playwright_browsers_path", o.PlaywrightBrowsersPath},
 	} {
-		if !strings.HasPrefix(p.value, "/") || strings.ContainsAny(p.value, " \t\n'\"$`\\") || filepath.Clean(p.value) != p.value || p.value == "/" {
-			add("%s: %q must be an absolute, clean path without spaces or quotes, other than /", p.name, p.value)
+		switch {
+		case !pathPattern.MatchString(p.value) || filepath.Clean(p.value) != p.value || p.value == "/":
+			// The path lands unquoted in Dockerfile instructions, whose words split on any
+			// Unicode space, and in shell: only the characters of ordinary paths.
+			add("%s: %q must be an absolute, clean path of letters, digits, '.', '_', '-' and '/', other than /", p.name, p.value)
+		case systemDirectory(p.value):
+			// The directories step gives the prefix to the runtime user (and would reset /tmp's mode).
+			add("%s: %q is a system directory, which the plan would hand to the runtime user; use a directory of its own, such as %q", p.name, p.value, path.Join(p.value, "openhands"))
 		}
 	}
-	if !namePattern.MatchString(o.User) {
+	switch {
+	case !namePattern.MatchString(o.User):
 		add("user: %q is not a valid user name (lower case letters, digits, _ and -, at most 32)", o.User)
+	case systemAccounts[o.User]:
+		add("user: %q is a system or login account, which the plan must never take over (it changes the user's groups, sudo rights and home); name a user of the runtime's own, such as %q", o.User, DefaultUser)
 	}
-	if !envNamePattern.MatchString(o.EnvName) {
-		add("env_name: %q may hold only letters, digits, '.', '_' and '-'", o.EnvName)
+	if !envNamePattern.MatchString(o.EnvName) || strings.HasPrefix(o.EnvName, ".") || strings.HasPrefix(o.EnvName, "-") {
+		add("env_name: %q may hold only letters, digits, '.', '_' and '-', and starts with a letter, digit or '_'", o.EnvName)
 	}
-	if !pythonPattern.MatchString(o.PythonVersion) {
-		add("python_version: %q must be major.minor, for example \"3.12\"", o.PythonVersion)
+	if m := pythonPattern.FindStringSubmatch(o.PythonVersion); m == nil || !slices.Contains(knownPythonMinors, m[1]) {
+		add("python_version: %q is not a Python release the plan knows (3.%s); set major.minor, for example \"3.12\"", o.PythonVersion, strings.Join(knownPythonMinors, ", 3."))
 	}
 	for i, m := range o.Verify.Imports {
 		if !moduleNamespace.MatchString(m) {
@@ -454,7 +556,15 @@ func checkSourceDir(dir string) []error {
 	if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err != nil {
 		return []error{fmt.Errorf("source_dir: %q holds no pyproject.toml; point it at the root of an OpenHands checkout", dir)}
 	}
-	return nil
+	// The source listing ships regular files only: a linked project file would be validated
+	// here and missing on the target.
+	var errs []error
+	for _, name := range []string{"pyproject.toml", PoetryLockFile} {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			errs = append(errs, fmt.Errorf("source_dir: %s in %q is a symbolic link, which the plan does not ship; replace the link with the file", name, dir))
+		}
+	}
+	return errs
 }
 
 func statMessage(err error) string {
@@ -473,6 +583,9 @@ func statMessage(err error) string {
 // its scheme) but holds an '@' loses everything up to its last '@' instead, since that may
 // be a password too: such strings are exactly the ones shown in validation errors.
 func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && len(queryCredentials(u.RawQuery)) > 0 {
+		raw = strings.Replace(raw, "?"+u.RawQuery, "?"+redactQuery(u.RawQuery), 1)
+	}
 	u, err := url.Parse(raw)
 	if err == nil && u.User != nil {
 		if _, hasPassword := u.User.Password(); !hasPassword {
@@ -495,19 +608,76 @@ func RedactURL(raw string) string {
 	return raw[:start] + "xxxxx" + raw[at:]
 }
 
-// hasCredentials tells whether a URL carries user info (a user, a password or a token).
+// hasCredentials tells whether a URL carries credentials: user info (a user, a password or a
+// token), or a query parameter that holds one (credentialParameters).
 func hasCredentials(raw string) bool {
 	u, err := url.Parse(raw)
-	return err == nil && u.User != nil
+	return err == nil && (u.User != nil || len(queryCredentials(u.RawQuery)) > 0)
+}
+
+// credentialParameters are the query parameters that carry a credential: tokens and keys by
+// their usual names, and the signatures, credentials and session tokens of presigned S3,
+// Google Cloud Storage and Azure (SAS) URLs. Lower case; parameters are compared so.
+var credentialParameters = map[string]bool{
+	"token": true, "access_token": true, "auth": true, "auth_token": true, "api_key": true, "apikey": true,
+	"key": true, "password": true, "passwd": true, "secret": true, "client_secret": true,
+	"sig": true, "signature": true, "x-amz-signature": true, "x-amz-credential": true,
+	"x-amz-security-token": true, "x-goog-signature": true, "x-goog-credential": true,
+}
+
+// queryCredentials returns the values of a raw query's credential parameters, as written and,
+// where it differs, decoded.
+func queryCredentials(rawQuery string) []string {
+	var out []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		k, v, ok := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if !ok || v == "" || err != nil || !credentialParameters[strings.ToLower(key)] {
+			continue
+		}
+		out = append(out, v)
+		if decoded, err := url.QueryUnescape(v); err == nil && decoded != v {
+			out = append(out, decoded)
+		}
+	}
+	return out
+}
+
+// redactQuery is a raw query with the values of its credential parameters replaced.
+func redactQuery(rawQuery string) string {
+	pairs := strings.Split(rawQuery, "&")
+	for i, pair := range pairs {
+		k, v, ok := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); ok && v != "" && err == nil && credentialParameters[strings.ToLower(key)] {
+			pairs[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(pairs, "&")
 }
 
 // credentialURL finds the scheme and user info of the URLs with credentials in a value, such
 // as the proxy of HTTPS_PROXY=http://user:password@proxy:3128.
 var credentialURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+@`)
 
-// HoldsCredentials tells whether a value holds a URL with credentials (user info), such as a
-// proxy's http://user:password@proxy:3128.
-func HoldsCredentials(value string) bool { return credentialURL.MatchString(value) }
+// anyURL finds the URLs in a value, for their query credentials.
+var anyURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s'"]+`)
+
+// holdsCredentialURL tells whether a value holds a URL with credentials.
+func holdsCredentialURL(v string) bool {
+	if credentialURL.MatchString(v) {
+		return true
+	}
+	for _, u := range anyURL.FindAllString(v, -1) {
+		if hasCredentials(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// HoldsCredentials tells whether a value holds a URL with credentials (user info or query
+// credentials), such as a proxy's http://user:password@proxy:3128.
+func HoldsCredentials(value string) bool { return holdsCredentialURL(value) }
 
 // CredentialOptions names the options whose URL carries credentials, for messages, the
 // environment_vars entries holding such a URL included.
@@ -542,7 +712,7 @@ func redactURLs(urls []string) string {
 func (o *Options) Secrets() []string {
 	var out []string
 	for _, u := range o.urlOptions() {
-		out = append(out, userInfoSecrets(u.url)...)
+		out = append(out, urlSecrets(u.url)...)
 	}
 	for _, e := range o.environment() {
 		if e.Marked && e.Value != "" {
@@ -556,6 +726,21 @@ func (o *Options) Secrets() []string {
 			}
 			out = append(out, s...)
 		}
+		for _, u := range anyURL.FindAllString(e.Value, -1) {
+			if parsed, err := url.Parse(u); err == nil {
+				out = append(out, queryCredentials(parsed.RawQuery)...)
+			}
+		}
+	}
+	return out
+}
+
+// urlSecrets are the credentials a URL carries: its user info's secret and the values of its
+// credential query parameters.
+func urlSecrets(raw string) []string {
+	out := userInfoSecrets(raw)
+	if u, err := url.Parse(raw); err == nil {
+		out = append(out, queryCredentials(u.RawQuery)...)
 	}
 	return out
 }

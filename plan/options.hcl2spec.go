@@ -10,12 +10,12 @@ import (
 // FlatVerify is an auto-generated flat version of Verify.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatVerify struct {
-	Imports            []string `mapstructure:"imports" cty:"imports" hcl:"imports"`
-	MinPackages        *int     `mapstructure:"min_packages" cty:"min_packages" hcl:"min_packages"`
-	Commands           []string `mapstructure:"commands" cty:"commands" hcl:"commands"`
-	Launch             *bool    `mapstructure:"launch" cty:"launch" hcl:"launch"`
-	StartServer        *bool    `mapstructure:"start_server" cty:"start_server" hcl:"start_server"`
-	StartServerTimeout *int     `mapstructure:"start_server_timeout" cty:"start_server_timeout" hcl:"start_server_timeout"`
+	Imports            []string `mapstructure:"imports" json:"imports" cty:"imports" hcl:"imports"`
+	MinPackages        *int     `mapstructure:"min_packages" json:"min_packages" cty:"min_packages" hcl:"min_packages"`
+	Commands           []string `mapstructure:"commands" json:"commands" cty:"commands" hcl:"commands"`
+	Launch             *bool    `mapstructure:"launch" json:"launch" cty:"launch" hcl:"launch"`
+	StartServer        *bool    `mapstructure:"start_server" json:"start_server" cty:"start_server" hcl:"start_server"`
+	StartServerTimeout *int     `mapstructure:"start_server_timeout" json:"start_server_timeout" cty:"start_server_timeout" hcl:"start_server_timeout"`
 }
 
 // FlatMapstructure returns a new FlatVerify.

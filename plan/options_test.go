@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
@@ -268,6 +269,8 @@ func TestPrepareErrors(t *testing.T) {
 		}, []string{"secret_environment_vars[0]:", "HTTPS_PROXY is also set in environment_vars"}},
 		{"network_retries negative", func(o *Options) { o.NetworkRetries = intPtr(-1) }, []string{"network_retries:", "-1", "out of range"}},
 		{"network_retries too many", func(o *Options) { o.NetworkRetries = intPtr(21) }, []string{"network_retries:", "21", "out of range"}},
+		{"download_stall_timeout under a second", func(o *Options) { o.DownloadStallTimeout = 500 * time.Millisecond }, []string{"download_stall_timeout:", "500ms", "out of range", "1s to 1h"}},
+		{"download_connect_timeout over an hour", func(o *Options) { o.DownloadConnectTimeout = 2 * time.Hour }, []string{"download_connect_timeout:", "2h0m0s", "out of range"}},
 		{"min_free_disk_gb negative", func(o *Options) { o.MinFreeDiskGB = intPtr(-5) }, []string{"min_free_disk_gb:", "-5"}},
 		{"verify.imports bad", func(o *Options) { o.Verify.Imports = []string{"os", "import os; os.system('x')"} }, []string{"verify.imports[1]:"}},
 		{"verify.imports dotted wrong", func(o *Options) { o.Verify.Imports = []string{"openhands..core"} }, []string{"verify.imports[0]:"}},

@@ -107,7 +107,7 @@ func New(o Options, in Inputs) *Plan {
 	if *o.SystemPackages {
 		p.Steps = append(p.Steps, systemPackagesStep())
 	}
-	p.Steps = append(p.Steps, userStep(o), directoriesStep(), pythonEnvStep(o), codeStep(in))
+	p.Steps = append(p.Steps, userStep(o), directoriesStep(o), pythonEnvStep(o), codeStep(in))
 	if o.lockInUse() {
 		p.Steps = append(p.Steps, lockStep(in))
 	}
@@ -239,14 +239,20 @@ usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
 	}
 }
 
-func directoriesStep() Step {
+// directoriesStep makes the prefix's directories and writes the record of the options
+// (RecordPath). It runs on every run, so the record is always of the last one, and it has no
+// check, so it counts as no change for cleanup.
+func directoriesStep(o Options) Step {
 	return Step{
 		Name: "directories",
 		User: RootUser,
-		Commands: []Command{{Shell: `install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
+		Commands: []Command{{Shell: `# On a second run these belong to the runtime user: install -d would follow a planted link.
+oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
+install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 chmod g+rws "$OH_PREFIX/workspace"
 # uv was installed before the user existed.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"`}},
+chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+` + recordCommands(NewRecord(o), RecordPath)}},
 	}
 }
 
@@ -369,12 +375,13 @@ func browserStep(o Options) Step {
 oh_retry dnf install -y $OH_BROWSER_LIBRARIES
 oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install chromium`, Families: []Family{FamilyDnf}},
 			{Shell: `chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
+oh_no_links "/home/$OH_USER/.cache"
 for home in /root "/home/$OH_USER"; do
 	install -d "$home/.cache"
 	[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
 	ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
 done
-chown "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
+chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
 chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 		},
 	}
@@ -409,13 +416,15 @@ done`,
 ` + indent(strings.TrimSuffix(block, "\n"), "\t") + `
 	BLOCK
 done
-chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
-cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
+chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
+shim=$(mktemp "$OH_ENV_BIN/.poetry.XXXXXX")
+cat >"$shim" <<-'POETRY'
 ` + indent(strings.TrimSuffix(poetryShim, "\n"), "\t") + `
 	POETRY
-chmod 0755 "$OH_ENV_BIN/poetry.tmp"
-chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
-mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
+chmod 0755 "$shim"
+chown -h "$OH_USER:$OH_USER" "$shim"
+mv -f "$shim" "$OH_ENV_BIN/poetry"
 oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
 	}
 }

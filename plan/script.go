@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed lib.sh
@@ -57,7 +58,7 @@ type envVar struct {
 
 // Secret tells whether the variable's value holds a secret: it is marked so, or it holds a URL
 // with credentials.
-func (e envVar) Secret() bool { return e.Marked || credentialURL.MatchString(e.Value) }
+func (e envVar) Secret() bool { return e.Marked || holdsCredentialURL(e.Value) }
 
 // environment lists environment_vars, then secret_environment_vars.
 func (o *Options) environment() []envVar {
@@ -108,6 +109,9 @@ func OptionsDigest(o Options) string {
 // as one line. Readers never drop what follows a longer one: the engine's reader fails,
 // naming the limit, and the provisioner cuts the line there and reads on.
 const MaxOutputLine = 1 << 20
+
+// wholeSeconds is d in seconds, rounded up: curl and wget take whole seconds.
+func wholeSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // StepFailedLine is the failure line of a step; the script's oh_step_failed is rendered from it
 // with shell expansions for name and code.
@@ -257,6 +261,8 @@ func (p *Plan) variables() []variable {
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},
 		{"OH_STEP_COUNT", fmt.Sprint(len(p.Steps))},
 		{"OH_NETWORK_RETRIES", fmt.Sprint(*o.NetworkRetries)},
+		{"OH_DOWNLOAD_CONNECT_TIMEOUT", fmt.Sprint(wholeSeconds(o.DownloadConnectTimeout))},
+		{"OH_DOWNLOAD_STALL_TIMEOUT", fmt.Sprint(wholeSeconds(o.DownloadStallTimeout))},
 		{"OH_MIN_FREE_DISK_GB", fmt.Sprint(*o.MinFreeDiskGB)},
 		{"OH_CONDA_CHANNEL", shellQuote(o.CondaChannel)},
 		{"OH_CHANNEL_ALIAS", shellQuote(o.ChannelAlias)},
@@ -428,6 +434,30 @@ func shellQuote(s string) string {
 		return "''"
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ansiCQuote quotes s as one bash word on one line ($'...'): line breaks and other control
+// characters become escapes, bytes past ASCII stay as they are.
+func ansiCQuote(s string) string {
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString("'")
+	return b.String()
 }
 
 // indent prefixes every non-empty line of s. Here-documents in steps use <<- so that the

@@ -14,7 +14,9 @@ import (
 // TestVerifyScriptReportsEveryFailedCheck runs the standalone verification on a machine
 // without any runtime: every check fails, and each is named.
 func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
-	o := Options{Layout: Layout{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false"}}}}
+	o := Options{Layout: Layout{Prefix: filepath.Join(t.TempDir(), "nothing-here"), User: "nobody", Verify: Verify{Commands: []string{"true", "false",
+		// A here-document whose lines and terminator must reach bash as written, unindented.
+		"cat <<'EOF' | grep -qxF \"  two spaces, a \\\\ and a quote: '\"\n  two spaces, a \\ and a quote: '\nEOF"}}}}
 	o.SetDefaults()
 	p := New(o, Inputs{})
 	script := p.VerifyScript("test")
@@ -28,8 +30,8 @@ func TestVerifyScriptReportsEveryFailedCheck(t *testing.T) {
 	}
 	for _, c := range p.Checks {
 		want := "check " + c.Name + ": FAILED"
-		if c.Name == "command 1" {
-			want = "check command 1: ok"
+		if c.Name == "command 1" || c.Name == "command 3" {
+			want = "check " + c.Name + ": ok"
 		}
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -296,11 +298,14 @@ for c in json.load(sys.stdin):
 	}
 }
 
-// pythonWithPackaging is a python3 that can import packaging: the one on PATH, or the
-// system's (`make rig` installs python3-packaging for it).
+// pythonWithPackaging is a python3 that can import packaging: the system's first (`make rig`
+// installs Debian's python3-packaging for it, so the version is the distribution's), else
+// the one on PATH. packaging 26 no longer orders strings that are not versions
+// (`platform_release >= "6.1.159-182.297.amzn2023.x86_64"` is false there), so a newer one
+// on PATH would judge the kernel-release case differently.
 func pythonWithPackaging(t *testing.T) string {
 	t.Helper()
-	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+	for _, candidate := range []string{"/usr/bin/python3", "python3"} {
 		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import packaging.markers, packaging.version").Run() == nil {
 			return path
 		}

@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|docker|packer|plugins|base-image|arm64-image|tools|env]
+# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|openhands-src|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -24,6 +24,35 @@ BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-es
 ARM64_REVISION=1
 ARM64_IMAGE=${OPENHANDS_RIG_ARM64_IMAGE:-openhands-rig/debian-arm64:bookworm-r$ARM64_REVISION}
 ARM64_PACKAGES=python3,sudo,passwd,curl,ca-certificates,git,tmux,procps,findutils,util-linux,grep,sed,coreutils
+
+# The Debian 13 base image for real installs: Python 3.13, as OpenHands 0.62 (^3.12) and the
+# agent-server want; the plan's apt packages baked in as in the bookworm image.
+TRIXIE_REVISION=2
+TRIXIE_IMAGE=${OPENHANDS_RIG_TRIXIE_IMAGE:-openhands-rig/debian:trixie-r$TRIXIE_REVISION}
+TRIXIE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
+
+# The local package index: devpi-server, a caching mirror of PyPI on 127.0.0.1, so the real
+# installs of the tests download each distribution once per cache; build containers reach it
+# with the host's network. Its cached pages stay fresh for 30 days: a warm run asks PyPI
+# nothing.
+DEVPI_VERSION=6.20.3
+INDEX_PORT=${OPENHANDS_RIG_INDEX_PORT:-3141}
+INDEX_URL=http://127.0.0.1:$INDEX_PORT/root/pypi/+simple/
+
+# The real uv, from its PyPI wheel (the binary is the wheel's data script): the version the
+# plan pins, and each wheel's SHA-256 as PyPI lists it.
+UV_VERSION=0.12.16
+UV_WHEEL_AMD64=uv-$UV_VERSION-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+UV_WHEEL_AMD64_SHA256=c4570eeeef838ddc6957e1b28c5e88305bb492c83b000ed3b8ff3cf86a8ecf00
+
+# OpenHands 0.62's own source tree for the real-install test: its sdist from PyPI (through the
+# local index), pinned by version and SHA-256. The sdist ships the release's poetry.lock,
+# written by Poetry 2.1.3; the real Poetry of that version (scripts/rig-poetry-requirements.txt,
+# hashed) checks that the lock belongs to the pyproject.toml before any test relies on it.
+OPENHANDS_VERSION=0.62.0
+OPENHANDS_SDIST=openhands_ai-$OPENHANDS_VERSION.tar.gz
+OPENHANDS_SDIST_SHA256=dd2e31f715fe9239ff2f2c60b0b85d3bff44cb0483d2b7a200fdcb8a6e561962
+POETRY_VERSION=2.1.3
 
 # Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1
@@ -115,17 +144,17 @@ ensure_plugins() {
 	install_plugin amazon "$AMAZON_PLUGIN_VERSION"
 }
 
-# bootstrap_rootfs TARBALL ARCH PACKAGES DURATION: a Debian bookworm minbase root of ARCH
+# bootstrap_rootfs TARBALL SUITE ARCH PACKAGES DURATION: a Debian SUITE minbase root of ARCH
 # with PACKAGES, made by debootstrap (under emulation for a foreign ARCH) and kept as TARBALL;
 # nothing to do when TARBALL exists. DURATION is said while it runs.
 bootstrap_rootfs() {
-	local tarball=$1 arch=$2 packages=$3 logfile=$CACHE/debootstrap-$2.log root
+	local tarball=$1 suite=$2 arch=$3 packages=$4 logfile=$CACHE/debootstrap-$2-$3.log root
 	[ -s "$tarball" ] && return 0
 	command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 	need_root "debootstrap"
 	root=$(mktemp -d)
-	log "debootstrap bookworm $arch into $root ($4)"
-	debootstrap --arch="$arch" --variant=minbase --include="$packages" bookworm "$root" http://deb.debian.org/debian >"$logfile" 2>&1 ||
+	log "debootstrap $suite $arch into $root ($5)"
+	debootstrap --arch="$arch" --variant=minbase --include="$packages" "$suite" "$root" http://deb.debian.org/debian >"$logfile" 2>&1 ||
 		{ tail -n 20 "$logfile" >&2; exit 1; }
 	chroot "$root" apt-get clean
 	rm -rf "$root"/var/lib/apt/lists/*
@@ -134,15 +163,124 @@ bootstrap_rootfs() {
 	rm -rf "$root"
 }
 
+# import_rootfs TARBALL IMAGE: the root as a local image with bash as its command.
+import_rootfs() {
+	docker import --change 'CMD ["/bin/bash"]' "$1" "$2" >/dev/null
+	log "base image $2 ready"
+}
+
 ensure_base_image() {
 	ensure_docker
 	if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 		return
 	fi
 	local tarball=$CACHE/debian-bookworm-rootfs-r$BASE_REVISION.tar
-	bootstrap_rootfs "$tarball" amd64 "$BASE_PACKAGES" "a few minutes"
-	docker import --change 'CMD ["/bin/bash"]' "$tarball" "$BASE_IMAGE" >/dev/null
-	log "base image $BASE_IMAGE ready"
+	bootstrap_rootfs "$tarball" bookworm amd64 "$BASE_PACKAGES" "a few minutes"
+	import_rootfs "$tarball" "$BASE_IMAGE"
+}
+
+ensure_trixie_image() {
+	ensure_docker
+	docker image inspect "$TRIXIE_IMAGE" >/dev/null 2>&1 && return
+	local tarball=$CACHE/debian-trixie-rootfs-r$TRIXIE_REVISION.tar
+	bootstrap_rootfs "$tarball" trixie amd64 "$TRIXIE_PACKAGES" "a few minutes"
+	import_rootfs "$tarball" "$TRIXIE_IMAGE"
+}
+
+# ensure_index: devpi-server (pinned, in a venv of the system's python3) serving on
+# 127.0.0.1:INDEX_PORT, its cache under the rig cache. It outlives this script, like dockerd.
+ensure_index() {
+	local dir=$CACHE/devpi venv=$CACHE/devpi/venv
+	curl -fsS -o /dev/null "${INDEX_URL}pip/" 2>/dev/null && return
+	if ! "$venv/bin/devpi-server" --version 2>/dev/null | grep -qx "$DEVPI_VERSION"; then
+		/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+		rm -rf "$venv"
+		/usr/bin/python3 -m venv "$venv"
+		log "installing devpi-server $DEVPI_VERSION"
+		"$venv/bin/pip" install -q --disable-pip-version-check "devpi-server==$DEVPI_VERSION" >"$dir.install.log" 2>&1 ||
+			{ tail -n 20 "$dir.install.log" >&2; exit 1; }
+	fi
+	[ -d "$dir/server/.nodeinfo" ] || [ -f "$dir/server/.serverversion" ] || "$venv/bin/devpi-init" --serverdir "$dir/server" >"$dir/init.log" 2>&1 ||
+		{ tail -n 20 "$dir/init.log" >&2; exit 1; }
+	log "starting the package index on 127.0.0.1:$INDEX_PORT (log: $dir/server.log)"
+	# PyPI through this machine's certificate store (the one pip is set up with). A cold
+	# cache meets uv's burst of parallel page requests: with devpi's default 5 s for each
+	# request to PyPI, some time out here and devpi answers "project does not exist", failing
+	# the install; 60 s lets the whole OpenHands tree fill in one run (measured: 97 s).
+	SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+		setsid "$venv/bin/devpi-server" --serverdir "$dir/server" --host 127.0.0.1 --port "$INDEX_PORT" \
+		--mirror-cache-expiry 2592000 --request-timeout 60 </dev/null >"$dir/server.log" 2>&1 9>&- &
+	for _ in $(seq 1 60); do
+		curl -fsS -o /dev/null "${INDEX_URL}pip/" 2>/dev/null && return
+		sleep 1
+	done
+	log "the package index did not answer within 60s; last log lines:"
+	tail -n 20 "$dir/server.log" >&2
+	exit 1
+}
+
+# ensure_uv: the real uv binary, taken from its wheel through the local index and checked
+# against the wheel's pinned SHA-256.
+ensure_uv() {
+	local dir=$CACHE/uv-$UV_VERSION/x86_64
+	[ -x "$dir/uv" ] && return
+	ensure_index
+	mkdir -p "$dir"
+	local work
+	work=$(mktemp -d)
+	"$CACHE/devpi/venv/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary :all: \
+		--platform manylinux2014_x86_64 --index-url "$INDEX_URL" -d "$work" "uv==$UV_VERSION" >&2
+	echo "$UV_WHEEL_AMD64_SHA256  $work/$UV_WHEEL_AMD64" | sha256sum -c --quiet - ||
+		{ log "$UV_WHEEL_AMD64 does not have the pinned SHA-256"; exit 1; }
+	/usr/bin/python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+		"$work/$UV_WHEEL_AMD64" "uv-$UV_VERSION.data/scripts/uv" >"$dir/uv.tmp"
+	chmod 0755 "$dir/uv.tmp"
+	mv "$dir/uv.tmp" "$dir/uv"
+	rm -rf "$work"
+	log "uv $UV_VERSION ready: $dir/uv"
+}
+
+# ensure_poetry: the real Poetry in a venv of the system's python3, every distribution pinned
+# with its hash.
+ensure_poetry() {
+	local venv=$CACHE/poetry-$POETRY_VERSION requirements
+	requirements=$(dirname "$0")/rig-poetry-requirements.txt
+	"$venv/bin/poetry" --version 2>/dev/null | grep -q "version $POETRY_VERSION)" && return
+	ensure_index
+	/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+	rm -rf "$venv"
+	/usr/bin/python3 -m venv "$venv"
+	log "installing Poetry $POETRY_VERSION"
+	"$venv/bin/pip" install -q --disable-pip-version-check --index-url "$INDEX_URL" --no-deps --require-hashes \
+		-r "$requirements" >"$venv.install.log" 2>&1 || { tail -n 20 "$venv.install.log" >&2; exit 1; }
+}
+
+# ensure_openhands_src: OpenHands' source tree, unpacked from its pinned sdist, its poetry.lock
+# checked by the real Poetry (`poetry check --lock`: the lock's content-hash matches the
+# pyproject.toml). Kept under the rig cache; tests copy it.
+ensure_openhands_src() {
+	local dir=$CACHE/openhands-$OPENHANDS_VERSION work
+	[ -f "$dir/src/poetry.lock" ] && return
+	ensure_index
+	ensure_poetry
+	work=$(mktemp -d)
+	# The sdist's Requires-Python (<3.14,>=3.12) is not this python3's: only the file is wanted.
+	"$CACHE/poetry-$POETRY_VERSION/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
+		--ignore-requires-python --index-url "$INDEX_URL" -d "$work" "openhands-ai==$OPENHANDS_VERSION" >&2
+	echo "$OPENHANDS_SDIST_SHA256  $work/$OPENHANDS_SDIST" | sha256sum -c --quiet - ||
+		{ log "$OPENHANDS_SDIST does not have the pinned SHA-256 $OPENHANDS_SDIST_SHA256"; exit 1; }
+	mkdir "$work/src"
+	tar -xzf "$work/$OPENHANDS_SDIST" -C "$work/src" --strip-components=1
+	(cd "$work/src" && "$CACHE/poetry-$POETRY_VERSION/bin/poetry" check --lock >"$work/check.log" 2>&1) || {
+		log "Poetry $POETRY_VERSION finds the poetry.lock of $OPENHANDS_SDIST stale or broken:"
+		grep -v '^Warning' "$work/check.log" >&2
+		exit 1
+	}
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mv "$work/src" "$dir/src"
+	rm -rf "$work"
+	log "OpenHands $OPENHANDS_VERSION source ready: $dir/src"
 }
 
 # register_arm64: let the kernel run aarch64 binaries through qemu-aarch64-static, with the
@@ -176,7 +314,7 @@ ensure_arm64_image() {
 		return
 	fi
 	local tarball=$CACHE/debian-bookworm-arm64-rootfs-r$ARM64_REVISION.tar
-	bootstrap_rootfs "$tarball" arm64 "$ARM64_PACKAGES" "emulated: several minutes"
+	bootstrap_rootfs "$tarball" bookworm arm64 "$ARM64_PACKAGES" "emulated: several minutes"
 	local archive
 	archive=$(mktemp)
 	(cd "$(dirname "$0")/.." && go run ./internal/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
@@ -203,6 +341,10 @@ print_env() {
 	else
 		printf 'export OPENHANDS_RIG_ARM64_IMAGE=\n'
 	fi
+	printf 'export OPENHANDS_RIG_TRIXIE_IMAGE=%q\n' "$TRIXIE_IMAGE"
+	printf 'export OPENHANDS_RIG_INDEX_URL=%q\n' "$INDEX_URL"
+	printf 'export OPENHANDS_RIG_UV=%q\n' "$CACHE/uv-$UV_VERSION/x86_64/uv"
+	printf 'export OPENHANDS_RIG_OPENHANDS_SRC=%q\n' "$CACHE/openhands-$OPENHANDS_VERSION/src"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -218,13 +360,30 @@ if [ "${1:-all}" != env ]; then
 fi
 
 case ${1:-all} in
+demo)
+	# What `make demo` needs, and no more: no arm64 root, no Debian 12 image, no amazon plugin.
+	ensure_docker
+	ensure_packer
+	install_plugin docker "$DOCKER_PLUGIN_VERSION"
+	ensure_trixie_image
+	ensure_index
+	ensure_uv
+	;;
 all)
 	ensure_tools
 	ensure_docker
 	ensure_plugins
 	ensure_base_image
+	ensure_trixie_image
+	ensure_index
+	ensure_uv
+	ensure_openhands_src
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	;;
+index) ensure_index ;;
+uv) ensure_uv ;;
+openhands-src) ensure_openhands_src ;;
+trixie-image) ensure_trixie_image ;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;
 docker) ensure_docker ;;
@@ -234,7 +393,7 @@ base-image) ensure_base_image ;;
 arm64-image) ensure_arm64_image ;;
 env) print_env ;;
 *)
-	log "unknown target '$1' (want all, docker, packer, plugins, base-image, tools or env)"
+	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, openhands-src, tools or env)"
 	exit 2
 	;;
 esac

@@ -21,7 +21,8 @@ var rigEnv *rig.Env
 func TestMain(m *testing.M) { os.Exit(rig.Main(m, &rigEnv)) }
 
 // builderTemplate builds the runtime image from the offline base image with the stand-ins,
-// tagged acc.
+// tagged acc: the tests using it are about layers, tags and signals, not the install (see
+// rig.StandinAttributes; TestAccBuilderRealOpenHands installs for real).
 func builderTemplate(repo, src, extra, postProcessors string) string {
 	return rig.BuilderTemplate(rigEnv.BaseImage, src, repo, "  tags = [\"acc\"]\n"+extra, postProcessors)
 }
@@ -48,14 +49,35 @@ func imageID(t *testing.T, ref string) string {
 	return strings.TrimSpace(out)
 }
 
-// accRepository names an image repository of this test process, whose images (and those of
-// repositories named after it) are removed at the end, and copies the fixture checkout.
-func accRepository(t *testing.T, name string) (repo, src string) {
-	repo = fmt.Sprintf("openhands-acc-%s-%d", name, os.Getpid())
+// accImageRepository names an image repository of this test process, whose images (and those
+// of repositories named after it) are removed at the end.
+func accImageRepository(t *testing.T, name string) string {
+	repo := fmt.Sprintf("openhands-acc-%s-%d", name, os.Getpid())
 	t.Cleanup(func() {
 		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo+"*").Output()
 		rig.RemoveImages(strings.Fields(string(out))...)
 	})
+	return repo
+}
+
+// builtWithVerifyLayer is the check of a build that must succeed with the verify layer, run
+// in this build or in an earlier one with the same inputs (the engine's layer cache); either
+// way it is part of the image.
+func builtWithVerifyLayer(t *testing.T, cmd *exec.Cmd, logfile string) error {
+	if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+		return err
+	}
+	log := rig.ReadLog(t, logfile)
+	if !strings.Contains(log, "verification passed") && !strings.Contains(log, "cleanup,verify") {
+		return fmt.Errorf("the build has no verify layer")
+	}
+	return nil
+}
+
+// accRepository names an image repository of this test process, whose images (and those of
+// repositories named after it) are removed at the end, and copies the fixture checkout.
+func accRepository(t *testing.T, name string) (repo, src string) {
+	repo = accImageRepository(t, name)
 	src = filepath.Join(t.TempDir(), "openhands-src")
 	if out, err := exec.Command("cp", "-r", rig.FixtureSourceDir(), src).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -78,16 +100,10 @@ func TestAccBuilderContentTags(t *testing.T) {
 		Template: builderTemplate(repo, src, fmt.Sprintf("  dockerfile_path = %q", dockerfile),
 			fmt.Sprintf("  post-processor \"docker-tag\" {\n    repository = %q\n    tags = [\"chained\"]\n  }", tagged)),
 		Check: func(cmd *exec.Cmd, logfile string) error {
-			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+			if err := builtWithVerifyLayer(t, cmd, logfile); err != nil {
 				return err
 			}
-			log := rig.ReadLog(t, logfile)
-			// The verify layer ran in this build or in an earlier one with the same inputs
-			// (the engine's layer cache); either way it is part of the image.
-			if !strings.Contains(log, "verification passed") && !strings.Contains(log, "cleanup,verify") {
-				return fmt.Errorf("the build has no verify layer")
-			}
-			fullSteps, _ = summary(log)
+			fullSteps, _ = summary(rig.ReadLog(t, logfile))
 			if fullSteps <= 0 {
 				return fmt.Errorf("no build summary in the output")
 			}

@@ -7,6 +7,7 @@ import (
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -28,6 +29,9 @@ type Artifact struct {
 	sbom       sbom.Written
 	sbomFormat string
 	driver     Driver
+	// record is the JSON of the options the image was built with (plan.Record), for the
+	// post-processors of the build.
+	record string
 	// platform is the image's platform when the build named one.
 	platform string
 	// platforms are the images of a multi-platform build, one per platform; the artifact's
@@ -80,6 +84,9 @@ func (a *Artifact) State(name string) interface{} {
 			images = append(images, a.platform+"="+a.imageID)
 		}
 		return images
+	case plan.StateRecord:
+		// The same for every platform's image: one set of options builds them all.
+		return a.record
 	case sbom.StatePlatformPaths:
 		var paths []string
 		for _, image := range a.platforms {

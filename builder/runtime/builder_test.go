@@ -24,6 +24,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -1110,5 +1111,35 @@ func TestPrepareBuildArgs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunRecordsTheBuildOptions: the artifact hands the options the image was built with to
+// the build's post-processors (every platform's image, one set of options), and the plan the
+// image is built with writes the same record into it, for a verification in another build.
+func TestRunRecordsTheBuildOptions(t *testing.T) {
+	f := newRunFixture(t)
+	f.driver.registry["debian-arm64:bookworm"] = "sha256:" + strings.Repeat("a", 64)
+	a, _ := f.mustRun(t, map[string]interface{}{
+		"install_browser": false, "prefix": "/srv/oh", "user": "agent", "passwordless_sudo": false,
+		"verify":      map[string]interface{}{"min_packages": 40},
+		"platforms":   []interface{}{"linux/amd64", "linux/arm64"},
+		"base_images": map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
+		// Each architecture's own openvscode-server sum (one is refused for two).
+		"vscode_server_sha256":             nil,
+		"vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64), "linux/arm64": strings.Repeat("b", 64)},
+	})
+	written, _ := a.State(plan.StateRecord).(string)
+	r, err := plan.ReadRecord([]byte(written))
+	if err != nil {
+		t.Fatalf("the artifact's record %q: %v", written, err)
+	}
+	if r.Prefix != "/srv/oh" || r.User != "agent" || *r.InstallBrowser || r.PasswordlessSudo || *r.Verify.MinPackages != 40 || !r.UseLock {
+		t.Errorf("the artifact's record %s is not the build's options", written)
+	}
+	for _, b := range f.driver.builds {
+		if script := b.files["openhands-plan/plan.sh"]; !strings.Contains(script, plan.RecordPath) || !strings.Contains(script, written) {
+			t.Errorf("the %s image's plan does not write the artifact's record to %s", b.req.Platform, plan.RecordPath)
+		}
 	}
 }

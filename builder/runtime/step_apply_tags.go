@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -59,6 +60,7 @@ func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multi
 		baseImageID: state.Get("base_id").(string),
 		sbom:        documents,
 		sbomFormat:  config.Settings.Format,
+		record:      plan.NewRecord(config.Options).JSON(),
 		driver:      driver,
 	})
 	return multistep.ActionContinue

@@ -41,6 +41,9 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 	defer reader.Close()
 
 	ui.Say("Building the OpenHands runtime image")
+	if s := config.Options.LockSummary(); s != "" {
+		ui.Say(s)
+	}
 	started := time.Now()
 	result, err := driver.Build(ctx, BuildRequest{
 		Context:     reader,

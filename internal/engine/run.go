@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
@@ -94,4 +96,48 @@ func (c *Client) runScript(ctx context.Context, imageID, user, script string, li
 	case err := <-errCh:
 		return -1, fmt.Errorf("waiting for the container that runs the script: %w", err)
 	}
+}
+
+// ReadFile reads a regular file of an image without running anything in it: from a container
+// created for the purpose (ScriptContainer's, with no network) and never started, as
+// `docker cp` reads one. found is false when the image has no such file; a file larger than
+// limit is refused.
+func (c *Client) ReadFile(ctx context.Context, imageID, path string, limit int64) (data []byte, found bool, err error) {
+	// Never started: the entrypoint only lets an image without a command be created.
+	config, hostConfig := ScriptContainer(imageID, "", "")
+	created, err := c.ContainerCreate(ctx, config, hostConfig, nil, nil, "")
+	if err != nil {
+		return nil, false, fmt.Errorf("creating the container that reads %s: %w", path, err)
+	}
+	defer c.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true})
+	archive, _, err := c.CopyFromContainer(ctx, created.ID, path)
+	if client.IsErrNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s from the image: %w", path, err)
+	}
+	defer archive.Close()
+	data, err = fileFromArchive(archive, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s from the image: %w", path, err)
+	}
+	return data, true, nil
+}
+
+// fileFromArchive is the content of the single file of a tar archive, as the Engine API
+// archives a path of a container, up to limit bytes.
+func fileFromArchive(r io.Reader, limit int64) ([]byte, error) {
+	tr := tar.NewReader(r)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("the engine's archive holds no file: %w", err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("%s is not a regular file", hdr.Name)
+	}
+	if hdr.Size > limit {
+		return nil, fmt.Errorf("%s has %d bytes, more than the %d expected", hdr.Name, hdr.Size, limit)
+	}
+	return io.ReadAll(tr)
 }

@@ -25,6 +25,16 @@ type Env struct {
 	// Arm64Image is the arm64 Debian base image, run under qemu-user-static; empty when
 	// this machine cannot run arm64 userland (scripts/rig.sh said why).
 	Arm64Image string
+	// TrixieImage is the Debian 13 base image (Python 3.13), for real installs.
+	TrixieImage string
+	// IndexURL is the local package index on 127.0.0.1, a caching mirror of PyPI: build
+	// containers reach it with the host's network.
+	IndexURL string
+	// UV is the real uv binary (x86_64), from its PyPI wheel.
+	UV string
+	// OpenHandsSrc is OpenHands 0.62.0's source tree from its sdist, with the release's
+	// poetry.lock (checked by the real Poetry): copy it before building from it.
+	OpenHandsSrc string
 }
 
 // Setup makes the rig ready (Docker engine, packer, plugins, base image), builds this plugin
@@ -53,7 +63,8 @@ func Setup(workDir string) (*Env, error) {
 		}
 	}
 	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
-		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"]}
+		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
+		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"], OpenHandsSrc: vars["OPENHANDS_RIG_OPENHANDS_SRC"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
 		return nil, err
 	}

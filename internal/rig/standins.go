@@ -45,6 +45,10 @@ func FixtureSourceDir() string {
 
 // StandinAttributes are the HCL attributes that make the plan upload the stand-ins instead of
 // downloading micromamba, uv and openvscode-server, one a line with the given indent.
+// Acceptance tests whose subject is not the install itself keep the uv stand-in: a real install
+// costs a minute or more of the two cores per build, and the stand-in's knobs (UV_STANDIN_SLOW,
+// UV_STANDIN_INDEX, a full disk) hold or steer it on purpose. TestAccBuilderRealOpenHands and
+// TestAccProvisionerRealInstall install with the real uv (RealInstallAttributes).
 func StandinAttributes(indent string) (string, error) {
 	tarball, err := VSCodeServerTarball()
 	if err != nil {
@@ -56,8 +60,11 @@ func StandinAttributes(indent string) (string, error) {
 
 // DockerChanges is the HCL list of `changes` a docker builder source needs for an image that
 // OpenHands' launcher starts: the base image's command and the plan's launch environment.
-func DockerChanges() string {
-	var o plan.Options
+func DockerChanges() string { return DockerChangesFor(plan.Layout{}) }
+
+// DockerChangesFor is DockerChanges for a runtime of the given layout (defaults where unset).
+func DockerChangesFor(layout plan.Layout) string {
+	o := plan.Options{Layout: layout}
 	o.SetDefaults()
 	var b strings.Builder
 	b.WriteString("[\"CMD [\\\"/bin/bash\\\"]\"")

@@ -6,6 +6,7 @@ package spectest
 import (
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 )
@@ -69,8 +70,13 @@ func CheckFlat(t Reporter, src, flat reflect.Type, spec map[string]hcldec.Spec) 
 				t.Errorf("%s.%s: %s tag %q, want %q; %s", flat, ff.Name, tag, v, name, regen)
 			}
 		}
-		switch f.Type.Kind() {
-		case reflect.Struct:
+		switch {
+		case f.Type == reflect.TypeOf(time.Duration(0)):
+			// packer-sdc takes a duration as a string ("30s"), decoded by mapstructure.
+			if ff.Type != reflect.PointerTo(reflect.TypeOf("")) {
+				t.Errorf("%s.%s is %s, want *string for a time.Duration; %s", flat, ff.Name, ff.Type, regen)
+			}
+		case f.Type.Kind() == reflect.Struct:
 			nested := ff.Type
 			if nested.Kind() != reflect.Pointer || nested.Elem().Name() != "Flat"+f.Type.Name() || nested.Elem().PkgPath() != f.Type.PkgPath() {
 				t.Errorf("%s.%s is %s, want *Flat%s; %s", flat, ff.Name, ff.Type, f.Type.Name(), regen)
@@ -82,7 +88,7 @@ func CheckFlat(t Reporter, src, flat reflect.Type, spec map[string]hcldec.Spec) 
 				continue
 			}
 			CheckFlat(t, f.Type, nested.Elem(), block.Nested.(hcldec.ObjectSpec))
-		case reflect.Pointer, reflect.Slice, reflect.Map:
+		case f.Type.Kind() == reflect.Pointer, f.Type.Kind() == reflect.Slice, f.Type.Kind() == reflect.Map:
 			if ff.Type != f.Type {
 				t.Errorf("%s.%s is %s, want %s; %s", flat, ff.Name, ff.Type, f.Type, regen)
 			}

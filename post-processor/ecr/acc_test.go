@@ -54,10 +54,17 @@ func buildAndPushTemplate(t *testing.T, ecr *ecrtest.ECR, repository, src, secre
 // buildAndPushTemplateWith is buildAndPushTemplate with more attributes of the builder.
 func buildAndPushTemplateWith(t *testing.T, ecr *ecrtest.ECR, repository, src, secret, attributes, postProcessor string) string {
 	t.Helper()
+	return rig.BuilderTemplate(rigEnv.BaseImage, src, repository, attributes, "\n  "+ecrPostProcessor(t, ecr, secret, postProcessor))
+}
+
+// ecrPostProcessor is the post-processor block that pushes through the ECR double with the
+// secret_key given, with more attributes; the credential check at the build's start goes to
+// an STS double that knows accessKey and secretKey.
+func ecrPostProcessor(t *testing.T, ecr *ecrtest.ECR, secret, attributes string) string {
+	t.Helper()
 	sts := ecrtest.NewSTS(t, accessKey, "", ecrtest.Credentials{})
 	sts.CallerSecretAccessKey = secretKey
-	return rig.BuilderTemplate(rigEnv.BaseImage, src, repository, attributes, fmt.Sprintf(`
-  post-processor "openhands-ecr" {
+	return fmt.Sprintf(`post-processor "openhands-ecr" {
     region                  = "us-east-1"
     access_key              = %q
     secret_key              = %q
@@ -67,7 +74,7 @@ func buildAndPushTemplateWith(t *testing.T, ecr *ecrtest.ECR, repository, src, s
     repository              = %q
     tags                    = ["latest", "v1"]
 %s
-  }`, accessKey, secret, ecr.URL(), sts.URL(), repo, postProcessor))
+  }`, accessKey, secret, ecr.URL(), sts.URL(), repo, attributes)
 }
 
 func fixtureSource(t *testing.T) string {

@@ -62,7 +62,11 @@ type Config struct {
 	// of the docker builder, set the provisioner's `sbom_path`. Without either, nothing is
 	// attached.
 	SBOMPath string `mapstructure:"sbom_path"`
-	// Where the runtime is in the image and how it is checked, as for the provisioner.
+	// Where the runtime is in the image and how it is checked, as for the provisioner: only for
+	// an image without a record of the options it was built with (one of another tool). An
+	// image of the openhands-runtime builder or provisioner is verified with the options it
+	// was built with; a layout option set here that differs from them is refused, and the
+	// `verify` block's settings replace the build's.
 	plan.Layout `mapstructure:",squash"`
 
 	ctx interpolate.Context
@@ -144,8 +148,11 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	default:
 		add("push_method: %q must be plugin or engine", c.PushMethod)
 	}
-	c.Layout.SetDefaults()
-	for _, e := range c.Layout.Errors() {
+	// The layout keeps only what was set: the rest comes from the image's record of its build
+	// (or the defaults, for an image without one), and what was set must agree with it.
+	layout := c.Layout
+	layout.SetDefaults()
+	for _, e := range layout.Errors() {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if errs != nil && len(errs.Errors) > 0 {

@@ -72,14 +72,14 @@ type FlatConfig struct {
 	LayerCompressionLevel    *int                  `mapstructure:"layer_compression_level" cty:"layer_compression_level" hcl:"layer_compression_level"`
 	SkipVerify               *bool                 `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
 	SBOMPath                 *string               `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
-	Prefix                   *string               `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
-	User                     *string               `mapstructure:"user" cty:"user" hcl:"user"`
-	EnvName                  *string               `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
-	PythonVersion            *string               `mapstructure:"python_version" cty:"python_version" hcl:"python_version"`
-	InstallBrowser           *bool                 `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	PlaywrightBrowsersPath   *string               `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
-	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
-	Verify                   *plan.FlatVerify      `mapstructure:"verify" cty:"verify" hcl:"verify"`
+	Prefix                   *string               `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
+	User                     *string               `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
+	EnvName                  *string               `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
+	PythonVersion            *string               `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	InstallBrowser           *bool                 `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
+	PlaywrightBrowsersPath   *string               `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	Verify                   *plan.FlatVerify      `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
 }
 
 // FlatMapstructure returns a new FlatConfig.

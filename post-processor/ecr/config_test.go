@@ -54,7 +54,7 @@ func checkErrors(t *testing.T, got, want []string) {
 func TestConfigPrepareValidation(t *testing.T) {
 	const (
 		badRepository = "is not an ECR repository name (lower case letters, digits, '.', '_', '-', '/')"
-		badPath       = "must be an absolute, clean path without spaces or quotes, other than /"
+		badPath       = "must be an absolute, clean path of letters, digits, '.', '_', '-' and '/', other than /"
 		keyPair       = "access_key and secret_key: set both or neither"
 		tokenAlone    = "token: only used with access_key and secret_key"
 		roleARN       = "assume_role.role_arn: required when the assume_role block is set"
@@ -200,11 +200,11 @@ func TestConfigPrepareValidation(t *testing.T) {
 		{name: "env_name with a slash", raw: map[string]interface{}{"env_name": "envs/oh"},
 			want: []string{`env_name: "envs/oh" may hold only letters, digits, '.', '_' and '-'`}},
 		{name: "python_version major only", raw: map[string]interface{}{"python_version": "3"},
-			want: []string{`python_version: "3" must be major.minor`}},
+			want: []string{`python_version: "3" is not a Python release the plan knows`}},
 		{name: "python_version with a patch", raw: map[string]interface{}{"python_version": "3.12.1"},
-			want: []string{`python_version: "3.12.1" must be major.minor`}},
+			want: []string{`python_version: "3.12.1" is not a Python release the plan knows`}},
 		{name: "python_version 2", raw: map[string]interface{}{"python_version": "2.7"},
-			want: []string{`python_version: "2.7" must be major.minor`}},
+			want: []string{`python_version: "2.7" is not a Python release the plan knows`}},
 		{name: "verify.imports not a module", raw: map[string]interface{}{"verify": map[string]interface{}{"imports": []string{"json", "not a module", "1abc"}}},
 			want: []string{`verify.imports[1]: "not a module" is not a Python module name`, `verify.imports[2]: "1abc" is not a Python module name`}},
 		{name: "verify.start_server_timeout 0", raw: map[string]interface{}{"verify": map[string]interface{}{"start_server_timeout": 0}},
@@ -257,7 +257,7 @@ func TestConfigPrepareReportsEveryErrorAtOnce(t *testing.T) {
 		`playwright_browsers_path: "/" must be an absolute`,
 		`user: "Root" is not a valid user name`,
 		`env_name: "my env" may hold only`,
-		`python_version: "3" must be major.minor`,
+		`python_version: "3" is not a Python release the plan knows`,
 		`verify.imports[0]: "not a module" is not a Python module name`,
 		`verify.start_server_timeout: 0 must be at least 1`,
 		`verify.min_packages: -1 must not be negative`,

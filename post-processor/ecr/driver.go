@@ -22,6 +22,9 @@ type Driver interface {
 	// RunScript runs a bash script in a throwaway container of the image, as user, with no
 	// network, streaming its output; it returns the script's exit code.
 	RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error)
+	// ReadFile reads a regular file of the image without running it; found is false when the
+	// image has no such file.
+	ReadFile(ctx context.Context, imageID, path string) (data []byte, found bool, err error)
 	// Platform is the image's platform as the engine records it: os/architecture[/variant].
 	Platform(ctx context.Context, imageID string) (string, error)
 	Tag(ctx context.Context, imageID, ref string) error
@@ -81,6 +84,14 @@ func (d *engineDriver) Save(ctx context.Context, imageID string) (io.ReadCloser,
 
 func (d *engineDriver) RunScript(ctx context.Context, imageID, user, script string, ui packersdk.Ui) (int, error) {
 	return d.Client.RunScript(ctx, imageID, user, script, ui.Say)
+}
+
+// recordLimit bounds the record read from an image: a few hundred bytes, more with
+// verify commands.
+const recordLimit = 1 << 20
+
+func (d *engineDriver) ReadFile(ctx context.Context, imageID, path string) ([]byte, bool, error) {
+	return d.Client.ReadFile(ctx, imageID, path, recordLimit)
 }
 
 func (d *engineDriver) Push(ctx context.Context, ref string, auth registry.AuthConfig, ui packersdk.Ui) (string, error) {

@@ -1,8 +1,10 @@
 package ecrpostprocessor
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // fakeEngine is the part of the Docker Engine API that RunScript uses, on 127.0.0.1: it
@@ -27,6 +30,8 @@ import (
 type fakeEngine struct {
 	output   string
 	exitCode int
+	// files are the image's files by path, which the archive endpoint serves.
+	files map[string]string
 
 	mu      sync.Mutex
 	created []container.CreateRequest
@@ -59,6 +64,21 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "/containers/"+id+"/logs":
 		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
 		_, _ = stdcopy.NewStdWriter(w, stdcopy.Stdout).Write([]byte(f.output))
+	case r.Method == http.MethodGet && path == "/containers/"+id+"/archive":
+		content, ok := f.files[r.URL.Query().Get("path")]
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message": "Could not find the file in container"}`)
+			return
+		}
+		stat, _ := json.Marshal(container.PathStat{Name: "file", Size: int64(len(content)), Mode: 0o644})
+		w.Header().Set("X-Docker-Container-Path-Stat", base64.StdEncoding.EncodeToString(stat))
+		w.Header().Set("Content-Type", "application/x-tar")
+		tw := tar.NewWriter(w)
+		_ = tw.WriteHeader(&tar.Header{Name: "file", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content))})
+		_, _ = tw.Write([]byte(content))
+		_ = tw.Close()
 	case r.Method == http.MethodPost && path == "/containers/"+id+"/wait":
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"StatusCode": %d}`, f.exitCode)
@@ -80,6 +100,46 @@ func (f *fakeEngine) record() ([]container.CreateRequest, []string) {
 	return append([]container.CreateRequest(nil), f.created...), append([]string(nil), f.calls...)
 }
 
+// fakeEngineClient is an engine client of the fake engine.
+func fakeEngineClient(t *testing.T, fake *fakeEngine) *engine.Client {
+	t.Helper()
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c, err := client.NewClientWithOpts(client.WithHost("tcp://"+strings.TrimPrefix(srv.URL, "http://")),
+		client.WithHTTPClient(srv.Client()), client.WithVersion("1.47"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &engine.Client{Client: c}
+}
+
+// TestEngineDriverReadFileRunsNothing reads a file of an image through the real engine driver
+// against a fake Engine API: from a container created without network and never started,
+// removed afterwards; a missing file is not found, not an error.
+func TestEngineDriverReadFileRunsNothing(t *testing.T) {
+	fake := &fakeEngine{files: map[string]string{plan.RecordPath: `{"version":1}`}}
+	driver := &engineDriver{fakeEngineClient(t, fake)}
+	data, found, err := driver.ReadFile(context.Background(), imageID, plan.RecordPath)
+	if err != nil || !found || string(data) != `{"version":1}` {
+		t.Errorf("ReadFile = %q, %v, %v; want the file", data, found, err)
+	}
+	data, found, err = driver.ReadFile(context.Background(), imageID, "/etc/missing")
+	if err != nil || found || data != nil {
+		t.Errorf("ReadFile of a missing file = %q, %v, %v; want not found", data, found, err)
+	}
+	created, calls := fake.record()
+	for _, req := range created {
+		if req.HostConfig == nil || req.HostConfig.NetworkMode != "none" || req.Image != imageID {
+			t.Errorf("created %+v: want the image without network", req)
+		}
+	}
+	want := []string{"POST /containers/create", "GET /containers/verifycontainer/archive", "DELETE /containers/verifycontainer"}
+	if !reflect.DeepEqual(calls, append(want, want...)) {
+		t.Errorf("calls %q, want %q twice: nothing started, the container removed", calls, want)
+	}
+}
+
 // TestEngineDriverRunScriptWithoutNetwork runs the real engine driver's RunScript against a
 // fake Engine API and checks what it asked the engine for: a container with NetworkMode
 // "none" and no network endpoints, as root, running the script; and that it streams the
@@ -88,18 +148,11 @@ func TestEngineDriverRunScriptWithoutNetwork(t *testing.T) {
 	for _, exitCode := range []int{0, 3} {
 		t.Run(fmt.Sprintf("exit %d", exitCode), func(t *testing.T) {
 			fake := &fakeEngine{output: "check one: ok\ncheck two: ok\n", exitCode: exitCode}
-			srv := httptest.NewServer(fake)
-			t.Cleanup(srv.Close)
-			c, err := client.NewClientWithOpts(client.WithHost("tcp://"+strings.TrimPrefix(srv.URL, "http://")),
-				client.WithHTTPClient(srv.Client()), client.WithVersion("1.47"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
+			c := fakeEngineClient(t, fake)
 			var out bytes.Buffer
 			ui := &packersdk.BasicUi{Reader: new(bytes.Buffer), Writer: &out, ErrorWriter: io.Discard, PB: &packersdk.NoopProgressTracker{}}
 
-			code, err := (&engineDriver{&engine.Client{Client: c}}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
+			code, err := (&engineDriver{c}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,16 +108,25 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	if err != nil {
 		return nil, false, false, err
 	}
+	// Every image's options before anything runs: an option contradicting an image's record
+	// is refused at once.
+	var verifications []verification
+	if !p.config.SkipVerify {
+		for _, img := range images {
+			v, err := p.verification(ctx, driver, source, img)
+			if err != nil {
+				return nil, false, false, err
+			}
+			verifications = append(verifications, v)
+		}
+	}
 	// Where Configure could not tell a build (see parentPackerCommand), before the verification.
 	if err := p.checkCredentialsOnce(); err != nil {
 		return nil, false, false, err
 	}
-
-	if !p.config.SkipVerify {
-		for _, img := range images {
-			if err := p.verify(ctx, ui, driver, img); err != nil {
-				return nil, false, false, err
-			}
+	for i, v := range verifications {
+		if err := p.verify(ctx, ui, driver, images[i], v); err != nil {
+			return nil, false, false, err
 		}
 	}
 	if p.config.SkipPush {
@@ -131,13 +140,63 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	return artifact, true, false, nil
 }
 
+// verification is how an image is verified: with the options, read from where.
+type verification struct {
+	options plan.Options
+	from    string
+}
+
+// verification reads the options img was built with and sets the post-processor's own
+// against them: an image with no record is verified with the post-processor's options; a
+// layout option set on the post-processor that differs from the record is refused, naming
+// both values.
+func (p *PostProcessor) verification(ctx context.Context, driver Driver, source packersdk.Artifact, img platformImage) (verification, error) {
+	record, from, err := buildRecord(ctx, driver, source, img)
+	if err != nil {
+		return verification{}, fmt.Errorf("image %s: %s: %w: nothing was pushed", img, from, err)
+	}
+	o, conflicts := plan.VerifyOptions(p.config.Layout, record)
+	var errs []error
+	for _, c := range conflicts {
+		errs = append(errs, fmt.Errorf("%s: the post-processor sets %s, and the image %s was built with %s (%s): remove %s from the post-processor, which verifies an image with the options it was built with",
+			c.Option, c.Set, img, c.Recorded, from, c.Option))
+	}
+	if len(errs) > 0 {
+		return verification{}, errors.Join(errs...)
+	}
+	if record == nil {
+		from = "it has no record of its build options (" + plan.RecordPath + "): the post-processor's options"
+	} else {
+		from = "the options it was built with, from " + from
+	}
+	return verification{options: o, from: from}, nil
+}
+
+// buildRecord is the record of the options img was built with: the one the builder hands over
+// in the artifact's state, else the one in the image; nil when there is none. from says
+// where it comes from.
+func buildRecord(ctx context.Context, driver Driver, source packersdk.Artifact, img platformImage) (record *plan.Record, from string, err error) {
+	data := []byte(stateString(source, plan.StateRecord))
+	from = "the openhands-runtime builder's record"
+	if len(data) == 0 {
+		from = plan.RecordPath + " in the image"
+		var found bool
+		if data, found, err = driver.ReadFile(ctx, img.id, plan.RecordPath); err != nil || !found {
+			return nil, from, err
+		}
+	}
+	r, err := plan.ReadRecord(data)
+	if err != nil {
+		return nil, from, err
+	}
+	return &r, from, nil
+}
+
 // verify runs the plan's checks in a container of the image, with no network; an image of
 // another architecture than the host's runs emulated (binfmt_misc), as it would be pulled.
-func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, img platformImage) error {
-	o := plan.Options{Layout: p.config.Layout}
-	o.SetDefaults()
-	pl := plan.New(o, plan.Inputs{})
-	ui.Sayf("Verifying %s: %d checks in a container without network", img, len(pl.Checks))
+func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, img platformImage, v verification) error {
+	pl := plan.New(v.options, plan.Inputs{})
+	ui.Sayf("Verifying %s with %s: %d checks in a container without network", img, v.from, len(pl.Checks))
 	// As root, as OpenHands starts the runtime; the script drops to the runtime user itself.
 	code, err := driver.RunScript(ctx, img.id, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
 	if err != nil {
@@ -392,6 +451,12 @@ func pushTags(lists ...[]string) []string {
 		return []string{"latest"}
 	}
 	return out
+}
+
+// stateString reads a string from the artifact's state; "" when it has none.
+func stateString(source packersdk.Artifact, name string) string {
+	s, _ := source.State(name).(string)
+	return s
 }
 
 // stateStrings reads a list of strings from the artifact's state, as a plugin's own artifact

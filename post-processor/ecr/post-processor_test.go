@@ -1,6 +1,7 @@
 package ecrpostprocessor
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -32,6 +34,15 @@ type fakeDriver struct {
 	pushes      []string
 	auths       []registry.AuthConfig
 	pushErrs    []error
+	// files are the image's files by path, for ReadFile; reads are the paths read.
+	files map[string]string
+	reads []string
+}
+
+func (d *fakeDriver) ReadFile(_ context.Context, _, path string) ([]byte, bool, error) {
+	d.reads = append(d.reads, path)
+	data, ok := d.files[path]
+	return []byte(data), ok, nil
 }
 
 func (d *fakeDriver) Image(_ context.Context, ref string) (string, []string, error) {
@@ -114,6 +125,7 @@ type imageArtifact struct {
 	tags          []string
 	platforms     []string // platform_images
 	sboms         []string // the builder's per-platform SBOM files
+	record        string   // the builder's record of its options
 }
 
 func (a *imageArtifact) BuilderId() string { return a.builderID }
@@ -129,6 +141,8 @@ func (a *imageArtifact) State(name string) interface{} {
 		return a.platforms
 	case sbom.StatePlatformPaths:
 		return a.sboms
+	case plan.StateRecord:
+		return a.record
 	}
 	return nil
 }
@@ -389,5 +403,131 @@ func TestPackerCommand(t *testing.T) {
 		if got := packerCommand(tt.args); got != tt.want {
 			t.Errorf("packerCommand(%q) = %q, want %q", tt.args, got, tt.want)
 		}
+	}
+}
+
+// builtRecord is the record of a runtime built with install_browser = false, prefix
+// /srv/oh, user agent and verify.min_packages = 40.
+func builtRecord(t *testing.T) string {
+	t.Helper()
+	r, err := plan.ReadRecord([]byte(`{"version":1,"prefix":"/srv/oh","user":"agent","install_browser":false,"verify":{"min_packages":40},"passwordless_sudo":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.JSON()
+}
+
+// TestPostProcessVerifiesWithTheBuildOptions: an image is verified with the options it was
+// built with, from the builder's artifact or from the record in the image, none of them
+// repeated on the post-processor; an image without a record with the post-processor's
+// options. A layout option set on the post-processor that contradicts the record is refused
+// before anything runs, naming both values; its verify settings replace the record's.
+func TestPostProcessVerifiesWithTheBuildOptions(t *testing.T) {
+	record := builtRecord(t)
+	fromBuilder := &imageArtifact{builderID: "packer.post-processor.docker-import", id: imageID, record: record}
+	fromDockerTag := &imageArtifact{builderID: "packer.post-processor.docker-tag", id: imageID}
+	inImage := map[string]string{plan.RecordPath: record}
+	tests := []struct {
+		name   string
+		raw    map[string]interface{}
+		files  map[string]string
+		source *imageArtifact
+		// want are in the verification script, absent are not; wantReads are the files read.
+		want, absent []string
+		wantReads    int
+		wantSaid     string
+		wantErr      []string
+	}{
+		{
+			name: "the builder's record", source: fromBuilder,
+			want:     []string{`OH_PREFIX='/srv/oh'`, `OH_USER='agent'`, "at least 40 wanted"},
+			absent:   []string{"check chromium", "PLAYWRIGHT_BROWSERS_PATH="},
+			wantSaid: "with the options it was built with, from the openhands-runtime builder's record",
+		},
+		{
+			name: "the record in the image (docker builder and provisioner)", source: fromDockerTag, files: inImage,
+			want:      []string{`OH_PREFIX='/srv/oh'`, `OH_USER='agent'`, "at least 40 wanted"},
+			absent:    []string{"check chromium"},
+			wantReads: 1,
+			wantSaid:  "with the options it was built with, from " + plan.RecordPath + " in the image",
+		},
+		{
+			name: "no record: the post-processor's options", source: fromDockerTag,
+			raw:       map[string]interface{}{"prefix": "/opt/other", "install_browser": false},
+			want:      []string{`OH_PREFIX='/opt/other'`, `OH_USER='openhands'`, "at least 300 wanted"},
+			absent:    []string{"check chromium"},
+			wantReads: 1,
+			wantSaid:  "it has no record of its build options (" + plan.RecordPath + "): the post-processor's options",
+		},
+		{
+			name: "no record and nothing set: the defaults", source: fromDockerTag,
+			want:      []string{`OH_PREFIX='/openhands'`, "check chromium"},
+			wantReads: 1,
+		},
+		{
+			name: "the record's values repeated", source: fromBuilder,
+			raw:  map[string]interface{}{"prefix": "/srv/oh", "user": "agent", "install_browser": false},
+			want: []string{`OH_PREFIX='/srv/oh'`},
+		},
+		{
+			name: "verify settings replace the record's", source: fromDockerTag, files: inImage,
+			raw:       map[string]interface{}{"verify": map[string]interface{}{"min_packages": 5, "commands": []string{"echo pushed-check"}}},
+			want:      []string{`OH_PREFIX='/srv/oh'`, "at least 5 wanted", "echo pushed-check"},
+			wantReads: 1,
+		},
+		{
+			name: "contradictions are refused, naming both values", source: fromDockerTag, files: inImage,
+			raw:       map[string]interface{}{"prefix": "/openhands", "install_browser": true, "user": "agent"},
+			wantReads: 1,
+			wantErr: []string{
+				`prefix: the post-processor sets "/openhands", and the image ` + imageID + ` was built with "/srv/oh" (` + plan.RecordPath + ` in the image): remove prefix from the post-processor`,
+				`install_browser: the post-processor sets true, and the image ` + imageID + ` was built with false`,
+			},
+		},
+		{
+			name: "a record of a newer plugin", source: fromDockerTag, files: map[string]string{plan.RecordPath: `{"version":7}`},
+			wantReads: 1,
+			wantErr:   []string{"image " + imageID + ": " + plan.RecordPath + " in the image: version 7 of the record was written by a newer plugin"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			driver := &fakeDriver{id: imageID, files: tt.files}
+			api := &fakeECR{repos: map[string]bool{}}
+			p := newPostProcessor(t, tt.raw, driver, api)
+			var said bytes.Buffer
+			_, _, _, err := p.PostProcess(context.Background(), &packersdk.BasicUi{Writer: &said, ErrorWriter: &said}, tt.source)
+			if len(driver.reads) != tt.wantReads {
+				t.Errorf("%d files read from the image (%q), want %d", len(driver.reads), driver.reads, tt.wantReads)
+			}
+			if tt.wantErr != nil {
+				for _, want := range tt.wantErr {
+					fixture.WantError(t, err, want)
+				}
+				if len(driver.scripts) != 0 || len(driver.pushes) != 0 || len(api.created) != 0 {
+					t.Errorf("refused, yet %d scripts ran, %d pushes, %d repositories created", len(driver.scripts), len(driver.pushes), len(api.created))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(driver.scripts) != 1 {
+				t.Fatalf("%d verification scripts ran, want 1", len(driver.scripts))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(driver.scripts[0], w) {
+					t.Errorf("the verification lacks %q", w)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(driver.scripts[0], a) {
+					t.Errorf("the verification holds %q", a)
+				}
+			}
+			if !strings.Contains(said.String(), tt.wantSaid) {
+				t.Errorf("the output lacks %q:\n%s", tt.wantSaid, said.String())
+			}
+		})
 	}
 }

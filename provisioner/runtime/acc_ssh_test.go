@@ -182,7 +182,7 @@ func (s *sshTarget) launch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rig.Docker(append(append(args, s.container), rig.LauncherCommand(port, uid)...)...); err != nil {
+	if _, err := rig.Docker(append(append(args, s.container), rig.LauncherCommand(port, uid, true)...)...); err != nil {
 		t.Fatal(err)
 	}
 	// Bracketed patterns: pkill -f would match this shell's own command line otherwise.

@@ -8,11 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
 
@@ -193,6 +196,136 @@ func TestAccProvisionerChecksumMismatch(t *testing.T) {
 			log := rig.ReadLog(t, logfile)
 			got := "expected sha256 " + wrong + ", got "
 			for _, want := range []string{got, `step "uv" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccProvisionerRealInstall installs the fixture checkout's real dependencies (its
+// pyproject.toml, about 390 distributions from PyPI) with the real uv, through the rig's
+// local index on 127.0.0.1, on Debian 13's Python 3.13: the air-gapped mirror path, for
+// real. The fixture's poetry.lock pins the uv stand-in's wheels, so it is left out and the
+// real uv resolves. micromamba stays a stand-in (conda-forge cannot be reached here), and so
+// does openvscode-server (GitHub releases); Playwright's browser host cannot be reached, so
+// the browser step is off.
+func TestAccProvisionerRealInstall(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	src := copyFixture(t)
+	if err := os.Remove(filepath.Join(src, "poetry.lock")); err != nil {
+		t.Fatal(err)
+	}
+	const image = "openhands-acc-real"
+	real, err := rig.RealInstallAttributes(rigEnv, "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := strings.Replace(accTemplateFrom(t, src, rigEnv.TrixieImage, `"--network=host"`, "", image), standinAttributes(t), real, 1)
+	t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_real_install",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{"verification passed", "check package count: ok"} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			// The real uv is in the image, and what it installed came from PyPI: real
+			// distributions with their own version strings, none from the stand-in's index.
+			got := rig.InImage(t, image+":acc", "openhands", `set -e
+/openhands/bin/uv --version
+py=/openhands/micromamba/envs/openhands/bin/python
+$py -c 'import sys; print(sys.version_info[:2] >= (3, 13))'
+/openhands/bin/uv pip list --python "$py" --format freeze >/tmp/freeze 2>/dev/null
+wc -l </tmp/freeze
+grep -c standin /tmp/freeze || true
+$py -c 'import litellm, pydantic, openai, jupyterlab; print("real imports ok")'`)
+			lines := strings.Split(got, "\n")
+			if len(lines) != 5 || !strings.HasPrefix(lines[0], "uv 0.12.16 ") || lines[1] != "True" || lines[3] != "0" || lines[4] != "real imports ok" {
+				return fmt.Errorf("the image holds:\n%s\nwant uv 0.12.16, Python 3.13, no stand-in distribution, the real imports", got)
+			}
+			if n, err := strconv.Atoi(lines[2]); err != nil || n < 300 {
+				return fmt.Errorf("%s distributions installed, want at least 300", lines[2])
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccProvisionerPlantedLinkOnRerun: the runtime user owns the prefix, so on a second run
+// a link it planted there (logs -> /etc, .bashrc -> /etc/shadow) must not make root chown or
+// write the link's target: the run stops at the link, naming it, in the directories step's
+// first command, before anything is installed or chowned (the rc-file writers' refusal of a
+// linked .bashrc is TestLibRefusesPlantedLinks).
+func TestAccProvisionerPlantedLinkOnRerun(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	const first, planted, second = "openhands-acc-links", "openhands-acc-links-planted:acc", "openhands-acc-links-second"
+	t.Cleanup(func() { rig.RemoveImages(first+":acc", planted, second+":acc") })
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_links_first",
+		Template: accTemplate(t, rigEnv.BaseImage, offlineRun, "", first),
+		Check:    rig.BuildSucceeded,
+	})
+	if err := rig.DeriveImage(first+":acc", planted, `set -e
+su openhands -s /bin/sh -c 'rm -rf /openhands/logs && ln -s /etc /openhands/logs && rm -f /home/openhands/.bashrc && ln -s /etc/shadow /home/openhands/.bashrc'`); err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_links_second",
+		Template: accTemplate(t, planted, offlineRun, "", second),
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{"/openhands/logs is a symbolic link (to /etc), which root will not follow", `step "directories" failed`} {
+				if !strings.Contains(log, want) {
+					return fmt.Errorf("the build output lacks %q", want)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccProvisionerStalledDownload: a mirror on 127.0.0.1 that accepts connections and never
+// answers fails the build once download_stall_timeout passes without data, naming the
+// download and the step, instead of holding the build for ever.
+func TestAccProvisionerStalledDownload(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	addr := fixture.StalledServer(t)
+	tmpl := accTemplate(t, rigEnv.BaseImage, `"--network=host"`, "", "openhands-acc-stalled")
+	tmpl = strings.Replace(tmpl, fmt.Sprintf("uv_path            = %q", filepath.Join(rig.StandinsDir(), "uv")),
+		fmt.Sprintf("uv_url = \"http://%s/uv.tar.gz\"\n    uv_sha256 = %q\n    network_retries = 0\n    download_stall_timeout = \"5s\"", addr, strings.Repeat("ab", 32)), 1)
+	t.Cleanup(func() { rig.RemoveImages("openhands-acc-stalled:acc") })
+	start := time.Now()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "provisioner_stalled_download",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildFailed(cmd, logfile); err != nil {
+				return err
+			}
+			// The steps before uv take seconds; a hung download would take until the test's timeout.
+			if d := time.Since(start); d > 3*time.Minute {
+				return fmt.Errorf("the build took %s to fail", d)
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, want := range []string{fmt.Sprintf("download of http://%s/uv.tar.gz timed out", addr), "no data for 5s", `step "uv" failed`} {
 				if !strings.Contains(log, want) {
 					return fmt.Errorf("the build output lacks %q", want)
 				}

@@ -20,14 +20,14 @@ type FlatConfig struct {
 	PackerUserVars         map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars    []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
 	SourceDir              *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
-	Prefix                 *string           `mapstructure:"prefix" cty:"prefix" hcl:"prefix"`
-	User                   *string           `mapstructure:"user" cty:"user" hcl:"user"`
-	EnvName                *string           `mapstructure:"env_name" cty:"env_name" hcl:"env_name"`
-	PythonVersion          *string           `mapstructure:"python_version" cty:"python_version" hcl:"python_version"`
-	InstallBrowser         *bool             `mapstructure:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
-	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
-	Verify                 *plan.FlatVerify  `mapstructure:"verify" cty:"verify" hcl:"verify"`
+	Prefix                 *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
+	User                   *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
+	EnvName                *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
+	PythonVersion          *string           `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	InstallBrowser         *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
+	PlaywrightBrowsersPath *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer    *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	Verify                 *plan.FlatVerify  `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
 	UID                    *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
 	Platform               *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
 	SystemPackages         *bool             `mapstructure:"system_packages" cty:"system_packages" hcl:"system_packages"`
@@ -55,6 +55,8 @@ type FlatConfig struct {
 	EnvironmentVars        []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
 	SecretEnvironmentVars  []string          `mapstructure:"secret_environment_vars" cty:"secret_environment_vars" hcl:"secret_environment_vars"`
 	NetworkRetries         *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
+	DownloadConnectTimeout *string           `mapstructure:"download_connect_timeout" cty:"download_connect_timeout" hcl:"download_connect_timeout"`
+	DownloadStallTimeout   *string           `mapstructure:"download_stall_timeout" cty:"download_stall_timeout" hcl:"download_stall_timeout"`
 	MinFreeDiskGB          *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
 	SkipVerify             *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
 	SBOM                   *bool             `mapstructure:"sbom" cty:"sbom" hcl:"sbom"`
@@ -118,6 +120,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"environment_vars":           &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
 		"secret_environment_vars":    &hcldec.AttrSpec{Name: "secret_environment_vars", Type: cty.List(cty.String), Required: false},
 		"network_retries":            &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
+		"download_connect_timeout":   &hcldec.AttrSpec{Name: "download_connect_timeout", Type: cty.String, Required: false},
+		"download_stall_timeout":     &hcldec.AttrSpec{Name: "download_stall_timeout", Type: cty.String, Required: false},
 		"min_free_disk_gb":           &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
 		"sbom":                       &hcldec.AttrSpec{Name: "sbom", Type: cty.Bool, Required: false},

@@ -78,6 +78,9 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 
 	remote := "/tmp/openhands-plan-" + uuid.TimeOrderedUUID() + plan.BundleSuffix
 	ui.Sayf("Uploading the OpenHands runtime plan (%d steps, %d source files, %s)", steps, len(files), humanBytes(info.Size()))
+	if s := o.LockSummary(); s != "" {
+		ui.Say(s)
+	}
 	if err := comm.Upload(remote, bundle, &info); err != nil {
 		return fmt.Errorf("uploading the plan bundle to %s: %w", remote, err)
 	}

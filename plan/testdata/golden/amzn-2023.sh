@@ -18,6 +18,8 @@ export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
 export OH_STEP_COUNT=14
 export OH_NETWORK_RETRIES=3
+export OH_DOWNLOAD_CONNECT_TIMEOUT=30
+export OH_DOWNLOAD_STALL_TIMEOUT=60
 export OH_MIN_FREE_DISK_GB=5
 export OH_CONDA_CHANNEL='conda-forge'
 export OH_CHANNEL_ALIAS=''
@@ -394,10 +396,16 @@ oh_step_user_run() {
 	rm -f "$tmp"
 }
 oh_step_directories_run() {
+	# On a second run these belong to the runtime user: install -d would follow a planted link.
+	oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 	install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
 	chmod g+rws "$OH_PREFIX/workspace"
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
+	install -d -m 0755 '/etc/openhands-runtime'
+	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
+	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
 oh_step_micromamba_check() {
 	[ -x "$OH_MM" ]
@@ -468,12 +476,13 @@ oh_step_browser_run() {
 	oh_retry dnf install -y $OH_BROWSER_LIBRARIES
 	oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install chromium
 	chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
+	oh_no_links "/home/$OH_USER/.cache"
 	for home in /root "/home/$OH_USER"; do
 		install -d "$home/.cache"
 		[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
 		ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
 	done
-	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
+	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
 	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"
 }
 oh_step_environment_check() {
@@ -522,13 +531,15 @@ oh_step_environment_run() {
 		micromamba activate 'openhands' 2>/dev/null || true
 		BLOCK
 	done
-	chown "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
-	cat >"$OH_ENV_BIN/poetry.tmp" <<-'POETRY'
+	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
+	# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
+	shim=$(mktemp "$OH_ENV_BIN/.poetry.XXXXXX")
+	cat >"$shim" <<-'POETRY'
 		# ... poetryShim of plan/launch.go, embedded verbatim ...
 		POETRY
-	chmod 0755 "$OH_ENV_BIN/poetry.tmp"
-	chown "$OH_USER:$OH_USER" "$OH_ENV_BIN/poetry.tmp"
-	mv -f "$OH_ENV_BIN/poetry.tmp" "$OH_ENV_BIN/poetry"
+	chmod 0755 "$shim"
+	chown -h "$OH_USER:$OH_USER" "$shim"
+	mv -f "$shim" "$OH_ENV_BIN/poetry"
 	oh_as_user "$OH_MM" config set changeps1 False >/dev/null
 }
 oh_step_cleanup_check() {
