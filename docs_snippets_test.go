@@ -206,11 +206,13 @@ func TestAccDocSnippetsValidate(t *testing.T) {
 		"bin/openvscode-server-v1.98.2-linux-x64.tar.gz": tarball,
 	}
 	values := map[string]string{
-		"vscode_server_sha256": strings.Repeat("ab", 32),
-		"source_dir":           rig.FixtureSourceDir(),
-		"micromamba_path":      filepath.Join(standins, "micromamba"),
-		"uv_path":              filepath.Join(standins, "uv"),
-		"vscode_server_path":   tarball,
+		"vscode_server_sha256":       strings.Repeat("ab", 32),
+		"vscode_server_sha256_x64":   strings.Repeat("ab", 32),
+		"vscode_server_sha256_arm64": strings.Repeat("cd", 32),
+		"source_dir":                 rig.FixtureSourceDir(),
+		"micromamba_path":            filepath.Join(standins, "micromamba"),
+		"uv_path":                    filepath.Join(standins, "uv"),
+		"vscode_server_path":         tarball,
 	}
 	for _, s := range hclSnippets(t) {
 		t.Run(strings.NewReplacer("/", "_", ".", "_", ":", "_L").Replace(s.String()), func(t *testing.T) {

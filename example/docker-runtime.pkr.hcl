@@ -20,7 +20,7 @@ variable "source_dir" {
 
 variable "vscode_server_sha256" {
   type        = string
-  description = "SHA-256 of openvscode-server-v1.98.2-linux-x64.tar.gz (gitpod-io/openvscode-server releases publish no checksums, so the plugin pins none: check the file you trust and pass its sum)."
+  description = "sha256sum of openvscode-server-v1.98.2-linux-x64.tar.gz, or -linux-arm64.tar.gz on an arm64 Docker host (gitpod-io/openvscode-server releases publish no checksums, so the plugin pins none: check the file you trust and pass its sum)."
 }
 
 variable "base_image" {

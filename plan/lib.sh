@@ -60,19 +60,29 @@ oh_download() {
 	return "$rc"
 }
 
-# oh_fetch_checked URL SHA256 DEST: download and verify; a mismatch names both sums and the
-# architecture, and is not retried (the same bytes would come again).
+# oh_fetch_checked URL SHA256 DEST [NAME OPTION]: download and verify. A mismatch is not
+# retried (the same bytes would come again); it names the option the sum came from (OPTION;
+# empty for the plugin's pinned sum of tool NAME) and the architecture, since a sum of another
+# architecture's file is the usual cause.
 oh_fetch_checked() {
-	local url=$1 want=$2 dest=$3 got
+	local url=$1 want=$2 dest=$3 name=${4:-download} option=${5:-} got
 	oh_download "$url" "$dest.part" || return
 	got=$(sha256sum "$dest.part" | cut -d' ' -f1)
-	if [ "$got" != "$want" ]; then
-		rm -f "$dest.part"
-		oh_say "checksum mismatch for $(oh_redact "$url") (on $OH_ARCH): expected sha256 $want, got $got"
-		return "$OH_EXIT_NO_RETRY"
+	if [ "$got" = "$want" ]; then
+		mv "$dest.part" "$dest"
+		return 0
 	fi
-	mv "$dest.part" "$dest"
+	rm -f "$dest.part"
+	if [ -n "$option" ]; then
+		oh_say "openhands-runtime: $option: checksum mismatch for $(oh_redact "$url") on $OH_ARCH: expected sha256 $want, got $got; not retried. Set $option to the SHA-256 of the $OH_ARCH file (sha256sum of a copy you trust), or check the proxy or mirror in between"
+	else
+		oh_say "openhands-runtime: $name: checksum mismatch for $(oh_redact "$url") on $OH_ARCH: expected sha256 $want (the plugin's pinned sum), got $got; not retried. A proxy or mirror in between served another file: fix it, or set ${name}_url with ${name}_sha256, or ${name}_path"
+	fi
+	return "$OH_EXIT_NO_RETRY"
 }
+
+# oh_is_gzip FILE: whether FILE starts with gzip's magic bytes (a release .tar.gz).
+oh_is_gzip() { [ "$(head -c 2 "$1" | od -An -tx1 | tr -d ' \n')" = 1f8b ]; }
 
 # oh_scrub_userinfo URL DIR...: take URL's user info (its credentials) out of every file under
 # the DIRs, where micromamba records a channel's URL (conda-meta, the package cache). The user
@@ -99,36 +109,37 @@ oh_scrub_userinfo() {
 # oh_redact URL: the URL without its user info, for messages.
 oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
 
-# oh_install_binary NAME SUPPLIED URL SHA256 DEST: put an executable at DEST, from the file
-# shipped in the bundle when there is one, else from URL (a bare binary or a .tar.gz holding
-# an executable called NAME).
+# oh_install_binary NAME SUPPLIED URL SHA256 DEST [OPTION]: put an executable at DEST, from
+# the file shipped in the bundle when there is one, else from URL; either may be the bare
+# binary or a .tar.gz holding an executable called NAME (uv's release layout: validation
+# refuses a supplied file in another archive format). OPTION names the option SHA256 came from.
 oh_install_binary() {
-	local name=$1 supplied=$2 url=$3 sum=$4 dest=$5 tmp found
+	local name=$1 supplied=$2 url=$3 sum=$4 dest=$5 option=${6:-} tmp file found
 	install -d -m 0755 "$(dirname "$dest")"
-	if [ -n "$supplied" ]; then
-		install -m 0755 "$supplied" "$dest"
-		return
-	fi
-	[ -n "$url" ] || oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"
 	tmp=$(mktemp -d)
-	oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
-	case $url in
-	*.tar.gz | *.tgz)
-		tar -xzf "$tmp/download" -C "$tmp"
-		found=$(find "$tmp" -type f -name "$name" | head -n 1)
-		[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the archive from $(oh_redact "$url") holds no file called $name"; }
-		install -m 0755 "$found" "$dest"
-		;;
-	*) install -m 0755 "$tmp/download" "$dest" ;;
-	esac
+	file=$supplied
+	if [ -z "$file" ]; then
+		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
+		file=$tmp/download
+	fi
+	if oh_is_gzip "$file"; then
+		install -d "$tmp/unpacked"
+		tar -xzf "$file" -C "$tmp/unpacked" || { rm -rf "$tmp"; oh_die "$name: cannot unpack the archive${url:+ from $(oh_redact "$url")}"; }
+		found=$(find "$tmp/unpacked" -type f -name "$name" | head -n 1)
+		[ -n "$found" ] || { rm -rf "$tmp"; oh_die "$name: the archive${url:+ from $(oh_redact "$url")} holds no file called $name"; }
+		file=$found
+	fi
+	install -m 0755 "$file" "$dest"
 	rm -rf "$tmp"
 }
 
-# oh_install_tree NAME MARKER SUPPLIED URL SHA256 DEST: unpack a release tarball (the file
-# shipped in the bundle when there is one, else the checked download from URL) and put its
-# directory that holds MARKER at DEST, replacing what was there.
+# oh_install_tree NAME MARKER SUPPLIED URL SHA256 DEST [OPTION]: unpack a release tarball (the
+# file shipped in the bundle when there is one, else the checked download from URL) and put
+# its directory that holds MARKER at DEST, replacing what was there. OPTION names the option
+# SHA256 came from.
 oh_install_tree() {
-	local name=$1 marker=$2 supplied=$3 url=$4 sum=$5 dest=$6 tmp archive found
+	local name=$1 marker=$2 supplied=$3 url=$4 sum=$5 dest=$6 option=${7:-} tmp archive found
 	install -d -m 0755 "$(dirname "$dest")"
 	# Beside DEST, so the final move is a rename.
 	tmp=$(mktemp -d "$(dirname "$dest")/.openhands-$name.XXXXXX")
@@ -136,7 +147,7 @@ oh_install_tree() {
 	if [ -z "$archive" ]; then
 		[ -n "$url" ] || { rm -rf "$tmp"; oh_die "$name: no pinned download for $OH_ARCH; set ${name}_url with ${name}_sha256, or ${name}_path"; }
 		[ -n "$sum" ] || { rm -rf "$tmp"; oh_die "$name: no checksum for $(oh_redact "$url"); set ${name}_sha256, or upload the tarball with ${name}_path"; }
-		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" || { rm -rf "$tmp"; return 1; }
+		oh_retry oh_fetch_checked "$url" "$sum" "$tmp/download" "$name" "$option" || { rm -rf "$tmp"; return 1; }
 		archive=$tmp/download
 	fi
 	install -d "$tmp/tree"

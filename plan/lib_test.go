@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -191,7 +192,8 @@ func TestLibInstallBinary(t *testing.T) {
 
 	tests := []struct {
 		name, url, sum, tool string
-		supplied             string
+		supplied             string // "archive" for the uv release archive, else a script
+		option               string // the option the sum came from
 		retries              int
 		wantCode             int
 		wantRan              string   // what the installed binary prints when it ran
@@ -221,14 +223,27 @@ func TestLibInstallBinary(t *testing.T) {
 			url: withUserInfo(srv.URL+"/releases/download/1.0/mismatch-binary", "builder", password),
 			sum: testSHA, retries: 1, wantCode: 1,
 			wantOut: []string{
-				"checksum mismatch for http://****@127.0.0.1:",
-				"(on x86_64)",
-				"expected sha256 " + testSHA,
+				"micromamba: checksum mismatch for http://****@127.0.0.1:",
+				"on x86_64: expected sha256 " + testSHA + " (the plugin's pinned sum)",
 				"got " + sha256Hex([]byte("not what was pinned")),
 				"not retried",
 			},
-			// The same bytes would come again: one request, whatever network_retries says.
+			// A mismatch is no network failure: one request, whatever the retries.
 			path: "/releases/download/1.0/mismatch-binary", wantRequests: 1,
+		},
+		{
+			name: "checksum mismatch of the user's sum", tool: "uv", option: `uv_sha256`,
+			url: srv.URL + "/releases/download/1.0/mismatch-binary", sum: testSHA, retries: 2, wantCode: 1,
+			wantOut: []string{
+				"openhands-runtime: uv_sha256: checksum mismatch for http://127.0.0.1:",
+				"on x86_64: expected sha256 " + testSHA + ", got",
+				"not retried. Set uv_sha256 to the SHA-256 of the x86_64 file",
+			},
+			path: "/releases/download/1.0/mismatch-binary", wantRequests: 1,
+		},
+		{
+			name: "supplied tar.gz holding dir/uv", tool: "uv", supplied: "archive",
+			wantRan: "uv-from-archive",
 		},
 		{
 			// A mirror that accepts the connection and never answers fails the attempt once
@@ -266,9 +281,13 @@ func TestLibInstallBinary(t *testing.T) {
 			if tt.supplied != "" {
 				supplied = `"$PWD/supplied"`
 			}
-			body := `printf '#!/bin/sh\necho supplied-ran\n' >supplied
+			write := `printf '#!/bin/sh\necho supplied-ran\n' >supplied`
+			if tt.supplied == "archive" {
+				write = "printf '%s' " + shellQuote(base64.StdEncoding.EncodeToString(archive)) + " | base64 -d >supplied"
+			}
+			body := write + `
 set +e
-(oh_install_binary ` + tt.tool + ` ` + supplied + ` ` + shellQuote(tt.url) + ` ` + shellQuote(tt.sum) + ` "$OH_PREFIX/bin/` + tt.tool + `")
+(oh_install_binary ` + tt.tool + ` ` + supplied + ` ` + shellQuote(tt.url) + ` ` + shellQuote(tt.sum) + ` "$OH_PREFIX/bin/` + tt.tool + `" ` + shellQuote(tt.option) + `)
 rc=$?
 set -e
 echo "status=$rc"

@@ -41,14 +41,18 @@ type Options struct {
 	MicromambaURL string `mapstructure:"micromamba_url"`
 	// SHA-256 of the file at `micromamba_url`, 64 hex digits.
 	MicromambaSHA256 string `mapstructure:"micromamba_sha256"`
-	// Local micromamba binary to upload instead of downloading one (air-gapped builds).
+	// Local micromamba binary to upload instead of downloading one (air-gapped builds), of the
+	// target's architecture; a `.tar.gz` holding it is unpacked on the target, other archives
+	// are refused.
 	MicromambaPath string `mapstructure:"micromamba_path"`
 	// Download URL of uv: the release `.tar.gz` or a bare binary. Requires `uv_sha256`.
 	// Defaults to a pinned release for the target's architecture.
 	UVURL string `mapstructure:"uv_url"`
 	// SHA-256 of the file at `uv_url`, 64 hex digits.
 	UVSHA256 string `mapstructure:"uv_sha256"`
-	// Local uv binary to upload instead of downloading one (air-gapped builds).
+	// Local uv to upload instead of downloading one (air-gapped builds), of the target's
+	// architecture: the binary, or the release `.tar.gz` as `uv_url` takes it (unpacked on the
+	// target); other archives are refused.
 	UVPath string `mapstructure:"uv_path"`
 	// Conda channel for Python and Poetry: a name, found under `channel_alias`, or an http(s)
 	// URL without credentials (micromamba takes it on its command line). Defaults to
@@ -88,7 +92,10 @@ type Options struct {
 	VSCodeServerURL string `mapstructure:"vscode_server_url"`
 	// SHA-256 of the openvscode-server tarball, 64 hex digits. Required for a download: the
 	// project publishes no checksums, so none is pinned. Without `vscode_server_url` it is the
-	// checksum of the default release for the target's architecture.
+	// checksum of the default release for the target's architecture:
+	// `openvscode-server-v1.98.2-linux-x64.tar.gz` on x86_64, `-linux-arm64.tar.gz` on arm64
+	// (Graviton, an arm64 Docker host), from the project's GitHub releases: take the
+	// `sha256sum` of a copy you trust.
 	VSCodeServerSHA256 string `mapstructure:"vscode_server_sha256"`
 	// Local openvscode-server release tarball (`.tar.gz`) to upload instead of downloading one
 	// (air-gapped builds).
@@ -132,6 +139,10 @@ type Options struct {
 	MinFreeDiskGB *int `mapstructure:"min_free_disk_gb"`
 	// Skip the verification checks.
 	SkipVerify bool `mapstructure:"skip_verify"`
+
+	// sumFrom names, by tool, the option a tool's sum was taken from when it is not the
+	// tool's own <name>_sha256 (SumFrom).
+	sumFrom map[string]string
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
@@ -491,13 +502,14 @@ func (o *Layout) Errors() []error {
 	return errs
 }
 
-// checkArtifact validates one of the url+sha256 / local path pairs.
-func checkArtifact(name, rawURL, sum, path string) []error {
+// checkArtifact validates one of the url+sha256 / local path pairs; sumOption is the option
+// the sum was set with (<name>_sha256, or the builder's per-platform map).
+func checkArtifact(name, sumOption, rawURL, sum, path string) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	switch {
 	case path != "" && (rawURL != "" || sum != ""):
-		add("%s_path: set either %s_path or %s_url with %s_sha256, not both", name, name, name, name)
+		add("%s_path: set either %s_path or %s_url with %s, not both", name, name, name, sumOption)
 	case path != "":
 		if fi, err := os.Stat(path); err != nil {
 			add("%s_path: %s", name, statMessage(err))
@@ -506,14 +518,14 @@ func checkArtifact(name, rawURL, sum, path string) []error {
 		}
 	case rawURL != "" || sum != "":
 		if rawURL == "" {
-			add("%s_url: required when %s_sha256 is set", name, name)
+			add("%s_url: required when %s is set", name, sumOption)
 		} else if err := checkURL(rawURL); err != nil {
 			add("%s_url: %s", name, err)
 		}
 		if sum == "" {
-			add("%s_sha256: required with %s_url, so the download can be checked", name, name)
+			add("%s: required with %s_url, so the download can be checked", sumOption, name)
 		} else if !SHA256Pattern.MatchString(sum) {
-			add("%s_sha256: %q is not 64 hexadecimal digits", name, sum)
+			add("%s: %q is not 64 hexadecimal digits", sumOption, sum)
 		}
 	}
 	return errs
@@ -662,6 +674,10 @@ func holdsCredentialURL(v string) bool {
 	}
 	return false
 }
+
+// HoldsCredentials tells whether a value holds a URL with credentials (user info or query
+// credentials), such as a proxy's http://user:password@proxy:3128.
+func HoldsCredentials(value string) bool { return holdsCredentialURL(value) }
 
 // CredentialOptions names the options whose URL carries credentials, for messages, the
 // environment_vars entries holding such a URL included.

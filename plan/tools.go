@@ -197,10 +197,15 @@ func (t Tool) step(o Options, in Inputs) Step {
 		}
 		stamp = digest(parts...)
 	}
-	run := fmt.Sprintf(`oh_install_binary %s %s "$%[3]s_URL" "$%[3]s_SHA256" "$%s"`, t.Member, source, t.shellName(), t.Var)
+	// The option a checksum mismatch names: none for the pinned sum.
+	sumOption := shellQuote("")
+	if sum != "" {
+		sumOption = shellQuote(t.sumOption(o))
+	}
+	run := fmt.Sprintf(`oh_install_binary %s %s "$%[3]s_URL" "$%[3]s_SHA256" "$%s" %s`, t.Member, source, t.shellName(), t.Var, sumOption)
 	check := "[ -x " + t.executable() + " ]"
 	if t.Tree {
-		run = fmt.Sprintf(`oh_install_tree %s %s %s "$%[4]s_URL" "$%[4]s_SHA256" "$%s"`, t.Name, t.Member, source, t.shellName(), t.Var)
+		run = fmt.Sprintf(`oh_install_tree %s %s %s "$%[4]s_URL" "$%[4]s_SHA256" "$%s" %s`, t.Name, t.Member, source, t.shellName(), t.Var, sumOption)
 	}
 	if t.check != "" {
 		check += " && " + t.check
@@ -218,10 +223,11 @@ func (t Tool) step(o Options, in Inputs) Step {
 // errors checks the tool's options, each error naming its option.
 func (t Tool) errors(o Options) []error {
 	url, sum, path := t.values(o)
+	sumOption := t.sumOption(o)
 	if !t.Enabled(o) {
-		for _, set := range []struct{ suffix, value string }{{"url", url}, {"sha256", sum}, {"path", path}} {
+		for _, set := range []struct{ option, value string }{{t.Name + "_url", url}, {sumOption, sum}, {t.Name + "_path", path}} {
 			if set.value != "" {
-				return []error{fmt.Errorf("%s_%s: set, but %s = false leaves %s out; remove one of them", t.Name, set.suffix, t.Switch, t.Name)}
+				return []error{fmt.Errorf("%s: set, but %s = false leaves %s out; remove one of them", set.option, t.Switch, t.Name)}
 			}
 		}
 		return nil
@@ -229,16 +235,20 @@ func (t Tool) errors(o Options) []error {
 	if path == "" && url == "" && !t.pinnedSums() {
 		// The default release, whose checksum only the user can vouch for.
 		if sum == "" {
-			return []error{fmt.Errorf("%[1]s_sha256: required to download %[4]s, whose project publishes no checksums, so the plugin pins none: "+
+			return []error{&MissingSumError{Tool: t.Name, msg: fmt.Sprintf("%[1]s_sha256: required to download %[4]s, whose project publishes no checksums, so the plugin pins none: "+
 				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
-				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}
+				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}}
 		}
 		if !SHA256Pattern.MatchString(sum) {
-			return []error{fmt.Errorf("%s_sha256: %q is not 64 hexadecimal digits", t.Name, sum)}
+			return []error{fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)}
 		}
 		return nil
 	}
-	return checkArtifact(t.Name, url, sum, path)
+	errs := checkArtifact(t.Name, sumOption, url, sum, path)
+	if path != "" && len(errs) == 0 {
+		errs = append(errs, t.suppliedErrors(path)...)
+	}
+	return errs
 }
 
 // defaultRelease names the pinned release files, for messages.

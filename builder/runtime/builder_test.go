@@ -829,8 +829,10 @@ func TestRunPlatforms(t *testing.T) {
 	const armBase = "sha256:" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	f.driver.registry["debian-arm64:bookworm"] = armBase
 	set := map[string]interface{}{
-		"platforms":   []interface{}{"linux/amd64", "linux/arm64"},
-		"base_images": map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
+		"platforms":                        []interface{}{"linux/amd64", "linux/arm64"},
+		"base_images":                      map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
+		"vscode_server_sha256":             nil,
+		"vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64), "linux/arm64": strings.Repeat("b", 64)},
 	}
 	a, _ := f.mustRun(t, set)
 	if len(f.driver.builds) != 2 {
@@ -891,7 +893,28 @@ func TestPreparePlatforms(t *testing.T) {
 		set  map[string]interface{}
 		want []string // substrings of the error; none for a valid configuration
 	}{
-		{"two platforms", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}}, nil},
+		{"two platforms with their files", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
+			"install_vscode_server": false}, nil},
+		// One sum cannot be of both architectures' tarballs: refused before the first image is built.
+		{"two architectures with one openvscode-server sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}},
+			[]string{"vscode_server_sha256: one sum for linux/amd64 and linux/arm64, whose openvscode-server tarballs differ",
+				`vscode_server_sha256_by_platform needs { "linux/amd64" = "<SHA-256 of openvscode-server-v1.98.2-linux-x64.tar.gz>", "linux/arm64" = "<SHA-256 of openvscode-server-v1.98.2-linux-arm64.tar.gz>" }`,
+				"sha256sum of a copy you trust of https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz and "}},
+		{"two architectures without sums", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/amd64"}, "vscode_server_sha256": nil},
+			[]string{"vscode_server_sha256_by_platform: required for linux/arm64 and linux/amd64, a build of several architectures", `"linux/arm64" = "<SHA-256 of openvscode-server-v1.98.2-linux-arm64.tar.gz>"`}},
+		{"one sum for the platforms of one architecture", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/arm64/v8"}}, nil},
+		// The general sum serves the one platform the map leaves out.
+		{"by_platform and the general sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"},
+			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("b", 64)}}, nil},
+		{"two architectures from one URL with its sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"},
+			"vscode_server_url": "https://mirror.example/openvscode-server.tar.gz"}, nil},
+		// Errors about the first platform's substituted sum name the option the user set.
+		{"per-platform sum with the switch off", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
+			"install_vscode_server": false, "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
+			[]string{`vscode_server_sha256_by_platform["linux/amd64"]: set, but install_vscode_server = false leaves vscode_server out`}},
+		{"per-platform sum with a supplied tarball", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
+			"vscode_server_path": "/dev/null", "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
+			[]string{`vscode_server_path: set either vscode_server_path or vscode_server_url with vscode_server_sha256_by_platform["linux/amd64"], not both`}},
 		{"with docker_platform", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "docker_platform": "linux/amd64"}, []string{"platforms: set with docker_platform"}},
 		{"bad platform", map[string]interface{}{"platforms": []interface{}{"arm64"}}, []string{"platforms[0]: \"arm64\""}},
 		{"twice", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/arm64"}}, []string{"platforms[1]: \"linux/arm64\" is listed twice"}},
@@ -1047,6 +1070,50 @@ func TestRunWritesTheSBOM(t *testing.T) {
 	}
 }
 
+// TestPrepareBuildArgs: build arguments with credentials are refused at validate, a proxy
+// argument (which reaches every step) with advice for proxies, any other with the fact that it
+// reaches no step; a proxy without credentials is taken.
+func TestPrepareBuildArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args map[string]interface{}
+		want []string // substrings of the error; none for a valid configuration
+	}{
+		{"proxy without credentials", map[string]interface{}{"HTTPS_PROXY": "http://proxy.internal:3128", "NO_PROXY": "127.0.0.1"}, nil},
+		{"proxy with a password", map[string]interface{}{"HTTPS_PROXY": "http://builder:s3cret@proxy.internal:3128"},
+			[]string{"build_args[HTTPS_PROXY]: holds credentials", "network_mode", "environment_vars"}},
+		{"lower-case proxy with a token", map[string]interface{}{"all_proxy": "socks5://token@proxy.internal:1080"},
+			[]string{"build_args[all_proxy]: holds credentials", "every step of the build reads"}},
+		{"another argument with credentials", map[string]interface{}{"PIP_INDEX_URL": "https://user:pw@pypi.internal/simple"},
+			[]string{"build_args[PIP_INDEX_URL]: holds credentials", "reaches no step of the plan (its Dockerfile declares no ARG"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Config
+			_, err := c.Prepare(builderRaw(newRunFixture(t).src, map[string]interface{}{"build_args": tt.args}))
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Prepare accepted it")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for _, secret := range []string{"s3cret", "token@", "pw@"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q shows the credentials", err)
+				}
+			}
+		})
+	}
+}
+
 // TestRunRecordsTheBuildOptions: the artifact hands the options the image was built with to
 // the build's post-processors (every platform's image, one set of options), and the plan the
 // image is built with writes the same record into it, for a verification in another build.
@@ -1058,6 +1125,9 @@ func TestRunRecordsTheBuildOptions(t *testing.T) {
 		"verify":      map[string]interface{}{"min_packages": 40},
 		"platforms":   []interface{}{"linux/amd64", "linux/arm64"},
 		"base_images": map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
+		// Each architecture's own openvscode-server sum (one is refused for two).
+		"vscode_server_sha256":             nil,
+		"vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64), "linux/arm64": strings.Repeat("b", 64)},
 	})
 	written, _ := a.State(plan.StateRecord).(string)
 	r, err := plan.ReadRecord([]byte(written))

@@ -4,6 +4,7 @@
 package runtimebuilder
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -56,15 +57,25 @@ type Config struct {
 	// Base image per platform, for platforms whose base is another image than `base_image`
 	// (such as a local arm64 image with `pull = false`), by platform.
 	BaseImages map[string]string `mapstructure:"base_images"`
-	// SHA-256 of the openvscode-server tarball per platform, for a build of several
-	// architectures: each downloads its own architecture's release, and the project publishes
-	// no checksums. A platform not listed takes `vscode_server_sha256`.
+	// SHA-256 of the openvscode-server tarball per platform, required for a build of several
+	// architectures: each downloads its own architecture's release
+	// (`openvscode-server-v1.98.2-linux-x64.tar.gz` for `linux/amd64`, `-linux-arm64.tar.gz` for
+	// `linux/arm64`), and the project publishes no checksums: take each `sha256sum` of a copy you
+	// trust. A platform not listed takes `vscode_server_sha256`, which validation refuses to give
+	// platforms of two architectures.
 	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform"`
-	// Build arguments passed to the build.
+	// Build arguments passed to the build. The rendered Dockerfile declares no `ARG`, so only
+	// Docker's predefined proxy arguments (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `FTP_PROXY`,
+	// `ALL_PROXY`, and their lower-case forms) reach the plan: every step's environment, so the
+	// downloads, the package managers and Playwright use the proxy. They are not part of the
+	// content tags. A value holding credentials (a URL with a user or password) is refused.
 	BuildArgs map[string]string `mapstructure:"build_args"`
 	// Network of the build's `RUN` steps, as `docker build --network`: `none` for a build that
-	// must not reach any network (everything supplied with the `*_path` options, no system
-	// packages to install), `host`, or a network's name. Defaults to the engine's default.
+	// must not reach any network, `host`, or a network's name. Defaults to the engine's default.
+	// With `none`, every step that downloads needs its replacement: see the air-gapped guide
+	// (the tools' `*_path`, system packages in the base image, `index_url` and `channel_alias`
+	// only through a network that reaches them, `install_browser = false` or a browser in the
+	// base image).
 	NetworkMode string `mapstructure:"network_mode"`
 	// Write the rendered Dockerfile to this local path, for review.
 	DockerfilePath string `mapstructure:"dockerfile_path"`
@@ -104,11 +115,17 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	general := c.VSCodeServerSHA256
 	if sum, ok := c.VSCodeServerSHA256ByPlatform[c.buildPlatforms()[0]]; ok {
 		c.VSCodeServerSHA256 = sum
+		c.Options.SumFrom(vscodeServer, sumByPlatform(c.buildPlatforms()[0]))
 	}
 	for _, e := range append(c.Options.Prepare(), c.Settings.Prepare(c.PackerBuildName)...) {
+		var missing *plan.MissingSumError
+		if errors.As(e, &missing) && missing.Tool == vscodeServer && len(c.architectures()) > 1 {
+			continue // platformErrors says how to give each architecture its sum
+		}
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	c.VSCodeServerSHA256 = general
+	c.Options.SumFrom(vscodeServer, "")
 	if !imageReference.MatchString(c.BaseImage) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("base_image: %q is not an image reference such as \"debian:bookworm\" or \"registry.example.com/team/base:1.2\"", c.BaseImage))
 	}
@@ -134,6 +151,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 			"without credentials (network_mode), or build with the docker builder and the openhands-runtime provisioner, which "+
 			"passes secrets to the plan only while it runs", name))
 	}
+	errs = c.buildArgErrors(errs)
 	errs = c.platformErrors(errs)
 	if c.DockerPlatform != "" && !platformSyntax.MatchString(c.DockerPlatform) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("docker_platform: %q is not os/arch[/variant], such as \"linux/amd64\"", c.DockerPlatform))
@@ -183,15 +201,134 @@ func (c *Config) platformErrors(errs *packersdk.MultiError) *packersdk.MultiErro
 			add("vscode_server_sha256_by_platform: %q for %s is not 64 hexadecimal digits", c.VSCodeServerSHA256ByPlatform[p], p)
 		}
 	}
-	downloads := c.VSCodeServerPath == "" && (c.InstallVSCodeServer == nil || *c.InstallVSCodeServer)
-	if len(c.VSCodeServerSHA256ByPlatform) > 0 && c.VSCodeServerSHA256 == "" && downloads {
-		for _, p := range c.buildPlatforms() {
-			if _, ok := c.VSCodeServerSHA256ByPlatform[p]; !ok {
-				add("vscode_server_sha256_by_platform: no sum for %s; give every platform built its own, or set vscode_server_sha256 for the others", p)
-			}
+	return c.vscodeServerSumErrors(errs)
+}
+
+// ProxyBuildArgs are Docker's predefined build arguments: the engine gives them to every RUN
+// step's environment without an ARG instruction, so they reach the plan's downloads (curl,
+// wget, micromamba, uv, apt, Playwright), and leaves them out of `docker history`.
+var ProxyBuildArgs = []string{"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY",
+	"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"}
+
+// buildArgErrors refuses build arguments holding credentials, as the builder refuses them
+// everywhere else: a proxy argument reaches every step, and the plan cannot promise that no
+// tool writes its environment into a layer; any other argument reaches no instruction.
+func (c *Config) buildArgErrors(errs *packersdk.MultiError) *packersdk.MultiError {
+	for _, name := range slices.Sorted(maps.Keys(c.BuildArgs)) {
+		if !plan.HoldsCredentials(c.BuildArgs[name]) {
+			continue
+		}
+		if slices.Contains(ProxyBuildArgs, name) {
+			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("build_args[%s]: holds credentials (a URL with a user or password), which every step of "+
+				"the build reads and the image may keep: use a proxy the build's network reaches without credentials (network_mode), or the docker "+
+				"builder with the openhands-runtime provisioner and the proxy in environment_vars, whose password the plan keeps secret", name))
+		} else {
+			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("build_args[%s]: holds credentials (a URL with a user or password), and reaches no "+
+				"step of the plan (its Dockerfile declares no ARG; only the proxy arguments %s reach the steps): remove it; for a mirror with "+
+				"credentials, build with the docker builder and the openhands-runtime provisioner", name, strings.Join(ProxyBuildArgs[:5], ", ")))
 		}
 	}
 	return errs
+}
+
+// vscodeServer is the plan's name of the openvscode-server tool.
+const vscodeServer = "vscode_server"
+
+// sumByPlatform is the option a platform's openvscode-server sum is set with.
+func sumByPlatform(platform string) string {
+	return fmt.Sprintf("vscode_server_sha256_by_platform[%q]", platform)
+}
+
+// vscodeServerSumErrors checks that every platform built has the sum of its own
+// architecture's openvscode-server tarball, the default download having no published sum: one
+// vscode_server_sha256 for two architectures would fail the second at its checksum, after the
+// first image was built.
+func (c *Config) vscodeServerSumErrors(errs *packersdk.MultiError) *packersdk.MultiError {
+	downloads := c.VSCodeServerPath == "" && c.VSCodeServerURL == "" && (c.InstallVSCodeServer == nil || *c.InstallVSCodeServer)
+	if !downloads {
+		return errs
+	}
+	var missing, general []string // platforms without a sum, and those taking vscode_server_sha256
+	for _, p := range c.buildPlatforms() {
+		switch _, ok := c.VSCodeServerSHA256ByPlatform[p]; {
+		case ok:
+		case c.VSCodeServerSHA256 != "":
+			general = append(general, p)
+		default:
+			missing = append(missing, p)
+		}
+	}
+	// Without several architectures, the plan's own check asks for a missing sum.
+	archs := c.architectures()
+	if len(archs) == 0 && len(c.VSCodeServerSHA256ByPlatform) == 0 {
+		return errs
+	}
+	generalArchs := map[string]bool{}
+	for _, p := range general {
+		generalArchs[archs[p]] = true
+	}
+	switch {
+	case len(generalArchs) > 1:
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("vscode_server_sha256: one sum for %s, whose openvscode-server tarballs differ: "+
+			"remove it; %s", strings.Join(general, " and "), byPlatformHint(append(general, missing...))))
+	case len(missing) > 0 && len(c.VSCodeServerSHA256ByPlatform) > 0:
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("vscode_server_sha256_by_platform: no sum for %s; %s", strings.Join(missing, ", "), byPlatformHint(missing)))
+	case len(missing) > 0:
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("vscode_server_sha256_by_platform: required for %s, a build of several architectures, "+
+			"since openvscode-server publishes no checksums; %s", strings.Join(missing, " and "), byPlatformHint(missing)))
+	}
+	return errs
+}
+
+// byPlatformHint says what to set for the platforms' openvscode-server sums and where each
+// tarball is.
+func byPlatformHint(platforms []string) string {
+	var entries, sources []string
+	for _, p := range platforms {
+		d, ok := plan.DefaultDownload(vscodeServer, machine(p))
+		if !ok {
+			entries = append(entries, fmt.Sprintf("%q = \"<SHA-256 of its tarball>\"", p))
+			continue
+		}
+		file := d.URL[strings.LastIndex(d.URL, "/")+1:]
+		entries = append(entries, fmt.Sprintf("%q = \"<SHA-256 of %s>\"", p, file))
+		sources = append(sources, d.URL)
+	}
+	return fmt.Sprintf("vscode_server_sha256_by_platform needs { %s }, each the sha256sum of a copy you trust of %s "+
+		"(the project publishes no checksums); or set install_vscode_server = false",
+		strings.Join(entries, ", "), strings.Join(sources, " and "))
+}
+
+// machines are `uname -m` of the engine's architectures the plan supports.
+var machines = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
+
+// machine is the `uname -m` of a platform such as linux/arm64 or linux/arm64/v8, or "".
+func machine(platform string) string {
+	_, arch, _ := strings.Cut(platform, "/")
+	arch, _, _ = strings.Cut(arch, "/")
+	return machines[arch]
+}
+
+// architectures are the architectures (`uname -m`) of the platforms built, by platform, when
+// they are more than one; nil otherwise.
+func (c *Config) architectures() map[string]string {
+	if len(c.Platforms) < 2 {
+		return nil
+	}
+	out := map[string]string{}
+	seen := map[string]bool{}
+	for _, p := range c.Platforms {
+		arch := machine(p)
+		if arch == "" { // one the plan refuses when it runs: each variant its own
+			_, arch, _ = strings.Cut(p, "/")
+		}
+		out[p] = arch
+		seen[arch] = true
+	}
+	if len(seen) < 2 {
+		return nil
+	}
+	return out
 }
 
 // buildPlatforms are the platforms to build, one image each; "" is the engine's own.
@@ -212,6 +349,7 @@ func (c *Config) forPlatform(platform string) *Config {
 	}
 	if sum, ok := c.VSCodeServerSHA256ByPlatform[platform]; ok {
 		one.VSCodeServerSHA256 = sum
+		one.Options.SumFrom(vscodeServer, sumByPlatform(platform))
 	}
 	if len(c.Platforms) > 1 {
 		one.Tags = make([]string, len(c.Tags))

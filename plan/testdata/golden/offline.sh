@@ -406,7 +406,7 @@ oh_step_uv_check() {
 	[ -x "$OH_UV" ]
 }
 oh_step_uv_run() {
-	oh_install_binary uv "$OH_BUNDLE/bin/uv" "$OH_UV_URL" "$OH_UV_SHA256" "$OH_UV"
+	oh_install_binary uv "$OH_BUNDLE/bin/uv" "$OH_UV_URL" "$OH_UV_SHA256" "$OH_UV" ''
 }
 oh_step_user_check() {
 	id -u "$OH_USER" >/dev/null 2>&1 && id -nG "$OH_USER" | tr ' ' '\n' | grep -qx "$OH_ADMIN_GROUP" && [ -f "/etc/sudoers.d/$OH_USER" ]
@@ -442,7 +442,7 @@ oh_step_micromamba_check() {
 	[ -x "$OH_MM" ]
 }
 oh_step_micromamba_run() {
-	oh_install_binary micromamba "$OH_BUNDLE/bin/micromamba" "$OH_MICROMAMBA_URL" "$OH_MICROMAMBA_SHA256" "$OH_MM"
+	oh_install_binary micromamba "$OH_BUNDLE/bin/micromamba" "$OH_MICROMAMBA_URL" "$OH_MICROMAMBA_SHA256" "$OH_MM" ''
 	# "defaults" is absent from a fresh configuration, which micromamba may report as an error
 	"$OH_MM" config remove channels defaults >/dev/null 2>&1 || true
 	"$OH_MM" config set channel_alias "$OH_CHANNEL_ALIAS"
@@ -463,7 +463,7 @@ oh_step_vscode_server_check() {
 	[ -x "$OH_VSCODE_SERVER/bin/openvscode-server" ] && [ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]
 }
 oh_step_vscode_server_run() {
-	oh_install_tree vscode_server bin/openvscode-server "" "$OH_VSCODE_SERVER_URL" "$OH_VSCODE_SERVER_SHA256" "$OH_VSCODE_SERVER"
+	oh_install_tree vscode_server bin/openvscode-server "" "$OH_VSCODE_SERVER_URL" "$OH_VSCODE_SERVER_SHA256" "$OH_VSCODE_SERVER" 'vscode_server_sha256'
 	cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
 	chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"
 }
