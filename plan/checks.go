@@ -23,7 +23,10 @@ type Check struct {
 }
 
 // Checks lists the verification checks for the options, in report order.
-func Checks(o Options) []Check {
+func Checks(o Options) []Check { return runtimeOf(o.Layout).checks(o) }
+
+// importChecks are the modules the options name, the first checks of every runtime.
+func importChecks(o Options) []Check {
 	var out []Check
 	for _, m := range o.Verify.Imports {
 		out = append(out, Check{
@@ -31,6 +34,45 @@ func Checks(o Options) []Check {
 			Python: fmt.Sprintf("m = importlib.import_module(%q)\nreturn getattr(m, \"__version__\", \"imported\")", m),
 		})
 	}
+	return out
+}
+
+// commandChecks are the user's verify commands.
+func commandChecks(o Options) []Check {
+	var out []Check
+	for i, c := range o.Verify.Commands {
+		// One line, so that the script's indentation cannot reach into the command: a
+		// here-document in it keeps its lines and its terminator as written.
+		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: "eval " + ansiCQuote(c)})
+	}
+	return out
+}
+
+// packageCountCheck counts what `uv pip list` counts: the distributions the runtime's
+// interpreter sees.
+func packageCountCheck(o Options) Check {
+	return Check{
+		Name: "package count",
+		Python: fmt.Sprintf(`import importlib.metadata
+names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
+names.discard("")
+detail = "%%d distributions (at least %[1]d wanted)" %% len(names)
+if len(names) < %[1]d:
+    raise CheckFailed(detail)
+return detail`, *o.Verify.MinPackages),
+	}
+}
+
+// micromambaOwnershipCheck: the environment must be the runtime user's, who installs into it.
+var micromambaOwnershipCheck = Check{
+	Name: "micromamba ownership",
+	Root: true,
+	Shell: ownedByUser(`"$MAMBA_ROOT_PREFIX"`) + `
+echo "$MAMBA_ROOT_PREFIX owned by $OH_USER"`,
+}
+
+func actionServerChecks(o Options) []Check {
+	out := importChecks(o)
 	out = append(out,
 		Check{
 			Name: "editable install",
@@ -41,23 +83,8 @@ if location != want:
     raise CheckFailed("openhands from %s, want %s" % (location, want))
 return "openhands from " + location`,
 		},
-		Check{
-			Name: "package count",
-			// What `uv pip list` counts: the distributions the env's interpreter sees.
-			Python: fmt.Sprintf(`import importlib.metadata
-names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
-names.discard("")
-detail = "%%d distributions (at least %[1]d wanted)" %% len(names)
-if len(names) < %[1]d:
-    raise CheckFailed(detail)
-return detail`, *o.Verify.MinPackages),
-		},
-		Check{
-			Name: "micromamba ownership",
-			Root: true,
-			Shell: ownedByUser(`"$MAMBA_ROOT_PREFIX"`) + `
-echo "$MAMBA_ROOT_PREFIX owned by $OH_USER"`,
-		},
+		packageCountCheck(o),
+		micromambaOwnershipCheck,
 		Check{
 			Name: "interpreter path",
 			Root: true,
@@ -84,12 +111,7 @@ echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
 	if *o.Verify.StartServer {
 		out = append(out, startServerCheck(o))
 	}
-	for i, c := range o.Verify.Commands {
-		// One line, so that the script's indentation cannot reach into the command: a
-		// here-document in it keeps its lines and its terminator as written.
-		out = append(out, Check{Name: fmt.Sprintf("command %d", i+1), Shell: "eval " + ansiCQuote(c)})
-	}
-	return out
+	return append(out, commandChecks(o)...)
 }
 
 // ownedByUser is shell code that fails naming the first file under dir (a quoted shell word)
@@ -132,6 +154,12 @@ echo "the launcher's command with --help exits 0 as root with only the launch en
 return "kernel_gateway " + getattr(m, "__version__", "imported")`,
 		},
 	}
+	return append(checks, runtimeToolChecks(o)...)
+}
+
+// runtimeToolChecks prove the tools an agent uses at run time work for the runtime user.
+func runtimeToolChecks(o Options) []Check {
+	var checks []Check
 	if toolVSCodeServer.Enabled(o) {
 		checks = append(checks, Check{
 			Name: "openvscode-server",
@@ -213,7 +241,7 @@ def report(index, check):
 
 // renderChecks renders oh_verify, which runs every check, reports each by name and fails
 // listing all that failed, not only the first.
-func renderChecks(b *strings.Builder, checks []Check) {
+func renderChecks(b *strings.Builder, checks []Check, interpreter string) {
 	b.WriteString("oh_verify() {\n\tlocal failed='' output rc probe=''\n")
 	var probe strings.Builder
 	for i, c := range checks {
@@ -223,7 +251,7 @@ func renderChecks(b *strings.Builder, checks []Check) {
 	}
 	if probe.Len() > 0 {
 		// The interpreter's own failure (missing, broken) is every Python check's detail.
-		fmt.Fprintf(b, "\tprobe=$(oh_as_user \"$OH_ENV_PY\" - 2>&1 <<'OH_PYTHON_CHECKS'\n%s%sOH_PYTHON_CHECKS\n\t) || true\n", pythonProbeHeader, probe.String())
+		fmt.Fprintf(b, "\tprobe=$(oh_as_user %s - 2>&1 <<'OH_PYTHON_CHECKS'\n%s%sOH_PYTHON_CHECKS\n\t) || true\n", interpreter, pythonProbeHeader, probe.String())
 	}
 	for i, c := range checks {
 		fn := fmt.Sprintf("oh_check_%d", i+1)

@@ -26,21 +26,11 @@ type dockerLayer struct {
 	steps   []string
 }
 
-// installLayers group the plan's steps after the first layer (every step before code, which
-// depend on the options only) into the layers of a full build. Layers are ordered by what
+// The builder's layers after the first one (every step before the runtime's firstLayerEnd,
+// which depend on the options only) are the runtime's. Layers are ordered by what
 // invalidates them: options first, then the dependency files, then the source tree. The
 // dependency install sees only the dependency files (and a stub package, so the editable
 // install resolves), so a source change reuses every layer up to the copy of the source tree.
-var installLayers = []dockerLayer{
-	// The files generated from poetry.lock change with the dependency files, not before.
-	{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
-	{steps: []string{"dependencies"}},
-	{steps: []string{"browser"}},
-	sourceLayer,
-}
-
-// sourceLayer is the last layer of a full build and the only one of a source-only build.
-var sourceLayer = dockerLayer{copyFrom: "code", steps: []string{"code", "environment", "cleanup", "verify"}}
 
 // Dockerfile renders the plan as a Dockerfile for the legacy builder or BuildKit. Every RUN
 // runs as root and the plan switches to the runtime user for its steps, as on a provisioned
@@ -52,13 +42,16 @@ func (p *Plan) Dockerfile(from, version string) string {
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
 	// Only the tool steps read supplied files.
 	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
+	rt := runtimeOf(p.Options.Layout)
 	names := p.StepNames()
-	p.renderLayer(&b, dockerLayer{steps: names[:slices.Index(names, "code")]})
-	for _, l := range installLayers {
+	p.renderLayer(&b, dockerLayer{steps: names[:slices.Index(names, rt.firstLayerEnd)]})
+	for _, l := range slices.Concat(rt.layers, []dockerLayer{rt.sourceLayer}) {
 		p.renderLayer(&b, l)
 	}
 	fmt.Fprintf(&b, "ENV %s\n", strings.Join(dockerPairs(p.Options), " "))
-	fmt.Fprintf(&b, "WORKDIR %s/code\n", p.Options.Prefix)
+	for _, instruction := range rt.image(p.Options) {
+		fmt.Fprintf(&b, "%s\n", instruction)
+	}
 	return b.String()
 }
 
@@ -69,15 +62,18 @@ func (p *Plan) SourceDockerfile(from, version string) string {
 	var b strings.Builder
 	p.dockerfileHead(&b, from, version)
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
-	// The image built on holds the source tree of the build that made it: remove what was
-	// shipped, so a file deleted from the checkout since does not outlive it (the skills
-	// directory, for one, is read by listing it).
-	shipped := make([]string, len(SourceTopLevel))
-	for i, name := range SourceTopLevel {
-		shipped[i] = p.Options.Prefix + "/code/" + name
+	rt := runtimeOf(p.Options.Layout)
+	if rt.source {
+		// The image built on holds the source tree of the build that made it: remove what was
+		// shipped, so a file deleted from the checkout since does not outlive it (the skills
+		// directory, for one, is read by listing it).
+		shipped := make([]string, len(SourceTopLevel))
+		for i, name := range SourceTopLevel {
+			shipped[i] = p.Options.Prefix + "/code/" + name
+		}
+		fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
 	}
-	fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
-	p.renderLayer(&b, sourceLayer)
+	p.renderLayer(&b, rt.sourceLayer)
 	return b.String()
 }
 

@@ -53,8 +53,8 @@ func renderInventory(b *strings.Builder, o Options) {
 		rpm -qa --qf 'rpm\t%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{EPOCHNUM}\t%{SOURCERPM}\n' |
 			awk -F '\t' '$2 != "gpg-pubkey"' || return 1
 	fi
-	if [ -x "$OH_ENV_PY" ]; then
-		"$OH_ENV_PY" -I - <<'OH_INVENTORY_PYTHON' || return 1
+	if [ -x ` + runtimeOf(o.Layout).interpreter + ` ]; then
+		` + runtimeOf(o.Layout).interpreter + ` -I - <<'OH_INVENTORY_PYTHON' || return 1
 ` + inventoryPython + `
 OH_INVENTORY_PYTHON
 	fi

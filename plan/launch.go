@@ -18,9 +18,12 @@ const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 // LaunchEnv is the environment of the runtime as OpenHands launches it, the one definition that
 // every rendering reads: the builder's image config, the `changes` of a docker builder +
 // provisioner template, /etc/environment and the rc files on machines, and the launch check.
-// These are the variables upstream's template set with ENV. PATH is the last entry and holds
-// only what goes in front of the image's or system's own PATH: it is prepended, never replaced.
-func LaunchEnv(o Options) []LaunchVar {
+// PATH is the last entry and holds only what goes in front of the image's or system's own
+// PATH: it is prepended, never replaced.
+func LaunchEnv(o Options) []LaunchVar { return runtimeOf(o.Layout).launchEnv(o) }
+
+// actionServerLaunchEnv holds the variables upstream's template set with ENV.
+func actionServerLaunchEnv(o Options) []LaunchVar {
 	env := []LaunchVar{
 		{"LANG", "C.UTF-8"},
 		{"LC_ALL", "C.UTF-8"},
@@ -79,7 +82,7 @@ func DockerChanges(o Options) []string {
 	for _, kv := range dockerPairs(o) {
 		out = append(out, "ENV "+kv)
 	}
-	return append(out, "WORKDIR "+o.Prefix+"/code")
+	return append(out, runtimeOf(o.Layout).image(o)...)
 }
 
 // completeLaunchEnv is the launch environment with PATH complete (the system PATH behind the

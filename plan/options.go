@@ -150,6 +150,16 @@ type Options struct {
 // everywhere; a runtime records it (Record), so a later verification uses what it was built
 // with.
 type Layout struct {
+	// The OpenHands runtime to install: `action-server`, the runtime of OpenHands 0.62 and
+	// older (an OpenHands checkout in `source_dir`, started by OpenHands' DockerRuntime), or
+	// `agent-server`, the sandbox of OpenHands V1 (the software-agent-sdk's packages at
+	// `agent_server_version`, started by the SDK's `DockerWorkspace` or the V1 app). Defaults to
+	// `action-server`.
+	Runtime string `mapstructure:"runtime" json:"runtime,omitempty"`
+	// Version of the agent-server to install (`runtime = "agent-server"`), such as `1.58.2`:
+	// `openhands-agent-server`, `openhands-sdk`, `openhands-tools` and `openhands-workspace`
+	// at that version from `index_url`. Required for the agent-server.
+	AgentServerVersion string `mapstructure:"agent_server_version" json:"agent_server_version,omitempty"`
 	// Install prefix on the target, a directory of the runtime's own that the runtime user
 	// will own: an absolute path of letters, digits, `.`, `_`, `-` and `/`, not a system
 	// directory such as `/usr/local` or `/opt`. Defaults to `/openhands`.
@@ -202,6 +212,7 @@ const (
 	DefaultPrefix                 = "/openhands"
 	DefaultUser                   = "openhands"
 	DefaultUID                    = 1000
+	DefaultAgentServerUID         = 10001
 	DefaultEnvName                = "openhands"
 	DefaultPythonVersion          = "3.12"
 	DefaultCondaChannel           = "conda-forge"
@@ -320,10 +331,16 @@ func (o *Options) SetDefaults() {
 	if o.DownloadStallTimeout == 0 {
 		o.DownloadStallTimeout = DefaultDownloadStallTimeout
 	}
-	if o.ExtraPipPackages == nil {
+	if o.ExtraPipPackages == nil && o.Runtime != RuntimeAgentServer {
+		// The agent-server's packages declare what it needs.
 		o.ExtraPipPackages = append([]string(nil), DefaultExtraPipPackages...)
 	}
 	boolDefault(&o.LockVerifyHashes, true)
+	if o.UID == nil && o.Runtime == RuntimeAgentServer {
+		// Upstream's agent-server image runs as 10001, which launchers and volumes expect.
+		uid := DefaultAgentServerUID
+		o.UID = &uid
+	}
 	if o.UseLock == nil && o.SourceDir != "" {
 		boolDefault(&o.UseLock, hasLockFile(o.SourceDir))
 	}
@@ -331,6 +348,8 @@ func (o *Options) SetDefaults() {
 
 // SetDefaults fills in the default of every layout option left unset.
 func (l *Layout) SetDefaults() {
+	stringDefault(&l.Runtime, RuntimeActionServer)
+	runtimeOf(*l).defaults(l)
 	stringDefault(&l.Prefix, DefaultPrefix)
 	stringDefault(&l.User, DefaultUser)
 	stringDefault(&l.EnvName, DefaultEnvName)
@@ -355,10 +374,14 @@ func (o *Options) Prepare() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	sourceErrs := checkSourceDir(o.SourceDir)
-	errs = append(errs, sourceErrs...)
-	if len(sourceErrs) == 0 {
-		errs = append(errs, o.lockOptionErrors(groupsSet)...)
+	if !slices.Contains(RuntimeNames(), o.Runtime) || runtimeOf(o.Layout).source {
+		sourceErrs := checkSourceDir(o.SourceDir)
+		errs = append(errs, sourceErrs...)
+		if len(sourceErrs) == 0 {
+			errs = append(errs, o.lockOptionErrors(groupsSet)...)
+		}
+	} else {
+		errs = append(errs, o.packagedRuntimeErrors(groupsSet)...)
 	}
 	errs = append(errs, o.Layout.Errors()...)
 	if o.UID != nil && (*o.UID < 1 || *o.UID > 60000) {
@@ -483,6 +506,7 @@ func (o *Layout) Errors() []error {
 	if m := pythonPattern.FindStringSubmatch(o.PythonVersion); m == nil || !slices.Contains(knownPythonMinors, m[1]) {
 		add("python_version: %q is not a Python release the plan knows (3.%s); set major.minor, for example \"3.12\"", o.PythonVersion, strings.Join(knownPythonMinors, ", 3."))
 	}
+	errs = append(errs, o.runtimeErrors()...)
 	for i, m := range o.Verify.Imports {
 		if !moduleNamespace.MatchString(m) {
 			add("verify.imports[%d]: %q is not a Python module name", i, m)

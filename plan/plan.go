@@ -102,30 +102,7 @@ func digest(parts ...string) string {
 
 // New builds the plan. Options must have been prepared.
 func New(o Options, in Inputs) *Plan {
-	p := &Plan{Options: o, Steps: []Step{preflightStep()}, Checks: Checks(o)}
-	// A step the options turn off is left out of the plan, so no rendering can run it.
-	if *o.SystemPackages {
-		p.Steps = append(p.Steps, systemPackagesStep())
-	}
-	p.Steps = append(p.Steps, userStep(o), directoriesStep(o), pythonEnvStep(o), codeStep(in))
-	if o.lockInUse() {
-		p.Steps = append(p.Steps, lockStep(in))
-	}
-	p.Steps = append(p.Steps, dependenciesStep(o, in))
-	if *o.InstallBrowser {
-		p.Steps = append(p.Steps, browserStep(o))
-	}
-	p.Steps = append(p.Steps, environmentStep(o), cleanupStep())
-	if !o.SkipVerify {
-		p.Steps = append(p.Steps, verifyStep(o))
-	}
-	for _, t := range Tools {
-		if t.Enabled(o) {
-			before := slices.IndexFunc(p.Steps, func(s Step) bool { return s.Name == t.Before })
-			p.Steps = slices.Insert(p.Steps, before, t.step(o, in))
-		}
-	}
-	return p
+	return &Plan{Options: o, Steps: runtimeOf(o.Layout).installSteps(o, in), Checks: Checks(o)}
 }
 
 // StepNames lists the plan's steps in order.
@@ -257,6 +234,10 @@ chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 }
 
 func pythonEnvStep(o Options) Step {
+	condaPackages := ""
+	for _, p := range runtimeOf(o.Layout).condaPackages {
+		condaPackages += p + " "
+	}
 	alias := ""
 	if o.ChannelAlias != "" {
 		// From the environment: a command line would show the alias's credentials to ps, and
@@ -276,9 +257,9 @@ func pythonEnvStep(o Options) Step {
 		Invalidates: []string{"dependencies", "browser"},
 		Secrets:     []string{"OH_CHANNEL_ALIAS"},
 		Commands: []Command{{Shell: alias + `"$OH_MM" create -n "$OH_ENV" -y
-# Poetry is installed for tools that expect it, never used to install: it cannot parse
-# the Amazon Linux 2023 kernel release.
-oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
+# The action server's Poetry is installed for tools that expect it, never used to install:
+# it cannot parse the Amazon Linux 2023 kernel release.
+oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" ` + condaPackages + `"python=$OH_PYTHON_VERSION" -y
 # The env is created as root but the dependency install runs as the runtime user.
 chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"`}},
 	}
@@ -321,14 +302,26 @@ func lockStep(in Inputs) Step {
 	}
 }
 
+// uvIndexEnvironment gives uv the indexes through its environment: on its command line, ps
+// would show their credentials to every user of the machine.
+const uvIndexEnvironment = `if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
+if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
+`
+
+// indexInputs are the stamp parts of the indexes: mirrors without their credentials, so a
+// new token is not a new input.
+func indexInputs(o Options) []string {
+	return []string{RedactURL(o.IndexURL), redactURLs(o.ExtraIndexURLs)}
+}
+
 func dependenciesStep(o Options, in Inputs) Step {
 	env := []string{}
 	if *o.SkipVSCodeBuild {
 		env = append(env, "SKIP_VSCODE_BUILD=1")
 	}
 	// Stamps name mirrors without their credentials: a new token is not a new input.
-	inputs := []string{"dependencies", in.DependencyFiles, o.PythonVersion, RedactURL(o.IndexURL),
-		redactURLs(o.ExtraIndexURLs), strings.Join(o.ExtraPipPackages, " ")}
+	inputs := slices.Concat([]string{"dependencies", in.DependencyFiles, o.PythonVersion}, indexInputs(o),
+		[]string{strings.Join(o.ExtraPipPackages, " ")})
 	lock := ""
 	if o.lockInUse() {
 		inputs = append(inputs, in.Lock, fmt.Sprint(*o.LockVerifyHashes))
@@ -352,11 +345,7 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		Check:   `[ -x "$OH_ENV_PY" ]`,
 		Stamp:   digest(inputs...),
 		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
-# The indexes go to uv through its environment: on its command line, ps would show their
-# credentials to every user of the machine.
-if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
-if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
-` + lock + `# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
+` + uvIndexEnvironment + lock + `# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
 # shellcheck disable=SC2086 # one word per package
 oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},
 	}
@@ -387,11 +376,11 @@ chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
 	}
 }
 
-// environmentStep gives machines and login shells the launch environment (containers get it
-// from their image config), puts the poetry shim in the environment, and turns off
-// micromamba's prompt change for the runtime user, as upstream's template does.
-func environmentStep(o Options) Step {
-	var etc, check strings.Builder
+// launchEnvironmentFiles is shell that gives machines and login shells the launch
+// environment (containers get it from their image config): /etc/environment, and a block of
+// rcBlock's lines in the rc files of root and the runtime user. check is its step's check.
+func launchEnvironmentFiles(o Options, rcBlock string) (run, check string) {
+	var etc, checks strings.Builder
 	for _, v := range completeLaunchEnv(o) {
 		value := v.Value
 		if strings.Contains(value, " ") {
@@ -399,25 +388,32 @@ func environmentStep(o Options) Step {
 		}
 		line := shellQuote(v.Name + "=" + value)
 		fmt.Fprintf(&etc, "oh_set_line /etc/environment %s %s\n", v.Name, line)
-		fmt.Fprintf(&check, "grep -qxF %s /etc/environment\n", line)
+		fmt.Fprintf(&checks, "grep -qxF %s /etc/environment\n", line)
 	}
-	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
-		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
-	return Step{
-		Name: "environment",
-		User: RootUser,
-		Check: check.String() + `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"
-for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	grep -qxF '# >>> openhands runtime >>>' "$rc"
-done`,
-		Stamp: digest("environment", etc.String(), block, poetryShim),
-		Commands: []Command{{Shell: etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+	return etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 	oh_set_block "$rc" <<-'BLOCK'
-` + indent(strings.TrimSuffix(block, "\n"), "\t") + `
+` + indent(strings.TrimSuffix(rcBlock, "\n"), "\t") + `
 	BLOCK
 done
 chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
-# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
+`, checks.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
+	grep -qxF '# >>> openhands runtime >>>' "$rc"
+done`
+}
+
+// environmentStep gives machines and login shells the launch environment, puts the poetry
+// shim in the environment, and turns off micromamba's prompt change for the runtime user, as
+// upstream's template does.
+func environmentStep(o Options) Step {
+	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
+		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
+	run, check := launchEnvironmentFiles(o, block)
+	return Step{
+		Name:  "environment",
+		User:  RootUser,
+		Check: `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"` + "\n" + check,
+		Stamp: digest("environment", run, poetryShim),
+		Commands: []Command{{Shell: run + `# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
 shim=$(mktemp "$OH_ENV_BIN/.poetry.XXXXXX")
 cat >"$shim" <<-'POETRY'
 ` + indent(strings.TrimSuffix(poetryShim, "\n"), "\t") + `

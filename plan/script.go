@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,7 +160,7 @@ func (p *Plan) Script(version string) string {
 	p.renderVariablesAndHelpers(&b)
 	p.renderPlatformDetection(&b, targets)
 	renderFamilyHelpers(&b, families)
-	renderChecks(&b, p.Checks)
+	renderChecks(&b, p.Checks, runtimeOf(p.Options.Layout).interpreter)
 	if p.Inventory {
 		renderInventory(&b, p.Options)
 	}
@@ -203,7 +204,7 @@ func (p *Plan) Script(version string) string {
 // step runs, for components that check an image they did not build. It exits 1 listing
 // every failed check.
 func (p *Plan) VerifyScript(version string) string {
-	return p.standaloneScript("verification", version, func(b *strings.Builder) { renderChecks(b, p.Checks) }, "oh_verify")
+	return p.standaloneScript("verification", version, func(b *strings.Builder) { renderChecks(b, p.Checks, runtimeOf(p.Options.Layout).interpreter) }, "oh_verify")
 }
 
 // standaloneScript renders a script that runs one function of the plan (call) in a finished
@@ -284,6 +285,7 @@ func (p *Plan) variables() []variable {
 	if o.lockInUse() {
 		vars = append(vars, [2]string{"OH_LOCK", `"$OH_PREFIX/lock"`})
 	}
+	vars = append(vars, runtimeOf(o.Layout).vars(o)...)
 	for _, t := range Tools {
 		url, sum, _ := t.values(o)
 		vars = append(vars, [2]string{t.Var, t.Dest},
@@ -335,7 +337,7 @@ func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
 	b.WriteString("\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: x86_64, aarch64\"\n\t\treturn 1\n\t\t;;\n\tesac\n")
 	b.WriteString("\tcase $OH_FAMILY in\n")
 	for _, f := range Families(targets) {
-		packages := append(append([]string(nil), SystemPackages[f]...), p.Options.ExtraSystemPackages...)
+		packages := slices.Concat(SystemPackages[f], runtimeOf(p.Options.Layout).systemPackages[f], p.Options.ExtraSystemPackages)
 		fmt.Fprintf(b, "\t%s)\n\t\tOH_SYSTEM_PACKAGES=%s\n\t\tOH_BROWSER_LIBRARIES=%s\n\t\t;;\n", f,
 			shellQuote(strings.Join(packages, " ")), shellQuote(strings.Join(BrowserLibraries[f], " ")))
 	}

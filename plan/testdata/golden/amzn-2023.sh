@@ -403,7 +403,7 @@ oh_step_directories_run() {
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	printf '%s\n' '{"version":1,"runtime":"action-server","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
 	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
 	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
@@ -420,8 +420,8 @@ oh_step_python_env_check() {
 }
 oh_step_python_env_run() {
 	"$OH_MM" create -n "$OH_ENV" -y
-	# Poetry is installed for tools that expect it, never used to install: it cannot parse
-	# the Amazon Linux 2023 kernel release.
+	# The action server's Poetry is installed for tools that expect it, never used to install:
+	# it cannot parse the Amazon Linux 2023 kernel release.
 	oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" poetry "python=$OH_PYTHON_VERSION" -y
 	# The env is created as root but the dependency install runs as the runtime user.
 	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
@@ -458,8 +458,6 @@ oh_step_dependencies_run() {
 	cd "$OH_CODE"
 	export SKIP_VSCODE_BUILD='1'
 	set -- --python "$OH_ENV_PY" --no-cache
-	# The indexes go to uv through its environment: on its command line, ps would show their
-	# credentials to every user of the machine.
 	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 	# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
@@ -486,6 +484,7 @@ oh_step_browser_run() {
 	chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"
 }
 oh_step_environment_check() {
+	grep -qF '# poetry, as installed by packer-plugin-openhands' "$OH_ENV_BIN/poetry"
 	grep -qxF 'LANG=C.UTF-8' /etc/environment
 	grep -qxF 'LC_ALL=C.UTF-8' /etc/environment
 	grep -qxF 'EDITOR=code' /etc/environment
@@ -497,7 +496,6 @@ oh_step_environment_check() {
 	grep -qxF 'OH_INTERPRETER_PATH=/openhands/micromamba/envs/openhands/bin/python' /etc/environment
 	grep -qxF 'PLAYWRIGHT_BROWSERS_PATH=/opt/playwright-browsers' /etc/environment
 	grep -qxF 'PATH=/openhands/bin:/openhands/micromamba/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' /etc/environment
-	grep -qF '# poetry, as installed by packer-plugin-openhands' "$OH_ENV_BIN/poetry"
 	for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
 		grep -qxF '# >>> openhands runtime >>>' "$rc"
 	done
@@ -573,7 +571,7 @@ oh_main() {
 	oh_run_step 9 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 10 dependencies user 'd63857c9c52f9114303b59b6f3786499' ''
 	oh_run_step 11 browser root '' ''
-	oh_run_step 12 environment root '6f6b114f678379a21ab45b147fee2c0f' ''
+	oh_run_step 12 environment root 'e7f47d2e29b91b2d07a9ba47ec4c23a1' ''
 	oh_run_step 13 cleanup root '' ''
 	oh_run_step 14 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"

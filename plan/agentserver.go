@@ -1,0 +1,322 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// agentServerPackages are the software-agent-sdk's distributions, released together at one
+// version: the server imports openhands-tools without declaring it, so all four are installed.
+var agentServerPackages = []string{"openhands-agent-server", "openhands-sdk", "openhands-tools", "openhands-workspace"}
+
+// DefaultAgentServerImports are the modules a usable agent-server imports.
+var DefaultAgentServerImports = []string{"openhands.agent_server", "openhands.sdk", "openhands.tools", "openhands.workspace"}
+
+// Defaults of the agent-server that differ from the action server's.
+const (
+	// DefaultAgentServerPythonVersion is the Python of upstream's image.
+	DefaultAgentServerPythonVersion = "3.13"
+	// DefaultAgentServerMinPackages is well below the ~195 distributions of 1.58.2: the check
+	// catches a partial install, not a smaller release.
+	DefaultAgentServerMinPackages = 120
+	// AgentServerPort and AgentServerVSCodePort are the ports upstream's image exposes: the
+	// API (launchers pass --port 8000) and openvscode-server.
+	AgentServerPort       = 8000
+	AgentServerVSCodePort = 8001
+)
+
+// agentServerVenv is the agent-server's virtual environment below the prefix. It is made on
+// the micromamba environment's Python, so the base image's Python never matters (upstream's
+// lesson in OpenHands/benchmarks#612).
+const agentServerVenv = "agent-server"
+
+// agentServerPython is the venv's interpreter, the one the entry point runs.
+func (l Layout) agentServerPython() string { return l.Prefix + "/" + agentServerVenv + "/bin/python" }
+
+// agentServerCommand is the image's entry point: launchers append --host and --port.
+func agentServerCommand(l Layout) []string {
+	return []string{"tini", "--", l.agentServerPython(), "-m", "openhands.agent_server"}
+}
+
+// releasePattern is a release version as PyPI names one: digits and dots, with an optional
+// pre-, post- or dev-release suffix.
+var releasePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}((a|b|rc|\.post|\.dev)[0-9]+)?$`)
+
+var agentServer = runtime{
+	name: RuntimeAgentServer,
+	steps: func(o Options, in Inputs) []Step {
+		return []Step{agentServerStep(o), agentServerEnvironmentStep(o)}
+	},
+	checks:    agentServerChecks,
+	launchEnv: agentServerLaunchEnv,
+	vars: func(o Options) [][2]string {
+		return [][2]string{
+			{"OH_AGENT_VENV", `"$OH_PREFIX/` + agentServerVenv + `"`},
+			{"OH_AGENT_PY", `"$OH_AGENT_VENV/bin/python"`},
+			{"OH_AGENT_SERVER_VERSION", shellQuote(o.AgentServerVersion)},
+		}
+	},
+	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
+	interpreter:    `"$OH_AGENT_PY"`,
+	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": "agent-server"},
+	firstLayerEnd:  "agent-server",
+	layers:         []dockerLayer{{steps: []string{"agent-server"}}},
+	sourceLayer:    dockerLayer{steps: []string{"environment", "cleanup", "verify"}},
+	image: func(o Options) []string {
+		// As upstream's image: the runtime user, WORKDIR / (the server's relative paths land in
+		// /workspace) and tini in front of the server.
+		return []string{
+			"USER " + o.User,
+			"WORKDIR /",
+			fmt.Sprintf("EXPOSE %d %d", AgentServerPort, AgentServerVSCodePort),
+			"ENTRYPOINT " + dockerExecForm(agentServerCommand(o.Layout)),
+		}
+	},
+	defaults: func(l *Layout) {
+		stringDefault(&l.PythonVersion, DefaultAgentServerPythonVersion)
+		// The V1 browser tool is not Playwright's: the action server's browser step does not
+		// apply.
+		boolDefault(&l.InstallBrowser, false)
+		intDefault(&l.Verify.MinPackages, DefaultAgentServerMinPackages)
+		if l.Verify.Imports == nil {
+			l.Verify.Imports = slices.Clone(DefaultAgentServerImports)
+		}
+	},
+}
+
+// agentServerStep installs the four packages at agent_server_version, as the runtime user, in
+// a venv of their own, byte-compiled so the server starts quickly.
+func agentServerStep(o Options) Step {
+	return Step{
+		Name:    "agent-server",
+		User:    o.User,
+		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
+		Check:   `[ -x "$OH_AGENT_PY" ]`,
+		Stamp: digest(slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
+			[]string{strings.Join(o.ExtraPipPackages, " ")})...),
+		Commands: []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
+export UV_PYTHON_DOWNLOADS=never
+if [ ! -x "$OH_AGENT_PY" ]; then
+	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
+fi
+set --
+for package in ` + strings.Join(agentServerPackages, " ") + `; do
+	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
+done
+# shellcheck disable=SC2086 # one word per package
+oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode "$@" $OH_EXTRA_PIP_PACKAGES`}},
+	}
+}
+
+// agentServerEnvironmentStep gives machines and login shells the launch environment and makes
+// the workspace the server's relative paths point at (from WORKDIR /).
+func agentServerEnvironmentStep(o Options) Step {
+	run, check := launchEnvironmentFiles(o, rcExports(o))
+	return Step{
+		Name:  "environment",
+		User:  RootUser,
+		Check: check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
+		Stamp: digest("agent-server environment", run),
+		Commands: []Command{{Shell: run + `oh_no_links /workspace /workspace/project
+install -d -o "$OH_USER" -g "$OH_USER" /workspace /workspace/project`}},
+	}
+}
+
+// agentServerLaunchEnv holds the variables upstream's image sets with ENV.
+func agentServerLaunchEnv(o Options) []LaunchVar {
+	return []LaunchVar{
+		{"LANG", "C.UTF-8"},
+		{"LC_ALL", "C.UTF-8"},
+		{"LOG_JSON", "true"},
+		{"OH_ENABLE_VNC", "false"},
+		{"EDITOR", "code"},
+		{"VISUAL", "code"},
+		{"GIT_EDITOR", "code --wait"},
+		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
+		{"PATH", o.Prefix + "/" + agentServerVenv + "/bin:" + o.Prefix + "/bin"},
+	}
+}
+
+func agentServerChecks(o Options) []Check {
+	out := importChecks(o)
+	out = append(out,
+		packageCountCheck(o),
+		micromambaOwnershipCheck,
+		Check{
+			Name: "agent-server versions",
+			Python: fmt.Sprintf(`import importlib.metadata
+want = %q
+found = {name: importlib.metadata.version(name) for name in %s}
+wrong = ["%%s %%s" %% (name, v) for name, v in found.items() if v != want]
+if wrong:
+    raise CheckFailed("want %%s for all four, found %%s" %% (want, ", ".join(wrong)))
+return "%%s at %%s" %% (", ".join(found), want)`, o.AgentServerVersion, pythonList(agentServerPackages)),
+		},
+		Check{
+			Name: "self-contained venv",
+			Root: true,
+			Shell: `real=$(readlink -f "$OH_AGENT_PY")
+case $real in
+"$MAMBA_ROOT_PREFIX"/*) echo "$OH_AGENT_PY runs $real" ;;
+*) echo "$OH_AGENT_PY runs $real, outside the micromamba environment"; exit 1 ;;
+esac`,
+		},
+	)
+	if *o.Verify.Launch {
+		out = append(out, Check{
+			Name:  "tini",
+			Shell: `command -v tini >/dev/null && tini --version`,
+		})
+		out = append(out, runtimeToolChecks(o)...)
+		out = append(out, agentServerLaunchCheck(o))
+	}
+	return append(out, commandChecks(o)...)
+}
+
+// pythonList renders names as a Python list literal.
+func pythonList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// agentServerLaunchCheck starts the server as the image's entry point does, as the runtime
+// user with only the launch environment and a random session key, on a free loopback port;
+// waits for /health; and checks /server_info's versions and that a bash command runs as the
+// runtime user with the key and is refused without it.
+func agentServerLaunchCheck(o Options) Check {
+	return Check{
+		Name: "agent-server launch",
+		Root: true,
+		Shell: fmt.Sprintf(`port=$("$OH_AGENT_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1
+key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1
+work=$(mktemp -d) log=$(mktemp)
+chown "$OH_USER:$OH_USER" "$work"
+# A session of its own, so the server and what it starts stop together. VS Code is checked on
+# its own: the server would start it on a fixed port.
+(cd "$work" && exec setsid env -i HOME="/home/$OH_USER" %s OH_SESSION_API_KEYS_0="$key" OH_ENABLE_VSCODE=false \
+	runuser -u "$OH_USER" -- %s --host 127.0.0.1 --port "$port") >"$log" 2>&1 &
+pid=$!
+rc=0
+out=$("$OH_AGENT_PY" - "$port" "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<'OH_AGENT_PROBE' 2>&1) || rc=$?
+%s
+OH_AGENT_PROBE
+kill -TERM -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+if [ "$rc" -ne 0 ]; then printf '%%s\n' "$out" "server log:"; tail -n 5 "$log"; fi
+rm -rf "$work" "$log"
+[ "$rc" -eq 0 ] && printf '%%s\n' "$out"`,
+			strings.Join(launchAssignments(o), " "), strings.Join(shellQuoteAll(agentServerCommand(o.Layout)), " "),
+			*o.Verify.StartServerTimeout, agentServerProbe),
+	}
+}
+
+// shellQuoteAll quotes each word.
+func shellQuoteAll(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = shellQuote(w)
+	}
+	return out
+}
+
+// agentServerProbe is the launch check's client, in the venv's Python (the standard library
+// only): arguments port, key, user, version, timeout in seconds.
+const agentServerProbe = `import json, sys, time, urllib.error, urllib.request
+port, key, user, version, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+base = "http://127.0.0.1:%s" % port
+
+def call(path, body=None, key=None):
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode())
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if key:
+        req.add_header("X-Session-API-Key", key)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+deadline = time.time() + timeout
+while True:
+    try:
+        if call("/health")[0] == 200:
+            break
+    except OSError:
+        pass
+    if time.time() > deadline:
+        sys.exit("GET /health did not answer 200 within %ds" % timeout)
+    time.sleep(0.5)
+started = timeout - (deadline - time.time())
+status, body = call("/server_info", key=key)
+if status != 200:
+    sys.exit("GET /server_info answered %d: %s" % (status, body[:200]))
+info = json.loads(body)
+for field in ("version", "sdk_version", "tools_version", "workspace_version"):
+    if info.get(field) != version:
+        sys.exit("/server_info %s is %r, want %s" % (field, info.get(field), version))
+command = {"command": "echo ok; id -un", "timeout": 30}
+status, body = call("/api/bash/execute_bash_command", command, key=key)
+if status != 200:
+    sys.exit("POST /api/bash/execute_bash_command with the session key answered %d: %s" % (status, body[:200]))
+output = json.loads(body)
+words = str(output.get("stdout", output)).split()
+if words[:2] != ["ok", user]:
+    sys.exit("the bash command printed %r, want ok and %s" % (" ".join(words[:4]), user))
+status, body = call("/api/bash/execute_bash_command", command)
+if status != 401:
+    sys.exit("POST /api/bash/execute_bash_command without the session key answered %d, want 401" % status)
+print("healthy after %.1fs, versions %s, a bash command ran as %s with the session key and was refused (401) without it" % (started, version, user))`
+
+// runtimeErrors checks the runtime options of the layout.
+func (l *Layout) runtimeErrors() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !slices.Contains(RuntimeNames(), l.Runtime) {
+		add("runtime: %q is not a runtime the plugin builds; use %q", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
+		return errs
+	}
+	if l.Runtime != RuntimeAgentServer {
+		if l.AgentServerVersion != "" {
+			add("agent_server_version: set, but runtime is %q; set runtime = %q to build the agent-server, or remove agent_server_version", l.Runtime, RuntimeAgentServer)
+		}
+		return errs
+	}
+	switch {
+	case l.AgentServerVersion == "":
+		add("agent_server_version: required with runtime = %q: the version of openhands-agent-server (and the SDK packages released with it), such as \"1.58.2\"; use the version of the SDK your OpenHands app runs, whose major.minor it checks", RuntimeAgentServer)
+	case !releasePattern.MatchString(l.AgentServerVersion):
+		add("agent_server_version: %q is not a release version such as \"1.58.2\"", l.AgentServerVersion)
+	}
+	if m := pythonPattern.FindStringSubmatch(l.PythonVersion); m != nil && len(m[1]) == 1 || m != nil && m[1] < "12" {
+		add("python_version: %q is too old for the agent-server, which needs Python 3.12 or later; set \"3.12\" or \"3.13\" (the default)", l.PythonVersion)
+	}
+	if *l.InstallBrowser {
+		add("install_browser: the action server's Playwright browser is not part of the agent-server runtime; remove install_browser")
+	}
+	return errs
+}
+
+// packagedRuntimeErrors checks the options of a runtime installed from packages: none of the
+// checkout's options apply.
+func (o *Options) packagedRuntimeErrors(groupsSet bool) []error {
+	var errs []error
+	for _, set := range []struct {
+		option string
+		isSet  bool
+	}{
+		{"source_dir", o.SourceDir != ""},
+		{"use_lock", o.UseLock != nil && *o.UseLock},
+		{"lock_groups", groupsSet},
+	} {
+		if set.isSet {
+			errs = append(errs, fmt.Errorf("%s: runtime = %q installs released packages at agent_server_version, not a checkout; remove %s", set.option, o.Runtime, set.option))
+		}
+	}
+	return errs
+}
