@@ -198,11 +198,12 @@ work=$(mktemp -d) log=$(mktemp)
 chown "$OH_USER:$OH_USER" "$work"
 # A session of its own, so the server and what it starts stop together. VS Code is checked on
 # its own: the server would start it on a fixed port.
+# The probe's here-document is indented with the script: <<- strips the tabs.
 (cd "$work" && exec setsid env -i HOME="/home/$OH_USER" %s OH_SESSION_API_KEYS_0="$key" OH_ENABLE_VSCODE=false \
 	runuser -u "$OH_USER" -- %s --host 127.0.0.1 --port "$port") >"$log" 2>&1 &
 pid=$!
 rc=0
-out=$("$OH_AGENT_PY" - "$port" "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<'OH_AGENT_PROBE' 2>&1) || rc=$?
+out=$("$OH_AGENT_PY" - "$port" "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
 %s
 OH_AGENT_PROBE
 kill -TERM -- -"$pid" 2>/dev/null || true

@@ -73,7 +73,16 @@ func (p *Plan) SourceDockerfile(from, version string) string {
 		}
 		fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
 	}
+	if !rt.source {
+		// The image built on ends as its runtime user, with the runtime's image config.
+		b.WriteString("USER root\n")
+	}
 	p.renderLayer(&b, rt.sourceLayer)
+	if !rt.source {
+		for _, instruction := range rt.image(p.Options) {
+			fmt.Fprintf(&b, "%s\n", instruction)
+		}
+	}
 	return b.String()
 }
 

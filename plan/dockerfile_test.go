@@ -29,6 +29,17 @@ type dockerfileVariant struct {
 
 var dockerfileVariants = []dockerfileVariant{
 	{
+		name:    "agent-server",
+		options: agentServerOptions,
+		from:    "ubuntu:24.04",
+	},
+	{
+		name:       "agent-server-source-only",
+		options:    agentServerOptions,
+		from:       goldenLockImage,
+		sourceOnly: true,
+	},
+	{
 		name:    "defaults",
 		options: func(t *testing.T, dir string) Options { return Options{} },
 		from:    "nikolaik/python-nodejs:python3.12-nodejs22",
@@ -72,7 +83,9 @@ func renderDockerfile(t *testing.T, v dockerfileVariant) (*Plan, string, []strin
 	t.Helper()
 	dir := t.TempDir()
 	o := v.options(t, dir)
-	o.SourceDir = fixture.SourceDir(t)
+	if o.Runtime != RuntimeAgentServer {
+		o.SourceDir = fixture.SourceDir(t)
+	}
 	withVSCodeServerSHA256(&o)
 	if errs := o.Prepare(); len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
@@ -148,6 +161,9 @@ func TestDockerfileProperties(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			p, dockerfile, localPaths := renderDockerfile(t, v)
 			o := p.Options
+			if !o.InstallsCheckout() {
+				t.Skip("the action server's layout: TestAgentServerDockerfile covers the agent-server's")
+			}
 			for _, local := range localPaths {
 				if strings.Contains(dockerfile, local) {
 					t.Errorf("the Dockerfile holds the local path %s", local)
@@ -640,4 +656,9 @@ func dockerfileFor(p *Plan, from string, sourceOnly bool) string {
 		return p.SourceDockerfile(from, "test")
 	}
 	return p.Dockerfile(from, "test")
+}
+
+// agentServerOptions are the V1 runtime's options with every default.
+func agentServerOptions(*testing.T, string) Options {
+	return Options{Layout: Layout{Runtime: RuntimeAgentServer, AgentServerVersion: "1.58.2"}}
 }

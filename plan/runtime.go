@@ -143,3 +143,7 @@ func dockerExecForm(words []string) string {
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
+
+// InstallsCheckout tells whether the layout's runtime installs the checkout in source_dir; the
+// other runtime installs released packages.
+func (l Layout) InstallsCheckout() bool { return runtimeOf(l).source }

@@ -276,10 +276,9 @@ func (p *Plan) variables() []variable {
 		{"PYTHONDONTWRITEBYTECODE", "1"},
 	}
 	// The plan's micromamba and Playwright find the env and the browsers where the runtime does.
-	for _, v := range LaunchEnv(o) {
-		if v.Name == "MAMBA_ROOT_PREFIX" || v.Name == "PLAYWRIGHT_BROWSERS_PATH" {
-			vars = append(vars, [2]string{v.Name, shellQuote(v.Value)})
-		}
+	vars = append(vars, [2]string{"MAMBA_ROOT_PREFIX", shellQuote(o.mambaRoot())})
+	if *o.InstallBrowser {
+		vars = append(vars, [2]string{"PLAYWRIGHT_BROWSERS_PATH", shellQuote(o.PlaywrightBrowsersPath)})
 	}
 	vars = append(vars, [2]string{"OH_ENV_BIN", `"$MAMBA_ROOT_PREFIX/envs/$OH_ENV/bin"`}, [2]string{"OH_ENV_PY", `"$OH_ENV_BIN/python$OH_PYTHON_VERSION"`})
 	if o.lockInUse() {

@@ -20,6 +20,8 @@ type FlatConfig struct {
 	PackerUserVars               map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars          []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
 	SourceDir                    *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
+	Runtime                      *string           `mapstructure:"runtime" json:"runtime,omitempty" cty:"runtime" hcl:"runtime"`
+	AgentServerVersion           *string           `mapstructure:"agent_server_version" json:"agent_server_version,omitempty" cty:"agent_server_version" hcl:"agent_server_version"`
 	Prefix                       *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
 	User                         *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
 	EnvName                      *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
@@ -98,6 +100,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"packer_user_variables":            &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
 		"packer_sensitive_variables":       &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
 		"source_dir":                       &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
+		"runtime":                          &hcldec.AttrSpec{Name: "runtime", Type: cty.String, Required: false},
+		"agent_server_version":             &hcldec.AttrSpec{Name: "agent_server_version", Type: cty.String, Required: false},
 		"prefix":                           &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                             &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                         &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},

@@ -394,3 +394,50 @@ func TestPrepareRefusesCredentials(t *testing.T) {
 		t.Errorf("mirrors without credentials refused: %v", err)
 	}
 }
+
+// TestPrepareAgentServer: the V1 runtime needs no checkout, takes its own defaults and refuses
+// the checkout's options and anything but a release version, each error naming its option.
+func TestPrepareAgentServer(t *testing.T) {
+	src := fixture.SourceDir(t)
+	v1 := func(set map[string]interface{}) map[string]interface{} {
+		raw := builderRaw("", map[string]interface{}{"source_dir": nil, "runtime": "agent-server", "agent_server_version": "1.58.2"})
+		for k, v := range set {
+			raw[k] = v
+		}
+		return raw
+	}
+	b, err := prepareBuilder(t, v1(nil), packerBuildRaw())
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	o := b.config.Options
+	if o.PythonVersion != plan.DefaultAgentServerPythonVersion || *o.InstallBrowser || *o.UID != plan.DefaultAgentServerUID ||
+		len(o.ExtraPipPackages) != 0 || !slices.Equal(o.Verify.Imports, plan.DefaultAgentServerImports) {
+		t.Errorf("agent-server defaults not taken: %+v", o)
+	}
+	for _, tc := range []struct {
+		name string
+		set  map[string]interface{}
+		want string
+	}{
+		{"unknown runtime", map[string]interface{}{"runtime": "sandbox"}, `runtime: "sandbox" is not a runtime`},
+		{"no version", map[string]interface{}{"agent_server_version": ""}, "agent_server_version: required with runtime"},
+		{"version with an option", map[string]interface{}{"agent_server_version": "1.58.2 --index-url=http://x"}, "agent_server_version: \"1.58.2 --index-url=http://x\" is not a release version"},
+		{"checkout", map[string]interface{}{"source_dir": src}, "source_dir: runtime = \"agent-server\" installs released packages"},
+		{"lock groups", map[string]interface{}{"lock_groups": []string{"main"}}, "lock_groups: runtime = \"agent-server\""},
+		{"old python", map[string]interface{}{"python_version": "3.11"}, "python_version: \"3.11\" is too old for the agent-server"},
+		{"browser", map[string]interface{}{"install_browser": true}, "install_browser: the action server's Playwright browser"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := prepareBuilder(t, v1(tc.set), packerBuildRaw())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Prepare: %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	// The action server refuses the agent-server's version.
+	if _, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{"agent_server_version": "1.58.2"}), packerBuildRaw()); err == nil ||
+		!strings.Contains(err.Error(), "agent_server_version: set, but runtime is \"action-server\"") {
+		t.Errorf("Prepare: %v, want agent_server_version refused with the action server", err)
+	}
+}

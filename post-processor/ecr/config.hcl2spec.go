@@ -72,6 +72,8 @@ type FlatConfig struct {
 	LayerCompressionLevel    *int                  `mapstructure:"layer_compression_level" cty:"layer_compression_level" hcl:"layer_compression_level"`
 	SkipVerify               *bool                 `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
 	SBOMPath                 *string               `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
+	Runtime                  *string               `mapstructure:"runtime" json:"runtime,omitempty" cty:"runtime" hcl:"runtime"`
+	AgentServerVersion       *string               `mapstructure:"agent_server_version" json:"agent_server_version,omitempty" cty:"agent_server_version" hcl:"agent_server_version"`
 	Prefix                   *string               `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
 	User                     *string               `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
 	EnvName                  *string               `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
@@ -128,6 +130,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"layer_compression_level":    &hcldec.AttrSpec{Name: "layer_compression_level", Type: cty.Number, Required: false},
 		"skip_verify":                &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
 		"sbom_path":                  &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
+		"runtime":                    &hcldec.AttrSpec{Name: "runtime", Type: cty.String, Required: false},
+		"agent_server_version":       &hcldec.AttrSpec{Name: "agent_server_version", Type: cty.String, Required: false},
 		"prefix":                     &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},

@@ -47,9 +47,13 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	redact := redactor(o.Secrets())
 	ui = redactingUi{Ui: ui, redact: redact}
 
-	files, err := plan.ListSource(o.SourceDir)
-	if err != nil {
-		return err
+	// The agent-server is installed from packages: no checkout to ship.
+	var files []plan.SourceFile
+	if o.InstallsCheckout() {
+		var err error
+		if files, err = plan.ListSource(o.SourceDir); err != nil {
+			return err
+		}
 	}
 	bundle, err := os.CreateTemp("", "openhands-plan-*"+plan.BundleSuffix)
 	if err != nil {

@@ -1,0 +1,82 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func agentServerPlan(t *testing.T, o Options) *Plan {
+	t.Helper()
+	o.Runtime = RuntimeAgentServer
+	if o.AgentServerVersion == "" {
+		o.AgentServerVersion = "1.58.2"
+	}
+	withVSCodeServerSHA256(&o)
+	if errs := o.Prepare(); len(errs) != 0 {
+		t.Fatalf("Prepare: %v", errs)
+	}
+	return New(o, Inputs{})
+}
+
+// TestAgentServerSteps: the runtime's row decides the steps; nothing of the checkout's install
+// (code, lock, dependencies, browser) is in the plan, and the tools come where the row puts them.
+func TestAgentServerSteps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want []string
+	}{
+		{"defaults", Options{}, []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
+			"vscode-server", "agent-server", "environment", "cleanup", "verify"}},
+		{"no vscode, no packages, no verify", Options{SystemPackages: boolPtr(false), SkipVerify: true, Layout: Layout{InstallVSCodeServer: boolPtr(false)}},
+			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "agent-server", "environment", "cleanup"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := agentServerPlan(t, tc.o).StepNames(); !slices.Equal(got, tc.want) {
+				t.Errorf("steps %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAgentServerImageConfig: the builder's Dockerfile and the docker builder's changes give
+// the same image config, upstream's contract: the runtime user, WORKDIR /, ports 8000 and
+// 8001, and tini in front of the venv's server.
+func TestAgentServerImageConfig(t *testing.T) {
+	p := agentServerPlan(t, Options{Layout: Layout{Prefix: "/srv/oh", User: "agent"}})
+	dockerfile := p.Dockerfile("ubuntu:24.04", "test")
+	lines := strings.Split(strings.TrimSuffix(dockerfile, "\n"), "\n")
+	want := []string{"USER agent", "WORKDIR /", "EXPOSE 8000 8001",
+		`ENTRYPOINT ["tini", "--", "/srv/oh/agent-server/bin/python", "-m", "openhands.agent_server"]`}
+	if got := lines[len(lines)-len(want):]; !slices.Equal(got, want) {
+		t.Errorf("the Dockerfile ends with %q, want %q", got, want)
+	}
+	env := lines[len(lines)-len(want)-1]
+	for _, kv := range []string{"LANG=C.UTF-8", "LC_ALL=C.UTF-8", "LOG_JSON=true", "OH_ENABLE_VNC=false",
+		"OPENVSCODE_SERVER_ROOT=/srv/oh/.openvscode-server", "PATH=/srv/oh/agent-server/bin:/srv/oh/bin:${PATH:-"} {
+		if !strings.Contains(env, kv) {
+			t.Errorf("the ENV line lacks %s: %s", kv, env)
+		}
+	}
+	// Every RUN comes before the image's USER: the plan runs as root.
+	lastRun := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "RUN ") {
+			lastRun = i
+		}
+	}
+	if user := slices.Index(lines, "USER agent"); user < lastRun {
+		t.Errorf("a RUN follows USER agent:\n%s", dockerfile)
+	}
+	if strings.Contains(dockerfile, "openhands-plan/code/") || strings.Contains(dockerfile, "openhands-plan/deps/") {
+		t.Errorf("the Dockerfile copies a checkout:\n%s", dockerfile)
+	}
+	changes := DockerChanges(p.Options)
+	if got := changes[len(changes)-len(want):]; !slices.Equal(got, want) {
+		t.Errorf("DockerChanges ends with %q, want the Dockerfile's %q", got, want)
+	}
+	if !slices.Contains(changes, "ENV LOG_JSON=true") {
+		t.Errorf("DockerChanges lacks the launch environment: %q", changes)
+	}
+}
