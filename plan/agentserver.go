@@ -66,12 +66,15 @@ var agentServer = runtime{
 	sourceLayer:    dockerLayer{steps: []string{"environment", "cleanup", "verify"}},
 	image: func(o Options) []string {
 		// As upstream's image: the runtime user, WORKDIR / (the server's relative paths land in
-		// /workspace) and tini in front of the server.
+		// /workspace), tini in front of the server.
 		return []string{
 			"USER " + o.User,
 			"WORKDIR /",
 			fmt.Sprintf("EXPOSE %d %d", AgentServerPort, AgentServerVSCodePort),
 			"ENTRYPOINT " + dockerExecForm(agentServerCommand(o.Layout)),
+			// No command from the base image (a docker commit keeps it): launchers give the
+			// server's arguments.
+			"CMD []",
 		}
 	},
 	defaults: func(l *Layout) {
@@ -96,7 +99,9 @@ func agentServerStep(o Options) Step {
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
 		Stamp: digest(slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
 			[]string{strings.Join(o.ExtraPipPackages, " ")})...),
-		Commands: []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
+		Commands: []Command{{Shell: `command -v tini >/dev/null 2>&1 ||
+	oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
+` + uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
 export UV_PYTHON_DOWNLOADS=never
 if [ ! -x "$OH_AGENT_PY" ]; then
 	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
@@ -157,11 +162,13 @@ return "%%s at %%s" %% (", ".join(found), want)`, o.AgentServerVersion, pythonLi
 		Check{
 			Name: "self-contained venv",
 			Root: true,
-			Shell: `real=$(readlink -f "$OH_AGENT_PY")
-case $real in
-"$MAMBA_ROOT_PREFIX"/*) echo "$OH_AGENT_PY runs $real" ;;
-*) echo "$OH_AGENT_PY runs $real, outside the micromamba environment"; exit 1 ;;
-esac`,
+			// The venv's interpreter is the environment's, whatever python3 the base has.
+			Shell: `real=$(readlink -f "$OH_AGENT_PY") env_real=$(readlink -f "$OH_ENV_PY")
+if [ "$real" != "$env_real" ]; then
+	echo "$OH_AGENT_PY runs $real, not the micromamba environment's $OH_ENV_PY ($env_real)"
+	exit 1
+fi
+echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`,
 		},
 	)
 	if *o.Verify.Launch {

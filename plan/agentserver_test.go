@@ -48,7 +48,7 @@ func TestAgentServerImageConfig(t *testing.T) {
 	dockerfile := p.Dockerfile("ubuntu:24.04", "test")
 	lines := strings.Split(strings.TrimSuffix(dockerfile, "\n"), "\n")
 	want := []string{"USER agent", "WORKDIR /", "EXPOSE 8000 8001",
-		`ENTRYPOINT ["tini", "--", "/srv/oh/agent-server/bin/python", "-m", "openhands.agent_server"]`}
+		`ENTRYPOINT ["tini", "--", "/srv/oh/agent-server/bin/python", "-m", "openhands.agent_server"]`, "CMD []"}
 	if got := lines[len(lines)-len(want):]; !slices.Equal(got, want) {
 		t.Errorf("the Dockerfile ends with %q, want %q", got, want)
 	}

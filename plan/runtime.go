@@ -147,3 +147,12 @@ func dockerExecForm(words []string) string {
 // InstallsCheckout tells whether the layout's runtime installs the checkout in source_dir; the
 // other runtime installs released packages.
 func (l Layout) InstallsCheckout() bool { return runtimeOf(l).source }
+
+// InstalledProject is what the runtime installs, by name and version: the checkout's project,
+// or the agent-server release.
+func (o Options) InstalledProject() (Project, error) {
+	if !o.InstallsCheckout() {
+		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
+	}
+	return ReadProject(o.SourceDir)
+}

@@ -52,7 +52,7 @@ type Input struct {
 	Inputs  plan.Inputs
 	// Base is what the runtime was built on, for the provenance (zero when unknown).
 	Base Base
-	// Project is the OpenHands checkout's name and version.
+	// Project is the installed project's name and version: the OpenHands checkout, or the agent-server.
 	Project plan.Project
 	// Pins are the poetry.lock packages the install was pinned to (nil without the lock).
 	Pins []plan.Pin
@@ -191,7 +191,7 @@ func pythonComponents(in Input) []cdx.Component {
 		u := purl("pypi", "", pypiName(d.Name), d.Version, nil)
 		c := cdx.Component{BOMRef: u, Type: cdx.ComponentTypeLibrary, Name: d.Name, Version: d.Version, PackageURL: u}
 		var props []cdx.Property
-		if in.Project.Name != "" && normalized(d.Name) == normalized(in.Project.Name) {
+		if in.Options.InstallsCheckout() && in.Project.Name != "" && normalized(d.Name) == normalized(in.Project.Name) {
 			props = append(props,
 				cdx.Property{Name: PropSourceTree, Value: in.Inputs.SourceTree},
 				cdx.Property{Name: PropDependencyFiles, Value: in.Inputs.DependencyFiles})
@@ -312,8 +312,8 @@ func Write(o plan.Options, c Settings, in Input, subjectDigest string) (Written,
 	var w Written
 	var err error
 	in.Options = o
-	if in.Project, err = plan.ReadProject(o.SourceDir); err != nil {
-		return w, fmt.Errorf("the SBOM: reading the checkout's project: %w", err)
+	if in.Project, err = o.InstalledProject(); err != nil {
+		return w, fmt.Errorf("the SBOM: reading the installed project: %w", err)
 	}
 	if in.Pins, err = plan.LockedPins(o); err != nil {
 		return w, fmt.Errorf("the SBOM: %w", err)

@@ -66,12 +66,16 @@ func DockerChanges() string { return DockerChangesFor(plan.Layout{}) }
 func DockerChangesFor(layout plan.Layout) string {
 	o := plan.Options{Layout: layout}
 	o.SetDefaults()
-	var b strings.Builder
-	b.WriteString("[\"CMD [\\\"/bin/bash\\\"]\"")
-	for _, c := range plan.DockerChanges(o) {
-		fmt.Fprintf(&b, ", %q", strings.ReplaceAll(c, "${", "$${")) // HCL's escape of ${
+	changes := plan.DockerChanges(o)
+	if o.InstallsCheckout() {
+		// OpenHands' launcher gives the command; the base image's stays for a shell.
+		changes = append([]string{`CMD ["/bin/bash"]`}, changes...)
 	}
-	return b.String() + "]"
+	quoted := make([]string, len(changes))
+	for i, c := range changes {
+		quoted[i] = fmt.Sprintf("%q", strings.ReplaceAll(c, "${", "$${")) // HCL's escape of ${
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // BuilderTemplate is an HCL template with `source "openhands-runtime" "image"` on baseImage

@@ -276,11 +276,12 @@ OH_PYTHON_CHECKS
 		failed="$failed, agent-server versions"
 	fi
 	oh_check_8() {
-		real=$(readlink -f "$OH_AGENT_PY")
-		case $real in
-		"$MAMBA_ROOT_PREFIX"/*) echo "$OH_AGENT_PY runs $real" ;;
-		*) echo "$OH_AGENT_PY runs $real, outside the micromamba environment"; exit 1 ;;
-		esac
+		real=$(readlink -f "$OH_AGENT_PY") env_real=$(readlink -f "$OH_ENV_PY")
+		if [ "$real" != "$env_real" ]; then
+			echo "$OH_AGENT_PY runs $real, not the micromamba environment's $OH_ENV_PY ($env_real)"
+			exit 1
+		fi
+		echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"
 	}
 	rc=0
 	output=$(oh_check_8 2>&1) || rc=$?
@@ -517,6 +518,8 @@ oh_step_agent_server_check() {
 	[ -x "$OH_AGENT_PY" ]
 }
 oh_step_agent_server_run() {
+	command -v tini >/dev/null 2>&1 ||
+		oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
 	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 	# Python comes from the micromamba environment alone: uv never downloads one.

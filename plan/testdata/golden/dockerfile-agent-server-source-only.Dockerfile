@@ -7,3 +7,4 @@ USER openhands
 WORKDIR /
 EXPOSE 8000 8001
 ENTRYPOINT ["tini", "--", "/openhands/agent-server/bin/python", "-m", "openhands.agent_server"]
+CMD []
