@@ -1,11 +1,13 @@
 package rig
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -22,6 +24,19 @@ with DockerWorkspace(server_image=image, network="host", host_port=8000, platfor
     result = workspace.execute_command("echo ok; id -un; pwd")
     print("exit_code=%s" % result.exit_code)
     print(result.stdout)
+`
+
+// dockerLimitShim stands in front of the docker CLI in the client's container. DockerWorkspace
+// runs the server with --ulimit nofile=65536:65536; a machine whose hard limit of open files is
+// lower (this sandbox allows 20000, and no process may raise it) cannot start such a
+// container, so the shim asks for the machine's limit instead. Nothing else changes.
+const dockerLimitShim = `#!/bin/sh
+for arg; do
+	shift
+	[ "$arg" != nofile=65536:65536 ] || arg="nofile=$NOFILE:$NOFILE"
+	set -- "$@" "$arg"
+done
+exec /usr/local/lib/docker-cli "$@"
 `
 
 // DriveAgentServer runs OpenHands' own client (openhands-workspace at version, the real
@@ -45,8 +60,16 @@ func DriveAgentServer(t *testing.T, env *Env, image, version string) string {
 			t.Fatal(err)
 		}
 	}
-	script := filepath.Join(t.TempDir(), "client.py")
+	dir := t.TempDir()
+	script, shim := filepath.Join(dir, "client.py"), filepath.Join(dir, "docker")
 	if err := os.WriteFile(script, []byte(agentClientScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shim, []byte(dockerLimitShim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var nofile syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile); err != nil {
 		t.Fatal(err)
 	}
 	setup := `set -e
@@ -58,7 +81,9 @@ fi
 exec /client/venv/bin/python /client.py "$IMAGE" "$PLATFORM"`
 	out, err := exec.Command("docker", "run", "--rm", "--network=host",
 		"-v", "/var/run/docker.sock:/var/run/docker.sock",
-		"-v", docker+":/usr/local/bin/docker:ro",
+		"-v", docker+":/usr/local/lib/docker-cli:ro",
+		"-v", shim+":/usr/local/bin/docker:ro",
+		"-e", fmt.Sprintf("NOFILE=%d", min(nofile.Max, 65536)),
 		"-v", env.UV+":/uv:ro",
 		"-v", client+":/client",
 		"-v", cache+":/uv-cache",
@@ -80,4 +105,60 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// AgentServerBuilt is the check of a packer build that made an agent-server runtime: it
+// succeeded and its log holds the launch check's pass and each of the other lines wanted.
+func AgentServerBuilt(t *testing.T, want ...string) func(*exec.Cmd, string) error {
+	return func(cmd *exec.Cmd, logfile string) error {
+		if err := BuildSucceeded(cmd, logfile); err != nil {
+			return err
+		}
+		log := ReadLog(t, logfile)
+		for _, line := range append([]string{"check agent-server launch: ok"}, want...) {
+			if !strings.Contains(log, line) {
+				return fmt.Errorf("the build log lacks %q", line)
+			}
+		}
+		return nil
+	}
+}
+
+// RequireWorkspaceCommand drives image with OpenHands' DockerWorkspace (DriveAgentServer) and
+// fails unless the command ran as the runtime user openhands and exited 0.
+func RequireWorkspaceCommand(t *testing.T, env *Env, image, version string) {
+	t.Helper()
+	out := DriveAgentServer(t, env, image, version)
+	if !strings.Contains(out, "exit_code=0\nok\nopenhands\n") {
+		t.Errorf("DockerWorkspace's execute_command printed:\n%s\nwant exit code 0, ok and the user openhands", out)
+	}
+}
+
+// AgentServerBuilderTemplate is an HCL template whose `source "openhands-runtime" "image"`
+// builds the agent-server at version on the Debian 13 base from the rig's index (the
+// real-install attributes, host network reaching only loopback), naming its images
+// repository:acc; build holds more lines of the build block (post-processors).
+func AgentServerBuilderTemplate(env *Env, repository, version, build string) (string, error) {
+	attrs, err := RealInstallAttributes(env, "  ")
+	if err != nil {
+		return "", err
+	}
+	// The action server's browser switch, which the agent-server refuses.
+	attrs = strings.ReplaceAll(attrs, "  install_browser    = false\n", "")
+	return fmt.Sprintf(`
+source "openhands-runtime" "image" {
+  runtime              = "agent-server"
+  agent_server_version = %q
+  base_image           = %q
+  pull                 = false
+  network_mode         = "host"
+  image_repository     = %q
+  tags                 = ["acc"]
+%s}
+
+build {
+  sources = ["source.openhands-runtime.image"]
+%s
+}
+`, version, env.TrixieImage, repository, attrs, build), nil
 }
