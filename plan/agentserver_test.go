@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,9 +29,9 @@ func TestAgentServerSteps(t *testing.T) {
 		want []string
 	}{
 		{"defaults", Options{}, []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
-			"vscode-server", "agent-server", "environment", "cleanup", "verify"}},
+			"vscode-server", "agent-server", "environment", "service", "cleanup", "verify"}},
 		{"no vscode, no packages, no verify", Options{SystemPackages: boolPtr(false), SkipVerify: true, Layout: Layout{InstallVSCodeServer: boolPtr(false)}},
-			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "agent-server", "environment", "cleanup"}},
+			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "agent-server", "environment", "service", "cleanup"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := agentServerPlan(t, tc.o).StepNames(); !slices.Equal(got, tc.want) {
@@ -78,5 +79,37 @@ func TestAgentServerImageConfig(t *testing.T) {
 	}
 	if !slices.Contains(changes, "ENV LOG_JSON=true") {
 		t.Errorf("DockerChanges lacks the launch environment: %q", changes)
+	}
+}
+
+// TestAgentServerUnit: the unit an AMI serves the agent-server with runs the venv's server as
+// the runtime user on agent_server_port, reads the operator's root-only file after the launch
+// environment, restarts on failure and is wanted by multi-user.target.
+func TestAgentServerUnit(t *testing.T) {
+	port := 9000
+	p := agentServerPlan(t, Options{Layout: Layout{Prefix: "/srv/oh", User: "agent", AgentServerPort: &port}})
+	unit := agentServerUnit(p.Options)
+	for _, want := range []string{
+		"\nUser=agent\n", "\nGroup=agent\n",
+		"\nEnvironment=\"LOG_JSON=true\"\n",
+		"\nEnvironment=\"PATH=/srv/oh/agent-server/bin:/srv/oh/bin:/usr/local/sbin:",
+		"\nEnvironmentFile=-/etc/openhands/agent-server.env\n",
+		"\nExecStart=/srv/oh/agent-server/bin/python -m openhands.agent_server --host 0.0.0.0 --port 9000\n",
+		"\nRestart=on-failure\n", "\nWantedBy=multi-user.target\n",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("the unit lacks %q:\n%s", want, unit)
+		}
+	}
+	// The environment file comes after the launch environment, so an operator's value wins.
+	if strings.Index(unit, "EnvironmentFile=") < strings.LastIndex(unit, "Environment=") {
+		t.Errorf("EnvironmentFile comes before an Environment line:\n%s", unit)
+	}
+	if got := systemdQuote(`a "b" 100% \x`); got != `"a \"b\" 100%% \\x"` {
+		t.Errorf("systemdQuote = %s", got)
+	}
+	errs := (&Options{Layout: Layout{Runtime: RuntimeAgentServer, AgentServerVersion: "1.58.2", AgentServerPort: intPtr(70000)}}).Prepare()
+	if len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "agent_server_port: 70000 is not a TCP port") {
+		t.Errorf("Prepare: %v, want agent_server_port refused", errs)
 	}
 }

@@ -160,6 +160,9 @@ type Layout struct {
 	// `openhands-agent-server`, `openhands-sdk`, `openhands-tools` and `openhands-workspace`
 	// at that version from `index_url`. Required for the agent-server.
 	AgentServerVersion string `mapstructure:"agent_server_version" json:"agent_server_version,omitempty"`
+	// Port the agent-server's systemd unit listens on, on machines with systemd (AMIs). Images
+	// take the port from their launcher (`--port`). Defaults to 8000.
+	AgentServerPort *int `mapstructure:"agent_server_port" json:"agent_server_port,omitempty"`
 	// Install prefix on the target, a directory of the runtime's own that the runtime user
 	// will own: an absolute path of letters, digits, `.`, `_`, `-` and `/`, not a system
 	// directory such as `/usr/local` or `/opt`. Defaults to `/openhands`.

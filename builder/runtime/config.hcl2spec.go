@@ -22,6 +22,7 @@ type FlatConfig struct {
 	SourceDir                    *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
 	Runtime                      *string           `mapstructure:"runtime" json:"runtime,omitempty" cty:"runtime" hcl:"runtime"`
 	AgentServerVersion           *string           `mapstructure:"agent_server_version" json:"agent_server_version,omitempty" cty:"agent_server_version" hcl:"agent_server_version"`
+	AgentServerPort              *int              `mapstructure:"agent_server_port" json:"agent_server_port,omitempty" cty:"agent_server_port" hcl:"agent_server_port"`
 	Prefix                       *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
 	User                         *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
 	EnvName                      *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
@@ -102,6 +103,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"source_dir":                       &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
 		"runtime":                          &hcldec.AttrSpec{Name: "runtime", Type: cty.String, Required: false},
 		"agent_server_version":             &hcldec.AttrSpec{Name: "agent_server_version", Type: cty.String, Required: false},
+		"agent_server_port":                &hcldec.AttrSpec{Name: "agent_server_port", Type: cty.Number, Required: false},
 		"prefix":                           &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
 		"user":                             &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                         &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OpenHands runtime install plan, rendered by packer-plugin-openhands test.
-# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, vscode-server, agent-server, environment, cleanup, verify.
+# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, vscode-server, agent-server, environment, service, cleanup, verify.
 set -euo pipefail
 umask 022
 exec 2>&1
@@ -16,7 +16,7 @@ export OH_PYTHON_VERSION='3.13'
 export OH_CODE="$OH_PREFIX/code"
 export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
-export OH_STEP_COUNT=12
+export OH_STEP_COUNT=13
 export OH_NETWORK_RETRIES=3
 export OH_DOWNLOAD_CONNECT_TIMEOUT=30
 export OH_DOWNLOAD_STALL_TIMEOUT=60
@@ -401,11 +401,86 @@ OH_PYTHON_CHECKS
 		oh_say "check agent-server launch: FAILED ($(oh_one_line "$output"))"
 		failed="$failed, agent-server launch"
 	fi
+	oh_check_13() {
+		if [ ! -d /run/systemd/system ]; then echo "no systemd: the image's entry point starts the server"; exit 0; fi
+		key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1
+		dropin=/run/systemd/system/openhands-agent-server.service.d
+		install -d -m 0700 "$dropin"
+		printf '[Service]
+		Environment=OH_SESSION_API_KEYS_0=%s
+		Environment=OH_ENABLE_VSCODE=false
+		' "$key" >"$dropin/50-openhands-check.conf"
+		chmod 0600 "$dropin/50-openhands-check.conf"
+		systemctl daemon-reload && systemctl restart openhands-agent-server.service || { systemctl status --no-pager openhands-agent-server.service | tail -n 5; exit 1; }
+		rc=0
+		out=$("$OH_AGENT_PY" - 8000 "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" 120 <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
+		import json, sys, time, urllib.error, urllib.request
+		port, key, user, version, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+		base = "http://127.0.0.1:%s" % port
+
+		def call(path, body=None, key=None):
+		    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode())
+		    if body is not None:
+		        req.add_header("Content-Type", "application/json")
+		    if key:
+		        req.add_header("X-Session-API-Key", key)
+		    try:
+		        with urllib.request.urlopen(req, timeout=60) as resp:
+		            return resp.status, resp.read().decode()
+		    except urllib.error.HTTPError as e:
+		        return e.code, e.read().decode()
+
+		deadline = time.time() + timeout
+		while True:
+		    try:
+		        if call("/health")[0] == 200:
+		            break
+		    except OSError:
+		        pass
+		    if time.time() > deadline:
+		        sys.exit("GET /health did not answer 200 within %ds" % timeout)
+		    time.sleep(0.5)
+		started = timeout - (deadline - time.time())
+		status, body = call("/server_info", key=key)
+		if status != 200:
+		    sys.exit("GET /server_info answered %d: %s" % (status, body[:200]))
+		info = json.loads(body)
+		for field in ("version", "sdk_version", "tools_version", "workspace_version"):
+		    if info.get(field) != version:
+		        sys.exit("/server_info %s is %r, want %s" % (field, info.get(field), version))
+		command = {"command": "echo ok; id -un", "timeout": 30}
+		status, body = call("/api/bash/execute_bash_command", command, key=key)
+		if status != 200:
+		    sys.exit("POST /api/bash/execute_bash_command with the session key answered %d: %s" % (status, body[:200]))
+		output = json.loads(body)
+		words = str(output.get("stdout", output)).split()
+		if words[:2] != ["ok", user]:
+		    sys.exit("the bash command printed %r, want ok and %s" % (" ".join(words[:4]), user))
+		status, body = call("/api/bash/execute_bash_command", command)
+		if status != 401:
+		    sys.exit("POST /api/bash/execute_bash_command without the session key answered %d, want 401" % status)
+		print("healthy after %.1fs, versions %s, a bash command ran as %s with the session key and was refused (401) without it" % (started, version, user))
+		OH_AGENT_PROBE
+		systemctl stop openhands-agent-server.service
+		rm -rf "$dropin"
+		systemctl daemon-reload
+		if [ "$rc" -ne 0 ]; then printf '%s
+		' "$out"; journalctl -u openhands-agent-server.service --no-pager -n 5 2>/dev/null; exit 1; fi
+		echo "openhands-agent-server.service on port 8000: $out"
+	}
+	rc=0
+	output=$(oh_check_13 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		oh_say "check agent-server unit: ok ($(oh_one_line "$output"))"
+	else
+		oh_say "check agent-server unit: FAILED ($(oh_one_line "$output"))"
+		failed="$failed, agent-server unit"
+	fi
 	if [ -n "$failed" ]; then
 		oh_say "verification failed: ${failed#, }"
 		return 1
 	fi
-	oh_say "verification passed: 12 checks"
+	oh_say "verification passed: 13 checks"
 }
 
 # Steps.
@@ -483,7 +558,7 @@ oh_step_directories_run() {
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"runtime":"agent-server","agent_server_version":"1.58.2","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.13","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["openhands.agent_server","openhands.sdk","openhands.tools","openhands.workspace"],"min_packages":120,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	printf '%s\n' '{"version":1,"runtime":"agent-server","agent_server_version":"1.58.2","agent_server_port":8000,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.13","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["openhands.agent_server","openhands.sdk","openhands.tools","openhands.workspace"],"min_packages":120,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
 	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
 	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
@@ -576,6 +651,80 @@ oh_step_environment_run() {
 	oh_no_links /workspace /workspace/project
 	install -d -o "$OH_USER" -g "$OH_USER" /workspace /workspace/project
 }
+oh_step_service_check() {
+	[ ! -d /run/systemd/system ] || { cmp -s /etc/systemd/system/openhands-agent-server.service - <<-'UNIT' && systemctl is-enabled --quiet openhands-agent-server.service
+	[Unit]
+	Description=OpenHands agent-server 1.58.2 (packer-plugin-openhands)
+	Wants=network-online.target
+	After=network-online.target
+
+	[Service]
+	Type=simple
+	User=openhands
+	Group=openhands
+	WorkingDirectory=/
+	Environment="LANG=C.UTF-8"
+	Environment="LC_ALL=C.UTF-8"
+	Environment="LOG_JSON=true"
+	Environment="OH_ENABLE_VNC=false"
+	Environment="EDITOR=code"
+	Environment="VISUAL=code"
+	Environment="GIT_EDITOR=code --wait"
+	Environment="OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server"
+	Environment="PATH=/openhands/agent-server/bin:/openhands/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	EnvironmentFile=-/etc/openhands/agent-server.env
+	ExecStart=/openhands/agent-server/bin/python -m openhands.agent_server --host 0.0.0.0 --port 8000
+	Restart=on-failure
+	RestartSec=5
+	LimitNOFILE=65536
+
+	[Install]
+	WantedBy=multi-user.target
+	UNIT
+	}
+}
+oh_step_service_run() {
+	if [ ! -d /run/systemd/system ]; then
+		oh_say "no systemd here: the image's entry point starts the server"
+		return 0
+	fi
+	install -d -m 0700 "$(dirname /etc/openhands/agent-server.env)"
+	tmp=$(mktemp)
+	cat >"$tmp" <<-'UNIT'
+	[Unit]
+	Description=OpenHands agent-server 1.58.2 (packer-plugin-openhands)
+	Wants=network-online.target
+	After=network-online.target
+
+	[Service]
+	Type=simple
+	User=openhands
+	Group=openhands
+	WorkingDirectory=/
+	Environment="LANG=C.UTF-8"
+	Environment="LC_ALL=C.UTF-8"
+	Environment="LOG_JSON=true"
+	Environment="OH_ENABLE_VNC=false"
+	Environment="EDITOR=code"
+	Environment="VISUAL=code"
+	Environment="GIT_EDITOR=code --wait"
+	Environment="OPENVSCODE_SERVER_ROOT=/openhands/.openvscode-server"
+	Environment="PATH=/openhands/agent-server/bin:/openhands/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	EnvironmentFile=-/etc/openhands/agent-server.env
+	ExecStart=/openhands/agent-server/bin/python -m openhands.agent_server --host 0.0.0.0 --port 8000
+	Restart=on-failure
+	RestartSec=5
+	LimitNOFILE=65536
+
+	[Install]
+	WantedBy=multi-user.target
+	UNIT
+	install -m 0644 "$tmp" /etc/systemd/system/openhands-agent-server.service
+	rm -f "$tmp"
+	systemctl daemon-reload
+	systemctl enable --quiet openhands-agent-server.service
+	oh_say "openhands-agent-server.service enabled: put OH_SESSION_API_KEYS_0 in /etc/openhands/agent-server.env (root only) before it serves"
+}
 oh_step_cleanup_check() {
 	[ -z "$OH_CHANGED" ]
 }
@@ -606,8 +755,9 @@ oh_main() {
 	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
 	oh_run_step 9 agent-server user '6a751a170f942c67c1d31868eca572e4' ''
 	oh_run_step 10 environment root '4cb6a5933d354069a041922a7f7970b0' ''
-	oh_run_step 11 cleanup root '' ''
-	oh_run_step 12 verify root '' ''
+	oh_run_step 11 service root '' ''
+	oh_run_step 12 cleanup root '' ''
+	oh_run_step 13 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
 }
 

@@ -2,7 +2,7 @@
 FROM openhands-runtime:oh_vtest_0123456789abcdef
 COPY openhands-plan/plan.sh /opt/openhands-plan/
 USER root
-RUN bash /opt/openhands-plan/plan.sh --steps environment,cleanup,verify
+RUN bash /opt/openhands-plan/plan.sh --steps environment,service,cleanup,verify
 USER openhands
 WORKDIR /
 EXPOSE 8000 8001
