@@ -373,8 +373,8 @@ func systemdQuote(s string) string {
 func agentServerUnitStep(o Options) Step {
 	unit := agentServerUnit(o)
 	return Step{
-		Name:  "service",
-		User:  RootUser,
+		Name: "service",
+		User: RootUser,
 		Check: `[ ! -d /run/systemd/system ] || { cmp -s /etc/systemd/system/` + AgentServerUnit + ` - <<-'UNIT' && systemctl is-enabled --quiet ` + AgentServerUnit + `
 ` + unit + `UNIT
 }`,
