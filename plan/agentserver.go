@@ -100,7 +100,8 @@ func agentServerStep(o Options) Step {
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
 		Stamp: digest(slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
 			[]string{strings.Join(o.ExtraPipPackages, " ")})...),
-		Commands: []Command{{Shell: `command -v tini >/dev/null 2>&1 ||
+		// A machine's systemd runs the server without tini; an image's entry point needs it.
+		Commands: []Command{{Shell: `[ -d /run/systemd/system ] || command -v tini >/dev/null 2>&1 ||
 	oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
 ` + uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
 export UV_PYTHON_DOWNLOADS=never
@@ -174,8 +175,9 @@ echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`,
 	)
 	if *o.Verify.Launch {
 		out = append(out, Check{
-			Name:  "tini",
-			Shell: `command -v tini >/dev/null && tini --version`,
+			Name: "tini",
+			Shell: `if [ -d /run/systemd/system ] && ! command -v tini >/dev/null; then echo "systemd runs the unit: no tini needed"; exit 0; fi
+command -v tini >/dev/null && tini --version`,
 		})
 		out = append(out, runtimeToolChecks(o)...)
 		out = append(out, agentServerLaunchCheck(o), agentServerUnitCheck(o))

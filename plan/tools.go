@@ -22,10 +22,9 @@ type Tool struct {
 	// Name is the options' prefix (<name>_url, <name>_sha256, <name>_path) and the tool's name
 	// in messages and in Inputs.Supplied.
 	Name string
-	// Step is the name of the plan step that installs it, Before the step it comes right before
-	// (among those the options turn on, in table order). Every step before code is in the
-	// builder's first layer.
-	Step, Before string
+	// Step is the name of the plan step that installs it; the runtime's row (toolBefore) places
+	// it in the plan.
+	Step string
 	// Var is the script variable holding the installed path, Dest that path in shell.
 	Var, Dest string
 	// Bundle is the path of a supplied file in the bundle and in the builder's context.
@@ -58,7 +57,7 @@ type Tool struct {
 var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer}
 
 var toolMicromamba = Tool{
-	Name: "micromamba", Step: "micromamba", Before: "python-env", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
+	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
 	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
 	Pinned: map[string]Download{
@@ -87,7 +86,7 @@ var toolMicromamba = Tool{
 }
 
 var toolUV = Tool{
-	Name: "uv", Step: "uv", Before: "user", Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
+	Name: "uv", Step: "uv", Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
 	Bundle: "bin/uv", Member: "uv",
 	// The sums of astral-sh/setup-uv's known-checksums.json.
 	Pinned: map[string]Download{
@@ -108,7 +107,7 @@ var toolUV = Tool{
 // `code` remote CLI beside it as upstream's template has it. The release is the one OpenHands
 // 0.62 installs; gitpod-io publishes no checksums for it.
 var toolVSCodeServer = Tool{
-	Name: "vscode_server", Step: "vscode-server", Before: "code", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
+	Name: "vscode_server", Step: "vscode-server", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
 	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
 	Pinned: map[string]Download{
 		"x86_64":  {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz"},

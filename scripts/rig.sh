@@ -26,10 +26,11 @@ ARM64_IMAGE=${OPENHANDS_RIG_ARM64_IMAGE:-openhands-rig/debian-arm64:bookworm-r$A
 ARM64_PACKAGES=python3,sudo,passwd,curl,ca-certificates,git,tmux,procps,findutils,util-linux,grep,sed,coreutils
 
 # The Debian 13 base image for real installs: Python 3.13, as OpenHands 0.62 (^3.12) and the
-# agent-server want; the plan's apt packages baked in as in the bookworm image.
-TRIXIE_REVISION=3
+# agent-server want; the plan's apt packages baked in as in the bookworm image, and systemd,
+# which is PID 1 in the containers that stand in for an AMI host.
+TRIXIE_REVISION=4
 TRIXIE_IMAGE=${OPENHANDS_RIG_TRIXIE_IMAGE:-openhands-rig/debian:trixie-r$TRIXIE_REVISION}
-TRIXIE_PACKAGES=python3,sudo,tini,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
+TRIXIE_PACKAGES=python3,sudo,tini,systemd-sysv,dbus,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
 # The local package index: devpi-server, a caching mirror of PyPI on 127.0.0.1, so the real
 # installs of the tests download each distribution once per cache; build containers reach it

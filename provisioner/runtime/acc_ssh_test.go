@@ -32,37 +32,9 @@ type sshTarget struct {
 
 func startSSHTarget(t *testing.T, runArgs ...string) *sshTarget {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "openhands acceptance test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
+	keyFile, login := ec2Login(t)
 	image := "openhands-acc-sshd:latest"
-	script := fmt.Sprintf(`set -e
-groupadd -g 1000 ec2-user
-useradd -m -u 1000 -g 1000 -s /bin/bash ec2-user
-# no password, but not locked: sshd without PAM refuses keys of a locked account
-usermod -p '*' ec2-user
-echo 'ec2-user ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users
-chmod 0440 /etc/sudoers.d/90-cloud-init-users
-install -d -m 0700 -o ec2-user -g ec2-user /home/ec2-user/.ssh
-echo '%s' > /home/ec2-user/.ssh/authorized_keys
-chown ec2-user:ec2-user /home/ec2-user/.ssh/authorized_keys
-chmod 0600 /home/ec2-user/.ssh/authorized_keys
-mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub))))
-	if err := rig.DeriveImage(rigEnv.BaseImage, image, script); err != nil {
+	if err := rig.DeriveImage(rigEnv.BaseImage, image, login+"\nmkdir -p /run/sshd"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rig.RemoveImages(image) })
@@ -76,25 +48,67 @@ mkdir -p /run/sshd`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+	waitListening(t, name, port)
+	return &sshTarget{container: name, port: port, keyFile: keyFile}
+}
+
+// ec2Login makes a key pair and returns the private key's file and the shell that gives an
+// image the login user of an Amazon Linux 2023 AMI with the public key authorized.
+func ec2Login(t *testing.T) (keyFile, script string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "openhands acceptance test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile = filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyFile, fmt.Sprintf(`set -e
+groupadd -g 1000 ec2-user
+useradd -m -u 1000 -g 1000 -s /bin/bash ec2-user
+# no password, but not locked: sshd without PAM refuses keys of a locked account
+usermod -p '*' ec2-user
+echo 'ec2-user ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users
+chmod 0440 /etc/sudoers.d/90-cloud-init-users
+install -d -m 0700 -o ec2-user -g ec2-user /home/ec2-user/.ssh
+echo '%s' > /home/ec2-user/.ssh/authorized_keys
+chown ec2-user:ec2-user /home/ec2-user/.ssh/authorized_keys
+chmod 0600 /home/ec2-user/.ssh/authorized_keys`, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub))))
+}
+
+// waitListening waits for the target's sshd to accept connections on 127.0.0.1:port.
+func waitListening(t *testing.T, container string, port int) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			logs, _ := rig.Docker("logs", name)
+			logs, _ := rig.Docker("logs", container)
 			t.Fatalf("sshd did not listen on 127.0.0.1:%d: %v\n%s", port, err, logs)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return &sshTarget{container: name, port: port, keyFile: keyFile}
 }
 
 // template is a build of the provisioner on the target as ec2-user, with the provisioner's
-// attributes body (source_dir set to src).
+// attributes body (and source_dir set to src, unless empty).
 func (s *sshTarget) template(src, body string) string {
+	if src != "" {
+		body = fmt.Sprintf("    source_dir      = %q\n", src) + body
+	}
 	return fmt.Sprintf(`
 source "null" "ec2" {
   communicator         = "ssh"
@@ -109,10 +123,9 @@ build {
   sources = ["source.null.ec2"]
 
   provisioner "openhands-runtime" {
-    source_dir      = %q
 %s  }
 }
-`, s.port, s.keyFile, src, body)
+`, s.port, s.keyFile, body)
 }
 
 // exec runs a command in the target as root.

@@ -292,6 +292,7 @@ OH_PYTHON_CHECKS
 		failed="$failed, self-contained venv"
 	fi
 	oh_check_9() {
+		if [ -d /run/systemd/system ] && ! command -v tini >/dev/null; then echo "systemd runs the unit: no tini needed"; exit 0; fi
 		command -v tini >/dev/null && tini --version
 	}
 	rc=0
@@ -593,7 +594,7 @@ oh_step_agent_server_check() {
 	[ -x "$OH_AGENT_PY" ]
 }
 oh_step_agent_server_run() {
-	command -v tini >/dev/null 2>&1 ||
+	[ -d /run/systemd/system ] || command -v tini >/dev/null 2>&1 ||
 		oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
 	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
