@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
+	"golang.org/x/sys/unix"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
@@ -62,8 +64,8 @@ build {
 // startSystemdTarget is an AMI host's stand-in: a container of the Debian 13 base whose PID 1 is
 // systemd, with the AMI's login user and sshd (a systemd service) on a free loopback port.
 // This sandbox grants no CAP_SYS_RESOURCE, so no --privileged: CAP_SYS_ADMIN and the cgroup
-// tree read-only are what systemd needs; the host's cgroups are v1, which Debian 13's systemd
-// boots on only when told on its command line. For the same reason no unit may raise its
+// tree are what systemd needs; on cgroups v1 (this machine's), Debian 13's systemd boots only
+// when told on its command line. For the same reason no unit may raise its
 // open-files limit above this machine's: a drop-in, as an operator would write, sets it.
 func startSystemdTarget(t *testing.T) *sshTarget {
 	t.Helper()
@@ -81,10 +83,17 @@ printf '[Service]\nLimitNOFILE=%%s\n' "$(ulimit -Hn)" >/etc/systemd/system/openh
 	}
 	t.Cleanup(func() { rig.RemoveImages(image) })
 	name := fmt.Sprintf("openhands-acc-systemd-%d", port)
-	if _, err := rig.Docker("run", "-d", "--name", name, "--network=host", "--cap-add", "SYS_ADMIN",
-		"--security-opt", "seccomp=unconfined", "--tmpfs", "/run", "--tmpfs", "/run/lock",
-		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", image,
-		"/sbin/init", "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1", "systemd.unified_cgroup_hierarchy=0"); err != nil {
+	args := []string{"run", "-d", "--name", name, "--network=host", "--cap-add", "SYS_ADMIN",
+		"--security-opt", "seccomp=unconfined", "--tmpfs", "/run", "--tmpfs", "/run/lock"}
+	init := []string{image, "/sbin/init"}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs("/sys/fs/cgroup", &fs); err == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC {
+		args = append(args, "--cgroupns=private")
+	} else {
+		args = append(args, "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro")
+		init = append(init, "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1", "systemd.unified_cgroup_hierarchy=0")
+	}
+	if _, err := rig.Docker(append(args, init...)...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
