@@ -2,9 +2,14 @@ package plan
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
 func agentServerPlan(t *testing.T, o Options) *Plan {
@@ -111,5 +116,50 @@ func TestAgentServerUnit(t *testing.T) {
 	errs := (&Options{Layout: Layout{Runtime: RuntimeAgentServer, AgentServerVersion: "1.58.2", AgentServerPort: intPtr(70000)}}).Prepare()
 	if len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "agent_server_port: 70000 is not a TCP port") {
 		t.Errorf("Prepare: %v, want agent_server_port refused", errs)
+	}
+}
+
+// TestSelfContainedVenvCheck runs the check's shell on venvs made of links: a venv on the
+// micromamba environment's interpreter passes, one on another python3 (the base image's, the
+// mistake of OpenHands/benchmarks#612) fails naming both.
+func TestSelfContainedVenvCheck(t *testing.T) {
+	var check Check
+	for _, c := range agentServerPlan(t, Options{}).Checks {
+		if c.Name == "self-contained venv" {
+			check = c
+		}
+	}
+	if check.Shell == "" {
+		t.Fatal("no self-contained venv check")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"env/bin/python3.13", "base/bin/python3.13"} {
+		fixture.WriteFile(t, dir, f, "#!/bin/sh\n", 0o755)
+	}
+	for _, tc := range []struct {
+		name, target string
+		ok           bool
+	}{
+		{"on the environment's python", "env/bin/python3.13", true},
+		{"on the base's python", "base/bin/python3.13", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			venv := filepath.Join(t.TempDir(), "bin", "python")
+			if err := os.MkdirAll(filepath.Dir(venv), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(dir, tc.target), venv); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("bash", "-c", check.Shell)
+			cmd.Env = append(os.Environ(), "OH_AGENT_PY="+venv, "OH_ENV_PY="+filepath.Join(dir, "env/bin/python3.13"))
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != tc.ok {
+				t.Errorf("check passed %v, want %v: %s", err == nil, tc.ok, out)
+			}
+			if !tc.ok && !strings.Contains(string(out), "base/bin/python3.13, not the micromamba environment's") {
+				t.Errorf("the failure does not name both interpreters: %s", out)
+			}
+		})
 	}
 }
