@@ -360,26 +360,45 @@ if [ "${1:-all}" != env ]; then
 	fi
 fi
 
+# beside COMMAND...: run the Go builds (packer and its plugins: most of a cold set-up, and CPU
+# alone) in the background while the rest (packages, debootstrap, the index: network and disk)
+# goes on; wait_beside waits for them and fails when they did.
+beside() {
+	("$@") &
+	BESIDE_PID=$!
+}
+wait_beside() {
+	wait "$BESIDE_PID" || { log "building packer and its plugins failed (see above)"; exit 1; }
+}
+
+# demo_builds are the Go builds of the demo: packer and the docker plugin.
+demo_builds() {
+	ensure_packer
+	install_plugin docker "$DOCKER_PLUGIN_VERSION"
+}
+
 case ${1:-all} in
 demo)
 	# What `make demo` needs, and no more: no arm64 root, no Debian 12 image, no amazon plugin.
+	# The Go builds run beside the rest (see beside).
+	beside demo_builds
 	ensure_docker
-	ensure_packer
-	install_plugin docker "$DOCKER_PLUGIN_VERSION"
 	ensure_trixie_image
 	ensure_index
 	ensure_uv
+	wait_beside
 	;;
 all)
+	beside ensure_plugins
 	ensure_tools
 	ensure_docker
-	ensure_plugins
 	ensure_base_image
 	ensure_trixie_image
 	ensure_index
 	ensure_uv
 	ensure_openhands_src
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
+	wait_beside
 	;;
 index) ensure_index ;;
 uv) ensure_uv ;;
