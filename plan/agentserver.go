@@ -105,6 +105,10 @@ func agentServerStep(o Options) Step {
 	oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
 ` + uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
 export UV_PYTHON_DOWNLOADS=never
+# A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
+if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
+	rm -rf "$OH_AGENT_VENV"
+fi
 if [ ! -x "$OH_AGENT_PY" ]; then
 	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
 fi
