@@ -20,7 +20,7 @@ const launcherTemplate = `#!/bin/sh
 set -eu
 self=$0
 # The bundle and everything it unpacks go on success, on failure and on a signal (a cancelled
-# build, a lost connection): it may hold the secrets file.
+# build, a lost connection): the unpacked plan holds the secrets file.
 pid=
 trap 'rm -f "$self"' EXIT
 # ... and a signal stops the plan with its children first (its own session's process group).
@@ -45,6 +45,23 @@ f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
 tarfile.open(fileobj=f, mode="r|gz").extractall(sys.argv[3])' "$self" "$payload_offset" "$dir"
 fi
 rm -f "$self"
+# With %[4]s, the secrets frame comes first on standard input: "secrets N", then N bytes.
+# read takes the line a byte at a time and head -c no more than N, so nothing after is lost.
+if [ "${1:-}" = %[4]s ]; then
+	IFS= read -r frame || frame=
+	n=${frame#secrets }
+	case $frame in
+	"secrets "[0-9]*) ;;
+	*) echo "openhands-runtime: the launcher's standard input does not start with the secrets frame" >&2; exit %[5]d ;;
+	esac
+	if [ "$n" -gt 0 ]; then
+		head -c "$n" >"$dir/%[6]s"
+		if [ "$(wc -c <"$dir/%[6]s")" -ne "$n" ]; then
+			echo "openhands-runtime: the secrets frame ended early" >&2
+			exit %[5]d
+		fi
+	fi
+fi
 rc=0
 # The plan reads nothing: its standard input is /dev/null, as for any background job here.
 if command -v setsid >/dev/null 2>&1; then
@@ -83,8 +100,22 @@ const (
 	ExitNoUnpack  = 98
 )
 
-// StopOnEOF is the launcher's argument that stops the plan when its standard input ends.
+// StopOnEOF is the launcher's argument that stops the plan when its standard input ends. Its
+// standard input starts with the secrets frame (SecretsFrame).
 const StopOnEOF = "--stop-on-eof"
+
+// ExitNoSecrets is the launcher's exit code when its standard input does not start with a
+// whole secrets frame.
+const ExitNoSecrets = 96
+
+// SecretsFrame is what the provisioner writes first on the launcher's standard input: a line
+// "secrets N", then the N bytes of the plan's secrets file (SecretsScript; N is 0 when no
+// option holds a secret). The launcher writes them into the unpacked plan's directory, root's
+// alone, removed with it; the uploaded bundle never holds them.
+func SecretsFrame(p *Plan) []byte {
+	secrets := p.SecretsScript()
+	return []byte(fmt.Sprintf("secrets %d\n%s", len(secrets), secrets))
+}
 
 // BundleSuffix ends every bundle's remote file name; the pid file swaps it for ".pid".
 const BundleSuffix = ".run"
@@ -94,7 +125,7 @@ const BundleSuffix = ".run"
 func launcherHeader() string {
 	offset := 0
 	for {
-		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF)
+		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF, ExitNoSecrets, BundleSecrets)
 		if len(header) == offset {
 			return header
 		}
@@ -160,13 +191,9 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	if err := bw.addLock(&in, BundleLock, o); err != nil {
 		return in, err
 	}
-	// Values holding credentials travel in a file of their own, readable by root only and
-	// removed with the bundle, never in plan.sh.
-	if secrets := New(o, in).SecretsScript(); secrets != "" {
-		if err := bw.addBytes(BundleSecrets, []byte(secrets), 0o600); err != nil {
-			return in, err
-		}
-	}
+	// Values holding credentials never travel in the bundle, which waits in /tmp for the run
+	// and may be readable there: the launcher takes them from its standard input
+	// (SecretsFrame).
 	script := render(in)
 	if err := bw.addBytes(BundleScript, []byte(script), 0o755); err != nil {
 		return in, err

@@ -283,33 +283,44 @@ func TestWriteBundle(t *testing.T) {
 	}
 }
 
-// TestWriteBundleSecrets: the values holding secrets travel in secrets.sh alone, readable by
-// its owner (root) only; no other file of the bundle holds them.
+// TestWriteBundleSecrets: the bundle, which waits in /tmp for its run, holds no secret; the
+// values holding one travel in the secrets frame alone, which the launcher reads from its
+// standard input.
 func TestWriteBundleSecrets(t *testing.T) {
 	f := newBundleFixture(t, forwardOrder())
 	f.opts.IndexURL = "https://ci:pw-index@pypi.internal/simple"
 	f.opts.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
 	f.opts.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
+	requireSecretsInFrameAlone(t, f, []string{"pw-index", "pw-proxy", "pw-token"})
+}
+
+// requireSecretsInFrameAlone writes the fixture's bundle and fails when any byte of it, or of
+// a file of its payload, holds one of secrets, or when the secrets frame lacks one.
+func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string) {
+	t.Helper()
 	var buf bytes.Buffer
-	if _, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") }); err != nil {
+	in, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") })
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, payload := splitBundle(t, buf.Bytes())
-	found := false
-	for _, e := range readPayload(t, payload) {
-		holds := strings.Contains(e.content, "pw-index") && strings.Contains(e.content, "pw-proxy") && strings.Contains(e.content, "pw-token")
-		switch {
-		case e.name == BundleSecrets:
-			found = true
-			if e.mode != 0o600 || !holds {
-				t.Errorf("%s: mode %o, content %q; want mode 600 with the three secrets", e.name, e.mode, e.content)
-			}
-		case strings.Contains(e.content, "pw-"):
-			t.Errorf("%s holds a secret", e.name)
-		}
+	frame := string(SecretsFrame(New(f.opts, in)))
+	header, body, _ := strings.Cut(frame, "\n")
+	if header != fmt.Sprintf("secrets %d", len(body)) {
+		t.Errorf("the frame starts %q, want \"secrets %d\"", header, len(body))
 	}
-	if !found {
-		t.Errorf("the bundle has no %s", BundleSecrets)
+	for _, s := range secrets {
+		if bytes.Contains(buf.Bytes(), []byte(s)) {
+			t.Errorf("the bundle holds %s", s)
+		}
+		for _, e := range readPayload(t, payload) {
+			if strings.Contains(e.content, s) {
+				t.Errorf("%s holds %s", e.name, s)
+			}
+		}
+		if !strings.Contains(body, s) {
+			t.Errorf("the secrets frame lacks %s", s)
+		}
 	}
 }
 
@@ -815,6 +826,9 @@ wait
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			if slices.Contains(tc.args, StopOnEOF) {
+				io.WriteString(stdin, "secrets 0\n")
+			}
 			var lines []string
 			for i := 0; i < 100 && len(lines) < 2; i++ {
 				time.Sleep(100 * time.Millisecond)
@@ -877,22 +891,8 @@ func TestWriteBundleQueryCredentials(t *testing.T) {
 	f.opts.UVURL = "https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261205&X-Amz-Security-Token=pw-session&X-Amz-Signature=pw-signature"
 	f.opts.UVSHA256 = testSHA
 	f.opts.EnvironmentVars = []string{"ARTIFACTS=https://store.internal/x?sig=pw-sas"}
-	var buf bytes.Buffer
-	if _, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") }); err != nil {
-		t.Fatal(err)
-	}
-	_, payload := splitBundle(t, buf.Bytes())
 	secrets := []string{"pw-query-token", "pw-session", "pw-signature", "pw-sas", "AKIAEXAMPLE"}
-	for _, e := range readPayload(t, payload) {
-		for _, s := range secrets {
-			if e.name != BundleSecrets && strings.Contains(e.content, s) {
-				t.Errorf("%s holds %s", e.name, s)
-			}
-			if e.name == BundleSecrets && !strings.Contains(e.content, s) {
-				t.Errorf("%s lacks %s", e.name, s)
-			}
-		}
-	}
+	requireSecretsInFrameAlone(t, f, secrets)
 	all := strings.Join(f.opts.Secrets(), " ")
 	for _, s := range secrets {
 		if !strings.Contains(all, s) {
@@ -908,5 +908,88 @@ func TestWriteBundleQueryCredentials(t *testing.T) {
 		if got := RedactURL(raw); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// TestLauncherSecretsFrame runs the launcher as the provisioner does (StopOnEOF): the frame's
+// bytes become the plan's secrets file, root's alone in a directory root's alone, whatever
+// bytes they are (no line is lost or added), and are gone when the launcher ends, on success
+// and on failure. A missing, malformed or short frame stops the launcher before the plan runs.
+func TestLauncherSecretsFrame(t *testing.T) {
+	requireRoot(t)
+	secrets := "OH_INDEX_URL='https://ci:pw@pypi.internal/simple'\nAPI_TOKEN='a b\n'\n"
+	for _, tc := range []struct {
+		name, stdin string
+		planExit    int
+		wantExit    int
+		ran         bool
+	}{
+		{"secrets, success", fmt.Sprintf("secrets %d\n%s", len(secrets), secrets), 0, 0, true},
+		{"secrets, failure", fmt.Sprintf("secrets %d\n%s", len(secrets), secrets), 3, 3, true},
+		{"no secrets", "secrets 0\n", 0, 0, true},
+		{"no frame", "", 0, ExitNoSecrets, false},
+		{"malformed frame", "secrets x\n", 0, ExitNoSecrets, false},
+		{"short frame", "secrets 500\nabc", 0, ExitNoSecrets, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			report := filepath.Join(dir, "report")
+			plan := fmt.Sprintf(`#!/usr/bin/env bash
+here=$(dirname "$0")
+{
+	stat -c '%%a' "$here"
+	if [ -f "$here/secrets.sh" ]; then stat -c '%%a' "$here/secrets.sh"; cat "$here/secrets.sh"; fi
+} >%s
+echo "$here" >%s.dir
+exit %d
+`, shellQuote(report), shellQuote(report), tc.planExit)
+			path := writeRunnableBundle(t, dir, "b"+BundleSuffix, plan)
+			cmd := exec.Command("sh", path, StopOnEOF)
+			var output bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &output, &output
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(stdin, tc.stdin)
+			if !tc.ran {
+				// The provisioner's input stays open for the run; a frame cut short ends it.
+				stdin.Close()
+			}
+			err = cmd.Wait()
+			out := output.Bytes()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code != tc.wantExit {
+				t.Fatalf("the launcher exited %d, want %d: %s", code, tc.wantExit, out)
+			}
+			got, readErr := os.ReadFile(report)
+			if !tc.ran {
+				if readErr == nil {
+					t.Errorf("the plan ran without a whole frame: %q", got)
+				}
+				if !strings.Contains(string(out), "secrets frame") {
+					t.Errorf("the launcher's message does not name the secrets frame: %s", out)
+				}
+				return
+			}
+			want := "700\n"
+			if tc.stdin != "secrets 0\n" {
+				want += "600\n" + secrets
+			}
+			if string(got) != want {
+				t.Errorf("the plan saw %q, want %q", got, want)
+			}
+			planDir, _ := os.ReadFile(report + ".dir")
+			if _, err := os.Stat(strings.TrimSpace(string(planDir))); !os.IsNotExist(err) {
+				t.Errorf("the unpacked plan with its secrets file is left behind (%v)", err)
+			}
+		})
 	}
 }

@@ -90,6 +90,10 @@ func (o *planOutput) failure(exitStatus int, redact func(string) string) error {
 		return fmt.Errorf("the plan needs root: %s", tail)
 	case exitStatus == plan.ExitNoUnpack:
 		return fmt.Errorf("the plan could not be unpacked on the target: %s", tail)
+	case exitStatus == plan.ExitNoSecrets:
+		// The communicator lost the start of the command's standard input.
+		return fmt.Errorf("the plan did not receive its secrets frame on standard input (the communicator may not pass "+
+			"standard input to remote commands); nothing was installed: %s", tail)
 	case exitStatus == packersdk.CmdDisconnect:
 		// The launcher stops the plan when its input goes with the connection.
 		return fmt.Errorf("the connection to the target was lost while the plan ran, and the plan stopped there; "+

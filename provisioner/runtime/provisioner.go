@@ -4,6 +4,7 @@
 package runtimeprovisioner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,8 +64,10 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	defer bundle.Close()
 
 	var steps int
+	var secrets []byte
 	inputs, err := plan.WriteBundle(bundle, o, files, func(in plan.Inputs) string {
 		pl := plan.New(o, in)
+		secrets = plan.SecretsFrame(pl)
 		pl.Inventory = p.config.Settings.Enabled()
 		steps = len(pl.Steps)
 		return pl.Script(version.PluginVersion.FormattedVersion())
@@ -91,8 +94,9 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 
 	uploaded := time.Now()
 	out := &planOutput{}
-	// The plan's standard input sends nothing and ends when the build is cancelled, and when
-	// this process or the connection goes: the launcher then stops the plan and exits.
+	// The plan's standard input sends the secrets frame, then nothing, and ends when the build
+	// is cancelled, and when this process or the connection goes: the launcher then stops the
+	// plan and exits.
 	stdin, stdinW := io.Pipe()
 	defer stdinW.Close()
 	// A terminal's Ctrl-C reaches this process with packer (one process group), before
@@ -108,7 +112,8 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	runCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
 	run := &planRun{
-		cmd:     &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF), Stdin: stdin, Stdout: out, Stderr: out},
+		cmd: &packersdk.RemoteCmd{Command: plan.RunCommand(remote, plan.StopOnEOF),
+			Stdin: io.MultiReader(bytes.NewReader(secrets), stdin), Stdout: out, Stderr: out},
 		ended:   make(chan error, 1),
 		input:   stdinW,
 		abandon: abandon,

@@ -88,7 +88,9 @@ type remoteRun struct {
 	// untilStdinEnds delays the exit until the command's standard input ends, as the
 	// launcher run with plan.StopOnEOF does.
 	untilStdinEnds bool
-	exit           int
+	// frame, when set, gets the secrets frame read from the start of the standard input.
+	frame func(string)
+	exit  int
 	// startErr is returned by Start instead of running anything.
 	startErr error
 }
@@ -145,6 +147,9 @@ func (c *fakeComm) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error {
 		}
 		for _, s := range run.stderr {
 			io.WriteString(stderr, s)
+		}
+		if run.frame != nil {
+			run.frame(readFrame(cmd.Stdin))
 		}
 		if run.afterOutput != nil {
 			run.afterOutput()
@@ -859,4 +864,55 @@ func toolBundle(t *testing.T, name string) string {
 	}
 	t.Fatalf("no tool %q", name)
 	return ""
+}
+
+// readFrame reads the secrets frame as the launcher does: the line "secrets N", then N bytes.
+func readFrame(r io.Reader) string {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		if _, err := r.Read(b); err != nil || b[0] == '\n' {
+			break
+		}
+		line = append(line, b[0])
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(line), "secrets %d", &n); err != nil {
+		return "malformed: " + string(line)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return "short: " + err.Error()
+	}
+	return string(line) + "\n" + string(body)
+}
+
+// TestProvisionSendsSecretsOnStdin: the secrets travel on the run command's standard input,
+// first, as the frame; the upload holds none of them.
+func TestProvisionSendsSecretsOnStdin(t *testing.T) {
+	src := fixture.SourceDir(t)
+	var frame string
+	comm := &fakeComm{script: func(string) remoteRun {
+		return remoteRun{frame: func(f string) { frame = f }}
+	}}
+	p := preparedProvisioner(t, src, map[string]interface{}{
+		"index_url":               "https://ci:pw-index@pypi.internal/simple",
+		"secret_environment_vars": []string{"API_TOKEN=pw-token"},
+	})
+	if err := provision(t, context.Background(), p, comm, packersdk.TestUi(t)); err != nil {
+		t.Fatalf("Provision: %v", err)
+	}
+	for _, s := range []string{"pw-index", "pw-token"} {
+		if !strings.Contains(frame, s) {
+			t.Errorf("the frame on standard input lacks %s: %q", s, frame)
+		}
+		for _, up := range comm.uploads {
+			if bytes.Contains(up.data, []byte(s)) {
+				t.Errorf("the upload to %s holds %s", up.path, s)
+			}
+		}
+	}
+	if !strings.HasPrefix(frame, "secrets ") {
+		t.Errorf("standard input starts %q, want the secrets frame", frame)
+	}
 }
