@@ -29,29 +29,8 @@ func TestAccProvisionerAgentServer(t *testing.T) {
 	}
 	real = strings.ReplaceAll(real, "    install_browser    = false\n", "")
 	changes := rig.DockerChangesFor(plan.Layout{Runtime: plan.RuntimeAgentServer, AgentServerVersion: version})
-	tmpl := fmt.Sprintf(`
-source "docker" "acc" {
-  image       = %q
-  pull        = false
-  commit      = true
-  run_command = ["-d", "-i", "-t", "--network=host", "--", "{{.Image}}"]
-  changes     = %s
-}
-
-build {
-  sources = ["source.docker.acc"]
-
-  provisioner "openhands-runtime" {
-    runtime              = "agent-server"
-    agent_server_version = %q
-%s  }
-
-  post-processor "docker-tag" {
-    repository = %q
-    tags       = ["acc"]
-  }
-}
-`, rigEnv.TrixieImage, changes, version, real, image)
+	body := fmt.Sprintf("    runtime              = \"agent-server\"\n    agent_server_version = %q\n%s", version, real)
+	tmpl := dockerTemplate(rigEnv.TrixieImage, `"--network=host"`, changes, body, image)
 	t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "provisioner_agent_server",

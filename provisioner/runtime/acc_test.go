@@ -54,7 +54,13 @@ func standinAttributes(t *testing.T) string {
 // accTemplateFrom is accTemplate on the checkout src.
 func accTemplateFrom(t *testing.T, src, baseImage, runArgs, provisionerBody, tag string) string {
 	t.Helper()
-	standins := standinAttributes(t)
+	body := fmt.Sprintf("    source_dir      = %q\n%s%s", src, standinAttributes(t), provisionerBody)
+	return dockerTemplate(baseImage, runArgs, rig.DockerChanges(), body, tag)
+}
+
+// dockerTemplate is a build of the provisioner (attributes body) in a docker source of
+// baseImage run with runArgs and committed with changes, tagged tag:acc.
+func dockerTemplate(baseImage, runArgs, changes, body, tag string) string {
 	return fmt.Sprintf(`
 source "docker" "acc" {
   image       = %q
@@ -68,8 +74,7 @@ build {
   sources = ["source.docker.acc"]
 
   provisioner "openhands-runtime" {
-    source_dir      = %q
-%s%s
+%s
   }
 
   post-processor "docker-tag" {
@@ -77,7 +82,7 @@ build {
     tags       = ["acc"]
   }
 }
-`, baseImage, runArgs, rig.DockerChanges(), src, standins, provisionerBody, tag)
+`, baseImage, runArgs, changes, body, tag)
 }
 
 const offlineRun = `"--network=none"`
