@@ -106,8 +106,9 @@ oh_scrub_userinfo() {
 	fi
 }
 
-# oh_redact URL: the URL without its user info, for messages.
-oh_redact() { printf '%s' "$1" | sed -E 's#^([a-z]+://)[^/@]*@#\1****@#'; }
+# oh_redact URL: the URL without its user info and its query (a token, a presigned URL's
+# signature), for messages.
+oh_redact() { printf '%s' "$1" | sed -E -e 's#^([a-z]+://)[^/@]*@#\1****@#' -e 's#\?.*$#?****#'; }
 
 # oh_install_binary NAME SUPPLIED URL SHA256 DEST [OPTION]: put an executable at DEST, from
 # the file shipped in the bundle when there is one, else from URL; either may be the bare

@@ -398,7 +398,9 @@ func TestLibRedact(t *testing.T) {
 		"https://token@host/path":          "https://****@host/path",
 		"https://host/path":                "https://host/path",
 		"https://host/pkg@1.0":             "https://host/pkg@1.0",
-		"http://u:p@127.0.0.1:8080/x?a=b@": "http://****@127.0.0.1:8080/x?a=b@",
+		"http://u:p@127.0.0.1:8080/x?a=b@": "http://****@127.0.0.1:8080/x?****",
+		"https://bucket.s3.amazonaws.com/uv.tar.gz?X-Amz-Credential=AKIA&X-Amz-Signature=pw": "https://bucket.s3.amazonaws.com/uv.tar.gz?****",
+		"https://host/simple?token=pw": "https://host/simple?****",
 	}
 	for in, want := range tests {
 		res := runHelper(t, functions, `oh_redact `+shellQuote(in)+`; echo`)
