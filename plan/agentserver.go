@@ -60,7 +60,7 @@ var agentServer = runtime{
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": "agent-server"},
+	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": "agent-server", "tini": "agent-server"},
 	firstLayerEnd:  "agent-server",
 	layers:         []dockerLayer{{steps: []string{"agent-server"}}},
 	sourceLayer:    dockerLayer{steps: []string{"environment", "service", "cleanup", "verify"}},
@@ -100,10 +100,7 @@ func agentServerStep(o Options) Step {
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
 		Stamp: digest(slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
 			[]string{strings.Join(o.ExtraPipPackages, " ")})...),
-		// A machine's systemd runs the server without tini; an image's entry point needs it.
-		Commands: []Command{{Shell: `[ -d /run/systemd/system ] || command -v tini >/dev/null 2>&1 ||
-	oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
-` + uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
+		Commands: []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
 export UV_PYTHON_DOWNLOADS=never
 # A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
 if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
@@ -180,8 +177,9 @@ echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`,
 	if *o.Verify.Launch {
 		out = append(out, Check{
 			Name: "tini",
-			Shell: `if [ -d /run/systemd/system ] && ! command -v tini >/dev/null; then echo "systemd runs the unit: no tini needed"; exit 0; fi
-command -v tini >/dev/null && tini --version`,
+			// The package's, or the tini step's under the prefix (on the image's PATH).
+			Shell: `tini=$(command -v tini || echo "$OH_TINI")
+"$tini" --version`,
 		})
 		out = append(out, runtimeToolChecks(o)...)
 		out = append(out, agentServerLaunchCheck(o), agentServerUnitCheck(o))

@@ -34,9 +34,9 @@ func TestAgentServerSteps(t *testing.T) {
 		want []string
 	}{
 		{"defaults", Options{}, []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
-			"vscode-server", "agent-server", "environment", "service", "cleanup", "verify"}},
+			"vscode-server", "tini", "agent-server", "environment", "service", "cleanup", "verify"}},
 		{"no vscode, no packages, no verify", Options{SystemPackages: boolPtr(false), SkipVerify: true, Layout: Layout{InstallVSCodeServer: boolPtr(false)}},
-			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "agent-server", "environment", "service", "cleanup"}},
+			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "tini", "agent-server", "environment", "service", "cleanup"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := agentServerPlan(t, tc.o).StepNames(); !slices.Equal(got, tc.want) {
@@ -161,5 +161,28 @@ func TestSelfContainedVenvCheck(t *testing.T) {
 				t.Errorf("the failure does not name both interpreters: %s", out)
 			}
 		})
+	}
+}
+
+// TestTiniStep: a base with tini on its PATH (Debian's, Ubuntu's package) gets nothing from the
+// tini step; one without (Amazon Linux 2023) gets the pinned static release, checked by its sum.
+func TestTiniStep(t *testing.T) {
+	p := agentServerPlan(t, Options{})
+	i := slices.Index(p.StepNames(), "tini")
+	if i < 0 {
+		t.Fatal("the agent-server plan has no tini step")
+	}
+	s := p.Steps[i]
+	run := s.Commands[0].Shell
+	if !strings.HasPrefix(run, "if command -v tini >/dev/null 2>&1; then") || !strings.Contains(run, `oh_install_binary tini "" "$OH_TINI_URL" "$OH_TINI_SHA256" "$OH_TINI"`) {
+		t.Errorf("the tini step does not skip an installed tini or install the pinned one:\n%s", run)
+	}
+	if !strings.HasPrefix(s.Check, "command -v tini >/dev/null 2>&1 || ") {
+		t.Errorf("the tini step's check %q does not count an installed tini", s.Check)
+	}
+	for arch, d := range toolTini.Pinned {
+		if !SHA256Pattern.MatchString(d.SHA256) || !strings.HasPrefix(d.URL, "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-") {
+			t.Errorf("%s: pinned %+v", arch, d)
+		}
 	}
 }

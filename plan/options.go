@@ -100,6 +100,16 @@ type Options struct {
 	// Local openvscode-server release tarball (`.tar.gz`) to upload instead of downloading one
 	// (air-gapped builds).
 	VSCodeServerPath string `mapstructure:"vscode_server_path"`
+	// Download URL of tini, the agent-server image's init, where the base has no `tini` on its
+	// PATH and no package of it (Amazon Linux 2023): the static binary. Requires `tini_sha256`.
+	// Defaults to tini v0.19.0's `tini-static-amd64` or `-arm64`, checked against pinned sums.
+	// Only for `runtime = "agent-server"`.
+	TiniURL string `mapstructure:"tini_url"`
+	// SHA-256 of the file at `tini_url`, 64 hex digits.
+	TiniSHA256 string `mapstructure:"tini_sha256"`
+	// Local tini binary (static, of the target's architecture) to upload instead of downloading
+	// one (air-gapped builds).
+	TiniPath string `mapstructure:"tini_path"`
 	// In container images, the runtime user takes UID and GID 1000 (or `uid`), as OpenHands'
 	// launcher expects (`--user-id 1000`): a base-image user or group holding that id (`pn` in
 	// `nikolaik/python-nodejs`, `ubuntu` in `ubuntu:24.04`) is removed first. Set true to keep

@@ -423,6 +423,11 @@ func TestScriptDetection(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
+	// The detection fills in the tools' pinned URLs, which the harness declares empty.
+	var toolURLsUnset string
+	for _, tool := range Tools {
+		toolURLsUnset += tool.shellName() + "_URL= "
+	}
 	for _, v := range scriptVariants {
 		if v.name == "offline" || v.name == "no-browser-no-sudo" {
 			continue // same detection as ubuntu-24.04 and auto-defaults
@@ -438,7 +443,7 @@ func TestScriptDetection(t *testing.T) {
 			end := strings.Index(script[start:], "\n}\n")
 			fn := strings.ReplaceAll(script[start:start+end+3], "/etc/os-release", `"$OS_RELEASE"`)
 			for _, fixture := range osReleaseFixtures {
-				harness := "set -euo pipefail\nOH_UV_URL= OH_MICROMAMBA_URL= OH_VSCODE_SERVER_URL=\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
+				harness := "set -euo pipefail\n" + toolURLsUnset + "\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
 					"oh_detect_platform\nprintf 'family=%s admin=%s rc=%s\\n' \"$OH_FAMILY\" \"$OH_ADMIN_GROUP\" \"$OH_BASHRC\"\n"
 				cmd := exec.Command("bash", "-c", harness)
 				cmd.Env = append(os.Environ(), "OS_RELEASE="+filepath.Join(mustAbs(t, "testdata"), "os-release", fixture))

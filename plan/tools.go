@@ -40,6 +40,12 @@ type Tool struct {
 	Pinned map[string]Download
 	// Switch is the option that leaves the tool out, when there is one.
 	Switch string
+	// OnlyWith names the options a tool without a Switch is installed with (its enabled), for
+	// the error about its options set without them.
+	OnlyWith string
+	// present is shell that succeeds when the target has the tool already (from its packages):
+	// the step then installs nothing.
+	present string
 	// enabled reads Switch; nil means always installed.
 	enabled func(Options) bool
 	// settings are the tool's three options.
@@ -54,7 +60,7 @@ type Tool struct {
 }
 
 // Tools are the installed tools, in the order their digests enter the content tags.
-var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer}
+var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini}
 
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
@@ -125,6 +131,28 @@ var toolVSCodeServer = Tool{
 		return `cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
 chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`, nil
 	},
+}
+
+// toolTini is tini, the agent-server image's init, for bases without a package of it (Amazon
+// Linux 2023); apt bases get Debian's or Ubuntu's package with the system packages, and the
+// step then installs nothing. The sums of the release's published .sha256sum files.
+var toolTini = Tool{
+	Name: "tini", Step: "tini", Var: "OH_TINI", Dest: `"$OH_PREFIX/bin/tini"`,
+	Bundle: "bin/tini", Member: "tini",
+	Pinned: map[string]Download{
+		"x86_64": {
+			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64",
+			SHA256: "c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee",
+		},
+		"aarch64": {
+			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-arm64",
+			SHA256: "eae1d3aa50c48fb23b8cbdf4e369d0910dfc538566bfd09df89a774aa84a48b9",
+		},
+	},
+	OnlyWith: `runtime = "agent-server"`,
+	enabled:  func(o Options) bool { return o.Runtime == RuntimeAgentServer },
+	settings: func(o *Options) (*string, *string, *string) { return &o.TiniURL, &o.TiniSHA256, &o.TiniPath },
+	present:  `command -v tini >/dev/null 2>&1`,
 }
 
 // values are the tool's url, sha256 and path options.
@@ -209,6 +237,10 @@ func (t Tool) step(o Options, in Inputs) Step {
 	if t.check != "" {
 		check += " && " + t.check
 	}
+	if t.present != "" {
+		check = t.present + " || " + check
+		run = fmt.Sprintf("if %s; then\n\toh_say \"%s: $(command -v %s) is installed\"\nelse\n%s\nfi", t.present, t.Name, t.Name, indent(run, "\t"))
+	}
 	if t.configure != nil {
 		shell, parts := t.configure(o)
 		run += "\n" + shell
@@ -225,7 +257,11 @@ func (t Tool) errors(o Options) []error {
 	sumOption := t.sumOption(o)
 	if !t.Enabled(o) {
 		for _, set := range []struct{ option, value string }{{t.Name + "_url", url}, {sumOption, sum}, {t.Name + "_path", path}} {
-			if set.value != "" {
+			switch {
+			case set.value == "":
+			case t.Switch == "":
+				return []error{fmt.Errorf("%s: set, but only %s installs %s; remove it", set.option, t.OnlyWith, t.Name)}
+			default:
 				return []error{fmt.Errorf("%s: set, but %s = false leaves %s out; remove one of them", set.option, t.Switch, t.Name)}
 			}
 		}

@@ -52,6 +52,9 @@ type FlatConfig struct {
 	VSCodeServerURL              *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
 	VSCodeServerSHA256           *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
 	VSCodeServerPath             *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
+	TiniURL                      *string           `mapstructure:"tini_url" cty:"tini_url" hcl:"tini_url"`
+	TiniSHA256                   *string           `mapstructure:"tini_sha256" cty:"tini_sha256" hcl:"tini_sha256"`
+	TiniPath                     *string           `mapstructure:"tini_path" cty:"tini_path" hcl:"tini_path"`
 	KeepUIDOwner                 *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
 	PasswordlessSudo             *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild              *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
@@ -133,6 +136,9 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"vscode_server_url":                &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
 		"vscode_server_sha256":             &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
 		"vscode_server_path":               &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
+		"tini_url":                         &hcldec.AttrSpec{Name: "tini_url", Type: cty.String, Required: false},
+		"tini_sha256":                      &hcldec.AttrSpec{Name: "tini_sha256", Type: cty.String, Required: false},
+		"tini_path":                        &hcldec.AttrSpec{Name: "tini_path", Type: cty.String, Required: false},
 		"keep_uid_owner":                   &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
 		"passwordless_sudo":                &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":                &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},

@@ -435,6 +435,11 @@ func TestPrepareAgentServer(t *testing.T) {
 			}
 		})
 	}
+	// The action server needs no tini.
+	if _, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{"tini_url": "https://mirror.internal/tini", "tini_sha256": strings.Repeat("ab", 32)}), packerBuildRaw()); err == nil ||
+		!strings.Contains(err.Error(), `tini_url: set, but only runtime = "agent-server" installs tini; remove it`) {
+		t.Errorf("Prepare: %v, want tini_url refused with the action server", err)
+	}
 	// The action server refuses the agent-server's version.
 	if _, err := prepareBuilder(t, builderRaw(src, map[string]interface{}{"agent_server_version": "1.58.2"}), packerBuildRaw()); err == nil ||
 		!strings.Contains(err.Error(), "agent_server_version: set, but runtime is \"action-server\"") {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OpenHands runtime install plan, rendered by packer-plugin-openhands test.
-# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, vscode-server, agent-server, environment, service, cleanup, verify.
+# Steps: preflight, system-packages, uv, user, directories, micromamba, python-env, vscode-server, tini, agent-server, environment, service, cleanup, verify.
 set -euo pipefail
 umask 022
 exec 2>&1
@@ -16,7 +16,7 @@ export OH_PYTHON_VERSION='3.13'
 export OH_CODE="$OH_PREFIX/code"
 export OH_KEEP_UID_OWNER=''
 export OH_STAMPS="/var/lib/openhands-runtime$OH_PREFIX"
-export OH_STEP_COUNT=13
+export OH_STEP_COUNT=14
 export OH_NETWORK_RETRIES=3
 export OH_DOWNLOAD_CONNECT_TIMEOUT=30
 export OH_DOWNLOAD_STALL_TIMEOUT=60
@@ -42,6 +42,9 @@ export OH_UV_SHA256=''
 export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_VSCODE_SERVER_URL=''
 export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
+export OH_TINI="$OH_PREFIX/bin/tini"
+export OH_TINI_URL=''
+export OH_TINI_SHA256=''
 if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
 	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
 	. "$OH_BUNDLE/secrets.sh"
@@ -112,6 +115,13 @@ oh_detect_platform() {
 		x86_64) OH_VSCODE_SERVER_URL='https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz' OH_VSCODE_SERVER_SHA256=${OH_VSCODE_SERVER_SHA256:-} ;;
 		esac
 		export OH_VSCODE_SERVER_URL OH_VSCODE_SERVER_SHA256
+	fi
+	if [ -z "$OH_TINI_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_TINI_URL='https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-arm64' OH_TINI_SHA256=${OH_TINI_SHA256:-eae1d3aa50c48fb23b8cbdf4e369d0910dfc538566bfd09df89a774aa84a48b9} ;;
+		x86_64) OH_TINI_URL='https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64' OH_TINI_SHA256=${OH_TINI_SHA256:-c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee} ;;
+		esac
+		export OH_TINI_URL OH_TINI_SHA256
 	fi
 	export OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES
 }
@@ -292,8 +302,8 @@ OH_PYTHON_CHECKS
 		failed="$failed, self-contained venv"
 	fi
 	oh_check_9() {
-		if [ -d /run/systemd/system ] && ! command -v tini >/dev/null; then echo "systemd runs the unit: no tini needed"; exit 0; fi
-		command -v tini >/dev/null && tini --version
+		tini=$(command -v tini || echo "$OH_TINI")
+		"$tini" --version
 	}
 	rc=0
 	output=$(oh_check_as_user oh_check_9 2>&1) || rc=$?
@@ -590,12 +600,20 @@ oh_step_vscode_server_run() {
 	cp "$OH_VSCODE_SERVER/bin/remote-cli/openvscode-server" "$OH_VSCODE_SERVER/bin/remote-cli/code"
 	chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"
 }
+oh_step_tini_check() {
+	command -v tini >/dev/null 2>&1 || [ -x "$OH_TINI" ]
+}
+oh_step_tini_run() {
+	if command -v tini >/dev/null 2>&1; then
+		oh_say "tini: $(command -v tini) is installed"
+	else
+		oh_install_binary tini "" "$OH_TINI_URL" "$OH_TINI_SHA256" "$OH_TINI" ''
+	fi
+}
 oh_step_agent_server_check() {
 	[ -x "$OH_AGENT_PY" ]
 }
 oh_step_agent_server_run() {
-	[ -d /run/systemd/system ] || command -v tini >/dev/null 2>&1 ||
-		oh_die "tini, the entry point's init, is not installed, and the $OH_FAMILY repositories have no package of it (Amazon Linux 2023): put a tini binary on the base image's PATH, checked against its release's sum"
 	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
 	# Python comes from the micromamba environment alone: uv never downloads one.
@@ -758,11 +776,12 @@ oh_main() {
 	oh_run_step 6 micromamba root '78db4264e9681041deef7773901922c3' ''
 	oh_run_step 7 python-env root '1252b6386629e7d5a2d20414f0e930c3' 'dependencies browser'
 	oh_run_step 8 vscode-server root '262d404f0af79bb5876da838e6b6d5df' ''
-	oh_run_step 9 agent-server user '6a751a170f942c67c1d31868eca572e4' ''
-	oh_run_step 10 environment root '4cb6a5933d354069a041922a7f7970b0' ''
-	oh_run_step 11 service root '' ''
-	oh_run_step 12 cleanup root '' ''
-	oh_run_step 13 verify root '' ''
+	oh_run_step 9 tini root 'd1b973fe2368cb5cad2dffc573a8c8d2' ''
+	oh_run_step 10 agent-server user '6a751a170f942c67c1d31868eca572e4' ''
+	oh_run_step 11 environment root '4cb6a5933d354069a041922a7f7970b0' ''
+	oh_run_step 12 service root '' ''
+	oh_run_step 13 cleanup root '' ''
+	oh_run_step 14 verify root '' ''
 	oh_say "openhands-runtime: plan finished in ${SECONDS}s"
 }
 

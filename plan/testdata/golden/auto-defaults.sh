@@ -40,6 +40,9 @@ export OH_UV_SHA256=''
 export OH_VSCODE_SERVER="$OH_PREFIX/.openvscode-server"
 export OH_VSCODE_SERVER_URL=''
 export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c'
+export OH_TINI="$OH_PREFIX/bin/tini"
+export OH_TINI_URL=''
+export OH_TINI_SHA256=''
 if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
 	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
 	. "$OH_BUNDLE/secrets.sh"
@@ -110,6 +113,13 @@ oh_detect_platform() {
 		x86_64) OH_VSCODE_SERVER_URL='https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz' OH_VSCODE_SERVER_SHA256=${OH_VSCODE_SERVER_SHA256:-} ;;
 		esac
 		export OH_VSCODE_SERVER_URL OH_VSCODE_SERVER_SHA256
+	fi
+	if [ -z "$OH_TINI_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_TINI_URL='https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-arm64' OH_TINI_SHA256=${OH_TINI_SHA256:-eae1d3aa50c48fb23b8cbdf4e369d0910dfc538566bfd09df89a774aa84a48b9} ;;
+		x86_64) OH_TINI_URL='https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64' OH_TINI_SHA256=${OH_TINI_SHA256:-c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee} ;;
+		esac
+		export OH_TINI_URL OH_TINI_SHA256
 	fi
 	export OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES
 }
