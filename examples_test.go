@@ -43,6 +43,7 @@ func TestAccExamplesValidate(t *testing.T) {
 		"builder-runtime.pkr.hcl":    {"source_dir=" + source, vscodeSHA},
 		"docker-runtime.pkr.hcl":     {"source_dir=" + source, vscodeSHA},
 		"ami-and-container.pkr.hcl":  {"source_dir=" + source, vscodeSHA},
+		"agent-server-ami.pkr.hcl":   {vscodeSHA},
 		"agent-server-image.pkr.hcl": {"vscode_server_sha256_x64=" + strings.Repeat("ab", 32), "vscode_server_sha256_arm64=" + strings.Repeat("cd", 32)},
 		"ami-and-container-multiarch.pkr.hcl": {"source_dir=" + source,
 			"vscode_server_sha256_x64=" + strings.Repeat("ab", 32), "vscode_server_sha256_arm64=" + strings.Repeat("cd", 32)},
