@@ -36,6 +36,12 @@ func TestValidateRefusesHostileOptions(t *testing.T) {
 			[]string{"environment_vars[0]: OH_PREFIX is set by the plan itself"}},
 		{"environment_vars overriding the plan's user", func(o *Options) { o.EnvironmentVars = []string{"OH_USER=root"} }, []string{"environment_vars[0]: OH_USER"}},
 		{"BASH_ENV runs a file in every bash", func(o *Options) { o.EnvironmentVars = []string{"BASH_ENV=/tmp/x"} }, []string{"environment_vars[0]: BASH_ENV"}},
+		// Found by FuzzRenderPlan: bash drops NUL and mangles \x01 next to it, so the value would
+		// not reach the steps as written.
+		{"control characters in a value", func(o *Options) {
+			o.EnvironmentVars = []string{"A=x\x00\x01y"}
+			o.SecretEnvironmentVars = []string{"B=\x7f"}
+		}, []string{"environment_vars[0]: the value of A holds the control character U+0000", "secret_environment_vars[0]: the value of B holds a control character"}},
 		{"LD_PRELOAD loads a library into every root process", func(o *Options) { o.EnvironmentVars = []string{"LD_PRELOAD=/tmp/x.so"} }, []string{"environment_vars[0]: LD_PRELOAD"}},
 		{"PATH replaces the commands root runs", func(o *Options) { o.EnvironmentVars = []string{"PATH=/tmp"} }, []string{"environment_vars[0]: PATH"}},
 		{"secret_environment_vars overriding the plan", func(o *Options) { o.SecretEnvironmentVars = []string{"OH_UID=0"} }, []string{"secret_environment_vars[0]: OH_UID"}},

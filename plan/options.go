@@ -453,6 +453,8 @@ func (o *Options) Prepare() []error {
 			add("environment_vars[%d]: %q must be KEY=value with KEY a shell variable name", i, RedactURL(kv))
 		case reservedEnvironment(name):
 			add("environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; set the plan's option instead (prefix, user, ...) or leave it out", i, name)
+		case controlCharacter(kv) >= 0:
+			add("environment_vars[%d]: the value of %s holds the control character %U, which bash cannot keep (NUL) or mangles; remove it", i, name, controlCharacter(kv))
 		}
 	}
 	public := map[string]bool{}
@@ -467,6 +469,8 @@ func (o *Options) Prepare() []error {
 			add("secret_environment_vars[%d]: must be KEY=value with KEY a shell variable name", i)
 		case reservedEnvironment(name):
 			add("secret_environment_vars[%d]: %s is set by the plan itself or changes what bash and the loader run; leave it out", i, name)
+		case controlCharacter(kv) >= 0:
+			add("secret_environment_vars[%d]: the value of %s holds a control character, which bash cannot keep (NUL) or mangles; remove it", i, name)
 		case public[name]:
 			add("secret_environment_vars[%d]: %s is also set in environment_vars; set it in one of them", i, name)
 		}
@@ -800,4 +804,15 @@ func userInfoSecrets(raw string) []string {
 		return []string{name} // a token passed as the user name
 	}
 	return nil
+}
+
+// controlCharacter is the first control character of s other than tab and newline (NUL, which
+// bash drops, \x01 and \x7f, which it uses inside), or -1.
+func controlCharacter(s string) rune {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f {
+			return r
+		}
+	}
+	return -1
 }
