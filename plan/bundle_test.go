@@ -790,21 +790,25 @@ func liveGroupMembers(t *testing.T, pgid int) []int {
 	return live
 }
 
-// TestLauncherSignalled: a signal to the launcher alone (a lost SSH session's SIGHUP, a
-// SIGTERM) stops the plan and its children and removes the bundle, its pid file and the
-// unpacked plan, which may hold the secrets file.
 // TestLauncherSignalled stops a running plan as a cancelled build does: a signal to the
-// launcher, or (with StopOnEOF) the end of its standard input, which is all a command run
-// over SSH without a terminal sees of a lost connection or a cancelled build.
+// launcher (a lost SSH session's SIGHUP, a SIGTERM), or (with StopOnEOF) the end of its
+// standard input, which is all a command run over SSH without a terminal sees of a lost
+// connection or a cancelled build. The plan and its children stop, and the bundle, its pid
+// file and the unpacked plan with the secrets file it got from the frame are removed.
 func TestLauncherSignalled(t *testing.T) {
 	requireRoot(t)
+	signal := func(sig syscall.Signal) func(*exec.Cmd, io.Closer) {
+		return func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(sig) }
+	}
+	secrets := "API_TOKEN='pw-token'\n"
 	for _, tc := range []struct {
 		name string
 		args []string
 		stop func(cmd *exec.Cmd, stdin io.Closer)
 	}{
-		{"SIGHUP", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGHUP) }},
-		{"SIGTERM", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGTERM) }},
+		{"SIGHUP", nil, signal(syscall.SIGHUP)},
+		{"SIGTERM", nil, signal(syscall.SIGTERM)},
+		{"SIGTERM with secrets", []string{StopOnEOF}, signal(syscall.SIGTERM)},
 		{"stdin closed", []string{StopOnEOF}, func(_ *exec.Cmd, stdin io.Closer) { stdin.Close() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -812,6 +816,7 @@ func TestLauncherSignalled(t *testing.T) {
 			marks := filepath.Join(dir, "marks")
 			plan := `#!/usr/bin/env bash
 echo "$(dirname "$0")" >` + shellQuote(marks) + `
+if [ -f "$(dirname "$0")/` + BundleSecrets + `" ]; then echo secrets; else echo none; fi >>` + shellQuote(marks) + `
 sleep 60 &
 echo "$!" >>` + shellQuote(marks) + `
 wait
@@ -826,20 +831,24 @@ wait
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			if slices.Contains(tc.args, StopOnEOF) {
-				io.WriteString(stdin, "secrets 0\n")
+			withSecrets := slices.Contains(tc.args, StopOnEOF)
+			if withSecrets {
+				io.WriteString(stdin, fmt.Sprintf("secrets %d\n%s", len(secrets), secrets))
 			}
 			var lines []string
-			for i := 0; i < 100 && len(lines) < 2; i++ {
+			for i := 0; i < 100 && len(lines) < 3; i++ {
 				time.Sleep(100 * time.Millisecond)
 				data, _ := os.ReadFile(marks)
 				lines = strings.Fields(string(data))
 			}
-			if len(lines) < 2 {
+			if len(lines) < 3 {
 				cmd.Process.Kill()
 				t.Fatalf("the plan did not start: %q", lines)
 			}
-			planDir, child := lines[0], lines[1]
+			planDir, child := lines[0], lines[2]
+			if got := lines[1] == "secrets"; got != withSecrets {
+				t.Errorf("the plan had a secrets file: %v, want %v", got, withSecrets)
+			}
 			tc.stop(cmd, stdin)
 			err = cmd.Wait()
 			var ee *exec.ExitError
@@ -929,6 +938,10 @@ func TestLauncherSecretsFrame(t *testing.T) {
 		{"no secrets", "secrets 0\n", 0, 0, true},
 		{"no frame", "", 0, ExitNoSecrets, false},
 		{"malformed frame", "secrets x\n", 0, ExitNoSecrets, false},
+		{"length with trailing bytes", "secrets 5x\nabcde", 0, ExitNoSecrets, false},
+		{"negative length", "secrets -5\n", 0, ExitNoSecrets, false},
+		{"overlong length", "secrets 99999999999999999999\n", 0, ExitNoSecrets, false},
+		{"other first line", "hello\n", 0, ExitNoSecrets, false},
 		{"short frame", "secrets 500\nabc", 0, ExitNoSecrets, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
