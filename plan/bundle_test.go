@@ -287,16 +287,40 @@ func TestWriteBundle(t *testing.T) {
 // values holding one travel in the secrets frame alone, which the launcher reads from its
 // standard input.
 func TestWriteBundleSecrets(t *testing.T) {
-	f := newBundleFixture(t, forwardOrder())
-	f.opts.IndexURL = "https://ci:pw-index@pypi.internal/simple"
-	f.opts.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
-	f.opts.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
-	requireSecretsInFrameAlone(t, f, []string{"pw-index", "pw-proxy", "pw-token"})
+	for _, tc := range []struct {
+		name    string
+		set     func(o *Options)
+		secrets []string
+	}{
+		{"none", func(*Options) {}, nil},
+		{"index URLs", func(o *Options) {
+			o.IndexURL = "https://ci:pw-index@pypi.internal/simple"
+			o.ExtraIndexURLs = []string{"https://pypi.internal/public", "https://ci:pw-extra@wheels.internal/simple"}
+		}, []string{"pw-index", "pw-extra"}},
+		{"channel alias", func(o *Options) { o.ChannelAlias = "https://ci:pw-alias@conda.internal/api" }, []string{"pw-alias"}},
+		{"tool URL", func(o *Options) {
+			o.UVPath, o.UVURL, o.UVSHA256 = "", "https://ci:pw-uv@tools.internal/uv.tar.gz", testSHA
+		}, []string{"pw-uv"}},
+		{"environment", func(o *Options) {
+			o.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
+			o.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
+		}, []string{"pw-proxy", "pw-token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newBundleFixture(t, forwardOrder())
+			tc.set(&f.opts)
+			body := requireSecretsInFrameAlone(t, f, tc.secrets)
+			if len(tc.secrets) == 0 && body != "" {
+				t.Errorf("the frame carries %q without a secret in the options", body)
+			}
+		})
+	}
 }
 
 // requireSecretsInFrameAlone writes the fixture's bundle and fails when any byte of it, or of
-// a file of its payload, holds one of secrets, or when the secrets frame lacks one.
-func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string) {
+// a file of its payload, holds one of secrets, or when the secrets frame lacks one. It
+// returns the frame's body.
+func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	in, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") })
@@ -322,6 +346,7 @@ func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string
 			t.Errorf("the secrets frame lacks %s", s)
 		}
 	}
+	return body
 }
 
 func TestBundleDigests(t *testing.T) {
@@ -892,7 +917,7 @@ func atoiOrZero(s string) int {
 
 // TestWriteBundleQueryCredentials: credentials in a URL's query (a token parameter, the
 // signature and session token of a presigned S3 URL) are secrets as user info is: only the
-// root-only secrets file holds them, in the options and in environment_vars alike.
+// secrets frame holds them, never the bundle, in the options and in environment_vars alike.
 func TestWriteBundleQueryCredentials(t *testing.T) {
 	f := newBundleFixture(t, forwardOrder())
 	f.opts.IndexURL = "https://pypi.internal/simple?token=pw-query-token"
