@@ -47,13 +47,19 @@ fi
 rm -f "$self"
 # With %[4]s, the secrets frame comes first on standard input: "secrets N", then N bytes.
 # read takes the line a byte at a time and head -c no more than N, so nothing after is lost.
+# N is 1 to 9 digits: anything else is not the provisioner's frame, and [ -gt ] would take a
+# malformed N for false and run the plan without its secrets.
 if [ "${1:-}" = %[4]s ]; then
 	IFS= read -r frame || frame=
-	n=${frame#secrets }
+	n=${frame#"secrets "}
 	case $frame in
-	"secrets "[0-9]*) ;;
-	*) echo "openhands-runtime: the launcher's standard input does not start with the secrets frame" >&2; exit %[5]d ;;
+	"secrets "[0-9]*) case $n in *[!0-9]* | ??????????*) n= ;; esac ;;
+	*) n= ;;
 	esac
+	if [ -z "$n" ]; then
+		echo "openhands-runtime: the launcher's standard input does not start with the secrets frame" >&2
+		exit %[5]d
+	fi
 	if [ "$n" -gt 0 ]; then
 		head -c "$n" >"$dir/%[6]s"
 		if [ "$(wc -c <"$dir/%[6]s")" -ne "$n" ]; then

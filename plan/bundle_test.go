@@ -287,16 +287,40 @@ func TestWriteBundle(t *testing.T) {
 // values holding one travel in the secrets frame alone, which the launcher reads from its
 // standard input.
 func TestWriteBundleSecrets(t *testing.T) {
-	f := newBundleFixture(t, forwardOrder())
-	f.opts.IndexURL = "https://ci:pw-index@pypi.internal/simple"
-	f.opts.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
-	f.opts.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
-	requireSecretsInFrameAlone(t, f, []string{"pw-index", "pw-proxy", "pw-token"})
+	for _, tc := range []struct {
+		name    string
+		set     func(o *Options)
+		secrets []string
+	}{
+		{"none", func(*Options) {}, nil},
+		{"index URLs", func(o *Options) {
+			o.IndexURL = "https://ci:pw-index@pypi.internal/simple"
+			o.ExtraIndexURLs = []string{"https://pypi.internal/public", "https://ci:pw-extra@wheels.internal/simple"}
+		}, []string{"pw-index", "pw-extra"}},
+		{"channel alias", func(o *Options) { o.ChannelAlias = "https://ci:pw-alias@conda.internal/api" }, []string{"pw-alias"}},
+		{"tool URL", func(o *Options) {
+			o.UVPath, o.UVURL, o.UVSHA256 = "", "https://ci:pw-uv@tools.internal/uv.tar.gz", testSHA
+		}, []string{"pw-uv"}},
+		{"environment", func(o *Options) {
+			o.EnvironmentVars = []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"}
+			o.SecretEnvironmentVars = []string{"API_TOKEN=pw-token"}
+		}, []string{"pw-proxy", "pw-token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newBundleFixture(t, forwardOrder())
+			tc.set(&f.opts)
+			body := requireSecretsInFrameAlone(t, f, tc.secrets)
+			if len(tc.secrets) == 0 && body != "" {
+				t.Errorf("the frame carries %q without a secret in the options", body)
+			}
+		})
+	}
 }
 
 // requireSecretsInFrameAlone writes the fixture's bundle and fails when any byte of it, or of
-// a file of its payload, holds one of secrets, or when the secrets frame lacks one.
-func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string) {
+// a file of its payload, holds one of secrets, or when the secrets frame lacks one. It
+// returns the frame's body.
+func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	in, err := WriteBundle(&buf, f.opts, f.files, func(in Inputs) string { return New(f.opts, in).Script("test") })
@@ -322,6 +346,7 @@ func requireSecretsInFrameAlone(t *testing.T, f *bundleFixture, secrets []string
 			t.Errorf("the secrets frame lacks %s", s)
 		}
 	}
+	return body
 }
 
 func TestBundleDigests(t *testing.T) {
@@ -790,21 +815,25 @@ func liveGroupMembers(t *testing.T, pgid int) []int {
 	return live
 }
 
-// TestLauncherSignalled: a signal to the launcher alone (a lost SSH session's SIGHUP, a
-// SIGTERM) stops the plan and its children and removes the bundle, its pid file and the
-// unpacked plan, which may hold the secrets file.
 // TestLauncherSignalled stops a running plan as a cancelled build does: a signal to the
-// launcher, or (with StopOnEOF) the end of its standard input, which is all a command run
-// over SSH without a terminal sees of a lost connection or a cancelled build.
+// launcher (a lost SSH session's SIGHUP, a SIGTERM), or (with StopOnEOF) the end of its
+// standard input, which is all a command run over SSH without a terminal sees of a lost
+// connection or a cancelled build. The plan and its children stop, and the bundle, its pid
+// file and the unpacked plan with the secrets file it got from the frame are removed.
 func TestLauncherSignalled(t *testing.T) {
 	requireRoot(t)
+	signal := func(sig syscall.Signal) func(*exec.Cmd, io.Closer) {
+		return func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(sig) }
+	}
+	secrets := "API_TOKEN='pw-token'\n"
 	for _, tc := range []struct {
 		name string
 		args []string
 		stop func(cmd *exec.Cmd, stdin io.Closer)
 	}{
-		{"SIGHUP", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGHUP) }},
-		{"SIGTERM", nil, func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGTERM) }},
+		{"SIGHUP", nil, signal(syscall.SIGHUP)},
+		{"SIGTERM", nil, signal(syscall.SIGTERM)},
+		{"SIGTERM with secrets", []string{StopOnEOF}, signal(syscall.SIGTERM)},
 		{"stdin closed", []string{StopOnEOF}, func(_ *exec.Cmd, stdin io.Closer) { stdin.Close() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -812,6 +841,7 @@ func TestLauncherSignalled(t *testing.T) {
 			marks := filepath.Join(dir, "marks")
 			plan := `#!/usr/bin/env bash
 echo "$(dirname "$0")" >` + shellQuote(marks) + `
+if [ -f "$(dirname "$0")/` + BundleSecrets + `" ]; then echo secrets; else echo none; fi >>` + shellQuote(marks) + `
 sleep 60 &
 echo "$!" >>` + shellQuote(marks) + `
 wait
@@ -826,20 +856,24 @@ wait
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			if slices.Contains(tc.args, StopOnEOF) {
-				io.WriteString(stdin, "secrets 0\n")
+			withSecrets := slices.Contains(tc.args, StopOnEOF)
+			if withSecrets {
+				io.WriteString(stdin, fmt.Sprintf("secrets %d\n%s", len(secrets), secrets))
 			}
 			var lines []string
-			for i := 0; i < 100 && len(lines) < 2; i++ {
+			for i := 0; i < 100 && len(lines) < 3; i++ {
 				time.Sleep(100 * time.Millisecond)
 				data, _ := os.ReadFile(marks)
 				lines = strings.Fields(string(data))
 			}
-			if len(lines) < 2 {
+			if len(lines) < 3 {
 				cmd.Process.Kill()
 				t.Fatalf("the plan did not start: %q", lines)
 			}
-			planDir, child := lines[0], lines[1]
+			planDir, child := lines[0], lines[2]
+			if got := lines[1] == "secrets"; got != withSecrets {
+				t.Errorf("the plan had a secrets file: %v, want %v", got, withSecrets)
+			}
 			tc.stop(cmd, stdin)
 			err = cmd.Wait()
 			var ee *exec.ExitError
@@ -883,7 +917,7 @@ func atoiOrZero(s string) int {
 
 // TestWriteBundleQueryCredentials: credentials in a URL's query (a token parameter, the
 // signature and session token of a presigned S3 URL) are secrets as user info is: only the
-// root-only secrets file holds them, in the options and in environment_vars alike.
+// secrets frame holds them, never the bundle, in the options and in environment_vars alike.
 func TestWriteBundleQueryCredentials(t *testing.T) {
 	f := newBundleFixture(t, forwardOrder())
 	f.opts.IndexURL = "https://pypi.internal/simple?token=pw-query-token"
@@ -929,6 +963,10 @@ func TestLauncherSecretsFrame(t *testing.T) {
 		{"no secrets", "secrets 0\n", 0, 0, true},
 		{"no frame", "", 0, ExitNoSecrets, false},
 		{"malformed frame", "secrets x\n", 0, ExitNoSecrets, false},
+		{"length with trailing bytes", "secrets 5x\nabcde", 0, ExitNoSecrets, false},
+		{"negative length", "secrets -5\n", 0, ExitNoSecrets, false},
+		{"overlong length", "secrets 99999999999999999999\n", 0, ExitNoSecrets, false},
+		{"other first line", "hello\n", 0, ExitNoSecrets, false},
 		{"short frame", "secrets 500\nabc", 0, ExitNoSecrets, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -128,10 +128,10 @@ type Options struct {
 	// make bash or the loader run other code (`BASH_ENV`, `LD_*`, ...) are refused.
 	EnvironmentVars []string `mapstructure:"environment_vars"`
 	// `KEY=value` pairs exported to every step of the plan like `environment_vars`, whose values
-	// are secrets (a proxy password, a token): they travel only in the bundle's root-only
-	// secrets file, never in the rendered plan or on a command line, and are replaced by `****`
-	// in the build's output and log. The `openhands-runtime` builder refuses them, since an
-	// image keeps whatever its build reads.
+	// are secrets (a proxy password, a token): they travel only on the plan's standard input
+	// into its root-only secrets file, never in the uploaded plan or on a command line, and are
+	// replaced by `****` in the build's output and log. The `openhands-runtime` builder refuses
+	// them, since an image keeps whatever its build reads.
 	SecretEnvironmentVars []string `mapstructure:"secret_environment_vars"`
 	// How many times a network command (download, package install) is retried, with growing
 	// pauses. Defaults to 3; 0 disables retries. (Packer's own `max_retries` on the provisioner

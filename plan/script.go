@@ -220,8 +220,9 @@ func (p *Plan) standaloneScript(what, version string, render func(*strings.Build
 }
 
 // renderVariablesAndHelpers writes the exported option variables and the shared helpers. A
-// variable whose value holds a secret is not written here: its value is in the bundle's secrets
-// file (SecretsScript), which the plan reads, so no script or layer ever holds it. A plan
+// variable whose value holds a secret is not written here: its value is in the plan's secrets
+// file (SecretsScript), which the launcher writes from its standard input (SecretsFrame) and
+// the plan reads, so no script, bundle or layer ever holds it. A plan
 // variable of that kind is set empty first and left unexported: oh_run_step exports it for the
 // steps that read it alone.
 func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
@@ -234,7 +235,7 @@ func (p *Plan) renderVariablesAndHelpers(b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, `if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/%s" ]; then
-	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	# shellcheck disable=SC1091 # written by the launcher from its standard input
 	. "$OH_BUNDLE/%[1]s"
 fi
 `, BundleSecrets)

@@ -215,25 +215,77 @@ func checkMachineClean(t *testing.T, name string, target *sshTarget, onCommandLi
 	}
 }
 
+// uploadCopies is where keepUploads's stand-in for sh keeps the bundles it is run on, outside
+// /tmp, which checkMachineClean expects the plan to leave clean.
+const uploadCopies = "/var/lib/openhands-acc-uploads"
+
+// keepUploads puts a stand-in for sh first in the target's PATH (and sudo's secure_path), which
+// copies a bundle it is asked to run before the real sh runs it: the launcher removes the
+// bundle at once, and the test must see what was uploaded.
+func keepUploads(t *testing.T, target *sshTarget) {
+	t.Helper()
+	target.exec(t, `set -e
+install -d -m 0700 `+uploadCopies+`
+cat >/usr/local/bin/sh <<'EOF'
+#!/bin/sh
+case ${1:-} in
+/tmp/openhands-plan-*.run) cp "$1" `+uploadCopies+`/ ;;
+esac
+exec /bin/sh "$@"
+EOF
+chmod 0755 /usr/local/bin/sh`)
+}
+
+// checkUploads fails the test unless the target ran exactly one bundle since the last check
+// (keepUploads), and that bundle holds none of markers: neither in its bytes nor in any file
+// of its gzip-compressed payload. The copies are then removed.
+func checkUploads(t *testing.T, name string, target *sshTarget, markers []string) {
+	t.Helper()
+	list := target.exec(t, "ls "+uploadCopies)
+	copies := strings.Fields(list)
+	if len(copies) != 1 {
+		t.Errorf("%s: the target ran %d bundles (%q), want 1", name, len(copies), list)
+	}
+	for _, c := range copies {
+		data, err := exec.Command("docker", "exec", target.container, "cat", uploadCopies+"/"+c).Output()
+		if err != nil {
+			t.Fatalf("%s: reading the copy of %s: %v", name, c, err)
+		}
+		if found := markersIn(data, markers); len(found) > 0 {
+			t.Errorf("%s: the uploaded bundle %s holds %v", name, c, found)
+		}
+		for file, content := range readBundle(t, data).files {
+			if found := markersIn(content, markers); len(found) > 0 {
+				t.Errorf("%s: %s in the uploaded bundle %s holds %v", name, file, c, found)
+			}
+		}
+	}
+	target.exec(t, "rm -f "+uploadCopies+"/*")
+}
+
 // TestAccSecretsNeverOnTheMachine runs the provisioner over SSH with the same secrets, once
 // through, once failing in the dependency step, and once cancelled (Ctrl-C) during it, and
 // after each greps the machine's whole filesystem (outside /proc, /sys, /dev), where the
 // micromamba stand-in records the channel's URL with its credentials as the real one can, and
 // the Packer log; while the plan runs, the process list is sampled: no command line shows a
-// password.
+// password. The bundle each run uploaded (with sftp, which leaves it readable by others, and
+// with scp) is kept as the target got it and holds none either: the secrets came on the run
+// command's standard input.
 func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	target := startSSHTarget(t)
+	keepUploads(t, target)
 	standins := standinAttributes(t)
 	for _, run := range []struct {
-		name, extra string
-		fails       bool
+		name, extra, transfer string
+		fails                 bool
 	}{
-		{"provisioner_secrets_ssh", "", false},
-		{"provisioner_secrets_ssh_failed", failingDependencies, true},
+		{"provisioner_secrets_ssh", "", "sftp", false},
+		{"provisioner_secrets_ssh_failed", failingDependencies, "", true},
 	} {
+		target.fileTransfer = run.transfer
 		body, markers := secretMarkers()
 		stop := sampleCommandLines(target.container, markers)
 		acctest.TestPlugin(t, &acctest.PluginTestCase{
@@ -261,15 +313,21 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 				if found := markersIn([]byte(log), markers); len(found) > 0 {
 					return fmt.Errorf("the Packer log holds %v", found)
 				}
+				// The SSH communicator's own log line for an sftp upload.
+				if run.transfer == "sftp" && !strings.Contains(log, "sftp: uploading") {
+					return fmt.Errorf("the bundle was not uploaded over sftp")
+				}
 				return nil
 			},
 		})
 		checkMachineClean(t, run.name, target, stop(), markers)
+		checkUploads(t, run.name, target, markers)
 	}
 
 	// Cancelled while uv installs, on a machine of its own (the one above has the
 	// dependencies installed, so they would be skipped).
 	target = startSSHTarget(t)
+	keepUploads(t, target)
 	body, markers := secretMarkers("UV_STANDIN_SLOW=600")
 	stop := sampleCommandLines(target.container, markers)
 	run := interruptDuringDependencies(t, target.template(copyFixture(t), standins+body), func(string) string { return target.container })
@@ -278,4 +336,5 @@ func TestAccSecretsNeverOnTheMachine(t *testing.T) {
 		t.Errorf("the cancelled build's output or Packer log holds %v", found)
 	}
 	checkMachineClean(t, "provisioner_secrets_ssh_cancelled", target, stop(), markers)
+	checkUploads(t, "provisioner_secrets_ssh_cancelled", target, markers)
 }

@@ -28,6 +28,8 @@ type sshTarget struct {
 	container string
 	port      int
 	keyFile   string
+	// fileTransfer, when set, is the build's ssh_file_transfer_method (Packer's default is scp).
+	fileTransfer string
 }
 
 func startSSHTarget(t *testing.T, runArgs ...string) *sshTarget {
@@ -109,6 +111,10 @@ func (s *sshTarget) template(src, body string) string {
 	if src != "" {
 		body = fmt.Sprintf("    source_dir      = %q\n", src) + body
 	}
+	transfer := ""
+	if s.fileTransfer != "" {
+		transfer = fmt.Sprintf("  ssh_file_transfer_method = %q\n", s.fileTransfer)
+	}
 	return fmt.Sprintf(`
 source "null" "ec2" {
   communicator         = "ssh"
@@ -117,7 +123,7 @@ source "null" "ec2" {
   ssh_username         = "ec2-user"
   ssh_private_key_file = %q
   ssh_timeout          = "30s"
-}
+%s}
 
 build {
   sources = ["source.null.ec2"]
@@ -125,7 +131,7 @@ build {
   provisioner "openhands-runtime" {
 %s  }
 }
-`, s.port, s.keyFile, body)
+`, s.port, s.keyFile, transfer, body)
 }
 
 // exec runs a command in the target as root.

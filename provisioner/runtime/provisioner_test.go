@@ -888,31 +888,67 @@ func readFrame(r io.Reader) string {
 }
 
 // TestProvisionSendsSecretsOnStdin: the secrets travel on the run command's standard input,
-// first, as the frame; the upload holds none of them.
+// first, as the frame; the upload, which waits in /tmp for its run and may be readable there,
+// holds none of them: not in its bytes, not in any file of its gzip-compressed payload.
 func TestProvisionSendsSecretsOnStdin(t *testing.T) {
 	src := fixture.SourceDir(t)
-	var frame string
-	comm := &fakeComm{script: func(string) remoteRun {
-		return remoteRun{frame: func(f string) { frame = f }}
-	}}
-	p := preparedProvisioner(t, src, map[string]interface{}{
-		"index_url":               "https://ci:pw-index@pypi.internal/simple",
-		"secret_environment_vars": []string{"API_TOKEN=pw-token"},
-	})
-	if err := provision(t, context.Background(), p, comm, packersdk.TestUi(t)); err != nil {
-		t.Fatalf("Provision: %v", err)
-	}
-	for _, s := range []string{"pw-index", "pw-token"} {
-		if !strings.Contains(frame, s) {
-			t.Errorf("the frame on standard input lacks %s: %q", s, frame)
-		}
-		for _, up := range comm.uploads {
-			if bytes.Contains(up.data, []byte(s)) {
-				t.Errorf("the upload to %s holds %s", up.path, s)
+	for _, tc := range []struct {
+		name    string
+		set     map[string]interface{}
+		secrets []string
+	}{
+		{"no secret", nil, nil},
+		{"mirrors", map[string]interface{}{
+			"index_url":        "https://ci:pw-index@pypi.internal/simple",
+			"extra_index_urls": []string{"https://pypi.internal/public", "https://ci:pw-extra@wheels.internal/simple"},
+			"channel_alias":    "https://ci:pw-alias@conda.internal/api",
+		}, []string{"pw-index", "pw-extra", "pw-alias"}},
+		{"tool URL with a query credential", map[string]interface{}{
+			"uv_url":    "https://bucket.internal/uv.tar.gz?X-Amz-Signature=pw-signature",
+			"uv_sha256": strings.Repeat("0", 64),
+		}, []string{"pw-signature"}},
+		{"environment", map[string]interface{}{
+			"environment_vars":        []string{"HTTPS_PROXY=http://ci:pw-proxy@proxy.internal:3128"},
+			"secret_environment_vars": []string{"API_TOKEN=pw-token"},
+		}, []string{"pw-proxy", "pw-token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var frame string
+			comm := &fakeComm{script: func(string) remoteRun {
+				return remoteRun{frame: func(f string) { frame = f }}
+			}}
+			p := preparedProvisioner(t, src, tc.set)
+			if err := provision(t, context.Background(), p, comm, packersdk.TestUi(t)); err != nil {
+				t.Fatalf("Provision: %v", err)
 			}
-		}
-	}
-	if !strings.HasPrefix(frame, "secrets ") {
-		t.Errorf("standard input starts %q, want the secrets frame", frame)
+			if len(comm.uploads) != 1 {
+				t.Fatalf("%d uploads, want 1", len(comm.uploads))
+			}
+			header, body, _ := strings.Cut(frame, "\n")
+			if want := fmt.Sprintf("secrets %d", len(body)); header != want {
+				t.Errorf("standard input starts %q, want %q", header, want)
+			}
+			if len(tc.secrets) == 0 && body != "" {
+				t.Errorf("the frame carries %q without a secret in the options", body)
+			}
+			up := comm.uploads[0]
+			files := readBundle(t, up.data).files
+			for _, s := range tc.secrets {
+				if !strings.Contains(body, s) {
+					t.Errorf("the frame on standard input lacks %s: %q", s, frame)
+				}
+				if bytes.Contains(up.data, []byte(s)) {
+					t.Errorf("the upload to %s holds %s", up.path, s)
+				}
+				for name, content := range files {
+					if bytes.Contains(content, []byte(s)) {
+						t.Errorf("%s in the upload holds %s", name, s)
+					}
+				}
+			}
+			if _, ok := files[plan.BundleSecrets]; ok {
+				t.Errorf("the upload has a %s", plan.BundleSecrets)
+			}
+		})
 	}
 }

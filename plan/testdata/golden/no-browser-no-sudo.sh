@@ -43,7 +43,7 @@ export OH_TINI="$OH_PREFIX/bin/tini"
 export OH_TINI_URL=''
 export OH_TINI_SHA256=''
 if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
-	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	# shellcheck disable=SC1091 # written by the launcher from its standard input
 	. "$OH_BUNDLE/secrets.sh"
 fi
 

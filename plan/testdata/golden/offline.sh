@@ -47,7 +47,7 @@ export HTTPS_PROXY='http://proxy.internal:3128'
 export NO_PROXY='localhost,.internal'
 export MOTD='it'\''s offline'
 if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
-	# shellcheck disable=SC1091 # written with the bundle, when an option holds a secret
+	# shellcheck disable=SC1091 # written by the launcher from its standard input
 	. "$OH_BUNDLE/secrets.sh"
 fi
 
