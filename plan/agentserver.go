@@ -205,7 +205,7 @@ func agentServerLaunchCheck(o Options) Check {
 		Name: "agent-server launch",
 		Root: true,
 		Shell: fmt.Sprintf(`port=$("$OH_AGENT_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1
-key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1
+`+sessionKeyShell+`
 work=$(mktemp -d) log=$(mktemp)
 chown "$OH_USER:$OH_USER" "$work"
 # A session of its own, so the server and what it starts stop together. VS Code is checked on
@@ -214,17 +214,14 @@ chown "$OH_USER:$OH_USER" "$work"
 (cd "$work" && exec setsid env -i HOME="/home/$OH_USER" %s OH_SESSION_API_KEYS_0="$key" OH_ENABLE_VSCODE=false \
 	runuser -u "$OH_USER" -- %s --host 127.0.0.1 --port "$port") >"$log" 2>&1 &
 pid=$!
-rc=0
-out=$("$OH_AGENT_PY" - "$port" "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
 %s
-OH_AGENT_PROBE
 kill -TERM -- -"$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 if [ "$rc" -ne 0 ]; then printf '%%s\n' "$out" "server log:"; tail -n 5 "$log"; fi
 rm -rf "$work" "$log"
 [ "$rc" -eq 0 ] && printf '%%s\n' "$out"`,
 			strings.Join(launchAssignments(o), " "), strings.Join(shellQuoteAll(agentServerCommand(o.Layout)), " "),
-			*o.Verify.StartServerTimeout, agentServerProbe),
+			agentServerProbeShell(`"$port"`, *o.Verify.StartServerTimeout)),
 	}
 }
 
@@ -235,6 +232,19 @@ func shellQuoteAll(words []string) []string {
 		out[i] = shellQuote(w)
 	}
 	return out
+}
+
+// sessionKeyShell sets key to a random session key for one check's server.
+const sessionKeyShell = `key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1`
+
+// agentServerProbeShell runs agentServerProbe against the server on port (a shell word) with
+// $key, setting out to what it printed and rc to its status: the launch check's and the unit
+// check's probe.
+func agentServerProbeShell(port string, timeout int) string {
+	return fmt.Sprintf(`rc=0
+out=$("$OH_AGENT_PY" - %s "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
+%s
+OH_AGENT_PROBE`, port, timeout, agentServerProbe)
 }
 
 // agentServerProbe is the launch check's client, in the venv's Python (the standard library
@@ -406,7 +416,7 @@ func agentServerUnitCheck(o Options) Check {
 		Name: "agent-server unit",
 		Root: true,
 		Shell: fmt.Sprintf(`if [ ! -d /run/systemd/system ]; then echo "no systemd: the image's entry point starts the server"; exit 0; fi
-key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1
+`+sessionKeyShell+`
 dropin=/run/systemd/system/%[1]s.d
 install -d -m 0700 "$dropin"
 printf '[Service]
@@ -415,15 +425,13 @@ Environment=OH_ENABLE_VSCODE=false
 ' "$key" >"$dropin/50-openhands-check.conf"
 chmod 0600 "$dropin/50-openhands-check.conf"
 systemctl daemon-reload && systemctl restart %[1]s || { systemctl status --no-pager %[1]s | tail -n 5; exit 1; }
-rc=0
-out=$("$OH_AGENT_PY" - %[2]d "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %[3]d <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
-%[4]s
-OH_AGENT_PROBE
+%[3]s
 systemctl stop %[1]s
 rm -rf "$dropin"
 systemctl daemon-reload
 if [ "$rc" -ne 0 ]; then printf '%%s
 ' "$out"; journalctl -u %[1]s --no-pager -n 5 2>/dev/null; exit 1; fi
-echo "%[1]s on port %[2]d: $out"`, AgentServerUnit, *o.AgentServerPort, *o.Verify.StartServerTimeout, agentServerProbe),
+echo "%[1]s on port %[2]d: $out"`, AgentServerUnit, *o.AgentServerPort,
+			agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout)),
 	}
 }

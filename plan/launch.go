@@ -51,10 +51,13 @@ func (l Layout) mambaRoot() string { return l.Prefix + "/micromamba" }
 // runs <prefix>/.openvscode-server/bin/openvscode-server.
 const vscodeServerDir = ".openvscode-server"
 
+// dockerEscaper escapes a Dockerfile double-quoted string.
+var dockerEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // dockerValue quotes a value for a Dockerfile ENV instruction when it needs quotes.
 func dockerValue(v string) string {
 	if strings.ContainsAny(v, " \t\"'\\") {
-		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+		return `"` + dockerEscaper.Replace(v) + `"`
 	}
 	return v
 }

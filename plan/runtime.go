@@ -139,7 +139,7 @@ func (r runtime) installSteps(o Options, in Inputs) []Step {
 func dockerExecForm(words []string) string {
 	quoted := make([]string, len(words))
 	for i, w := range words {
-		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w) + `"`
+		quoted[i] = `"` + dockerEscaper.Replace(w) + `"`
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
