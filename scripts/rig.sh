@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|openhands-src|tools|env]
+# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|openhands-src|sdk-src|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -54,6 +54,17 @@ OPENHANDS_VERSION=0.62.0
 OPENHANDS_SDIST=openhands_ai-$OPENHANDS_VERSION.tar.gz
 OPENHANDS_SDIST_SHA256=dd2e31f715fe9239ff2f2c60b0b85d3bff44cb0483d2b7a200fdcb8a6e561962
 POETRY_VERSION=2.1.3
+
+# A software-agent-sdk checkout for the agent-server's source_dir builds: the four packages'
+# sdists (pinned by SHA-256 as PyPI lists them) unpacked as the SDK's repository lays them
+# out, under the root pyproject.toml of scripts/rig-sdk-pyproject.toml; the real uv writes
+# its uv.lock against the local index, in the Debian 13 image (uv needs a Python 3.12+ to lock
+# for, which Debian 12's host lacks).
+SDK_VERSION=1.58.2
+SDK_SDISTS="openhands_sdk:43227ed68c4d5684aac6e56b3b83ea56018ce9441b9b4b0433a2f06077bc986b
+openhands_tools:72c942a44c36889e77c613db509d3c2bd2813beb6d6fb2ee495675204bd7728a
+openhands_workspace:49ff26b72b3a6f5efe8a286a42f24e7ccd8952b9d9506709034949c2bc783316
+openhands_agent_server:c25557aa13a9a4e368a2b1350c3a3de1fb77e10c09c605f1f373c3e25346dd73"
 
 # Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1
@@ -284,6 +295,50 @@ ensure_openhands_src() {
 	log "OpenHands $OPENHANDS_VERSION source ready: $dir/src"
 }
 
+# ensure_sdk_src: the software-agent-sdk checkout (see SDK_VERSION), kept under the rig cache;
+# tests copy it.
+ensure_sdk_src() {
+	local dir=$CACHE/sdk-$SDK_VERSION work name sum member
+	[ -f "$dir/src/uv.lock" ] && return
+	ensure_index
+	ensure_uv
+	ensure_trixie_image
+	work=$(mktemp -d)
+	mkdir "$work/src"
+	for pin in $SDK_SDISTS; do
+		name=${pin%%:*} sum=${pin#*:}
+		curl -fsS -o "$work/$name.tar.gz" "$(sdist_url "$name" "$sum")"
+		echo "$sum  $work/$name.tar.gz" | sha256sum -c --quiet - ||
+			{ log "$name-$SDK_VERSION.tar.gz does not have the pinned SHA-256 $sum"; exit 1; }
+		member=$work/src/${name//_/-}
+		mkdir "$member"
+		tar -xzf "$work/$name.tar.gz" -C "$member" --strip-components=1
+		# What setuptools adds to an sdist is not in the repository.
+		rm -rf "$member/PKG-INFO" "$member/setup.cfg" "$member"/*.egg-info
+	done
+	cp "$(dirname "$0")/rig-sdk-pyproject.toml" "$work/src/pyproject.toml"
+	docker run --rm --network=host -e UV_PYTHON_DOWNLOADS=never -e UV_NO_CACHE=1 -u "$(id -u):$(id -g)" \
+		-v "$CACHE/uv-$UV_VERSION/x86_64/uv:/usr/local/bin/uv:ro" -v "$work/src:/src" -w /src "$TRIXIE_IMAGE" \
+		uv lock --no-config --python /usr/bin/python3 --index-url "$INDEX_URL" >"$work/lock.log" 2>&1 ||
+		{ log "uv lock of the SDK checkout failed:"; tail -n 20 "$work/lock.log" >&2; exit 1; }
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mv "$work/src" "$dir/src"
+	rm -rf "$work"
+	log "software-agent-sdk $SDK_VERSION checkout ready: $dir/src"
+}
+
+# sdist_url NAME SHA256: the URL of the sdist of NAME at SDK_VERSION on the local index, from
+# its project page.
+sdist_url() {
+	local page href
+	page=$(curl -fsS "${INDEX_URL}${1//_/-}/")
+	href=$(printf '%s\n' "$page" | grep -o "href=\"[^\"]*/$1-$SDK_VERSION\.tar\.gz#sha256=$2\"" | head -n 1)
+	[ -n "$href" ] || { log "the index lists no $1-$SDK_VERSION.tar.gz with SHA-256 $2"; exit 1; }
+	href=${href#href=\"} href=${href%\"}
+	printf '%s%s/%s\n' "$INDEX_URL" "${1//_/-}" "${href%%#*}"
+}
+
 # register_arm64: let the kernel run aarch64 binaries through qemu-aarch64-static, with the
 # fix-binary flag (F) so the interpreter works inside containers and chroots. Idempotent.
 register_arm64() {
@@ -346,6 +401,7 @@ print_env() {
 	printf 'export OPENHANDS_RIG_INDEX_URL=%q\n' "$INDEX_URL"
 	printf 'export OPENHANDS_RIG_UV=%q\n' "$CACHE/uv-$UV_VERSION/x86_64/uv"
 	printf 'export OPENHANDS_RIG_OPENHANDS_SRC=%q\n' "$CACHE/openhands-$OPENHANDS_VERSION/src"
+	printf 'export OPENHANDS_RIG_SDK_SRC=%q\n' "$CACHE/sdk-$SDK_VERSION/src"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -397,12 +453,14 @@ all)
 	ensure_index
 	ensure_uv
 	ensure_openhands_src
+	ensure_sdk_src
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	wait_beside
 	;;
 index) ensure_index ;;
 uv) ensure_uv ;;
 openhands-src) ensure_openhands_src ;;
+sdk-src) ensure_sdk_src ;;
 trixie-image) ensure_trixie_image ;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;
@@ -413,7 +471,7 @@ base-image) ensure_base_image ;;
 arm64-image) ensure_arm64_image ;;
 env) print_env ;;
 *)
-	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, openhands-src, tools or env)"
+	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, openhands-src, sdk-src, tools or env)"
 	exit 2
 	;;
 esac
