@@ -47,7 +47,13 @@ var releasePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}((a|b|rc|\.post|\
 var agentServer = runtime{
 	name: RuntimeAgentServer,
 	steps: func(o Options, in Inputs) []Step {
-		return []Step{agentServerStep(o), agentServerEnvironmentStep(o), agentServerUnitStep(o)}
+		install := []Step{agentServerStep(o, in)}
+		if o.SourceDir != "" {
+			// The locked dependencies see only the dependency files (the builder's deps layer);
+			// the checkout's own packages come with the source tree.
+			install = []Step{checkoutCodeStep(o, in), agentServerStep(o, in), checkoutPackagesStep(o, in)}
+		}
+		return append(install, agentServerEnvironmentStep(o), agentServerUnitStep(o))
 	},
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
@@ -60,10 +66,9 @@ var agentServer = runtime{
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": "agent-server", "tini": "agent-server"},
-	firstLayerEnd:  "agent-server",
-	layers:         []dockerLayer{{steps: []string{"agent-server"}}},
-	sourceLayer:    dockerLayer{steps: []string{"environment", "service", "cleanup", "verify"}},
+	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart},
+	layers:         []dockerLayer{{copyFrom: "deps", steps: []string{"code", "agent-server"}}},
+	sourceLayer:    dockerLayer{copyFrom: "code", steps: []string{"code", "checkout-packages", "environment", "service", "cleanup", "verify"}},
 	image: func(o Options) []string {
 		// As upstream's image: the runtime user, WORKDIR / (the server's relative paths land in
 		// /workspace), tini in front of the server.
@@ -77,6 +82,18 @@ var agentServer = runtime{
 			"CMD []",
 		}
 	},
+	checkout: func(o Options) bool { return o.SourceDir != "" },
+	project: func(o Options) (Project, error) {
+		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
+	},
+	optionErrors: func(o *Options, groupsSet bool) []error {
+		if o.SourceDir == "" {
+			return o.packagedRuntimeErrors(groupsSet)
+		}
+		return o.agentServerCheckoutErrors(groupsSet)
+	},
+	// Nothing but the checkout is in the code directory (and no hidden file: none is shipped).
+	staleSource: func(o Options) []string { return []string{o.Prefix + "/" + BundleCode + "/*"} },
 	defaults: func(l *Layout) {
 		intDefault(&l.AgentServerPort, AgentServerPort)
 		stringDefault(&l.PythonVersion, DefaultAgentServerPythonVersion)
@@ -91,16 +108,40 @@ var agentServer = runtime{
 }
 
 // agentServerStep installs the four packages at agent_server_version, as the runtime user, in
-// a venv of their own, byte-compiled so the server starts quickly.
-func agentServerStep(o Options) Step {
-	return Step{
-		Name:    "agent-server",
-		User:    o.User,
-		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
-		Check:   `[ -x "$OH_AGENT_PY" ]`,
-		Stamp: digest(slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
-			[]string{strings.Join(o.ExtraPipPackages, " ")})...),
-		Commands: []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
+// a venv of their own, byte-compiled so the server starts quickly; from a checkout, it
+// installs their dependencies at the versions of its uv.lock, with the lock's hashes.
+func agentServerStep(o Options, in Inputs) Step {
+	stamp := slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
+		[]string{strings.Join(o.ExtraPipPackages, " ")})
+	install := `set --
+for package in ` + strings.Join(agentServerPackages, " ") + `; do
+	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
+done
+# shellcheck disable=SC2086 # one word per package
+oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode "$@" $OH_EXTRA_PIP_PACKAGES`
+	step := Step{Name: "agent-server", User: o.User}
+	if o.SourceDir != "" {
+		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
+		// The checkout's packages go into the venv after their dependencies: a new venv needs
+		// them again.
+		step.Dir, step.Invalidates = "$OH_CODE", []string{"checkout-packages"}
+		hashes, exportHashes := "--require-hashes ", ""
+		if !*o.LockVerifyHashes {
+			hashes, exportHashes = "", "--no-hashes "
+		}
+		// uv reads the lock as it is (--frozen: nothing resolved, nothing fetched) and names
+		// every distribution by version and hash, not by the lock's URLs: the install then
+		// comes from index_url, a mirror where the lock was written against PyPI.
+		install = `requirements=$(mktemp)
+"$OH_UV" export --no-config --frozen --python "$OH_AGENT_PY" --all-packages --no-dev --no-editable --no-emit-workspace \
+	` + exportHashes + `--no-header --format requirements-txt --output-file "$requirements" >/dev/null
+oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode ` + hashes + `--requirement "$requirements"
+rm -f "$requirements"`
+	}
+	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
+	step.Check = `[ -x "$OH_AGENT_PY" ]`
+	step.Stamp = digest(stamp...)
+	step.Commands = []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
 export UV_PYTHON_DOWNLOADS=never
 # A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
 if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
@@ -109,12 +150,43 @@ fi
 if [ ! -x "$OH_AGENT_PY" ]; then
 	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
 fi
-set --
-for package in ` + strings.Join(agentServerPackages, " ") + `; do
-	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
-done
-# shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode "$@" $OH_EXTRA_PIP_PACKAGES`}},
+` + install}}
+	return step
+}
+
+// checkoutCodeStep puts the shipped checkout in the code directory, where the runtime user's
+// installs read it.
+func checkoutCodeStep(o Options, in Inputs) Step {
+	return Step{
+		Name:     "code",
+		User:     RootUser,
+		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
+		Stamp:    digest("code", in.SourceTree),
+		Commands: []Command{{Shell: copyCodeShell + `chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+	}
+}
+
+// checkoutPackagesStep builds and installs the checkout's own packages, without dependencies
+// (the agent-server step installed the locked ones). The build backend they name comes from
+// the index: uv.lock does not lock build requirements.
+func checkoutPackagesStep(o Options, in Inputs) Step {
+	var dirs, reinstall []string
+	for _, name := range agentServerPackages {
+		dirs = append(dirs, "./"+name)
+		// The same version with other source is not "already installed".
+		reinstall = append(reinstall, "--reinstall-package "+name)
+	}
+	return Step{
+		Name:    "checkout-packages",
+		User:    o.User,
+		Dir:     "$OH_CODE",
+		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
+		Check:   `[ -x "$OH_AGENT_PY" ]`,
+		Stamp:   digest(slices.Concat([]string{"checkout-packages", in.SourceTree}, indexInputs(o))...),
+		Commands: []Command{{Shell: uvIndexEnvironment + `export UV_PYTHON_DOWNLOADS=never
+oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode --no-deps \
+	` + strings.Join(reinstall, " ") + ` \
+	` + strings.Join(dirs, " ")}},
 	}
 }
 
@@ -333,15 +405,14 @@ func (l *Layout) runtimeErrors() []error {
 	return errs
 }
 
-// packagedRuntimeErrors checks the options of a runtime installed from packages: none of the
-// checkout's options apply.
+// packagedRuntimeErrors checks the options of the agent-server installed from packages: none
+// of Poetry's lock options apply.
 func (o *Options) packagedRuntimeErrors(groupsSet bool) []error {
 	var errs []error
 	for _, set := range []struct {
 		option string
 		isSet  bool
 	}{
-		{"source_dir", o.SourceDir != ""},
 		{"use_lock", o.UseLock != nil && *o.UseLock},
 		{"lock_groups", groupsSet},
 	} {

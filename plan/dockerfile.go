@@ -43,9 +43,13 @@ func (p *Plan) Dockerfile(from, version string) string {
 	// Only the tool steps read supplied files.
 	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
+	later := slices.Concat(rt.layers, []dockerLayer{rt.sourceLayer})
 	names := p.StepNames()
-	p.renderLayer(&b, dockerLayer{steps: names[:slices.Index(names, rt.firstLayerEnd)]})
-	for _, l := range slices.Concat(rt.layers, []dockerLayer{rt.sourceLayer}) {
+	first := slices.IndexFunc(names, func(name string) bool {
+		return slices.ContainsFunc(later, func(l dockerLayer) bool { return slices.Contains(l.steps, name) })
+	})
+	p.renderLayer(&b, dockerLayer{steps: names[:first]})
+	for _, l := range later {
 		p.renderLayer(&b, l)
 	}
 	fmt.Fprintf(&b, "ENV %s\n", strings.Join(dockerPairs(p.Options), " "))
@@ -63,23 +67,20 @@ func (p *Plan) SourceDockerfile(from, version string) string {
 	p.dockerfileHead(&b, from, version)
 	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
-	if rt.source {
-		// The image built on holds the source tree of the build that made it: remove what was
-		// shipped, so a file deleted from the checkout since does not outlive it (the skills
-		// directory, for one, is read by listing it).
-		shipped := make([]string, len(SourceTopLevel))
-		for i, name := range SourceTopLevel {
-			shipped[i] = p.Options.Prefix + "/code/" + name
-		}
-		fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(shipped, " "))
-	}
-	if !rt.source {
-		// The image built on ends as its runtime user, with the runtime's image config.
+	image := rt.image(p.Options)
+	// An image config naming a user leaves the image built on as that user: the layer runs
+	// as root, and the config is set again after it.
+	asUser := slices.ContainsFunc(image, func(instruction string) bool { return strings.HasPrefix(instruction, "USER ") })
+	if asUser {
 		b.WriteString("USER root\n")
 	}
+	if p.Options.InstallsCheckout() {
+		// The image built on holds the source tree of the build that made it.
+		fmt.Fprintf(&b, "RUN rm -rf %s\n", strings.Join(rt.staleSource(p.Options), " "))
+	}
 	p.renderLayer(&b, rt.sourceLayer)
-	if !rt.source {
-		for _, instruction := range rt.image(p.Options) {
+	if asUser {
+		for _, instruction := range image {
 			fmt.Fprintf(&b, "%s\n", instruction)
 		}
 	}
@@ -103,7 +104,8 @@ func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
 	if len(steps) == 0 {
 		return
 	}
-	if l.copyFrom != "" {
+	// What is copied to the code directory is the code step's to install.
+	if l.copyFrom != "" && slices.Contains(steps, "code") {
 		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", p.Options.User, contextDir, l.copyFrom, p.Options.Prefix)
 	}
 	if l.planFor != "" && slices.Contains(steps, l.planFor) {
@@ -148,7 +150,7 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 		if f.Executable {
 			mode = 0o755
 		}
-		if isDependencyFile(f.Rel) || f.Rel == "README.md" || f.Rel == "LICENSE" {
+		if f.Dependency || f.Rel == "README.md" || f.Rel == "LICENSE" {
 			if _, err := bw.addFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
 				return err
 			}

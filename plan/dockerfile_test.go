@@ -40,6 +40,17 @@ var dockerfileVariants = []dockerfileVariant{
 		sourceOnly: true,
 	},
 	{
+		name:    "agent-server-checkout",
+		options: agentServerCheckoutOptions,
+		from:    "ubuntu:24.04",
+	},
+	{
+		name:       "agent-server-checkout-source-only",
+		options:    agentServerCheckoutOptions,
+		from:       goldenLockImage,
+		sourceOnly: true,
+	},
+	{
 		name:    "defaults",
 		options: func(t *testing.T, dir string) Options { return Options{} },
 		from:    "nikolaik/python-nodejs:python3.12-nodejs22",
@@ -161,7 +172,7 @@ func TestDockerfileProperties(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			p, dockerfile, localPaths := renderDockerfile(t, v)
 			o := p.Options
-			if !o.InstallsCheckout() {
+			if o.Runtime != RuntimeActionServer {
 				t.Skip("the action server's layout: TestAgentServerDockerfile covers the agent-server's")
 			}
 			for _, local := range localPaths {
@@ -656,6 +667,11 @@ func dockerfileFor(p *Plan, from string, sourceOnly bool) string {
 		return p.SourceDockerfile(from, "test")
 	}
 	return p.Dockerfile(from, "test")
+}
+
+// agentServerCheckoutOptions install the V1 runtime from the small SDK checkout.
+func agentServerCheckoutOptions(*testing.T, string) Options {
+	return Options{SourceDir: sdkCheckout, Layout: Layout{Runtime: RuntimeAgentServer}}
 }
 
 // agentServerOptions are the V1 runtime's options with every default.

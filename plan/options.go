@@ -354,7 +354,8 @@ func (o *Options) SetDefaults() {
 		uid := DefaultAgentServerUID
 		o.UID = &uid
 	}
-	if o.UseLock == nil && o.SourceDir != "" {
+	// use_lock is Poetry's: an agent-server checkout is always pinned by its uv.lock.
+	if o.UseLock == nil && o.SourceDir != "" && o.Runtime != RuntimeAgentServer {
 		boolDefault(&o.UseLock, hasLockFile(o.SourceDir))
 	}
 }
@@ -387,15 +388,7 @@ func (o *Options) Prepare() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !slices.Contains(RuntimeNames(), o.Runtime) || runtimeOf(o.Layout).source {
-		sourceErrs := checkSourceDir(o.SourceDir)
-		errs = append(errs, sourceErrs...)
-		if len(sourceErrs) == 0 {
-			errs = append(errs, o.lockOptionErrors(groupsSet)...)
-		}
-	} else {
-		errs = append(errs, o.packagedRuntimeErrors(groupsSet)...)
-	}
+	errs = append(errs, runtimeOf(o.Layout).optionErrors(o, groupsSet)...)
 	errs = append(errs, o.Layout.Errors()...)
 	if o.UID != nil && (*o.UID < 1 || *o.UID > 60000) {
 		// 0 is root's id: a runtime user with it would be root under another name.

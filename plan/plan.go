@@ -271,12 +271,7 @@ func codeStep(in Inputs) Step {
 		User:  RootUser,
 		Check: `[ -f "$OH_CODE/pyproject.toml" ]`,
 		Stamp: digest("code", in.SourceTree),
-		Commands: []Command{{Shell: `for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
-	[ -e "$entry" ] || continue
-	rm -rf "${OH_CODE:?}/$(basename "$entry")"
-	cp -R "$entry" "$OH_CODE/"
-done
-# pyproject.toml's packages include third_party, which the runtime does not ship.
+		Commands: []Command{{Shell: copyCodeShell + `# pyproject.toml's packages include third_party, which the runtime does not ship.
 mkdir -p "$OH_CODE/third_party"
 touch "$OH_CODE/third_party/__init__.py"
 printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
@@ -285,6 +280,15 @@ printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
 chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
 	}
 }
+
+// copyCodeShell copies the bundle's code to the code directory, entry by entry, so what the
+// directory holds besides stays.
+const copyCodeShell = `for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
+	[ -e "$entry" ] || continue
+	rm -rf "${OH_CODE:?}/$(basename "$entry")"
+	cp -R "$entry" "$OH_CODE/"
+done
+`
 
 // lockStep puts the files generated from poetry.lock where the runtime user's install and
 // the checks read them: the plan's own directory is root's alone on a machine.

@@ -45,19 +45,27 @@ type runtime struct {
 	// interpreter is the shell word of the Python that runs the Python checks and the
 	// inventory: the one the runtime's packages are installed in.
 	interpreter string
-	// toolBefore places each tool's step right before the step named.
+	// toolBefore places each tool's step right before the step named, or before the
+	// runtime's own steps (runtimeStart).
 	toolBefore map[string]string
-	// firstLayerEnd is the first step after the builder's first layer, which holds the steps
-	// that depend on the options alone.
-	firstLayerEnd string
-	// layers are the builder's layers after the first; sourceLayer is the last one, the only
-	// one of a build on an image with the lock tag.
+	// layers are the builder's layers after the first (which holds every step before the
+	// first step a layer names: those depending on the options alone); sourceLayer is the
+	// last one, the only one of a build on an image with the lock tag.
 	layers      []dockerLayer
 	sourceLayer dockerLayer
 	// image is the image config after the launch environment.
 	image func(o Options) []string
-	// source tells whether the runtime installs a checkout (source_dir).
-	source bool
+	// checkout tells whether the options install a checkout (source_dir).
+	checkout func(o Options) bool
+	// optionErrors checks the options of what the runtime installs (source_dir and the lock,
+	// or a release), filling in what they imply.
+	optionErrors func(o *Options, groupsSet bool) []error
+	// project is what the runtime installs, by name and version (the SBOM's root).
+	project func(o Options) (Project, error)
+	// staleSource are the paths a source layer removes first from the image it builds on:
+	// what the last build shipped, so a file deleted from the checkout since does not
+	// outlive it.
+	staleSource func(o Options) []string
 	// defaults fill in the layout options whose default depends on the runtime.
 	defaults func(l *Layout)
 }
@@ -95,8 +103,7 @@ var actionServer = runtime{
 	vars:          func(Options) [][2]string { return nil },
 	condaPackages: []string{"poetry"},
 	interpreter:   `"$OH_ENV_PY"`,
-	toolBefore:    map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": "code"},
-	firstLayerEnd: "code",
+	toolBefore:    map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart},
 	layers: []dockerLayer{
 		// The files generated from poetry.lock change with the dependency files, not before.
 		{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
@@ -108,9 +115,27 @@ var actionServer = runtime{
 		// OpenHands' DockerRuntime gives the command and runs it as root.
 		return []string{"WORKDIR " + o.Prefix + "/code"}
 	},
-	source:   true,
+	checkout: func(Options) bool { return true },
+	project:  func(o Options) (Project, error) { return ReadProject(o.SourceDir) },
+	optionErrors: func(o *Options, groupsSet bool) []error {
+		if errs := checkSourceDir(o.SourceDir); len(errs) > 0 {
+			return errs
+		}
+		return o.lockOptionErrors(groupsSet)
+	},
+	staleSource: func(o Options) []string {
+		// The skills directory, for one, is read by listing it.
+		shipped := make([]string, len(SourceTopLevel))
+		for i, name := range SourceTopLevel {
+			shipped[i] = o.Prefix + "/" + BundleCode + "/" + name
+		}
+		return shipped
+	},
 	defaults: func(*Layout) {},
 }
+
+// runtimeStart places a tool's step before the runtime's own steps.
+const runtimeStart = ""
 
 // installSteps are the plan's steps before the tools are placed: the shared ones around the
 // runtime's own.
@@ -121,14 +146,19 @@ func (r runtime) installSteps(o Options, in Inputs) []Step {
 		steps = append(steps, systemPackagesStep())
 	}
 	steps = append(steps, userStep(o), directoriesStep(o), pythonEnvStep(o))
-	steps = append(steps, r.steps(o, in)...)
+	own := r.steps(o, in)
+	steps = append(steps, own...)
 	steps = append(steps, cleanupStep())
 	if !o.SkipVerify {
 		steps = append(steps, verifyStep(o))
 	}
 	for _, t := range Tools {
 		if t.Enabled(o) {
-			before := slices.IndexFunc(steps, func(s Step) bool { return s.Name == r.toolBefore[t.Name] })
+			name := r.toolBefore[t.Name]
+			if name == runtimeStart {
+				name = own[0].Name
+			}
+			before := slices.IndexFunc(steps, func(s Step) bool { return s.Name == name })
 			steps = slices.Insert(steps, before, t.step(o, in))
 		}
 	}
@@ -144,15 +174,10 @@ func dockerExecForm(words []string) string {
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
-// InstallsCheckout tells whether the layout's runtime installs the checkout in source_dir; the
-// other runtime installs released packages.
-func (l Layout) InstallsCheckout() bool { return runtimeOf(l).source }
+// InstallsCheckout tells whether the plan installs the checkout in source_dir rather than
+// released packages.
+func (o Options) InstallsCheckout() bool { return runtimeOf(o.Layout).checkout(o) }
 
 // InstalledProject is what the runtime installs, by name and version: the checkout's project,
 // or the agent-server release.
-func (o Options) InstalledProject() (Project, error) {
-	if !o.InstallsCheckout() {
-		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
-	}
-	return ReadProject(o.SourceDir)
-}
+func (o Options) InstalledProject() (Project, error) { return runtimeOf(o.Layout).project(o) }

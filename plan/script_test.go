@@ -45,6 +45,12 @@ var scriptVariants = []scriptVariant{
 		},
 	},
 	{
+		name:    "agent-server-checkout",
+		golden:  true,
+		options: agentServerCheckoutOptions,
+		inputs:  goldenInputs,
+	},
+	{
 		name:    "auto-defaults",
 		golden:  true,
 		options: func(t *testing.T, dir string) Options { return Options{} },
@@ -172,7 +178,7 @@ func TestScriptGolden(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			p, script, _ := renderVariant(t, v)
 			for _, m := range goldenMarkers {
-				if m.marker == goldenMarkers[2].marker && !runtimeOf(p.Options.Layout).source {
+				if m.marker == goldenMarkers[2].marker && p.Options.Runtime != RuntimeActionServer {
 					continue // the shim is the action server's
 				}
 				if strings.Count(script, m.text) != 1 {
@@ -243,7 +249,7 @@ func TestScriptProperties(t *testing.T) {
 			// and the launch check that runs OpenHands' launcher line through that shim.
 			rest := strings.Replace(script, indent(strings.TrimSuffix(poetryShim, "\n"), "\t\t"), "", 1)
 			rest = strings.ReplaceAll(rest, launcherCommand(p.Options), "")
-			if p.Options.InstallsCheckout() && (rest == script || !strings.Contains(script, launcherCommand(p.Options))) {
+			if p.Options.Runtime == RuntimeActionServer && (rest == script || !strings.Contains(script, launcherCommand(p.Options))) {
 				t.Error("the script lacks the poetry shim or the launch check")
 			}
 			if m := poetryCommand.FindString(rest); m != "" {

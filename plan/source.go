@@ -31,6 +31,9 @@ type SourceFile struct {
 	Abs        string
 	Executable bool
 	Size       int64
+	// Dependency tells whether the file decides the dependency install: one of
+	// DependencyFiles at the root, or a workspace member's pyproject.toml.
+	Dependency bool
 }
 
 // skipSource tells whether a path is left out of the runtime: hidden entries, bytecode caches
@@ -45,10 +48,14 @@ func skipSource(name string, isDir bool) bool {
 	return strings.HasSuffix(name, ".pyc")
 }
 
-// ListSource returns the files of dir that the runtime ships, sorted by path.
+// ListSource returns the files of dir that the runtime ships, sorted by path: the entries of
+// SourceTopLevel and the members of its uv workspace, if it is one (an agent-server
+// checkout).
 func ListSource(dir string) ([]SourceFile, error) {
+	// A pyproject.toml that cannot be read declares no members here: validation says why.
+	members, _ := workspaceMembers(dir)
 	var files []SourceFile
-	for _, top := range SourceTopLevel {
+	for _, top := range slices.Concat(SourceTopLevel, members) {
 		root := filepath.Join(dir, top)
 		if _, err := os.Lstat(root); os.IsNotExist(err) {
 			continue
@@ -71,7 +78,9 @@ func ListSource(dir string) ([]SourceFile, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(dir, path)
-			files = append(files, SourceFile{Rel: filepath.ToSlash(rel), Abs: path, Executable: info.Mode()&0o111 != 0, Size: info.Size()})
+			rel = filepath.ToSlash(rel)
+			dependency := slices.Contains(DependencyFiles, rel) || slices.ContainsFunc(members, func(m string) bool { return rel == m+"/pyproject.toml" })
+			files = append(files, SourceFile{Rel: rel, Abs: path, Executable: info.Mode()&0o111 != 0, Size: info.Size(), Dependency: dependency})
 			return nil
 		})
 		if err != nil {
@@ -92,7 +101,7 @@ func newSourceDigest() *sourceDigest { return &sourceDigest{tree: sha256.New(), 
 // file starts a file and returns the writer its content must be fed to.
 func (d *sourceDigest) file(f SourceFile) io.Writer {
 	sinks := []io.Writer{d.tree}
-	if isDependencyFile(f.Rel) {
+	if f.Dependency {
 		sinks = append(sinks, d.deps)
 	}
 	for _, h := range sinks {
@@ -104,15 +113,6 @@ func (d *sourceDigest) file(f SourceFile) io.Writer {
 func (d *sourceDigest) fill(in *Inputs) {
 	in.SourceTree = hex.EncodeToString(d.tree.Sum(nil))
 	in.DependencyFiles = hex.EncodeToString(d.deps.Sum(nil))
-}
-
-func isDependencyFile(rel string) bool {
-	for _, name := range DependencyFiles {
-		if rel == name {
-			return true
-		}
-	}
-	return false
 }
 
 // FileSHA256 is the hex SHA-256 of a local file.

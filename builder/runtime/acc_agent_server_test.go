@@ -2,10 +2,14 @@ package runtimebuilder
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
@@ -26,7 +30,7 @@ func TestAccBuilderAgentServer(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo := accImageRepository(t, "agent-server")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, agentServerVersion, "")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,4 +65,141 @@ func TestAccBuilderAgentServer(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// TestAccBuilderAgentServerCheckout builds the V1 runtime from a software-agent-sdk checkout
+// (the rig's: the four packages' sources from their sdists, locked by the real uv): every
+// distribution in the image is at its uv.lock version, the dev group is left out, and
+// OpenHands' DockerWorkspace drives the image. A change to a package's source rebuilds only
+// the source layers on the lock-tag image; a uv.lock whose hash of a distribution is wrong
+// fails the build at the install, naming the distribution.
+func TestAccBuilderAgentServerCheckout(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	src := filepath.Join(t.TempDir(), "software-agent-sdk")
+	if out, err := exec.Command("cp", "-r", rigEnv.SDKSrc, src).CombinedOutput(); err != nil {
+		t.Fatalf("copying the SDK checkout: %v: %s", err, out)
+	}
+	repo := accImageRepository(t, "agent-server-checkout")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_agent_server_checkout",
+		Template: tmpl,
+		Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok"),
+	})
+	image := repo + ":acc"
+	locked := uvLockVersions(t, filepath.Join(src, "uv.lock"))
+	installed := rig.InImage(t, image, "", `/openhands/agent-server/bin/python -c 'import importlib.metadata as m
+for d in m.distributions(): print(d.metadata["Name"], d.version)'`)
+	count := 0
+	for _, line := range strings.Split(installed, "\n") {
+		name, version, _ := strings.Cut(line, " ")
+		want, ok := locked[normalizedName(name)]
+		if !ok {
+			t.Errorf("%s %s is installed, but not in uv.lock", name, version)
+			continue
+		}
+		if version != want {
+			t.Errorf("%s is installed at %s, uv.lock has %s", name, version, want)
+		}
+		count++
+	}
+	if count < 150 {
+		t.Errorf("only %d distributions installed:\n%s", count, installed)
+	}
+	if _, ok := locked["pytest"]; !ok || strings.Contains(installed, "\npytest ") {
+		t.Errorf("the dev group's pytest: in the lock %t, installed:\n%s", ok, installed)
+	}
+	rig.RequireWorkspaceCommand(t, rigEnv, image, agentServerVersion)
+
+	// A source change: only the source layers.
+	init := filepath.Join(src, "openhands-sdk", "openhands", "sdk", "__init__.py")
+	f, err := os.OpenFile(init, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, "\nPACKER_ACC_SOURCE_CHANGE = True")
+	f.Close()
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_agent_server_checkout_source_change",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.AgentServerBuilt(t)(cmd, logfile); err != nil {
+				return err
+			}
+			if log := rig.ReadLog(t, logfile); !strings.Contains(log, "exists: building the source layers on it") {
+				return fmt.Errorf("a source change did not build on the lock-tag image")
+			}
+			return nil
+		},
+	})
+	if got := rig.InImage(t, image, "", `/openhands/agent-server/bin/python -c 'import openhands.sdk as s; print(s.PACKER_ACC_SOURCE_CHANGE)'`); got != "True" {
+		t.Errorf("the changed source is not what the image runs: %q", got)
+	}
+
+	// A wrong hash in the lock: uv refuses the distribution.
+	lock := filepath.Join(src, "uv.lock")
+	data, err := os.ReadFile(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := tamperWheelHash(t, string(data), "annotated-types")
+	if err := os.WriteFile(lock, []byte(tampered), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_agent_server_checkout_wrong_hash",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if cmd.ProcessState.Success() {
+				return fmt.Errorf("the build with a wrong hash in uv.lock succeeded")
+			}
+			log := rig.ReadLog(t, logfile)
+			if !strings.Contains(log, "annotated-types") || !strings.Contains(strings.ToLower(log), "hash") {
+				return fmt.Errorf("the failed build does not name the distribution and its hash")
+			}
+			return nil
+		},
+	})
+}
+
+// uvLockVersions are the versions uv.lock pins, by normalized name.
+func uvLockVersions(t *testing.T, path string) map[string]string {
+	t.Helper()
+	var lock struct {
+		Package []struct{ Name, Version string } `toml:"package"`
+	}
+	if _, err := toml.DecodeFile(path, &lock); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range lock.Package {
+		out[normalizedName(p.Name)] = p.Version
+	}
+	return out
+}
+
+func normalizedName(name string) string {
+	return strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(name))
+}
+
+// tamperWheelHash changes the first digit of every hash of the package's files in uv.lock.
+func tamperWheelHash(t *testing.T, lock, name string) string {
+	t.Helper()
+	start := strings.Index(lock, "[[package]]\nname = \""+name+"\"\n")
+	if start < 0 {
+		t.Fatalf("uv.lock has no %s", name)
+	}
+	end := start + 1 + strings.Index(lock[start+1:], "[[package]]")
+	section := regexp.MustCompile(`sha256:[0-9a-f]`).ReplaceAllStringFunc(lock[start:end], func(h string) string {
+		if strings.HasSuffix(h, "0") {
+			return h[:len(h)-1] + "1"
+		}
+		return h[:len(h)-1] + "0"
+	})
+	return lock[:start] + section + lock[end:]
 }

@@ -395,6 +395,9 @@ func TestPrepareRefusesCredentials(t *testing.T) {
 	}
 }
 
+// sdkCheckout is plan's software-agent-sdk checkout in small, at version 1.58.2.
+const sdkCheckout = "../../plan/testdata/sdk-checkout"
+
 // TestPrepareAgentServer: the V1 runtime needs no checkout, takes its own defaults and refuses
 // the checkout's options and anything but a release version, each error naming its option.
 func TestPrepareAgentServer(t *testing.T) {
@@ -406,7 +409,12 @@ func TestPrepareAgentServer(t *testing.T) {
 		}
 		return raw
 	}
-	b, err := prepareBuilder(t, v1(nil), packerBuildRaw())
+	// From a checkout, the version is the checkout's.
+	b, err := prepareBuilder(t, v1(map[string]interface{}{"source_dir": sdkCheckout, "agent_server_version": nil}), packerBuildRaw())
+	if err != nil || b.config.AgentServerVersion != "1.58.2" || !b.config.InstallsCheckout() {
+		t.Fatalf("Prepare from the SDK checkout: %v, version %q", err, b.config.AgentServerVersion)
+	}
+	b, err = prepareBuilder(t, v1(nil), packerBuildRaw())
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -423,7 +431,8 @@ func TestPrepareAgentServer(t *testing.T) {
 		{"unknown runtime", map[string]interface{}{"runtime": "sandbox"}, `runtime: "sandbox" is not a runtime`},
 		{"no version", map[string]interface{}{"agent_server_version": ""}, "agent_server_version: required with runtime"},
 		{"version with an option", map[string]interface{}{"agent_server_version": "1.58.2 --index-url=http://x"}, "agent_server_version: \"1.58.2 --index-url=http://x\" is not a release version"},
-		{"checkout", map[string]interface{}{"source_dir": src}, "source_dir: runtime = \"agent-server\" installs released packages"},
+		{"an OpenHands checkout", map[string]interface{}{"source_dir": src}, "source_dir: \"" + src + "\" is not a software-agent-sdk checkout: its pyproject.toml declares no uv workspace"},
+		{"another version than the SDK checkout's", map[string]interface{}{"source_dir": sdkCheckout, "agent_server_version": "1.43.1"}, `agent_server_version: "1.43.1", but the checkout in source_dir is version 1.58.2`},
 		{"lock groups", map[string]interface{}{"lock_groups": []string{"main"}}, "lock_groups: runtime = \"agent-server\""},
 		{"old python", map[string]interface{}{"python_version": "3.11"}, "python_version: \"3.11\" is too old for the agent-server"},
 		{"browser", map[string]interface{}{"install_browser": true}, "install_browser: the action server's Playwright browser"},

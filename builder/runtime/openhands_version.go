@@ -8,12 +8,13 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
-// openHandsVersion is the version of the OpenHands checkout in dir, from its pyproject.toml:
-// `[project] version` (OpenHands 1.x) or `[tool.poetry] version` (0.x). The content tags
+// openHandsVersion is the version of what the options install: the agent-server's, or the
+// OpenHands checkout's from its pyproject.toml, `[project] version` (OpenHands 1.x) or
+// `[tool.poetry] version` (0.x). The content tags
 // carry it, as OpenHands' runtime builder named them `oh_v<OpenHands version>_...`.
-func openHandsVersion(dir string) (string, error) {
-	path := filepath.Join(dir, "pyproject.toml")
-	project, err := plan.ReadProject(dir)
+func openHandsVersion(o plan.Options) (string, error) {
+	path := filepath.Join(o.SourceDir, "pyproject.toml")
+	project, err := o.InstalledProject()
 	if err != nil {
 		return "", fmt.Errorf("source_dir: reading the OpenHands version from %s: %w", path, err)
 	}

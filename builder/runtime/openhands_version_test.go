@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // TestOpenHandsVersion reads the version from the pyproject.toml layouts OpenHands has had,
@@ -36,7 +38,7 @@ func TestOpenHandsVersion(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := openHandsVersion(dir)
+			got, err := openHandsVersion(plan.Options{SourceDir: dir})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), filepath.Join(dir, "pyproject.toml")) {
 					t.Errorf("got %q, %v; want an error naming the file with %q", got, err, tt.wantErr)

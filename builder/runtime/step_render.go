@@ -12,8 +12,8 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
 
-// StepRender lists and digests the source tree, reads its OpenHands version (for the
-// agent-server, agent_server_version) and renders the plan script and Dockerfile.
+// StepRender lists and digests the source tree, reads the version of what is installed (the
+// content tags carry it) and renders the plan script and Dockerfile.
 // The script is rendered without the source digests: it is an image layer of its own, which
 // must not change when only the source does.
 type StepRender struct{}
@@ -22,17 +22,16 @@ func (s *StepRender) Run(ctx context.Context, state multistep.StateBag) multiste
 	config := state.Get("config").(*Config)
 	ui := state.Get("ui").(packersdk.Ui)
 
-	// The agent-server is installed from packages: no checkout, and its version names the tags.
 	var files []plan.SourceFile
-	openhands := config.AgentServerVersion
 	if config.InstallsCheckout() {
 		var err error
 		if files, err = plan.ListSource(config.SourceDir); err != nil {
 			return halt(state, err)
 		}
-		if openhands, err = openHandsVersion(config.SourceDir); err != nil {
-			return halt(state, err)
-		}
+	}
+	openhands, err := openHandsVersion(config.Options)
+	if err != nil {
+		return halt(state, err)
 	}
 	inputs, err := plan.ComputeInputs(config.Options, files)
 	if err != nil {

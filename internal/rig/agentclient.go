@@ -134,11 +134,18 @@ func RequireWorkspaceCommand(t *testing.T, env *Env, image, version string) {
 	}
 }
 
+// AgentServerRelease and AgentServerCheckout say what a template's agent-server installs: a
+// release from the index, or a checkout.
+func AgentServerRelease(version string) string {
+	return fmt.Sprintf("agent_server_version = %q", version)
+}
+func AgentServerCheckout(dir string) string { return fmt.Sprintf("source_dir           = %q", dir) }
+
 // AgentServerBuilderTemplate is an HCL template whose `source "openhands-runtime" "image"`
-// builds the agent-server at version on the Debian 13 base from the rig's index (the
+// builds the agent-server (installs: AgentServerRelease or AgentServerCheckout) on the Debian 13 base from the rig's index (the
 // real-install attributes, host network reaching only loopback), naming its images
 // repository:acc; build holds more lines of the build block (post-processors).
-func AgentServerBuilderTemplate(env *Env, repository, version, build string) (string, error) {
+func AgentServerBuilderTemplate(env *Env, repository, installs, build string) (string, error) {
 	attrs, err := RealInstallAttributes(env, "  ")
 	if err != nil {
 		return "", err
@@ -148,7 +155,7 @@ func AgentServerBuilderTemplate(env *Env, repository, version, build string) (st
 	return fmt.Sprintf(`
 source "openhands-runtime" "image" {
   runtime              = "agent-server"
-  agent_server_version = %q
+  %s
   base_image           = %q
   pull                 = false
   network_mode         = "host"
@@ -160,5 +167,5 @@ build {
   sources = ["source.openhands-runtime.image"]
 %s
 }
-`, version, env.TrixieImage, repository, attrs, build), nil
+`, installs, env.TrixieImage, repository, attrs, build), nil
 }

@@ -35,6 +35,9 @@ type Env struct {
 	// OpenHandsSrc is OpenHands 0.62.0's source tree from its sdist, with the release's
 	// poetry.lock (checked by the real Poetry): copy it before building from it.
 	OpenHandsSrc string
+	// SDKSrc is a software-agent-sdk checkout (1.58.2) made of the four packages' sdists, its
+	// uv.lock written by the real uv: copy it before building from it.
+	SDKSrc string
 	// Cache is the rig's cache directory (OPENHANDS_RIG_CACHE), kept between runs.
 	Cache string
 }
@@ -67,7 +70,7 @@ func Setup(workDir string) (*Env, error) {
 	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
 		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
 		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"], OpenHandsSrc: vars["OPENHANDS_RIG_OPENHANDS_SRC"],
-		Cache: vars["OPENHANDS_RIG_CACHE"]}
+		SDKSrc: vars["OPENHANDS_RIG_SDK_SRC"], Cache: vars["OPENHANDS_RIG_CACHE"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,1 @@
+"""openhands-agent-server in small."""

@@ -1,0 +1,1 @@
+"""openhands-sdk in small."""

@@ -1,0 +1,1 @@
+"""openhands-tools in small."""

@@ -1,0 +1,1 @@
+"""openhands-workspace in small."""
