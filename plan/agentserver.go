@@ -392,7 +392,7 @@ func (l *Layout) runtimeErrors() []error {
 	}
 	switch {
 	case l.AgentServerVersion == "":
-		add("agent_server_version: required with runtime = %q: the version of openhands-agent-server (and the SDK packages released with it), such as \"1.58.2\"; use the version of the SDK your OpenHands app runs, whose major.minor it checks", RuntimeAgentServer)
+		add("agent_server_version: required with runtime = %q: the version of openhands-agent-server (and the SDK packages released with it), such as \"1.58.2\"; use the version of the SDK your OpenHands app runs, whose major.minor it checks (or give source_dir, a software-agent-sdk checkout)", RuntimeAgentServer)
 	case !releasePattern.MatchString(l.AgentServerVersion):
 		add("agent_server_version: %q is not a release version such as \"1.58.2\"", l.AgentServerVersion)
 	}

@@ -21,7 +21,10 @@ import (
 type Options struct {
 	// Local path of the OpenHands checkout to install (the directory holding `pyproject.toml`).
 	// Its `pyproject.toml`, lock file, `openhands/` and, when present, `skills/` or `microagents/`
-	// are shipped; hidden directories, `__pycache__` and `*.pyc` are left out. Required.
+	// are shipped; hidden directories, `__pycache__` and `*.pyc` are left out. Required, except
+	// with `runtime = "agent-server"`, where it is optional: a software-agent-sdk checkout (its uv
+	// workspace's members shipped too), installed at its `uv.lock`'s versions instead of
+	// `agent_server_version`.
 	SourceDir string `mapstructure:"source_dir" required:"true"`
 	Layout    `mapstructure:",squash"`
 	// UID and GID for the runtime user, 1 to 60000 (0, root, is refused). Defaults to 1000
@@ -168,7 +171,8 @@ type Layout struct {
 	Runtime string `mapstructure:"runtime" json:"runtime,omitempty"`
 	// Version of the agent-server to install (`runtime = "agent-server"`), such as `1.58.2`:
 	// `openhands-agent-server`, `openhands-sdk`, `openhands-tools` and `openhands-workspace`
-	// at that version from `index_url`. Required for the agent-server.
+	// at that version from `index_url`. Required for the agent-server, unless `source_dir` is a
+	// software-agent-sdk checkout, whose version it then must equal.
 	AgentServerVersion string `mapstructure:"agent_server_version" json:"agent_server_version,omitempty"`
 	// Port the agent-server's systemd unit listens on, on machines with systemd (AMIs). Images
 	// take the port from their launcher (`--port`). Defaults to 8000.
