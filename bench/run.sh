@@ -519,5 +519,6 @@ fi
 	echo
 	if [ -f bench/results.png ]; then echo "Chart of the medians: results.png."; else echo "No chart: gnuplot is not installed (apt-get install -y gnuplot-nox)."; fi
 	if [ -f bench/scaling.png ]; then echo "Scaling chart (provisioner vs source files, push vs image size): scaling.png."; fi
+	echo "The agent-server's rows (OpenHands V1, real packages): agent-server.md, by bench/agent-server.sh."
 } >bench/results.md
 cat bench/results.md

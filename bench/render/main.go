@@ -1,7 +1,8 @@
 // Command render writes the plan script the openhands-runtime provisioner would run for a
 // source tree and the stand-in binaries, so the benchmark's shell+file baseline runs the
 // identical script; with -builder-template it prints the rig's builder template instead (the
-// one the acceptance tests build), so the benchmark measures the same template.
+// one the acceptance tests build), so the benchmark measures the same template, and with
+// -agent-server-template the agent-server's (bench/agent-server.sh).
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
@@ -23,7 +25,21 @@ func main() {
 	repository := flag.String("builder-template", "", "print the builder template naming its images this repository")
 	base := flag.String("base", "", "base image of the builder template")
 	attributes := flag.String("attributes", "", "more lines of the builder template's source block")
+	agentServer := flag.String("agent-server-template", "", "print the rig's agent-server builder template (release -agent-server-version) naming its images this repository")
+	agentServerVersion := flag.String("agent-server-version", "", "the agent-server release of -agent-server-template")
 	flag.Parse()
+	if *agentServer != "" {
+		// The rig's variables, as scripts/rig.sh env prints them.
+		env := &rig.Env{TrixieImage: os.Getenv("OPENHANDS_RIG_TRIXIE_IMAGE"), IndexURL: os.Getenv("OPENHANDS_RIG_INDEX_URL"), UV: os.Getenv("OPENHANDS_RIG_UV")}
+		tmpl, err := rig.AgentServerBuilderTemplate(env, *agentServer, rig.AgentServerRelease(*agentServerVersion), "", "")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		// The source block ends with the real-install attributes: more go before its brace.
+		fmt.Print(strings.Replace(tmpl, "}\n\nbuild {", *attributes+"\n}\n\nbuild {", 1))
+		return
+	}
 	if *repository != "" {
 		fmt.Print(rig.BuilderTemplate(*base, *src, *repository, *attributes, ""))
 		return
