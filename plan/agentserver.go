@@ -113,12 +113,15 @@ var agentServer = runtime{
 func agentServerStep(o Options, in Inputs) Step {
 	stamp := slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
 		[]string{strings.Join(o.ExtraPipPackages, " ")})
+	if !*o.AgentServerCompileBytecode {
+		stamp = append(stamp, "no bytecode")
+	}
 	install := `set --
 for package in ` + strings.Join(agentServerPackages, " ") + `; do
 	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
 done
 # shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode "$@" $OH_EXTRA_PIP_PACKAGES`
+oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGES`
 	step := Step{Name: "agent-server", User: o.User}
 	if o.SourceDir != "" {
 		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
@@ -135,7 +138,7 @@ oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --c
 		install = `requirements=$(mktemp)
 "$OH_UV" export --no-config --frozen --python "$OH_AGENT_PY" --all-packages --no-dev --no-editable --no-emit-workspace \
 	` + exportHashes + `--no-header --format requirements-txt --output-file "$requirements" >/dev/null
-oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode ` + hashes + `--requirement "$requirements"
+oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` ` + hashes + `--requirement "$requirements"
 rm -f "$requirements"`
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
@@ -152,6 +155,15 @@ if [ ! -x "$OH_AGENT_PY" ]; then
 fi
 ` + install}}
 	return step
+}
+
+// uvPipInstall are the options of every uv pip install into the agent-server's venv.
+func uvPipInstall(o Options) string {
+	args := `--no-config --python "$OH_AGENT_PY" --no-cache`
+	if *o.AgentServerCompileBytecode {
+		args += " --compile-bytecode"
+	}
+	return args
 }
 
 // checkoutCodeStep puts the shipped checkout in the code directory, where the runtime user's
@@ -182,9 +194,9 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 		Dir:     "$OH_CODE",
 		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
-		Stamp:   digest(slices.Concat([]string{"checkout-packages", in.SourceTree}, indexInputs(o))...),
+		Stamp:   digest(slices.Concat([]string{"checkout-packages", in.SourceTree, fmt.Sprint(*o.AgentServerCompileBytecode)}, indexInputs(o))...),
 		Commands: []Command{{Shell: uvIndexEnvironment + `export UV_PYTHON_DOWNLOADS=never
-oh_retry "$OH_UV" pip install --no-config --python "$OH_AGENT_PY" --no-cache --compile-bytecode --no-deps \
+oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` --no-deps \
 	` + strings.Join(reinstall, " ") + ` \
 	` + strings.Join(dirs, " ")}},
 	}

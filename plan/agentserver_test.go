@@ -186,3 +186,40 @@ func TestTiniStep(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentServerCompileBytecode: the venv is byte-compiled unless the option says not to, in
+// both installs; a change of the option is a new input of the install step; the action server
+// refuses the option.
+func TestAgentServerCompileBytecode(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		o       Options
+		compile bool
+	}{
+		{"release", Options{}, true},
+		{"release, not compiled", Options{AgentServerCompileBytecode: boolPtr(false)}, false},
+		{"checkout", Options{SourceDir: sdkCheckout, Layout: Layout{AgentServerVersion: "1.58.2"}}, true},
+		{"checkout, not compiled", Options{SourceDir: sdkCheckout, AgentServerCompileBytecode: boolPtr(false), Layout: Layout{AgentServerVersion: "1.58.2"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := agentServerPlan(t, tc.o)
+			for _, s := range p.Steps {
+				if s.Name != "agent-server" && s.Name != "checkout-packages" {
+					continue
+				}
+				if got := strings.Contains(s.Commands[0].Shell, "--compile-bytecode"); got != tc.compile {
+					t.Errorf("step %s compiles %t, want %t", s.Name, got, tc.compile)
+				}
+			}
+		})
+	}
+	stamp := func(o Options) string { return agentServerPlan(t, o).Steps[slices.Index(agentServerPlan(t, o).StepNames(), "agent-server")].Stamp }
+	if stamp(Options{}) == stamp(Options{AgentServerCompileBytecode: boolPtr(false)}) {
+		t.Error("agent_server_compile_bytecode is not an input of the agent-server step")
+	}
+	o := Options{SourceDir: fixture.SourceDir(t), AgentServerCompileBytecode: boolPtr(true)}
+	withVSCodeServerSHA256(&o)
+	if errs := fmt.Sprint(o.Prepare()); !strings.Contains(errs, `agent_server_compile_bytecode: set, but runtime is "action-server"`) {
+		t.Errorf("Prepare: %s, want agent_server_compile_bytecode refused", errs)
+	}
+}

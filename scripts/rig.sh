@@ -3,7 +3,7 @@
 # Debian base image made without any registry. Each piece is reused when it is already there,
 # so a warm machine is ready in seconds and a fresh one (Go only) builds everything once.
 #
-# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|openhands-src|sdk-src|tools|env]
+# usage: scripts/rig.sh [all|demo|docker|packer|plugins|base-image|trixie-image|arm64-image|index|uv|uv-arm64|openhands-src|sdk-src|tools|env]
 #   env prints the variables the tests and the demo read (PACKER, PACKER_PLUGIN_PATH, ...).
 set -euo pipefail
 
@@ -19,11 +19,12 @@ BASE_IMAGE=${OPENHANDS_RIG_BASE_IMAGE:-openhands-rig/debian:bookworm-r$BASE_REVI
 BASE_PACKAGES=python3,sudo,passwd,wget,curl,ca-certificates,git,jq,tmux,build-essential,ripgrep,ffmpeg,coreutils,util-linux,grep,sed,procps,findutils,libatomic1,libgl1,libasound2-plugins,openssh-server
 
 # The arm64 base image: real arm64 userland, run under qemu-user-static through binfmt_misc.
-# Fewer packages than the amd64 image (everything runs emulated): what the plan's checks use;
-# tests on it set system_packages = false.
+# Debian 13, whose Python (3.13) the agent-server needs too. Fewer packages than the amd64
+# image (everything runs emulated): what the plan's checks use, and tini; tests on it set
+# system_packages = false.
 ARM64_REVISION=1
-ARM64_IMAGE=${OPENHANDS_RIG_ARM64_IMAGE:-openhands-rig/debian-arm64:bookworm-r$ARM64_REVISION}
-ARM64_PACKAGES=python3,sudo,passwd,curl,ca-certificates,git,tmux,procps,findutils,util-linux,grep,sed,coreutils
+ARM64_IMAGE=${OPENHANDS_RIG_ARM64_IMAGE:-openhands-rig/debian-arm64:trixie-r$ARM64_REVISION}
+ARM64_PACKAGES=python3,sudo,tini,passwd,curl,ca-certificates,git,tmux,procps,findutils,util-linux,grep,sed,coreutils
 
 # The Debian 13 base image for real installs: Python 3.13, as OpenHands 0.62 (^3.12) and the
 # agent-server want; the plan's apt packages baked in as in the bookworm image, and systemd,
@@ -43,8 +44,9 @@ INDEX_URL=http://127.0.0.1:$INDEX_PORT/root/pypi/+simple/
 # The real uv, from its PyPI wheel (the binary is the wheel's data script): the version the
 # plan pins, and each wheel's SHA-256 as PyPI lists it.
 UV_VERSION=0.12.16
-UV_WHEEL_AMD64=uv-$UV_VERSION-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
-UV_WHEEL_AMD64_SHA256=c4570eeeef838ddc6957e1b28c5e88305bb492c83b000ed3b8ff3cf86a8ecf00
+# ARCH:PIP_PLATFORM:WHEEL:SHA256 for each architecture.
+UV_WHEELS="x86_64:manylinux2014_x86_64:uv-$UV_VERSION-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl:c4570eeeef838ddc6957e1b28c5e88305bb492c83b000ed3b8ff3cf86a8ecf00
+aarch64:manylinux2014_aarch64:uv-$UV_VERSION-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64.whl:99bdd4ffb8c98dc4d6a2a3155f4fe4c806a44d0cde1c525d155f1183f676499f"
 
 # OpenHands 0.62's own source tree for the real-install test: its sdist from PyPI (through the
 # local index), pinned by version and SHA-256. The sdist ships the release's poetry.lock,
@@ -231,25 +233,27 @@ ensure_index() {
 	exit 1
 }
 
-# ensure_uv: the real uv binary, taken from its wheel through the local index and checked
-# against the wheel's pinned SHA-256.
+# ensure_uv [ARCH]: the real uv binary for ARCH (x86_64 by default), taken from its wheel
+# through the local index and checked against the wheel's pinned SHA-256.
 ensure_uv() {
-	local dir=$CACHE/uv-$UV_VERSION/x86_64
+	local arch=${1:-x86_64} dir pin platform wheel sum work
+	dir=$CACHE/uv-$UV_VERSION/$arch
 	[ -x "$dir/uv" ] && return
+	pin=$(printf '%s\n' $UV_WHEELS | grep "^$arch:") || { log "no uv wheel pinned for $arch"; exit 1; }
+	IFS=: read -r _ platform wheel sum <<<"$pin"
 	ensure_index
 	mkdir -p "$dir"
-	local work
 	work=$(mktemp -d)
 	"$CACHE/devpi/venv/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary :all: \
-		--platform manylinux2014_x86_64 --index-url "$INDEX_URL" -d "$work" "uv==$UV_VERSION" >&2
-	echo "$UV_WHEEL_AMD64_SHA256  $work/$UV_WHEEL_AMD64" | sha256sum -c --quiet - ||
-		{ log "$UV_WHEEL_AMD64 does not have the pinned SHA-256"; exit 1; }
+		--platform "$platform" --index-url "$INDEX_URL" -d "$work" "uv==$UV_VERSION" >&2
+	echo "$sum  $work/$wheel" | sha256sum -c --quiet - ||
+		{ log "$wheel does not have the pinned SHA-256"; exit 1; }
 	/usr/bin/python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
-		"$work/$UV_WHEEL_AMD64" "uv-$UV_VERSION.data/scripts/uv" >"$dir/uv.tmp"
+		"$work/$wheel" "uv-$UV_VERSION.data/scripts/uv" >"$dir/uv.tmp"
 	chmod 0755 "$dir/uv.tmp"
 	mv "$dir/uv.tmp" "$dir/uv"
 	rm -rf "$work"
-	log "uv $UV_VERSION ready: $dir/uv"
+	log "uv $UV_VERSION ($arch) ready: $dir/uv"
 }
 
 # ensure_poetry: the real Poetry in a venv of the system's python3, every distribution pinned
@@ -369,8 +373,8 @@ ensure_arm64_image() {
 	if docker image inspect "$ARM64_IMAGE" >/dev/null 2>&1; then
 		return
 	fi
-	local tarball=$CACHE/debian-bookworm-arm64-rootfs-r$ARM64_REVISION.tar
-	bootstrap_rootfs "$tarball" bookworm arm64 "$ARM64_PACKAGES" "emulated: several minutes"
+	local tarball=$CACHE/debian-trixie-arm64-rootfs-r$ARM64_REVISION.tar
+	bootstrap_rootfs "$tarball" trixie arm64 "$ARM64_PACKAGES" "emulated: several minutes"
 	local archive
 	archive=$(mktemp)
 	(cd "$(dirname "$0")/.." && go run ./internal/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
@@ -397,6 +401,7 @@ print_env() {
 	else
 		printf 'export OPENHANDS_RIG_ARM64_IMAGE=\n'
 	fi
+	printf 'export OPENHANDS_RIG_UV_ARM64=%q\n' "$CACHE/uv-$UV_VERSION/aarch64/uv"
 	printf 'export OPENHANDS_RIG_TRIXIE_IMAGE=%q\n' "$TRIXIE_IMAGE"
 	printf 'export OPENHANDS_RIG_INDEX_URL=%q\n' "$INDEX_URL"
 	printf 'export OPENHANDS_RIG_UV=%q\n' "$CACHE/uv-$UV_VERSION/x86_64/uv"
@@ -454,11 +459,13 @@ all)
 	ensure_uv
 	ensure_openhands_src
 	ensure_sdk_src
+	ensure_uv aarch64
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	wait_beside
 	;;
 index) ensure_index ;;
 uv) ensure_uv ;;
+uv-arm64) ensure_uv aarch64 ;;
 openhands-src) ensure_openhands_src ;;
 sdk-src) ensure_sdk_src ;;
 trixie-image) ensure_trixie_image ;;
@@ -471,7 +478,7 @@ base-image) ensure_base_image ;;
 arm64-image) ensure_arm64_image ;;
 env) print_env ;;
 *)
-	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, openhands-src, sdk-src, tools or env)"
+	log "unknown target '$1' (want all, demo, docker, packer, plugins, base-image, trixie-image, arm64-image, index, uv, uv-arm64, openhands-src, sdk-src, tools or env)"
 	exit 2
 	;;
 esac

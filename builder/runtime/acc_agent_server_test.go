@@ -30,7 +30,7 @@ func TestAccBuilderAgentServer(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo := accImageRepository(t, "agent-server")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +67,54 @@ func TestAccBuilderAgentServer(t *testing.T) {
 	})
 }
 
+// TestAccBuilderAgentServerArm64 builds the V1 runtime for linux/arm64 on this x86_64 machine:
+// the arm64 Debian 13 base and the real arm64 uv run under qemu-user-static, and uv takes the
+// arm64 wheels from the index; the image is arm64 and so is its compiled code. The server is
+// not started here: emulated, its first start took longer than this test may (see
+// rig.AgentServerBuilderTemplate); the amd64 tests start and drive it.
+func TestAccBuilderAgentServerArm64(t *testing.T) {
+	if rigEnv == nil {
+		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
+	}
+	if rigEnv.Arm64Image == "" {
+		t.Skip("this machine cannot run arm64 userland (scripts/rig.sh said why)")
+	}
+	repo := accImageRepository(t, "agent-server-arm64")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "linux/arm64", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acctest.TestPlugin(t, &acctest.PluginTestCase{
+		Name:     "builder_agent_server_arm64",
+		Template: tmpl,
+		Check: func(cmd *exec.Cmd, logfile string) error {
+			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
+				return err
+			}
+			log := rig.ReadLog(t, logfile)
+			for _, line := range []string{"check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok"} {
+				if !strings.Contains(log, line) {
+					return fmt.Errorf("the build log lacks %q", line)
+				}
+			}
+			return nil
+		},
+	})
+	image := repo + ":acc"
+	arch, err := rig.Docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pydantic-core is compiled: its module must be the arm64 wheel's (ELF machine 183).
+	got := rig.InImage(t, image, "", `uname -m
+/openhands/agent-server/bin/python -c 'import glob, struct
+so = glob.glob("/openhands/agent-server/lib/python3.13/site-packages/pydantic_core/_pydantic_core*.so")[0]
+with open(so, "rb") as f: print(struct.unpack("<H", f.read(20)[18:20])[0])'`)
+	if strings.TrimSpace(arch) != "linux/arm64" || got != "aarch64\n183" {
+		t.Errorf("image %s, in it %q; want linux/arm64, aarch64 and an aarch64 extension module (183)", strings.TrimSpace(arch), got)
+	}
+}
+
 // TestAccBuilderAgentServerCheckout builds the V1 runtime from a software-agent-sdk checkout
 // (the rig's: the four packages' sources from their sdists, locked by the real uv): every
 // distribution in the image is at its uv.lock version, the dev group is left out, and
@@ -82,7 +130,7 @@ func TestAccBuilderAgentServerCheckout(t *testing.T) {
 		t.Fatalf("copying the SDK checkout: %v: %s", err, out)
 	}
 	repo := accImageRepository(t, "agent-server-checkout")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), "")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

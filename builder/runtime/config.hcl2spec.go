@@ -46,6 +46,7 @@ type FlatConfig struct {
 	IndexURL                     *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
 	ExtraIndexURLs               []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
 	ExtraPipPackages             []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
+	AgentServerCompileBytecode   *bool             `mapstructure:"agent_server_compile_bytecode" cty:"agent_server_compile_bytecode" hcl:"agent_server_compile_bytecode"`
 	UseLock                      *bool             `mapstructure:"use_lock" cty:"use_lock" hcl:"use_lock"`
 	LockGroups                   []string          `mapstructure:"lock_groups" cty:"lock_groups" hcl:"lock_groups"`
 	LockVerifyHashes             *bool             `mapstructure:"lock_verify_hashes" cty:"lock_verify_hashes" hcl:"lock_verify_hashes"`
@@ -130,6 +131,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"index_url":                        &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
 		"extra_index_urls":                 &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
 		"extra_pip_packages":               &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
+		"agent_server_compile_bytecode":    &hcldec.AttrSpec{Name: "agent_server_compile_bytecode", Type: cty.Bool, Required: false},
 		"use_lock":                         &hcldec.AttrSpec{Name: "use_lock", Type: cty.Bool, Required: false},
 		"lock_groups":                      &hcldec.AttrSpec{Name: "lock_groups", Type: cty.List(cty.String), Required: false},
 		"lock_verify_hashes":               &hcldec.AttrSpec{Name: "lock_verify_hashes", Type: cty.Bool, Required: false},

@@ -2,6 +2,7 @@ package rig
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // agentClientScript drives an agent-server image the way an SDK user does: DockerWorkspace
@@ -40,10 +42,10 @@ exec /usr/local/lib/docker-cli "$@"
 `
 
 // DriveAgentServer runs OpenHands' own client (openhands-workspace at version, the real
-// packages from the rig's index) against image and returns what the command printed: "ok",
-// the user and the working directory. The client needs Python 3.12 or later, which the host
-// (Debian 12) lacks: it runs in a container of the Debian 13 base with the host's docker CLI
-// and engine socket, and its venv and uv's cache stay in the rig's cache.
+// packages from the rig's index) against image and returns what the command printed: "ok", the user and the working directory. The client
+// needs Python 3.12 or later, which the host (Debian 12) lacks: it runs in a container of the
+// Debian 13 base with the host's docker CLI and engine socket, and its venv and uv's cache
+// stay in the rig's cache.
 func DriveAgentServer(t *testing.T, env *Env, image, version string) string {
 	t.Helper()
 	docker, err := exec.LookPath("docker")
@@ -60,6 +62,9 @@ func DriveAgentServer(t *testing.T, env *Env, image, version string) string {
 			t.Fatal(err)
 		}
 	}
+	// On the host network the server always binds port 8000 (and the client checks 8001 and
+	// 8002): the last client's container may hold them a moment after it returned.
+	waitPortsFree(t, 8000, 8001, 8002)
 	dir := t.TempDir()
 	script, shim := filepath.Join(dir, "client.py"), filepath.Join(dir, "docker")
 	if err := os.WriteFile(script, []byte(agentClientScript), 0o644); err != nil {
@@ -96,6 +101,25 @@ exec /client/venv/bin/python /client.py "$IMAGE" "$PLATFORM"`
 		t.Fatalf("OpenHands' DockerWorkspace against %s: %v\n%s", image, err, tail(string(out), 40))
 	}
 	return string(out)
+}
+
+// waitPortsFree waits up to a minute until each port can be bound on every interface.
+func waitPortsFree(t *testing.T, ports ...int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for _, port := range ports {
+		for {
+			l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+			if err == nil {
+				l.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("port %d is still taken after a minute: %v", port, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }
 
 // tail is the last n lines of s.
@@ -142,16 +166,29 @@ func AgentServerRelease(version string) string {
 func AgentServerCheckout(dir string) string { return fmt.Sprintf("source_dir           = %q", dir) }
 
 // AgentServerBuilderTemplate is an HCL template whose `source "openhands-runtime" "image"`
-// builds the agent-server (installs: AgentServerRelease or AgentServerCheckout) on the Debian 13 base from the rig's index (the
-// real-install attributes, host network reaching only loopback), naming its images
-// repository:acc; build holds more lines of the build block (post-processors).
-func AgentServerBuilderTemplate(env *Env, repository, installs, build string) (string, error) {
+// builds the agent-server (installs: AgentServerRelease or AgentServerCheckout) on the Debian
+// 13 base from the rig's index (the real-install attributes, host network reaching only
+// loopback), naming its images repository:acc; platform "linux/arm64" builds on the arm64
+// base with the arm64 uv (emulated), "" for this machine's. build holds more lines of the
+// build block (post-processors).
+func AgentServerBuilderTemplate(env *Env, repository, installs, platform, build string) (string, error) {
 	attrs, err := RealInstallAttributes(env, "  ")
 	if err != nil {
 		return "", err
 	}
 	// The action server's browser switch, which the agent-server refuses.
 	attrs = strings.ReplaceAll(attrs, "  install_browser    = false\n", "")
+	base := env.TrixieImage
+	if platform == "linux/arm64" {
+		base = env.Arm64Image
+		attrs = strings.Replace(attrs, fmt.Sprintf("uv_path            = %q", env.UV), fmt.Sprintf("uv_path            = %q", env.UVArm64), 1)
+		// The arm64 base carries what the checks use, not every system package. Measured
+		// emulated on two cores: byte-compiling the venv took over ten minutes, importing the
+		// server's modules without bytecode six, and the server did not answer /health within
+		// six more; so no bytecode, no imports, no launch (the amd64 builds check those).
+		attrs += "  platforms          = [\"linux/arm64\"]\n  system_packages    = false\n" +
+			"  agent_server_compile_bytecode = false\n  verify {\n    launch  = false\n    imports = []\n  }\n"
+	}
 	return fmt.Sprintf(`
 source "openhands-runtime" "image" {
   runtime              = "agent-server"
@@ -167,5 +204,5 @@ build {
   sources = ["source.openhands-runtime.image"]
 %s
 }
-`, installs, env.TrixieImage, repository, attrs, build), nil
+`, installs, base, repository, attrs, build), nil
 }

@@ -22,9 +22,11 @@ type Env struct {
 	PluginPath string
 	// Packer is the packer binary.
 	Packer string
-	// Arm64Image is the arm64 Debian base image, run under qemu-user-static; empty when
+	// Arm64Image is the arm64 Debian 13 base image, run under qemu-user-static; empty when
 	// this machine cannot run arm64 userland (scripts/rig.sh said why).
 	Arm64Image string
+	// UVArm64 is the real uv for arm64, for the agent-server's arm64 builds.
+	UVArm64 string
 	// TrixieImage is the Debian 13 base image (Python 3.13), for real installs.
 	TrixieImage string
 	// IndexURL is the local package index on 127.0.0.1, a caching mirror of PyPI: build
@@ -68,7 +70,7 @@ func Setup(workDir string) (*Env, error) {
 		}
 	}
 	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
-		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
+		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], UVArm64: vars["OPENHANDS_RIG_UV_ARM64"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
 		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"], OpenHandsSrc: vars["OPENHANDS_RIG_OPENHANDS_SRC"],
 		SDKSrc: vars["OPENHANDS_RIG_SDK_SRC"], Cache: vars["OPENHANDS_RIG_CACHE"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {

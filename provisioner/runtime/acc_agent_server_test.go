@@ -16,28 +16,37 @@ import (
 
 // TestAccProvisionerAgentServer: the docker builder and this provisioner make the V1 runtime
 // with the `changes` the docs print (plan.DockerChanges of the agent-server's layout), the
-// real agent-server packages installed from the rig's index; OpenHands' own DockerWorkspace
-// then starts the committed image as SDK users do and runs a command in it.
+// real agent-server packages installed from the rig's index, released or from the rig's SDK
+// checkout at its uv.lock's versions; OpenHands' own DockerWorkspace then starts the
+// committed image as SDK users do and runs a command in it.
 func TestAccProvisionerAgentServer(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
-	const version, image = "1.58.2", "openhands-acc-agent-server"
-	real, err := rig.RealInstallAttributes(rigEnv, "    ")
-	if err != nil {
-		t.Fatal(err)
+	const version = "1.58.2"
+	for _, tc := range []struct{ name, installs string }{
+		{"release", rig.AgentServerRelease(version)},
+		{"checkout", rig.AgentServerCheckout(rigEnv.SDKSrc)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			image := "openhands-acc-agent-server-" + tc.name
+			real, err := rig.RealInstallAttributes(rigEnv, "    ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			real = strings.ReplaceAll(real, "    install_browser    = false\n", "")
+			changes := rig.DockerChangesFor(plan.Layout{Runtime: plan.RuntimeAgentServer, AgentServerVersion: version})
+			body := fmt.Sprintf("    runtime              = \"agent-server\"\n    %s\n%s", tc.installs, real)
+			tmpl := dockerTemplate(rigEnv.TrixieImage, `"--network=host"`, changes, body, image)
+			t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
+			acctest.TestPlugin(t, &acctest.PluginTestCase{
+				Name:     "provisioner_agent_server_" + tc.name,
+				Template: tmpl,
+				Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok"),
+			})
+			rig.RequireWorkspaceCommand(t, rigEnv, image+":acc", version)
+		})
 	}
-	real = strings.ReplaceAll(real, "    install_browser    = false\n", "")
-	changes := rig.DockerChangesFor(plan.Layout{Runtime: plan.RuntimeAgentServer, AgentServerVersion: version})
-	body := fmt.Sprintf("    runtime              = \"agent-server\"\n    agent_server_version = %q\n%s", version, real)
-	tmpl := dockerTemplate(rigEnv.TrixieImage, `"--network=host"`, changes, body, image)
-	t.Cleanup(func() { rig.RemoveImages(image + ":acc") })
-	acctest.TestPlugin(t, &acctest.PluginTestCase{
-		Name:     "provisioner_agent_server",
-		Template: tmpl,
-		Check:    rig.AgentServerBuilt(t),
-	})
-	rig.RequireWorkspaceCommand(t, rigEnv, image+":acc", version)
 }
 
 // startSystemdTarget is an AMI host's stand-in: a container of the Debian 13 base whose PID 1 is

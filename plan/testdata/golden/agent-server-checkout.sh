@@ -802,7 +802,7 @@ oh_main() {
 	oh_run_step 9 tini root 'd1b973fe2368cb5cad2dffc573a8c8d2' ''
 	oh_run_step 10 code root '8afa54d700bbcb871c3fe42640eb14e3' ''
 	oh_run_step 11 agent-server user 'afd0ccc71b41545ac5d0178eb08cec7f' 'checkout-packages'
-	oh_run_step 12 checkout-packages user 'eb2da0546d983be504a61da59712f034' ''
+	oh_run_step 12 checkout-packages user '8e2b1c1422420bc2ca70ca0e08d56c40' ''
 	oh_run_step 13 environment root '4cb6a5933d354069a041922a7f7970b0' ''
 	oh_run_step 14 service root '' ''
 	oh_run_step 15 cleanup root '' ''
