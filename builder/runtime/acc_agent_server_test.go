@@ -92,7 +92,7 @@ func TestAccBuilderAgentServerArm64(t *testing.T) {
 				return err
 			}
 			log := rig.ReadLog(t, logfile)
-			for _, line := range []string{"check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok"} {
+			for _, line := range []string{"check agent-server versions: ok", "check self-contained venv: ok"} {
 				if !strings.Contains(log, line) {
 					return fmt.Errorf("the build log lacks %q", line)
 				}
@@ -101,6 +101,10 @@ func TestAccBuilderAgentServerArm64(t *testing.T) {
 		},
 	})
 	image := repo + ":acc"
+	// Docker warns first that the image's platform is not the engine's.
+	if tini := rig.InImage(t, image, "", "tini --version"); !strings.HasSuffix(tini, "\ntini version 0.19.0") {
+		t.Errorf("tini --version in the image: %q", tini)
+	}
 	arch, err := rig.Docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +114,7 @@ func TestAccBuilderAgentServerArm64(t *testing.T) {
 /openhands/agent-server/bin/python -c 'import glob, struct
 so = glob.glob("/openhands/agent-server/lib/python3.13/site-packages/pydantic_core/_pydantic_core*.so")[0]
 with open(so, "rb") as f: print(struct.unpack("<H", f.read(20)[18:20])[0])'`)
-	if strings.TrimSpace(arch) != "linux/arm64" || got != "aarch64\n183" {
+	if strings.TrimSpace(arch) != "linux/arm64" || !strings.HasSuffix(got, "\naarch64\n183") {
 		t.Errorf("image %s, in it %q; want linux/arm64, aarch64 and an aarch64 extension module (183)", strings.TrimSpace(arch), got)
 	}
 }
