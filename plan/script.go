@@ -333,8 +333,8 @@ func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
 	}
 	fmt.Fprintf(b, "\t*)\n\t\toh_say \"openhands-runtime: unsupported platform: /etc/os-release has ID=\\\"$id\\\" VERSION_ID=\\\"$version_id\\\"${pretty:+ ($pretty)}; supported: %s\"\n\t\treturn 1\n\t\t;;\n\tesac\n",
 		strings.Join(supported, ", "))
-	b.WriteString("\tOH_ARCH=$(uname -m)\n\tcase $OH_ARCH in\n\tx86_64 | aarch64) ;;\n")
-	b.WriteString("\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: x86_64, aarch64\"\n\t\treturn 1\n\t\t;;\n\tesac\n")
+	fmt.Fprintf(b, "\tOH_ARCH=$(uname -m)\n\tcase $OH_ARCH in\n\t%s) ;;\n", strings.Join(archMachines(), " | "))
+	fmt.Fprintf(b, "\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: %s\"\n\t\treturn 1\n\t\t;;\n\tesac\n", strings.Join(archMachines(), ", "))
 	b.WriteString("\tcase $OH_FAMILY in\n")
 	for _, f := range Families(targets) {
 		packages := slices.Concat(SystemPackages[f], runtimeOf(p.Options.Layout).systemPackages[f], p.Options.ExtraSystemPackages)
