@@ -864,8 +864,8 @@ func TestRunPlatforms(t *testing.T) {
 		t.Errorf("the artifact does not name the arm64 image: %s", a)
 	}
 	// Each platform's own openvscode-server sum, the others the general one.
-	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}, VSCodeServerSHA256ByPlatform: map[string]string{"linux/arm64": "arm"}}
-	c.VSCodeServerSHA256 = "general"
+	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+	c.VSCodeServerSHA256, c.VSCodeServerSHA256ByPlatform = "general", map[string]string{"linux/arm64": "arm"}
 	if amd, arm := c.forPlatform("linux/amd64").VSCodeServerSHA256, c.forPlatform("linux/arm64").VSCodeServerSHA256; amd != "general" || arm != "arm" {
 		t.Errorf("openvscode-server sums %q and %q, want general and arm", amd, arm)
 	}
@@ -908,13 +908,13 @@ func TestPreparePlatforms(t *testing.T) {
 			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("b", 64)}}, nil},
 		{"two architectures from one URL with its sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"},
 			"vscode_server_url": "https://mirror.example/openvscode-server.tar.gz"}, nil},
-		// Errors about the first platform's substituted sum name the option the user set.
+		// Errors about a platform's sum name the option the user set.
 		{"per-platform sum with the switch off", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
 			"install_vscode_server": false, "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
-			[]string{`vscode_server_sha256_by_platform["linux/amd64"]: set, but install_vscode_server = false leaves vscode_server out`}},
+			[]string{`vscode_server_sha256_by_platform: set, but install_vscode_server = false leaves vscode_server out`}},
 		{"per-platform sum with a supplied tarball", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
 			"vscode_server_path": "/dev/null", "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
-			[]string{`vscode_server_path: set either vscode_server_path or vscode_server_url with vscode_server_sha256_by_platform["linux/amd64"], not both`}},
+			[]string{`vscode_server_path: no platform takes it: each of linux/amd64 has its own entries in the vscode_server_*_by_platform options`}},
 		{"with docker_platform", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "docker_platform": "linux/amd64"}, []string{"platforms: set with docker_platform"}},
 		{"bad platform", map[string]interface{}{"platforms": []interface{}{"arm64"}}, []string{"platforms[0]: \"arm64\""}},
 		{"twice", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/arm64"}}, []string{"platforms[1]: \"linux/arm64\" is listed twice"}},
@@ -929,7 +929,7 @@ func TestPreparePlatforms(t *testing.T) {
 			[]string{"vscode_server_sha256_by_platform: no sum for linux/arm64"}},
 		{"openvscode-server sum of another platform and a bad sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
 			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("a", 64), "linux/amd64": "abc"}},
-			[]string{"vscode_server_sha256_by_platform: \"linux/arm64\" is not one of the platforms built", "\"abc\" for linux/amd64 is not 64 hexadecimal digits"}},
+			[]string{"vscode_server_sha256_by_platform: \"linux/arm64\" is not one of the platforms built", `vscode_server_sha256_by_platform["linux/amd64"]: "abc" is not 64 hexadecimal digits`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
