@@ -351,7 +351,7 @@ func renderPlatformSources(b *strings.Builder, o Options) {
 			continue
 		}
 		name := t.shellName()
-		b.WriteString("\tcase $OH_ARCH in\n")
+		b.WriteString("\t# shellcheck disable=SC2089 # the sum's option name, quotes included, is data\n\tcase $OH_ARCH in\n")
 		for _, a := range Archs {
 			src := t.sourceFor(o, a.Platform)
 			file, option := "''", "''"
@@ -364,7 +364,7 @@ func renderPlatformSources(b *strings.Builder, o Options) {
 			fmt.Fprintf(b, "\t%s) %[2]s_URL=$%[3]s %[2]s_SHA256=$%[4]s %[2]s_FILE=%[5]s %[2]s_SUM_OPTION=%[6]s ;;\n", a.Machine, name,
 				archVariable(name+"_URL", a), archVariable(name+"_SHA256", a), file, option)
 		}
-		fmt.Fprintf(b, "\tesac\n\texport %[1]s_SHA256 %[1]s_FILE %[1]s_SUM_OPTION\n", name)
+		fmt.Fprintf(b, "\tesac\n\t# shellcheck disable=SC2090 # the same data\n\texport %[1]s_SHA256 %[1]s_FILE %[1]s_SUM_OPTION\n", name)
 	}
 }
 
