@@ -3,7 +3,6 @@ package plan
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,28 +11,10 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 )
 
-// elfHeader is the ELF header of an executable of machine m: debug/elf's own Header64, as
-// the Go linker writes it for GOOS=linux (little-endian, 64-bit), without sections.
-func elfHeader(t *testing.T, m elf.Machine) []byte {
-	t.Helper()
-	h := elf.Header64{Type: uint16(elf.ET_EXEC), Machine: uint16(m), Version: uint32(elf.EV_CURRENT), Ehsize: 64}
-	copy(h.Ident[:], elf.ELFMAG)
-	h.Ident[elf.EI_CLASS], h.Ident[elf.EI_DATA], h.Ident[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)
-	var b bytes.Buffer
-	if err := binary.Write(&b, binary.LittleEndian, h); err != nil {
-		t.Fatal(err)
-	}
-	// debug/elf itself must read it as an executable of that machine.
-	f, err := elf.NewFile(bytes.NewReader(b.Bytes()))
-	if err != nil || f.Machine != m {
-		t.Fatalf("the test's ELF header does not parse as %s: %v", m, err)
-	}
-	return b.Bytes()
-}
+func elfHeader(t *testing.T, m elf.Machine) []byte { return fixture.ELFHeader(t, m) }
 
-// elfFile writes an executable of machine m (its ELF header) at dir/rel.
 func elfFile(t *testing.T, dir, rel string, m elf.Machine) string {
-	return fixture.WriteFile(t, dir, rel, string(elfHeader(t, m)), 0o755)
+	return fixture.ELFFile(t, dir, rel, m)
 }
 
 // tarGzFile writes a .tar.gz of the files (name, content pairs) at dir/rel.
@@ -70,16 +51,16 @@ func TestArchTable(t *testing.T) {
 // architecture, one without them to the target's own) and the builder's (SetTargets).
 func TestPlatformFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	x86 := elfFile(t, dir, "x86/micromamba", elf.EM_X86_64)
-	arm := elfFile(t, dir, "arm/micromamba", elf.EM_AARCH64)
-	arm32 := elfFile(t, dir, "arm32/micromamba", elf.EM_ARM)
+	x86 := fixture.ELFFile(t, dir, "x86/micromamba", elf.EM_X86_64)
+	arm := fixture.ELFFile(t, dir, "arm/micromamba", elf.EM_AARCH64)
+	arm32 := fixture.ELFFile(t, dir, "arm32/micromamba", elf.EM_ARM)
 	script := fixture.WriteFile(t, dir, "script/micromamba", "#!/bin/sh\nexec micromamba-real \"$@\"\n", 0o755)
-	uvX86 := tarGzFile(t, dir, "uv-x86_64.tar.gz", [2]string{"uv-x86_64-unknown-linux-gnu/uv", string(elfHeader(t, elf.EM_X86_64))})
-	uvArm := tarGzFile(t, dir, "uv-aarch64.tar.gz", [2]string{"uv-aarch64-unknown-linux-gnu/uv", string(elfHeader(t, elf.EM_AARCH64))})
+	uvX86 := tarGzFile(t, dir, "uv-x86_64.tar.gz", [2]string{"uv-x86_64-unknown-linux-gnu/uv", string(fixture.ELFHeader(t, elf.EM_X86_64))})
+	uvArm := tarGzFile(t, dir, "uv-aarch64.tar.gz", [2]string{"uv-aarch64-unknown-linux-gnu/uv", string(fixture.ELFHeader(t, elf.EM_AARCH64))})
 	// node after the server's script, as in the releases' order: the scan reads on for it.
 	vscodeX64 := tarGzFile(t, dir, "openvscode-server-linux-x64.tar.gz",
 		[2]string{"openvscode-server-v1.98.2-linux-x64/bin/openvscode-server", "#!/usr/bin/env sh\n"},
-		[2]string{"openvscode-server-v1.98.2-linux-x64/node", string(elfHeader(t, elf.EM_X86_64))})
+		[2]string{"openvscode-server-v1.98.2-linux-x64/node", string(fixture.ELFHeader(t, elf.EM_X86_64))})
 	vscodeNoNode := tarGzFile(t, dir, "openvscode-server-standin.tar.gz",
 		[2]string{"openvscode-server-v1.98.2-linux-x64/bin/openvscode-server", "#!/usr/bin/env python3\n"})
 	both := []string{"linux/amd64", "linux/arm64"}
@@ -213,8 +194,8 @@ func TestForPlatform(t *testing.T) {
 // credentials stays out of the script and out of the exported environment.
 func TestBundleCarriesEachPlatformsFile(t *testing.T) {
 	dir := t.TempDir()
-	x86 := elfFile(t, dir, "x86/micromamba", elf.EM_X86_64)
-	arm := elfFile(t, dir, "arm/micromamba", elf.EM_AARCH64)
+	x86 := fixture.ELFFile(t, dir, "x86/micromamba", elf.EM_X86_64)
+	arm := fixture.ELFFile(t, dir, "arm/micromamba", elf.EM_AARCH64)
 	armData, _ := os.ReadFile(arm)
 	x86Data, _ := os.ReadFile(x86)
 	const secretURL = "https://builder:s3cret-by-platform@mirror.internal/uv-aarch64.tar.gz"
