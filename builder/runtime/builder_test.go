@@ -971,20 +971,7 @@ func TestPreparePlatforms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c Config
 			_, err := c.Prepare(builderRaw(newRunFixture(t).src, tt.set))
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Prepare accepted it")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			fixture.WantErrors(t, err, tt.want)
 		})
 	}
 }

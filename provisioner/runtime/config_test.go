@@ -566,21 +566,7 @@ func TestPreparePerPlatformFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c Config
-			err := c.Prepare(rawConfig(fixture.SourceDir(t), tt.set), packerRaw())
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Prepare accepted it")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			fixture.WantErrors(t, c.Prepare(rawConfig(fixture.SourceDir(t), tt.set), packerRaw()), tt.want)
 		})
 	}
 }
