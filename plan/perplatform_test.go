@@ -226,6 +226,18 @@ func TestBundleCarriesEachPlatformsFile(t *testing.T) {
 	if computed, err := ComputeInputs(o, files); err != nil || computed.Supplied["micromamba/aarch64"] != in.Supplied["micromamba/aarch64"] {
 		t.Errorf("ComputeInputs gives %v (%v), WriteBundle %v", computed.Supplied, err, in.Supplied)
 	}
+	// The SBOM names each architecture's own file and download.
+	for machine, want := range map[string]Origin{
+		"x86_64":  {Supplied: x86, SHA256: sha256Hex(x86Data)},
+		"aarch64": {Supplied: arm, SHA256: sha256Hex(armData)},
+	} {
+		if got := toolMicromamba.Origin(o, in, machine); got != want {
+			t.Errorf("micromamba's origin on %s is %+v, want %+v", machine, got, want)
+		}
+	}
+	if got := toolUV.Origin(o, in, "aarch64"); got != (Origin{URL: RedactURL(secretURL), SHA256: testSHA}) {
+		t.Errorf("uv's origin on aarch64 is %+v, want its per-platform URL without credentials", got)
+	}
 	_, payload := splitBundle(t, bundle.Bytes())
 	got := map[string]string{}
 	for _, e := range readPayload(t, payload) {
