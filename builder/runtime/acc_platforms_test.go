@@ -1,8 +1,6 @@
 package runtimebuilder
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,23 +32,12 @@ func TestAccBuilderPerPlatformFiles(t *testing.T) {
 	}
 	repo, src := accRepository(t, "perplatform")
 	files := t.TempDir()
-	// tool -> platform -> the local file given for it.
-	supplied := map[string]map[string]string{}
+	// tool -> platform -> the local file given for it, and its sha256.
+	supplied, sums := map[string]map[string]string{}, map[string]map[string]string{}
 	for _, tool := range []string{"micromamba", "uv"} {
-		standin, err := os.ReadFile(filepath.Join(rig.StandinsDir(), tool))
-		if err != nil {
-			t.Fatal(err)
-		}
-		supplied[tool] = map[string]string{}
+		supplied[tool], sums[tool] = map[string]string{}, map[string]string{}
 		for _, p := range []string{"linux/amd64", "linux/arm64"} {
-			path := filepath.Join(files, strings.ReplaceAll(p, "/", "-"), tool)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, append(standin, "# the "+p+" copy\n"...), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			supplied[tool][p] = path
+			supplied[tool][p], sums[tool][p] = rig.PlatformStandin(t, files, tool, p)
 		}
 	}
 	// The arm64 base carries the tools the checks use, not every system package. The
@@ -81,19 +68,9 @@ func TestAccBuilderPerPlatformFiles(t *testing.T) {
 	installed := map[string]string{"micromamba": "/openhands/micromamba/bin/micromamba", "uv": "/openhands/bin/uv"}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		image := repo + ":" + platformTag("acc", p)
-		out, err := rig.Docker("run", "--rm", "--network=none", "--platform", p, "--entrypoint", "sha256sum", image,
-			installed["micromamba"], installed["uv"])
-		if err != nil {
-			t.Fatalf("%s: %v", image, err)
-		}
-		got := map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			if sum, path, ok := strings.Cut(line, "  "); ok {
-				got[path] = sum
-			}
-		}
+		got := rig.InstalledSHA256(t, image, p, installed["micromamba"], installed["uv"])
 		for tool, path := range installed {
-			if want := fileSHA256(t, supplied[tool][p]); got[path] != want {
+			if want := sums[tool][p]; got[path] != want {
 				t.Errorf("%s: %s is %s, want the %s copy given for %s (%s)", image, path, got[path], tool, p, want)
 			}
 		}
@@ -127,14 +104,4 @@ func perPlatformTemplate(repo, src, attributes string) string {
 		out = append(out, line)
 	}
 	return strings.Replace(strings.Join(out, "\n"), here, attributes, 1)
-}
-
-func fileSHA256(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }
