@@ -17,15 +17,16 @@ type toolOptions struct {
 	URLByPlatform, SHA256ByPlatform, PathByPlatform *map[string]string
 }
 
-// byPlatform are the tool's per-platform options by field ("url", "sha256", "path").
-func (s toolOptions) byPlatform() []struct {
+// platformOption is one of a tool's per-platform options: its field ("url", "sha256",
+// "path") and its entries.
+type platformOption struct {
 	field string
 	m     map[string]string
-} {
-	return []struct {
-		field string
-		m     map[string]string
-	}{{"url", *s.URLByPlatform}, {"sha256", *s.SHA256ByPlatform}, {"path", *s.PathByPlatform}}
+}
+
+// byPlatform are the tool's per-platform options.
+func (s toolOptions) byPlatform() []platformOption {
+	return []platformOption{{"url", *s.URLByPlatform}, {"sha256", *s.SHA256ByPlatform}, {"path", *s.PathByPlatform}}
 }
 
 // source is where one platform's copy of a tool comes from: the tool's own options, or, for a
@@ -71,7 +72,7 @@ func (t Tool) sourceFor(o Options, platform string) source {
 	return source{url: *s.URL, sum: *s.SHA256, path: *s.Path}
 }
 
-// sumOption is the option the source's sum is set with.
+// sourceSumOption is the option the source's sum is set with.
 func (t Tool) sourceSumOption(o Options, src source) string {
 	if src.platform == "" {
 		return t.sumOption(o)
@@ -144,7 +145,11 @@ func (t Tool) platformKeyErrors(o Options) ([]error, func(string) bool) {
 			switch {
 			case valid(p):
 			case o.targets != nil:
-				errs = append(errs, fmt.Errorf("%s_%s_by_platform: %q is not one of the platforms built (%s)", t.Name, f.field, p, strings.Join(o.targets, ", ")))
+				built := strings.Join(o.targets, ", ")
+				if built == "" {
+					built = "only the engine's own: set platforms or docker_platform to build it"
+				}
+				errs = append(errs, fmt.Errorf("%s_%s_by_platform: %q is not one of the platforms built (%s)", t.Name, f.field, p, built))
 			default:
 				errs = append(errs, fmt.Errorf("%s_%s_by_platform: %q is not a platform the plan installs for; use %s", t.Name, f.field, p, strings.Join(archPlatforms(), " or ")))
 			}

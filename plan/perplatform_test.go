@@ -111,6 +111,9 @@ func TestPlatformFileErrors(t *testing.T) {
 		{"builder: a uv tarball per platform", both, func(o *Options) {
 			o.UVPathByPlatform = map[string]string{"linux/amd64": uvX86, "linux/arm64": uvArm}
 		}, nil},
+		{"builder: an entry without platforms", []string{""}, func(o *Options) {
+			o.UVPathByPlatform = map[string]string{"linux/arm64": uvArm}
+		}, []string{`uv_path_by_platform: "linux/arm64" is not one of the platforms built (only the engine's own: set platforms or docker_platform to build it)`}},
 		{"builder: an entry for a platform not built", []string{"linux/amd64"}, func(o *Options) {
 			o.UVPathByPlatform = map[string]string{"linux/arm64": uvArm}
 		}, []string{`uv_path_by_platform: "linux/arm64" is not one of the platforms built (linux/amd64)`}},
