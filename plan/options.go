@@ -48,14 +48,16 @@ type Options struct {
 	// `micromamba_url` per platform (`"linux/amd64"`, `"linux/arm64"`), with
 	// `micromamba_sha256_by_platform`. A platform with an entry in any of a tool's
 	// `*_by_platform` options takes that tool from them alone; the others take the tool's own
-	// options (`micromamba_url`, `micromamba_sha256`, `micromamba_path`).
+	// options (`micromamba_url`, `micromamba_sha256`, `micromamba_path`); those beside entries
+	// for every platform are refused, since no platform would take them.
 	MicromambaURLByPlatform map[string]string `mapstructure:"micromamba_url_by_platform"`
 	// `micromamba_sha256` per platform: the SHA-256 of its `micromamba_url_by_platform` entry.
 	MicromambaSHA256ByPlatform map[string]string `mapstructure:"micromamba_sha256_by_platform"`
 	// `micromamba_path` per platform, for air-gapped builds of several architectures (the
 	// builder's `platforms`, or AMIs of both: the provisioner uploads every platform's file and
-	// the target installs the one of its `uname -m`). Validation reads each executable's ELF
-	// header and refuses one of another architecture than its platform's.
+	// the target installs the one of its `uname -m`). Validation reads the ELF header of each
+	// supplied executable, these and the tools' own `*_path` for each platform it goes to, and
+	// refuses one of another architecture; scripts (`#!`) have none.
 	MicromambaPathByPlatform map[string]string `mapstructure:"micromamba_path_by_platform"`
 	// Download URL of uv: the release `.tar.gz` or a bare binary. Requires `uv_sha256`.
 	// Defaults to a pinned release for the target's architecture.
