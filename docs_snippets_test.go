@@ -204,6 +204,14 @@ func TestAccDocSnippetsValidate(t *testing.T) {
 		"bin/micromamba": filepath.Join(standins, "micromamba"),
 		"bin/uv":         filepath.Join(standins, "uv"),
 		"bin/openvscode-server-v1.98.2-linux-x64.tar.gz": tarball,
+		// Each architecture's files of the air-gapped guide's two-architecture snippets: the
+		// stand-ins are scripts and the stand-in tarball has no node, so of no architecture.
+		"bin/x86_64/micromamba":  filepath.Join(standins, "micromamba"),
+		"bin/aarch64/micromamba": filepath.Join(standins, "micromamba"),
+		"bin/x86_64/uv":          filepath.Join(standins, "uv"),
+		"bin/aarch64/uv":         filepath.Join(standins, "uv"),
+		"bin/x86_64/openvscode-server-v1.98.2-linux-x64.tar.gz":    tarball,
+		"bin/aarch64/openvscode-server-v1.98.2-linux-arm64.tar.gz": tarball,
 	}
 	values := map[string]string{
 		"vscode_server_sha256":       strings.Repeat("ab", 32),

@@ -44,10 +44,10 @@ variable "repository" {
 
 locals {
   timestamp = regex_replace(timestamp(), "[- TZ:]", "")
-  # AMI architecture -> instance type and openvscode-server sum.
+  # AMI architecture -> instance type.
   machines = {
-    x86_64 = { instance_type = "t3.large", vscode_sha256 = var.vscode_server_sha256_x64 }
-    arm64  = { instance_type = "t4g.large", vscode_sha256 = var.vscode_server_sha256_arm64 }
+    x86_64 = { instance_type = "t3.large" }
+    arm64  = { instance_type = "t4g.large" }
   }
 }
 
@@ -92,16 +92,13 @@ build {
     }
   }
 
+  # One block for both architectures: each machine takes the sum of its own `uname -m`.
   provisioner "openhands-runtime" {
-    only                 = ["amazon-ebs.al2023-x86_64"]
-    source_dir           = var.source_dir
-    vscode_server_sha256 = var.vscode_server_sha256_x64
-  }
-
-  provisioner "openhands-runtime" {
-    only                 = ["amazon-ebs.al2023-arm64"]
-    source_dir           = var.source_dir
-    vscode_server_sha256 = var.vscode_server_sha256_arm64
+    source_dir = var.source_dir
+    vscode_server_sha256_by_platform = {
+      "linux/amd64" = var.vscode_server_sha256_x64
+      "linux/arm64" = var.vscode_server_sha256_arm64
+    }
   }
 }
 

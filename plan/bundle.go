@@ -175,12 +175,12 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	tw := tar.NewWriter(gz)
 	bw := &bundleWriter{tw: tw}
 	for _, t := range Tools {
-		if _, _, path := t.values(o); path != "" {
-			sum, err := bw.addFile(t.Bundle, path, 0o755, nil)
+		for _, f := range t.suppliedFiles(o) {
+			sum, err := bw.addFile(f.bundle, f.path, 0o755, nil)
 			if err != nil {
-				return in, fmt.Errorf("%s_path: %w", t.Name, err)
+				return in, fmt.Errorf("%s: %w", f.option, err)
 			}
-			in.supply(t, sum)
+			in.supply(f.key, sum)
 		}
 	}
 	digest := newSourceDigest()

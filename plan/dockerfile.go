@@ -139,9 +139,9 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 		return err
 	}
 	for _, t := range Tools {
-		if _, _, path := t.values(o); path != "" {
-			if _, err := bw.addFile(contextDir+"/"+t.Bundle, path, 0o755, nil); err != nil {
-				return fmt.Errorf("%s_path: %w", t.Name, err)
+		for _, f := range t.suppliedFiles(o) {
+			if _, err := bw.addFile(contextDir+"/"+f.bundle, f.path, 0o755, nil); err != nil {
+				return fmt.Errorf("%s: %w", f.option, err)
 			}
 		}
 	}

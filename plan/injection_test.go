@@ -23,7 +23,7 @@ func injected(marker string, n int) string {
 
 const injectionForms = 20
 
-// stringOptions lists the string and []string options of Options by their HCL name (through
+// stringOptions lists the string, []string and map[string]string options of Options by their HCL name (through
 // the squashed Layout and the verify block), each with a setter. verify.commands is shell by
 // design and left out.
 func stringOptions() map[string]func(*Options, string) {
@@ -35,6 +35,7 @@ func stringOptions() map[string]func(*Options, string) {
 			name, opts, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
 			field := func(o *Options) reflect.Value { return get(o).Field(i) }
 			switch {
+			case !f.IsExported():
 			case opts == "squash":
 				walk(f.Type, prefix, field)
 			case f.Type.Kind() == reflect.Struct:
@@ -44,6 +45,9 @@ func stringOptions() map[string]func(*Options, string) {
 				out[prefix+name] = func(o *Options, v string) { field(o).SetString(v) }
 			case f.Type == reflect.TypeOf([]string(nil)):
 				out[prefix+name] = func(o *Options, v string) { field(o).Set(reflect.ValueOf([]string{v})) }
+			case f.Type == reflect.TypeOf(map[string]string(nil)):
+				// The *_by_platform options: the value for a platform, rendered as the others.
+				out[prefix+name] = func(o *Options, v string) { field(o).Set(reflect.ValueOf(map[string]string{"linux/arm64": v})) }
 			}
 		}
 	}

@@ -186,10 +186,12 @@ type Origin struct {
 // Origin tells where the tool installed on a target of architecture arch (`uname -m`) came
 // from, as the script chose it.
 func (t Tool) Origin(o Options, in Inputs, arch string) Origin {
-	url, sum, path := t.values(o)
+	a, _ := ArchByMachine(arch)
+	src := t.sourceFor(o, a.Platform)
+	url, sum, path := src.url, src.sum, src.path
 	switch {
 	case path != "":
-		return Origin{Supplied: path, SHA256: in.Supplied[t.Name]}
+		return Origin{Supplied: path, SHA256: in.Supplied[t.suppliedKey(o, arch)]}
 	case url != "":
 		return Origin{URL: RedactURL(url), SHA256: strings.ToLower(sum)}
 	}

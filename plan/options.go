@@ -48,6 +48,20 @@ type Options struct {
 	// target's architecture; a `.tar.gz` holding it is unpacked on the target, other archives
 	// are refused.
 	MicromambaPath string `mapstructure:"micromamba_path"`
+	// `micromamba_url` per platform (`"linux/amd64"`, `"linux/arm64"`), with
+	// `micromamba_sha256_by_platform`. A platform with an entry in any of a tool's
+	// `*_by_platform` options takes that tool from them alone; the others take the tool's own
+	// options (`micromamba_url`, `micromamba_sha256`, `micromamba_path`); those beside entries
+	// for every platform are refused, since no platform would take them.
+	MicromambaURLByPlatform map[string]string `mapstructure:"micromamba_url_by_platform"`
+	// `micromamba_sha256` per platform: the SHA-256 of its `micromamba_url_by_platform` entry.
+	MicromambaSHA256ByPlatform map[string]string `mapstructure:"micromamba_sha256_by_platform"`
+	// `micromamba_path` per platform, for air-gapped builds of several architectures (the
+	// builder's `platforms`, or AMIs of both: the provisioner uploads every platform's file and
+	// the target installs the one of its `uname -m`). Validation reads the ELF header of each
+	// supplied executable, these and the tools' own `*_path` for each platform it goes to, and
+	// refuses one of another architecture; scripts (`#!`) have none.
+	MicromambaPathByPlatform map[string]string `mapstructure:"micromamba_path_by_platform"`
 	// Download URL of uv: the release `.tar.gz` or a bare binary. Requires `uv_sha256`.
 	// Defaults to a pinned release for the target's architecture.
 	UVURL string `mapstructure:"uv_url"`
@@ -57,6 +71,13 @@ type Options struct {
 	// architecture: the binary, or the release `.tar.gz` as `uv_url` takes it (unpacked on the
 	// target); other archives are refused.
 	UVPath string `mapstructure:"uv_path"`
+	// `uv_url` per platform, with `uv_sha256_by_platform`; see `micromamba_url_by_platform`.
+	UVURLByPlatform map[string]string `mapstructure:"uv_url_by_platform"`
+	// `uv_sha256` per platform.
+	UVSHA256ByPlatform map[string]string `mapstructure:"uv_sha256_by_platform"`
+	// `uv_path` per platform (the binary or the release `.tar.gz`, whose `uv` is checked); see
+	// `micromamba_path_by_platform`.
+	UVPathByPlatform map[string]string `mapstructure:"uv_path_by_platform"`
 	// Conda channel for Python and Poetry: a name, found under `channel_alias`, or an http(s)
 	// URL without credentials (micromamba takes it on its command line). Defaults to
 	// `conda-forge`.
@@ -109,6 +130,19 @@ type Options struct {
 	// Local openvscode-server release tarball (`.tar.gz`) to upload instead of downloading one
 	// (air-gapped builds).
 	VSCodeServerPath string `mapstructure:"vscode_server_path"`
+	// `vscode_server_url` per platform, with `vscode_server_sha256_by_platform`; see
+	// `micromamba_url_by_platform`.
+	VSCodeServerURLByPlatform map[string]string `mapstructure:"vscode_server_url_by_platform"`
+	// SHA-256 of the openvscode-server tarball per platform, required for a build of several
+	// architectures that downloads the default release: each downloads its own architecture's
+	// (`openvscode-server-v1.98.2-linux-x64.tar.gz` for `linux/amd64`, `-linux-arm64.tar.gz` for
+	// `linux/arm64`), and the project publishes no checksums: take each `sha256sum` of a copy you
+	// trust. A platform not listed takes `vscode_server_sha256`, which the builder refuses to
+	// give platforms of two architectures.
+	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform"`
+	// `vscode_server_path` per platform; see `micromamba_path_by_platform`. Validation checks
+	// the `node` executable at the tarball's top directory, as the releases have it.
+	VSCodeServerPathByPlatform map[string]string `mapstructure:"vscode_server_path_by_platform"`
 	// Download URL of tini, the agent-server image's init, where the base has no `tini` on its
 	// PATH and no package of it (Amazon Linux 2023): the static binary. Requires `tini_sha256`.
 	// Defaults to tini v0.19.0's `tini-static-amd64` or `-arm64`, checked against pinned sums.
@@ -119,6 +153,12 @@ type Options struct {
 	// Local tini binary (static, of the target's architecture) to upload instead of downloading
 	// one (air-gapped builds).
 	TiniPath string `mapstructure:"tini_path"`
+	// `tini_url` per platform, with `tini_sha256_by_platform`; see `micromamba_url_by_platform`.
+	TiniURLByPlatform map[string]string `mapstructure:"tini_url_by_platform"`
+	// `tini_sha256` per platform.
+	TiniSHA256ByPlatform map[string]string `mapstructure:"tini_sha256_by_platform"`
+	// `tini_path` per platform; see `micromamba_path_by_platform`.
+	TiniPathByPlatform map[string]string `mapstructure:"tini_path_by_platform"`
 	// In container images, the runtime user takes UID and GID 1000 (or `uid`), as OpenHands'
 	// launcher expects (`--user-id 1000`): a base-image user or group holding that id (`pn` in
 	// `nikolaik/python-nodejs`, `ubuntu` in `ubuntu:24.04`) is removed first. Set true to keep
@@ -162,6 +202,10 @@ type Options struct {
 	// sumFrom names, by tool, the option a tool's sum was taken from when it is not the
 	// tool's own <name>_sha256 (SumFrom).
 	sumFrom map[string]string
+	// targets are the engine platforms the options go to when the component knows them (the
+	// builder's; "" for the engine's own), set with SetTargets; nil for a target that tells its
+	// own (the provisioner's, by `uname -m`).
+	targets []string
 }
 
 // Layout says where a runtime is and how it is checked: what every component that installs,
@@ -552,28 +596,28 @@ func (o *Layout) Errors() []error {
 	return errs
 }
 
-// checkArtifact validates one of the url+sha256 / local path pairs; sumOption is the option
-// the sum was set with (<name>_sha256, or the builder's per-platform map).
-func checkArtifact(name, sumOption, rawURL, sum, path string) []error {
+// checkArtifact validates one of the url+sha256 / local path pairs, named by their options
+// (<name>_path, <name>_url, <name>_sha256, or one platform's entries of their maps).
+func checkArtifact(pathOption, urlOption, sumOption, rawURL, sum, path string) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	switch {
 	case path != "" && (rawURL != "" || sum != ""):
-		add("%s_path: set either %s_path or %s_url with %s, not both", name, name, name, sumOption)
+		add("%s: set either %s or %s with %s, not both", pathOption, pathOption, urlOption, sumOption)
 	case path != "":
 		if fi, err := os.Stat(path); err != nil {
-			add("%s_path: %s", name, statMessage(err))
+			add("%s: %s", pathOption, statMessage(err))
 		} else if !fi.Mode().IsRegular() {
-			add("%s_path: %q is not a regular file", name, path)
+			add("%s: %q is not a regular file", pathOption, path)
 		}
 	case rawURL != "" || sum != "":
 		if rawURL == "" {
-			add("%s_url: required when %s is set", name, sumOption)
+			add("%s: required when %s is set", urlOption, sumOption)
 		} else if err := checkURL(rawURL); err != nil {
-			add("%s_url: %s", name, err)
+			add("%s: %s", urlOption, err)
 		}
 		if sum == "" {
-			add("%s: required with %s_url, so the download can be checked", sumOption, name)
+			add("%s: required with %s, so the download can be checked", sumOption, urlOption)
 		} else if !SHA256Pattern.MatchString(sum) {
 			add("%s: %q is not 64 hexadecimal digits", sumOption, sum)
 		}

@@ -13,7 +13,7 @@ import (
 // withVSCodeServerSHA256 gives options that would download openvscode-server the checksum
 // a download needs (none is pinned), as a template must.
 func withVSCodeServerSHA256(o *Options) {
-	if o.VSCodeServerPath == "" && o.VSCodeServerSHA256 == "" && (o.InstallVSCodeServer == nil || *o.InstallVSCodeServer) {
+	if o.VSCodeServerPath == "" && o.VSCodeServerSHA256 == "" && len(o.VSCodeServerSHA256ByPlatform) == 0 && (o.InstallVSCodeServer == nil || *o.InstallVSCodeServer) {
 		o.VSCodeServerSHA256 = testSHA
 	}
 }

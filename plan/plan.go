@@ -76,12 +76,12 @@ type Inputs struct {
 	Lock string
 }
 
-// supply records the digest of a file supplied for tool t.
-func (in *Inputs) supply(t Tool, sum string) {
+// supply records the digest of a supplied file by its key (suppliedFile).
+func (in *Inputs) supply(key, sum string) {
 	if in.Supplied == nil {
 		in.Supplied = map[string]string{}
 	}
-	in.Supplied[t.Name] = sum
+	in.Supplied[key] = sum
 }
 
 // Bundle paths of the plan and the source tree, relative to the bundle root (supplied tools

@@ -82,6 +82,7 @@ func (o *Options) urlOptions() []urlOption {
 	for _, t := range Tools {
 		url, _, _ := t.values(*o)
 		out = append(out, urlOption{t.Name + "_url", t.shellName() + "_URL", url})
+		out = append(out, t.platformURLOptions(*o)...)
 	}
 	for i, u := range o.ExtraIndexURLs {
 		out = append(out, urlOption{fmt.Sprintf("extra_index_urls[%d]", i), "OH_EXTRA_INDEX_URLS", u})
@@ -291,6 +292,7 @@ func (p *Plan) variables() []variable {
 		vars = append(vars, [2]string{t.Var, t.Dest},
 			[2]string{t.shellName() + "_URL", shellQuote(url)},
 			[2]string{t.shellName() + "_SHA256", shellQuote(strings.ToLower(sum))})
+		vars = append(vars, t.platformVariables(o)...)
 	}
 	secret := p.secretVariables()
 	out := make([]variable, 0, len(vars)+len(o.EnvironmentVars)+len(o.SecretEnvironmentVars))
@@ -308,6 +310,13 @@ func (p *Plan) secretVariables() map[string]bool {
 	secret := map[string]bool{}
 	for _, u := range p.Options.urlOptions() {
 		secret[u.variable] = secret[u.variable] || hasCredentials(u.url)
+	}
+	// A tool's variable takes the detected architecture's URL (renderPlatformSources): a
+	// secret when any of them is.
+	for _, t := range Tools {
+		for _, u := range t.platformURLOptions(p.Options) {
+			secret[t.shellName()+"_URL"] = secret[t.shellName()+"_URL"] || hasCredentials(u.url)
+		}
 	}
 	return secret
 }
@@ -333,8 +342,8 @@ func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
 	}
 	fmt.Fprintf(b, "\t*)\n\t\toh_say \"openhands-runtime: unsupported platform: /etc/os-release has ID=\\\"$id\\\" VERSION_ID=\\\"$version_id\\\"${pretty:+ ($pretty)}; supported: %s\"\n\t\treturn 1\n\t\t;;\n\tesac\n",
 		strings.Join(supported, ", "))
-	b.WriteString("\tOH_ARCH=$(uname -m)\n\tcase $OH_ARCH in\n\tx86_64 | aarch64) ;;\n")
-	b.WriteString("\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: x86_64, aarch64\"\n\t\treturn 1\n\t\t;;\n\tesac\n")
+	fmt.Fprintf(b, "\tOH_ARCH=$(uname -m)\n\tcase $OH_ARCH in\n\t%s) ;;\n", strings.Join(archMachines(), " | "))
+	fmt.Fprintf(b, "\t*)\n\t\toh_say \"openhands-runtime: unsupported architecture $OH_ARCH; supported: %s\"\n\t\treturn 1\n\t\t;;\n\tesac\n", strings.Join(archMachines(), ", "))
 	b.WriteString("\tcase $OH_FAMILY in\n")
 	for _, f := range Families(targets) {
 		packages := slices.Concat(SystemPackages[f], runtimeOf(p.Options.Layout).systemPackages[f], p.Options.ExtraSystemPackages)
@@ -345,6 +354,7 @@ func (p *Plan) renderPlatformDetection(b *strings.Builder, targets []Platform) {
 	if len(Families(targets)) > 1 {
 		b.WriteString("\toh_define_family_helpers\n")
 	}
+	renderPlatformSources(b, p.Options)
 	renderPinnedDownloads(b)
 	b.WriteString("\texport OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES\n}\n")
 }

@@ -112,6 +112,35 @@ var scriptVariants = []scriptVariant{
 			},
 		},
 	},
+	{
+		// Air-gapped AMIs of both architectures: each architecture's micromamba in the bundle,
+		// uv supplied for x86_64 and downloaded with credentials for aarch64, the
+		// openvscode-server sum of each; the script takes the detected architecture's.
+		name:   "by-platform",
+		golden: true,
+		options: func(t *testing.T, dir string) Options {
+			return Options{
+				Platform: "debian-12",
+				MicromambaPathByPlatform: map[string]string{
+					"linux/amd64": fixture.WriteFile(t, dir, "x86_64/micromamba", "micromamba x86_64\n", 0o755),
+					"linux/arm64": fixture.WriteFile(t, dir, "aarch64/micromamba", "micromamba aarch64\n", 0o755),
+				},
+				UVPath:                       fixture.WriteFile(t, dir, "uv", "uv x86_64\n", 0o755),
+				UVURLByPlatform:              map[string]string{"linux/arm64": "https://builder:" + goldenPassword + "@mirror.internal/uv-aarch64.tar.gz"},
+				UVSHA256ByPlatform:           map[string]string{"linux/arm64": strings.Repeat("7", 64)},
+				VSCodeServerSHA256ByPlatform: map[string]string{"linux/amd64": strings.Repeat("8", 64), "linux/arm64": strings.Repeat("9", 64)},
+			}
+		},
+		inputs: Inputs{
+			DependencyFiles: goldenInputs.DependencyFiles,
+			SourceTree:      goldenInputs.SourceTree,
+			Supplied: map[string]string{
+				"micromamba/x86_64":  "3333333333333333333333333333333333333333333333333333333333333333",
+				"micromamba/aarch64": "6666666666666666666666666666666666666666666666666666666666666666",
+				"uv/x86_64":          "4444444444444444444444444444444444444444444444444444444444444444",
+			},
+		},
+	},
 }
 
 // pinnedVariant installs pinned to OpenHands 0.62's lock (trimmed), hashes not checked. It
@@ -440,6 +469,14 @@ func TestScriptDetection(t *testing.T) {
 		}
 		t.Run(v.name, func(t *testing.T) {
 			p, script, _ := renderVariant(t, v)
+			// And each architecture's URL and sum of a tool with per-platform entries, whose
+			// supplied files are in the bundle.
+			unset := toolURLsUnset + "OH_BUNDLE= "
+			for _, tool := range Tools {
+				for _, pv := range tool.platformVariables(p.Options) {
+					unset += pv[0] + "= "
+				}
+			}
 			targets := map[string]bool{}
 			for _, pl := range p.Targets() {
 				targets[pl.Key()] = true
@@ -449,7 +486,7 @@ func TestScriptDetection(t *testing.T) {
 			end := strings.Index(script[start:], "\n}\n")
 			fn := strings.ReplaceAll(script[start:start+end+3], "/etc/os-release", `"$OS_RELEASE"`)
 			for _, fixture := range osReleaseFixtures {
-				harness := "set -euo pipefail\n" + toolURLsUnset + "\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
+				harness := "set -euo pipefail\n" + unset + "\noh_say() { printf '%s\\n' \"$*\"; }\noh_define_family_helpers() { :; }\n" + fn +
 					"oh_detect_platform\nprintf 'family=%s admin=%s rc=%s\\n' \"$OH_FAMILY\" \"$OH_ADMIN_GROUP\" \"$OH_BASHRC\"\n"
 				cmd := exec.Command("bash", "-c", harness)
 				cmd.Env = append(os.Environ(), "OS_RELEASE="+filepath.Join(mustAbs(t, "testdata"), "os-release", fixture))

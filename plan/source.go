@@ -153,12 +153,12 @@ func ComputeInputs(o Options, files []SourceFile) (Inputs, error) {
 		in.Lock = li.digest()
 	}
 	for _, t := range Tools {
-		if _, _, path := t.values(o); path != "" {
-			sum, err := FileSHA256(path)
+		for _, f := range t.suppliedFiles(o) {
+			sum, err := FileSHA256(f.path)
 			if err != nil {
-				return in, fmt.Errorf("%s_path: %w", t.Name, err)
+				return in, fmt.Errorf("%s: %w", f.option, err)
 			}
-			in.supply(t, sum)
+			in.supply(f.key, sum)
 		}
 	}
 	return in, nil

@@ -86,16 +86,19 @@ func archiveFormat(head []byte) (name, unpack string) {
 	return "", ""
 }
 
-// suppliedErrors checks a file given with <name>_path. The plan installs what it is given:
-// a tool's executable as it is, or a gzip tarball (the format of uv's releases and of
+// suppliedErrors checks a file given with <name>_path (option). The plan installs what it is
+// given: a tool's executable as it is, or a gzip tarball (the format of uv's releases and of
 // openvscode-server's, so the file fetched for <name>_url serves as <name>_path unchanged),
 // which the target unpacks with tar, as for a download. Other archive formats would need
 // unzip, xz or bzip2 on the target, which minimal bases lack: they are refused here with the
-// command that unpacks them, rather than installed as the executable.
-func (t Tool) suppliedErrors(path string) []error {
+// command that unpacks them, rather than installed as the executable. It returns what it read
+// of the executable's ELF header, for the architecture check: the file's own, the tool's
+// member of a tarball, or the `node` at the top of a tree's (openvscode-server's runs on it;
+// the tree's own bin/openvscode-server is a script).
+func (t Tool) suppliedErrors(option, path string) ([]error, executable) {
 	f, err := os.Open(path)
 	if err != nil {
-		return []error{fmt.Errorf("%s_path: %s", t.Name, statMessage(err))}
+		return []error{fmt.Errorf("%s: %s", option, statMessage(err))}, executable{}
 	}
 	defer f.Close()
 	head := make([]byte, 512)
@@ -108,50 +111,76 @@ func (t Tool) suppliedErrors(path string) []error {
 		if format != "" {
 			what = "a " + format + " archive"
 		}
-		return []error{fmt.Errorf("%s_path: %q is %s, not a release tarball (.tar.gz): supply %s as published", t.Name, path, what, t.defaultRelease())}
+		return []error{fmt.Errorf("%s: %q is %s, not a release tarball (.tar.gz): supply %s as published", option, path, what, t.defaultRelease())}, executable{}
 	case format == "":
-		return nil // the executable itself
+		return nil, executableOf(head[:n]) // the executable itself
 	case format != "gzip":
-		return []error{fmt.Errorf("%[1]s_path: %[2]q is a %[3]s archive, not the %[4]s executable: unpack it (%[5]s %[6]s) and set %[1]s_path to the %[4]s inside, "+
-			"or supply a .tar.gz holding it, which the plan unpacks", t.Name, path, format, exe, unpack, filepath.Base(path))}
+		return []error{fmt.Errorf("%[1]s: %[2]q is a %[3]s archive, not the %[4]s executable: unpack it (%[5]s %[6]s) and set %[1]s to the %[4]s inside, "+
+			"or supply a .tar.gz holding it, which the plan unpacks", option, path, format, exe, unpack, filepath.Base(path))}, executable{}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return []error{fmt.Errorf("%s_path: %q: %v", t.Name, path, err)}
+		return []error{fmt.Errorf("%s: %q: %v", option, path, err)}, executable{}
 	}
-	found, err := tarHolds(f, t.Member, t.Tree)
+	found, member, err := tarHolds(f, t.Member, t.Tree)
 	switch {
 	case err != nil:
-		return []error{fmt.Errorf("%s_path: %q is not a readable .tar.gz (%v): supply the release tarball as published, or the %s executable", t.Name, path, err, exe)}
+		return []error{fmt.Errorf("%s: %q is not a readable .tar.gz (%v): supply the release tarball as published, or the %s executable", option, path, err, exe)}, executable{}
 	case !found && t.Tree:
-		return []error{fmt.Errorf("%s_path: %q holds no %s: supply %s as published", t.Name, path, t.Member, t.defaultRelease())}
+		return []error{fmt.Errorf("%s: %q holds no %s: supply %s as published", option, path, t.Member, t.defaultRelease())}, executable{}
 	case !found:
-		return []error{fmt.Errorf("%[1]s_path: %[2]q is a .tar.gz without a file called %[3]s: supply the release tarball that holds it, or the %[3]s executable", t.Name, path, exe)}
+		return []error{fmt.Errorf("%[1]s: %[2]q is a .tar.gz without a file called %[3]s: supply the release tarball that holds it, or the %[3]s executable", option, path, exe)}, executable{}
 	}
-	return nil
+	return nil, executableOf(member)
 }
 
+// treeExecutable is the executable at the top of a release tree whose ELF header tells the
+// tree's architecture: openvscode-server's releases run on their own `node`.
+const treeExecutable = "node"
+
 // tarHolds tells whether a gzip tarball holds a regular file at member (a path's end, for a
-// tree) or, for a single executable, a file whose name is member's.
-func tarHolds(r io.Reader, member string, tree bool) (bool, error) {
+// tree) or, for a single executable, a file whose name is member's; head is the start of the
+// executable whose architecture counts (member's, or a tree's treeExecutable), when found.
+func tarHolds(r io.Reader, member string, tree bool) (found bool, head []byte, err error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return false, nil
+			return found, head, nil
 		}
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
 		name := strings.TrimPrefix(h.Name, "./")
-		if tree && (name == member || strings.HasSuffix(name, "/"+member)) || !tree && filepath.Base(name) == filepath.Base(member) {
-			return true, nil
+		switch {
+		case tree && (name == member || strings.HasSuffix(name, "/"+member)):
+			found = true
+		case tree && (name == treeExecutable || strings.Count(name, "/") == 1 && strings.HasSuffix(name, "/"+treeExecutable)):
+			if head, err = readHead(tr); err != nil {
+				return false, nil, err
+			}
+		case !tree && filepath.Base(name) == filepath.Base(member):
+			head, err = readHead(tr)
+			return err == nil, head, err
+		}
+		if found && head != nil {
+			return true, head, nil
 		}
 	}
+}
+
+// readHead reads the first bytes of a file, enough for its ELF header.
+func readHead(r io.Reader) ([]byte, error) {
+	head := make([]byte, 64)
+	n, err := io.ReadFull(r, head)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return head[:n], err
 }

@@ -48,8 +48,8 @@ type Tool struct {
 	present string
 	// enabled reads Switch; nil means always installed.
 	enabled func(Options) bool
-	// settings are the tool's three options.
-	settings func(o *Options) (url, sum, path *string)
+	// settings are the tool's options: its own three and their per-platform maps.
+	settings func(o *Options) toolOptions
 	// check is more of the step's check, beyond the executable being there.
 	check string
 	// configure is shell run after the install, with what it depends on (part of the stamp).
@@ -76,8 +76,9 @@ var toolMicromamba = Tool{
 			SHA256: "9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7",
 		},
 	},
-	settings: func(o *Options) (*string, *string, *string) {
-		return &o.MicromambaURL, &o.MicromambaSHA256, &o.MicromambaPath
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.MicromambaURL, &o.MicromambaSHA256, &o.MicromambaPath,
+			&o.MicromambaURLByPlatform, &o.MicromambaSHA256ByPlatform, &o.MicromambaPathByPlatform}
 	},
 	configure: func(o Options) (string, []string) {
 		shell := `# "defaults" is absent from a fresh configuration, which micromamba may report as an error
@@ -105,7 +106,9 @@ var toolUV = Tool{
 			SHA256: "36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26",
 		},
 	},
-	settings: func(o *Options) (*string, *string, *string) { return &o.UVURL, &o.UVSHA256, &o.UVPath },
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.UVURL, &o.UVSHA256, &o.UVPath, &o.UVURLByPlatform, &o.UVSHA256ByPlatform, &o.UVPathByPlatform}
+	},
 }
 
 // toolVSCodeServer is the openvscode-server release OpenHands' vscode plugin starts, owned by
@@ -121,8 +124,9 @@ var toolVSCodeServer = Tool{
 	},
 	Switch:  "install_vscode_server",
 	enabled: func(o Options) bool { return *o.InstallVSCodeServer },
-	settings: func(o *Options) (*string, *string, *string) {
-		return &o.VSCodeServerURL, &o.VSCodeServerSHA256, &o.VSCodeServerPath
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.VSCodeServerURL, &o.VSCodeServerSHA256, &o.VSCodeServerPath,
+			&o.VSCodeServerURLByPlatform, &o.VSCodeServerSHA256ByPlatform, &o.VSCodeServerPathByPlatform}
 	},
 	check: `[ -x "$OH_VSCODE_SERVER/bin/remote-cli/code" ]`,
 	// From the release's package.json: --version starts Node, a few hundred ms on every run.
@@ -151,14 +155,16 @@ var toolTini = Tool{
 	},
 	OnlyWith: `runtime = "agent-server"`,
 	enabled:  func(o Options) bool { return o.Runtime == RuntimeAgentServer },
-	settings: func(o *Options) (*string, *string, *string) { return &o.TiniURL, &o.TiniSHA256, &o.TiniPath },
-	present:  `command -v tini >/dev/null 2>&1`,
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.TiniURL, &o.TiniSHA256, &o.TiniPath, &o.TiniURLByPlatform, &o.TiniSHA256ByPlatform, &o.TiniPathByPlatform}
+	},
+	present: `command -v tini >/dev/null 2>&1`,
 }
 
 // values are the tool's url, sha256 and path options.
 func (t Tool) values(o Options) (url, sum, path string) {
-	u, s, p := t.settings(&o)
-	return *u, *s, *p
+	s := t.settings(&o)
+	return *s.URL, *s.SHA256, *s.Path
 }
 
 // Enabled tells whether the options install the tool.
@@ -205,29 +211,23 @@ func (t Tool) pinnedSummary() string {
 }
 
 // step installs the tool: the supplied file, the user's URL, or the pinned release for the
-// target's architecture; then its configuration. Its stamp changes with whichever was used.
+// target's architecture; then its configuration. Its stamp changes with whichever was used. A
+// tool with per-platform entries takes the detected architecture's (renderPlatformSources).
 func (t Tool) step(o Options, in Inputs) Step {
-	url, sum, path := t.values(o)
-	sum = strings.ToLower(sum)
+	src := t.sourceFor(o, "")
 	source := `""`
-	var stamp string
-	switch {
-	case path != "":
+	if src.path != "" {
 		source = `"$OH_BUNDLE/` + t.Bundle + `"`
-		stamp = digest(t.Step, "supplied", in.Supplied[t.Name])
-	case url != "":
-		stamp = digest(t.Step, RedactURL(url), sum)
-	default:
-		parts := []string{t.Step, "pinned", t.pinnedSummary()}
-		if sum != "" {
-			parts = append(parts, sum)
-		}
-		stamp = digest(parts...)
 	}
+	stamp := t.sourceStamp(src, in.Supplied[t.Name])
 	// The option a checksum mismatch names: none for the pinned sum.
 	sumOption := shellQuote("")
-	if sum != "" {
+	if src.sum != "" {
 		sumOption = shellQuote(t.sumOption(o))
+	}
+	if t.perPlatform(o) {
+		source, sumOption = fmt.Sprintf(`"$%s_FILE"`, t.shellName()), fmt.Sprintf(`"$%s_SUM_OPTION"`, t.shellName())
+		stamp = t.platformStamp(o, in)
 	}
 	run := fmt.Sprintf(`oh_install_binary %s %s "$%[3]s_URL" "$%[3]s_SHA256" "$%s" %s`, t.Member, source, t.shellName(), t.Var, sumOption)
 	check := "[ -x " + t.executable() + " ]"
@@ -251,39 +251,78 @@ func (t Tool) step(o Options, in Inputs) Step {
 	return Step{Name: t.Step, User: RootUser, Check: check, Stamp: stamp, Secrets: []string{t.shellName() + "_URL"}, Commands: []Command{{Shell: run}}}
 }
 
+// sourceStamp is what a step's stamp records of a source: the digest of its supplied file,
+// its URL and sum, or the pinned releases (with the user's sum of them).
+func (t Tool) sourceStamp(src source, supplied string) string {
+	sum := strings.ToLower(src.sum)
+	switch {
+	case src.path != "":
+		return digest(t.Step, "supplied", supplied)
+	case src.url != "":
+		return digest(t.Step, RedactURL(src.url), sum)
+	}
+	parts := []string{t.Step, "pinned", t.pinnedSummary()}
+	if sum != "" {
+		parts = append(parts, sum)
+	}
+	return digest(parts...)
+}
+
 // errors checks the tool's options, each error naming its option.
 func (t Tool) errors(o Options) []error {
-	url, sum, path := t.values(o)
-	sumOption := t.sumOption(o)
 	if !t.Enabled(o) {
-		for _, set := range []struct{ option, value string }{{t.Name + "_url", url}, {sumOption, sum}, {t.Name + "_path", path}} {
-			switch {
-			case set.value == "":
-			case t.Switch == "":
-				return []error{fmt.Errorf("%s: set, but only %s installs %s; remove it", set.option, t.OnlyWith, t.Name)}
-			default:
-				return []error{fmt.Errorf("%s: set, but %s = false leaves %s out; remove one of them", set.option, t.Switch, t.Name)}
-			}
-		}
-		return nil
+		return t.disabledErrors(o)
 	}
+	return t.platformErrors(o)
+}
+
+// disabledErrors refuses the options of a tool the options leave out.
+func (t Tool) disabledErrors(o Options) []error {
+	url, sum, path := t.values(o)
+	set := []struct{ option, value string }{{t.Name + "_url", url}, {t.sumOption(o), sum}, {t.Name + "_path", path}}
+	for _, f := range t.settings(&o).byPlatform() {
+		if len(f.m) > 0 {
+			set = append(set, struct{ option, value string }{t.Name + "_" + f.field + "_by_platform", "set"})
+		}
+	}
+	for _, s := range set {
+		switch {
+		case s.value == "":
+		case t.Switch == "":
+			return []error{fmt.Errorf("%s: set, but only %s installs %s; remove it", s.option, t.OnlyWith, t.Name)}
+		default:
+			return []error{fmt.Errorf("%s: set, but %s = false leaves %s out; remove one of them", s.option, t.Switch, t.Name)}
+		}
+	}
+	return nil
+}
+
+// sourceErrors checks one source of the tool (its own options, or one platform's entries),
+// and returns what it read of a supplied file; used tells whether any platform takes it, so
+// that a download needs its sum.
+func (t Tool) sourceErrors(o Options, src source, used bool) ([]error, executable) {
+	url, sum, path := src.url, src.sum, src.path
+	sumOption := t.sourceSumOption(o, src)
 	if path == "" && url == "" && !t.pinnedSums() {
 		// The default release, whose checksum only the user can vouch for.
 		if sum == "" {
+			if !used {
+				return nil, executable{}
+			}
 			return []error{&MissingSumError{Tool: t.Name, msg: fmt.Sprintf("%[1]s_sha256: required to download %[4]s, whose project publishes no checksums, so the plugin pins none: "+
 				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
-				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}}
+				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}}, executable{}
 		}
 		if !SHA256Pattern.MatchString(sum) {
-			return []error{fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)}
+			return []error{fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)}, executable{}
 		}
-		return nil
+		return nil, executable{}
 	}
-	errs := checkArtifact(t.Name, sumOption, url, sum, path)
+	errs := checkArtifact(t.option("path", src.platform), t.option("url", src.platform), sumOption, url, sum, path)
 	if path != "" && len(errs) == 0 {
-		errs = append(errs, t.suppliedErrors(path)...)
+		return t.suppliedErrors(t.option("path", src.platform), path)
 	}
-	return errs
+	return errs, executable{}
 }
 
 // defaultRelease names the pinned release files, for messages.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -864,10 +865,15 @@ func TestRunPlatforms(t *testing.T) {
 		t.Errorf("the artifact does not name the arm64 image: %s", a)
 	}
 	// Each platform's own openvscode-server sum, the others the general one.
-	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}, VSCodeServerSHA256ByPlatform: map[string]string{"linux/arm64": "arm"}}
-	c.VSCodeServerSHA256 = "general"
+	c := &Config{Platforms: []string{"linux/amd64", "linux/arm64"}}
+	c.VSCodeServerSHA256, c.VSCodeServerSHA256ByPlatform = "general", map[string]string{"linux/arm64": "arm"}
 	if amd, arm := c.forPlatform("linux/amd64").VSCodeServerSHA256, c.forPlatform("linux/arm64").VSCodeServerSHA256; amd != "general" || arm != "arm" {
 		t.Errorf("openvscode-server sums %q and %q, want general and arm", amd, arm)
+	}
+	// Each platform's own micromamba, the others the general one; nothing per platform is left.
+	c.MicromambaPath, c.MicromambaPathByPlatform = "/mm-x86_64", map[string]string{"linux/arm64": "/mm-aarch64"}
+	if amd, arm := c.forPlatform("linux/amd64").Options, c.forPlatform("linux/arm64").Options; amd.MicromambaPath != "/mm-x86_64" || arm.MicromambaPath != "/mm-aarch64" || arm.MicromambaPathByPlatform != nil {
+		t.Errorf("micromamba files %q and %q (left per platform: %v), want /mm-x86_64 and /mm-aarch64", amd.MicromambaPath, arm.MicromambaPath, arm.MicromambaPathByPlatform)
 	}
 	// One SBOM per platform's image (and so one provenance beside it), not one file written
 	// twice, in either format.
@@ -887,12 +893,42 @@ func TestRunPlatforms(t *testing.T) {
 	}
 }
 
+// merge is the settings of a and b, b's winning.
+func merge(a, b map[string]interface{}) map[string]interface{} {
+	out := maps.Clone(a)
+	maps.Copy(out, b)
+	return out
+}
+
 func TestPreparePlatforms(t *testing.T) {
+	// Executables of each architecture (their ELF headers) and a script, for the tools' files.
+	dir := t.TempDir()
+	x86 := fixture.ELFFile(t, dir, "x86_64/micromamba", elf.EM_X86_64)
+	arm := fixture.ELFFile(t, dir, "aarch64/micromamba", elf.EM_AARCH64)
+	uvX86 := fixture.ELFFile(t, dir, "x86_64/uv", elf.EM_X86_64)
+	wrapper := fixture.WriteFile(t, dir, "uv-wrapper", "#!/bin/sh\nexec /opt/uv/uv \"$@\"\n", 0o755)
+	both := []interface{}{"linux/amd64", "linux/arm64"}
+	noVSCode := map[string]interface{}{"vscode_server_sha256": nil, "install_vscode_server": false}
 	tests := []struct {
 		name string
 		set  map[string]interface{}
 		want []string // substrings of the error; none for a valid configuration
 	}{
+		// An x86_64 executable given for both platforms is refused before anything is built,
+		// each tool's error naming its option and arm64, all at once.
+		{"x86_64 executables for both platforms", map[string]interface{}{"platforms": both, "micromamba_path": x86, "uv_path": uvX86},
+			[]string{`micromamba_path: "` + x86 + `" is an x86_64 executable, but linux/arm64 is built; give micromamba_path_by_platform["linux/arm64"] an aarch64 one`,
+				`uv_path: "` + uvX86 + `" is an x86_64 executable, but linux/arm64 is built; give uv_path_by_platform["linux/arm64"] an aarch64 one`}},
+		{"each platform its own executable", merge(noVSCode, map[string]interface{}{"platforms": both, "micromamba_path": x86,
+			"micromamba_path_by_platform": map[string]interface{}{"linux/arm64": arm}}), nil},
+		{"an aarch64 executable for amd64", map[string]interface{}{"platforms": both,
+			"micromamba_path_by_platform": map[string]interface{}{"linux/amd64": arm, "linux/arm64": arm}},
+			[]string{`micromamba_path_by_platform["linux/amd64"]: "` + arm + `" is an aarch64 executable, not x86_64: give it the linux/amd64 (x86_64) one`}},
+		{"a script goes to both platforms", merge(noVSCode, map[string]interface{}{"platforms": both, "uv_path": wrapper}), nil},
+		{"an aarch64 executable for the arm64 platform alone", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "micromamba_path": arm}, nil},
+		{"a file for a platform not built", map[string]interface{}{"platforms": []interface{}{"linux/amd64"},
+			"uv_path_by_platform": map[string]interface{}{"linux/arm64": arm}},
+			[]string{`uv_path_by_platform: "linux/arm64" is not one of the platforms built (linux/amd64)`}},
 		{"two platforms with their files", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
 			"install_vscode_server": false}, nil},
 		// One sum cannot be of both architectures' tarballs: refused before the first image is built.
@@ -908,13 +944,13 @@ func TestPreparePlatforms(t *testing.T) {
 			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("b", 64)}}, nil},
 		{"two architectures from one URL with its sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"},
 			"vscode_server_url": "https://mirror.example/openvscode-server.tar.gz"}, nil},
-		// Errors about the first platform's substituted sum name the option the user set.
+		// Errors about a platform's sum name the option the user set.
 		{"per-platform sum with the switch off", map[string]interface{}{"platforms": []interface{}{"linux/amd64", "linux/arm64"}, "vscode_server_sha256": nil,
 			"install_vscode_server": false, "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
-			[]string{`vscode_server_sha256_by_platform["linux/amd64"]: set, but install_vscode_server = false leaves vscode_server out`}},
+			[]string{`vscode_server_sha256_by_platform: set, but install_vscode_server = false leaves vscode_server out`}},
 		{"per-platform sum with a supplied tarball", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
 			"vscode_server_path": "/dev/null", "vscode_server_sha256_by_platform": map[string]interface{}{"linux/amd64": strings.Repeat("a", 64)}},
-			[]string{`vscode_server_path: set either vscode_server_path or vscode_server_url with vscode_server_sha256_by_platform["linux/amd64"], not both`}},
+			[]string{`vscode_server_path: no platform takes it: each of linux/amd64 has its own entries in the vscode_server_*_by_platform options`}},
 		{"with docker_platform", map[string]interface{}{"platforms": []interface{}{"linux/arm64"}, "docker_platform": "linux/amd64"}, []string{"platforms: set with docker_platform"}},
 		{"bad platform", map[string]interface{}{"platforms": []interface{}{"arm64"}}, []string{"platforms[0]: \"arm64\""}},
 		{"twice", map[string]interface{}{"platforms": []interface{}{"linux/arm64", "linux/arm64"}}, []string{"platforms[1]: \"linux/arm64\" is listed twice"}},
@@ -929,26 +965,13 @@ func TestPreparePlatforms(t *testing.T) {
 			[]string{"vscode_server_sha256_by_platform: no sum for linux/arm64"}},
 		{"openvscode-server sum of another platform and a bad sum", map[string]interface{}{"platforms": []interface{}{"linux/amd64"}, "vscode_server_sha256": nil,
 			"vscode_server_sha256_by_platform": map[string]interface{}{"linux/arm64": strings.Repeat("a", 64), "linux/amd64": "abc"}},
-			[]string{"vscode_server_sha256_by_platform: \"linux/arm64\" is not one of the platforms built", "\"abc\" for linux/amd64 is not 64 hexadecimal digits"}},
+			[]string{"vscode_server_sha256_by_platform: \"linux/arm64\" is not one of the platforms built", `vscode_server_sha256_by_platform["linux/amd64"]: "abc" is not 64 hexadecimal digits`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c Config
 			_, err := c.Prepare(builderRaw(newRunFixture(t).src, tt.set))
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Prepare accepted it")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			fixture.WantErrors(t, err, tt.want)
 		})
 	}
 }

@@ -57,13 +57,6 @@ type Config struct {
 	// Base image per platform, for platforms whose base is another image than `base_image`
 	// (such as a local arm64 image with `pull = false`), by platform.
 	BaseImages map[string]string `mapstructure:"base_images"`
-	// SHA-256 of the openvscode-server tarball per platform, required for a build of several
-	// architectures: each downloads its own architecture's release
-	// (`openvscode-server-v1.98.2-linux-x64.tar.gz` for `linux/amd64`, `-linux-arm64.tar.gz` for
-	// `linux/arm64`), and the project publishes no checksums: take each `sha256sum` of a copy you
-	// trust. A platform not listed takes `vscode_server_sha256`, which validation refuses to give
-	// platforms of two architectures.
-	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform"`
 	// Build arguments passed to the build. The rendered Dockerfile declares no `ARG`, so only
 	// Docker's predefined proxy arguments (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `FTP_PROXY`,
 	// `ALL_PROXY`, and their lower-case forms) reach the plan: every step's environment, so the
@@ -111,12 +104,9 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	}
 
 	var errs *packersdk.MultiError
-	// The plan's checks see the sum of the first platform built; forPlatform gives each its own.
-	general := c.VSCodeServerSHA256
-	if sum, ok := c.VSCodeServerSHA256ByPlatform[c.buildPlatforms()[0]]; ok {
-		c.VSCodeServerSHA256 = sum
-		c.Options.SumFrom(vscodeServer, sumByPlatform(c.buildPlatforms()[0]))
-	}
+	// The plan checks each tool's files and sums for the platforms built (its *_by_platform
+	// options); forPlatform gives each image its own.
+	c.Options.SetTargets(c.buildPlatforms())
 	for _, e := range append(c.Options.Prepare(), c.Settings.Prepare(c.PackerBuildName)...) {
 		var missing *plan.MissingSumError
 		if errors.As(e, &missing) && missing.Tool == vscodeServer && len(c.architectures()) > 1 {
@@ -124,8 +114,6 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 		}
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
-	c.VSCodeServerSHA256 = general
-	c.Options.SumFrom(vscodeServer, "")
 	if !imageReference.MatchString(c.BaseImage) {
 		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("base_image: %q is not an image reference such as \"debian:bookworm\" or \"registry.example.com/team/base:1.2\"", c.BaseImage))
 	}
@@ -194,13 +182,6 @@ func (c *Config) platformErrors(errs *packersdk.MultiError) *packersdk.MultiErro
 			add("base_images: %q for %s is not an image reference", c.BaseImages[p], p)
 		}
 	}
-	for _, p := range slices.Sorted(maps.Keys(c.VSCodeServerSHA256ByPlatform)) {
-		if !built(p) {
-			add("vscode_server_sha256_by_platform: %q is not one of the platforms built (%s)", p, strings.Join(c.buildPlatforms(), ", "))
-		} else if !plan.SHA256Pattern.MatchString(c.VSCodeServerSHA256ByPlatform[p]) {
-			add("vscode_server_sha256_by_platform: %q for %s is not 64 hexadecimal digits", c.VSCodeServerSHA256ByPlatform[p], p)
-		}
-	}
 	return c.vscodeServerSumErrors(errs)
 }
 
@@ -234,25 +215,21 @@ func (c *Config) buildArgErrors(errs *packersdk.MultiError) *packersdk.MultiErro
 // vscodeServer is the plan's name of the openvscode-server tool.
 const vscodeServer = "vscode_server"
 
-// sumByPlatform is the option a platform's openvscode-server sum is set with.
-func sumByPlatform(platform string) string {
-	return fmt.Sprintf("vscode_server_sha256_by_platform[%q]", platform)
-}
-
 // vscodeServerSumErrors checks that every platform built has the sum of its own
 // architecture's openvscode-server tarball, the default download having no published sum: one
 // vscode_server_sha256 for two architectures would fail the second at its checksum, after the
 // first image was built.
 func (c *Config) vscodeServerSumErrors(errs *packersdk.MultiError) *packersdk.MultiError {
-	downloads := c.VSCodeServerPath == "" && c.VSCodeServerURL == "" && (c.InstallVSCodeServer == nil || *c.InstallVSCodeServer)
-	if !downloads {
+	if c.InstallVSCodeServer != nil && !*c.InstallVSCodeServer {
 		return errs
 	}
 	var missing, general []string // platforms without a sum, and those taking vscode_server_sha256
 	for _, p := range c.buildPlatforms() {
-		switch _, ok := c.VSCodeServerSHA256ByPlatform[p]; {
-		case ok:
-		case c.VSCodeServerSHA256 != "":
+		one := c.Options.ForPlatform(p)
+		switch {
+		case one.VSCodeServerPath != "" || one.VSCodeServerURL != "": // not the default release
+		case c.VSCodeServerSHA256ByPlatform[p] != "":
+		case one.VSCodeServerSHA256 != "":
 			general = append(general, p)
 		default:
 			missing = append(missing, p)
@@ -299,14 +276,10 @@ func byPlatformHint(platforms []string) string {
 		strings.Join(entries, ", "), strings.Join(sources, " and "))
 }
 
-// machines are `uname -m` of the engine's architectures the plan supports.
-var machines = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
-
 // machine is the `uname -m` of a platform such as linux/arm64 or linux/arm64/v8, or "".
 func machine(platform string) string {
-	_, arch, _ := strings.Cut(platform, "/")
-	arch, _, _ = strings.Cut(arch, "/")
-	return machines[arch]
+	a, _ := plan.ArchOf(platform)
+	return a.Machine
 }
 
 // architectures are the architectures (`uname -m`) of the platforms built, by platform, when
@@ -339,18 +312,16 @@ func (c *Config) buildPlatforms() []string {
 	return []string{c.DockerPlatform}
 }
 
-// forPlatform is the configuration of one platform's image: its engine platform, base image
-// and, when several platforms are built, its own form of the user's tags.
+// forPlatform is the configuration of one platform's image: its engine platform, base image,
+// tools and, when several platforms are built, its own form of the user's tags.
 func (c *Config) forPlatform(platform string) *Config {
 	one := *c
 	one.DockerPlatform, one.Platforms = platform, nil
 	if base, ok := c.BaseImages[platform]; ok {
 		one.BaseImage = base
 	}
-	if sum, ok := c.VSCodeServerSHA256ByPlatform[platform]; ok {
-		one.VSCodeServerSHA256 = sum
-		one.Options.SumFrom(vscodeServer, sumByPlatform(platform))
-	}
+	// Each tool's files, URLs and sums as the platform takes them (the *_by_platform options).
+	one.Options = c.Options.ForPlatform(platform)
 	if len(c.Platforms) > 1 {
 		one.Tags = make([]string, len(c.Tags))
 		for i, t := range c.Tags {

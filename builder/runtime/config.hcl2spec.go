@@ -38,9 +38,15 @@ type FlatConfig struct {
 	MicromambaURL                *string           `mapstructure:"micromamba_url" cty:"micromamba_url" hcl:"micromamba_url"`
 	MicromambaSHA256             *string           `mapstructure:"micromamba_sha256" cty:"micromamba_sha256" hcl:"micromamba_sha256"`
 	MicromambaPath               *string           `mapstructure:"micromamba_path" cty:"micromamba_path" hcl:"micromamba_path"`
+	MicromambaURLByPlatform      map[string]string `mapstructure:"micromamba_url_by_platform" cty:"micromamba_url_by_platform" hcl:"micromamba_url_by_platform"`
+	MicromambaSHA256ByPlatform   map[string]string `mapstructure:"micromamba_sha256_by_platform" cty:"micromamba_sha256_by_platform" hcl:"micromamba_sha256_by_platform"`
+	MicromambaPathByPlatform     map[string]string `mapstructure:"micromamba_path_by_platform" cty:"micromamba_path_by_platform" hcl:"micromamba_path_by_platform"`
 	UVURL                        *string           `mapstructure:"uv_url" cty:"uv_url" hcl:"uv_url"`
 	UVSHA256                     *string           `mapstructure:"uv_sha256" cty:"uv_sha256" hcl:"uv_sha256"`
 	UVPath                       *string           `mapstructure:"uv_path" cty:"uv_path" hcl:"uv_path"`
+	UVURLByPlatform              map[string]string `mapstructure:"uv_url_by_platform" cty:"uv_url_by_platform" hcl:"uv_url_by_platform"`
+	UVSHA256ByPlatform           map[string]string `mapstructure:"uv_sha256_by_platform" cty:"uv_sha256_by_platform" hcl:"uv_sha256_by_platform"`
+	UVPathByPlatform             map[string]string `mapstructure:"uv_path_by_platform" cty:"uv_path_by_platform" hcl:"uv_path_by_platform"`
 	CondaChannel                 *string           `mapstructure:"conda_channel" cty:"conda_channel" hcl:"conda_channel"`
 	ChannelAlias                 *string           `mapstructure:"channel_alias" cty:"channel_alias" hcl:"channel_alias"`
 	IndexURL                     *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
@@ -53,9 +59,15 @@ type FlatConfig struct {
 	VSCodeServerURL              *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
 	VSCodeServerSHA256           *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
 	VSCodeServerPath             *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
+	VSCodeServerURLByPlatform    map[string]string `mapstructure:"vscode_server_url_by_platform" cty:"vscode_server_url_by_platform" hcl:"vscode_server_url_by_platform"`
+	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform" cty:"vscode_server_sha256_by_platform" hcl:"vscode_server_sha256_by_platform"`
+	VSCodeServerPathByPlatform   map[string]string `mapstructure:"vscode_server_path_by_platform" cty:"vscode_server_path_by_platform" hcl:"vscode_server_path_by_platform"`
 	TiniURL                      *string           `mapstructure:"tini_url" cty:"tini_url" hcl:"tini_url"`
 	TiniSHA256                   *string           `mapstructure:"tini_sha256" cty:"tini_sha256" hcl:"tini_sha256"`
 	TiniPath                     *string           `mapstructure:"tini_path" cty:"tini_path" hcl:"tini_path"`
+	TiniURLByPlatform            map[string]string `mapstructure:"tini_url_by_platform" cty:"tini_url_by_platform" hcl:"tini_url_by_platform"`
+	TiniSHA256ByPlatform         map[string]string `mapstructure:"tini_sha256_by_platform" cty:"tini_sha256_by_platform" hcl:"tini_sha256_by_platform"`
+	TiniPathByPlatform           map[string]string `mapstructure:"tini_path_by_platform" cty:"tini_path_by_platform" hcl:"tini_path_by_platform"`
 	KeepUIDOwner                 *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
 	PasswordlessSudo             *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild              *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
@@ -78,7 +90,6 @@ type FlatConfig struct {
 	DockerPlatform               *string           `mapstructure:"docker_platform" cty:"docker_platform" hcl:"docker_platform"`
 	Platforms                    []string          `mapstructure:"platforms" cty:"platforms" hcl:"platforms"`
 	BaseImages                   map[string]string `mapstructure:"base_images" cty:"base_images" hcl:"base_images"`
-	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform" cty:"vscode_server_sha256_by_platform" hcl:"vscode_server_sha256_by_platform"`
 	BuildArgs                    map[string]string `mapstructure:"build_args" cty:"build_args" hcl:"build_args"`
 	NetworkMode                  *string           `mapstructure:"network_mode" cty:"network_mode" hcl:"network_mode"`
 	DockerfilePath               *string           `mapstructure:"dockerfile_path" cty:"dockerfile_path" hcl:"dockerfile_path"`
@@ -123,9 +134,15 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"micromamba_url":                   &hcldec.AttrSpec{Name: "micromamba_url", Type: cty.String, Required: false},
 		"micromamba_sha256":                &hcldec.AttrSpec{Name: "micromamba_sha256", Type: cty.String, Required: false},
 		"micromamba_path":                  &hcldec.AttrSpec{Name: "micromamba_path", Type: cty.String, Required: false},
+		"micromamba_url_by_platform":       &hcldec.AttrSpec{Name: "micromamba_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"micromamba_sha256_by_platform":    &hcldec.AttrSpec{Name: "micromamba_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"micromamba_path_by_platform":      &hcldec.AttrSpec{Name: "micromamba_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"uv_url":                           &hcldec.AttrSpec{Name: "uv_url", Type: cty.String, Required: false},
 		"uv_sha256":                        &hcldec.AttrSpec{Name: "uv_sha256", Type: cty.String, Required: false},
 		"uv_path":                          &hcldec.AttrSpec{Name: "uv_path", Type: cty.String, Required: false},
+		"uv_url_by_platform":               &hcldec.AttrSpec{Name: "uv_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"uv_sha256_by_platform":            &hcldec.AttrSpec{Name: "uv_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"uv_path_by_platform":              &hcldec.AttrSpec{Name: "uv_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"conda_channel":                    &hcldec.AttrSpec{Name: "conda_channel", Type: cty.String, Required: false},
 		"channel_alias":                    &hcldec.AttrSpec{Name: "channel_alias", Type: cty.String, Required: false},
 		"index_url":                        &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
@@ -138,9 +155,15 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"vscode_server_url":                &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
 		"vscode_server_sha256":             &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
 		"vscode_server_path":               &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
+		"vscode_server_url_by_platform":    &hcldec.AttrSpec{Name: "vscode_server_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"vscode_server_sha256_by_platform": &hcldec.AttrSpec{Name: "vscode_server_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"vscode_server_path_by_platform":   &hcldec.AttrSpec{Name: "vscode_server_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"tini_url":                         &hcldec.AttrSpec{Name: "tini_url", Type: cty.String, Required: false},
 		"tini_sha256":                      &hcldec.AttrSpec{Name: "tini_sha256", Type: cty.String, Required: false},
 		"tini_path":                        &hcldec.AttrSpec{Name: "tini_path", Type: cty.String, Required: false},
+		"tini_url_by_platform":             &hcldec.AttrSpec{Name: "tini_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"tini_sha256_by_platform":          &hcldec.AttrSpec{Name: "tini_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"tini_path_by_platform":            &hcldec.AttrSpec{Name: "tini_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"keep_uid_owner":                   &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
 		"passwordless_sudo":                &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":                &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
@@ -163,7 +186,6 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"docker_platform":                  &hcldec.AttrSpec{Name: "docker_platform", Type: cty.String, Required: false},
 		"platforms":                        &hcldec.AttrSpec{Name: "platforms", Type: cty.List(cty.String), Required: false},
 		"base_images":                      &hcldec.AttrSpec{Name: "base_images", Type: cty.Map(cty.String), Required: false},
-		"vscode_server_sha256_by_platform": &hcldec.AttrSpec{Name: "vscode_server_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
 		"build_args":                       &hcldec.AttrSpec{Name: "build_args", Type: cty.Map(cty.String), Required: false},
 		"network_mode":                     &hcldec.AttrSpec{Name: "network_mode", Type: cty.String, Required: false},
 		"dockerfile_path":                  &hcldec.AttrSpec{Name: "dockerfile_path", Type: cty.String, Required: false},

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
@@ -243,4 +244,43 @@ func vscodeTarballBytes(server []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// PlatformStandin writes a copy of the stand-in for tool (micromamba or uv) under dir with a
+// last line naming platform, and returns its path and sha256: tests of per-platform files give
+// each platform its own copy and tell by the sum which one an image or machine got. The
+// stand-ins are Python scripts, of no architecture, so each platform runs its copy.
+func PlatformStandin(t *testing.T, dir, tool, platform string) (path, sum string) {
+	t.Helper()
+	standin, err := os.ReadFile(filepath.Join(StandinsDir(), tool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(standin, "# the "+platform+" copy\n"...)
+	path = filepath.Join(dir, strings.ReplaceAll(platform, "/", "-"), tool)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	return path, hex.EncodeToString(s[:])
+}
+
+// InstalledSHA256 is the sha256 of each of the files in a container of image run for
+// platform (no network), by path.
+func InstalledSHA256(t *testing.T, image, platform string, paths ...string) map[string]string {
+	t.Helper()
+	out, err := Docker(append([]string{"run", "--rm", "--network=none", "--platform", platform, "--entrypoint", "sha256sum", image}, paths...)...)
+	if err != nil {
+		t.Fatalf("%s: %v", image, err)
+	}
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if sum, path, ok := strings.Cut(line, "  "); ok {
+			sums[path] = sum
+		}
+	}
+	return sums
 }

@@ -11,64 +11,76 @@ import (
 // FlatConfig is an auto-generated flat version of Config.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatConfig struct {
-	PackerBuildName            *string           `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
-	PackerBuilderType          *string           `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
-	PackerCoreVersion          *string           `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
-	PackerDebug                *bool             `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
-	PackerForce                *bool             `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
-	PackerOnError              *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
-	PackerUserVars             map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
-	PackerSensitiveVars        []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
-	SourceDir                  *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
-	Runtime                    *string           `mapstructure:"runtime" json:"runtime,omitempty" cty:"runtime" hcl:"runtime"`
-	AgentServerVersion         *string           `mapstructure:"agent_server_version" json:"agent_server_version,omitempty" cty:"agent_server_version" hcl:"agent_server_version"`
-	AgentServerPort            *int              `mapstructure:"agent_server_port" json:"agent_server_port,omitempty" cty:"agent_server_port" hcl:"agent_server_port"`
-	Prefix                     *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
-	User                       *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
-	EnvName                    *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
-	PythonVersion              *string           `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
-	InstallBrowser             *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
-	PlaywrightBrowsersPath     *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
-	InstallVSCodeServer        *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
-	Verify                     *plan.FlatVerify  `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
-	UID                        *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
-	Platform                   *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
-	SystemPackages             *bool             `mapstructure:"system_packages" cty:"system_packages" hcl:"system_packages"`
-	ExtraSystemPackages        []string          `mapstructure:"extra_system_packages" cty:"extra_system_packages" hcl:"extra_system_packages"`
-	MicromambaURL              *string           `mapstructure:"micromamba_url" cty:"micromamba_url" hcl:"micromamba_url"`
-	MicromambaSHA256           *string           `mapstructure:"micromamba_sha256" cty:"micromamba_sha256" hcl:"micromamba_sha256"`
-	MicromambaPath             *string           `mapstructure:"micromamba_path" cty:"micromamba_path" hcl:"micromamba_path"`
-	UVURL                      *string           `mapstructure:"uv_url" cty:"uv_url" hcl:"uv_url"`
-	UVSHA256                   *string           `mapstructure:"uv_sha256" cty:"uv_sha256" hcl:"uv_sha256"`
-	UVPath                     *string           `mapstructure:"uv_path" cty:"uv_path" hcl:"uv_path"`
-	CondaChannel               *string           `mapstructure:"conda_channel" cty:"conda_channel" hcl:"conda_channel"`
-	ChannelAlias               *string           `mapstructure:"channel_alias" cty:"channel_alias" hcl:"channel_alias"`
-	IndexURL                   *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
-	ExtraIndexURLs             []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
-	ExtraPipPackages           []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
-	AgentServerCompileBytecode *bool             `mapstructure:"agent_server_compile_bytecode" cty:"agent_server_compile_bytecode" hcl:"agent_server_compile_bytecode"`
-	UseLock                    *bool             `mapstructure:"use_lock" cty:"use_lock" hcl:"use_lock"`
-	LockGroups                 []string          `mapstructure:"lock_groups" cty:"lock_groups" hcl:"lock_groups"`
-	LockVerifyHashes           *bool             `mapstructure:"lock_verify_hashes" cty:"lock_verify_hashes" hcl:"lock_verify_hashes"`
-	VSCodeServerURL            *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
-	VSCodeServerSHA256         *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
-	VSCodeServerPath           *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
-	TiniURL                    *string           `mapstructure:"tini_url" cty:"tini_url" hcl:"tini_url"`
-	TiniSHA256                 *string           `mapstructure:"tini_sha256" cty:"tini_sha256" hcl:"tini_sha256"`
-	TiniPath                   *string           `mapstructure:"tini_path" cty:"tini_path" hcl:"tini_path"`
-	KeepUIDOwner               *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
-	PasswordlessSudo           *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
-	SkipVSCodeBuild            *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
-	EnvironmentVars            []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
-	SecretEnvironmentVars      []string          `mapstructure:"secret_environment_vars" cty:"secret_environment_vars" hcl:"secret_environment_vars"`
-	NetworkRetries             *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
-	DownloadConnectTimeout     *string           `mapstructure:"download_connect_timeout" cty:"download_connect_timeout" hcl:"download_connect_timeout"`
-	DownloadStallTimeout       *string           `mapstructure:"download_stall_timeout" cty:"download_stall_timeout" hcl:"download_stall_timeout"`
-	MinFreeDiskGB              *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
-	SkipVerify                 *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
-	SBOM                       *bool             `mapstructure:"sbom" cty:"sbom" hcl:"sbom"`
-	Path                       *string           `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
-	Format                     *string           `mapstructure:"sbom_format" cty:"sbom_format" hcl:"sbom_format"`
+	PackerBuildName              *string           `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
+	PackerBuilderType            *string           `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
+	PackerCoreVersion            *string           `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
+	PackerDebug                  *bool             `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
+	PackerForce                  *bool             `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
+	PackerOnError                *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
+	PackerUserVars               map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
+	PackerSensitiveVars          []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
+	SourceDir                    *string           `mapstructure:"source_dir" required:"true" cty:"source_dir" hcl:"source_dir"`
+	Runtime                      *string           `mapstructure:"runtime" json:"runtime,omitempty" cty:"runtime" hcl:"runtime"`
+	AgentServerVersion           *string           `mapstructure:"agent_server_version" json:"agent_server_version,omitempty" cty:"agent_server_version" hcl:"agent_server_version"`
+	AgentServerPort              *int              `mapstructure:"agent_server_port" json:"agent_server_port,omitempty" cty:"agent_server_port" hcl:"agent_server_port"`
+	Prefix                       *string           `mapstructure:"prefix" json:"prefix" cty:"prefix" hcl:"prefix"`
+	User                         *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
+	EnvName                      *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
+	PythonVersion                *string           `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	InstallBrowser               *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
+	PlaywrightBrowsersPath       *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
+	InstallVSCodeServer          *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	Verify                       *plan.FlatVerify  `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
+	UID                          *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
+	Platform                     *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
+	SystemPackages               *bool             `mapstructure:"system_packages" cty:"system_packages" hcl:"system_packages"`
+	ExtraSystemPackages          []string          `mapstructure:"extra_system_packages" cty:"extra_system_packages" hcl:"extra_system_packages"`
+	MicromambaURL                *string           `mapstructure:"micromamba_url" cty:"micromamba_url" hcl:"micromamba_url"`
+	MicromambaSHA256             *string           `mapstructure:"micromamba_sha256" cty:"micromamba_sha256" hcl:"micromamba_sha256"`
+	MicromambaPath               *string           `mapstructure:"micromamba_path" cty:"micromamba_path" hcl:"micromamba_path"`
+	MicromambaURLByPlatform      map[string]string `mapstructure:"micromamba_url_by_platform" cty:"micromamba_url_by_platform" hcl:"micromamba_url_by_platform"`
+	MicromambaSHA256ByPlatform   map[string]string `mapstructure:"micromamba_sha256_by_platform" cty:"micromamba_sha256_by_platform" hcl:"micromamba_sha256_by_platform"`
+	MicromambaPathByPlatform     map[string]string `mapstructure:"micromamba_path_by_platform" cty:"micromamba_path_by_platform" hcl:"micromamba_path_by_platform"`
+	UVURL                        *string           `mapstructure:"uv_url" cty:"uv_url" hcl:"uv_url"`
+	UVSHA256                     *string           `mapstructure:"uv_sha256" cty:"uv_sha256" hcl:"uv_sha256"`
+	UVPath                       *string           `mapstructure:"uv_path" cty:"uv_path" hcl:"uv_path"`
+	UVURLByPlatform              map[string]string `mapstructure:"uv_url_by_platform" cty:"uv_url_by_platform" hcl:"uv_url_by_platform"`
+	UVSHA256ByPlatform           map[string]string `mapstructure:"uv_sha256_by_platform" cty:"uv_sha256_by_platform" hcl:"uv_sha256_by_platform"`
+	UVPathByPlatform             map[string]string `mapstructure:"uv_path_by_platform" cty:"uv_path_by_platform" hcl:"uv_path_by_platform"`
+	CondaChannel                 *string           `mapstructure:"conda_channel" cty:"conda_channel" hcl:"conda_channel"`
+	ChannelAlias                 *string           `mapstructure:"channel_alias" cty:"channel_alias" hcl:"channel_alias"`
+	IndexURL                     *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
+	ExtraIndexURLs               []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
+	ExtraPipPackages             []string          `mapstructure:"extra_pip_packages" cty:"extra_pip_packages" hcl:"extra_pip_packages"`
+	AgentServerCompileBytecode   *bool             `mapstructure:"agent_server_compile_bytecode" cty:"agent_server_compile_bytecode" hcl:"agent_server_compile_bytecode"`
+	UseLock                      *bool             `mapstructure:"use_lock" cty:"use_lock" hcl:"use_lock"`
+	LockGroups                   []string          `mapstructure:"lock_groups" cty:"lock_groups" hcl:"lock_groups"`
+	LockVerifyHashes             *bool             `mapstructure:"lock_verify_hashes" cty:"lock_verify_hashes" hcl:"lock_verify_hashes"`
+	VSCodeServerURL              *string           `mapstructure:"vscode_server_url" cty:"vscode_server_url" hcl:"vscode_server_url"`
+	VSCodeServerSHA256           *string           `mapstructure:"vscode_server_sha256" cty:"vscode_server_sha256" hcl:"vscode_server_sha256"`
+	VSCodeServerPath             *string           `mapstructure:"vscode_server_path" cty:"vscode_server_path" hcl:"vscode_server_path"`
+	VSCodeServerURLByPlatform    map[string]string `mapstructure:"vscode_server_url_by_platform" cty:"vscode_server_url_by_platform" hcl:"vscode_server_url_by_platform"`
+	VSCodeServerSHA256ByPlatform map[string]string `mapstructure:"vscode_server_sha256_by_platform" cty:"vscode_server_sha256_by_platform" hcl:"vscode_server_sha256_by_platform"`
+	VSCodeServerPathByPlatform   map[string]string `mapstructure:"vscode_server_path_by_platform" cty:"vscode_server_path_by_platform" hcl:"vscode_server_path_by_platform"`
+	TiniURL                      *string           `mapstructure:"tini_url" cty:"tini_url" hcl:"tini_url"`
+	TiniSHA256                   *string           `mapstructure:"tini_sha256" cty:"tini_sha256" hcl:"tini_sha256"`
+	TiniPath                     *string           `mapstructure:"tini_path" cty:"tini_path" hcl:"tini_path"`
+	TiniURLByPlatform            map[string]string `mapstructure:"tini_url_by_platform" cty:"tini_url_by_platform" hcl:"tini_url_by_platform"`
+	TiniSHA256ByPlatform         map[string]string `mapstructure:"tini_sha256_by_platform" cty:"tini_sha256_by_platform" hcl:"tini_sha256_by_platform"`
+	TiniPathByPlatform           map[string]string `mapstructure:"tini_path_by_platform" cty:"tini_path_by_platform" hcl:"tini_path_by_platform"`
+	KeepUIDOwner                 *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
+	PasswordlessSudo             *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
+	SkipVSCodeBuild              *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
+	EnvironmentVars              []string          `mapstructure:"environment_vars" cty:"environment_vars" hcl:"environment_vars"`
+	SecretEnvironmentVars        []string          `mapstructure:"secret_environment_vars" cty:"secret_environment_vars" hcl:"secret_environment_vars"`
+	NetworkRetries               *int              `mapstructure:"network_retries" cty:"network_retries" hcl:"network_retries"`
+	DownloadConnectTimeout       *string           `mapstructure:"download_connect_timeout" cty:"download_connect_timeout" hcl:"download_connect_timeout"`
+	DownloadStallTimeout         *string           `mapstructure:"download_stall_timeout" cty:"download_stall_timeout" hcl:"download_stall_timeout"`
+	MinFreeDiskGB                *int              `mapstructure:"min_free_disk_gb" cty:"min_free_disk_gb" hcl:"min_free_disk_gb"`
+	SkipVerify                   *bool             `mapstructure:"skip_verify" cty:"skip_verify" hcl:"skip_verify"`
+	SBOM                         *bool             `mapstructure:"sbom" cty:"sbom" hcl:"sbom"`
+	Path                         *string           `mapstructure:"sbom_path" cty:"sbom_path" hcl:"sbom_path"`
+	Format                       *string           `mapstructure:"sbom_format" cty:"sbom_format" hcl:"sbom_format"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -83,64 +95,76 @@ func (*Config) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Spec }
 // The decoded values from this spec will then be applied to a FlatConfig.
 func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 	s := map[string]hcldec.Spec{
-		"packer_build_name":             &hcldec.AttrSpec{Name: "packer_build_name", Type: cty.String, Required: false},
-		"packer_builder_type":           &hcldec.AttrSpec{Name: "packer_builder_type", Type: cty.String, Required: false},
-		"packer_core_version":           &hcldec.AttrSpec{Name: "packer_core_version", Type: cty.String, Required: false},
-		"packer_debug":                  &hcldec.AttrSpec{Name: "packer_debug", Type: cty.Bool, Required: false},
-		"packer_force":                  &hcldec.AttrSpec{Name: "packer_force", Type: cty.Bool, Required: false},
-		"packer_on_error":               &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
-		"packer_user_variables":         &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
-		"packer_sensitive_variables":    &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
-		"source_dir":                    &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
-		"runtime":                       &hcldec.AttrSpec{Name: "runtime", Type: cty.String, Required: false},
-		"agent_server_version":          &hcldec.AttrSpec{Name: "agent_server_version", Type: cty.String, Required: false},
-		"agent_server_port":             &hcldec.AttrSpec{Name: "agent_server_port", Type: cty.Number, Required: false},
-		"prefix":                        &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
-		"user":                          &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
-		"env_name":                      &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
-		"python_version":                &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
-		"install_browser":               &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
-		"playwright_browsers_path":      &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
-		"install_vscode_server":         &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
-		"verify":                        &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
-		"uid":                           &hcldec.AttrSpec{Name: "uid", Type: cty.Number, Required: false},
-		"platform":                      &hcldec.AttrSpec{Name: "platform", Type: cty.String, Required: false},
-		"system_packages":               &hcldec.AttrSpec{Name: "system_packages", Type: cty.Bool, Required: false},
-		"extra_system_packages":         &hcldec.AttrSpec{Name: "extra_system_packages", Type: cty.List(cty.String), Required: false},
-		"micromamba_url":                &hcldec.AttrSpec{Name: "micromamba_url", Type: cty.String, Required: false},
-		"micromamba_sha256":             &hcldec.AttrSpec{Name: "micromamba_sha256", Type: cty.String, Required: false},
-		"micromamba_path":               &hcldec.AttrSpec{Name: "micromamba_path", Type: cty.String, Required: false},
-		"uv_url":                        &hcldec.AttrSpec{Name: "uv_url", Type: cty.String, Required: false},
-		"uv_sha256":                     &hcldec.AttrSpec{Name: "uv_sha256", Type: cty.String, Required: false},
-		"uv_path":                       &hcldec.AttrSpec{Name: "uv_path", Type: cty.String, Required: false},
-		"conda_channel":                 &hcldec.AttrSpec{Name: "conda_channel", Type: cty.String, Required: false},
-		"channel_alias":                 &hcldec.AttrSpec{Name: "channel_alias", Type: cty.String, Required: false},
-		"index_url":                     &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
-		"extra_index_urls":              &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
-		"extra_pip_packages":            &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
-		"agent_server_compile_bytecode": &hcldec.AttrSpec{Name: "agent_server_compile_bytecode", Type: cty.Bool, Required: false},
-		"use_lock":                      &hcldec.AttrSpec{Name: "use_lock", Type: cty.Bool, Required: false},
-		"lock_groups":                   &hcldec.AttrSpec{Name: "lock_groups", Type: cty.List(cty.String), Required: false},
-		"lock_verify_hashes":            &hcldec.AttrSpec{Name: "lock_verify_hashes", Type: cty.Bool, Required: false},
-		"vscode_server_url":             &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
-		"vscode_server_sha256":          &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
-		"vscode_server_path":            &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
-		"tini_url":                      &hcldec.AttrSpec{Name: "tini_url", Type: cty.String, Required: false},
-		"tini_sha256":                   &hcldec.AttrSpec{Name: "tini_sha256", Type: cty.String, Required: false},
-		"tini_path":                     &hcldec.AttrSpec{Name: "tini_path", Type: cty.String, Required: false},
-		"keep_uid_owner":                &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
-		"passwordless_sudo":             &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
-		"skip_vscode_build":             &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
-		"environment_vars":              &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
-		"secret_environment_vars":       &hcldec.AttrSpec{Name: "secret_environment_vars", Type: cty.List(cty.String), Required: false},
-		"network_retries":               &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
-		"download_connect_timeout":      &hcldec.AttrSpec{Name: "download_connect_timeout", Type: cty.String, Required: false},
-		"download_stall_timeout":        &hcldec.AttrSpec{Name: "download_stall_timeout", Type: cty.String, Required: false},
-		"min_free_disk_gb":              &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
-		"skip_verify":                   &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
-		"sbom":                          &hcldec.AttrSpec{Name: "sbom", Type: cty.Bool, Required: false},
-		"sbom_path":                     &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
-		"sbom_format":                   &hcldec.AttrSpec{Name: "sbom_format", Type: cty.String, Required: false},
+		"packer_build_name":                &hcldec.AttrSpec{Name: "packer_build_name", Type: cty.String, Required: false},
+		"packer_builder_type":              &hcldec.AttrSpec{Name: "packer_builder_type", Type: cty.String, Required: false},
+		"packer_core_version":              &hcldec.AttrSpec{Name: "packer_core_version", Type: cty.String, Required: false},
+		"packer_debug":                     &hcldec.AttrSpec{Name: "packer_debug", Type: cty.Bool, Required: false},
+		"packer_force":                     &hcldec.AttrSpec{Name: "packer_force", Type: cty.Bool, Required: false},
+		"packer_on_error":                  &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
+		"packer_user_variables":            &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
+		"packer_sensitive_variables":       &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
+		"source_dir":                       &hcldec.AttrSpec{Name: "source_dir", Type: cty.String, Required: false},
+		"runtime":                          &hcldec.AttrSpec{Name: "runtime", Type: cty.String, Required: false},
+		"agent_server_version":             &hcldec.AttrSpec{Name: "agent_server_version", Type: cty.String, Required: false},
+		"agent_server_port":                &hcldec.AttrSpec{Name: "agent_server_port", Type: cty.Number, Required: false},
+		"prefix":                           &hcldec.AttrSpec{Name: "prefix", Type: cty.String, Required: false},
+		"user":                             &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
+		"env_name":                         &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
+		"python_version":                   &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
+		"install_browser":                  &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
+		"playwright_browsers_path":         &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
+		"install_vscode_server":            &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
+		"verify":                           &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
+		"uid":                              &hcldec.AttrSpec{Name: "uid", Type: cty.Number, Required: false},
+		"platform":                         &hcldec.AttrSpec{Name: "platform", Type: cty.String, Required: false},
+		"system_packages":                  &hcldec.AttrSpec{Name: "system_packages", Type: cty.Bool, Required: false},
+		"extra_system_packages":            &hcldec.AttrSpec{Name: "extra_system_packages", Type: cty.List(cty.String), Required: false},
+		"micromamba_url":                   &hcldec.AttrSpec{Name: "micromamba_url", Type: cty.String, Required: false},
+		"micromamba_sha256":                &hcldec.AttrSpec{Name: "micromamba_sha256", Type: cty.String, Required: false},
+		"micromamba_path":                  &hcldec.AttrSpec{Name: "micromamba_path", Type: cty.String, Required: false},
+		"micromamba_url_by_platform":       &hcldec.AttrSpec{Name: "micromamba_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"micromamba_sha256_by_platform":    &hcldec.AttrSpec{Name: "micromamba_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"micromamba_path_by_platform":      &hcldec.AttrSpec{Name: "micromamba_path_by_platform", Type: cty.Map(cty.String), Required: false},
+		"uv_url":                           &hcldec.AttrSpec{Name: "uv_url", Type: cty.String, Required: false},
+		"uv_sha256":                        &hcldec.AttrSpec{Name: "uv_sha256", Type: cty.String, Required: false},
+		"uv_path":                          &hcldec.AttrSpec{Name: "uv_path", Type: cty.String, Required: false},
+		"uv_url_by_platform":               &hcldec.AttrSpec{Name: "uv_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"uv_sha256_by_platform":            &hcldec.AttrSpec{Name: "uv_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"uv_path_by_platform":              &hcldec.AttrSpec{Name: "uv_path_by_platform", Type: cty.Map(cty.String), Required: false},
+		"conda_channel":                    &hcldec.AttrSpec{Name: "conda_channel", Type: cty.String, Required: false},
+		"channel_alias":                    &hcldec.AttrSpec{Name: "channel_alias", Type: cty.String, Required: false},
+		"index_url":                        &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
+		"extra_index_urls":                 &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},
+		"extra_pip_packages":               &hcldec.AttrSpec{Name: "extra_pip_packages", Type: cty.List(cty.String), Required: false},
+		"agent_server_compile_bytecode":    &hcldec.AttrSpec{Name: "agent_server_compile_bytecode", Type: cty.Bool, Required: false},
+		"use_lock":                         &hcldec.AttrSpec{Name: "use_lock", Type: cty.Bool, Required: false},
+		"lock_groups":                      &hcldec.AttrSpec{Name: "lock_groups", Type: cty.List(cty.String), Required: false},
+		"lock_verify_hashes":               &hcldec.AttrSpec{Name: "lock_verify_hashes", Type: cty.Bool, Required: false},
+		"vscode_server_url":                &hcldec.AttrSpec{Name: "vscode_server_url", Type: cty.String, Required: false},
+		"vscode_server_sha256":             &hcldec.AttrSpec{Name: "vscode_server_sha256", Type: cty.String, Required: false},
+		"vscode_server_path":               &hcldec.AttrSpec{Name: "vscode_server_path", Type: cty.String, Required: false},
+		"vscode_server_url_by_platform":    &hcldec.AttrSpec{Name: "vscode_server_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"vscode_server_sha256_by_platform": &hcldec.AttrSpec{Name: "vscode_server_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"vscode_server_path_by_platform":   &hcldec.AttrSpec{Name: "vscode_server_path_by_platform", Type: cty.Map(cty.String), Required: false},
+		"tini_url":                         &hcldec.AttrSpec{Name: "tini_url", Type: cty.String, Required: false},
+		"tini_sha256":                      &hcldec.AttrSpec{Name: "tini_sha256", Type: cty.String, Required: false},
+		"tini_path":                        &hcldec.AttrSpec{Name: "tini_path", Type: cty.String, Required: false},
+		"tini_url_by_platform":             &hcldec.AttrSpec{Name: "tini_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"tini_sha256_by_platform":          &hcldec.AttrSpec{Name: "tini_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"tini_path_by_platform":            &hcldec.AttrSpec{Name: "tini_path_by_platform", Type: cty.Map(cty.String), Required: false},
+		"keep_uid_owner":                   &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
+		"passwordless_sudo":                &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
+		"skip_vscode_build":                &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},
+		"environment_vars":                 &hcldec.AttrSpec{Name: "environment_vars", Type: cty.List(cty.String), Required: false},
+		"secret_environment_vars":          &hcldec.AttrSpec{Name: "secret_environment_vars", Type: cty.List(cty.String), Required: false},
+		"network_retries":                  &hcldec.AttrSpec{Name: "network_retries", Type: cty.Number, Required: false},
+		"download_connect_timeout":         &hcldec.AttrSpec{Name: "download_connect_timeout", Type: cty.String, Required: false},
+		"download_stall_timeout":           &hcldec.AttrSpec{Name: "download_stall_timeout", Type: cty.String, Required: false},
+		"min_free_disk_gb":                 &hcldec.AttrSpec{Name: "min_free_disk_gb", Type: cty.Number, Required: false},
+		"skip_verify":                      &hcldec.AttrSpec{Name: "skip_verify", Type: cty.Bool, Required: false},
+		"sbom":                             &hcldec.AttrSpec{Name: "sbom", Type: cty.Bool, Required: false},
+		"sbom_path":                        &hcldec.AttrSpec{Name: "sbom_path", Type: cty.String, Required: false},
+		"sbom_format":                      &hcldec.AttrSpec{Name: "sbom_format", Type: cty.String, Required: false},
 	}
 	return s
 }

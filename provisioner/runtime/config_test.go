@@ -1,6 +1,7 @@
 package runtimeprovisioner
 
 import (
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -529,5 +530,43 @@ func TestFlatConfigMatchesConfig(t *testing.T) {
 		if _, ok := flat[name]; !ok {
 			t.Errorf("plan.Options %q is missing from FlatConfig", name)
 		}
+	}
+}
+
+// TestPreparePerPlatformFiles: the provisioner takes each architecture's tool files for AMIs
+// of both (the target picks its own by `uname -m`), refuses an executable of another
+// architecture than its entry's platform, or one its own option gives a platform without an
+// entry, naming the option and the platform, and reports every such error at once.
+func TestPreparePerPlatformFiles(t *testing.T) {
+	dir := t.TempDir()
+	x86 := fixture.ELFFile(t, dir, "x86_64/micromamba", elf.EM_X86_64)
+	arm := fixture.ELFFile(t, dir, "aarch64/micromamba", elf.EM_AARCH64)
+	script := fixture.WriteFile(t, dir, "uv-wrapper", "#!/bin/sh\nexec /opt/uv/uv \"$@\"\n", 0o755)
+	tests := []struct {
+		name string
+		set  map[string]interface{}
+		want []string // errors the message holds; none: accepted
+	}{
+		{"one file, the target's own", map[string]interface{}{"micromamba_path": x86}, nil},
+		{"each architecture its own", map[string]interface{}{"micromamba_path_by_platform": map[string]interface{}{"linux/amd64": x86, "linux/arm64": arm}}, nil},
+		{"a script for both", map[string]interface{}{"uv_path_by_platform": map[string]interface{}{"linux/amd64": script, "linux/arm64": script}}, nil},
+		{"x86_64 for arm64, twice", map[string]interface{}{
+			"micromamba_path_by_platform": map[string]interface{}{"linux/amd64": x86, "linux/arm64": x86},
+			"uv_path":                     arm, "uv_path_by_platform": map[string]interface{}{"linux/arm64": arm},
+		}, []string{
+			`micromamba_path_by_platform["linux/arm64"]: "` + x86 + `" is an x86_64 executable, not aarch64`,
+			`uv_path: "` + arm + `" is an aarch64 executable, but it goes to linux/amd64 targets, which have no entry in uv_path_by_platform; give uv_path_by_platform["linux/amd64"] an x86_64 one`,
+		}},
+		{"an unknown platform", map[string]interface{}{"micromamba_path_by_platform": map[string]interface{}{"linux/riscv64": x86}},
+			[]string{`micromamba_path_by_platform: "linux/riscv64" is not a platform the plan installs for; use linux/amd64 or linux/arm64`}},
+		{"the own option beside entries for every platform", map[string]interface{}{"micromamba_path": x86,
+			"micromamba_path_by_platform": map[string]interface{}{"linux/amd64": x86, "linux/arm64": arm}},
+			[]string{"micromamba_path: no platform takes it: each of linux/amd64, linux/arm64 has its own entries"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Config
+			fixture.WantErrors(t, c.Prepare(rawConfig(fixture.SourceDir(t), tt.set), packerRaw()), tt.want)
+		})
 	}
 }
