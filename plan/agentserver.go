@@ -51,7 +51,7 @@ var agentServer = runtime{
 		if o.SourceDir != "" {
 			// The locked dependencies see only the dependency files (the builder's deps layer);
 			// the checkout's own packages come with the source tree.
-			install = []Step{checkoutCodeStep(o, in), agentServerStep(o, in), checkoutPackagesStep(o, in)}
+			install = []Step{checkoutCodeStep(in), agentServerStep(o, in), checkoutPackagesStep(o, in)}
 		}
 		return append(install, agentServerEnvironmentStep(o), agentServerUnitStep(o))
 	},
@@ -168,7 +168,7 @@ func uvPipInstall(o Options) string {
 
 // checkoutCodeStep puts the shipped checkout in the code directory, where the runtime user's
 // installs read it.
-func checkoutCodeStep(o Options, in Inputs) Step {
+func checkoutCodeStep(in Inputs) Step {
 	return Step{
 		Name:     "code",
 		User:     RootUser,
