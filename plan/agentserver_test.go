@@ -213,7 +213,9 @@ func TestAgentServerCompileBytecode(t *testing.T) {
 			}
 		})
 	}
-	stamp := func(o Options) string { return agentServerPlan(t, o).Steps[slices.Index(agentServerPlan(t, o).StepNames(), "agent-server")].Stamp }
+	stamp := func(o Options) string {
+		return agentServerPlan(t, o).Steps[slices.Index(agentServerPlan(t, o).StepNames(), "agent-server")].Stamp
+	}
 	if stamp(Options{}) == stamp(Options{AgentServerCompileBytecode: boolPtr(false)}) {
 		t.Error("agent_server_compile_bytecode is not an input of the agent-server step")
 	}
