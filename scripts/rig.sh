@@ -239,7 +239,7 @@ ensure_uv() {
 	local arch=${1:-x86_64} dir pin platform wheel sum work
 	dir=$CACHE/uv-$UV_VERSION/$arch
 	[ -x "$dir/uv" ] && return
-	pin=$(printf '%s\n' $UV_WHEELS | grep "^$arch:") || { log "no uv wheel pinned for $arch"; exit 1; }
+	pin=$(printf '%s\n' "$UV_WHEELS" | grep "^$arch:") || { log "no uv wheel pinned for $arch"; exit 1; }
 	IFS=: read -r _ platform wheel sum <<<"$pin"
 	ensure_index
 	mkdir -p "$dir"

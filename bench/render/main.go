@@ -31,7 +31,7 @@ func main() {
 	if *agentServer != "" {
 		// The rig's variables, as scripts/rig.sh env prints them.
 		env := &rig.Env{TrixieImage: os.Getenv("OPENHANDS_RIG_TRIXIE_IMAGE"), IndexURL: os.Getenv("OPENHANDS_RIG_INDEX_URL"), UV: os.Getenv("OPENHANDS_RIG_UV")}
-		tmpl, err := rig.AgentServerBuilderTemplate(env, *agentServer, rig.AgentServerRelease(*agentServerVersion), "", "")
+		tmpl, err := rig.AgentServerBuilderTemplate(env, *agentServer, rig.AgentServerRelease(*agentServerVersion), false, "")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -30,7 +30,7 @@ func TestAccBuilderAgentServer(t *testing.T) {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo := accImageRepository(t, "agent-server")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "", "")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,25 +67,27 @@ func TestAccBuilderAgentServer(t *testing.T) {
 	})
 }
 
-// TestAccBuilderAgentServerArm64 builds the V1 runtime for linux/arm64 on this x86_64 machine:
-// the arm64 Debian 13 base and the real arm64 uv run under qemu-user-static, and uv takes the
-// arm64 wheels from the index; the image is arm64 and so is its compiled code. The server is
-// not started here: emulated, its first start took longer than this test may (see
-// rig.AgentServerBuilderTemplate); the amd64 tests start and drive it.
-func TestAccBuilderAgentServerArm64(t *testing.T) {
+// TestAccBuilderAgentServerTwoPlatforms builds the V1 runtime for linux/amd64 and linux/arm64
+// in one source on this x86_64 machine, each platform with its own real uv
+// (uv_path_by_platform): the arm64 Debian 13 base and uv run under qemu-user-static and take
+// the arm64 wheels from the index. Each image is of its platform and so is its compiled code,
+// and OpenHands' DockerWorkspace drives the amd64 one. The arm64 server is not started:
+// emulated, its first start took longer than this test may (see
+// rig.AgentServerBuilderTemplate); the other tests start the server.
+func TestAccBuilderAgentServerTwoPlatforms(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	if rigEnv.Arm64Image == "" {
 		t.Skip("this machine cannot run arm64 userland (scripts/rig.sh said why)")
 	}
-	repo := accImageRepository(t, "agent-server-arm64")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), "linux/arm64", "")
+	repo := accImageRepository(t, "agent-server-platforms")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
-		Name:     "builder_agent_server_arm64",
+		Name:     "builder_agent_server_platforms",
 		Template: tmpl,
 		Check: func(cmd *exec.Cmd, logfile string) error {
 			if err := rig.BuildSucceeded(cmd, logfile); err != nil {
@@ -93,30 +95,34 @@ func TestAccBuilderAgentServerArm64(t *testing.T) {
 			}
 			log := rig.ReadLog(t, logfile)
 			for _, line := range []string{"check agent-server versions: ok", "check self-contained venv: ok"} {
-				if !strings.Contains(log, line) {
-					return fmt.Errorf("the build log lacks %q", line)
+				if strings.Count(log, line) != 2 {
+					return fmt.Errorf("the build log has %q %d times, want once per platform", line, strings.Count(log, line))
 				}
 			}
 			return nil
 		},
 	})
-	image := repo + ":acc"
-	// Docker warns first that the image's platform is not the engine's.
-	if tini := rig.InImage(t, image, "", "tini --version"); !strings.HasSuffix(tini, "\ntini version 0.19.0") {
-		t.Errorf("tini --version in the image: %q", tini)
-	}
-	arch, err := rig.Docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// pydantic-core is compiled: its module must be the arm64 wheel's (ELF machine 183).
-	got := rig.InImage(t, image, "", `uname -m
+	for _, p := range []struct{ tag, platform, machine, elf string }{
+		{"acc-amd64", "linux/amd64", "x86_64", "62"},
+		{"acc-arm64", "linux/arm64", "aarch64", "183"},
+	} {
+		image := repo + ":" + p.tag
+		arch, err := rig.Docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pydantic-core is compiled: its module must be the platform's wheel's (ELF machine
+		// 62 for x86_64, 183 for aarch64). Docker may warn first that the image's platform
+		// is not the engine's.
+		got := rig.InImage(t, image, "", `tini --version; uname -m
 /openhands/agent-server/bin/python -c 'import glob, struct
 so = glob.glob("/openhands/agent-server/lib/python3.13/site-packages/pydantic_core/_pydantic_core*.so")[0]
 with open(so, "rb") as f: print(struct.unpack("<H", f.read(20)[18:20])[0])'`)
-	if strings.TrimSpace(arch) != "linux/arm64" || !strings.HasSuffix(got, "\naarch64\n183") {
-		t.Errorf("image %s, in it %q; want linux/arm64, aarch64 and an aarch64 extension module (183)", strings.TrimSpace(arch), got)
+		if want := "tini version 0.19.0\n" + p.machine + "\n" + p.elf; strings.TrimSpace(arch) != p.platform || !strings.HasSuffix(got, want) {
+			t.Errorf("%s: image %s, in it %q; want %s and %q", image, strings.TrimSpace(arch), got, p.platform, want)
+		}
 	}
+	rig.RequireWorkspaceCommand(t, rigEnv, repo+":acc-amd64", agentServerVersion)
 }
 
 // TestAccBuilderAgentServerCheckout builds the V1 runtime from a software-agent-sdk checkout
@@ -134,7 +140,7 @@ func TestAccBuilderAgentServerCheckout(t *testing.T) {
 		t.Fatalf("copying the SDK checkout: %v: %s", err, out)
 	}
 	repo := accImageRepository(t, "agent-server-checkout")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), "", "")
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

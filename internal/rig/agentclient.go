@@ -168,26 +168,31 @@ func AgentServerCheckout(dir string) string { return fmt.Sprintf("source_dir    
 // AgentServerBuilderTemplate is an HCL template whose `source "openhands-runtime" "image"`
 // builds the agent-server (installs: AgentServerRelease or AgentServerCheckout) on the Debian
 // 13 base from the rig's index (the real-install attributes, host network reaching only
-// loopback), naming its images repository:acc; platform "linux/arm64" builds on the arm64
-// base with the arm64 uv (emulated), "" for this machine's. build holds more lines of the
-// build block (post-processors).
-func AgentServerBuilderTemplate(env *Env, repository, installs, platform, build string) (string, error) {
+// loopback), naming its images repository:acc. withArm64 builds linux/arm64 too, on the arm64
+// base with the arm64 uv (uv_path_by_platform; emulated), tagging acc-amd64 and acc-arm64.
+// build holds more lines of the build block (post-processors).
+func AgentServerBuilderTemplate(env *Env, repository, installs string, withArm64 bool, build string) (string, error) {
 	attrs, err := RealInstallAttributes(env, "  ")
 	if err != nil {
 		return "", err
 	}
 	// The action server's browser switch, which the agent-server refuses.
 	attrs = strings.ReplaceAll(attrs, "  install_browser    = false\n", "")
-	base := env.TrixieImage
-	if platform == "linux/arm64" {
-		base = env.Arm64Image
-		attrs = strings.Replace(attrs, fmt.Sprintf("uv_path            = %q", env.UV), fmt.Sprintf("uv_path            = %q", env.UVArm64), 1)
+	if withArm64 {
 		// The arm64 base carries what the checks use, not every system package. Measured
 		// emulated on two cores: byte-compiling the venv took over ten minutes, importing the
 		// server's modules without bytecode six, and the server did not answer /health within
-		// six more; so no bytecode, no imports, no launch (the amd64 builds check those).
-		attrs += "  platforms          = [\"linux/arm64\"]\n  system_packages    = false\n" +
-			"  agent_server_compile_bytecode = false\n  verify {\n    launch  = false\n    imports = []\n  }\n"
+		// six more; so no bytecode, no imports, no launch (the other tests check those).
+		attrs += fmt.Sprintf(`  platforms          = ["linux/amd64", "linux/arm64"]
+  base_images        = { "linux/arm64" = %q }
+  uv_path_by_platform = { "linux/arm64" = %q }
+  system_packages    = false
+  agent_server_compile_bytecode = false
+  verify {
+    launch  = false
+    imports = []
+  }
+`, env.Arm64Image, env.UVArm64)
 	}
 	return fmt.Sprintf(`
 source "openhands-runtime" "image" {
@@ -204,5 +209,5 @@ build {
   sources = ["source.openhands-runtime.image"]
 %s
 }
-`, installs, base, repository, attrs, build), nil
+`, installs, env.TrixieImage, repository, attrs, build), nil
 }

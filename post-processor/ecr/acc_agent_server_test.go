@@ -25,7 +25,7 @@ func TestAccECRPushesAgentServer(t *testing.T) {
 	repository := fmt.Sprintf("openhands-acc-ecr-%d", os.Getpid())
 	reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
 	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey})
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repository, rig.AgentServerRelease("1.58.2"), "", "\n  "+ecrPostProcessor(t, ecr, secretKey, ""))
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repository, rig.AgentServerRelease("1.58.2"), false, "\n  "+ecrPostProcessor(t, ecr, secretKey, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
