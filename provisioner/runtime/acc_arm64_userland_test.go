@@ -33,7 +33,7 @@ func TestAccProvisionerArm64(t *testing.T) {
 			if err := rig.VerifiedBuild(t)(cmd, logfile); err != nil {
 				return err
 			}
-			if log := rig.ReadLog(t, logfile); !strings.Contains(log, "platform: Debian 12 (aarch64)") {
+			if log := rig.ReadLog(t, logfile); !strings.Contains(log, "platform: Debian 13 (aarch64)") {
 				return fmt.Errorf("the plan did not detect aarch64")
 			}
 			return nil
