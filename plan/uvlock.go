@@ -153,18 +153,24 @@ func pyprojectRequirementKey(req, extra string) (string, error) {
 // workspaceMembers are the member directories of the uv workspace in dir, relative to it and
 // sorted; none when its pyproject.toml declares no workspace (an OpenHands checkout).
 func workspaceMembers(dir string) ([]string, error) {
+	_, members, err := readWorkspace(dir)
+	return members, err
+}
+
+// readWorkspace reads the root pyproject.toml in dir and finds its workspace's members.
+func readWorkspace(dir string) (uvWorkspace, []string, error) {
 	var root uvWorkspace
 	if _, err := toml.DecodeFile(filepath.Join(dir, "pyproject.toml"), &root); err != nil {
-		return nil, fmt.Errorf("source_dir: reading pyproject.toml: %w", err)
+		return root, nil, fmt.Errorf("source_dir: reading pyproject.toml: %w", err)
 	}
 	if root.Tool.UV.Workspace == nil {
-		return nil, nil
+		return root, nil, nil
 	}
 	var members []string
 	for _, pattern := range root.Tool.UV.Workspace.Members {
 		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
 		if err != nil {
-			return nil, fmt.Errorf("source_dir: pyproject.toml: workspace member %q: %w", pattern, err)
+			return root, nil, fmt.Errorf("source_dir: pyproject.toml: workspace member %q: %w", pattern, err)
 		}
 		for _, m := range matches {
 			rel, _ := filepath.Rel(dir, m)
@@ -180,7 +186,20 @@ func workspaceMembers(dir string) ([]string, error) {
 		}
 	}
 	sort.Strings(members)
-	return slices.Compact(members), nil
+	return root, slices.Compact(members), nil
+}
+
+// readMembers reads each member's pyproject.toml, by member directory.
+func readMembers(dir string, members []string) (map[string]memberProject, error) {
+	projects := map[string]memberProject{}
+	for _, m := range members {
+		var p memberProject
+		if _, err := toml.DecodeFile(filepath.Join(dir, m, "pyproject.toml"), &p); err != nil {
+			return nil, fmt.Errorf("source_dir: reading %s/pyproject.toml: %w", m, err)
+		}
+		projects[m] = p
+	}
+	return projects, nil
 }
 
 // agentServerCheckoutErrors checks an agent-server checkout in source_dir and the options that
@@ -203,7 +222,16 @@ func (o *Options) agentServerCheckoutErrors(groupsSet bool) []error {
 	if sourceErrs := checkSourceDir(o.SourceDir); len(sourceErrs) > 0 {
 		return append(errs, sourceErrs...)
 	}
-	version, err := checkoutVersion(o.SourceDir)
+	// Each pyproject.toml is read once, for the version and for the lock's comparison.
+	root, members, err := readWorkspace(o.SourceDir)
+	if err != nil {
+		return append(errs, err)
+	}
+	projects, err := readMembers(o.SourceDir, members)
+	if err != nil {
+		return append(errs, err)
+	}
+	version, err := checkoutVersion(o.SourceDir, members, projects)
 	if err != nil {
 		return append(errs, err)
 	}
@@ -213,16 +241,12 @@ func (o *Options) agentServerCheckoutErrors(groupsSet bool) []error {
 	case o.AgentServerVersion != version:
 		add("agent_server_version: %q, but the checkout in source_dir is version %s; remove agent_server_version (a checkout installs its own version) or check out %s", o.AgentServerVersion, version, o.AgentServerVersion)
 	}
-	return append(errs, uvLockErrors(o.SourceDir)...)
+	return append(errs, uvLockErrors(o.SourceDir, root, members, projects)...)
 }
 
 // checkoutVersion is the version of the software-agent-sdk checkout in dir: the one of its
 // four packages, each a workspace member in a directory of its name.
-func checkoutVersion(dir string) (string, error) {
-	members, err := workspaceMembers(dir)
-	if err != nil {
-		return "", err
-	}
+func checkoutVersion(dir string, members []string, projects map[string]memberProject) (string, error) {
 	versions := map[string]string{}
 	for _, name := range agentServerPackages {
 		if len(members) == 0 {
@@ -231,10 +255,7 @@ func checkoutVersion(dir string) (string, error) {
 		if !slices.Contains(members, name) {
 			return "", fmt.Errorf("source_dir: %q is not a software-agent-sdk checkout: its pyproject.toml's [tool.uv.workspace] members do not include the directory %s (members: %s); point source_dir at the root of the SDK's repository", dir, name, strings.Join(members, ", "))
 		}
-		var p memberProject
-		if _, err := toml.DecodeFile(filepath.Join(dir, name, "pyproject.toml"), &p); err != nil {
-			return "", fmt.Errorf("source_dir: reading %s/pyproject.toml: %w", name, err)
-		}
+		p := projects[name]
 		if p.Project.Name != name {
 			return "", fmt.Errorf("source_dir: %s/pyproject.toml is the project %q, not %s", name, p.Project.Name, name)
 		}
@@ -255,7 +276,7 @@ func checkoutVersion(dir string) (string, error) {
 // uvLockErrors compares the uv.lock of the workspace in dir with its pyproject.toml files: the
 // members, each member's version and requirements (extras included), and the root's
 // dependency groups.
-func uvLockErrors(dir string) []error {
+func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[string]memberProject) []error {
 	stale := func(format string, args ...any) error {
 		return fmt.Errorf("source_dir: uv.lock does not match the checkout (%s); run `uv lock` in %s and use the lock it writes", fmt.Sprintf(format, args...), dir)
 	}
@@ -270,25 +291,10 @@ func uvLockErrors(dir string) []error {
 	if _, err := toml.Decode(string(data), &lock); err != nil {
 		return []error{fmt.Errorf("source_dir: uv.lock cannot be read: %v; restore it from the checkout or run `uv lock`", err)}
 	}
-	var root uvWorkspace
-	if _, err := toml.DecodeFile(filepath.Join(dir, "pyproject.toml"), &root); err != nil {
-		return []error{fmt.Errorf("source_dir: reading pyproject.toml: %w", err)}
-	}
-	members, err := workspaceMembers(dir)
-	if err != nil {
-		return []error{err}
-	}
 	var errs []error
-	projects := map[string]memberProject{}
 	var names []string
 	for _, m := range members {
-		var p memberProject
-		if _, err := toml.DecodeFile(filepath.Join(dir, m, "pyproject.toml"), &p); err != nil {
-			return []error{fmt.Errorf("source_dir: reading %s/pyproject.toml: %w", m, err)}
-		}
-		name := normalizeName(p.Project.Name)
-		projects[m] = p
-		names = append(names, name)
+		names = append(names, normalizeName(projects[m].Project.Name))
 	}
 	locked := make([]string, len(lock.Manifest.Members))
 	for i, n := range lock.Manifest.Members {
