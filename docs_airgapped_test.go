@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 var networkNone = regexp.MustCompile(`(?m)^\s*network_mode\s*=\s*"none"\s*$`)

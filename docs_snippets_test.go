@@ -17,7 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // docPages are the pages whose snippets are checked: the repository README and every page

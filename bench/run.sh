@@ -11,10 +11,10 @@ trap 'rm -rf "$work"; docker rmi -f openhands-bench:provisioned >/dev/null 2>&1 
 cp -r "$PACKER_PLUGIN_PATH/." "$work/plugins"
 export PACKER_PLUGIN_PATH=$work/plugins
 "$PACKER" plugins install --path ./packer-plugin-openhands github.com/openhands-runtime/openhands >/dev/null
-cp -r internal/rig/testdata/openhands-src "$work/src"
-mm=$PWD/internal/rig/standins/micromamba
-uv=$PWD/internal/rig/standins/uv
-vscode=$(go run ./internal/rig/vscode-tarball)
+cp -r acctest/rig/testdata/openhands-src "$work/src"
+mm=$PWD/acctest/rig/standins/micromamba
+uv=$PWD/acctest/rig/standins/uv
+vscode=$(go run ./acctest/rig/vscode-tarball)
 go run ./bench/render -source "$work/src" -micromamba "$mm" -uv "$uv" -vscode-server "$vscode" -o "$work/plan.sh"
 
 # docker_source IMAGE EXTRA: an offline docker source.
@@ -163,7 +163,7 @@ done
 # per directory, 10 directories per group: a large checkout's many small files.
 gen_tree() {
 	local root=$1/openhands/bench_gen i d e
-	cp -r internal/rig/testdata/openhands-src "$1"
+	cp -r acctest/rig/testdata/openhands-src "$1"
 	for ((d = 0; d < ($2 + 999) / 1000; d++)); do
 		for ((e = 0; e < 10; e++)); do mkdir -p "$root/d$d/e$e"; done
 	done
@@ -258,7 +258,7 @@ if [ -n "${OPENHANDS_RIG_ARM64_IMAGE:-}" ]; then
 	two_rows+="| builder: two platforms, unchanged rebuild of both | $psm s | $psmin–$psmax s | ≤ 3 s | $(if [ "$(echo "$psm <= 3" | bc)" = 1 ]; then echo yes; else echo no; fi) |"$'\n'
 fi
 
-# Push: bench/push's BenchmarkPush (Go, for the registry and ECR doubles of internal/ecrtest),
+# Push: bench/push's BenchmarkPush (Go, for the registry and ECR doubles of acctest/ecrtest),
 # one line per sub-benchmark and run, flattened to "name unit value" lines in push.metrics.
 push_bench() { # NAME REGEX COUNT
 	OPENHANDS_BENCH=1 go test -run '^$' -bench "$2" -benchtime=1x -count="$3" -timeout 0 ./bench/push >"$work/$1.txt" 2>&1 ||
@@ -453,7 +453,7 @@ fi
 {
 	echo "# Benchmarks"
 	echo
-	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`make bench\` (REPS=$REPS) on the offline rig with the stand-ins (internal/rig/standins: the plan's downloads and installs take no time here, so these are mostly the plugin's own fixed costs). Times are whole \`packer build\` wall times in seconds, container start and teardown included: median and min–max over $REPS runs unless a row says otherwise; push rows time the push itself unless they say whole \`packer build\`."
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`make bench\` (REPS=$REPS) on the offline rig with the stand-ins (acctest/rig/standins: the plan's downloads and installs take no time here, so these are mostly the plugin's own fixed costs). Times are whole \`packer build\` wall times in seconds, container start and teardown included: median and min–max over $REPS runs unless a row says otherwise; push rows time the push itself unless they say whole \`packer build\`."
 	echo
 	echo "| measure | median | spread (min–max) | target | met? |"
 	echo "|---|---|---|---|---|"
@@ -493,10 +493,10 @@ fi
 	echo "- Communicator calls are counted in the PACKER_LOG=1 log of one run: executions are the docker communicator's \`Executing docker exec\` lines; uploads are its \`Copying to <dst> on container\` lines plus, because its UploadDir (\`docker cp\`) logs nothing, the file provisioner's UI lines \`Uploading <src>/ => <dst>\` for directories. The shell baseline's count grows with every file/shell block a user adds (each inline shell is 1 upload + 4 execs)."
 	echo "- Re-provisioning: one build with commit=true and docker-tag openhands-bench:provisioned, then the provisioner run again on that image (discard=true); compared with the first-run median above."
 	echo "- Builder: \`source \"openhands-runtime\"\`, pull=false. Clean: a fresh image_repository, force_rebuild=true and a fresh environment_vars value per rep, which changes the plan layer so the engine's layer cache does not serve it (base-image layers are still shared). Unchanged: the same template again. Source-only: one line appended to openhands/runtime/__init__.py in the temp copy of the fixture, then the same template."
-	echo "- Push (bench/push, \`go test -bench BenchmarkPush -benchtime=1x\`, run only with OPENHANDS_BENCH=1): the runtime image built once by \`source \"openhands-runtime\"\` (tags = [\"bench\"]) and read once with \`docker save\` so no push meets a cold page cache; every measured \`packer build\` uses the same source, which finds the source tag and builds nothing, and \`post-processor \"openhands-ecr\"\` (static keys, region, ecr_endpoint, skip_credential_validation, skip_metadata_api_check, tags = [\"bench\"], so bench plus the builder's two content tags are pushed). Each first push goes to a fresh internal/ecrtest Registry (go-containerregistry's registry in memory, basic auth, on 127.0.0.1) behind a fresh ECR API double, so no blob is there and docker cannot mount one from another repository; the unchanged second push goes to the same registry. docker push: a fresh Registry of the same kind (no ECR double), \`docker login\` with its user and password into a config directory of its own, \`docker tag\` and one \`docker push\` per tag in the post-processor's order, timed per CLI call and summed (tagging and login not timed). Bytes and blob uploads are counted by the Registry (UploadedBytes, BlobUploads). openhands-ecr pushes with its own pusher (push_method = \"plugin\": the engine's export, layers compressed on both cores, uploaded with go-containerregistry; gzip, and a zstd row with layer_compression = \"zstd\"); docker push has the Docker Engine 20.10 compress (one core) and upload; crane: \`docker save\` to a file, then \`crane push\` of it and \`crane tag\` for the other tags, crane built with \`go install\` at go.mod's go-containerregistry version. openhands-ecr (gzip) and docker push take turns going first from run to run."
+	echo "- Push (bench/push, \`go test -bench BenchmarkPush -benchtime=1x\`, run only with OPENHANDS_BENCH=1): the runtime image built once by \`source \"openhands-runtime\"\` (tags = [\"bench\"]) and read once with \`docker save\` so no push meets a cold page cache; every measured \`packer build\` uses the same source, which finds the source tag and builds nothing, and \`post-processor \"openhands-ecr\"\` (static keys, region, ecr_endpoint, skip_credential_validation, skip_metadata_api_check, tags = [\"bench\"], so bench plus the builder's two content tags are pushed). Each first push goes to a fresh acctest/ecrtest Registry (go-containerregistry's registry in memory, basic auth, on 127.0.0.1) behind a fresh ECR API double, so no blob is there and docker cannot mount one from another repository; the unchanged second push goes to the same registry. docker push: a fresh Registry of the same kind (no ECR double), \`docker login\` with its user and password into a config directory of its own, \`docker tag\` and one \`docker push\` per tag in the post-processor's order, timed per CLI call and summed (tagging and login not timed). Bytes and blob uploads are counted by the Registry (UploadedBytes, BlobUploads). openhands-ecr pushes with its own pusher (push_method = \"plugin\": the engine's export, layers compressed on both cores, uploaded with go-containerregistry; gzip, and a zstd row with layer_compression = \"zstd\"); docker push has the Docker Engine 20.10 compress (one core) and upload; crane: \`docker save\` to a file, then \`crane push\` of it and \`crane tag\` for the other tags, crane built with \`go install\` at go.mod's go-containerregistry version. openhands-ecr (gzip) and docker push take turns going first from run to run."
 	echo "- One-layer image: the rig's base image itself (\`$OPENHANDS_RIG_BASE_IMAGE\`, one layer made by \`docker import\` of a debootstrap root: compressible files), pushed by openhands-ecr's PostProcess called in process by bench/push (no builder makes the base an artifact; skip_verify, since it is not a runtime; its \`Pushed\` line), by \`docker push\` and by \`docker save\` + \`crane push\` as above, each to a fresh registry."
 	echo "- Push scaling: the rig's base image plus layers of random data from /dev/urandom (incompressible), one \`docker commit\` per layer, then the runtime built on it by the builder; first and second push as above, PUSH_SCALE_REPS=$PUSH_SCALE_REPS runs (each first push of these takes one to two minutes). Image size is the engine's uncompressed size."
-	echo "- Provisioner scaling: a copy of internal/rig/testdata/openhands-src plus N one-line modules under openhands/bench_gen/dA/eB/ (100 per directory), the provisioner and the shell+file templates above on it (plan.sh rendered again for the tree), $REPS runs per size below 50k files and 1 from 50k on, openhands-runtime and shell+file taking turns. Whole build as above; provisioning is the span from the docker builder's \`Using docker communicator to connect\` line to its \`Killing the container\` line, each line timed as packer printed it (bash \$EPOCHREALTIME; -timestamp-ui has whole seconds), the same for both; the own line is the provisioner's \`OpenHands runtime provisioned in <d> (bundle and upload <d>, plan <d>)\`. The build after provisioning is mostly the container's teardown, which grows with the files written."
+	echo "- Provisioner scaling: a copy of acctest/rig/testdata/openhands-src plus N one-line modules under openhands/bench_gen/dA/eB/ (100 per directory), the provisioner and the shell+file templates above on it (plan.sh rendered again for the tree), $REPS runs per size below 50k files and 1 from 50k on, openhands-runtime and shell+file taking turns. Whole build as above; provisioning is the span from the docker builder's \`Using docker communicator to connect\` line to its \`Killing the container\` line, each line timed as packer printed it (bash \$EPOCHREALTIME; -timestamp-ui has whole seconds), the same for both; the own line is the provisioner's \`OpenHands runtime provisioned in <d> (bundle and upload <d>, plan <d>)\`. The build after provisioning is mostly the container's teardown, which grows with the files written."
 	echo "- Peak RSS: VmHWM from /proc/<pid>/status of the packer-plugin-openhands child of packer, polled every 100 ms, maximum over every provisioner (plugin, few, again) / builder run."
 	echo
 	echo "## Notes on missed targets"

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // sourceTreeFiles is a checkout in miniature: name, content and mode. Entries marked

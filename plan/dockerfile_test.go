@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // goldenLockImage is the image a source-only Dockerfile is rendered on: a lock-tag image.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // inventoryTarget lays out a finished runtime under a temp prefix whose tools, interpreter

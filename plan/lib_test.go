@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // libFunctions renders the debian-12 script and returns everything before its last line,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // withVSCodeServerSHA256 gives options that would download openvscode-server the checksum

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 func elfHeader(t *testing.T, m elf.Machine) []byte { return fixture.ELFHeader(t, m) }

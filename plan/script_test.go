@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite plan/testdata/golden/*.sh from the current renderer")

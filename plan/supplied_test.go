@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 )
 
 // plainTar is an uncompressed tarball of one file.

@@ -9,7 +9,7 @@ import (
 
 	intoto "github.com/in-toto/attestation/go/v1"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 

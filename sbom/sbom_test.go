@@ -13,7 +13,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/xeipuuv/gojsonschema"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -261,7 +261,7 @@ func TestBuildRefusesAnIncompleteInventory(t *testing.T) {
 // poetry.lock the install is pinned to.
 func rigSourceOptions(tb testing.TB) plan.Options {
 	tb.Helper()
-	src, err := filepath.Abs("../internal/rig/testdata/openhands-src")
+	src, err := filepath.Abs("../acctest/rig/testdata/openhands-src")
 	if err != nil {
 		tb.Fatal(err)
 	}

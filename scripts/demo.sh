@@ -21,7 +21,7 @@ export PACKER_PLUGIN_PATH=$work/plugins
 "$PACKER" plugins install --path ./packer-plugin-openhands github.com/openhands-runtime/openhands >/dev/null
 # The fixture's poetry.lock pins the uv stand-in's wheels: without it the real uv resolves
 # pyproject.toml against the index (use_lock defaults to false when there is no lock).
-cp -r internal/rig/testdata/openhands-src "$work/openhands-src"
+cp -r acctest/rig/testdata/openhands-src "$work/openhands-src"
 rm "$work/openhands-src/poetry.lock"
 
 # The container shares the host's network for one reason: the index on 127.0.0.1. Anything
@@ -29,9 +29,9 @@ rm "$work/openhands-src/poetry.lock"
 "$PACKER" build -color=false \
 	-var "base_image=$OPENHANDS_RIG_TRIXIE_IMAGE" \
 	-var "source_dir=$work/openhands-src" \
-	-var "micromamba_path=$PWD/internal/rig/standins/micromamba" \
+	-var "micromamba_path=$PWD/acctest/rig/standins/micromamba" \
 	-var "uv_path=$OPENHANDS_RIG_UV" \
-	-var "vscode_server_path=$(go run ./internal/rig/vscode-tarball)" \
+	-var "vscode_server_path=$(go run ./acctest/rig/vscode-tarball)" \
 	-var "index_url=$OPENHANDS_RIG_INDEX_URL" \
 	-var "container_network=host" \
 	-var "python_version=3.13" \

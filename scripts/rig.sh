@@ -377,7 +377,7 @@ ensure_arm64_image() {
 	bootstrap_rootfs "$tarball" trixie arm64 "$ARM64_PACKAGES" "emulated: several minutes"
 	local archive
 	archive=$(mktemp)
-	(cd "$(dirname "$0")/.." && go run ./internal/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
+	(cd "$(dirname "$0")/.." && go run ./acctest/rig/loadimage -rootfs "$tarball" -arch arm64 -tag "$ARM64_IMAGE" -o "$archive")
 	docker load -i "$archive" >/dev/null
 	rm -f "$archive"
 	log "arm64 base image $ARM64_IMAGE ready"

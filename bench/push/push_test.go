@@ -17,8 +17,8 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	ecrpostprocessor "github.com/openhands-runtime/packer-plugin-openhands/post-processor/ecr"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // TestAccBuilderPerPlatformFiles builds an air-gapped (network_mode = "none") image for

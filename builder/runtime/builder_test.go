@@ -23,8 +23,8 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )

@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 

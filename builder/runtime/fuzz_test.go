@@ -3,8 +3,8 @@ package runtimebuilder
 import (
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 

@@ -11,8 +11,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // TestAccECRPushInterrupted presses Ctrl-C (SIGINT to packer's process group) while

@@ -19,9 +19,9 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 

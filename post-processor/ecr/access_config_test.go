@@ -14,7 +14,7 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
 )
 
 // TestAccessConfigCredentialSources resolves credentials from each source the post-processor

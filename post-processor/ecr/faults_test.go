@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
 )
 
 // faultConfig is a post-processor configuration on a fresh ECR double, with the client the

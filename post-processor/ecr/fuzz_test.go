@@ -3,7 +3,7 @@ package ecrpostprocessor
 import (
 	"testing"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
 )
 
 // FuzzPrepare feeds random HCL values through the post-processor's spec to Config.Prepare

@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 

@@ -17,9 +17,9 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )

@@ -26,7 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
 )
 
 // savedImage is an image as Engine 20.10 exports it (`docker save`'s legacy layout).

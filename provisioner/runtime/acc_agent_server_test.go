@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 	"golang.org/x/sys/unix"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // diskFullOptions: the prefix's filesystem is far below the preflight's 5 GiB, and a full

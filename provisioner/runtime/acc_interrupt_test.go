@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // slowDependencies makes the uv stand-in's installs take ten minutes: the dependency step is

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // fixtureLocked are the fixture lock's packages of the main and runtime groups that apply to

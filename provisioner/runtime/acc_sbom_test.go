@@ -13,7 +13,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 

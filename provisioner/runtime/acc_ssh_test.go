@@ -17,7 +17,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // sshTarget is an sshd in a container of the base image, listening on 127.0.0.1 only (host

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 // rigEnv is set by TestMain when acceptance tests run (PACKER_ACC set).

@@ -23,7 +23,7 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"

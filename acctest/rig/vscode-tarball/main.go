@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 )
 
 func main() {
