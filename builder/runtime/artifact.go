@@ -7,6 +7,7 @@ import (
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
@@ -28,7 +29,7 @@ type Artifact struct {
 	// sbomFormat.
 	sbom       sbom.Written
 	sbomFormat string
-	driver     Driver
+	driver     engine.Driver
 	// record is the JSON of the options the image was built with (plan.Record), for the
 	// post-processors of the build.
 	record string

@@ -11,13 +11,15 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 type Builder struct {
 	config Config
 	runner multistep.Runner
 	// driver is set by tests; otherwise the engine driver is made in Run.
-	driver Driver
+	driver engine.Driver
 }
 
 func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
@@ -30,7 +32,7 @@ func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
 func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
 	driver := b.driver
 	if driver == nil {
-		d, err := NewEngineDriver()
+		d, err := engine.NewClient()
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +57,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 }
 
 // runSteps builds one platform's image.
-func (b *Builder) runSteps(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook, driver Driver, config *Config) (*Artifact, error) {
+func (b *Builder) runSteps(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook, driver engine.Driver, config *Config) (*Artifact, error) {
 	state := new(multistep.BasicStateBag)
 	state.Put("config", config)
 	state.Put("driver", driver)

@@ -16,51 +16,41 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/enginefake"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // Compile-time checks.
 var (
-	_ Driver             = new(fakeDriver)
-	_ Driver             = new(EngineDriver)
+	_ engine.Driver      = new(fakeDriver)
 	_ packersdk.Artifact = new(Artifact)
 )
 
 // fakeBuild is what one Build call received.
 type fakeBuild struct {
-	req        BuildRequest // Context is drained and set to nil
+	req        engine.BuildRequest // Context is drained and set to nil
 	dockerfile string
 	files      map[string]string // regular files of the context by name
 	dirs       []string
 	id         string
 }
 
-// fakeDriver is an engine in memory: local images by reference, and a registry for Pull.
+// fakeDriver is an engine in memory (local images by reference, and a registry for Pull)
+// that builds: each build is recorded with its context.
 type fakeDriver struct {
-	mu       sync.Mutex
-	images   map[string]string // local ref -> image id
-	registry map[string]string // what Pull can fetch: ref -> image id
-	pulls    []string
+	*enginefake.Engine
 	builds   []fakeBuild
-	tagged   []string // refs passed to Tag
-	removed  []string // refs passed to RemoveTag
 	next     int
 	buildErr error
-	// scripts are the scripts run in containers, as "<image id> <user>: <script>"; output is
-	// what each prints (a complete inventory by default) and exit its code.
-	scripts    []string
-	output     []string
-	scriptExit int
 }
 
 // fakeInventory is the output of the inventory in an image.
@@ -71,55 +61,16 @@ var fakeInventory = []string{
 	"openhands-inventory\tend\t3",
 }
 
-func (d *fakeDriver) RunScript(ctx context.Context, imageID, user, script string, line func(string)) (int, error) {
-	d.mu.Lock()
-	d.scripts = append(d.scripts, imageID+" "+user+": "+script)
-	output, exit := d.output, d.scriptExit
-	d.mu.Unlock()
-	if output == nil {
-		output = fakeInventory
-	}
-	for _, l := range output {
-		line(l)
-	}
-	return exit, nil
-}
-
 const fakeBaseID = "sha256:" + "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 func newFakeDriver() *fakeDriver {
-	return &fakeDriver{
-		images:   map[string]string{},
-		registry: map[string]string{DefaultBaseImage: fakeBaseID},
-	}
+	e := enginefake.New()
+	e.Registry[DefaultBaseImage] = fakeBaseID
+	e.Output = fakeInventory
+	return &fakeDriver{Engine: e}
 }
 
-func (d *fakeDriver) ImageID(ctx context.Context, ref string) (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.images[ref], nil
-}
-
-// fakeImageCreated is every fake image's creation time.
-var fakeImageCreated = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-func (d *fakeDriver) ImageCreated(ctx context.Context, imageID string) (time.Time, error) {
-	return fakeImageCreated, nil
-}
-
-func (d *fakeDriver) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.pulls = append(d.pulls, ref)
-	id, ok := d.registry[ref]
-	if !ok {
-		return fmt.Errorf("pull access denied for %s, repository does not exist", ref)
-	}
-	d.images[ref] = id
-	return nil
-}
-
-func (d *fakeDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.Ui) (BuildResult, error) {
+func (d *fakeDriver) Build(ctx context.Context, req engine.BuildRequest, ui packersdk.Ui) (engine.BuildResult, error) {
 	b := fakeBuild{files: map[string]string{}}
 	tr := tar.NewReader(req.Context)
 	for {
@@ -128,11 +79,11 @@ func (d *fakeDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.U
 			break
 		}
 		if err != nil {
-			return BuildResult{}, fmt.Errorf("reading the build context: %w", err)
+			return engine.BuildResult{}, fmt.Errorf("reading the build context: %w", err)
 		}
 		data, err := io.ReadAll(tr)
 		if err != nil {
-			return BuildResult{}, err
+			return engine.BuildResult{}, err
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
@@ -143,30 +94,30 @@ func (d *fakeDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.U
 	}
 	// The engine reads to the end of the stream: the context writer must not be left blocked.
 	if rest, err := io.ReadAll(req.Context); err != nil {
-		return BuildResult{}, err
+		return engine.BuildResult{}, err
 	} else if strings.Trim(string(rest), "\x00") != "" {
-		return BuildResult{}, errors.New("data after the end of the build context")
+		return engine.BuildResult{}, errors.New("data after the end of the build context")
 	}
 	req.Context = nil
 	b.req = req
 	b.dockerfile = b.files["Dockerfile"]
 
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.Lock()
+	defer d.Unlock()
 	if d.buildErr != nil {
-		return BuildResult{}, d.buildErr
+		return engine.BuildResult{}, d.buildErr
 	}
 	from := firstInstruction(b.dockerfile)
 	if !strings.HasPrefix(from, "FROM ") {
-		return BuildResult{}, fmt.Errorf("the Dockerfile starts with %q", from)
+		return engine.BuildResult{}, fmt.Errorf("the Dockerfile starts with %q", from)
 	}
-	if d.images[strings.TrimPrefix(from, "FROM ")] == "" {
-		return BuildResult{}, fmt.Errorf("%s: no such image", from)
+	if d.Refs[strings.TrimPrefix(from, "FROM ")] == "" {
+		return engine.BuildResult{}, fmt.Errorf("%s: no such image", from)
 	}
 	d.next++
 	b.id = fmt.Sprintf("sha256:%064x", d.next)
 	for _, ref := range req.Tags {
-		d.images[ref] = b.id
+		d.Refs[ref] = b.id
 	}
 	d.builds = append(d.builds, b)
 	steps := 0
@@ -176,23 +127,7 @@ func (d *fakeDriver) Build(ctx context.Context, req BuildRequest, ui packersdk.U
 		}
 	}
 	ui.Say(fmt.Sprintf("Successfully built %s", b.id))
-	return BuildResult{ImageID: b.id, Steps: steps}, nil
-}
-
-func (d *fakeDriver) Tag(ctx context.Context, imageID, ref string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.tagged = append(d.tagged, ref)
-	d.images[ref] = imageID
-	return nil
-}
-
-func (d *fakeDriver) RemoveTag(ctx context.Context, ref string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.removed = append(d.removed, ref)
-	delete(d.images, ref)
-	return nil
+	return engine.BuildResult{ImageID: b.id, Steps: steps}, nil
 }
 
 // firstInstruction is the first line of a Dockerfile that is not a comment.
@@ -344,12 +279,12 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 	if !strings.HasPrefix(b.files["openhands-plan/plan.sh"], "#!/usr/bin/env bash\n") {
 		t.Error("plan.sh in the context is not the plan script")
 	}
-	if !slices.Equal(d.pulls, []string{DefaultBaseImage}) {
-		t.Errorf("pulls %q, want the base image", d.pulls)
+	if !slices.Equal(d.Pulls, []string{DefaultBaseImage}) {
+		t.Errorf("pulls %q, want the base image", d.Pulls)
 	}
 	wantTags := []string{sourceRef, lockRef, "openhands-runtime:latest", "openhands-runtime:v1"}
-	if !slices.Equal(d.tagged, wantTags[2:]) {
-		t.Errorf("Tag calls %q, want the user tags %q", d.tagged, wantTags[2:])
+	if !slices.Equal(d.Tagged, wantTags[2:]) {
+		t.Errorf("Tag calls %q, want the user tags %q", d.Tagged, wantTags[2:])
 	}
 
 	if a.BuilderId() != "packer.post-processor.docker-import" {
@@ -375,13 +310,13 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 		t.Errorf("String() = %q", a.String())
 	}
 	for _, ref := range wantTags {
-		if d.images[ref] != b.id {
-			t.Errorf("%s points at %q, want %s", ref, d.images[ref], b.id)
+		if d.Refs[ref] != b.id {
+			t.Errorf("%s points at %q, want %s", ref, d.Refs[ref], b.id)
 		}
 	}
 
 	// The same inputs again: nothing is built, the existing image and its tags are the result.
-	tagged := len(d.tagged)
+	tagged := len(d.Tagged)
 	a2, ui2 := f.mustRun(t, nil)
 	if len(d.builds) != 1 {
 		t.Fatalf("the second run built again (%d builds)", len(d.builds))
@@ -392,8 +327,8 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 	if got, _ := a2.State("docker_tags").([]string); !slices.Equal(got, wantTags) {
 		t.Errorf("second run docker_tags %q, want %q", got, wantTags)
 	}
-	if len(d.tagged) != tagged {
-		t.Errorf("the second run tagged %q, which already pointed at the image", d.tagged[tagged:])
+	if len(d.Tagged) != tagged {
+		t.Errorf("the second run tagged %q, which already pointed at the image", d.Tagged[tagged:])
 	}
 	if !said(ui2, "nothing to build") {
 		t.Error("the second run did not say there was nothing to build")
@@ -402,12 +337,12 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 	if err := a2.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.removed) != 0 {
-		t.Errorf("Destroy of a reused image removed %q", d.removed)
+	if len(d.Removed) != 0 {
+		t.Errorf("Destroy of a reused image removed %q", d.Removed)
 	}
 	for _, ref := range wantTags {
-		if d.images[ref] != b.id {
-			t.Errorf("after Destroy of the reused image, %s points at %q", ref, d.images[ref])
+		if d.Refs[ref] != b.id {
+			t.Errorf("after Destroy of the reused image, %s points at %q", ref, d.Refs[ref])
 		}
 	}
 
@@ -415,10 +350,10 @@ func TestRunFirstBuildThenNothingToBuild(t *testing.T) {
 	if err := a.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(d.removed, wantTags) {
-		t.Errorf("Destroy removed %q, want %q", d.removed, wantTags)
+	if !slices.Equal(d.Removed, wantTags) {
+		t.Errorf("Destroy removed %q, want %q", d.Removed, wantTags)
 	}
-	if d.images[DefaultBaseImage] != fakeBaseID {
+	if d.Refs[DefaultBaseImage] != fakeBaseID {
 		t.Error("Destroy removed the base image")
 	}
 }
@@ -471,19 +406,19 @@ func TestRunSourceChangeBuildsSourceLayersOnly(t *testing.T) {
 	if want := []string{source2, "openhands-runtime:latest", "openhands-runtime:v1"}; !slices.Equal(tags, want) {
 		t.Errorf("docker_tags %q, want %q (the lock tag stays on the image built on)", tags, want)
 	}
-	if d.images[lock1] != first.Id() || d.images[source1] != first.Id() {
-		t.Errorf("the first image lost its content tags: %v", d.images)
+	if d.Refs[lock1] != first.Id() || d.Refs[source1] != first.Id() {
+		t.Errorf("the first image lost its content tags: %v", d.Refs)
 	}
 
 	// Destroy removes the new source tag and the user tags it moved, nothing of the first image.
 	if err := a.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{source2, "openhands-runtime:latest", "openhands-runtime:v1"}; !slices.Equal(d.removed, want) {
-		t.Errorf("Destroy removed %q, want %q", d.removed, want)
+	if want := []string{source2, "openhands-runtime:latest", "openhands-runtime:v1"}; !slices.Equal(d.Removed, want) {
+		t.Errorf("Destroy removed %q, want %q", d.Removed, want)
 	}
-	if d.images[lock1] != first.Id() || d.images[source1] != first.Id() {
-		t.Errorf("Destroy of the source build touched the first image's tags: %v", d.images)
+	if d.Refs[lock1] != first.Id() || d.Refs[source1] != first.Id() {
+		t.Errorf("Destroy of the source build touched the first image's tags: %v", d.Refs)
 	}
 }
 
@@ -545,11 +480,11 @@ func TestRunForceRebuild(t *testing.T) {
 func TestRunPull(t *testing.T) {
 	t.Run("pull = false with a local base image", func(t *testing.T) {
 		f := newRunFixture(t)
-		f.driver.images[DefaultBaseImage] = fakeBaseID
-		f.driver.registry = map[string]string{}
+		f.driver.Refs[DefaultBaseImage] = fakeBaseID
+		f.driver.Registry = map[string]string{}
 		a, _ := f.mustRun(t, map[string]interface{}{"pull": false})
-		if len(f.driver.pulls) != 0 {
-			t.Errorf("pull = false pulled %q", f.driver.pulls)
+		if len(f.driver.Pulls) != 0 {
+			t.Errorf("pull = false pulled %q", f.driver.Pulls)
 		}
 		if len(f.driver.builds) != 1 || a.Id() != f.driver.builds[0].id {
 			t.Errorf("builds %d, artifact %s", len(f.driver.builds), a.Id())
@@ -561,8 +496,8 @@ func TestRunPull(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "base_image: ") || !strings.Contains(err.Error(), "debian:bookworm") {
 			t.Errorf("error %v, want one naming base_image and the image", err)
 		}
-		if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
-			t.Errorf("pulls %q, builds %d; want none", f.driver.pulls, len(f.driver.builds))
+		if len(f.driver.Pulls) != 0 || len(f.driver.builds) != 0 {
+			t.Errorf("pulls %q, builds %d; want none", f.driver.Pulls, len(f.driver.builds))
 		}
 		if !ui.ErrorCalled {
 			t.Error("the error was not shown")
@@ -574,15 +509,15 @@ func TestRunPull(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "base_image: ") || !strings.Contains(err.Error(), "example.com/missing:1") {
 			t.Errorf("error %v, want one naming base_image and the image", err)
 		}
-		if !slices.Equal(f.driver.pulls, []string{"example.com/missing:1"}) || len(f.driver.builds) != 0 {
-			t.Errorf("pulls %q, builds %d", f.driver.pulls, len(f.driver.builds))
+		if !slices.Equal(f.driver.Pulls, []string{"example.com/missing:1"}) || len(f.driver.builds) != 0 {
+			t.Errorf("pulls %q, builds %d", f.driver.Pulls, len(f.driver.builds))
 		}
 	})
 }
 
 func TestRunBuildOptions(t *testing.T) {
 	f := newRunFixture(t)
-	f.driver.registry["debian:bookworm"] = "sha256:" + strings.Repeat("d", 64)
+	f.driver.Registry["debian:bookworm"] = "sha256:" + strings.Repeat("d", 64)
 	a, _ := f.mustRun(t, map[string]interface{}{
 		"base_image":       "debian:bookworm",
 		"image_repository": "registry.example.com/team/runtime",
@@ -634,8 +569,8 @@ func TestRunBuildFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "building the runtime image") || !strings.Contains(err.Error(), "--steps dependencies") {
 		t.Errorf("error %v, want the engine's error", err)
 	}
-	if len(f.driver.tagged) != 0 {
-		t.Errorf("a failed build tagged %q", f.driver.tagged)
+	if len(f.driver.Tagged) != 0 {
+		t.Errorf("a failed build tagged %q", f.driver.Tagged)
 	}
 }
 
@@ -645,7 +580,7 @@ func TestDestroyLeavesPreexistingTags(t *testing.T) {
 	f := newRunFixture(t)
 	first, _ := f.mustRun(t, nil)
 	d := f.driver
-	before := maps.Clone(d.images)
+	before := maps.Clone(d.Refs)
 
 	a, _ := f.mustRun(t, map[string]interface{}{"tags": []interface{}{"latest", "extra"}})
 	if len(d.builds) != 1 || a.Id() != first.Id() {
@@ -654,11 +589,11 @@ func TestDestroyLeavesPreexistingTags(t *testing.T) {
 	if err := a.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(d.removed, []string{"openhands-runtime:extra"}) {
-		t.Errorf("Destroy removed %q, want only the tag the run created", d.removed)
+	if !slices.Equal(d.Removed, []string{"openhands-runtime:extra"}) {
+		t.Errorf("Destroy removed %q, want only the tag the run created", d.Removed)
 	}
-	if !maps.Equal(d.images, before) {
-		t.Errorf("images after Destroy %v, want %v", d.images, before)
+	if !maps.Equal(d.Refs, before) {
+		t.Errorf("images after Destroy %v, want %v", d.Refs, before)
 	}
 }
 
@@ -711,8 +646,8 @@ func TestRunRefusesAttachedProvisioners(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, want)
 				}
 			}
-			if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
-				t.Errorf("pulled %v and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+			if len(f.driver.Pulls) != 0 || len(f.driver.builds) != 0 {
+				t.Errorf("pulled %v and built %d images before refusing", f.driver.Pulls, len(f.driver.builds))
 			}
 		})
 	}
@@ -729,14 +664,14 @@ func TestRunBaseImageIdentity(t *testing.T) {
 		// republish replaces the base image under its name, in the registry or locally.
 		republish func(d *fakeDriver)
 	}{
-		{name: "pulled", republish: func(d *fakeDriver) { d.registry[DefaultBaseImage] = republished }},
-		{name: "local with pull = false", set: map[string]interface{}{"pull": false}, republish: func(d *fakeDriver) { d.images[DefaultBaseImage] = republished }},
+		{name: "pulled", republish: func(d *fakeDriver) { d.Registry[DefaultBaseImage] = republished }},
+		{name: "local with pull = false", set: map[string]interface{}{"pull": false}, republish: func(d *fakeDriver) { d.Refs[DefaultBaseImage] = republished }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRunFixture(t)
 			d := f.driver
-			d.images[DefaultBaseImage] = fakeBaseID
+			d.Refs[DefaultBaseImage] = fakeBaseID
 			f.mustRun(t, tt.set)
 			_, firstLock := checkRefs(t, d.builds[0].req.Tags)
 
@@ -800,8 +735,8 @@ func TestRunContentTagsCarryTheOpenHandsVersion(t *testing.T) {
 				if err == nil || !strings.HasPrefix(err.Error(), "source_dir: ") || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("Run: %v, want a source_dir error with %q", err, tt.wantErr)
 				}
-				if len(f.driver.pulls) != 0 || len(f.driver.builds) != 0 {
-					t.Errorf("pulled %q and built %d images before refusing", f.driver.pulls, len(f.driver.builds))
+				if len(f.driver.Pulls) != 0 || len(f.driver.builds) != 0 {
+					t.Errorf("pulled %q and built %d images before refusing", f.driver.Pulls, len(f.driver.builds))
 				}
 				return
 			}
@@ -828,7 +763,7 @@ func TestRunContentTagsCarryTheOpenHandsVersion(t *testing.T) {
 func TestRunPlatforms(t *testing.T) {
 	f := newRunFixture(t)
 	const armBase = "sha256:" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	f.driver.registry["debian-arm64:bookworm"] = armBase
+	f.driver.Registry["debian-arm64:bookworm"] = armBase
 	set := map[string]interface{}{
 		"platforms":                        []interface{}{"linux/amd64", "linux/arm64"},
 		"base_images":                      map[string]interface{}{"linux/arm64": "debian-arm64:bookworm"},
@@ -854,11 +789,11 @@ func TestRunPlatforms(t *testing.T) {
 		t.Errorf("platform_images = %v, want both builds' ids", images)
 	}
 	for _, ref := range []string{"openhands-runtime:latest-amd64", "openhands-runtime:v1-arm64"} {
-		if _, ok := f.driver.images[ref]; !ok {
-			t.Errorf("%s was not tagged; tags: %v", ref, f.driver.tagged)
+		if _, ok := f.driver.Refs[ref]; !ok {
+			t.Errorf("%s was not tagged; tags: %v", ref, f.driver.Tagged)
 		}
 	}
-	if f.driver.images["openhands-runtime:latest-arm64"] != arm.id {
+	if f.driver.Refs["openhands-runtime:latest-arm64"] != arm.id {
 		t.Errorf("latest-arm64 is not the arm64 image")
 	}
 	if !strings.Contains(a.String(), "linux/arm64 "+arm.id) {
@@ -999,13 +934,16 @@ func TestRunWritesTheSBOM(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRunFixture(t)
-			f.driver.output, f.driver.scriptExit = tc.output, tc.exit
+			if tc.output != nil {
+				f.driver.Output = tc.output
+			}
+			f.driver.Exit = tc.exit
 			path := filepath.Join(t.TempDir(), "image.cdx.json")
 			set := map[string]interface{}{"sbom_path": path}
 			maps.Copy(set, tc.set)
 			a, ui, err := f.run(t, set)
-			if len(f.driver.scripts) != tc.scripts {
-				t.Fatalf("%d scripts run, want %d", len(f.driver.scripts), tc.scripts)
+			if len(f.driver.Scripts) != tc.scripts {
+				t.Fatalf("%d scripts run, want %d", len(f.driver.Scripts), tc.scripts)
 			}
 			if fixture.WantError(t, err, tc.err) {
 				return
@@ -1016,8 +954,8 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				}
 				return
 			}
-			if want := a.Id() + " root: #!/usr/bin/env bash\n# OpenHands runtime inventory"; !strings.HasPrefix(f.driver.scripts[0], want) {
-				t.Errorf("script run %.80q, want the inventory as root in the image", f.driver.scripts[0])
+			if want := a.Id() + " root: #!/usr/bin/env bash\n# OpenHands runtime inventory"; !strings.HasPrefix(f.driver.Scripts[0], want) {
+				t.Errorf("script run %.80q, want the inventory as root in the image", f.driver.Scripts[0])
 			}
 			// The SBOM and the provenance beside it, each named with its digest in the state.
 			provenance := sbom.ProvenancePath(path)
@@ -1063,8 +1001,8 @@ func TestRunWritesTheSBOM(t *testing.T) {
 			// the same image id, is kept without running a container.
 			builds := len(f.driver.builds)
 			a2, ui2 := f.mustRun(t, set)
-			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.scripts) != 1 || a2.State(sbom.StateDigest) != digest {
-				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.scripts), a2.State(sbom.StateDigest))
+			if len(f.driver.builds) != builds || a2.Id() != a.Id() || len(f.driver.Scripts) != 1 || a2.State(sbom.StateDigest) != digest {
+				t.Errorf("second run: %d builds, id %s, %d scripts, SBOM %v", len(f.driver.builds)-builds, a2.Id(), len(f.driver.Scripts), a2.State(sbom.StateDigest))
 			}
 			if !said(ui2, "SBOM and provenance of "+a.Id()+" kept: "+path) || a2.State(sbom.StateProvenanceDigest) != provenanceDigest {
 				t.Errorf("the kept SBOM and provenance are not reported (%v)", a2.State(sbom.StateProvenanceDigest))
@@ -1078,9 +1016,9 @@ func TestRunWritesTheSBOM(t *testing.T) {
 				func() { os.WriteFile(path, []byte(strings.ReplaceAll(string(data), a.Id(), "sha256:other")), 0o644) },
 			} {
 				edit()
-				scripts := len(f.driver.scripts)
+				scripts := len(f.driver.Scripts)
 				f.mustRun(t, set)
-				if len(f.driver.scripts) != scripts+1 {
+				if len(f.driver.Scripts) != scripts+1 {
 					t.Errorf("the inventory did not run again for a missing or other image's SBOM")
 				}
 				for file, want := range contents {
@@ -1142,7 +1080,7 @@ func TestPrepareBuildArgs(t *testing.T) {
 // image is built with writes the same record into it, for a verification in another build.
 func TestRunRecordsTheBuildOptions(t *testing.T) {
 	f := newRunFixture(t)
-	f.driver.registry["debian-arm64:bookworm"] = "sha256:" + strings.Repeat("a", 64)
+	f.driver.Registry["debian-arm64:bookworm"] = "sha256:" + strings.Repeat("a", 64)
 	a, _ := f.mustRun(t, map[string]interface{}{
 		"install_browser": false, "prefix": "/srv/oh", "user": "agent", "passwordless_sudo": false,
 		"verify":      map[string]interface{}{"min_packages": 40},

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
@@ -16,7 +17,7 @@ type StepApplyTags struct{}
 
 func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	config := state.Get("config").(*Config)
-	driver := state.Get("driver").(Driver)
+	driver := state.Get("driver").(engine.Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 	id := state.Get("image_id").(string)
 
@@ -26,7 +27,7 @@ func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multi
 	}
 	var tags []string
 	for _, ref := range []string{state.Get("source_ref").(string), state.Get("lock_ref").(string)} {
-		current, err := driver.ImageID(ctx, ref)
+		current, err := localImageID(ctx, driver, ref)
 		if err != nil {
 			return halt(state, err)
 		}
@@ -36,7 +37,7 @@ func (s *StepApplyTags) Run(ctx context.Context, state multistep.StateBag) multi
 	}
 	for _, t := range config.Tags {
 		ref := config.ImageRepository + ":" + t
-		current, err := driver.ImageID(ctx, ref)
+		current, err := localImageID(ctx, driver, ref)
 		if err != nil {
 			return halt(state, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
@@ -22,7 +23,7 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 		return multistep.ActionContinue
 	}
 	config := state.Get("config").(*Config)
-	driver := state.Get("driver").(Driver)
+	driver := state.Get("driver").(engine.Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 	p := state.Get("plan").(*plan.Plan)
 	sourceRef, lockRef := state.Get("source_ref").(string), state.Get("lock_ref").(string)
@@ -45,7 +46,7 @@ func (s *StepBuildImage) Run(ctx context.Context, state multistep.StateBag) mult
 		ui.Say(s)
 	}
 	started := time.Now()
-	result, err := driver.Build(ctx, BuildRequest{
+	result, err := driver.Build(ctx, engine.BuildRequest{
 		Context:     reader,
 		Tags:        tags,
 		BuildArgs:   config.BuildArgs,

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -16,7 +17,7 @@ type StepLookupTags struct{}
 
 func (s *StepLookupTags) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	config := state.Get("config").(*Config)
-	driver := state.Get("driver").(Driver)
+	driver := state.Get("driver").(engine.Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	// The plugin's version is in the rendered plan and Dockerfile, so in the digests too.
@@ -37,7 +38,7 @@ func (s *StepLookupTags) Run(ctx context.Context, state multistep.StateBag) mult
 		ui.Say("force_rebuild is set: building without looking for existing images")
 		return multistep.ActionContinue
 	}
-	id, err := driver.ImageID(ctx, sourceRef)
+	id, err := localImageID(ctx, driver, sourceRef)
 	if err != nil {
 		return halt(state, err)
 	}
@@ -46,7 +47,7 @@ func (s *StepLookupTags) Run(ctx context.Context, state multistep.StateBag) mult
 		state.Put("image_id", id)
 		return multistep.ActionContinue
 	}
-	id, err = driver.ImageID(ctx, lockRef)
+	id, err = localImageID(ctx, driver, lockRef)
 	if err != nil {
 		return halt(state, err)
 	}

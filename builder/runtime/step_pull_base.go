@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // StepPullBase pulls the base image when asked, and records its id: the id, not the name,
@@ -14,7 +16,7 @@ type StepPullBase struct{}
 
 func (s *StepPullBase) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	config := state.Get("config").(*Config)
-	driver := state.Get("driver").(Driver)
+	driver := state.Get("driver").(engine.Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	if *config.Pull {
@@ -23,7 +25,7 @@ func (s *StepPullBase) Run(ctx context.Context, state multistep.StateBag) multis
 			return halt(state, fmt.Errorf("base_image: %w", err))
 		}
 	}
-	id, err := driver.ImageID(ctx, config.BaseImage)
+	id, err := localImageID(ctx, driver, config.BaseImage)
 	if err != nil {
 		return halt(state, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
@@ -26,7 +27,7 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	if !config.Settings.Enabled() {
 		return multistep.ActionContinue
 	}
-	driver := state.Get("driver").(Driver)
+	driver := state.Get("driver").(engine.Driver)
 	ui := state.Get("ui").(packersdk.Ui)
 	id := state.Get("image_id").(string)
 	p := state.Get("plan").(*plan.Plan)
@@ -62,7 +63,8 @@ func (s *StepSBOM) Run(ctx context.Context, state multistep.StateBag) multistep.
 	}
 	// The image's creation time, not now: the same image gets the same documents on any run
 	// or checkout, and an unchanged push attaches no new referrer.
-	created, err := driver.ImageCreated(ctx, id)
+	img, err := driver.Image(ctx, id)
+	created := img.Created
 	if err != nil {
 		return halt(state, fmt.Errorf("the SBOM: %w", err))
 	}

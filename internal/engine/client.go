@@ -1,15 +1,13 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
 
 	"github.com/docker/docker/client"
 )
 
-// Client is the Docker Engine API client of every component; each keeps its own small
-// driver interface over it.
+// Client is the Driver on the Docker Engine API, the one client of every component.
 type Client struct {
 	*client.Client
 }
@@ -22,12 +20,4 @@ func NewClient() (*Client, error) {
 		return nil, fmt.Errorf("connecting to the Docker engine (DOCKER_HOST=%q): %w", os.Getenv("DOCKER_HOST"), err)
 	}
 	return &Client{c}, nil
-}
-
-// Tag names the image ref.
-func (c *Client) Tag(ctx context.Context, imageID, ref string) error {
-	if err := c.ImageTag(ctx, imageID, ref); err != nil {
-		return fmt.Errorf("tagging %s as %s: %w", imageID, ref, err)
-	}
-	return nil
 }

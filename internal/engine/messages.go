@@ -1,5 +1,3 @@
-// Package engine reads the Docker Engine's JSON message streams (build, pull, push) for the
-// builder and the post-processor.
 package engine
 
 import (

@@ -468,7 +468,7 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 // what the pull printed.
 func enginePull(t *testing.T, client *engine.Client, reg *ecrtest.Registry, ref, platform string) (string, error) {
 	t.Helper()
-	auth, err := encodeAuth(registry.AuthConfig{Username: reg.User(), Password: reg.Password(), ServerAddress: reg.Host()})
+	auth, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: reg.User(), Password: reg.Password(), ServerAddress: reg.Host()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -35,16 +36,16 @@ func (img platformImage) String() string {
 // sourceImages are the artifact's images in the local engine. An artifact of several
 // platforms (the openhands-runtime builder's platform_images) is checked image by image: its
 // platform must be what the engine records, and each content tag names one of its images.
-func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source packersdk.Artifact) ([]platformImage, error) {
+func (p *PostProcessor) sourceImages(ctx context.Context, driver engine.Driver, source packersdk.Artifact) ([]platformImage, error) {
 	refs, tags := contentRefs(source)
 	entries := stateStrings(source, "platform_images")
 	if len(entries) <= 1 {
-		id, _, err := driver.Image(ctx, source.Id())
+		img, err := driver.Image(ctx, source.Id())
 		if err != nil {
 			return nil, err
 		}
 		sbomPath, provenancePath := documents(&p.config, source)
-		return []platformImage{{id: id, contentTags: tags, sbomPath: sbomPath, provenancePath: provenancePath}}, nil
+		return []platformImage{{id: img.ID, contentTags: tags, sbomPath: sbomPath, provenancePath: provenancePath}}, nil
 	}
 	sboms := map[string]string{}
 	for _, entry := range stateStrings(source, sbom.StatePlatformPaths) {
@@ -58,14 +59,11 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source 
 		if !ok {
 			return nil, fmt.Errorf("the artifact's platform_images entry %q is not platform=image", entry)
 		}
-		id, _, err := driver.Image(ctx, ref)
+		local, err := driver.Image(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
-		recorded, err := driver.Platform(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+		id, recorded := local.ID, local.Platform
 		if recorded != platform {
 			return nil, fmt.Errorf("the artifact says image %s is for %s, and the engine records it as %s: nothing was pushed; check the base image of %s (base_images)", id, platform, recorded, platform)
 		}
@@ -77,10 +75,11 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver Driver, source 
 		images = append(images, img)
 	}
 	for i, ref := range refs {
-		id, _, err := driver.Image(ctx, ref)
+		local, err := driver.Image(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
+		id := local.ID
 		n, ok := byID[id]
 		if !ok {
 			return nil, fmt.Errorf("content tag %s names image %s, which is none of the artifact's platform images", ref, id)

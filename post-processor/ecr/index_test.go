@@ -3,13 +3,12 @@ package ecrpostprocessor
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/docker/docker/api/types/registry"
@@ -21,29 +20,28 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/enginefake"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // platformsDriver is an engine holding one image per platform, each also under its content
 // tag local/runtime:oh_v1_<arch>.
-type platformsDriver struct {
-	fakeDriver
-	images   map[string]savedImage // image id -> image
-	platform map[string]string     // image id -> the platform the engine records
-	refs     map[string]string     // repository:tag -> image id
-	verified []string              // image ids, as verified
-	saves    atomic.Int32
-}
+type platformsDriver struct{ *enginefake.Engine }
 
 func newPlatformsDriver(images map[string]savedImage) *platformsDriver {
-	d := &platformsDriver{images: map[string]savedImage{}, platform: map[string]string{}, refs: map[string]string{}}
+	d := &platformsDriver{enginefake.New()}
 	for platform, img := range images {
-		d.images[img.id] = img
-		d.platform[img.id] = platform
-		d.refs[contentRef(platform)] = img.id
+		d.add(img, platform, contentRef(platform))
 	}
 	return d
+}
+
+// add puts img, of platform, in the engine under ref.
+func (d *platformsDriver) add(img savedImage, platform, ref string) {
+	d.Add(engine.Image{ID: img.id, Created: enginefake.Created, Platform: platform, Layers: img.diffIDs}, ref)
+	d.Exports[img.id] = img.export
 }
 
 // contentRef is the local content-tagged reference of a platform's image.
@@ -52,39 +50,21 @@ func contentRef(platform string) string {
 	return "local/runtime:oh_v1_" + arch
 }
 
-func (d *platformsDriver) Image(_ context.Context, ref string) (string, []string, error) {
-	if id, ok := d.refs[ref]; ok {
-		ref = id
+// verified are the images verified, in order.
+func (d *platformsDriver) verified() []string {
+	var ids []string
+	for _, s := range d.Scripts {
+		id, _, _ := strings.Cut(s, " ")
+		ids = append(ids, id)
 	}
-	if _, ok := d.images[ref]; !ok {
-		return "", nil, errors.New("no such image: " + ref)
-	}
-	return ref, nil, nil
-}
-
-func (d *platformsDriver) Platform(_ context.Context, id string) (string, error) {
-	return d.platform[id], nil
-}
-
-func (d *platformsDriver) RunScript(_ context.Context, id, _, _ string, _ packersdk.Ui) (int, error) {
-	d.verified = append(d.verified, id)
-	return 0, nil
-}
-
-func (d *platformsDriver) Layers(_ context.Context, id string) ([]string, error) {
-	return d.images[id].diffIDs, nil
-}
-
-func (d *platformsDriver) Save(_ context.Context, id string) (io.ReadCloser, error) {
-	d.saves.Add(1)
-	return io.NopCloser(bytes.NewReader(d.images[id].export)), nil
+	return ids
 }
 
 // platformsArtifact is the openhands-runtime builder's artifact of a two-platform build.
 func platformsArtifact(d *platformsDriver, platforms []string, sboms []string) *imageArtifact {
 	a := &imageArtifact{builderID: "packer.post-processor.docker-import", sboms: sboms}
 	for _, platform := range platforms {
-		id := d.refs[contentRef(platform)]
+		id := d.Refs[contentRef(platform)]
 		if a.id == "" {
 			a.id = id
 		}
@@ -135,8 +115,8 @@ func TestPushIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			art := out.(*Artifact)
-			if want := []string{images["linux/amd64"].id, images["linux/arm64"].id}; !slices.Equal(driver.verified, want) {
-				t.Errorf("verified %v, want every platform's image %v", driver.verified, want)
+			if want := []string{images["linux/amd64"].id, images["linux/arm64"].id}; !slices.Equal(driver.verified(), want) {
+				t.Errorf("verified %v, want every platform's image %v", driver.verified(), want)
 			}
 			for _, tag := range []string{"latest", "v1"} {
 				if got, err := reg.Digest(repoName, tag); err != nil || got != art.digest {
@@ -207,7 +187,7 @@ func TestPushIndex(t *testing.T) {
 				t.Errorf("source image %s", art.sourceImageID)
 			}
 
-			uploaded, puts, saves := reg.UploadedBytes(), reg.ManifestPuts(), driver.saves.Load()
+			uploaded, puts, saves := reg.UploadedBytes(), reg.ManifestPuts(), driver.Saves.Load()
 			var said bytes.Buffer
 			again, _, _, err := p.PostProcess(context.Background(), &packersdk.BasicUi{Writer: &said, ErrorWriter: &said}, platformsArtifact(driver, platforms, nil))
 			if err != nil {
@@ -216,9 +196,9 @@ func TestPushIndex(t *testing.T) {
 			if again.(*Artifact).digest != art.digest {
 				t.Errorf("the unchanged index was pushed as %s, first as %s", again.(*Artifact).digest, art.digest)
 			}
-			if reg.UploadedBytes() != uploaded || reg.ManifestPuts() != puts || driver.saves.Load() != saves {
+			if reg.UploadedBytes() != uploaded || reg.ManifestPuts() != puts || driver.Saves.Load() != saves {
 				t.Errorf("the unchanged push uploaded %d bytes, put %d manifests and exported %d images",
-					reg.UploadedBytes()-uploaded, reg.ManifestPuts()-puts, driver.saves.Load()-saves)
+					reg.UploadedBytes()-uploaded, reg.ManifestPuts()-puts, driver.Saves.Load()-saves)
 			}
 			// Two content tags and the index's two tags.
 			if n := strings.Count(said.String(), "not pushed again"); n != 4 {
@@ -243,18 +223,19 @@ func TestPushIndexRefusals(t *testing.T) {
 		err   string
 	}{
 		{"an image of another platform than its entry", func(d *platformsDriver, _ *imageArtifact) {
-			d.platform[images["linux/arm64"].id] = "linux/amd64"
+			img := d.Images[images["linux/arm64"].id]
+			img.Platform = "linux/amd64"
+			d.Images[img.ID] = img
 		}, "is for linux/arm64, and the engine records it as linux/amd64"},
 		{"a content tag of another image", func(d *platformsDriver, a *imageArtifact) {
-			d.images[other.id] = other
-			d.refs["local/runtime:oh_v1_other"] = other.id
+			d.add(other, "linux/amd64", "local/runtime:oh_v1_other")
 			a.tags = append(a.tags, "local/runtime:oh_v1_other")
 		}, "which is none of the artifact's platform images"},
 		{"an entry without a platform", func(_ *platformsDriver, a *imageArtifact) {
 			a.platforms[1] = images["linux/arm64"].id
 		}, "is not platform=image"},
 		{"an image missing from the engine", func(d *platformsDriver, _ *imageArtifact) {
-			delete(d.images, images["linux/arm64"].id)
+			maps.DeleteFunc(d.Refs, func(_, id string) bool { return id == images["linux/arm64"].id })
 		}, "no such image"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,8 +246,8 @@ func TestPushIndexRefusals(t *testing.T) {
 			tc.alter(driver, source)
 			_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, source)
 			fixture.WantError(t, err, tc.err)
-			if reg.ManifestPuts() != 0 || len(driver.verified) != 0 {
-				t.Errorf("%d manifests put and %d images verified after the refusal", reg.ManifestPuts(), len(driver.verified))
+			if reg.ManifestPuts() != 0 || len(driver.verified()) != 0 {
+				t.Errorf("%d manifests put and %d images verified after the refusal", reg.ManifestPuts(), len(driver.verified()))
 			}
 		})
 	}
@@ -303,18 +284,13 @@ type enginePushDriver struct {
 	pushed []string
 }
 
-func (d *enginePushDriver) Tag(_ context.Context, id, ref string) error {
-	d.refs[ref] = id
-	return nil
-}
-
 func (d *enginePushDriver) Push(_ context.Context, ref string, _ registry.AuthConfig, _ packersdk.Ui) (string, error) {
-	img := d.images[d.refs[ref]]
+	export := d.Exports[d.Refs[ref]]
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		return "", err
 	}
-	pushed, err := tarball.Image(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(img.export)), nil }, nil)
+	pushed, err := tarball.Image(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(export)), nil }, nil)
 	if err != nil {
 		return "", err
 	}

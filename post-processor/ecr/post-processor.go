@@ -20,6 +20,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/retry"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
@@ -35,7 +36,7 @@ var acceptedBuilders = map[string]bool{
 type PostProcessor struct {
 	config Config
 	// driver and api are set by tests; otherwise made from the environment.
-	driver Driver
+	driver engine.Driver
 	api    ecrAPI
 	// packerCommand is set by tests; otherwise parentPackerCommand.
 	packerCommand func() string
@@ -98,7 +99,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 	}
 	driver := p.driver
 	if driver == nil {
-		d, err := newEngineDriver()
+		d, err := engine.NewClient()
 		if err != nil {
 			return nil, false, false, err
 		}
@@ -150,7 +151,7 @@ type verification struct {
 // against them: an image with no record is verified with the post-processor's options; a
 // layout option set on the post-processor that differs from the record is refused, naming
 // both values.
-func (p *PostProcessor) verification(ctx context.Context, driver Driver, source packersdk.Artifact, img platformImage) (verification, error) {
+func (p *PostProcessor) verification(ctx context.Context, driver engine.Driver, source packersdk.Artifact, img platformImage) (verification, error) {
 	record, from, err := buildRecord(ctx, driver, source, img)
 	if err != nil {
 		return verification{}, fmt.Errorf("image %s: %s: %w: nothing was pushed", img, from, err)
@@ -172,16 +173,20 @@ func (p *PostProcessor) verification(ctx context.Context, driver Driver, source 
 	return verification{options: o, from: from}, nil
 }
 
+// recordLimit bounds the record read from an image: a few hundred bytes, more with
+// verify commands.
+const recordLimit = 1 << 20
+
 // buildRecord is the record of the options img was built with: the one the builder hands over
 // in the artifact's state, else the one in the image; nil when there is none. from says
 // where it comes from.
-func buildRecord(ctx context.Context, driver Driver, source packersdk.Artifact, img platformImage) (record *plan.Record, from string, err error) {
+func buildRecord(ctx context.Context, driver engine.Driver, source packersdk.Artifact, img platformImage) (record *plan.Record, from string, err error) {
 	data := []byte(stateString(source, plan.StateRecord))
 	from = "the openhands-runtime builder's record"
 	if len(data) == 0 {
 		from = plan.RecordPath + " in the image"
 		var found bool
-		if data, found, err = driver.ReadFile(ctx, img.id, plan.RecordPath); err != nil || !found {
+		if data, found, err = driver.ReadFile(ctx, img.id, plan.RecordPath, recordLimit); err != nil || !found {
 			return nil, from, err
 		}
 	}
@@ -194,11 +199,11 @@ func buildRecord(ctx context.Context, driver Driver, source packersdk.Artifact, 
 
 // verify runs the plan's checks in a container of the image, with no network; an image of
 // another architecture than the host's runs emulated (binfmt_misc), as it would be pulled.
-func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver Driver, img platformImage, v verification) error {
+func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver engine.Driver, img platformImage, v verification) error {
 	pl := plan.New(v.options, plan.Inputs{})
 	ui.Sayf("Verifying %s with %s: %d checks in a container without network", img, v.from, len(pl.Checks))
 	// As root, as OpenHands starts the runtime; the script drops to the runtime user itself.
-	code, err := driver.RunScript(ctx, img.id, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui)
+	code, err := driver.RunScript(ctx, img.id, plan.RootUser, pl.VerifyScript(version.PluginVersion.FormattedVersion()), ui.Say)
 	if err != nil {
 		return err
 	}
@@ -221,7 +226,7 @@ func contentRefs(source packersdk.Artifact) (refs, tags []string) {
 
 // push logs in, makes the repository when asked to, and pushes the image, or every platform's
 // image and then their index.
-func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver, images []platformImage) (*Artifact, error) {
+func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver engine.Driver, images []platformImage) (*Artifact, error) {
 	c := &p.config
 	cfg, err := c.awsConfig(ctx)
 	if err != nil {
@@ -266,7 +271,7 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver Driver
 // pushTarget is where a push goes: the repository name (registry/repository), its login and
 // ECR API, and the engine the images come from.
 type pushTarget struct {
-	driver Driver
+	driver engine.Driver
 	reg    registryLogin
 	api    ecrAPI
 	name   string
@@ -329,7 +334,7 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, target 
 		}
 		// A tag already at this image's digest is not pushed again; the local engine knows
 		// the digest once this image was pushed to the repository.
-		_, repoDigests, err := driver.Image(ctx, imageID)
+		local, err := driver.Image(ctx, imageID)
 		if err != nil {
 			return "", err
 		}
@@ -337,7 +342,7 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, target 
 		if err != nil {
 			return "", err
 		}
-		if remote != "" && slices.Contains(repoDigests, name+"@"+remote) {
+		if remote != "" && slices.Contains(local.RepoDigests, name+"@"+remote) {
 			ui.Sayf("%s is already at %s: not pushed again", ref, remote)
 			digest = remote
 			continue

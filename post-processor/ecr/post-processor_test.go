@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
 	"maps"
 	"reflect"
 	"strings"
@@ -14,74 +13,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"github.com/docker/docker/api/types/registry"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/enginefake"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
-// fakeDriver is an engine with one image.
+// fakeDriver is an engine with one image, which every local/ reference names too.
 type fakeDriver struct {
-	id          string
-	repoDigests []string
-	verifyCode  int
-	scripts     []string
-	tags        []string
-	pushes      []string
-	auths       []registry.AuthConfig
-	pushErrs    []error
-	// files are the image's files by path, for ReadFile; reads are the paths read.
-	files map[string]string
-	reads []string
+	*enginefake.Engine
+	id string
 }
 
-func (d *fakeDriver) ReadFile(_ context.Context, _, path string) ([]byte, bool, error) {
-	d.reads = append(d.reads, path)
-	data, ok := d.files[path]
-	return []byte(data), ok, nil
+func newFakeDriver(id string) *fakeDriver {
+	e := enginefake.New()
+	e.Add(engine.Image{ID: id, Created: enginefake.Created, Platform: enginefake.Platform})
+	return &fakeDriver{Engine: e, id: id}
 }
 
-func (d *fakeDriver) Image(_ context.Context, ref string) (string, []string, error) {
-	if ref != d.id && !strings.HasPrefix(ref, "local/") {
-		return "", nil, errors.New("no such image: " + ref)
+func (d *fakeDriver) Image(ctx context.Context, ref string) (engine.Image, error) {
+	if strings.HasPrefix(ref, "local/") {
+		ref = d.id
 	}
-	return d.id, d.repoDigests, nil
-}
-
-func (d *fakeDriver) RunScript(_ context.Context, _, user, script string, ui packersdk.Ui) (int, error) {
-	d.scripts = append(d.scripts, user+"\n"+script)
-	return d.verifyCode, nil
-}
-
-func (d *fakeDriver) Platform(context.Context, string) (string, error) { return "linux/amd64", nil }
-
-func (d *fakeDriver) Tag(_ context.Context, _, ref string) error {
-	d.tags = append(d.tags, ref)
-	return nil
-}
-
-// Layers and Save are the plugin push's, which these tests leave out (push_method = "engine").
-func (d *fakeDriver) Layers(context.Context, string) ([]string, error) {
-	return nil, errors.New("fakeDriver: no layers")
-}
-
-func (d *fakeDriver) Save(context.Context, string) (io.ReadCloser, error) {
-	return nil, errors.New("fakeDriver: no export")
-}
-
-func (d *fakeDriver) Push(_ context.Context, ref string, auth registry.AuthConfig, _ packersdk.Ui) (string, error) {
-	d.auths = append(d.auths, auth)
-	if len(d.pushErrs) > 0 {
-		err := d.pushErrs[0]
-		d.pushErrs = d.pushErrs[1:]
-		return "", err
-	}
-	d.pushes = append(d.pushes, ref)
-	return "sha256:" + strings.Repeat("d", 64), nil
+	return d.Engine.Image(ctx, ref)
 }
 
 // fakeECR is an ECR API with a set of repositories and tag digests.
@@ -149,7 +108,7 @@ func (a *imageArtifact) State(name string) interface{} {
 
 const imageID = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 
-func newPostProcessor(t *testing.T, raw map[string]interface{}, driver *fakeDriver, api *fakeECR) *PostProcessor {
+func newPostProcessor(t *testing.T, raw map[string]interface{}, driver engine.Driver, api *fakeECR) *PostProcessor {
 	t.Helper()
 	base := map[string]interface{}{
 		"repository":                 "agents/openhands-runtime",
@@ -171,7 +130,7 @@ func newPostProcessor(t *testing.T, raw map[string]interface{}, driver *fakeDriv
 }
 
 func TestPostProcessPushesEveryTagAndContentTags(t *testing.T) {
-	driver := &fakeDriver{id: imageID}
+	driver := newFakeDriver(imageID)
 	api := &fakeECR{repos: map[string]bool{}}
 	p := newPostProcessor(t, map[string]interface{}{"tags": []string{"latest", "v1"}, "scan_on_push": true, "repository_tags": map[string]string{"team": "agents"}}, driver, api)
 	ui := packersdk.TestUi(t)
@@ -185,12 +144,12 @@ func TestPostProcessPushesEveryTagAndContentTags(t *testing.T) {
 	}
 	host := "123456789012.dkr.ecr.us-east-1.amazonaws.com/agents/openhands-runtime"
 	want := []string{host + ":latest", host + ":v1", host + ":oh_v0.1.0_abc", host + ":oh_v0.1.0_abc_def"}
-	if !reflect.DeepEqual(driver.pushes, want) {
-		t.Errorf("pushed %q, want %q", driver.pushes, want)
+	if !reflect.DeepEqual(driver.Pushed, want) {
+		t.Errorf("pushed %q, want %q", driver.Pushed, want)
 	}
 	// As root, as OpenHands starts the runtime; the script drops to openhands for its checks.
-	if len(driver.scripts) != 1 || !strings.HasPrefix(driver.scripts[0], "root\n") || !strings.Contains(driver.scripts[0], `OH_USER='openhands'`) ||
-		!strings.Contains(driver.scripts[0], "oh_verify") {
+	if len(driver.Scripts) != 1 || !strings.HasPrefix(driver.Scripts[0], imageID+" root: ") || !strings.Contains(driver.Scripts[0], `OH_USER='openhands'`) ||
+		!strings.Contains(driver.Scripts[0], "oh_verify") {
 		t.Errorf("verification should run once as root, checking for openhands, before the push")
 	}
 	if got := art.Id(); got != host+"@sha256:"+strings.Repeat("d", 64) {
@@ -202,8 +161,8 @@ func TestPostProcessPushesEveryTagAndContentTags(t *testing.T) {
 	if len(api.created) != 1 || !api.created[0].ImageScanningConfiguration.ScanOnPush || *api.created[0].Tags[0].Key != "team" {
 		t.Errorf("the missing repository should be created with scan on push and its tags: %+v", api.created)
 	}
-	if driver.auths[0].Username != "AWS" || driver.auths[0].Password != "s3cr3t-token" {
-		t.Errorf("push credentials %+v, want those of the authorization token", driver.auths[0])
+	if driver.Auths[0].Username != "AWS" || driver.Auths[0].Password != "s3cr3t-token" {
+		t.Errorf("push credentials %+v, want those of the authorization token", driver.Auths[0])
 	}
 }
 
@@ -228,7 +187,7 @@ func TestPostProcessRefusals(t *testing.T) {
 		},
 		{
 			name:    "failed verification pushes nothing",
-			driver:  &fakeDriver{id: imageID, verifyCode: 1},
+			driver:  func() *fakeDriver { d := newFakeDriver(imageID); d.Exit = 1; return d }(),
 			wantErr: "failed verification",
 		},
 		{
@@ -240,7 +199,7 @@ func TestPostProcessRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.driver == nil {
-				c.driver = &fakeDriver{id: imageID}
+				c.driver = newFakeDriver(imageID)
 			}
 			if c.api == nil {
 				c.api = &fakeECR{repos: map[string]bool{}}
@@ -251,8 +210,8 @@ func TestPostProcessRefusals(t *testing.T) {
 			p := newPostProcessor(t, c.raw, c.driver, c.api)
 			_, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), c.source)
 			fixture.WantError(t, err, c.wantErr)
-			if len(c.driver.pushes) != 0 || len(c.api.created) != 0 {
-				t.Errorf("something was pushed or created: %q %d", c.driver.pushes, len(c.api.created))
+			if len(c.driver.Pushed) != 0 || len(c.api.created) != 0 {
+				t.Errorf("something was pushed or created: %q %d", c.driver.Pushed, len(c.api.created))
 			}
 		})
 	}
@@ -261,15 +220,16 @@ func TestPostProcessRefusals(t *testing.T) {
 func TestPostProcessSkipsTagAlreadyAtDigest(t *testing.T) {
 	host := "123456789012.dkr.ecr.us-east-1.amazonaws.com/agents/openhands-runtime"
 	digest := "sha256:" + strings.Repeat("e", 64)
-	driver := &fakeDriver{id: imageID, repoDigests: []string{host + "@" + digest}}
+	driver := newFakeDriver(imageID)
+	driver.Add(engine.Image{ID: imageID, RepoDigests: []string{host + "@" + digest}})
 	api := &fakeECR{repos: map[string]bool{"agents/openhands-runtime": true}, digests: map[string]string{"latest": digest}}
 	p := newPostProcessor(t, map[string]interface{}{"tags": []string{"latest", "new"}}, driver, api)
 	art, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), &imageArtifact{builderID: "packer.post-processor.docker-tag", id: "local/runtime:latest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(driver.pushes, []string{host + ":new"}) {
-		t.Errorf("pushed %q: the tag at the same digest should not be pushed again", driver.pushes)
+	if !reflect.DeepEqual(driver.Pushed, []string{host + ":new"}) {
+		t.Errorf("pushed %q: the tag at the same digest should not be pushed again", driver.Pushed)
 	}
 	if art.State("docker_tags") == nil {
 		t.Error("no docker_tags state")
@@ -277,13 +237,14 @@ func TestPostProcessSkipsTagAlreadyAtDigest(t *testing.T) {
 }
 
 func TestPostProcessRetriesAFailedPush(t *testing.T) {
-	driver := &fakeDriver{id: imageID, pushErrs: []error{errors.New("received unexpected HTTP status: 500 Internal Server Error")}}
+	driver := newFakeDriver(imageID)
+	driver.PushErrs = []error{errors.New("received unexpected HTTP status: 500 Internal Server Error")}
 	p := newPostProcessor(t, map[string]interface{}{"skip_verify": true}, driver, &fakeECR{repos: map[string]bool{"agents/openhands-runtime": true}})
 	if _, _, _, err := p.PostProcess(context.Background(), packersdk.TestUi(t), &imageArtifact{builderID: "packer.post-processor.docker-import", id: imageID}); err != nil {
 		t.Fatal(err)
 	}
-	if len(driver.auths) != 2 || len(driver.pushes) != 1 {
-		t.Errorf("want one failed and one successful push, got %d attempts, %d pushes", len(driver.auths), len(driver.pushes))
+	if len(driver.Auths) != 2 || len(driver.Pushed) != 1 {
+		t.Errorf("want one failed and one successful push, got %d attempts, %d pushes", len(driver.Auths), len(driver.Pushed))
 	}
 }
 
@@ -349,7 +310,7 @@ func TestConfigureChecksCredentialsAtBuildStart(t *testing.T) {
 			raw := map[string]interface{}{"repository": "agents/openhands-runtime", "region": "us-east-1",
 				"access_key": key, "secret_key": secret, "sts_endpoint": sts.URL()}
 			maps.Copy(raw, tt.raw)
-			driver := &fakeDriver{id: imageID}
+			driver := newFakeDriver(imageID)
 			p := &PostProcessor{driver: driver, api: &fakeECR{}, packerCommand: func() string { return tt.command }}
 			err := p.Configure(raw)
 			wantError(t, "Configure", err, tt.wantErr)
@@ -361,7 +322,7 @@ func TestConfigureChecksCredentialsAtBuildStart(t *testing.T) {
 			if tt.wantPostProcessErr != nil {
 				_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, &imageArtifact{builderID: "packer.post-processor.docker-tag", id: imageID})
 				wantError(t, "PostProcess", err, tt.wantPostProcessErr)
-				if len(driver.scripts) != 0 || len(driver.tags) != 0 {
+				if len(driver.Scripts) != 0 || len(driver.Tagged) != 0 {
 					t.Errorf("PostProcess verified or tagged before the credential check failed")
 				}
 			}
@@ -492,36 +453,37 @@ func TestPostProcessVerifiesWithTheBuildOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			driver := &fakeDriver{id: imageID, files: tt.files}
+			driver := newFakeDriver(imageID)
+			maps.Copy(driver.Files, tt.files)
 			api := &fakeECR{repos: map[string]bool{}}
 			p := newPostProcessor(t, tt.raw, driver, api)
 			var said bytes.Buffer
 			_, _, _, err := p.PostProcess(context.Background(), &packersdk.BasicUi{Writer: &said, ErrorWriter: &said}, tt.source)
-			if len(driver.reads) != tt.wantReads {
-				t.Errorf("%d files read from the image (%q), want %d", len(driver.reads), driver.reads, tt.wantReads)
+			if len(driver.Reads) != tt.wantReads {
+				t.Errorf("%d files read from the image (%q), want %d", len(driver.Reads), driver.Reads, tt.wantReads)
 			}
 			if tt.wantErr != nil {
 				for _, want := range tt.wantErr {
 					fixture.WantError(t, err, want)
 				}
-				if len(driver.scripts) != 0 || len(driver.pushes) != 0 || len(api.created) != 0 {
-					t.Errorf("refused, yet %d scripts ran, %d pushes, %d repositories created", len(driver.scripts), len(driver.pushes), len(api.created))
+				if len(driver.Scripts) != 0 || len(driver.Pushed) != 0 || len(api.created) != 0 {
+					t.Errorf("refused, yet %d scripts ran, %d pushes, %d repositories created", len(driver.Scripts), len(driver.Pushed), len(api.created))
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(driver.scripts) != 1 {
-				t.Fatalf("%d verification scripts ran, want 1", len(driver.scripts))
+			if len(driver.Scripts) != 1 {
+				t.Fatalf("%d verification scripts ran, want 1", len(driver.Scripts))
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(driver.scripts[0], w) {
+				if !strings.Contains(driver.Scripts[0], w) {
 					t.Errorf("the verification lacks %q", w)
 				}
 			}
 			for _, a := range tt.absent {
-				if strings.Contains(driver.scripts[0], a) {
+				if strings.Contains(driver.Scripts[0], a) {
 					t.Errorf("the verification holds %q", a)
 				}
 			}

@@ -28,6 +28,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // pluginPusher pushes an image of the engine itself: it reads the image with the engine's
@@ -36,7 +38,7 @@ import (
 // the config and the manifest. Layers the registry has (found through the blob cache) are
 // neither compressed nor uploaded again; when it has all of them, nothing is exported.
 type pluginPusher struct {
-	driver   Driver
+	driver   engine.Driver
 	comp     compression
 	cache    *blobCache
 	options  []remote.Option // the registry's auth
@@ -68,10 +70,11 @@ func (p *pluginPusher) pushBlobs(ctx context.Context, ui packersdk.Ui, imageID s
 	if err != nil {
 		return pushedManifest{}, err
 	}
-	diffIDs, err := p.driver.Layers(ctx, imageID)
+	local, err := p.driver.Image(ctx, imageID)
 	if err != nil {
 		return pushedManifest{}, err
 	}
+	diffIDs := local.Layers
 
 	// Layers the cache knows and the repository has, or another repository of the registry
 	// has and lends (a mount).

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 )
 
 // savedImage is an image as Engine 20.10 exports it (`docker save`'s legacy layout).
@@ -114,38 +114,11 @@ func newPlatformImage(t *testing.T, platform string, seed uint64, sizes ...int) 
 	return img
 }
 
-// exportDriver is an engine holding one savedImage; its export is read in 64 KiB chunks,
-// each after delay.
-type exportDriver struct {
-	fakeDriver
-	img   savedImage
-	delay time.Duration
-	saves atomic.Int32
-}
+// exportDriver is an engine holding one savedImage.
+type exportDriver struct{ *platformsDriver }
 
 func newExportDriver(img savedImage) *exportDriver {
-	return &exportDriver{fakeDriver: fakeDriver{id: img.id}, img: img}
-}
-
-func (d *exportDriver) Layers(context.Context, string) ([]string, error) { return d.img.diffIDs, nil }
-
-func (d *exportDriver) Save(ctx context.Context, imageID string) (io.ReadCloser, error) {
-	d.saves.Add(1)
-	return io.NopCloser(&slowReader{ctx: ctx, r: bytes.NewReader(d.img.export), delay: d.delay}), nil
-}
-
-type slowReader struct {
-	ctx   context.Context
-	r     io.Reader
-	delay time.Duration
-}
-
-func (s *slowReader) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return 0, err
-	}
-	time.Sleep(s.delay)
-	return s.r.Read(p[:min(len(p), 64<<10)])
+	return &exportDriver{newPlatformsDriver(map[string]savedImage{"linux/amd64": img})}
 }
 
 const (
@@ -163,13 +136,13 @@ func pluginTarget(t *testing.T) *ecrtest.Registry {
 
 // newPluginPostProcessor is a post-processor pushing with the plugin's pusher to reg
 // through a new ECR double, with the blob cache in cacheDir.
-func newPluginPostProcessor(t *testing.T, reg *ecrtest.Registry, raw map[string]interface{}, driver Driver, cacheDir string) *PostProcessor {
+func newPluginPostProcessor(t *testing.T, reg *ecrtest.Registry, raw map[string]interface{}, driver engine.Driver, cacheDir string) *PostProcessor {
 	t.Helper()
 	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
 	return newPluginPostProcessorFor(t, ecr, raw, driver, cacheDir)
 }
 
-func newPluginPostProcessorFor(t *testing.T, ecr *ecrtest.ECR, raw map[string]interface{}, driver Driver, cacheDir string) *PostProcessor {
+func newPluginPostProcessorFor(t *testing.T, ecr *ecrtest.ECR, raw map[string]interface{}, driver engine.Driver, cacheDir string) *PostProcessor {
 	t.Helper()
 	base := map[string]interface{}{
 		"repository": repoName, "region": "us-east-1", "access_key": pluginKey, "secret_key": pluginSecret,
@@ -317,8 +290,8 @@ func TestPluginPush(t *testing.T) {
 			if n := reg.BlobUploads(); n != 4 {
 				t.Errorf("%d blob uploads, want 4", n)
 			}
-			if driver.pushes != nil || driver.tags != nil {
-				t.Errorf("the engine pushed %v or tagged %v", driver.pushes, driver.tags)
+			if driver.Pushed != nil || driver.Tagged != nil {
+				t.Errorf("the engine pushed %v or tagged %v", driver.Pushed, driver.Tagged)
 			}
 
 			uploaded, manifests := reg.UploadedBytes(), reg.ManifestPuts()
@@ -331,7 +304,7 @@ func TestPluginPush(t *testing.T) {
 			if again.digest != art.digest {
 				t.Errorf("the unchanged image was pushed as %s, first as %s", again.digest, art.digest)
 			}
-			if n := driver.saves.Load(); n != 1 {
+			if n := driver.Saves.Load(); n != 1 {
 				t.Errorf("the engine exported the image %d times, want once (the unchanged push exports nothing)", n)
 			}
 			if got := reg.UploadedBytes(); got != uploaded || reg.ManifestPuts() != manifests {
@@ -442,7 +415,7 @@ func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := driver.saves.Load(); n != 1 {
+			if n := driver.Saves.Load(); n != 1 {
 				t.Errorf("the engine exported the image %d times, want once (the second repository's push exports nothing)", n)
 			}
 			wantMounts, wantUploads := 3, 0 // two distinct layers and the config
@@ -567,14 +540,14 @@ func TestPluginPushFaults(t *testing.T) {
 		}
 		tw.Close()
 		driver := newExportDriver(img)
-		driver.img.export = filtered.Bytes()
+		driver.Exports[img.id] = filtered.Bytes()
 		reg := pluginTarget(t)
 		p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
 		_, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
 		if err == nil || !strings.Contains(err.Error(), `lacks its uncompressed layer`) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
 			t.Errorf("got %v, want the missing layer named and the engine push suggested", err)
 		}
-		if n := driver.saves.Load(); n != 1 {
+		if n := driver.Saves.Load(); n != 1 {
 			t.Errorf("the engine exported the image %d times: the same export cannot do better, so once", n)
 		}
 		if n := reg.ManifestPuts(); n != 0 {
@@ -620,7 +593,7 @@ func TestPluginPushFaults(t *testing.T) {
 func TestPluginPushProgress(t *testing.T) {
 	img := newSavedImage(t, 4, 4<<20)
 	driver := newExportDriver(img)
-	driver.delay = 5 * time.Millisecond // 64 chunks: about 0.35 s
+	driver.ExportDelay = 5 * time.Millisecond // 64 chunks: about 0.35 s
 	reg := pluginTarget(t)
 	p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
 	p.progressEvery = 100 * time.Millisecond

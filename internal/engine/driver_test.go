@@ -1,13 +1,11 @@
-package ecrpostprocessor
+package engine
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,9 +17,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -101,7 +97,7 @@ func (f *fakeEngine) record() ([]container.CreateRequest, []string) {
 }
 
 // fakeEngineClient is an engine client of the fake engine.
-func fakeEngineClient(t *testing.T, fake *fakeEngine) *engine.Client {
+func fakeEngineClient(t *testing.T, fake *fakeEngine) *Client {
 	t.Helper()
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -111,20 +107,22 @@ func fakeEngineClient(t *testing.T, fake *fakeEngine) *engine.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &engine.Client{Client: c}
+	return &Client{Client: c}
 }
 
-// TestEngineDriverReadFileRunsNothing reads a file of an image through the real engine driver
+const imageID = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+// TestClientReadFileRunsNothing reads a file of an image through the engine client
 // against a fake Engine API: from a container created without network and never started,
 // removed afterwards; a missing file is not found, not an error.
-func TestEngineDriverReadFileRunsNothing(t *testing.T) {
+func TestClientReadFileRunsNothing(t *testing.T) {
 	fake := &fakeEngine{files: map[string]string{plan.RecordPath: `{"version":1}`}}
-	driver := &engineDriver{fakeEngineClient(t, fake)}
-	data, found, err := driver.ReadFile(context.Background(), imageID, plan.RecordPath)
+	driver := fakeEngineClient(t, fake)
+	data, found, err := driver.ReadFile(context.Background(), imageID, plan.RecordPath, 1<<20)
 	if err != nil || !found || string(data) != `{"version":1}` {
 		t.Errorf("ReadFile = %q, %v, %v; want the file", data, found, err)
 	}
-	data, found, err = driver.ReadFile(context.Background(), imageID, "/etc/missing")
+	data, found, err = driver.ReadFile(context.Background(), imageID, "/etc/missing", 1<<20)
 	if err != nil || found || data != nil {
 		t.Errorf("ReadFile of a missing file = %q, %v, %v; want not found", data, found, err)
 	}
@@ -140,19 +138,17 @@ func TestEngineDriverReadFileRunsNothing(t *testing.T) {
 	}
 }
 
-// TestEngineDriverRunScriptWithoutNetwork runs the real engine driver's RunScript against a
+// TestClientRunScriptWithoutNetwork runs the engine client's RunScript against a
 // fake Engine API and checks what it asked the engine for: a container with NetworkMode
 // "none" and no network endpoints, as root, running the script; and that it streams the
 // output, returns the exit code and removes the container.
-func TestEngineDriverRunScriptWithoutNetwork(t *testing.T) {
+func TestClientRunScriptWithoutNetwork(t *testing.T) {
 	for _, exitCode := range []int{0, 3} {
 		t.Run(fmt.Sprintf("exit %d", exitCode), func(t *testing.T) {
 			fake := &fakeEngine{output: "check one: ok\ncheck two: ok\n", exitCode: exitCode}
 			c := fakeEngineClient(t, fake)
-			var out bytes.Buffer
-			ui := &packersdk.BasicUi{Reader: new(bytes.Buffer), Writer: &out, ErrorWriter: io.Discard, PB: &packersdk.NoopProgressTracker{}}
-
-			code, err := (&engineDriver{c}).RunScript(context.Background(), imageID, "root", "oh_verify", ui)
+			var out strings.Builder
+			code, err := c.RunScript(context.Background(), imageID, "root", "oh_verify", func(line string) { out.WriteString(line + "\n") })
 			if err != nil {
 				t.Fatal(err)
 			}
