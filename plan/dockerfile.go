@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 )
 
 // Paths inside the builder's build context and in the image.
@@ -188,6 +190,6 @@ func ContentTags(version, baseImageID, dockerfile, script string, in Inputs) (lo
 	lockDigest := hex.EncodeToString(h.Sum(nil))[:16]
 	h.Write([]byte(in.SourceTree))
 	sourceDigest := hex.EncodeToString(h.Sum(nil))[:16]
-	prefix := "oh_v" + strings.NewReplacer("+", "_").Replace(version)
+	prefix := artifact.ContentTagPrefix + strings.NewReplacer("+", "_").Replace(version)
 	return prefix + "_" + lockDigest, prefix + "_" + lockDigest + "_" + sourceDigest
 }

@@ -7,14 +7,11 @@ import (
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
-
-// ArtifactBuilderID is the docker builder's id for a committed image (and docker-import's):
-// docker-tag, docker-push and openhands-ecr accept exactly that, with the image id as Id().
-const ArtifactBuilderID = "packer.post-processor.docker-import"
 
 // Artifact is a runtime image in the local engine.
 type Artifact struct {
@@ -52,7 +49,7 @@ func multiPlatformArtifact(images []*Artifact) *Artifact {
 	return &a
 }
 
-func (a *Artifact) BuilderId() string { return ArtifactBuilderID }
+func (a *Artifact) BuilderId() string { return artifact.DockerImportBuilderID }
 func (a *Artifact) Files() []string   { return nil }
 func (a *Artifact) Id() string        { return a.imageID }
 
@@ -72,9 +69,9 @@ func (a *Artifact) String() string {
 
 func (a *Artifact) State(name string) interface{} {
 	switch name {
-	case "docker_tags":
+	case artifact.StateDockerTags:
 		return append([]string(nil), a.tags...)
-	case "platform_images":
+	case artifact.StatePlatformImages:
 		// Every platform's image, as platform=image id (a []string crosses Packer's RPC as
 		// docker_tags does): what a multi-platform push needs.
 		var images []string

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 )
 
 // Artifact states of the referrer manifest digests of the SBOM and the provenance ("" when
@@ -58,13 +60,13 @@ func (a *Artifact) String() string {
 
 func (a *Artifact) State(name string) interface{} {
 	switch name {
-	case "docker_tags":
+	case artifact.StateDockerTags:
 		refs := make([]string, len(a.tags))
 		for i, t := range a.tags {
 			refs[i] = a.name + ":" + t
 		}
 		return refs
-	case "digest":
+	case artifact.StateDigest:
 		return a.digest
 	case StateSBOMReferrer:
 		return a.referrers.sbom

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
@@ -38,7 +39,7 @@ func (img platformImage) String() string {
 // platform must be what the engine records, and each content tag names one of its images.
 func (p *PostProcessor) sourceImages(ctx context.Context, driver engine.Driver, source packersdk.Artifact) ([]platformImage, error) {
 	refs, tags := contentRefs(source)
-	entries := stateStrings(source, "platform_images")
+	entries := artifact.Strings(source, artifact.StatePlatformImages)
 	if len(entries) <= 1 {
 		img, err := driver.Image(ctx, source.Id())
 		if err != nil {
@@ -48,7 +49,7 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver engine.Driver, 
 		return []platformImage{{id: img.ID, contentTags: tags, sbomPath: sbomPath, provenancePath: provenancePath}}, nil
 	}
 	sboms := map[string]string{}
-	for _, entry := range stateStrings(source, sbom.StatePlatformPaths) {
+	for _, entry := range artifact.Strings(source, sbom.StatePlatformPaths) {
 		platform, path, _ := strings.Cut(entry, "=")
 		sboms[platform] = path
 	}

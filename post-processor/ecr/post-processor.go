@@ -20,6 +20,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/retry"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
@@ -29,8 +30,8 @@ import (
 // builder's committed image (and docker-import, and this plugin's builder, which share its
 // id) and docker-tag's.
 var acceptedBuilders = map[string]bool{
-	"packer.post-processor.docker-import": true,
-	"packer.post-processor.docker-tag":    true,
+	artifact.DockerImportBuilderID: true,
+	artifact.DockerTagBuilderID:    true,
 }
 
 type PostProcessor struct {
@@ -181,7 +182,7 @@ const recordLimit = 1 << 20
 // in the artifact's state, else the one in the image; nil when there is none. from says
 // where it comes from.
 func buildRecord(ctx context.Context, driver engine.Driver, source packersdk.Artifact, img platformImage) (record *plan.Record, from string, err error) {
-	data := []byte(stateString(source, plan.StateRecord))
+	data := []byte(artifact.String(source, plan.StateRecord))
 	from = "the openhands-runtime builder's record"
 	if len(data) == 0 {
 		from = plan.RecordPath + " in the image"
@@ -216,8 +217,8 @@ func (p *PostProcessor) verify(ctx context.Context, ui packersdk.Ui, driver engi
 // contentRefs are the builder's content-tagged references (repository:oh_v...) the artifact
 // carries, and their tags.
 func contentRefs(source packersdk.Artifact) (refs, tags []string) {
-	for _, ref := range stateStrings(source, "docker_tags") {
-		if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") && strings.HasPrefix(ref[i+1:], "oh_v") {
+	for _, ref := range artifact.Strings(source, artifact.StateDockerTags) {
+		if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") && artifact.IsContentTag(ref[i+1:]) {
 			refs, tags = append(refs, ref), append(tags, ref[i+1:])
 		}
 	}
@@ -456,28 +457,4 @@ func pushTags(lists ...[]string) []string {
 		return []string{"latest"}
 	}
 	return out
-}
-
-// stateString reads a string from the artifact's state; "" when it has none.
-func stateString(source packersdk.Artifact, name string) string {
-	s, _ := source.State(name).(string)
-	return s
-}
-
-// stateStrings reads a list of strings from the artifact's state, as a plugin's own artifact
-// or through Packer's RPC (which may hand it over as []interface{}).
-func stateStrings(source packersdk.Artifact, name string) []string {
-	switch t := source.State(name).(type) {
-	case []string:
-		return t
-	case []interface{}:
-		var out []string
-		for _, v := range t {
-			if s, ok := v.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/enginefake"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/spectest"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
@@ -94,9 +95,9 @@ func (a *imageArtifact) String() string    { return a.id }
 func (a *imageArtifact) Destroy() error    { return nil }
 func (a *imageArtifact) State(name string) interface{} {
 	switch name {
-	case "docker_tags":
+	case artifact.StateDockerTags:
 		return a.tags
-	case "platform_images":
+	case artifact.StatePlatformImages:
 		return a.platforms
 	case sbom.StatePlatformPaths:
 		return a.sboms
