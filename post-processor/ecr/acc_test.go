@@ -22,6 +22,7 @@ import (
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/rig"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -172,11 +173,11 @@ func TestAccECRPushTwice(t *testing.T) {
 		},
 	})
 	// The plugin's push keeps its blob cache between builds: digests and repositories only.
-	dir, err := defaultCacheDir()
+	dir, err := imagepush.DefaultCacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := os.ReadFile(filepath.Join(dir, "ecr-blobs.json"))
+	cache, err := os.ReadFile(filepath.Join(dir, blobCacheFile))
 	if err != nil {
 		t.Fatalf("the push left no blob cache: %v", err)
 	}
@@ -376,18 +377,18 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	type pushedImage struct {
-		comp     compression
+		comp     imagepush.Compression
 		registry *ecrtest.Registry
 		config   string
 	}
 	var pushed []pushedImage
-	for _, comp := range []compression{{compressionGzip, defaultGzipLevel}, {compressionZstd, defaultZstdLevel}} {
+	for _, comp := range []imagepush.Compression{{Algorithm: imagepush.Gzip, Level: imagepush.DefaultGzipLevel}, {Algorithm: imagepush.Zstd, Level: imagepush.DefaultZstdLevel}} {
 		reg := ecrtest.NewRegistry(t, "AWS", registryPwd)
 		ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: accessKey, SecretAccessKey: secretKey})
 		var digest string
 		acctest.TestPlugin(t, &acctest.PluginTestCase{
-			Name:     "ecr_plugin_push_" + comp.algorithm,
-			Template: pushTemplate(t, ecr, src, fmt.Sprintf("    layer_compression = %q", comp.algorithm)),
+			Name:     "ecr_plugin_push_" + comp.Algorithm,
+			Template: pushTemplate(t, ecr, src, fmt.Sprintf("    layer_compression = %q", comp.Algorithm)),
 			Check: func(cmd *exec.Cmd, logfile string) error {
 				if err := rig.BuildSucceeded(cmd, logfile); err != nil {
 					return err
@@ -398,8 +399,8 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 					return fmt.Errorf("no push summary in the output")
 				}
 				digest = m[2]
-				if !strings.Contains(log, "layers to compress ("+comp.cacheKey()+")") {
-					return fmt.Errorf("the output does not show the plugin's push with %s", comp.cacheKey())
+				if !strings.Contains(log, "layers to compress ("+comp.String()+")") {
+					return fmt.Errorf("the output does not show the plugin's push with %s", comp.String())
 				}
 				t.Log(regexp.MustCompile(`Pushed \S+:latest in [^\n\x1b]+`).FindString(log))
 				return nil
@@ -409,8 +410,8 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 		checkBlobs(t, img)
 		m, _ := img.Manifest()
 		for _, l := range m.Layers {
-			if l.MediaType != comp.layerMediaType() {
-				t.Errorf("%s: layer %s is %s, want %s", comp.algorithm, l.Digest, l.MediaType, comp.layerMediaType())
+			if l.MediaType != comp.LayerMediaType() {
+				t.Errorf("%s: layer %s is %s, want %s", comp.Algorithm, l.Digest, l.MediaType, comp.LayerMediaType())
 			}
 		}
 		config, _ := img.ConfigName()
@@ -438,7 +439,7 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 	}
 	engineMajor, _ := strconv.Atoi(strings.Split(version.Version, ".")[0])
 	for _, p := range pushed {
-		if p.comp.algorithm == compressionZstd && engineMajor < 23 {
+		if p.comp.Algorithm == imagepush.Zstd && engineMajor < 23 {
 			// Engine 20.10 downloads zstd layers but unpacks them as plain tar.
 			t.Logf("zstd: Docker Engine %s does not pull zstd layers (23 and later do): the blob check above stands alone", version.Version)
 			continue
@@ -446,19 +447,19 @@ func TestAccECRPluginPushPullsBack(t *testing.T) {
 		tagged := p.registry.Host() + "/" + repo + ":v1"
 		pullOut, err := enginePull(t, engineClient, p.registry, tagged, "")
 		if err != nil {
-			t.Errorf("%s: docker pull %s: %v\n%s", p.comp.algorithm, tagged, err, pullOut)
+			t.Errorf("%s: docker pull %s: %v\n%s", p.comp.Algorithm, tagged, err, pullOut)
 			continue
 		}
 		if n := strings.Count(pullOut, "Pull complete"); n == 0 {
-			t.Errorf("%s: docker pull downloaded no layer:\n%s", p.comp.algorithm, pullOut)
+			t.Errorf("%s: docker pull downloaded no layer:\n%s", p.comp.Algorithm, pullOut)
 		}
 		if id, err := rig.Docker("image", "inspect", "--format", "{{.Id}}", tagged); err != nil || strings.TrimSpace(id) != p.config {
-			t.Errorf("%s: docker pull gave image %s (%v), the pushed config is %s", p.comp.algorithm, strings.TrimSpace(id), err, p.config)
+			t.Errorf("%s: docker pull gave image %s (%v), the pushed config is %s", p.comp.Algorithm, strings.TrimSpace(id), err, p.config)
 		}
 		if out := rig.InImage(t, tagged, "", "test -f /openhands/code/openhands/pullback.py && echo pulled back and ran"); !strings.Contains(out, "pulled back and ran") {
-			t.Errorf("%s: the pulled image did not run: %s", p.comp.algorithm, out)
+			t.Errorf("%s: the pulled image did not run: %s", p.comp.Algorithm, out)
 		}
-		t.Logf("%s: docker pull: %d layers pulled", p.comp.algorithm, strings.Count(pullOut, "Pull complete"))
+		t.Logf("%s: docker pull: %d layers pulled", p.comp.Algorithm, strings.Count(pullOut, "Pull complete"))
 		// The next pull must download again.
 		rig.RemoveImages(tagged)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
@@ -99,7 +100,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 		c.PushMethod = pushPlugin
 	}
 	if c.LayerCompression == "" {
-		c.LayerCompression = compressionGzip
+		c.LayerCompression = imagepush.Gzip
 	}
 	var errs *packersdk.MultiError
 	add := func(format string, args ...any) { errs = packersdk.MultiErrorAppend(errs, fmt.Errorf(format, args...)) }
@@ -136,13 +137,13 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	}
 	switch c.PushMethod {
 	case pushPlugin:
-		if c.LayerCompression != compressionGzip && c.LayerCompression != compressionZstd {
+		if c.LayerCompression != imagepush.Gzip && c.LayerCompression != imagepush.Zstd {
 			add("layer_compression: %q must be gzip or zstd", c.LayerCompression)
-		} else if c.LayerCompressionLevel != 0 && !validLevel(c.LayerCompression, c.LayerCompressionLevel) {
-			add("layer_compression_level: %d is not a %s level: use 1 to %d, or leave it out for the default", c.LayerCompressionLevel, c.LayerCompression, map[string]int{compressionGzip: 9, compressionZstd: 22}[c.LayerCompression])
+		} else if c.LayerCompressionLevel != 0 && !imagepush.ValidLevel(c.LayerCompression, c.LayerCompressionLevel) {
+			add("layer_compression_level: %d is not a %s level: use 1 to %d, or leave it out for the default", c.LayerCompressionLevel, c.LayerCompression, map[string]int{imagepush.Gzip: 9, imagepush.Zstd: 22}[c.LayerCompression])
 		}
 	case pushEngine:
-		if c.LayerCompression != compressionGzip || c.LayerCompressionLevel != 0 {
+		if c.LayerCompression != imagepush.Gzip || c.LayerCompressionLevel != 0 {
 			add("layer_compression, layer_compression_level: the engine push compresses with gzip at its own level: remove them, or set push_method = \"plugin\"")
 		}
 	default:
@@ -168,13 +169,13 @@ const (
 )
 
 // compression is the layer compression of the plugin's push, with its level.
-func (c *Config) compression() compression {
+func (c *Config) compression() imagepush.Compression {
 	level := c.LayerCompressionLevel
 	if level == 0 {
-		level = defaultGzipLevel
-		if c.LayerCompression == compressionZstd {
-			level = defaultZstdLevel
+		level = imagepush.DefaultGzipLevel
+		if c.LayerCompression == imagepush.Zstd {
+			level = imagepush.DefaultZstdLevel
 		}
 	}
-	return compression{algorithm: c.LayerCompression, level: level}
+	return imagepush.Compression{Algorithm: c.LayerCompression, Level: level}
 }

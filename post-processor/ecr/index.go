@@ -9,11 +9,11 @@ import (
 	gcrname "github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
@@ -133,11 +133,11 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 			artifact.platformProvenanceReferrers = append(artifact.platformProvenanceReferrers, img.platform+"="+referrers.provenance)
 		}
 	}
-	index, err := newIndex(manifests)
+	index, err := imagepush.NewIndex(manifests)
 	if err != nil {
 		return nil, err
 	}
-	artifact.digest, artifact.tags = index.digest.String(), pushTags(c.Tags)
+	artifact.digest, artifact.tags = index.Digest().String(), pushTags(c.Tags)
 	if err := p.putManifest(ctx, ui, target, index, artifact.tags, started); err != nil {
 		return nil, err
 	}
@@ -148,16 +148,4 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 		}
 	}
 	return artifact, nil
-}
-
-// newIndex is the index of the platform manifests, in their order: the same manifests give
-// the same index digest on every run, so an unchanged push puts nothing.
-func newIndex(manifests []v1.Descriptor) (pushedManifest, error) {
-	mt := types.DockerManifestList
-	for _, m := range manifests {
-		if m.MediaType != types.DockerManifestSchema2 {
-			mt = types.OCIImageIndex
-		}
-	}
-	return newPushedManifest(v1.IndexManifest{SchemaVersion: 2, MediaType: mt, Manifests: manifests}, mt)
 }

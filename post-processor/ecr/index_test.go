@@ -3,6 +3,7 @@ package ecrpostprocessor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"maps"
 	"os"
@@ -30,18 +31,12 @@ import (
 // tag local/runtime:oh_v1_<arch>.
 type platformsDriver struct{ *enginefake.Engine }
 
-func newPlatformsDriver(images map[string]savedImage) *platformsDriver {
+func newPlatformsDriver(images map[string]enginefake.SavedImage) *platformsDriver {
 	d := &platformsDriver{enginefake.New()}
 	for platform, img := range images {
-		d.add(img, platform, contentRef(platform))
+		d.AddSaved(img, platform, contentRef(platform))
 	}
 	return d
-}
-
-// add puts img, of platform, in the engine under ref.
-func (d *platformsDriver) add(img savedImage, platform, ref string) {
-	d.Add(engine.Image{ID: img.id, Created: enginefake.Created, Platform: platform, Layers: img.diffIDs}, ref)
-	d.Exports[img.id] = img.export
 }
 
 // contentRef is the local content-tagged reference of a platform's image.
@@ -81,9 +76,9 @@ func platformsArtifact(d *platformsDriver, platforms []string, sboms []string) *
 // SBOM is its manifest's referrer. An unchanged push uploads and puts nothing, index included.
 func TestPushIndex(t *testing.T) {
 	platforms := []string{"linux/amd64", "linux/arm64"}
-	images := map[string]savedImage{
-		"linux/amd64": newPlatformImage(t, "linux/amd64", 11, 1<<20, 4096),
-		"linux/arm64": newPlatformImage(t, "linux/arm64", 12, 1<<20, 4096),
+	images := map[string]enginefake.SavedImage{
+		"linux/amd64": enginefake.NewSavedImage(t, "linux/amd64", 11, 1<<20, 4096),
+		"linux/arm64": enginefake.NewSavedImage(t, "linux/arm64", 12, 1<<20, 4096),
 	}
 	sbomDir := t.TempDir()
 	var sboms []string
@@ -115,7 +110,7 @@ func TestPushIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			art := out.(*Artifact)
-			if want := []string{images["linux/amd64"].id, images["linux/arm64"].id}; !slices.Equal(driver.verified(), want) {
+			if want := []string{images["linux/amd64"].ID, images["linux/arm64"].ID}; !slices.Equal(driver.verified(), want) {
 				t.Errorf("verified %v, want every platform's image %v", driver.verified(), want)
 			}
 			for _, tag := range []string{"latest", "v1"} {
@@ -161,8 +156,8 @@ func TestPushIndex(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkBlobs(t, pulled)
-				if id, _ := pulled.ConfigName(); id.String() != img.id {
-					t.Errorf("latest for %s resolves to config %s, want the image %s", platform, id, img.id)
+				if id, _ := pulled.ConfigName(); id.String() != img.ID {
+					t.Errorf("latest for %s resolves to config %s, want the image %s", platform, id, img.ID)
 				}
 				listed, err := reg.Referrers(repoName, desc.Digest.String())
 				var types []string
@@ -183,7 +178,7 @@ func TestPushIndex(t *testing.T) {
 			if got := art.State(StatePlatformProvenanceReferrers).([]string); len(got) != 1 || !strings.HasPrefix(got[0], "linux/amd64=sha256:") {
 				t.Errorf("provenance referrers %v, want the amd64 image's", got)
 			}
-			if art.sourceImageID != images["linux/amd64"].id {
+			if art.sourceImageID != images["linux/amd64"].ID {
 				t.Errorf("source image %s", art.sourceImageID)
 			}
 
@@ -212,31 +207,32 @@ func TestPushIndex(t *testing.T) {
 // error says which image and what to check.
 func TestPushIndexRefusals(t *testing.T) {
 	platforms := []string{"linux/amd64", "linux/arm64"}
-	images := map[string]savedImage{
-		"linux/amd64": newPlatformImage(t, "linux/amd64", 21, 4096),
-		"linux/arm64": newPlatformImage(t, "linux/arm64", 22, 4096),
+	images := map[string]enginefake.SavedImage{
+		"linux/amd64": enginefake.NewSavedImage(t, "linux/amd64", 21, 4096),
+		"linux/arm64": enginefake.NewSavedImage(t, "linux/arm64", 22, 4096),
 	}
-	other := newSavedImage(t, 23, 4096)
+	other := enginefake.NewSavedImage(t, "linux/amd64", 23, 4096)
 	for _, tc := range []struct {
 		name  string
 		alter func(*platformsDriver, *imageArtifact)
 		err   string
+		is    error // what the error matches, where it is typed
 	}{
 		{"an image of another platform than its entry", func(d *platformsDriver, _ *imageArtifact) {
-			img := d.Images[images["linux/arm64"].id]
+			img := d.Images[images["linux/arm64"].ID]
 			img.Platform = "linux/amd64"
 			d.Images[img.ID] = img
-		}, "is for linux/arm64, and the engine records it as linux/amd64"},
+		}, "is for linux/arm64, and the engine records it as linux/amd64", nil},
 		{"a content tag of another image", func(d *platformsDriver, a *imageArtifact) {
-			d.add(other, "linux/amd64", "local/runtime:oh_v1_other")
+			d.AddSaved(other, "linux/amd64", "local/runtime:oh_v1_other")
 			a.tags = append(a.tags, "local/runtime:oh_v1_other")
-		}, "which is none of the artifact's platform images"},
+		}, "which is none of the artifact's platform images", nil},
 		{"an entry without a platform", func(_ *platformsDriver, a *imageArtifact) {
-			a.platforms[1] = images["linux/arm64"].id
-		}, "is not platform=image"},
+			a.platforms[1] = images["linux/arm64"].ID
+		}, "is not platform=image", nil},
 		{"an image missing from the engine", func(d *platformsDriver, _ *imageArtifact) {
-			maps.DeleteFunc(d.Refs, func(_, id string) bool { return id == images["linux/arm64"].id })
-		}, "no such image"},
+			maps.DeleteFunc(d.Refs, func(_, id string) bool { return id == images["linux/arm64"].ID })
+		}, "inspecting image " + images["linux/arm64"].ID, engine.ErrImageNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := pluginTarget(t)
@@ -246,6 +242,9 @@ func TestPushIndexRefusals(t *testing.T) {
 			tc.alter(driver, source)
 			_, _, _, err := p.PostProcess(context.Background(), &packersdk.MockUi{}, source)
 			fixture.WantError(t, err, tc.err)
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %v does not match %v", err, tc.is)
+			}
 			if reg.ManifestPuts() != 0 || len(driver.verified()) != 0 {
 				t.Errorf("%d manifests put and %d images verified after the refusal", reg.ManifestPuts(), len(driver.verified()))
 			}
@@ -258,9 +257,9 @@ func TestPushIndexRefusals(t *testing.T) {
 func TestPushIndexEngine(t *testing.T) {
 	reg := pluginTarget(t)
 	ecr := ecrtest.NewECR(t, reg, ecrtest.ECROptions{AccessKeyID: pluginKey, SecretAccessKey: pluginSecret})
-	images := map[string]savedImage{
-		"linux/amd64": newPlatformImage(t, "linux/amd64", 31, 4096),
-		"linux/arm64": newPlatformImage(t, "linux/arm64", 32, 4096),
+	images := map[string]enginefake.SavedImage{
+		"linux/amd64": enginefake.NewSavedImage(t, "linux/amd64", 31, 4096),
+		"linux/arm64": enginefake.NewSavedImage(t, "linux/arm64", 32, 4096),
 	}
 	driver := &enginePushDriver{platformsDriver: newPlatformsDriver(images), reg: reg}
 	p := newPluginPostProcessorFor(t, ecr, map[string]interface{}{"push_method": "engine"}, driver, t.TempDir())

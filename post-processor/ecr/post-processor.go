@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/registry"
-	"github.com/google/go-containerregistry/pkg/authn"
 	gcrname "github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/artifact"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 	"github.com/openhands-runtime/packer-plugin-openhands/version"
 )
@@ -44,7 +43,7 @@ type PostProcessor struct {
 	// credentialsChecked: the build's first Configure checked them; the second need not.
 	credentialsChecked bool
 	// cacheDir (the blob cache's) and progressEvery are set by tests; otherwise the user's
-	// cache directory and progressInterval.
+	// cache directory and imagepush.ProgressInterval.
 	cacheDir      string
 	progressEvery time.Duration
 }
@@ -278,34 +277,9 @@ type pushTarget struct {
 	name   string
 }
 
-// registryOptions are what every call to the registry goes with: the login as
-// go-containerregistry takes it, and registryTransport.
-func registryOptions(auth registry.AuthConfig) []remote.Option {
-	return []remote.Option{
-		remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: auth.Username, Password: auth.Password})),
-		remote.WithTransport(registryTransport),
-	}
-}
-
-// registryResponseTimeout bounds the wait for a registry's answer once a request is sent:
-// a registry (or a proxy before it) that takes a request and never answers would otherwise
-// hold the push for ever, since retries only follow an answer or an error.
-var registryResponseTimeout = 2 * time.Minute
-
-// registryTransport is the transport of every registry call (newRegistryTransport).
-var registryTransport http.RoundTripper = newRegistryTransport(registryResponseTimeout)
-
-// newRegistryTransport is go-containerregistry's default transport with a bound on the
-// wait for a response's headers.
-func newRegistryTransport(responseTimeout time.Duration) *http.Transport {
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = responseTimeout
-	return t
-}
-
-// remoteOptions are registryOptions with the target's login and ctx.
+// remoteOptions are imagepush.RemoteOptions with the target's login and ctx.
 func (t pushTarget) remoteOptions(ctx context.Context) []remote.Option {
-	return append(registryOptions(t.reg.auth), remote.WithContext(ctx))
+	return append(imagepush.RemoteOptions(t.reg.auth), remote.WithContext(ctx))
 }
 
 // pushImage pushes one local image under tags with the configured push method and returns
@@ -377,43 +351,49 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, target 
 	}
 	cacheDir := p.cacheDir
 	if cacheDir == "" {
-		if cacheDir, err = defaultCacheDir(); err != nil {
+		if cacheDir, err = imagepush.DefaultCacheDir(); err != nil {
 			return "", fmt.Errorf("finding the user's cache directory for the blob cache: %w", err)
 		}
 	}
-	interval := p.progressEvery
-	if interval == 0 {
-		interval = progressInterval
+	pusher := &imagepush.Pusher{
+		Source:      target.driver,
+		Compression: p.config.compression(),
+		Cache:       imagepush.OpenBlobCache(filepath.Join(cacheDir, blobCacheFile)),
+		Options:     imagepush.RemoteOptions(target.reg.auth),
+		Interval:    p.progressEvery,
 	}
-	pusher := &pluginPusher{driver: target.driver, comp: p.config.compression(), cache: openBlobCache(cacheDir), options: registryOptions(target.reg.auth), interval: interval}
 	started := time.Now()
-	var m pushedManifest
+	var m imagepush.Manifest
 	blobsRetry := pushRetry
-	blobsRetry.ShouldRetry = func(err error) bool { return !errors.As(err, &errExportLacksLayers{}) }
+	blobsRetry.ShouldRetry = imagepush.Retryable
 	err = blobsRetry.Run(ctx, func(ctx context.Context) error {
 		var err error
-		if m, err = pusher.pushBlobs(ctx, ui, imageID, repo); err != nil {
+		if m, err = pusher.PushBlobs(ctx, ui, imageID, repo); err != nil {
 			ui.Errorf("push failed: %v", err)
 		}
 		return err
 	})
+	var lacks *imagepush.ExportLacksLayerError
+	if errors.As(err, &lacks) {
+		return "", fmt.Errorf("%w; set push_method = \"engine\" for this engine", err)
+	}
 	if err != nil {
 		return "", err
 	}
 	if err := p.putManifest(ctx, ui, target, m, tags, started); err != nil {
 		return "", err
 	}
-	return m.digest.String(), nil
+	return m.Digest().String(), nil
 }
 
 // putManifest puts m under each tag that is not already at it, or by its digest when there
 // are no tags; started is when its push began, reported with the first tag.
-func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target pushTarget, m pushedManifest, tags []string, started time.Time) error {
+func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target pushTarget, m imagepush.Manifest, tags []string, started time.Time) error {
 	repo, err := gcrname.NewRepository(target.name)
 	if err != nil {
 		return fmt.Errorf("repository %s: %w", target.name, err)
 	}
-	digest := m.digest.String()
+	digest := m.Digest().String()
 	if len(tags) == 0 {
 		return pushRetry.Run(ctx, func(ctx context.Context) error {
 			return remote.Put(repo.Digest(digest), m, target.remoteOptions(ctx)...)
@@ -441,6 +421,9 @@ func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target
 	}
 	return nil
 }
+
+// blobCacheFile is the blob cache's file in the cache directory.
+const blobCacheFile = "ecr-blobs.json"
 
 // pushTries bounds the attempts at one push.
 const pushTries = 3

@@ -4,16 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"log"
-	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -26,99 +22,16 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/acctest/ecrtest"
+	"github.com/openhands-runtime/packer-plugin-openhands/acctest/enginefake"
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/engine"
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 )
 
-// savedImage is an image as Engine 20.10 exports it (`docker save`'s legacy layout).
-type savedImage struct {
-	id      string
-	diffIDs []string
-	export  []byte
-}
-
-// newSavedImage makes an image of one layer per size, each a tar of one file of compressible
-// text that depends on the seed and the size only: two layers of one size are the same
-// layer, which the export stores once and links from the second.
-func newSavedImage(t *testing.T, seed uint64, sizes ...int) savedImage {
-	t.Helper()
-	return newPlatformImage(t, "linux/amd64", seed, sizes...)
-}
-
-// newPlatformImage is newSavedImage of an image whose config says platform (os/arch).
-func newPlatformImage(t *testing.T, platform string, seed uint64, sizes ...int) savedImage {
-	t.Helper()
-	type entry struct {
-		hdr  tar.Header
-		data []byte
-	}
-	var entries []entry
-	os, arch, _ := strings.Cut(platform, "/")
-	cf := v1.ConfigFile{Architecture: arch, OS: os, RootFS: v1.RootFS{Type: "layers"}, Config: v1.Config{Cmd: []string{"true"}}}
-	var layerPaths []string
-	first := map[string]string{} // diff id -> its layer.tar
-	for i, size := range sizes {
-		rnd := rand.New(rand.NewPCG(seed, uint64(size)))
-		content := make([]byte, size)
-		for j := range content {
-			content[j] = "openhands runtime\n"[rnd.IntN(18)]
-		}
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("data-%d", size), Mode: 0o644, Size: int64(size), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(content)
-		tw.Close()
-		diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(buf.Bytes()))
-		cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, v1.Hash{Algorithm: "sha256", Hex: diffID[7:]})
-		dir := fmt.Sprintf("%064x", (seed<<8)+uint64(i)+1)
-		layerPaths = append(layerPaths, dir+"/layer.tar")
-		entries = append(entries,
-			entry{hdr: tar.Header{Name: dir, Typeflag: tar.TypeDir, Mode: 0o755}},
-			entry{hdr: tar.Header{Name: dir + "/VERSION", Typeflag: tar.TypeReg}, data: []byte("1.0")},
-			entry{hdr: tar.Header{Name: dir + "/json", Typeflag: tar.TypeReg}, data: []byte(`{"id":"` + dir + `"}`)})
-		if target, ok := first[diffID]; ok {
-			entries = append(entries, entry{hdr: tar.Header{Name: dir + "/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../" + target}})
-		} else {
-			first[diffID] = dir + "/layer.tar"
-			entries = append(entries, entry{hdr: tar.Header{Name: dir + "/layer.tar", Typeflag: tar.TypeReg}, data: buf.Bytes()})
-		}
-	}
-	config, err := json.Marshal(cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := fmt.Sprintf("%x", sha256.Sum256(config))
-	manifest, _ := json.Marshal([]map[string]any{{"Config": id + ".json", "RepoTags": nil, "Layers": layerPaths}})
-	entries = append(entries,
-		entry{hdr: tar.Header{Name: id + ".json", Typeflag: tar.TypeReg}, data: config},
-		entry{hdr: tar.Header{Name: "manifest.json", Typeflag: tar.TypeReg}, data: manifest},
-		entry{hdr: tar.Header{Name: "repositories", Typeflag: tar.TypeReg}, data: []byte("{}")})
-	// The engine writes a directory it walks: in name order.
-	sort.SliceStable(entries, func(i, j int) bool { return entries[i].hdr.Name < entries[j].hdr.Name })
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	for _, e := range entries {
-		e.hdr.Size = int64(len(e.data))
-		e.hdr.Mode |= 0o644
-		if err := tw.WriteHeader(&e.hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(e.data)
-	}
-	tw.Close()
-	img := savedImage{id: "sha256:" + id, export: out.Bytes()}
-	for _, d := range cf.RootFS.DiffIDs {
-		img.diffIDs = append(img.diffIDs, d.String())
-	}
-	return img
-}
-
-// exportDriver is an engine holding one savedImage.
+// exportDriver is an engine holding one enginefake.SavedImage.
 type exportDriver struct{ *platformsDriver }
 
-func newExportDriver(img savedImage) *exportDriver {
-	return &exportDriver{newPlatformsDriver(map[string]savedImage{"linux/amd64": img})}
+func newExportDriver(img enginefake.SavedImage) *exportDriver {
+	return &exportDriver{newPlatformsDriver(map[string]enginefake.SavedImage{"linux/amd64": img})}
 }
 
 const (
@@ -161,9 +74,9 @@ func newPluginPostProcessorFor(t *testing.T, ecr *ecrtest.ECR, raw map[string]in
 
 const repoName = "agents/openhands-runtime"
 
-func postProcess(t *testing.T, ctx context.Context, p *PostProcessor, ui packersdk.Ui, img savedImage) (*Artifact, error) {
+func postProcess(t *testing.T, ctx context.Context, p *PostProcessor, ui packersdk.Ui, img enginefake.SavedImage) (*Artifact, error) {
 	t.Helper()
-	art, _, _, err := p.PostProcess(ctx, ui, &imageArtifact{builderID: "packer.post-processor.docker-import", id: img.id})
+	art, _, _, err := p.PostProcess(ctx, ui, &imageArtifact{builderID: "packer.post-processor.docker-import", id: img.ID})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +86,7 @@ func postProcess(t *testing.T, ctx context.Context, p *PostProcessor, ui packers
 // checkPushed reads the image back from the registry at digest and checks every blob
 // against its digest and the layers against the config's diff ids (go-containerregistry's
 // validate), the tags, and the media types of the compression.
-func checkPushed(t *testing.T, reg *ecrtest.Registry, img savedImage, digest string, comp compression) {
+func checkPushed(t *testing.T, reg *ecrtest.Registry, img enginefake.SavedImage, digest string, comp imagepush.Compression) {
 	t.Helper()
 	ref, err := name.ParseReference(reg.Host() + "/" + repoName + "@" + digest)
 	if err != nil {
@@ -186,25 +99,25 @@ func checkPushed(t *testing.T, reg *ecrtest.Registry, img savedImage, digest str
 	// validate reads layers as gzip only: for zstd, the manifest and config only, and the
 	// blobs below.
 	var fast []validate.Option
-	if comp.algorithm == compressionZstd {
+	if comp.Algorithm == imagepush.Zstd {
 		fast = append(fast, validate.Fast)
 	}
 	if err := validate.Image(pulled, fast...); err != nil {
 		t.Errorf("the pushed image does not validate: %v", err)
 	}
 	checkBlobs(t, pulled)
-	if id, _ := pulled.ConfigName(); id.String() != img.id {
-		t.Errorf("the pushed config is %s, the engine's image %s", id, img.id)
+	if id, _ := pulled.ConfigName(); id.String() != img.ID {
+		t.Errorf("the pushed config is %s, the engine's image %s", id, img.ID)
 	}
 	m, _ := pulled.Manifest()
-	wantManifest, wantConfig := comp.manifestMediaTypes()
+	wantManifest, wantConfig := comp.ManifestMediaTypes()
 	if m.MediaType != wantManifest || m.Config.MediaType != wantConfig {
 		t.Errorf("manifest %s with config %s, want %s with %s", m.MediaType, m.Config.MediaType, wantManifest, wantConfig)
 	}
 	var diffIDs []string
 	for _, l := range m.Layers {
-		if l.MediaType != comp.layerMediaType() {
-			t.Errorf("layer %s is %s, want %s", l.Digest, l.MediaType, comp.layerMediaType())
+		if l.MediaType != comp.LayerMediaType() {
+			t.Errorf("layer %s is %s, want %s", l.Digest, l.MediaType, comp.LayerMediaType())
 		}
 	}
 	layers, _ := pulled.Layers()
@@ -212,8 +125,8 @@ func checkPushed(t *testing.T, reg *ecrtest.Registry, img savedImage, digest str
 		d, _ := l.DiffID()
 		diffIDs = append(diffIDs, d.String())
 	}
-	if !slices.Equal(diffIDs, img.diffIDs) {
-		t.Errorf("pushed layers %v, want %v", diffIDs, img.diffIDs)
+	if !slices.Equal(diffIDs, img.DiffIDs) {
+		t.Errorf("pushed layers %v, want %v", diffIDs, img.DiffIDs)
 	}
 	for _, tag := range []string{"latest", "v1"} {
 		if got, err := reg.Digest(repoName, tag); err != nil || got != digest {
@@ -260,26 +173,26 @@ func checkBlobs(t *testing.T, img v1.Image) {
 	}
 }
 
-// TestPluginPush pushes with every compression, then pushes the unchanged image again: the
+// TestPluginPush pushes with every imagepush.Compression, then pushes the unchanged image again: the
 // second push exports nothing and uploads nothing.
 func TestPluginPush(t *testing.T) {
-	img := newSavedImage(t, 1, 3<<20+12345, 4096, 200<<10, 4096)
+	img := enginefake.NewSavedImage(t, "linux/amd64", 1, 3<<20+12345, 4096, 200<<10, 4096)
 	for _, tc := range []struct {
 		name string
 		raw  map[string]interface{}
-		want compression
+		want imagepush.Compression
 	}{
-		{"gzip by default", nil, compression{compressionGzip, 6}},
-		{"gzip level 1", map[string]interface{}{"layer_compression_level": 1}, compression{compressionGzip, 1}},
-		{"zstd", map[string]interface{}{"layer_compression": "zstd"}, compression{compressionZstd, 3}},
-		{"zstd level 19", map[string]interface{}{"layer_compression": "zstd", "layer_compression_level": 19}, compression{compressionZstd, 19}},
+		{"gzip by default", nil, imagepush.Compression{Algorithm: imagepush.Gzip, Level: 6}},
+		{"gzip level 1", map[string]interface{}{"layer_compression_level": 1}, imagepush.Compression{Algorithm: imagepush.Gzip, Level: 1}},
+		{"zstd", map[string]interface{}{"layer_compression": "zstd"}, imagepush.Compression{Algorithm: imagepush.Zstd, Level: 3}},
+		{"zstd level 19", map[string]interface{}{"layer_compression": "zstd", "layer_compression_level": 19}, imagepush.Compression{Algorithm: imagepush.Zstd, Level: 19}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := pluginTarget(t)
 			driver := newExportDriver(img)
 			p := newPluginPostProcessor(t, reg, tc.raw, driver, t.TempDir())
 			if got := p.config.compression(); got != tc.want {
-				t.Fatalf("compression %+v, want %+v", got, tc.want)
+				t.Fatalf("imagepush.Compression %+v, want %+v", got, tc.want)
 			}
 			art, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
 			if err != nil {
@@ -321,9 +234,9 @@ func TestPluginPush(t *testing.T) {
 // has another top layer, to the same repository: the shared layer is neither compressed nor
 // uploaded again (the legacy export is read through a file to learn each layer's diff id).
 func TestPluginPushChangedTopLayer(t *testing.T) {
-	first := newSavedImage(t, 5, 3<<20, 100<<10)
-	second := newSavedImage(t, 5, 3<<20, 200<<10)
-	if first.diffIDs[0] != second.diffIDs[0] || first.diffIDs[1] == second.diffIDs[1] {
+	first := enginefake.NewSavedImage(t, "linux/amd64", 5, 3<<20, 100<<10)
+	second := enginefake.NewSavedImage(t, "linux/amd64", 5, 3<<20, 200<<10)
+	if first.DiffIDs[0] != second.DiffIDs[0] || first.DiffIDs[1] == second.DiffIDs[1] {
 		t.Fatal("the images should share their bottom layer only")
 	}
 	reg := pluginTarget(t)
@@ -345,7 +258,7 @@ func TestPluginPushChangedTopLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPushed(t, reg, second, art.digest, compression{compressionGzip, 6})
+	checkPushed(t, reg, second, art.digest, imagepush.Compression{Algorithm: imagepush.Gzip, Level: 6})
 	if n := strings.Count(logged.String(), " bytes compressed to "); n != 1 {
 		t.Errorf("%d layers compressed, want the changed one only:\n%s", n, logged.String())
 	}
@@ -364,7 +277,7 @@ const stagingRepo = "agents/openhands-runtime-staging"
 // pushedToFirstRepository pushes img to repoName of a new registry, which mounts blobs when
 // mounting is set, and returns the registry, its ECR double, the blob cache's directory and
 // the driver, for a push of the same image to another repository.
-func pushedToFirstRepository(t *testing.T, img savedImage, mounting bool) (*ecrtest.Registry, *ecrtest.ECR, string, *exportDriver) {
+func pushedToFirstRepository(t *testing.T, img enginefake.SavedImage, mounting bool) (*ecrtest.Registry, *ecrtest.ECR, string, *exportDriver) {
 	t.Helper()
 	reg := pluginTarget(t)
 	if mounting {
@@ -400,7 +313,7 @@ func checkValidates(t *testing.T, reg *ecrtest.Registry, repository, digest stri
 // mounting enabled (ECR's BLOB_MOUNTING) mounts every layer and the config, and nothing is
 // uploaded; one without it is sent the blobs read from the first repository.
 func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
-	img := newSavedImage(t, 7, 2<<20, 64<<10, 2<<20)
+	img := enginefake.NewSavedImage(t, "linux/amd64", 7, 2<<20, 64<<10, 2<<20)
 	for _, tc := range []struct {
 		name     string
 		mounting bool
@@ -441,7 +354,7 @@ func TestPluginPushMountsFromAnotherRepository(t *testing.T) {
 // only: 401 or 403 there) push to another repository by uploading every blob, asking the
 // unreadable repository once and saying so once in the log.
 func TestPluginPushUploadsWhatItMayNotMount(t *testing.T) {
-	img := newSavedImage(t, 8, 2<<20, 64<<10, 2<<20)
+	img := enginefake.NewSavedImage(t, "linux/amd64", 8, 2<<20, 64<<10, 2<<20)
 	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			reg, ecr, cache, driver := pushedToFirstRepository(t, img, true)
@@ -481,8 +394,8 @@ func TestPluginPushUploadsWhatItMayNotMount(t *testing.T) {
 // TestPluginPushDigestsAreStable pushes one image twice, with one and with four cores and
 // no cache, to two registries: the same blobs and manifest, byte for byte.
 func TestPluginPushDigestsAreStable(t *testing.T) {
-	img := newSavedImage(t, 2, 5<<20+7, 300<<10)
-	for _, algorithm := range []string{compressionGzip, compressionZstd} {
+	img := enginefake.NewSavedImage(t, "linux/amd64", 2, 5<<20+7, 300<<10)
+	for _, algorithm := range []string{imagepush.Gzip, imagepush.Zstd} {
 		t.Run(algorithm, func(t *testing.T) {
 			var digests []string
 			for _, procs := range []int{1, 4} {
@@ -506,8 +419,8 @@ func TestPluginPushDigestsAreStable(t *testing.T) {
 // TestPluginPushFaults: failures in the middle of blobs are retried; a push killed in the
 // middle of its uploads leaves no tag, and the next run completes it.
 func TestPluginPushFaults(t *testing.T) {
-	img := newSavedImage(t, 3, 2<<20, 100<<10, 50<<10)
-	comp := compression{compressionGzip, 6}
+	img := enginefake.NewSavedImage(t, "linux/amd64", 3, 2<<20, 100<<10, 50<<10)
+	comp := imagepush.Compression{Algorithm: imagepush.Gzip, Level: 6}
 
 	t.Run("5xx in the middle of blobs", func(t *testing.T) {
 		reg := pluginTarget(t)
@@ -526,7 +439,7 @@ func TestPluginPushFaults(t *testing.T) {
 	t.Run("an export without uncompressed layers", func(t *testing.T) {
 		// As an engine with the containerd image store exports: no layer.tar.
 		var filtered bytes.Buffer
-		tr, tw := tar.NewReader(bytes.NewReader(img.export)), tar.NewWriter(&filtered)
+		tr, tw := tar.NewReader(bytes.NewReader(img.Export)), tar.NewWriter(&filtered)
 		for {
 			hdr, err := tr.Next()
 			if err == io.EOF {
@@ -540,11 +453,12 @@ func TestPluginPushFaults(t *testing.T) {
 		}
 		tw.Close()
 		driver := newExportDriver(img)
-		driver.Exports[img.id] = filtered.Bytes()
+		driver.Exports[img.ID] = filtered.Bytes()
 		reg := pluginTarget(t)
 		p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
 		_, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
-		if err == nil || !strings.Contains(err.Error(), `lacks its uncompressed layer`) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
+		var lacks *imagepush.ExportLacksLayerError
+		if !errors.As(err, &lacks) || !strings.Contains(err.Error(), `set push_method = "engine"`) {
 			t.Errorf("got %v, want the missing layer named and the engine push suggested", err)
 		}
 		if n := driver.Saves.Load(); n != 1 {
@@ -591,7 +505,7 @@ func TestPluginPushFaults(t *testing.T) {
 // TestPluginPushProgress: a slow export reports every interval, a few lines each, not a
 // line per chunk.
 func TestPluginPushProgress(t *testing.T) {
-	img := newSavedImage(t, 4, 4<<20)
+	img := enginefake.NewSavedImage(t, "linux/amd64", 4, 4<<20)
 	driver := newExportDriver(img)
 	driver.ExportDelay = 5 * time.Millisecond // 64 chunks: about 0.35 s
 	reg := pluginTarget(t)
@@ -612,34 +526,5 @@ func TestPluginPushProgress(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the progress lacks %q:\n%s", want, out.String())
 		}
-	}
-}
-
-// TestBlobCacheKeepsOtherProcessesEntries: two caches opened on one file, as two post-processor
-// processes of one packer build, each record a blob; the file keeps both, and a blob pushed to
-// two repositories remembers both, newest last.
-func TestBlobCacheKeepsOtherProcessesEntries(t *testing.T) {
-	dir := t.TempDir()
-	gz := compression{compressionGzip, 6}
-	first, second := openBlobCache(dir), openBlobCache(dir)
-	a, b := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("a", 64)}, v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("b", 64)}
-	if err := first.put(a, gz, cachedBlob{Digest: "sha256:" + strings.Repeat("1", 64), Size: 1, Repositories: []string{"r/one"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := second.put(b, gz, cachedBlob{Digest: "sha256:" + strings.Repeat("2", 64), Size: 2, Repositories: []string{"r/one"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := second.put(a, gz, cachedBlob{Digest: "sha256:" + strings.Repeat("1", 64), Size: 1, Repositories: []string{"r/two"}}); err != nil {
-		t.Fatal(err)
-	}
-	reopened := openBlobCache(dir)
-	if got, ok := reopened.get(a, gz); !ok || !slices.Equal(got.Repositories, []string{"r/one", "r/two"}) {
-		t.Errorf("blob a: %+v (%t), want it in r/one and r/two", got, ok)
-	}
-	if _, ok := reopened.get(b, gz); !ok {
-		t.Error("blob b, recorded by the second cache, is gone")
-	}
-	if _, ok := reopened.get(a, compression{compressionZstd, 3}); ok {
-		t.Error("a gzip blob is found for zstd")
 	}
 }

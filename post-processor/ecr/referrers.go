@@ -8,22 +8,15 @@ import (
 	"os"
 
 	"github.com/docker/docker/api/types/registry"
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/openhands-runtime/packer-plugin-openhands/internal/imagepush"
 	"github.com/openhands-runtime/packer-plugin-openhands/sbom"
 )
 
 // The SBOM and the provenance travel with the image as OCI 1.1 referrers: an artifact manifest whose subject
 // is the pushed image, which `oras discover`, `aws ecr` (the referrers API) and scanners find
 // from the image's digest.
-
-// emptyConfig is the OCI empty descriptor's content, the config of an artifact manifest.
-var emptyConfig = []byte("{}")
 
 // documents are the SBOM and the provenance to attach: the sbom_path option and the
 // provenance beside it, else the ones the openhands-runtime builder wrote (its artifact names
@@ -78,69 +71,10 @@ func attachDocuments(ctx context.Context, ui packersdk.Ui, repository, digest, s
 // attach pushes data (what, read from path) as a referrer of artifactType of the image at
 // digest, and returns the referrer's manifest digest.
 func attach(ctx context.Context, ui packersdk.Ui, what, path, repository, digest, artifactType string, data []byte, auth registry.AuthConfig) (string, error) {
-	referrer, err := pushReferrer(ctx, repository, digest, artifactType, data, auth)
+	referrer, err := imagepush.PushReferrer(ctx, repository, digest, artifactType, data, imagepush.RemoteOptions(auth)...)
 	if err != nil {
 		return "", fmt.Errorf("attaching the %s %s to %s@%s: %w", what, path, repository, digest, err)
 	}
 	ui.Sayf("Attached the %s %s to %s@%s as referrer %s (%s)", what, path, repository, digest, referrer, artifactType)
 	return referrer, nil
-}
-
-// pushReferrer pushes data as the one layer of an artifact manifest of artifactType whose
-// subject is the image at subjectDigest in repository, and returns the manifest's digest.
-func pushReferrer(ctx context.Context, repository, subjectDigest, artifactType string, data []byte, auth registry.AuthConfig) (string, error) {
-	repo, err := name.NewRepository(repository)
-	if err != nil {
-		return "", err
-	}
-	opts := append(registryOptions(auth), remote.WithContext(ctx))
-	subject, err := remote.Head(repo.Digest(subjectDigest), opts...)
-	if err != nil {
-		return "", fmt.Errorf("reading the image's manifest descriptor: %w", err)
-	}
-	config := static.NewLayer(emptyConfig, types.OCIEmptyJSON)
-	layer := static.NewLayer(data, types.MediaType(artifactType))
-	manifest := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		ArtifactType:  artifactType,
-		Subject:       &v1.Descriptor{MediaType: subject.MediaType, Size: subject.Size, Digest: subject.Digest},
-	}
-	for i, l := range []v1.Layer{config, layer} {
-		if err := remote.WriteLayer(repo, l, opts...); err != nil {
-			return "", fmt.Errorf("uploading a blob: %w", err)
-		}
-		d, err := l.Digest()
-		if err != nil {
-			return "", err
-		}
-		size, err := l.Size()
-		if err != nil {
-			return "", err
-		}
-		mt, err := l.MediaType()
-		if err != nil {
-			return "", err
-		}
-		desc := v1.Descriptor{MediaType: mt, Size: size, Digest: d}
-		if i == 0 {
-			manifest.Config = desc
-		} else {
-			manifest.Layers = []v1.Descriptor{desc}
-		}
-	}
-	m, err := newPushedManifest(manifest, types.OCIManifestSchema1)
-	if err != nil {
-		return "", err
-	}
-	// The same document of the same image is the same manifest: an unchanged push puts none.
-	ref := repo.Digest(m.digest.String())
-	if _, err := remote.Head(ref, opts...); err == nil {
-		return m.digest.String(), nil
-	}
-	// By digest: a referrer needs no tag, the registry lists it under its subject.
-	if err := remote.Put(ref, m, opts...); err != nil {
-		return "", fmt.Errorf("putting the artifact manifest: %w", err)
-	}
-	return m.digest.String(), nil
 }

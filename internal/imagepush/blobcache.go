@@ -1,4 +1,4 @@
-package ecrpostprocessor
+package imagepush
 
 import (
 	"encoding/json"
@@ -8,16 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// blobCache remembers which compressed blob each uncompressed layer gave, per compression,
+// BlobCache remembers which compressed blob each uncompressed layer gave, per compression,
 // so that an unchanged layer is found in the registry without exporting and compressing it
 // again. It is a JSON file; a missing or unreadable one is an empty cache, since every entry
 // is checked against the registry before it is trusted.
-type blobCache struct {
+type BlobCache struct {
 	path string
 
 	mu      sync.Mutex
@@ -35,8 +36,8 @@ type cachedBlob struct {
 // maxRepositories bounds a blob's remembered repositories.
 const maxRepositories = 8
 
-// defaultCacheDir is where the cache lives: the user's cache directory, as the rig's.
-func defaultCacheDir() (string, error) {
+// DefaultCacheDir is where the cache lives: the user's cache directory, as the rig's.
+func DefaultCacheDir() (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -44,18 +45,20 @@ func defaultCacheDir() (string, error) {
 	return filepath.Join(dir, "packer-plugin-openhands"), nil
 }
 
-func openBlobCache(dir string) *blobCache {
-	c := &blobCache{path: filepath.Join(dir, "ecr-blobs.json"), entries: map[string]cachedBlob{}}
+// OpenBlobCache opens the cache in the file at path; a missing or unreadable file is an
+// empty cache.
+func OpenBlobCache(path string) *BlobCache {
+	c := &BlobCache{path: path, entries: map[string]cachedBlob{}}
 	if data, err := os.ReadFile(c.path); err == nil {
 		_ = json.Unmarshal(data, &c.entries)
 	}
 	return c
 }
 
-func (c *blobCache) get(diffID v1.Hash, comp compression) (cachedBlob, bool) {
+func (c *BlobCache) get(diffID v1.Hash, comp Compression) (cachedBlob, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.entries[diffID.String()+" "+comp.cacheKey()]
+	b, ok := c.entries[diffID.String()+" "+comp.String()]
 	return b, ok
 }
 
@@ -63,7 +66,7 @@ func (c *blobCache) get(diffID v1.Hash, comp compression) (cachedBlob, bool) {
 // killed push leaves the previous file whole). The file is read again first: pushes of other
 // processes (Packer runs a template's builds in parallel, each post-processor a process of
 // its own) have written their entries since this one opened it, and keep them.
-func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error {
+func (c *BlobCache) put(diffID v1.Hash, comp Compression, blob cachedBlob) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if data, err := os.ReadFile(c.path); err == nil {
@@ -72,7 +75,7 @@ func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error
 			maps.Copy(c.entries, current)
 		}
 	}
-	key := diffID.String() + " " + comp.cacheKey()
+	key := diffID.String() + " " + comp.String()
 	if known, ok := c.entries[key]; ok && known.Digest == blob.Digest {
 		repos := slices.Clone(known.Repositories)
 		for _, r := range blob.Repositories {
@@ -88,7 +91,8 @@ func (c *blobCache) put(diffID v1.Hash, comp compression, blob cachedBlob) error
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".ecr-blobs-*.json")
+	base := filepath.Base(c.path)
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), "."+strings.TrimSuffix(base, filepath.Ext(base))+"-*"+filepath.Ext(base))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package ecrpostprocessor
+package imagepush
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
-// progressInterval is how often a long push reports.
-const progressInterval = 5 * time.Second
+// ProgressInterval is how often a long push reports.
+const ProgressInterval = 5 * time.Second
 
 // pushProgress reports a push's layers every interval: bytes and rate per active layer and
 // in total, a few lines per report whatever the number of chunks.

@@ -1,4 +1,4 @@
-package ecrpostprocessor
+package imagepush
 
 import (
 	"compress/gzip"
@@ -17,42 +17,42 @@ import (
 
 // Layer compressions of the plugin's push.
 const (
-	compressionGzip = "gzip"
-	compressionZstd = "zstd"
+	Gzip = "gzip"
+	Zstd = "zstd"
 )
 
 // Default levels: gzip's own default, and zstd's (klauspost's SpeedDefault).
 const (
-	defaultGzipLevel = 6
-	defaultZstdLevel = 3
+	DefaultGzipLevel = 6
+	DefaultZstdLevel = 3
 )
 
 // gzipBlockSize is pgzip's block: fixed so that the output does not depend on the number of
 // cores (each block is compressed on its own with the previous block's tail as dictionary).
 const gzipBlockSize = 1 << 20
 
-// compression is how layers are compressed: the algorithm and its level.
-type compression struct {
-	algorithm string
-	level     int
+// Compression is how layers are compressed: the algorithm and its level.
+type Compression struct {
+	Algorithm string
+	Level     int
 }
 
-// cacheKey names the compression in the blob cache: the same layer compressed another way
-// is another blob.
-func (c compression) cacheKey() string { return fmt.Sprintf("%s-%d", c.algorithm, c.level) }
+// String names the compression (gzip-6), as the blob cache keys it: the same layer
+// compressed another way is another blob.
+func (c Compression) String() string { return fmt.Sprintf("%s-%d", c.Algorithm, c.Level) }
 
-// layerMediaType is the media type of a compressed layer in the manifest: Docker's for gzip,
+// LayerMediaType is the media type of a compressed layer in the manifest: Docker's for gzip,
 // as `docker push` writes, OCI's for zstd, which has no Docker media type.
-func (c compression) layerMediaType() types.MediaType {
-	if c.algorithm == compressionZstd {
+func (c Compression) LayerMediaType() types.MediaType {
+	if c.Algorithm == Zstd {
 		return types.OCILayerZStd
 	}
 	return types.DockerLayer
 }
 
-// manifestMediaTypes are the manifest's and config's media types that go with the layers'.
-func (c compression) manifestMediaTypes() (manifest, config types.MediaType) {
-	if c.algorithm == compressionZstd {
+// ManifestMediaTypes are the manifest's and config's media types that go with the layers'.
+func (c Compression) ManifestMediaTypes() (manifest, config types.MediaType) {
+	if c.Algorithm == Zstd {
 		return types.OCIManifestSchema1, types.OCIConfigJSON
 	}
 	return types.DockerManifestSchema2, types.DockerConfigJSON
@@ -61,14 +61,14 @@ func (c compression) manifestMediaTypes() (manifest, config types.MediaType) {
 // newWriter compresses into w on every core. The output depends on the input, the algorithm,
 // the level and the library's version only: no name or time in the gzip header, fixed block
 // size, so the same layer gives the same digest on every run and machine.
-func (c compression) newWriter(w io.Writer) (io.WriteCloser, error) {
-	switch c.algorithm {
-	case compressionZstd:
+func (c Compression) newWriter(w io.Writer) (io.WriteCloser, error) {
+	switch c.Algorithm {
+	case Zstd:
 		return zstd.NewWriter(w,
-			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(c.level)),
+			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(c.Level)),
 			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	default:
-		zw, err := pgzip.NewWriterLevel(w, c.level)
+		zw, err := pgzip.NewWriterLevel(w, c.Level)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ type compressedLayer struct {
 
 // compressTo reads a layer from r, compresses it into w and returns both digests. counted is
 // told how many uncompressed bytes were read, for the progress report.
-func (c compression) compressTo(w io.Writer, r io.Reader, counted func(int64)) (compressedLayer, error) {
+func (c Compression) compressTo(w io.Writer, r io.Reader, counted func(int64)) (compressedLayer, error) {
 	out := &hashCounter{h: sha256.New()}
 	zw, err := c.newWriter(io.MultiWriter(w, out))
 	if err != nil {
@@ -130,8 +130,8 @@ func (hc *hashCounter) sum() v1.Hash {
 
 // gzip's levels are compress/gzip's; zstd's are zstd's own 1-22, which klauspost maps onto
 // its four speeds.
-func validLevel(algorithm string, level int) bool {
-	if algorithm == compressionZstd {
+func ValidLevel(algorithm string, level int) bool {
+	if algorithm == Zstd {
 		return level >= 1 && level <= 22
 	}
 	return level >= gzip.BestSpeed && level <= gzip.BestCompression

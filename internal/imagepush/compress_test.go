@@ -1,4 +1,4 @@
-package ecrpostprocessor
+package imagepush
 
 import (
 	"archive/tar"
@@ -34,8 +34,8 @@ func TestCompressionIsDeterministic(t *testing.T) {
 	for i := range layer {
 		layer[i] = "abc \n"[rnd.IntN(5)]
 	}
-	for _, c := range []compression{{compressionGzip, 1}, {compressionGzip, 6}, {compressionGzip, 9}, {compressionZstd, 1}, {compressionZstd, 3}, {compressionZstd, 19}} {
-		t.Run(c.cacheKey(), func(t *testing.T) {
+	for _, c := range []Compression{{Gzip, 1}, {Gzip, 6}, {Gzip, 9}, {Zstd, 1}, {Zstd, 3}, {Zstd, 19}} {
+		t.Run(c.String(), func(t *testing.T) {
 			var first []byte
 			for _, run := range []struct{ procs, chunk int }{{1, 1 << 20}, {4, 4096}, {2, 77777}} {
 				prev := runtime.GOMAXPROCS(run.procs)
@@ -56,7 +56,7 @@ func TestCompressionIsDeterministic(t *testing.T) {
 			}
 			var back []byte
 			var err error
-			if c.algorithm == compressionGzip {
+			if c.Algorithm == Gzip {
 				zr, zerr := gzip.NewReader(bytes.NewReader(first))
 				if zerr != nil {
 					t.Fatal(zerr)
@@ -129,8 +129,8 @@ func goRootLayer(b *testing.B, size int) []byte {
 // the layer's. The ECR page's comparison of gzip and zstd quotes it.
 func BenchmarkCompression(b *testing.B) {
 	layer := goRootLayer(b, benchmarkLayerSize)
-	for _, c := range []compression{{compressionGzip, defaultGzipLevel}, {compressionZstd, defaultZstdLevel}} {
-		b.Run(c.cacheKey(), func(b *testing.B) {
+	for _, c := range []Compression{{Gzip, DefaultGzipLevel}, {Zstd, DefaultZstdLevel}} {
+		b.Run(c.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(layer)))
 			var got compressedLayer
 			for b.Loop() {

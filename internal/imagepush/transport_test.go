@@ -1,4 +1,4 @@
-package ecrpostprocessor
+package imagepush
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func TestRegistryCallsBounded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	_, err = remote.Head(ref, append(registryOptions(registry.AuthConfig{Username: "AWS", Password: "pw"}), remote.WithContext(ctx),
+	_, err = remote.Head(ref, append(RemoteOptions(registry.AuthConfig{Username: "AWS", Password: "pw"}), remote.WithContext(ctx),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}))...) // one attempt: the subject is the transport's bound, not the retries
 	if err == nil || !strings.Contains(err.Error(), "timeout awaiting response headers") {
 		t.Fatalf("Head against a silent registry: %v, want the response-header timeout", err)
