@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -101,4 +103,35 @@ func (e *Engine) AddSaved(img SavedImage, platform string, refs ...string) {
 	e.Lock()
 	defer e.Unlock()
 	e.Exports[img.ID] = img.Export
+}
+
+// WithoutUncompressedLayers is img exported as an engine with the containerd image store
+// exports it, for what this matters: without its uncompressed layers (layer.tar).
+func (img SavedImage) WithoutUncompressedLayers(t testing.TB) SavedImage {
+	t.Helper()
+	var filtered bytes.Buffer
+	tr, tw := tar.NewReader(bytes.NewReader(img.Export)), tar.NewWriter(&filtered)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(hdr.Name, "/layer.tar") {
+			continue
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	img.Export = filtered.Bytes()
+	return img
 }

@@ -1,7 +1,6 @@
 package ecrpostprocessor
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -437,23 +436,7 @@ func TestPluginPushFaults(t *testing.T) {
 	})
 
 	t.Run("an export without uncompressed layers", func(t *testing.T) {
-		// As an engine with the containerd image store exports: no layer.tar.
-		var filtered bytes.Buffer
-		tr, tw := tar.NewReader(bytes.NewReader(img.Export)), tar.NewWriter(&filtered)
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if strings.HasSuffix(hdr.Name, "/layer.tar") {
-				continue
-			}
-			tw.WriteHeader(hdr)
-			io.Copy(tw, tr)
-		}
-		tw.Close()
-		driver := newExportDriver(img)
-		driver.Exports[img.ID] = filtered.Bytes()
+		driver := newExportDriver(img.WithoutUncompressedLayers(t))
 		reg := pluginTarget(t)
 		p := newPluginPostProcessor(t, reg, nil, driver, t.TempDir())
 		_, err := postProcess(t, context.Background(), p, packersdk.TestUi(t), img)
