@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -28,6 +31,8 @@ type fakeEngine struct {
 	exitCode int
 	// files are the image's files by path, which the archive endpoint serves.
 	files map[string]string
+	// images are the engine's records of images by reference, which the inspect endpoint serves.
+	images map[string]image.InspectResponse
 
 	mu      sync.Mutex
 	created []container.CreateRequest
@@ -43,6 +48,16 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	const id = "verifycontainer"
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
+		img, ok := f.images[strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json")]
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message": "No such image"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(img)
 	case r.Method == http.MethodPost && path == "/containers/create":
 		var req container.CreateRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -178,5 +193,33 @@ func TestClientRunScriptWithoutNetwork(t *testing.T) {
 				t.Errorf("calls %q: the container should be removed last", calls)
 			}
 		})
+	}
+}
+
+// TestClientImage inspects images through a fake Engine API: what the engine records, with
+// the platform as os/architecture/variant; a reference it does not know is an InspectError
+// matching ErrImageNotFound that names the reference; another failure does not match it.
+func TestClientImage(t *testing.T) {
+	record := image.InspectResponse{
+		ID: imageID, RepoDigests: []string{"registry/runtime@sha256:" + strings.Repeat("d", 64)},
+		Created: "2026-01-02T03:04:05.123456789Z", Os: "linux", Architecture: "arm64", Variant: "v8",
+		RootFS: image.RootFS{Type: "layers", Layers: []string{"sha256:" + strings.Repeat("a", 64)}},
+	}
+	c := fakeEngineClient(t, &fakeEngine{images: map[string]image.InspectResponse{"runtime:latest": record}})
+	got, err := c.Image(context.Background(), "runtime:latest")
+	want := Image{ID: imageID, RepoDigests: record.RepoDigests, Created: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC),
+		Platform: "linux/arm64/v8", Layers: record.RootFS.Layers}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Image = %+v, %v; want %+v", got, err, want)
+	}
+
+	_, err = c.Image(context.Background(), "runtime:missing")
+	var inspect *InspectError
+	if !errors.Is(err, ErrImageNotFound) || !errors.As(err, &inspect) || inspect.Ref != "runtime:missing" ||
+		!strings.HasPrefix(err.Error(), "inspecting image runtime:missing: ") {
+		t.Errorf("Image of a missing reference: %v; want an InspectError naming it that matches ErrImageNotFound", err)
+	}
+	if other := (&InspectError{Ref: "runtime:latest", Err: context.DeadlineExceeded}); errors.Is(other, ErrImageNotFound) {
+		t.Errorf("%v matches ErrImageNotFound", other)
 	}
 }

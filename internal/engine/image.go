@@ -37,11 +37,11 @@ func (c *Client) Image(ctx context.Context, ref string) (Image, error) {
 
 func (c *Client) Pull(ctx context.Context, ref, platform string, ui packersdk.Ui) error {
 	body, err := c.ImagePull(ctx, ref, image.PullOptions{Platform: platform})
-	if err != nil {
-		return fmt.Errorf("pulling %s: %w", ref, err)
+	if err == nil {
+		_, err = ReadMessages(body, ui)
+		body.Close()
 	}
-	defer body.Close()
-	if _, err := ReadMessages(body, ui); err != nil {
+	if err != nil {
 		return fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	return nil
@@ -114,11 +114,11 @@ func (c *Client) Push(ctx context.Context, ref string, auth registry.AuthConfig,
 		return "", err
 	}
 	body, err := c.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: encoded})
-	if err != nil {
-		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	var res Result
+	if err == nil {
+		res, err = ReadMessages(body, ui)
+		body.Close()
 	}
-	defer body.Close()
-	res, err := ReadMessages(body, ui)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}

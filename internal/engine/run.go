@@ -114,11 +114,10 @@ func (c *Client) ReadFile(ctx context.Context, imageID, path string, limit int64
 	if client.IsErrNotFound(err) {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("reading %s from the image: %w", path, err)
+	if err == nil {
+		data, err = fileFromArchive(archive, limit)
+		archive.Close()
 	}
-	defer archive.Close()
-	data, err = fileFromArchive(archive, limit)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s from the image: %w", path, err)
 	}

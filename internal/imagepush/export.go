@@ -64,6 +64,7 @@ func (p *Pusher) readExport(ctx context.Context, imageID, repo, dir string, laye
 		return l, nil
 	}
 	spool := len(missing) < len(layers)
+	exportErr := func(err error) error { return fmt.Errorf("reading the engine's export of %s: %w", imageID, err) }
 	tr := tar.NewReader(rc)
 	for first := true; ; first = false {
 		hdr, err := tr.Next()
@@ -72,7 +73,7 @@ func (p *Pusher) readExport(ctx context.Context, imageID, repo, dir string, laye
 			return small, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading the engine's export of %s: %w", imageID, err)
+			return nil, exportErr(err)
 		}
 		if first {
 			// Engines before 25 write the whole export to disk before sending a byte.
@@ -91,7 +92,7 @@ func (p *Pusher) readExport(ctx context.Context, imageID, repo, dir string, laye
 			if hdr.Size <= smallFileLimit {
 				data, err := io.ReadAll(tr)
 				if err != nil {
-					return nil, fmt.Errorf("reading the engine's export of %s: %w", imageID, err)
+					return nil, exportErr(err)
 				}
 				small[hdr.Name] = data
 			}

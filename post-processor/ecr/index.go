@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	gcrname "github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -97,9 +96,9 @@ func (p *PostProcessor) sourceImages(ctx context.Context, driver engine.Driver, 
 // manifest; the sbom_path option's file and the provenance beside it, when set, to the index.
 func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target pushTarget, images []platformImage, region string) (*Artifact, error) {
 	c := &p.config
-	repo, err := gcrname.NewRepository(target.name)
+	repo, err := target.repository()
 	if err != nil {
-		return nil, fmt.Errorf("repository %s: %w", target.name, err)
+		return nil, err
 	}
 	started := time.Now()
 	artifact := &Artifact{name: target.name, region: region, sourceImageID: images[0].id}

@@ -277,6 +277,15 @@ type pushTarget struct {
 	name   string
 }
 
+// repository is the repository pushed to, as go-containerregistry names it.
+func (t pushTarget) repository() (gcrname.Repository, error) {
+	repo, err := gcrname.NewRepository(t.name)
+	if err != nil {
+		return repo, fmt.Errorf("repository %s: %w", t.name, err)
+	}
+	return repo, nil
+}
+
 // remoteOptions are imagepush.RemoteOptions with the target's login and ctx.
 func (t pushTarget) remoteOptions(ctx context.Context) []remote.Option {
 	return append(imagepush.RemoteOptions(t.reg.auth), remote.WithContext(ctx))
@@ -345,9 +354,9 @@ func (p *PostProcessor) enginePush(ctx context.Context, ui packersdk.Ui, target 
 // pluginPush uploads the image's blobs once with the plugin's pusher, then puts its manifest
 // under each tag that is not already at it (push_method = "plugin").
 func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, target pushTarget, imageID string, tags []string) (string, error) {
-	repo, err := gcrname.NewRepository(target.name)
+	repo, err := target.repository()
 	if err != nil {
-		return "", fmt.Errorf("repository %s: %w", target.name, err)
+		return "", err
 	}
 	cacheDir := p.cacheDir
 	if cacheDir == "" {
@@ -389,9 +398,9 @@ func (p *PostProcessor) pluginPush(ctx context.Context, ui packersdk.Ui, target 
 // putManifest puts m under each tag that is not already at it, or by its digest when there
 // are no tags; started is when its push began, reported with the first tag.
 func (p *PostProcessor) putManifest(ctx context.Context, ui packersdk.Ui, target pushTarget, m imagepush.Manifest, tags []string, started time.Time) error {
-	repo, err := gcrname.NewRepository(target.name)
+	repo, err := target.repository()
 	if err != nil {
-		return fmt.Errorf("repository %s: %w", target.name, err)
+		return err
 	}
 	digest := m.Digest().String()
 	if len(tags) == 0 {
