@@ -296,7 +296,7 @@ func TestNodeJS(t *testing.T) {
 	t.Run("refused by the action server", func(t *testing.T) {
 		o := Options{SourceDir: fixture.SourceDir(t), VSCodeServerSHA256: testSHA, Layout: Layout{InstallNodeJS: boolPtr(true)}}
 		errs := o.Prepare()
-		if len(errs) != 1 || !strings.Contains(errs[0].Error(), `install_nodejs: true, but runtime is "action-server"`) {
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), `install_nodejs: set, but runtime is "action-server"`) {
 			t.Errorf("errors %q", errs)
 		}
 	})
