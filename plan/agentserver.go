@@ -28,8 +28,8 @@ const (
 )
 
 // agentServerVenv is the agent-server's virtual environment below the prefix. It is made on
-// the micromamba environment's Python, so the base image's Python never matters (upstream's
-// lesson in OpenHands/benchmarks#612).
+// the micromamba environment's Python or on one uv installed (python_source), so the base
+// image's Python never matters (upstream's lesson in OpenHands/benchmarks#612).
 const agentServerVenv = "agent-server"
 
 // agentServerPython is the venv's interpreter, the one the entry point runs.
@@ -58,15 +58,15 @@ var agentServer = runtime{
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
 	vars: func(o Options) [][2]string {
-		return [][2]string{
+		return append([][2]string{
 			{"OH_AGENT_VENV", `"$OH_PREFIX/` + agentServerVenv + `"`},
 			{"OH_AGENT_PY", `"$OH_AGENT_VENV/bin/python"`},
 			{"OH_AGENT_SERVER_VERSION", shellQuote(o.AgentServerVersion)},
-		}
+		}, uvPythonVars(o)...)
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart},
+	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart, "nodejs": runtimeStart},
 	layers:         []dockerLayer{{copyFrom: "deps", steps: []string{"code", "agent-server"}}},
 	sourceLayer:    dockerLayer{copyFrom: "code", steps: []string{"code", "checkout-packages", "environment", "service", "cleanup", "verify"}},
 	image: func(o Options) []string {
@@ -112,7 +112,7 @@ var agentServer = runtime{
 // installs their dependencies at the versions of its uv.lock, with the lock's hashes.
 func agentServerStep(o Options, in Inputs) Step {
 	stamp := slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
-		[]string{strings.Join(o.ExtraPipPackages, " ")})
+		[]string{strings.Join(o.ExtraPipPackages, " ")}, pythonSourceStamp(o))
 	if !*o.AgentServerCompileBytecode {
 		stamp = append(stamp, "no bytecode")
 	}
@@ -142,18 +142,12 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` ` + hashes + `--requiremen
 rm -f "$requirements"`
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
+	if o.usesUVPython() {
+		step.Secrets = append(step.Secrets, uvPythonSecrets...)
+	}
 	step.Check = `[ -x "$OH_AGENT_PY" ]`
 	step.Stamp = digest(stamp...)
-	step.Commands = []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
-export UV_PYTHON_DOWNLOADS=never
-# A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
-if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
-	rm -rf "$OH_AGENT_VENV"
-fi
-if [ ! -x "$OH_AGENT_PY" ]; then
-	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
-fi
-` + install}}
+	step.Commands = []Command{{Shell: uvIndexEnvironment + agentServerVenvShell(o) + install}}
 	return step
 }
 
@@ -227,15 +221,29 @@ func agentServerLaunchEnv(o Options) []LaunchVar {
 		{"VISUAL", "code"},
 		{"GIT_EDITOR", "code --wait"},
 		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
-		{"PATH", o.Prefix + "/" + agentServerVenv + "/bin:" + o.Prefix + "/bin"},
+		{"PATH", agentServerPath(o)},
 	}
+}
+
+// agentServerPath is what goes in front of the PATH: the venv's scripts, Node.js when
+// installed, the prefix's tools.
+func agentServerPath(o Options) string {
+	dirs := []string{o.Prefix + "/" + agentServerVenv + "/bin"}
+	if toolNodeJS.Enabled(o) {
+		dirs = append(dirs, o.Prefix+"/"+nodeJSDir+"/bin")
+	}
+	return strings.Join(append(dirs, o.Prefix+"/bin"), ":")
 }
 
 func agentServerChecks(o Options) []Check {
 	out := importChecks(o)
 	out = append(out,
 		packageCountCheck(o),
-		micromambaOwnershipCheck,
+	)
+	if !o.usesUVPython() {
+		out = append(out, micromambaOwnershipCheck)
+	}
+	out = append(out,
 		Check{
 			Name: "agent-server versions",
 			Python: fmt.Sprintf(`import importlib.metadata
@@ -246,17 +254,7 @@ if wrong:
     raise CheckFailed("want %%s for all four, found %%s" %% (want, ", ".join(wrong)))
 return "%%s at %%s" %% (", ".join(found), want)`, o.AgentServerVersion, pythonList(agentServerPackages)),
 		},
-		Check{
-			Name: "self-contained venv",
-			Root: true,
-			// The venv's interpreter is the environment's, whatever python3 the base has.
-			Shell: `real=$(readlink -f "$OH_AGENT_PY") env_real=$(readlink -f "$OH_ENV_PY")
-if [ "$real" != "$env_real" ]; then
-	echo "$OH_AGENT_PY runs $real, not the micromamba environment's $OH_ENV_PY ($env_real)"
-	exit 1
-fi
-echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`,
-		},
+		selfContainedVenvCheck(o),
 	)
 	if *o.Verify.Launch {
 		out = append(out, Check{
@@ -385,19 +383,23 @@ func (l *Layout) runtimeErrors() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !slices.Contains(RuntimeNames(), l.Runtime) {
-		add("runtime: %q is not a runtime the plugin builds; use %q", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
+		add("runtime: %q is not a runtime the plugin builds; use \"%s\"", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
 		return errs
 	}
 	if l.Runtime != RuntimeAgentServer {
 		for _, set := range []struct {
 			option string
 			isSet  bool
-		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil}} {
+		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil},
+			{"install_nodejs", *l.InstallNodeJS}, {"python_source", l.PythonSource != PythonSourceMicromamba}} {
 			if set.isSet {
 				add("%s: set, but runtime is %q; set runtime = %q to build the agent-server, or remove %s", set.option, l.Runtime, RuntimeAgentServer, set.option)
 			}
 		}
 		return errs
+	}
+	if !slices.Contains(pythonSources, l.PythonSource) {
+		add("python_source: %q is not a source of Python; use \"%s\"", l.PythonSource, strings.Join(pythonSources, `" or "`))
 	}
 	if *l.AgentServerPort < 1 || *l.AgentServerPort > 65535 {
 		add("agent_server_port: %d is not a TCP port (1-65535)", *l.AgentServerPort)
