@@ -1,3 +1,5 @@
+// Command packer-plugin-openhands is the Packer plugin: it registers the openhands-runtime
+// builder and provisioner and the openhands-ecr post-processor with Packer.
 package main
 
 import (
