@@ -101,7 +101,7 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 		return nil, err
 	}
 	started := time.Now()
-	artifact := &Artifact{name: target.name, region: region, sourceImageID: images[0].id}
+	pushed := &Artifact{name: target.name, region: region, sourceImageID: images[0].id}
 	var manifests []v1.Descriptor
 	for _, img := range images {
 		if len(img.contentTags) == 0 && c.PushMethod == pushEngine {
@@ -120,31 +120,31 @@ func (p *PostProcessor) pushIndex(ctx context.Context, ui packersdk.Ui, target p
 			return nil, fmt.Errorf("the platform of the %s: %w", img, err)
 		}
 		manifests = append(manifests, *desc)
-		artifact.platformManifests = append(artifact.platformManifests, img.platform+"="+digest)
+		pushed.platformManifests = append(pushed.platformManifests, img.platform+"="+digest)
 		referrers, err := attachDocuments(ctx, ui, target.name, digest, img.sbomPath, img.provenancePath, target.reg.auth)
 		if err != nil {
 			return nil, err
 		}
 		if referrers.sbom != "" {
-			artifact.platformSBOMReferrers = append(artifact.platformSBOMReferrers, img.platform+"="+referrers.sbom)
+			pushed.platformSBOMReferrers = append(pushed.platformSBOMReferrers, img.platform+"="+referrers.sbom)
 		}
 		if referrers.provenance != "" {
-			artifact.platformProvenanceReferrers = append(artifact.platformProvenanceReferrers, img.platform+"="+referrers.provenance)
+			pushed.platformProvenanceReferrers = append(pushed.platformProvenanceReferrers, img.platform+"="+referrers.provenance)
 		}
 	}
 	index, err := imagepush.NewIndex(manifests)
 	if err != nil {
 		return nil, err
 	}
-	artifact.digest, artifact.tags = index.Digest().String(), pushTags(c.Tags)
-	if err := p.putManifest(ctx, ui, target, index, artifact.tags, started); err != nil {
+	pushed.digest, pushed.tags = index.Digest().String(), pushTags(c.Tags)
+	if err := p.putManifest(ctx, ui, target, index, pushed.tags, started); err != nil {
 		return nil, err
 	}
-	ui.Sayf("Pushed %s@%s, an index of %d platforms (%s), with tags %s", target.name, artifact.digest, len(images), strings.Join(artifact.platformManifests, " "), strings.Join(artifact.tags, " "))
+	ui.Sayf("Pushed %s@%s, an index of %d platforms (%s), with tags %s", target.name, pushed.digest, len(images), strings.Join(pushed.platformManifests, " "), strings.Join(pushed.tags, " "))
 	if c.SBOMPath != "" {
-		if artifact.referrers, err = attachDocuments(ctx, ui, target.name, artifact.digest, c.SBOMPath, sbom.ProvenancePath(c.SBOMPath), target.reg.auth); err != nil {
+		if pushed.referrers, err = attachDocuments(ctx, ui, target.name, pushed.digest, c.SBOMPath, sbom.ProvenancePath(c.SBOMPath), target.reg.auth); err != nil {
 			return nil, err
 		}
 	}
-	return artifact, nil
+	return pushed, nil
 }

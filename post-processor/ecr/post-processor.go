@@ -134,11 +134,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, source
 		ui.Say("skip_push is set: nothing pushed")
 		return source, true, true, nil
 	}
-	artifact, err := p.push(ctx, ui, driver, images)
+	pushed, err := p.push(ctx, ui, driver, images)
 	if err != nil {
 		return nil, false, false, err
 	}
-	return artifact, true, false, nil
+	return pushed, true, false, nil
 }
 
 // verification is how an image is verified: with the options, read from where.
@@ -261,11 +261,11 @@ func (p *PostProcessor) push(ctx context.Context, ui packersdk.Ui, driver engine
 		return nil, err
 	}
 	ui.Sayf("Pushed %s@%s with tags %s", name, digest, strings.Join(tags, " "))
-	artifact := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: img.id}
-	if artifact.referrers, err = attachDocuments(ctx, ui, name, digest, img.sbomPath, img.provenancePath, reg.auth); err != nil {
+	pushed := &Artifact{name: name, digest: digest, region: cfg.Region, tags: tags, sourceImageID: img.id}
+	if pushed.referrers, err = attachDocuments(ctx, ui, name, digest, img.sbomPath, img.provenancePath, reg.auth); err != nil {
 		return nil, err
 	}
-	return artifact, nil
+	return pushed, nil
 }
 
 // pushTarget is where a push goes: the repository name (registry/repository), its login and
