@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // agentServerPackages are the software-agent-sdk's distributions, released together at one
@@ -83,8 +85,8 @@ var agentServer = runtime{
 		}
 	},
 	checkout: func(o Options) bool { return o.SourceDir != "" },
-	project: func(o Options) (Project, error) {
-		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
+	project: func(o Options) (projectfile.Project, error) {
+		return projectfile.Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
 	},
 	optionErrors: func(o *Options, groupsSet bool) []error {
 		if o.SourceDir == "" {
@@ -172,7 +174,7 @@ func checkoutCodeStep(in Inputs) Step {
 	return Step{
 		Name:     "code",
 		User:     RootUser,
-		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
+		Check:    `[ -f "$OH_CODE/` + projectfile.UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
 		Commands: []Command{{Shell: copyCodeShell + `chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
 	}

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // Options are the install options shared by every component that applies the plan: the
@@ -300,9 +302,6 @@ var DefaultExtraPipPackages = []string{"jupyterlab", "notebook", "flake8"}
 // these by hand after each install). The config module, not a class, is
 // imported: the class was renamed AppConfig -> OpenHandsConfig in 2025.
 var DefaultImports = []string{"pydantic", "openai", "litellm", "openhands.core.config"}
-
-// SHA256Pattern is a SHA-256 sum as the options take it: 64 hexadecimal digits.
-var SHA256Pattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 var (
 	namePattern     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
@@ -618,7 +617,7 @@ func checkArtifact(pathOption, urlOption, sumOption, rawURL, sum, path string) [
 		}
 		if sum == "" {
 			add("%s: required with %s, so the download can be checked", sumOption, urlOption)
-		} else if !SHA256Pattern.MatchString(sum) {
+		} else if !projectfile.SHA256Pattern.MatchString(sum) {
 			add("%s: %q is not 64 hexadecimal digits", sumOption, sum)
 		}
 	}
@@ -653,7 +652,7 @@ func checkSourceDir(dir string) []error {
 	// The source listing ships regular files only: a linked project file would be validated
 	// here and missing on the target.
 	var errs []error
-	for _, name := range []string{"pyproject.toml", PoetryLockFile} {
+	for _, name := range []string{"pyproject.toml", projectfile.PoetryLockFile} {
 		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 			errs = append(errs, fmt.Errorf("source_dir: %s in %q is a symbolic link, which the plan does not ship; replace the link with the file", name, dir))
 		}
