@@ -309,3 +309,58 @@ func statMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// runtimeErrors checks the runtime options of the layout.
+func (l *Layout) runtimeErrors() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !slices.Contains(RuntimeNames(), l.Runtime) {
+		add("runtime: %q is not a runtime the plugin builds; use %q", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
+		return errs
+	}
+	if l.Runtime != RuntimeAgentServer {
+		for _, set := range []struct {
+			option string
+			isSet  bool
+		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil}} {
+			if set.isSet {
+				add("%s: set, but runtime is %q; set runtime = %q to build the agent-server, or remove %s", set.option, l.Runtime, RuntimeAgentServer, set.option)
+			}
+		}
+		return errs
+	}
+	if *l.AgentServerPort < 1 || *l.AgentServerPort > 65535 {
+		add("agent_server_port: %d is not a TCP port (1-65535)", *l.AgentServerPort)
+	}
+	switch {
+	case l.AgentServerVersion == "":
+		add("agent_server_version: required with runtime = %q: the version of openhands-agent-server (and the SDK packages released with it), such as \"1.58.2\"; use the version of the SDK your OpenHands app runs, whose major.minor it checks (or give source_dir, a software-agent-sdk checkout)", RuntimeAgentServer)
+	case !releasePattern.MatchString(l.AgentServerVersion):
+		add("agent_server_version: %q is not a release version such as \"1.58.2\"", l.AgentServerVersion)
+	}
+	if m := pythonPattern.FindStringSubmatch(l.PythonVersion); m != nil && len(m[1]) == 1 || m != nil && m[1] < "12" {
+		add("python_version: %q is too old for the agent-server, which needs Python 3.12 or later; set \"3.12\" or \"3.13\" (the default)", l.PythonVersion)
+	}
+	if *l.InstallBrowser {
+		add("install_browser: the action server's Playwright browser is not part of the agent-server runtime; remove install_browser")
+	}
+	return errs
+}
+
+// packagedRuntimeErrors checks the options of the agent-server installed from packages: none
+// of Poetry's lock options apply.
+func (o *Options) packagedRuntimeErrors(groupsSet bool) []error {
+	var errs []error
+	for _, set := range []struct {
+		option string
+		isSet  bool
+	}{
+		{"use_lock", o.UseLock != nil && *o.UseLock},
+		{"lock_groups", groupsSet},
+	} {
+		if set.isSet {
+			errs = append(errs, fmt.Errorf("%s: runtime = %q installs released packages at agent_server_version, not a checkout; remove %s", set.option, o.Runtime, set.option))
+		}
+	}
+	return errs
+}
