@@ -61,20 +61,39 @@ type Tool struct {
 	version string
 }
 
+// Versions of the releases the tools' Pinned entries install, each written here alone: the
+// URLs are made from them, and tests and docs that name a pinned release read them or are
+// checked against them (TestDocsNameThePinnedReleases). Bumping one is a deliberate, reviewed
+// change, with the sums beside its URLs.
+const (
+	MicromambaVersion   = "2.9.0-0"
+	UVVersion           = "0.12.16"
+	VSCodeServerVersion = "1.98.2"
+	TiniVersion         = "0.19.0"
+)
+
 // Tools are the installed tools, in the order their digests enter the content tags.
 var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini}
+
+// Where each tool's pinned release is downloaded from.
+const (
+	micromambaReleases   = "https://github.com/mamba-org/micromamba-releases/releases/download/" + MicromambaVersion
+	uvReleases           = "https://github.com/astral-sh/uv/releases/download/" + UVVersion
+	vscodeServerReleases = "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v" + VSCodeServerVersion
+	tiniReleases         = "https://github.com/krallin/tini/releases/download/v" + TiniVersion
+)
 
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
-	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
+	// The sums projects pinning this micromamba-releases release check against.
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64",
+			URL:    micromambaReleases + "/micromamba-linux-64",
 			SHA256: "366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3",
 		},
 		"aarch64": {
-			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64",
+			URL:    micromambaReleases + "/micromamba-linux-aarch64",
 			SHA256: "9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7",
 		},
 	},
@@ -100,11 +119,11 @@ var toolUV = Tool{
 	// The sums of astral-sh/setup-uv's known-checksums.json.
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz",
+			URL:    uvReleases + "/uv-x86_64-unknown-linux-gnu.tar.gz",
 			SHA256: "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c",
 		},
 		"aarch64": {
-			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz",
+			URL:    uvReleases + "/uv-aarch64-unknown-linux-gnu.tar.gz",
 			SHA256: "36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26",
 		},
 	},
@@ -121,8 +140,8 @@ var toolVSCodeServer = Tool{
 	Name: "vscode_server", Step: "vscode-server", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
 	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
 	Pinned: map[string]Download{
-		"x86_64":  {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz"},
-		"aarch64": {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-arm64.tar.gz"},
+		"x86_64":  {URL: vscodeServerReleases + "/openvscode-server-v" + VSCodeServerVersion + "-linux-x64.tar.gz"},
+		"aarch64": {URL: vscodeServerReleases + "/openvscode-server-v" + VSCodeServerVersion + "-linux-arm64.tar.gz"},
 	},
 	Switch:  "install_vscode_server",
 	enabled: func(o Options) bool { return *o.InstallVSCodeServer },
@@ -147,11 +166,11 @@ var toolTini = Tool{
 	Bundle: "bin/tini", Member: "tini",
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64",
+			URL:    tiniReleases + "/tini-static-amd64",
 			SHA256: "c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee",
 		},
 		"aarch64": {
-			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-arm64",
+			URL:    tiniReleases + "/tini-static-arm64",
 			SHA256: "eae1d3aa50c48fb23b8cbdf4e369d0910dfc538566bfd09df89a774aa84a48b9",
 		},
 	},
