@@ -71,9 +71,9 @@ fi
 rc=0
 # The plan reads nothing: its standard input is /dev/null, as for any background job here.
 if command -v setsid >/dev/null 2>&1; then
-	setsid bash "$dir/plan.sh" &
+	setsid bash "$dir/%[7]s" &
 else
-	bash "$dir/plan.sh" &
+	bash "$dir/%[7]s" &
 fi
 pid=$!
 echo "$pid" >"${self%%.run}.pid"
@@ -131,7 +131,7 @@ const BundleSuffix = ".run"
 func launcherHeader() string {
 	offset := 0
 	for {
-		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF, ExitNoSecrets, BundleSecrets)
+		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF, ExitNoSecrets, BundleSecrets, BundleScript)
 		if len(header) == offset {
 			return header
 		}

@@ -39,7 +39,7 @@ func (p *Plan) Dockerfile(from, version string) string {
 	var b strings.Builder
 	p.dockerfileHead(&b, from, version)
 	b.WriteString("USER root\n")
-	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	fmt.Fprintf(&b, "COPY %s/%s %s/\n", contextDir, BundleScript, imagePlanDir)
 	// Only the tool steps read supplied files.
 	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
@@ -65,7 +65,7 @@ func (p *Plan) Dockerfile(from, version string) string {
 func (p *Plan) SourceDockerfile(from, version string) string {
 	var b strings.Builder
 	p.dockerfileHead(&b, from, version)
-	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	fmt.Fprintf(&b, "COPY %s/%s %s/\n", contextDir, BundleScript, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
 	image := rt.image(p.Options)
 	// An image config naming a user leaves the image built on as that user: the layer runs
@@ -106,12 +106,12 @@ func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
 	}
 	// What is copied to the code directory is the code step's to install.
 	if l.copyFrom != "" && slices.Contains(steps, "code") {
-		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", p.Options.User, contextDir, l.copyFrom, p.Options.Prefix)
+		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/\n", p.Options.User, contextDir, l.copyFrom, p.Options.codeDir())
 	}
 	if l.planFor != "" && slices.Contains(steps, l.planFor) {
 		fmt.Fprintf(b, "COPY %s/%s/ %s/%s/\n", contextDir, l.planFor, imagePlanDir, l.planFor)
 	}
-	fmt.Fprintf(b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, strings.Join(steps, ","))
+	fmt.Fprintf(b, "RUN bash %s/%s --steps %s\n", imagePlanDir, BundleScript, strings.Join(steps, ","))
 }
 
 // DockerfileName is the Dockerfile's name in the build context.
@@ -131,7 +131,7 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 	if err := bw.addBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
 		return err
 	}
-	if err := bw.addBytes(contextDir+"/plan.sh", []byte(script), 0o755); err != nil {
+	if err := bw.addBytes(contextDir+"/"+BundleScript, []byte(script), 0o755); err != nil {
 		return err
 	}
 	// bin/ always exists, so the COPY of it never fails when nothing is supplied.
@@ -155,7 +155,7 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 				return err
 			}
 		}
-		if _, err := bw.addFile(contextDir+"/code/"+f.Rel, f.Abs, mode, nil); err != nil {
+		if _, err := bw.addFile(contextDir+"/"+BundleCode+"/"+f.Rel, f.Abs, mode, nil); err != nil {
 			return err
 		}
 	}

@@ -115,7 +115,7 @@ var actionServer = runtime{
 	sourceLayer: dockerLayer{copyFrom: "code", steps: []string{"code", "environment", "cleanup", "verify"}},
 	image: func(o Options) []string {
 		// OpenHands' DockerRuntime gives the command and runs it as root.
-		return []string{"WORKDIR " + o.Prefix + "/code"}
+		return []string{"WORKDIR " + o.codeDir()}
 	},
 	checkout: func(Options) bool { return true },
 	project:  func(o Options) (projectfile.Project, error) { return projectfile.ReadProject(o.SourceDir) },

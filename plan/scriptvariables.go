@@ -134,7 +134,7 @@ func (p *Plan) variables() []variable {
 		{"OH_UID", shellQuote(uid)},
 		{"OH_ENV", shellQuote(o.EnvName)},
 		{"OH_PYTHON_VERSION", shellQuote(o.PythonVersion)},
-		{"OH_CODE", `"$OH_PREFIX/code"`},
+		{"OH_CODE", `"$OH_PREFIX/` + CodeDir + `"`},
 		{"OH_KEEP_UID_OWNER", shellQuote(map[bool]string{true: "1"}[o.KeepUIDOwner])},
 		// Stamps live outside the prefix, which belongs to the runtime user entirely.
 		{"OH_STAMPS", `"/var/lib/openhands-runtime$OH_PREFIX"`},

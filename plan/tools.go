@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // Download is a release file and its checksum.
@@ -334,8 +332,8 @@ func (t Tool) sourceErrors(o Options, src source, used bool) ([]error, executabl
 				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
 				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}}, executable{}
 		}
-		if !projectfile.SHA256Pattern.MatchString(sum) {
-			return []error{fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)}, executable{}
+		if err := checkSHA256(sumOption, sum); err != nil {
+			return []error{err}, executable{}
 		}
 		return nil, executable{}
 	}

@@ -256,8 +256,8 @@ func checkArtifact(pathOption, urlOption, sumOption, rawURL, sum, path string) [
 		}
 		if sum == "" {
 			add("%s: required with %s, so the download can be checked", sumOption, urlOption)
-		} else if !projectfile.SHA256Pattern.MatchString(sum) {
-			add("%s: %q is not 64 hexadecimal digits", sumOption, sum)
+		} else if err := checkSHA256(sumOption, sum); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs
@@ -363,4 +363,12 @@ func (o *Options) packagedRuntimeErrors(groupsSet bool) []error {
 		}
 	}
 	return errs
+}
+
+// checkSHA256 refuses a sum option's value that is not a SHA-256.
+func checkSHA256(sumOption, sum string) error {
+	if !projectfile.SHA256Pattern.MatchString(sum) {
+		return fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)
+	}
+	return nil
 }
