@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/tarball"
 )
 
 // Paths inside the builder's build context and in the image.
@@ -127,20 +129,20 @@ const stubPackage = "openhands/__init__.py"
 func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files []SourceFile) error {
 	o := p.Options
 	tw := tar.NewWriter(w)
-	bw := &bundleWriter{tw: tw}
-	if err := bw.addBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
+	bw := tarball.NewWriter(tw)
+	if err := bw.AddBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
 		return err
 	}
-	if err := bw.addBytes(contextDir+"/"+BundleScript, []byte(script), 0o755); err != nil {
+	if err := bw.AddBytes(contextDir+"/"+BundleScript, []byte(script), 0o755); err != nil {
 		return err
 	}
 	// bin/ always exists, so the COPY of it never fails when nothing is supplied.
-	if err := bw.addDirs(contextDir + "/bin/.keep"); err != nil {
+	if err := bw.AddDirs(contextDir + "/bin/.keep"); err != nil {
 		return err
 	}
 	for _, t := range Tools {
 		for _, f := range t.suppliedFiles(o) {
-			if _, err := bw.addFile(contextDir+"/"+f.bundle, f.path, 0o755, nil); err != nil {
+			if _, err := bw.AddFile(contextDir+"/"+f.bundle, f.path, 0o755, nil); err != nil {
 				return fmt.Errorf("%s: %w", f.option, err)
 			}
 		}
@@ -151,19 +153,19 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 			mode = 0o755
 		}
 		if f.Dependency || f.Rel == "README.md" || f.Rel == "LICENSE" {
-			if _, err := bw.addFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
+			if _, err := bw.AddFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
 				return err
 			}
 		}
-		if _, err := bw.addFile(contextDir+"/"+BundleCode+"/"+f.Rel, f.Abs, mode, nil); err != nil {
+		if _, err := bw.AddFile(contextDir+"/"+BundleCode+"/"+f.Rel, f.Abs, mode, nil); err != nil {
 			return err
 		}
 	}
-	if err := bw.addBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
+	if err := bw.AddBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
 		return err
 	}
 	var in Inputs
-	if err := bw.addLock(&in, contextDir+"/"+BundleLock, o); err != nil {
+	if err := addLock(bw, &in, contextDir+"/"+BundleLock, o); err != nil {
 		return err
 	}
 	return tw.Close()
