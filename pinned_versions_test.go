@@ -24,6 +24,9 @@ var pinnedReleaseMentions = []struct {
 	{regexp.MustCompile(`\buv v?([0-9]+\.[0-9]+\.[0-9]+)`), plan.UVVersion},
 	{regexp.MustCompile(`astral-sh/uv/releases/download/([^/\s"]+)`), plan.UVVersion},
 	{regexp.MustCompile(`\bUV_VERSION=([0-9.]+)`), plan.UVVersion},
+	{regexp.MustCompile(`\bNode\.js v?([0-9]+\.[0-9]+\.[0-9]+)`), plan.NodeJSVersion},
+	{regexp.MustCompile(`\bnode(?:-| |js\.org/dist/)v([0-9]+\.[0-9]+\.[0-9]+)`), plan.NodeJSVersion},
+	{regexp.MustCompile(`\bNODEJS_VERSION=([0-9.]+)`), plan.NodeJSVersion},
 }
 
 // TestDocsNameThePinnedReleases: every page, example, generated doc, script, test and comment

@@ -30,8 +30,8 @@ const (
 )
 
 // agentServerVenv is the agent-server's virtual environment below the prefix. It is made on
-// the micromamba environment's Python, so the base image's Python never matters (upstream's
-// lesson in OpenHands/benchmarks#612).
+// the micromamba environment's Python or on one uv installed (python_source), so the base
+// image's Python never matters (upstream's lesson in OpenHands/benchmarks#612).
 const agentServerVenv = "agent-server"
 
 // agentServerPython is the venv's interpreter, the one the entry point runs.
@@ -60,15 +60,15 @@ var agentServer = runtime{
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
 	vars: func(o Options) [][2]string {
-		return [][2]string{
+		return append([][2]string{
 			{"OH_AGENT_VENV", `"$OH_PREFIX/` + agentServerVenv + `"`},
 			{"OH_AGENT_PY", `"$OH_AGENT_VENV/bin/python"`},
 			{"OH_AGENT_SERVER_VERSION", shellQuote(o.AgentServerVersion)},
-		}
+		}, uvPythonVars(o)...)
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart},
+	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart, "nodejs": runtimeStart},
 	layers:         []dockerLayer{{copyFrom: "deps", steps: []string{"code", "agent-server"}}},
 	sourceLayer:    dockerLayer{copyFrom: "code", steps: []string{"code", "checkout-packages", "environment", "service", "cleanup", "verify"}},
 	image: func(o Options) []string {
@@ -114,7 +114,7 @@ var agentServer = runtime{
 // installs their dependencies at the versions of its uv.lock, with the lock's hashes.
 func agentServerStep(o Options, in Inputs) Step {
 	stamp := slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
-		[]string{strings.Join(o.ExtraPipPackages, " ")})
+		[]string{strings.Join(o.ExtraPipPackages, " ")}, pythonSourceStamp(o))
 	if !*o.AgentServerCompileBytecode {
 		stamp = append(stamp, "no bytecode")
 	}
@@ -144,18 +144,12 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` ` + hashes + `--requiremen
 rm -f "$requirements"`
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
+	if o.usesUVPython() {
+		step.Secrets = append(step.Secrets, uvPythonSecrets...)
+	}
 	step.Check = `[ -x "$OH_AGENT_PY" ]`
 	step.Stamp = digest(stamp...)
-	step.Commands = []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
-export UV_PYTHON_DOWNLOADS=never
-# A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
-if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
-	rm -rf "$OH_AGENT_VENV"
-fi
-if [ ! -x "$OH_AGENT_PY" ]; then
-	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
-fi
-` + install}}
+	step.Commands = []Command{{Shell: uvIndexEnvironment + agentServerVenvShell(o) + install}}
 	return step
 }
 
@@ -229,6 +223,16 @@ func agentServerLaunchEnv(o Options) []LaunchVar {
 		{"VISUAL", "code"},
 		{"GIT_EDITOR", "code --wait"},
 		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
-		{"PATH", o.Prefix + "/" + agentServerVenv + "/bin:" + o.Prefix + "/bin"},
+		{"PATH", agentServerPath(o)},
 	}
+}
+
+// agentServerPath is what goes in front of the PATH: the venv's scripts, Node.js when
+// installed, the prefix's tools.
+func agentServerPath(o Options) string {
+	dirs := []string{o.Prefix + "/" + agentServerVenv + "/bin"}
+	if toolNodeJS.Enabled(o) {
+		dirs = append(dirs, o.Prefix+"/"+nodeJSDir+"/bin")
+	}
+	return strings.Join(append(dirs, o.Prefix+"/bin"), ":")
 }

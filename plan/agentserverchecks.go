@@ -6,13 +6,17 @@ import (
 )
 
 // agentServerChecks are the agent-server's verification checks: its imports and packages, its
-// four distributions at one version, its venv on the environment's Python and, with
+// four distributions at one version, its venv on the Python the plan installed and, with
 // verify.launch, tini, the tools and the server started as the image and the unit start it.
 func agentServerChecks(o Options) []Check {
 	out := importChecks(o)
 	out = append(out,
 		packageCountCheck(o),
-		micromambaOwnershipCheck,
+	)
+	if !o.usesUVPython() {
+		out = append(out, micromambaOwnershipCheck)
+	}
+	out = append(out,
 		Check{
 			Name: "agent-server versions",
 			Python: fmt.Sprintf(`import importlib.metadata
@@ -23,17 +27,7 @@ if wrong:
     raise CheckFailed("want %%s for all four, found %%s" %% (want, ", ".join(wrong)))
 return "%%s at %%s" %% (", ".join(found), want)`, o.AgentServerVersion, pythonList(agentServerPackages)),
 		},
-		Check{
-			Name: "self-contained venv",
-			Root: true,
-			// The venv's interpreter is the environment's, whatever python3 the base has.
-			Shell: `real=$(readlink -f "$OH_AGENT_PY") env_real=$(readlink -f "$OH_ENV_PY")
-if [ "$real" != "$env_real" ]; then
-	echo "$OH_AGENT_PY runs $real, not the micromamba environment's $OH_ENV_PY ($env_real)"
-	exit 1
-fi
-echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`,
-		},
+		selfContainedVenvCheck(o),
 	)
 	if *o.Verify.Launch {
 		out = append(out, Check{

@@ -73,6 +73,16 @@ type Options struct {
 	// URL without credentials (micromamba takes it on its command line). Defaults to
 	// `conda-forge`.
 	CondaChannel string `mapstructure:"conda_channel"`
+	// With `python_source = "uv"`: a mirror of python-build-standalone's GitHub releases
+	// (`UV_PYTHON_INSTALL_MIRROR`), for air-gapped builds: uv downloads
+	// `<mirror>/<release>/<file>` and checks it against the SHA-256 it was released with.
+	// Credentials in the URL are kept out of every artifact, as `index_url`'s.
+	PythonInstallMirror string `mapstructure:"python_install_mirror"`
+	// With `python_source = "uv"`: the URL (or an absolute path on the target) of a JSON list
+	// of Python downloads in uv's `download-metadata.json` format
+	// (`UV_PYTHON_DOWNLOADS_JSON_URL`), replacing uv's own: for builds of Python of your own,
+	// each with its URL and SHA-256.
+	PythonDownloadsJSONURL string `mapstructure:"python_downloads_json_url"`
 	// Conda channel alias, for a mirror of conda-forge (for example an Artifactory remote).
 	// Credentials in the URL are never printed, put on a command line or kept on the target.
 	ChannelAlias string `mapstructure:"channel_alias"`
@@ -150,6 +160,24 @@ type Options struct {
 	TiniSHA256ByPlatform map[string]string `mapstructure:"tini_sha256_by_platform"`
 	// `tini_path` per platform; see `micromamba_path_by_platform`.
 	TiniPathByPlatform map[string]string `mapstructure:"tini_path_by_platform"`
+	// Download URL of the Node.js release tarball (`.tar.gz`) that `install_nodejs` installs.
+	// Requires `nodejs_sha256`. Defaults to Node.js v22.14.0's `node-v22.14.0-linux-x64.tar.gz`
+	// or `-linux-arm64.tar.gz` from nodejs.org, the release upstream's agent-server image
+	// installs, checked against the sums of its SHASUMS256.txt.
+	NodeJSURL string `mapstructure:"nodejs_url"`
+	// SHA-256 of the tarball at `nodejs_url`, 64 hex digits.
+	NodeJSSHA256 string `mapstructure:"nodejs_sha256"`
+	// Local Node.js release tarball (`.tar.gz`, as nodejs.org publishes it) to upload instead
+	// of downloading one (air-gapped builds).
+	NodeJSPath string `mapstructure:"nodejs_path"`
+	// `nodejs_url` per platform, with `nodejs_sha256_by_platform`; see
+	// `micromamba_url_by_platform`.
+	NodeJSURLByPlatform map[string]string `mapstructure:"nodejs_url_by_platform"`
+	// `nodejs_sha256` per platform.
+	NodeJSSHA256ByPlatform map[string]string `mapstructure:"nodejs_sha256_by_platform"`
+	// `nodejs_path` per platform; see `micromamba_path_by_platform`. Validation checks the
+	// tarball's `bin/node`.
+	NodeJSPathByPlatform map[string]string `mapstructure:"nodejs_path_by_platform"`
 	// In container images, the runtime user takes UID and GID 1000 (or `uid`), as OpenHands'
 	// launcher expects (`--user-id 1000`): a base-image user or group holding that id (`pn` in
 	// `nikolaik/python-nodejs`, `ubuntu` in `ubuntu:24.04`) is removed first. Set true to keep
@@ -229,6 +257,12 @@ type Layout struct {
 	EnvName string `mapstructure:"env_name" json:"env_name"`
 	// Python version of the environment, `major.minor`. Defaults to `3.12`.
 	PythonVersion string `mapstructure:"python_version" json:"python_version"`
+	// Where the agent-server's Python comes from: `micromamba` (the micromamba environment,
+	// from conda-forge or `channel_alias`) or `uv` (`uv python install`: a
+	// python-build-standalone build at `<prefix>/python`, from GitHub, `python_install_mirror`
+	// or `python_downloads_json_url`). Either way the base image's Python never matters. Only
+	// for `runtime = "agent-server"`. Defaults to `micromamba`.
+	PythonSource string `mapstructure:"python_source" json:"python_source"`
 	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`, of an image
 	// without a record of its build: the image has it, so the checks look for it). Defaults to
 	// true.
@@ -239,6 +273,10 @@ type Layout struct {
 	// `<prefix>/.openvscode-server` (for `openhands-ecr`, of an image without a record of its
 	// build: the image has it, so the checks look for it). Defaults to true.
 	InstallVSCodeServer *bool `mapstructure:"install_vscode_server" json:"install_vscode_server"`
+	// Install Node.js 22 at `<prefix>/nodejs`, on the runtime's PATH (`node`, `npm`, `npx`),
+	// as upstream's agent-server image has it for the agent's ACP servers and JavaScript work.
+	// Only for `runtime = "agent-server"`. Defaults to false.
+	InstallNodeJS *bool `mapstructure:"install_nodejs" json:"install_nodejs"`
 	// Checks run on the finished runtime.
 	Verify Verify `mapstructure:"verify" json:"verify"`
 }

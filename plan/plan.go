@@ -429,16 +429,21 @@ oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
 	}
 }
 
-func cleanupStep() Step {
+func cleanupStep(o Options) Step {
+	shell := `"$OH_MM" clean --all -y >/dev/null
+# Only when something slipped: a recursive chown of a full env takes a while.
+if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
+	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
+fi`
+	if o.usesUVPython() {
+		// What uv python install unpacked in and left behind.
+		shell = `rm -rf "$OH_UV_PYTHON/.temp"`
+	}
 	return Step{
 		Name: "cleanup",
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
-		Check: `[ -z "$OH_CHANGED" ]`,
-		Commands: []Command{{Shell: `"$OH_MM" clean --all -y >/dev/null
-# Only when something slipped: a recursive chown of a full env takes a while.
-if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
-	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
-fi`}},
+		Check:    `[ -z "$OH_CHANGED" ]`,
+		Commands: []Command{{Shell: shell}},
 	}
 }

@@ -147,10 +147,14 @@ func (r runtime) installSteps(o Options, in Inputs) []Step {
 	if *o.SystemPackages {
 		steps = append(steps, systemPackagesStep())
 	}
-	steps = append(steps, userStep(o), directoriesStep(o), pythonEnvStep(o))
+	steps = append(steps, userStep(o), directoriesStep(o))
+	if !o.usesUVPython() {
+		// uv's Python is the runtime's own install (agentServerVenvShell).
+		steps = append(steps, pythonEnvStep(o))
+	}
 	own := r.steps(o, in)
 	steps = append(steps, own...)
-	steps = append(steps, cleanupStep())
+	steps = append(steps, cleanupStep(o))
 	if !o.SkipVerify {
 		steps = append(steps, verifyStep(o))
 	}

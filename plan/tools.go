@@ -68,10 +68,11 @@ const (
 	UVVersion           = "0.12.16"
 	VSCodeServerVersion = "1.98.2"
 	TiniVersion         = "0.19.0"
+	NodeJSVersion       = "22.14.0"
 )
 
 // Tools are the installed tools, in the order their digests enter the content tags.
-var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini}
+var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini, toolNodeJS}
 
 // Where each tool's pinned release is downloaded from.
 const (
@@ -79,11 +80,14 @@ const (
 	uvReleases           = "https://github.com/astral-sh/uv/releases/download/" + UVVersion
 	vscodeServerReleases = "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v" + VSCodeServerVersion
 	tiniReleases         = "https://github.com/krallin/tini/releases/download/v" + TiniVersion
+	nodeJSReleases       = "https://nodejs.org/dist/v" + NodeJSVersion
 )
 
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
+	OnlyWith: `python_source = "micromamba"`,
+	enabled:  func(o Options) bool { return !o.usesUVPython() },
 	// The sums projects pinning this micromamba-releases release check against.
 	Pinned: map[string]Download{
 		"x86_64": {
@@ -179,6 +183,33 @@ var toolTini = Tool{
 	},
 	present: `command -v tini >/dev/null 2>&1`,
 }
+
+// toolNodeJS is the Node.js release upstream's agent-server image installs beside the server
+// (its ACP servers are npm packages), unpacked whole: npm and npx are scripts of the tree run
+// by its node. The sums of the release's SHASUMS256.txt.
+var toolNodeJS = Tool{
+	Name: "nodejs", Step: "nodejs", Var: "OH_NODEJS", Dest: `"$OH_PREFIX/` + nodeJSDir + `"`,
+	Bundle: "bin/nodejs.tar.gz", Member: "bin/node", Tree: true,
+	Pinned: map[string]Download{
+		"x86_64": {
+			URL:    nodeJSReleases + "/node-v" + NodeJSVersion + "-linux-x64.tar.gz",
+			SHA256: "9d942932535988091034dc94cc5f42b6dc8784d6366df3a36c4c9ccb3996f0c2",
+		},
+		"aarch64": {
+			URL:    nodeJSReleases + "/node-v" + NodeJSVersion + "-linux-arm64.tar.gz",
+			SHA256: "8cf30ff7250f9463b53c18f89c6c606dfda70378215b2c905d0a9a8b08bd45e0",
+		},
+	},
+	Switch:  "install_nodejs",
+	enabled: func(o Options) bool { return o.Runtime == RuntimeAgentServer && *o.InstallNodeJS },
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.NodeJSURL, &o.NodeJSSHA256, &o.NodeJSPath, &o.NodeJSURLByPlatform, &o.NodeJSSHA256ByPlatform, &o.NodeJSPathByPlatform}
+	},
+	check: `[ -f "$OH_NODEJS/lib/node_modules/npm/bin/npm-cli.js" ]`,
+}
+
+// nodeJSDir is where install_nodejs puts Node.js, below the prefix.
+const nodeJSDir = "nodejs"
 
 // values are the tool's url, sha256 and path options.
 func (t Tool) values(o Options) (url, sum, path string) {

@@ -108,6 +108,7 @@ func (o *Options) Prepare() []error {
 	for _, t := range Tools {
 		errs = append(errs, t.errors(*o)...)
 	}
+	errs = append(errs, o.pythonSourceErrors()...)
 	switch {
 	case hasCredentials(o.CondaChannel):
 		// The channel is an argument of micromamba install, which ps shows to every user.
@@ -315,19 +316,23 @@ func (l *Layout) runtimeErrors() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !slices.Contains(RuntimeNames(), l.Runtime) {
-		add("runtime: %q is not a runtime the plugin builds; use %q", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
+		add("runtime: %q is not a runtime the plugin builds; use \"%s\"", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
 		return errs
 	}
 	if l.Runtime != RuntimeAgentServer {
 		for _, set := range []struct {
 			option string
 			isSet  bool
-		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil}} {
+		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil},
+			{"install_nodejs", *l.InstallNodeJS}, {"python_source", l.PythonSource != PythonSourceMicromamba}} {
 			if set.isSet {
 				add("%s: set, but runtime is %q; set runtime = %q to build the agent-server, or remove %s", set.option, l.Runtime, RuntimeAgentServer, set.option)
 			}
 		}
 		return errs
+	}
+	if !slices.Contains(pythonSources, l.PythonSource) {
+		add("python_source: %q is not a source of Python; use \"%s\"", l.PythonSource, strings.Join(pythonSources, `" or "`))
 	}
 	if *l.AgentServerPort < 1 || *l.AgentServerPort > 65535 {
 		add("agent_server_port: %d is not a TCP port (1-65535)", *l.AgentServerPort)

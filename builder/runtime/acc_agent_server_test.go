@@ -24,24 +24,28 @@ const agentServerVersion = "1.58.2"
 // micromamba environment's Python (Debian 13's 3.13 through the micromamba stand-in:
 // conda-forge is out of reach here), the launch check starts the server with a session key,
 // and then OpenHands' own DockerWorkspace starts the image as SDK users do and runs a command
-// in it. A rebuild with the same options finds the image by its content tag.
+// in it. Node.js 22 comes from a supplied release tarball (nodejs.org is out of reach: the
+// rig lays out the release's own node and npm from the npm registry) and is on the image's
+// PATH. A rebuild with the same options finds the image by its content tag.
 func TestAccBuilderAgentServer(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo := accImageRepository(t, "agent-server")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), false, "")
+	installs := rig.AgentServerRelease(agentServerVersion) + fmt.Sprintf("\n  install_nodejs = true\n  nodejs_path = %q", rigEnv.NodeJS)
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, installs, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "builder_agent_server",
 		Template: tmpl,
-		Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok"),
+		Check: rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok",
+			"check node.js: ok (node v22.14.0, npm 10.9.2)"),
 	})
 	image := repo + ":acc"
-	config := rig.InImage(t, image, "", `id -un; id -u; stat -c '%U %a' /workspace/project; command -v tini`)
-	if want := "openhands\n10001\nopenhands 755\n/usr/bin/tini"; config != want {
+	config := rig.InImage(t, image, "", `id -un; id -u; stat -c '%U %a' /workspace/project; command -v tini; command -v node; npx --version`)
+	if want := "openhands\n10001\nopenhands 755\n/usr/bin/tini\n/openhands/nodejs/bin/node\n10.9.2"; config != want {
 		t.Errorf("in the image: %q, want %q", config, want)
 	}
 	inspect, err := rig.Docker("image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{.Config.User}} {{.Config.WorkingDir}}", image)
