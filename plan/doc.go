@@ -2,9 +2,10 @@
 //
 // The model: the options every component shares (options.go, with their defaults, checks and
 // secrets in defaults.go, validate.go and secrets.go), the ordered steps (plan.go), one row
-// per runtime (runtime.go, agentserver*.go) and per installed tool (tools.go, perplatform.go,
-// supplied.go), the supported platforms (platform.go), the launch environment (launch.go),
-// the checks (checks.go) and the record of the options (record.go). The lock's part of the
+// per runtime (runtime.go, agentserver*.go, with the agent-server's Python in pythonsource.go)
+// and per installed tool (tools.go, perplatform.go, supplied.go), the supported platforms
+// (platform.go), the launch environment (launch.go), the checks (checks.go) and the record of
+// the options (record.go). The lock's part of the
 // install (lockinstall.go) and the agent-server checkout's checks (agentservercheckout.go)
 // decide from the options what package projectfile reads.
 //
