@@ -113,16 +113,7 @@ func TestUVPythonVenvCheck(t *testing.T) {
 		{"on the base's python", "usr/bin/python3.13", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			venv := filepath.Join(t.TempDir(), "bin", "python")
-			if err := os.MkdirAll(filepath.Dir(venv), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(filepath.Join(root, tc.target), venv); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command("bash", "-c", check.Shell)
-			cmd.Env = append(os.Environ(), "OH_AGENT_PY="+venv, "OH_UV_PYTHON="+installs)
-			out, err := cmd.CombinedOutput()
+			out, err := runVenvCheck(t, check, filepath.Join(root, tc.target), "OH_UV_PYTHON="+installs)
 			if (err == nil) != tc.ok {
 				t.Errorf("check passed %v, want %v: %s", err == nil, tc.ok, out)
 			}
@@ -131,4 +122,20 @@ func TestUVPythonVenvCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runVenvCheck runs the self-contained venv check on a venv whose python links to target,
+// with env.
+func runVenvCheck(t *testing.T, check Check, target string, env ...string) ([]byte, error) {
+	t.Helper()
+	venv := filepath.Join(t.TempDir(), "bin", "python")
+	if err := os.MkdirAll(filepath.Dir(venv), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, venv); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-c", check.Shell)
+	cmd.Env = append(append(os.Environ(), "OH_AGENT_PY="+venv), env...)
+	return cmd.CombinedOutput()
 }

@@ -367,6 +367,31 @@ ensure_nodejs() {
 	log "Node.js $NODEJS_VERSION tarball ready: $dir/$top.tar.gz"
 }
 
+# ensure_python_standin: a Python laid out as python-build-standalone's install_only builds
+# (python/bin, python/lib/python3.X), for python_source = "uv": GitHub's releases are out of
+# reach, so it is Debian 13's own Python 3.13 with the symbolic links uv refuses (absolute
+# ones, into /etc) left out. tests serve it with a downloads JSON of its own (rig.PythonDownloads).
+ensure_python_standin() {
+	local dir=$CACHE/python-standin-r1
+	[ -f "$dir/python.tar.gz" ] && return
+	ensure_trixie_image
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	docker run --rm --network=none -v "$dir.tmp:/out" "$TRIXIE_IMAGE" bash -ec '
+		python3 -c "import platform; print(platform.python_version())" >/out/version
+		mkdir -p /w/python/bin /w/python/lib
+		cp -a /usr/bin/python3.13 /w/python/bin/
+		ln -s python3.13 /w/python/bin/python3
+		ln -s python3.13 /w/python/bin/python
+		cp -a /usr/lib/python3.13 /w/python/lib/
+		find /w/python -lname "/*" -delete
+		rm -f /w/python/lib/python3.13/EXTERNALLY-MANAGED
+		tar -czf /out/python.tar.gz -C /w --owner=0 --group=0 --sort=name python'
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	log "Python stand-in $(cat "$dir/version") ready: $dir/python.tar.gz"
+}
+
 # sdist_url NAME SHA256: the URL of the sdist of NAME at SDK_VERSION on the local index, from
 # its project page.
 sdist_url() {
@@ -443,6 +468,7 @@ print_env() {
 	printf 'export OPENHANDS_RIG_OPENHANDS_SRC=%q\n' "$CACHE/openhands-$OPENHANDS_VERSION/src"
 	printf 'export OPENHANDS_RIG_SDK_SRC=%q\n' "$CACHE/sdk-$SDK_VERSION/src"
 	printf 'export OPENHANDS_RIG_NODEJS=%q\n' "$CACHE/nodejs-$NODEJS_VERSION/node-v$NODEJS_VERSION-linux-x64.tar.gz"
+	printf 'export OPENHANDS_RIG_PYTHON_STANDIN=%q\n' "$CACHE/python-standin-r1/python.tar.gz"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -496,6 +522,7 @@ all)
 	ensure_openhands_src
 	ensure_sdk_src
 	ensure_nodejs
+	ensure_python_standin
 	ensure_uv aarch64
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	wait_beside
@@ -506,6 +533,7 @@ uv-arm64) ensure_uv aarch64 ;;
 openhands-src) ensure_openhands_src ;;
 sdk-src) ensure_sdk_src ;;
 nodejs) ensure_nodejs ;;
+python-standin) ensure_python_standin ;;
 trixie-image) ensure_trixie_image ;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;

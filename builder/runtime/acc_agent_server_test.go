@@ -132,7 +132,10 @@ with open(so, "rb") as f: print(struct.unpack("<H", f.read(20)[18:20])[0])'`)
 // TestAccBuilderAgentServerCheckout builds the V1 runtime from a software-agent-sdk checkout
 // (the rig's: the four packages' sources from their sdists, locked by the real uv): every
 // distribution in the image is at its uv.lock version, the dev group is left out, and
-// OpenHands' DockerWorkspace drives the image. A change to a package's source rebuilds only
+// OpenHands' DockerWorkspace drives the image. Its Python is uv's (python_source = "uv"): the
+// real uv installs it from a downloads JSON of the rig's (python-build-standalone's releases
+// are out of reach; see rig.PythonDownloads), and no micromamba is in the image. A change to a
+// package's source rebuilds only
 // the source layers on the lock-tag image; a uv.lock whose hash of a distribution is wrong
 // fails the build at the install, naming the distribution.
 func TestAccBuilderAgentServerCheckout(t *testing.T) {
@@ -144,16 +147,22 @@ func TestAccBuilderAgentServerCheckout(t *testing.T) {
 		t.Fatalf("copying the SDK checkout: %v: %s", err, out)
 	}
 	repo := accImageRepository(t, "agent-server-checkout")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), false, "")
+	downloads, python := rig.PythonDownloads(t, rigEnv)
+	installs := rig.AgentServerCheckout(src) + rig.AgentServerUVPython(downloads)
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, installs, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "builder_agent_server_checkout",
 		Template: tmpl,
-		Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok"),
+		Check: rig.AgentServerBuilt(t, "check agent-server versions: ok",
+			"check self-contained venv: ok (/openhands/agent-server/bin/python runs /openhands/python/cpython-"+python+"-linux-x86_64-gnu/bin/python3.13, installed by uv)"),
 	})
 	image := repo + ":acc"
+	if got := rig.InImage(t, image, "", `command -v micromamba /openhands/micromamba/bin/micromamba; ls -A /openhands/python`); got != ".gitignore\n.lock\ncpython-3.13-linux-x86_64-gnu\ncpython-"+python+"-linux-x86_64-gnu" {
+		t.Errorf("uv's Python directory, or a micromamba, in the image: %q", got)
+	}
 	locked := uvLockVersions(t, filepath.Join(src, "uv.lock"))
 	installed := rig.InImage(t, image, "", `/openhands/agent-server/bin/python -c 'import importlib.metadata as m
 for d in m.distributions(): print(d.metadata["Name"], d.version)'`)
