@@ -1,7 +1,3 @@
-// Package rig is the acceptance tests' rig: the Docker engine, Packer and plugins, base
-// images, the PyPI mirror and the stand-ins they build on (scripts/rig.sh makes them), the
-// plugin built into a plugin folder of the run (Setup), and helpers for images, logs, Ctrl-C
-// and the real OpenHands and agent-server runs.
 package rig
 
 import (
