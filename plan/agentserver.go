@@ -66,9 +66,9 @@ var agentServer = runtime{
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart},
-	layers:         []dockerLayer{{copyFrom: "deps", steps: []string{"code", "agent-server"}}},
-	sourceLayer:    dockerLayer{copyFrom: "code", steps: []string{"code", "checkout-packages", "environment", "service", "cleanup", "verify"}},
+	toolBefore:     map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart, StepTini: runtimeStart},
+	layers:         []dockerLayer{{copyFrom: "deps", steps: []StepID{StepCode, StepAgentServer}}},
+	sourceLayer:    dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepCheckoutPackages, StepEnvironment, StepService, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
 		// As upstream's image: the runtime user, WORKDIR / (the server's relative paths land in
 		// /workspace), tini in front of the server.
@@ -122,12 +122,12 @@ for package in ` + strings.Join(agentServerPackages, " ") + `; do
 done
 # shellcheck disable=SC2086 # one word per package
 oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGES`
-	step := Step{Name: "agent-server", User: o.User}
+	step := Step{Name: StepAgentServer, User: o.User}
 	if o.SourceDir != "" {
 		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
 		// The checkout's packages go into the venv after their dependencies: a new venv needs
 		// them again.
-		step.Dir, step.Invalidates = "$OH_CODE", []string{"checkout-packages"}
+		step.Dir, step.Invalidates = "$OH_CODE", []StepID{StepCheckoutPackages}
 		hashes, exportHashes := "--require-hashes ", ""
 		if !*o.LockVerifyHashes {
 			hashes, exportHashes = "", "--no-hashes "
@@ -170,7 +170,7 @@ func uvPipInstall(o Options) string {
 // installs read it.
 func checkoutCodeStep(in Inputs) Step {
 	return Step{
-		Name:     "code",
+		Name:     StepCode,
 		User:     RootUser,
 		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
@@ -189,7 +189,7 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 		reinstall = append(reinstall, "--reinstall-package "+name)
 	}
 	return Step{
-		Name:    "checkout-packages",
+		Name:    StepCheckoutPackages,
 		User:    o.User,
 		Dir:     "$OH_CODE",
 		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
@@ -207,7 +207,7 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` --no-deps \
 func agentServerEnvironmentStep(o Options) Step {
 	run, check := launchEnvironmentFiles(o, rcExports(o))
 	return Step{
-		Name:  "environment",
+		Name:  StepEnvironment,
 		User:  RootUser,
 		Check: check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
 		Stamp: digest("agent-server environment", run),
@@ -470,7 +470,7 @@ func systemdQuote(s string) string {
 func agentServerUnitStep(o Options) Step {
 	unit := agentServerUnit(o)
 	return Step{
-		Name: "service",
+		Name: StepService,
 		User: RootUser,
 		Check: `[ ! -d /run/systemd/system ] || { cmp -s /etc/systemd/system/` + AgentServerUnit + ` - <<-'UNIT' && systemctl is-enabled --quiet ` + AgentServerUnit + `
 ` + unit + `UNIT

@@ -214,7 +214,7 @@ echo "GET /alive answered 200 on port $port (plugins %[3]s)"`, launchEnvCommand(
 
 func verifyStep(o Options) Step {
 	return Step{
-		Name: "verify",
+		Name: StepVerify,
 		// Checks that need the runtime user drop to it; the launcher runs as root, as in
 		// OpenHands' containers.
 		User:     RootUser,

@@ -32,7 +32,7 @@ func (c Command) appliesTo(f Family) bool {
 
 // Step is one unit of the plan.
 type Step struct {
-	Name string
+	Name StepID
 	// User is RootUser or the runtime user.
 	User string
 	// Check is shell code that exits 0 when the step is already done, so a second run skips
@@ -42,7 +42,7 @@ type Step struct {
 	// recorded by the last successful run to match, and a successful run records it.
 	Stamp string
 	// Invalidates names later steps whose stamps are dropped when this step runs.
-	Invalidates []string
+	Invalidates []StepID
 	// Dir is the working directory of the commands, when not the default.
 	Dir string
 	// Env is extra environment for the commands, as KEY=value.
@@ -106,8 +106,8 @@ func New(o Options, in Inputs) *Plan {
 }
 
 // StepNames lists the plan's steps in order.
-func (p *Plan) StepNames() []string {
-	names := make([]string, len(p.Steps))
+func (p *Plan) StepNames() []StepID {
+	names := make([]StepID, len(p.Steps))
 	for i, s := range p.Steps {
 		names[i] = s.Name
 	}
@@ -116,7 +116,7 @@ func (p *Plan) StepNames() []string {
 
 func preflightStep() Step {
 	return Step{
-		Name: "preflight",
+		Name: StepPreflight,
 		User: RootUser,
 		Commands: []Command{{Shell: `oh_say "platform: $OH_PLATFORM_NAME ($OH_ARCH), package manager $OH_FAMILY"
 oh_check_disk`}},
@@ -143,7 +143,7 @@ var BrowserLibraries = map[Family][]string{
 
 func systemPackagesStep() Step {
 	return Step{
-		Name: "system-packages",
+		Name: StepSystemPackages,
 		User: RootUser,
 		// An optional package that the repositories lacked at the last run counts as done:
 		// otherwise the step (and its repository refresh, which fails air-gapped) would run
@@ -202,7 +202,7 @@ rm -f "$tmp"`
 		check += ` && [ ! -e "/etc/sudoers.d/$OH_USER" ]`
 	}
 	return Step{
-		Name:  "user",
+		Name:  StepUser,
 		User:  RootUser,
 		Check: check,
 		Commands: []Command{{Shell: `if ! id -u "$OH_USER" >/dev/null 2>&1; then
@@ -221,7 +221,7 @@ usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
 // check, so it counts as no change for cleanup.
 func directoriesStep(o Options) Step {
 	return Step{
-		Name: "directories",
+		Name: StepDirectories,
 		User: RootUser,
 		Commands: []Command{{Shell: `# On a second run these belong to the runtime user: install -d would follow a planted link.
 oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
@@ -250,11 +250,11 @@ func pythonEnvStep(o Options) Step {
 		alias += "trap 'oh_scrub_userinfo \"$OH_CHANNEL_ALIAS\" \"$MAMBA_ROOT_PREFIX\" || exit 1' EXIT\n"
 	}
 	return Step{
-		Name:        "python-env",
+		Name:        StepPythonEnv,
 		User:        RootUser,
 		Check:       `[ -x "$OH_ENV_PY" ]`,
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
-		Invalidates: []string{"dependencies", "browser"},
+		Invalidates: []StepID{StepDependencies, StepBrowser},
 		Secrets:     []string{"OH_CHANNEL_ALIAS"},
 		Commands: []Command{{Shell: alias + `"$OH_MM" create -n "$OH_ENV" -y
 # The action server's Poetry is installed for tools that expect it, never used to install:
@@ -267,7 +267,7 @@ chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"`}},
 
 func codeStep(in Inputs) Step {
 	return Step{
-		Name:  "code",
+		Name:  StepCode,
 		User:  RootUser,
 		Check: `[ -f "$OH_CODE/pyproject.toml" ]`,
 		Stamp: digest("code", in.SourceTree),
@@ -298,7 +298,7 @@ func lockStep(in Inputs) Step {
 		fmt.Fprintf(&install, "install -m 0644 -o \"$OH_USER\" -g \"$OH_USER\" \"$OH_BUNDLE/%s/%s\" \"$OH_LOCK/%s\"\n", BundleLock, name, name)
 	}
 	return Step{
-		Name:     "lock",
+		Name:     StepLock,
 		User:     RootUser,
 		Check:    `[ -f "$OH_LOCK/` + LockExpectedFile + `" ]`,
 		Stamp:    digest("lock", in.Lock),
@@ -341,7 +341,7 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		}
 	}
 	return Step{
-		Name:    "dependencies",
+		Name:    StepDependencies,
 		User:    o.User,
 		Dir:     "$OH_CODE",
 		Env:     env,
@@ -357,7 +357,7 @@ oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_
 
 func browserStep(o Options) Step {
 	return Step{
-		Name:  "browser",
+		Name:  StepBrowser,
 		User:  RootUser,
 		Check: `[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]`,
 		Commands: []Command{
@@ -413,7 +413,7 @@ func environmentStep(o Options) Step {
 		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
 	run, check := launchEnvironmentFiles(o, block)
 	return Step{
-		Name:  "environment",
+		Name:  StepEnvironment,
 		User:  RootUser,
 		Check: `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"` + "\n" + check,
 		Stamp: digest("environment", run, poetryShim),
@@ -431,7 +431,7 @@ oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
 
 func cleanupStep() Step {
 	return Step{
-		Name: "cleanup",
+		Name: StepCleanup,
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
 		Check: `[ -z "$OH_CHANGED" ]`,

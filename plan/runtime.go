@@ -47,7 +47,7 @@ type runtime struct {
 	interpreter string
 	// toolBefore places each tool's step right before the step named, or before the
 	// runtime's own steps (runtimeStart).
-	toolBefore map[string]string
+	toolBefore map[StepID]StepID
 	// layers are the builder's layers after the first (which holds every step before the
 	// first step a layer names: those depending on the options alone); sourceLayer is the
 	// last one, the only one of a build on an image with the lock tag.
@@ -103,14 +103,14 @@ var actionServer = runtime{
 	vars:          func(Options) [][2]string { return nil },
 	condaPackages: []string{"poetry"},
 	interpreter:   `"$OH_ENV_PY"`,
-	toolBefore:    map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart},
+	toolBefore:    map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart},
 	layers: []dockerLayer{
 		// The files generated from poetry.lock change with the dependency files, not before.
-		{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
-		{steps: []string{"dependencies"}},
-		{steps: []string{"browser"}},
+		{copyFrom: "deps", planFiles: BundleLock, planFor: StepLock, steps: []StepID{StepCode, StepLock}},
+		{steps: []StepID{StepDependencies}},
+		{steps: []StepID{StepBrowser}},
 	},
-	sourceLayer: dockerLayer{copyFrom: "code", steps: []string{"code", "environment", "cleanup", "verify"}},
+	sourceLayer: dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepEnvironment, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
 		// OpenHands' DockerRuntime gives the command and runs it as root.
 		return []string{"WORKDIR " + o.Prefix + "/code"}
@@ -135,7 +135,7 @@ var actionServer = runtime{
 }
 
 // runtimeStart places a tool's step before the runtime's own steps.
-const runtimeStart = ""
+const runtimeStart StepID = ""
 
 // installSteps are the plan's steps before the tools are placed: the shared ones around the
 // runtime's own.
@@ -154,7 +154,7 @@ func (r runtime) installSteps(o Options, in Inputs) []Step {
 	}
 	for _, t := range Tools {
 		if t.Enabled(o) {
-			name := r.toolBefore[t.Name]
+			name := r.toolBefore[t.Step]
 			if name == runtimeStart {
 				name = own[0].Name
 			}

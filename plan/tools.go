@@ -24,7 +24,7 @@ type Tool struct {
 	Name string
 	// Step is the name of the plan step that installs it; the runtime's row (toolBefore) places
 	// it in the plan.
-	Step string
+	Step StepID
 	// Var is the script variable holding the installed path, Dest that path in shell.
 	Var, Dest string
 	// Bundle is the path of a supplied file in the bundle and in the builder's context.
@@ -63,7 +63,7 @@ type Tool struct {
 var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini}
 
 var toolMicromamba = Tool{
-	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
+	Name: "micromamba", Step: StepMicromamba, Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
 	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
 	Pinned: map[string]Download{
@@ -93,7 +93,7 @@ var toolMicromamba = Tool{
 }
 
 var toolUV = Tool{
-	Name: "uv", Step: "uv", Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
+	Name: "uv", Step: StepUV, Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
 	Bundle: "bin/uv", Member: "uv",
 	// The sums of astral-sh/setup-uv's known-checksums.json.
 	Pinned: map[string]Download{
@@ -116,7 +116,7 @@ var toolUV = Tool{
 // `code` remote CLI beside it as upstream's template has it. The release is the one OpenHands
 // 0.62 installs; gitpod-io publishes no checksums for it.
 var toolVSCodeServer = Tool{
-	Name: "vscode_server", Step: "vscode-server", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
+	Name: "vscode_server", Step: StepVSCodeServer, Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
 	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
 	Pinned: map[string]Download{
 		"x86_64":  {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz"},
@@ -141,7 +141,7 @@ chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`, nil
 // Linux 2023); apt bases get Debian's or Ubuntu's package with the system packages, and the
 // step then installs nothing. The sums of the release's published .sha256sum files.
 var toolTini = Tool{
-	Name: "tini", Step: "tini", Var: "OH_TINI", Dest: `"$OH_PREFIX/bin/tini"`,
+	Name: "tini", Step: StepTini, Var: "OH_TINI", Dest: `"$OH_PREFIX/bin/tini"`,
 	Bundle: "bin/tini", Member: "tini",
 	Pinned: map[string]Download{
 		"x86_64": {
@@ -257,11 +257,11 @@ func (t Tool) sourceStamp(src source, supplied string) string {
 	sum := strings.ToLower(src.sum)
 	switch {
 	case src.path != "":
-		return digest(t.Step, "supplied", supplied)
+		return digest(string(t.Step), "supplied", supplied)
 	case src.url != "":
-		return digest(t.Step, RedactURL(src.url), sum)
+		return digest(string(t.Step), RedactURL(src.url), sum)
 	}
-	parts := []string{t.Step, "pinned", t.pinnedSummary()}
+	parts := []string{string(t.Step), "pinned", t.pinnedSummary()}
 	if sum != "" {
 		parts = append(parts, sum)
 	}
