@@ -116,12 +116,9 @@ func agentServerStep(o Options, in Inputs) Step {
 	if !*o.AgentServerCompileBytecode {
 		stamp = append(stamp, "no bytecode")
 	}
-	install := `set --
-for package in ` + strings.Join(agentServerPackages, " ") + `; do
-	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
-done
-# shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGES`
+	install := stepShell("agent-server-release", map[string]string{
+		"PACKAGES": strings.Join(agentServerPackages, " "), "UV_PIP_INSTALL": uvPipInstall(o),
+	})
 	step := Step{Name: StepAgentServer, User: o.User}
 	if o.SourceDir != "" {
 		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
@@ -135,25 +132,14 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGE
 		// uv reads the lock as it is (--frozen: nothing resolved, nothing fetched) and names
 		// every distribution by version and hash, not by the lock's URLs: the install then
 		// comes from index_url, a mirror where the lock was written against PyPI.
-		install = `requirements=$(mktemp)
-"$OH_UV" export --no-config --frozen --python "$OH_AGENT_PY" --all-packages --no-dev --no-editable --no-emit-workspace \
-	` + exportHashes + `--no-header --format requirements-txt --output-file "$requirements" >/dev/null
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` ` + hashes + `--requirement "$requirements"
-rm -f "$requirements"`
+		install = stepShell("agent-server-locked", map[string]string{
+			"EXPORT_HASHES": exportHashes, "UV_PIP_INSTALL": uvPipInstall(o), "HASHES": hashes,
+		})
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
 	step.Check = `[ -x "$OH_AGENT_PY" ]`
 	step.Stamp = digest(stamp...)
-	step.Commands = []Command{{Shell: uvIndexEnvironment + `# Python comes from the micromamba environment alone: uv never downloads one.
-export UV_PYTHON_DOWNLOADS=never
-# A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
-if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
-	rm -rf "$OH_AGENT_VENV"
-fi
-if [ ! -x "$OH_AGENT_PY" ]; then
-	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
-fi
-` + install}}
+	step.Commands = []Command{{Shell: stepShell("agent-server", map[string]string{"UV_INDEX": uvIndexEnvironment(), "INSTALL": install})}}
 	return step
 }
 
@@ -174,7 +160,7 @@ func checkoutCodeStep(in Inputs) Step {
 		User:     RootUser,
 		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
-		Commands: []Command{{Shell: copyCodeShell + `chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+		Commands: []Command{{Shell: stepShell("checkout-code", copyCode())}},
 	}
 }
 
@@ -195,10 +181,10 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
 		Stamp:   digest(slices.Concat([]string{"checkout-packages", in.SourceTree, fmt.Sprint(*o.AgentServerCompileBytecode)}, indexInputs(o))...),
-		Commands: []Command{{Shell: uvIndexEnvironment + `export UV_PYTHON_DOWNLOADS=never
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` --no-deps \
-	` + strings.Join(reinstall, " ") + ` \
-	` + strings.Join(dirs, " ")}},
+		Commands: []Command{{Shell: stepShell("checkout-packages", map[string]string{
+			"UV_INDEX": uvIndexEnvironment(), "UV_PIP_INSTALL": uvPipInstall(o),
+			"REINSTALL": strings.Join(reinstall, " "), "PACKAGE_DIRS": strings.Join(dirs, " "),
+		})}},
 	}
 }
 
@@ -207,12 +193,11 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` --no-deps \
 func agentServerEnvironmentStep(o Options) Step {
 	run, check := launchEnvironmentFiles(o, rcExports(o))
 	return Step{
-		Name:  StepEnvironment,
-		User:  RootUser,
-		Check: check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
-		Stamp: digest("agent-server environment", run),
-		Commands: []Command{{Shell: run + `oh_no_links /workspace /workspace/project
-install -d -o "$OH_USER" -g "$OH_USER" /workspace /workspace/project`}},
+		Name:     StepEnvironment,
+		User:     RootUser,
+		Check:    check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
+		Stamp:    digest("agent-server environment", run),
+		Commands: []Command{{Shell: stepShell("agent-server-environment", map[string]string{"LAUNCH_ENVIRONMENT": run})}},
 	}
 }
 
@@ -470,24 +455,10 @@ func systemdQuote(s string) string {
 func agentServerUnitStep(o Options) Step {
 	unit := agentServerUnit(o)
 	return Step{
-		Name: StepService,
-		User: RootUser,
-		Check: `[ ! -d /run/systemd/system ] || { cmp -s /etc/systemd/system/` + AgentServerUnit + ` - <<-'UNIT' && systemctl is-enabled --quiet ` + AgentServerUnit + `
-` + unit + `UNIT
-}`,
-		Commands: []Command{{Shell: `if [ ! -d /run/systemd/system ]; then
-	oh_say "no systemd here: the image's entry point starts the server"
-	return 0
-fi
-install -d -m 0700 "$(dirname ` + AgentServerEnvFile + `)"
-tmp=$(mktemp)
-cat >"$tmp" <<-'UNIT'
-` + unit + `UNIT
-install -m 0644 "$tmp" /etc/systemd/system/` + AgentServerUnit + `
-rm -f "$tmp"
-systemctl daemon-reload
-systemctl enable --quiet ` + AgentServerUnit + `
-oh_say "` + AgentServerUnit + ` enabled: put OH_SESSION_API_KEYS_0 in ` + AgentServerEnvFile + ` (root only) before it serves"`}},
+		Name:     StepService,
+		User:     RootUser,
+		Check:    stepShell("service.check", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit}),
+		Commands: []Command{{Shell: stepShell("service", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit, "ENV_FILE": AgentServerEnvFile})}},
 	}
 }
 

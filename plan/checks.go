@@ -218,7 +218,7 @@ func verifyStep(o Options) Step {
 		// Checks that need the runtime user drop to it; the launcher runs as root, as in
 		// OpenHands' containers.
 		User:     RootUser,
-		Commands: []Command{{Shell: "oh_verify"}},
+		Commands: []Command{{Shell: stepShell("verify", nil)}},
 	}
 }
 

@@ -115,12 +115,7 @@ func (p *Plan) StepNames() []StepID {
 }
 
 func preflightStep() Step {
-	return Step{
-		Name: StepPreflight,
-		User: RootUser,
-		Commands: []Command{{Shell: `oh_say "platform: $OH_PLATFORM_NAME ($OH_ARCH), package manager $OH_FAMILY"
-oh_check_disk`}},
-	}
+	return Step{Name: StepPreflight, User: RootUser, Commands: []Command{{Shell: stepShell("preflight", nil)}}}
 }
 
 // SystemPackages are the packages each family needs, in the notation of oh_missing_packages.
@@ -148,52 +143,15 @@ func systemPackagesStep() Step {
 		// An optional package that the repositories lacked at the last run counts as done:
 		// otherwise the step (and its repository refresh, which fails air-gapped) would run
 		// again on every run where ripgrep is not packaged (Amazon Linux 2023).
-		Check: `set -f # package specs such as ?ripgrep are words, not patterns
-# shellcheck disable=SC2086 # one word per package
-for spec in $(oh_missing_packages $OH_SYSTEM_PACKAGES); do
-	case $spec in
-	\?*) grep -qxF "${spec#\?}" "$OH_STAMPS/unavailable-packages" 2>/dev/null || exit 1 ;;
-	*) exit 1 ;;
-	esac
-done`,
-		Commands: []Command{{Shell: `set -f # package specs such as ?ripgrep are words, not patterns
-# shellcheck disable=SC2086 # one word per package
-missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
-# The builder runs this step without its check: with nothing missing, no repository refresh
-# (which fails without network) and no install.
-if [ -z "$missing" ]; then
-	oh_say "every package is installed"
-	return 0
-fi
-oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
-oh_pkg_refresh
-wanted="" unavailable=""
-for spec in $missing; do
-	pick=$(oh_pick_available "$spec")
-	# Only an optional package the repositories lack picks nothing.
-	[ -n "$pick" ] || unavailable="$unavailable${spec#\?}
-"
-	wanted="$wanted $pick"
-done
-install -d -m 0755 "$OH_STAMPS"
-printf '%s' "$unavailable" >"$OH_STAMPS/unavailable-packages"
-if [ -n "${wanted// /}" ]; then
-	# shellcheck disable=SC2086 # one word per package
-	oh_retry oh_pkg_install $wanted
-fi
-oh_pkg_clean`}},
+		Check:    stepShell("system-packages.check", nil),
+		Commands: []Command{{Shell: stepShell("system-packages", nil)}},
 	}
 }
 
 func userStep(o Options) Step {
 	sudo := `rm -f "/etc/sudoers.d/$OH_USER"`
 	if *o.PasswordlessSudo {
-		sudo = `tmp=$(mktemp)
-printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$OH_USER" >"$tmp"
-visudo -cf "$tmp" >/dev/null || { rm -f "$tmp"; oh_die "the sudoers drop-in for $OH_USER does not pass visudo -c"; }
-install -d -m 0750 /etc/sudoers.d
-install -m 0440 "$tmp" "/etc/sudoers.d/$OH_USER"
-rm -f "$tmp"`
+		sudo = stepShell("user-sudoers", nil)
 	}
 	check := `id -u "$OH_USER" >/dev/null 2>&1 && id -nG "$OH_USER" | tr ' ' '\n' | grep -qx "$OH_ADMIN_GROUP"`
 	if *o.PasswordlessSudo {
@@ -202,17 +160,10 @@ rm -f "$tmp"`
 		check += ` && [ ! -e "/etc/sudoers.d/$OH_USER" ]`
 	}
 	return Step{
-		Name:  StepUser,
-		User:  RootUser,
-		Check: check,
-		Commands: []Command{{Shell: `if ! id -u "$OH_USER" >/dev/null 2>&1; then
-	id_=$(oh_pick_id)
-	getent group "$OH_USER" >/dev/null || groupadd -g "$id_" "$OH_USER"
-	useradd -m -d "/home/$OH_USER" -s /bin/bash -u "$id_" -g "$OH_USER" "$OH_USER"
-	oh_say "created user $OH_USER with uid $(id -u "$OH_USER") and gid $(id -g "$OH_USER")"
-fi
-usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
-` + sudo}},
+		Name:     StepUser,
+		User:     RootUser,
+		Check:    check,
+		Commands: []Command{{Shell: stepShell("user", map[string]string{"SUDOERS": sudo})}},
 	}
 }
 
@@ -221,15 +172,9 @@ usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
 // check, so it counts as no change for cleanup.
 func directoriesStep(o Options) Step {
 	return Step{
-		Name: StepDirectories,
-		User: RootUser,
-		Commands: []Command{{Shell: `# On a second run these belong to the runtime user: install -d would follow a planted link.
-oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
-install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
-chmod g+rws "$OH_PREFIX/workspace"
-# uv was installed before the user existed.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
-` + recordCommands(NewRecord(o), RecordPath)}},
+		Name:     StepDirectories,
+		User:     RootUser,
+		Commands: []Command{{Shell: stepShell("directories", map[string]string{"RECORD": recordCommands(NewRecord(o), RecordPath)})}},
 	}
 }
 
@@ -256,39 +201,25 @@ func pythonEnvStep(o Options) Step {
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
 		Invalidates: []StepID{StepDependencies, StepBrowser},
 		Secrets:     []string{"OH_CHANNEL_ALIAS"},
-		Commands: []Command{{Shell: alias + `"$OH_MM" create -n "$OH_ENV" -y
-# The action server's Poetry is installed for tools that expect it, never used to install:
-# it cannot parse the Amazon Linux 2023 kernel release.
-oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" ` + condaPackages + `"python=$OH_PYTHON_VERSION" -y
-# The env is created as root but the dependency install runs as the runtime user.
-chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"`}},
+		Commands:    []Command{{Shell: stepShell("python-env", map[string]string{"CHANNEL_ALIAS": alias, "CONDA_PACKAGES": condaPackages})}},
 	}
 }
 
-func codeStep(in Inputs) Step {
+func codeStep(o Options, in Inputs) Step {
 	return Step{
-		Name:  StepCode,
-		User:  RootUser,
-		Check: `[ -f "$OH_CODE/pyproject.toml" ]`,
-		Stamp: digest("code", in.SourceTree),
-		Commands: []Command{{Shell: copyCodeShell + `# pyproject.toml's packages include third_party, which the runtime does not ship.
-mkdir -p "$OH_CODE/third_party"
-touch "$OH_CODE/third_party/__init__.py"
-printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
-	'if os.environ.get("SKIP_VSCODE_BUILD"):' '    print("Skipping VSCode build")' '    sys.exit(0)' \
-	>"$OH_CODE/build_vscode.py"
-chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+		Name:     StepCode,
+		User:     RootUser,
+		Check:    `[ -f "$OH_CODE/pyproject.toml" ]`,
+		Stamp:    digest("code", in.SourceTree),
+		Commands: []Command{{Shell: stepShell("code", copyCode())}},
 	}
 }
 
-// copyCodeShell copies the bundle's code to the code directory, entry by entry, so what the
-// directory holds besides stays.
-const copyCodeShell = `for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
-	[ -e "$entry" ] || continue
-	rm -rf "${OH_CODE:?}/$(basename "$entry")"
-	cp -R "$entry" "$OH_CODE/"
-done
-`
+// copyCode fills a code step's @COPY_CODE@ with the copy of the bundle's code to the code
+// directory, entry by entry, so what the directory holds besides stays.
+func copyCode() map[string]string {
+	return map[string]string{"COPY_CODE": stepShell("copy-code", nil)}
+}
 
 // lockStep puts the files generated from poetry.lock where the runtime user's install and
 // the checks read them: the plan's own directory is root's alone on a machine.
@@ -308,9 +239,7 @@ func lockStep(in Inputs) Step {
 
 // uvIndexEnvironment gives uv the indexes through its environment: on its command line, ps
 // would show their credentials to every user of the machine.
-const uvIndexEnvironment = `if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
-if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
-`
+func uvIndexEnvironment() string { return stepShell("uv-index", nil) }
 
 // indexInputs are the stamp parts of the indexes: mirrors without their credentials, so a
 // new token is not a new input.
@@ -341,17 +270,14 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		}
 	}
 	return Step{
-		Name:    StepDependencies,
-		User:    o.User,
-		Dir:     "$OH_CODE",
-		Env:     env,
-		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
-		Check:   `[ -x "$OH_ENV_PY" ]`,
-		Stamp:   digest(inputs...),
-		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
-` + uvIndexEnvironment + lock + `# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
-# shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},
+		Name:     StepDependencies,
+		User:     o.User,
+		Dir:      "$OH_CODE",
+		Env:      env,
+		Secrets:  []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
+		Check:    `[ -x "$OH_ENV_PY" ]`,
+		Stamp:    digest(inputs...),
+		Commands: []Command{{Shell: stepShell("dependencies", map[string]string{"UV_INDEX": uvIndexEnvironment(), "LOCK": lock})}},
 	}
 }
 
@@ -363,19 +289,8 @@ func browserStep(o Options) Step {
 		Commands: []Command{
 			{Shell: `install -d -m 0755 "$PLAYWRIGHT_BROWSERS_PATH"`},
 			{Shell: `oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install --with-deps chromium`, Families: []Family{FamilyApt}},
-			{Shell: `# Playwright's --with-deps only knows apt.
-# shellcheck disable=SC2086 # one word per package
-oh_retry dnf install -y $OH_BROWSER_LIBRARIES
-oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install chromium`, Families: []Family{FamilyDnf}},
-			{Shell: `chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
-oh_no_links "/home/$OH_USER/.cache"
-for home in /root "/home/$OH_USER"; do
-	install -d "$home/.cache"
-	[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
-	ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
-done
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
+			{Shell: stepShell("browser-dnf", nil), Families: []Family{FamilyDnf}},
+			{Shell: stepShell("browser-links", nil)},
 		},
 	}
 }
@@ -394,15 +309,8 @@ func launchEnvironmentFiles(o Options, rcBlock string) (run, check string) {
 		fmt.Fprintf(&etc, "oh_set_line /etc/environment %s %s\n", v.Name, line)
 		fmt.Fprintf(&checks, "grep -qxF %s /etc/environment\n", line)
 	}
-	return etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	oh_set_block "$rc" <<-'BLOCK'
-` + indent(strings.TrimSuffix(rcBlock, "\n"), "\t") + `
-	BLOCK
-done
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
-`, checks.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	grep -qxF '# >>> openhands runtime >>>' "$rc"
-done`
+	return stepShell("launch-environment", map[string]string{"ETC_ENVIRONMENT": etc.String(), "RC_BLOCK": indent(strings.TrimSuffix(rcBlock, "\n"), "\t")}) + "\n",
+		stepShell("launch-environment.check", map[string]string{"ETC_ENVIRONMENT": checks.String()})
 }
 
 // environmentStep gives machines and login shells the launch environment, puts the poetry
@@ -417,15 +325,9 @@ func environmentStep(o Options) Step {
 		User:  RootUser,
 		Check: `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"` + "\n" + check,
 		Stamp: digest("environment", run, poetryShim),
-		Commands: []Command{{Shell: run + `# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
-shim=$(mktemp "$OH_ENV_BIN/.poetry.XXXXXX")
-cat >"$shim" <<-'POETRY'
-` + indent(strings.TrimSuffix(poetryShim, "\n"), "\t") + `
-	POETRY
-chmod 0755 "$shim"
-chown -h "$OH_USER:$OH_USER" "$shim"
-mv -f "$shim" "$OH_ENV_BIN/poetry"
-oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
+		Commands: []Command{{Shell: stepShell("environment", map[string]string{
+			"LAUNCH_ENVIRONMENT": run, "POETRY_SHIM": indent(strings.TrimSuffix(poetryShim, "\n"), "\t"),
+		})}},
 	}
 }
 
@@ -434,11 +336,7 @@ func cleanupStep() Step {
 		Name: StepCleanup,
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
-		Check: `[ -z "$OH_CHANGED" ]`,
-		Commands: []Command{{Shell: `"$OH_MM" clean --all -y >/dev/null
-# Only when something slipped: a recursive chown of a full env takes a while.
-if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
-	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
-fi`}},
+		Check:    `[ -z "$OH_CHANGED" ]`,
+		Commands: []Command{{Shell: stepShell("cleanup", nil)}},
 	}
 }

@@ -88,7 +88,7 @@ func runtimeOf(l Layout) runtime {
 var actionServer = runtime{
 	name: RuntimeActionServer,
 	steps: func(o Options, in Inputs) []Step {
-		steps := []Step{codeStep(in)}
+		steps := []Step{codeStep(o, in)}
 		if o.lockInUse() {
 			steps = append(steps, lockStep(in))
 		}
