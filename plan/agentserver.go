@@ -46,14 +46,14 @@ var releasePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}((a|b|rc|\.post|\
 
 var agentServer = runtime{
 	name: RuntimeAgentServer,
-	steps: func(o Options, in Inputs) []Step {
-		install := []Step{agentServerStep(o, in)}
-		if o.SourceDir != "" {
-			// The locked dependencies see only the dependency files (the builder's deps layer);
-			// the checkout's own packages come with the source tree.
-			install = []Step{checkoutCodeStep(in), agentServerStep(o, in), checkoutPackagesStep(o, in)}
-		}
-		return append(install, agentServerEnvironmentStep(o), agentServerUnitStep(o))
+	// From a checkout, the locked dependencies see only the dependency files (the builder's
+	// deps layer); the checkout's own packages come with the source tree.
+	steps: []stepRow{
+		{id: StepCode, when: checkoutSet, step: checkoutCodeStep},
+		{id: StepAgentServer, step: agentServerStep},
+		{id: StepCheckoutPackages, when: checkoutSet, step: checkoutPackagesStep},
+		{id: StepEnvironment, step: agentServerEnvironmentStep},
+		{id: StepService, step: agentServerUnitStep},
 	},
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
@@ -82,7 +82,7 @@ var agentServer = runtime{
 			"CMD []",
 		}
 	},
-	checkout: func(o Options) bool { return o.SourceDir != "" },
+	checkout: checkoutSet,
 	project: func(o Options) (Project, error) {
 		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
 	},
@@ -107,6 +107,9 @@ var agentServer = runtime{
 	},
 }
 
+// checkoutSet tells whether the options install the agent-server from a checkout.
+func checkoutSet(o Options) bool { return o.SourceDir != "" }
+
 // agentServerStep installs the four packages at agent_server_version, as the runtime user, in
 // a venv of their own, byte-compiled so the server starts quickly; from a checkout, it
 // installs their dependencies at the versions of its uv.lock, with the lock's hashes.
@@ -119,7 +122,7 @@ func agentServerStep(o Options, in Inputs) Step {
 	install := stepShell("agent-server-release", map[string]string{
 		"PACKAGES": strings.Join(agentServerPackages, " "), "UV_PIP_INSTALL": uvPipInstall(o),
 	})
-	step := Step{Name: StepAgentServer, User: o.User}
+	step := Step{User: o.User}
 	if o.SourceDir != "" {
 		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
 		// The checkout's packages go into the venv after their dependencies: a new venv needs
@@ -154,9 +157,8 @@ func uvPipInstall(o Options) string {
 
 // checkoutCodeStep puts the shipped checkout in the code directory, where the runtime user's
 // installs read it.
-func checkoutCodeStep(in Inputs) Step {
+func checkoutCodeStep(_ Options, in Inputs) Step {
 	return Step{
-		Name:     StepCode,
 		User:     RootUser,
 		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
@@ -175,7 +177,6 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 		reinstall = append(reinstall, "--reinstall-package "+name)
 	}
 	return Step{
-		Name:    StepCheckoutPackages,
 		User:    o.User,
 		Dir:     "$OH_CODE",
 		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
@@ -190,10 +191,9 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 
 // agentServerEnvironmentStep gives machines and login shells the launch environment and makes
 // the workspace the server's relative paths point at (from WORKDIR /).
-func agentServerEnvironmentStep(o Options) Step {
+func agentServerEnvironmentStep(o Options, _ Inputs) Step {
 	run, check := launchEnvironmentFiles(o, rcExports(o))
 	return Step{
-		Name:     StepEnvironment,
 		User:     RootUser,
 		Check:    check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
 		Stamp:    digest("agent-server environment", run),
@@ -401,10 +401,9 @@ func systemdQuote(s string) string {
 // agentServerUnitStep installs and enables the unit where systemd runs (an EC2 instance); in a
 // container there is none, and the image's entry point starts the server. The login user is
 // never touched.
-func agentServerUnitStep(o Options) Step {
+func agentServerUnitStep(o Options, _ Inputs) Step {
 	unit := agentServerUnit(o)
 	return Step{
-		Name:     StepService,
 		User:     RootUser,
 		Check:    stepShell("service.check", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit}),
 		Commands: []Command{{Shell: stepShell("service", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit, "ENV_FILE": AgentServerEnvFile})}},

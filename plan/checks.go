@@ -219,9 +219,8 @@ echo "GET /alive answered 200 on port $port (plugins %[3]s)"`, launchEnvCommand(
 	}
 }
 
-func verifyStep(o Options) Step {
+func verifyStep(Options, Inputs) Step {
 	return Step{
-		Name: StepVerify,
 		// Checks that need the runtime user drop to it; the launcher runs as root, as in
 		// OpenHands' containers.
 		User:     RootUser,

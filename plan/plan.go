@@ -114,8 +114,8 @@ func (p *Plan) StepNames() []StepID {
 	return names
 }
 
-func preflightStep() Step {
-	return Step{Name: StepPreflight, User: RootUser, Commands: []Command{{Shell: stepShell("preflight", nil)}}}
+func preflightStep(Options, Inputs) Step {
+	return Step{User: RootUser, Commands: []Command{{Shell: stepShell("preflight", nil)}}}
 }
 
 // SystemPackages are the packages each family needs, in the notation of oh_missing_packages.
@@ -136,9 +136,8 @@ var BrowserLibraries = map[Family][]string{
 		"libXdamage", "libXrandr", "mesa-libgbm", "pango", "alsa-lib"},
 }
 
-func systemPackagesStep() Step {
+func systemPackagesStep(Options, Inputs) Step {
 	return Step{
-		Name: StepSystemPackages,
 		User: RootUser,
 		// An optional package that the repositories lacked at the last run counts as done:
 		// otherwise the step (and its repository refresh, which fails air-gapped) would run
@@ -148,7 +147,7 @@ func systemPackagesStep() Step {
 	}
 }
 
-func userStep(o Options) Step {
+func userStep(o Options, _ Inputs) Step {
 	sudo := `rm -f "/etc/sudoers.d/$OH_USER"`
 	if *o.PasswordlessSudo {
 		sudo = stepShell("user-sudoers", nil)
@@ -160,7 +159,6 @@ func userStep(o Options) Step {
 		check += ` && [ ! -e "/etc/sudoers.d/$OH_USER" ]`
 	}
 	return Step{
-		Name:     StepUser,
 		User:     RootUser,
 		Check:    check,
 		Commands: []Command{{Shell: stepShell("user", map[string]string{"SUDOERS": sudo})}},
@@ -170,15 +168,14 @@ func userStep(o Options) Step {
 // directoriesStep makes the prefix's directories and writes the record of the options
 // (RecordPath). It runs on every run, so the record is always of the last one, and it has no
 // check, so it counts as no change for cleanup.
-func directoriesStep(o Options) Step {
+func directoriesStep(o Options, _ Inputs) Step {
 	return Step{
-		Name:     StepDirectories,
 		User:     RootUser,
 		Commands: []Command{{Shell: stepShell("directories", map[string]string{"RECORD": recordCommands(NewRecord(o), RecordPath)})}},
 	}
 }
 
-func pythonEnvStep(o Options) Step {
+func pythonEnvStep(o Options, _ Inputs) Step {
 	condaPackages := ""
 	for _, p := range runtimeOf(o.Layout).condaPackages {
 		condaPackages += p + " "
@@ -195,7 +192,6 @@ func pythonEnvStep(o Options) Step {
 		alias += "trap 'oh_scrub_userinfo \"$OH_CHANNEL_ALIAS\" \"$MAMBA_ROOT_PREFIX\" || exit 1' EXIT\n"
 	}
 	return Step{
-		Name:        StepPythonEnv,
 		User:        RootUser,
 		Check:       `[ -x "$OH_ENV_PY" ]`,
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
@@ -205,9 +201,8 @@ func pythonEnvStep(o Options) Step {
 	}
 }
 
-func codeStep(o Options, in Inputs) Step {
+func codeStep(_ Options, in Inputs) Step {
 	return Step{
-		Name:     StepCode,
 		User:     RootUser,
 		Check:    `[ -f "$OH_CODE/pyproject.toml" ]`,
 		Stamp:    digest("code", in.SourceTree),
@@ -223,13 +218,12 @@ func copyCode() map[string]string {
 
 // lockStep puts the files generated from poetry.lock where the runtime user's install and
 // the checks read them: the plan's own directory is root's alone on a machine.
-func lockStep(in Inputs) Step {
+func lockStep(_ Options, in Inputs) Step {
 	var install strings.Builder
 	for _, name := range []string{LockConstraintsFile, LockRequirementsFile, LockExpectedFile} {
 		fmt.Fprintf(&install, "install -m 0644 -o \"$OH_USER\" -g \"$OH_USER\" \"$OH_BUNDLE/%s/%s\" \"$OH_LOCK/%s\"\n", BundleLock, name, name)
 	}
 	return Step{
-		Name:     StepLock,
 		User:     RootUser,
 		Check:    `[ -f "$OH_LOCK/` + LockExpectedFile + `" ]`,
 		Stamp:    digest("lock", in.Lock),
@@ -270,7 +264,6 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		}
 	}
 	return Step{
-		Name:     StepDependencies,
 		User:     o.User,
 		Dir:      "$OH_CODE",
 		Env:      env,
@@ -281,9 +274,8 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 	}
 }
 
-func browserStep(o Options) Step {
+func browserStep(Options, Inputs) Step {
 	return Step{
-		Name:  StepBrowser,
 		User:  RootUser,
 		Check: `[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]`,
 		Commands: []Command{
@@ -316,12 +308,11 @@ func launchEnvironmentFiles(o Options, rcBlock string) (run, check string) {
 // environmentStep gives machines and login shells the launch environment, puts the poetry
 // shim in the environment, and turns off micromamba's prompt change for the runtime user, as
 // upstream's template does.
-func environmentStep(o Options) Step {
+func environmentStep(o Options, _ Inputs) Step {
 	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
 		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
 	run, check := launchEnvironmentFiles(o, block)
 	return Step{
-		Name:  StepEnvironment,
 		User:  RootUser,
 		Check: `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"` + "\n" + check,
 		Stamp: digest("environment", run, poetryShim),
@@ -331,9 +322,8 @@ func environmentStep(o Options) Step {
 	}
 }
 
-func cleanupStep() Step {
+func cleanupStep(Options, Inputs) Step {
 	return Step{
-		Name: StepCleanup,
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
 		Check:    `[ -z "$OH_CHANGED" ]`,

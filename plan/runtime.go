@@ -31,7 +31,7 @@ func RuntimeNames() []string {
 type runtime struct {
 	name string
 	// steps are the runtime's own steps, after python-env and before cleanup.
-	steps func(o Options, in Inputs) []Step
+	steps []stepRow
 	// checks are the verification's checks, in report order.
 	checks func(o Options) []Check
 	// launchEnv is the environment the runtime is launched with, PATH last (see LaunchEnv).
@@ -87,16 +87,12 @@ func runtimeOf(l Layout) runtime {
 
 var actionServer = runtime{
 	name: RuntimeActionServer,
-	steps: func(o Options, in Inputs) []Step {
-		steps := []Step{codeStep(o, in)}
-		if o.lockInUse() {
-			steps = append(steps, lockStep(in))
-		}
-		steps = append(steps, dependenciesStep(o, in))
-		if *o.InstallBrowser {
-			steps = append(steps, browserStep(o))
-		}
-		return append(steps, environmentStep(o))
+	steps: []stepRow{
+		{id: StepCode, step: codeStep},
+		{id: StepLock, when: Options.lockInUse, step: lockStep},
+		{id: StepDependencies, step: dependenciesStep},
+		{id: StepBrowser, when: func(o Options) bool { return *o.InstallBrowser }, step: browserStep},
+		{id: StepEnvironment, step: environmentStep},
 	},
 	checks:        actionServerChecks,
 	launchEnv:     actionServerLaunchEnv,
@@ -137,21 +133,49 @@ var actionServer = runtime{
 // runtimeStart places a tool's step before the runtime's own steps.
 const runtimeStart StepID = ""
 
-// installSteps are the plan's steps before the tools are placed: the shared ones around the
-// runtime's own.
+// stepRow is one step of a plan: its name, whether the options include it, and the step
+// made from the options and inputs. A step the options turn off is left out of the plan, so
+// no rendering can run it.
+type stepRow struct {
+	id StepID
+	// when tells whether the options include the step; nil includes it always.
+	when func(Options) bool
+	step func(Options, Inputs) Step
+}
+
+// sharedStepsBefore come before every runtime's own steps, sharedStepsAfter after them.
+var (
+	sharedStepsBefore = []stepRow{
+		{id: StepPreflight, step: preflightStep},
+		{id: StepSystemPackages, when: func(o Options) bool { return *o.SystemPackages }, step: systemPackagesStep},
+		{id: StepUser, step: userStep},
+		{id: StepDirectories, step: directoriesStep},
+		{id: StepPythonEnv, step: pythonEnvStep},
+	}
+	sharedStepsAfter = []stepRow{
+		{id: StepCleanup, step: cleanupStep},
+		{id: StepVerify, when: func(o Options) bool { return !o.SkipVerify }, step: verifyStep},
+	}
+)
+
+// included are the steps of the rows the options include, each named by its row.
+func included(rows []stepRow, o Options, in Inputs) []Step {
+	var steps []Step
+	for _, row := range rows {
+		if row.when == nil || row.when(o) {
+			s := row.step(o, in)
+			s.Name = row.id
+			steps = append(steps, s)
+		}
+	}
+	return steps
+}
+
+// installSteps are the plan's steps: the shared ones around the runtime's own, and the tools'
+// where the runtime's row places them.
 func (r runtime) installSteps(o Options, in Inputs) []Step {
-	steps := []Step{preflightStep()}
-	// A step the options turn off is left out of the plan, so no rendering can run it.
-	if *o.SystemPackages {
-		steps = append(steps, systemPackagesStep())
-	}
-	steps = append(steps, userStep(o), directoriesStep(o), pythonEnvStep(o))
-	own := r.steps(o, in)
-	steps = append(steps, own...)
-	steps = append(steps, cleanupStep())
-	if !o.SkipVerify {
-		steps = append(steps, verifyStep(o))
-	}
+	own := included(r.steps, o, in)
+	steps := slices.Concat(included(sharedStepsBefore, o, in), own, included(sharedStepsAfter, o, in))
 	for _, t := range Tools {
 		if t.Enabled(o) {
 			name := r.toolBefore[t.Step]

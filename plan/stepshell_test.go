@@ -37,7 +37,7 @@ func embeddedFiles(t *testing.T, glob, reader string, name func(path string) str
 	}
 	source := planSource(t)
 	for _, path := range files {
-		if !regexp.MustCompile(regexp.QuoteMeta(reader+`("`+name(path)+`"`)).MatchString(source) {
+		if !regexp.MustCompile(regexp.QuoteMeta(reader + `("` + name(path) + `"`)).MatchString(source) {
 			t.Errorf("%s is read by no %s call of the plan", path, reader)
 		}
 	}
