@@ -66,7 +66,7 @@ var agentServer = runtime{
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart, StepTini: runtimeStart},
+	toolBefore:     map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart, StepTini: runtimeStart, StepNodeJS: runtimeStart},
 	layers:         []dockerLayer{{copyFrom: "deps", steps: []StepID{StepCode, StepAgentServer}}},
 	sourceLayer:    dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepCheckoutPackages, StepEnvironment, StepService, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
@@ -212,8 +212,18 @@ func agentServerLaunchEnv(o Options) []LaunchVar {
 		{"VISUAL", "code"},
 		{"GIT_EDITOR", "code --wait"},
 		{"OPENVSCODE_SERVER_ROOT", o.Prefix + "/" + vscodeServerDir},
-		{"PATH", o.Prefix + "/" + agentServerVenv + "/bin:" + o.Prefix + "/bin"},
+		{"PATH", agentServerPath(o)},
 	}
+}
+
+// agentServerPath is what goes in front of the PATH: the venv's scripts, Node.js when
+// installed, the prefix's tools.
+func agentServerPath(o Options) string {
+	dirs := []string{o.Prefix + "/" + agentServerVenv + "/bin"}
+	if toolNodeJS.Enabled(o) {
+		dirs = append(dirs, o.Prefix+"/"+nodeJSDir+"/bin")
+	}
+	return strings.Join(append(dirs, o.Prefix+"/bin"), ":")
 }
 
 func agentServerChecks(o Options) []Check {

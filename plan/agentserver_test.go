@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -223,5 +224,113 @@ func TestAgentServerCompileBytecode(t *testing.T) {
 	withVSCodeServerSHA256(&o)
 	if errs := fmt.Sprint(o.Prepare()); !strings.Contains(errs, `agent_server_compile_bytecode: set, but runtime is "action-server"`) {
 		t.Errorf("Prepare: %s, want agent_server_compile_bytecode refused", errs)
+	}
+}
+
+// TestNodeJS: install_nodejs puts Node.js 22 before the agent-server's own steps, on the
+// launch PATH and in the checks; its files are checked like any tool's, and the action server,
+// whose environment has conda's Node.js, refuses the option.
+func TestNodeJS(t *testing.T) {
+	dir := t.TempDir()
+	nodeX64 := tarGzFile(t, dir, "node-v22.14.0-linux-x64.tar.gz",
+		[2]string{"node-v22.14.0-linux-x64/bin/node", string(fixture.ELFHeader(t, elf.EM_X86_64))})
+	nodeArm := tarGzFile(t, dir, "node-v22.14.0-linux-arm64.tar.gz",
+		[2]string{"node-v22.14.0-linux-arm64/bin/node", string(fixture.ELFHeader(t, elf.EM_AARCH64))})
+	noNode := tarGzFile(t, dir, "node-headers.tar.gz", [2]string{"node-v22.14.0/include/node/node.h", ""})
+	both := []string{"linux/amd64", "linux/arm64"}
+	for _, tc := range []struct {
+		name    string
+		o       Options
+		targets []string
+		want    []string // each error, whole; none: valid
+	}{
+		{"installed from the pinned release", Options{Layout: Layout{InstallNodeJS: boolPtr(true)}}, nil, nil},
+		{"supplied per platform", Options{Layout: Layout{InstallNodeJS: boolPtr(true)},
+			NodeJSPathByPlatform: map[string]string{"linux/amd64": nodeX64, "linux/arm64": nodeArm}}, both, nil},
+		{"an x86_64 tarball for both platforms", Options{Layout: Layout{InstallNodeJS: boolPtr(true)}, NodeJSPath: nodeX64}, both,
+			[]string{`nodejs_path: "` + nodeX64 + `" is an x86_64 executable, but linux/arm64 is built; give nodejs_path_by_platform["linux/arm64"] an aarch64 one`}},
+		{"a tarball without bin/node", Options{Layout: Layout{InstallNodeJS: boolPtr(true)}, NodeJSPath: noNode}, nil,
+			[]string{`nodejs_path: "` + noNode + `" holds no bin/node: supply node-v22.14.0-linux-arm64.tar.gz or node-v22.14.0-linux-x64.tar.gz as published`}},
+		{"a URL without install_nodejs", Options{NodeJSURL: "https://mirror.example/node.tar.gz", NodeJSSHA256: testSHA}, nil,
+			[]string{"nodejs_url: set, but install_nodejs = false leaves nodejs out; remove one of them"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.o
+			o.Runtime, o.AgentServerVersion = RuntimeAgentServer, "1.58.2"
+			withVSCodeServerSHA256(&o)
+			if tc.targets != nil {
+				o.SetTargets(tc.targets)
+			}
+			var got []string
+			for _, err := range o.Prepare() {
+				got = append(got, err.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if tc.want != nil {
+				return
+			}
+			p := New(o, Inputs{})
+			if names := p.StepNames(); slices.Index(names, "nodejs") != slices.Index(names, "agent-server")-1 {
+				t.Errorf("steps %v: nodejs is not right before agent-server", names)
+			}
+			path := LaunchEnv(o)[len(LaunchEnv(o))-1]
+			if want := "/openhands/agent-server/bin:/openhands/nodejs/bin:/openhands/bin"; path.Value != want {
+				t.Errorf("launch PATH %q, want %q", path.Value, want)
+			}
+			if !slices.ContainsFunc(p.Checks, func(c Check) bool { return c.Name == "node.js" }) {
+				t.Error("no node.js check")
+			}
+		})
+	}
+	t.Run("not installed by default", func(t *testing.T) {
+		p := agentServerPlan(t, Options{})
+		if slices.Contains(p.StepNames(), "nodejs") || slices.ContainsFunc(p.Checks, func(c Check) bool { return c.Name == "node.js" }) {
+			t.Error("Node.js is installed or checked without install_nodejs")
+		}
+		if path := LaunchEnv(p.Options)[len(LaunchEnv(p.Options))-1].Value; strings.Contains(path, "nodejs") {
+			t.Errorf("launch PATH %q names Node.js", path)
+		}
+	})
+	t.Run("refused by the action server", func(t *testing.T) {
+		o := Options{SourceDir: fixture.SourceDir(t), VSCodeServerSHA256: testSHA, Layout: Layout{InstallNodeJS: boolPtr(true)}}
+		errs := o.Prepare()
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), `install_nodejs: true, but runtime is "action-server"`) {
+			t.Errorf("errors %q", errs)
+		}
+	})
+}
+
+// TestNodeJSCheck runs the node.js check on trees of stand-in node and npm scripts: Node.js
+// 22 with a working npm passes; another major, or an npm that does not run, fails.
+func TestNodeJSCheck(t *testing.T) {
+	o := Options{Layout: Layout{InstallNodeJS: boolPtr(true)}}
+	i := slices.IndexFunc(agentServerPlan(t, o).Checks, func(c Check) bool { return c.Name == "node.js" })
+	if i < 0 {
+		t.Fatal("no node.js check")
+	}
+	check := agentServerPlan(t, o).Checks[i]
+	for _, tc := range []struct {
+		name, node, npm string
+		ok              bool
+		out             string
+	}{
+		{"node 22", "echo v22.14.0", "echo 10.9.2", true, "node v22.14.0, npm 10.9.2"},
+		{"node 20", "echo v20.18.1", "echo 10.8.2", false, "not Node.js 22"},
+		{"npm broken", "echo v22.14.0", "exit 1", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			fixture.WriteFile(t, root, "bin/node", "#!/bin/sh\n"+tc.node+"\n", 0o755)
+			fixture.WriteFile(t, root, "bin/npm", "#!/bin/sh\n"+tc.npm+"\n", 0o755)
+			fixture.WriteFile(t, root, "bin/npx", "#!/bin/sh\n"+tc.npm+"\n", 0o755)
+			cmd := exec.Command("bash", "-c", check.Shell)
+			cmd.Env = append(os.Environ(), "OH_NODEJS="+root)
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != tc.ok || !strings.Contains(string(out), tc.out) {
+				t.Errorf("passed %v, want %v; output %q, want %q in it", err == nil, tc.ok, out, tc.out)
+			}
+		})
 	}
 }

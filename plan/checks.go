@@ -175,6 +175,18 @@ version=$("$OH_VSCODE_SERVER/bin/openvscode-server" --version 2>&1) || { printf 
 echo "openvscode-server $(printf '%s\n' "$version" | head -n 1), owned by $OH_USER"`,
 		})
 	}
+	if toolNodeJS.Enabled(o) {
+		checks = append(checks, Check{
+			Name: "node.js",
+			// npm and npx are scripts that run the node on the PATH: the launch PATH's.
+			Shell: `PATH="$OH_NODEJS/bin:$PATH"
+version=$(node --version) && npm_version=$(npm --version) && npx --version >/dev/null || exit 1
+case $version in
+v22.*) echo "node $version, npm $npm_version" ;;
+*) echo "node $version at $OH_NODEJS, not Node.js 22"; exit 1 ;;
+esac`,
+		})
+	}
 	sudo := `echo "tmux, git"`
 	if *o.PasswordlessSudo {
 		sudo = `sudo -n true && echo "tmux, git, sudo -n"`

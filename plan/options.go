@@ -159,6 +159,24 @@ type Options struct {
 	TiniSHA256ByPlatform map[string]string `mapstructure:"tini_sha256_by_platform"`
 	// `tini_path` per platform; see `micromamba_path_by_platform`.
 	TiniPathByPlatform map[string]string `mapstructure:"tini_path_by_platform"`
+	// Download URL of the Node.js release tarball (`.tar.gz`) that `install_nodejs` installs.
+	// Requires `nodejs_sha256`. Defaults to Node.js v22.14.0's `node-v22.14.0-linux-x64.tar.gz`
+	// or `-linux-arm64.tar.gz` from nodejs.org, the release upstream's agent-server image
+	// installs, checked against the sums of its SHASUMS256.txt.
+	NodeJSURL string `mapstructure:"nodejs_url"`
+	// SHA-256 of the tarball at `nodejs_url`, 64 hex digits.
+	NodeJSSHA256 string `mapstructure:"nodejs_sha256"`
+	// Local Node.js release tarball (`.tar.gz`, as nodejs.org publishes it) to upload instead
+	// of downloading one (air-gapped builds).
+	NodeJSPath string `mapstructure:"nodejs_path"`
+	// `nodejs_url` per platform, with `nodejs_sha256_by_platform`; see
+	// `micromamba_url_by_platform`.
+	NodeJSURLByPlatform map[string]string `mapstructure:"nodejs_url_by_platform"`
+	// `nodejs_sha256` per platform.
+	NodeJSSHA256ByPlatform map[string]string `mapstructure:"nodejs_sha256_by_platform"`
+	// `nodejs_path` per platform; see `micromamba_path_by_platform`. Validation checks the
+	// tarball's `bin/node`.
+	NodeJSPathByPlatform map[string]string `mapstructure:"nodejs_path_by_platform"`
 	// In container images, the runtime user takes UID and GID 1000 (or `uid`), as OpenHands'
 	// launcher expects (`--user-id 1000`): a base-image user or group holding that id (`pn` in
 	// `nikolaik/python-nodejs`, `ubuntu` in `ubuntu:24.04`) is removed first. Set true to keep
@@ -248,6 +266,10 @@ type Layout struct {
 	// `<prefix>/.openvscode-server` (for `openhands-ecr`, of an image without a record of its
 	// build: the image has it, so the checks look for it). Defaults to true.
 	InstallVSCodeServer *bool `mapstructure:"install_vscode_server" json:"install_vscode_server"`
+	// Install Node.js 22 at `<prefix>/nodejs`, on the runtime's PATH (`node`, `npm`, `npx`),
+	// as upstream's agent-server image has it for the agent's ACP servers and JavaScript work.
+	// Only for `runtime = "agent-server"`. Defaults to false.
+	InstallNodeJS *bool `mapstructure:"install_nodejs" json:"install_nodejs"`
 	// Checks run on the finished runtime.
 	Verify Verify `mapstructure:"verify" json:"verify"`
 }
@@ -428,6 +450,7 @@ func (l *Layout) SetDefaults() {
 	stringDefault(&l.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
 	boolDefault(&l.InstallBrowser, true)
 	boolDefault(&l.InstallVSCodeServer, true)
+	boolDefault(&l.InstallNodeJS, false)
 	boolDefault(&l.Verify.Launch, true)
 	boolDefault(&l.Verify.StartServer, false)
 	intDefault(&l.Verify.StartServerTimeout, DefaultStartServerTimeout)
@@ -446,6 +469,9 @@ func (o *Options) Prepare() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if o.AgentServerCompileBytecode != nil && o.Runtime != RuntimeAgentServer {
 		add("agent_server_compile_bytecode: set, but runtime is %q; set runtime = %q to build the agent-server, or remove agent_server_compile_bytecode", o.Runtime, RuntimeAgentServer)
+	}
+	if *o.InstallNodeJS && o.Runtime != RuntimeAgentServer {
+		add("install_nodejs: true, but runtime is %q, whose environment has conda's Node.js; set runtime = %q, or remove install_nodejs", o.Runtime, RuntimeAgentServer)
 	}
 
 	errs = append(errs, runtimeOf(o.Layout).optionErrors(o, groupsSet)...)

@@ -101,6 +101,7 @@ func VerifyOptions(set Layout, r *Record) (Options, []Conflict) {
 		{"install_browser", optionalText(set.InstallBrowser), fmt.Sprint(*r.InstallBrowser)},
 		{"playwright_browsers_path", quoted(set.PlaywrightBrowsersPath), quoted(r.PlaywrightBrowsersPath)},
 		{"install_vscode_server", optionalText(set.InstallVSCodeServer), fmt.Sprint(*r.InstallVSCodeServer)},
+		{"install_nodejs", optionalText(set.InstallNodeJS), fmt.Sprint(*r.InstallNodeJS)},
 	} {
 		if f.set != "" && f.set != f.recorded {
 			conflicts = append(conflicts, Conflict{f.option, f.set, f.recorded})

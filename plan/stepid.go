@@ -17,6 +17,7 @@ const (
 	StepPythonEnv        StepID = "python-env"
 	StepVSCodeServer     StepID = "vscode-server"
 	StepTini             StepID = "tini"
+	StepNodeJS           StepID = "nodejs"
 	StepCode             StepID = "code"
 	StepLock             StepID = "lock"
 	StepDependencies     StepID = "dependencies"

@@ -58,12 +58,13 @@ func TestStepIDs(t *testing.T) {
 		p, _, _ := renderVariant(t, v)
 		plans = append(plans, p)
 	}
-	// The variants above hold no lock step: an install pinned to poetry.lock has it.
+	// The variants above hold no lock step (an install pinned to poetry.lock has it) and no
+	// Node.js.
 	o, errs := lockOptions(t, realPair, nil)
 	if len(errs) != 0 {
 		t.Fatalf("Prepare: %v", errs)
 	}
-	plans = append(plans, New(o, Inputs{}))
+	plans = append(plans, New(o, Inputs{}), agentServerPlan(t, Options{Layout: Layout{InstallNodeJS: boolPtr(true)}}))
 	for _, p := range plans {
 		for _, s := range p.Steps {
 			if !slices.Contains(declared, s.Name) {

@@ -139,7 +139,8 @@ const treeExecutable = "node"
 
 // tarHolds tells whether a gzip tarball holds a regular file at member (a path's end, for a
 // tree) or, for a single executable, a file whose name is member's; head is the start of the
-// executable whose architecture counts (member's, or a tree's treeExecutable), when found.
+// executable whose architecture counts (member's, or for a tree whose member is a script, its
+// treeExecutable), when found.
 func tarHolds(r io.Reader, member string, tree bool) (found bool, head []byte, err error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -161,6 +162,15 @@ func tarHolds(r io.Reader, member string, tree bool) (found bool, head []byte, e
 		switch {
 		case tree && (name == member || strings.HasSuffix(name, "/"+member)):
 			found = true
+			// A member that is itself the tree's executable (Node.js's bin/node) tells the
+			// architecture; a script (openvscode-server's) leaves it to treeExecutable.
+			member, err := readHead(tr)
+			if err != nil {
+				return false, nil, err
+			}
+			if bytes.HasPrefix(member, []byte("\x7fELF")) {
+				head = member
+			}
 		case tree && (name == treeExecutable || strings.Count(name, "/") == 1 && strings.HasSuffix(name, "/"+treeExecutable)):
 			if head, err = readHead(tr); err != nil {
 				return false, nil, err

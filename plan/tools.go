@@ -60,7 +60,7 @@ type Tool struct {
 }
 
 // Tools are the installed tools, in the order their digests enter the content tags.
-var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini}
+var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini, toolNodeJS}
 
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: StepMicromamba, Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
@@ -160,6 +160,33 @@ var toolTini = Tool{
 	},
 	present: `command -v tini >/dev/null 2>&1`,
 }
+
+// toolNodeJS is the Node.js release upstream's agent-server image installs beside the server
+// (its ACP servers are npm packages), unpacked whole: npm and npx are scripts of the tree run
+// by its node. The sums of the release's SHASUMS256.txt.
+var toolNodeJS = Tool{
+	Name: "nodejs", Step: StepNodeJS, Var: "OH_NODEJS", Dest: `"$OH_PREFIX/` + nodeJSDir + `"`,
+	Bundle: "bin/nodejs.tar.gz", Member: "bin/node", Tree: true,
+	Pinned: map[string]Download{
+		"x86_64": {
+			URL:    "https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-x64.tar.gz",
+			SHA256: "9d942932535988091034dc94cc5f42b6dc8784d6366df3a36c4c9ccb3996f0c2",
+		},
+		"aarch64": {
+			URL:    "https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-arm64.tar.gz",
+			SHA256: "8cf30ff7250f9463b53c18f89c6c606dfda70378215b2c905d0a9a8b08bd45e0",
+		},
+	},
+	Switch:  "install_nodejs",
+	enabled: func(o Options) bool { return o.Runtime == RuntimeAgentServer && *o.InstallNodeJS },
+	settings: func(o *Options) toolOptions {
+		return toolOptions{&o.NodeJSURL, &o.NodeJSSHA256, &o.NodeJSPath, &o.NodeJSURLByPlatform, &o.NodeJSSHA256ByPlatform, &o.NodeJSPathByPlatform}
+	},
+	check: `[ -f "$OH_NODEJS/lib/node_modules/npm/bin/npm-cli.js" ]`,
+}
+
+// nodeJSDir is where install_nodejs puts Node.js, below the prefix.
+const nodeJSDir = "nodejs"
 
 // values are the tool's url, sha256 and path options.
 func (t Tool) values(o Options) (url, sum, path string) {

@@ -82,6 +82,7 @@ type FlatConfig struct {
 	InstallBrowser           *bool                 `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
 	PlaywrightBrowsersPath   *string               `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	InstallNodeJS            *bool                 `mapstructure:"install_nodejs" json:"install_nodejs" cty:"install_nodejs" hcl:"install_nodejs"`
 	Verify                   *plan.FlatVerify      `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
 }
 
@@ -141,6 +142,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
+		"install_nodejs":             &hcldec.AttrSpec{Name: "install_nodejs", Type: cty.Bool, Required: false},
 		"verify":                     &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
 	}
 	return s

@@ -30,6 +30,7 @@ type FlatConfig struct {
 	InstallBrowser               *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
 	PlaywrightBrowsersPath       *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	InstallVSCodeServer          *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
+	InstallNodeJS                *bool             `mapstructure:"install_nodejs" json:"install_nodejs" cty:"install_nodejs" hcl:"install_nodejs"`
 	Verify                       *plan.FlatVerify  `mapstructure:"verify" json:"verify" cty:"verify" hcl:"verify"`
 	UID                          *int              `mapstructure:"uid" cty:"uid" hcl:"uid"`
 	Platform                     *string           `mapstructure:"platform" cty:"platform" hcl:"platform"`
@@ -68,6 +69,12 @@ type FlatConfig struct {
 	TiniURLByPlatform            map[string]string `mapstructure:"tini_url_by_platform" cty:"tini_url_by_platform" hcl:"tini_url_by_platform"`
 	TiniSHA256ByPlatform         map[string]string `mapstructure:"tini_sha256_by_platform" cty:"tini_sha256_by_platform" hcl:"tini_sha256_by_platform"`
 	TiniPathByPlatform           map[string]string `mapstructure:"tini_path_by_platform" cty:"tini_path_by_platform" hcl:"tini_path_by_platform"`
+	NodeJSURL                    *string           `mapstructure:"nodejs_url" cty:"nodejs_url" hcl:"nodejs_url"`
+	NodeJSSHA256                 *string           `mapstructure:"nodejs_sha256" cty:"nodejs_sha256" hcl:"nodejs_sha256"`
+	NodeJSPath                   *string           `mapstructure:"nodejs_path" cty:"nodejs_path" hcl:"nodejs_path"`
+	NodeJSURLByPlatform          map[string]string `mapstructure:"nodejs_url_by_platform" cty:"nodejs_url_by_platform" hcl:"nodejs_url_by_platform"`
+	NodeJSSHA256ByPlatform       map[string]string `mapstructure:"nodejs_sha256_by_platform" cty:"nodejs_sha256_by_platform" hcl:"nodejs_sha256_by_platform"`
+	NodeJSPathByPlatform         map[string]string `mapstructure:"nodejs_path_by_platform" cty:"nodejs_path_by_platform" hcl:"nodejs_path_by_platform"`
 	KeepUIDOwner                 *bool             `mapstructure:"keep_uid_owner" cty:"keep_uid_owner" hcl:"keep_uid_owner"`
 	PasswordlessSudo             *bool             `mapstructure:"passwordless_sudo" cty:"passwordless_sudo" hcl:"passwordless_sudo"`
 	SkipVSCodeBuild              *bool             `mapstructure:"skip_vscode_build" cty:"skip_vscode_build" hcl:"skip_vscode_build"`
@@ -114,6 +121,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"install_browser":                  &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":         &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"install_vscode_server":            &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
+		"install_nodejs":                   &hcldec.AttrSpec{Name: "install_nodejs", Type: cty.Bool, Required: false},
 		"verify":                           &hcldec.BlockSpec{TypeName: "verify", Nested: hcldec.ObjectSpec((*plan.FlatVerify)(nil).HCL2Spec())},
 		"uid":                              &hcldec.AttrSpec{Name: "uid", Type: cty.Number, Required: false},
 		"platform":                         &hcldec.AttrSpec{Name: "platform", Type: cty.String, Required: false},
@@ -152,6 +160,12 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"tini_url_by_platform":             &hcldec.AttrSpec{Name: "tini_url_by_platform", Type: cty.Map(cty.String), Required: false},
 		"tini_sha256_by_platform":          &hcldec.AttrSpec{Name: "tini_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
 		"tini_path_by_platform":            &hcldec.AttrSpec{Name: "tini_path_by_platform", Type: cty.Map(cty.String), Required: false},
+		"nodejs_url":                       &hcldec.AttrSpec{Name: "nodejs_url", Type: cty.String, Required: false},
+		"nodejs_sha256":                    &hcldec.AttrSpec{Name: "nodejs_sha256", Type: cty.String, Required: false},
+		"nodejs_path":                      &hcldec.AttrSpec{Name: "nodejs_path", Type: cty.String, Required: false},
+		"nodejs_url_by_platform":           &hcldec.AttrSpec{Name: "nodejs_url_by_platform", Type: cty.Map(cty.String), Required: false},
+		"nodejs_sha256_by_platform":        &hcldec.AttrSpec{Name: "nodejs_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
+		"nodejs_path_by_platform":          &hcldec.AttrSpec{Name: "nodejs_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"keep_uid_owner":                   &hcldec.AttrSpec{Name: "keep_uid_owner", Type: cty.Bool, Required: false},
 		"passwordless_sudo":                &hcldec.AttrSpec{Name: "passwordless_sudo", Type: cty.Bool, Required: false},
 		"skip_vscode_build":                &hcldec.AttrSpec{Name: "skip_vscode_build", Type: cty.Bool, Required: false},

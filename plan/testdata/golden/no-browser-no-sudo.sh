@@ -42,6 +42,9 @@ export OH_VSCODE_SERVER_SHA256='8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3f
 export OH_TINI="$OH_PREFIX/bin/tini"
 export OH_TINI_URL=''
 export OH_TINI_SHA256=''
+export OH_NODEJS="$OH_PREFIX/nodejs"
+export OH_NODEJS_URL=''
+export OH_NODEJS_SHA256=''
 if [ -n "${OH_BUNDLE:-}" ] && [ -f "$OH_BUNDLE/secrets.sh" ]; then
 	# shellcheck disable=SC1091 # written by the launcher from its standard input
 	. "$OH_BUNDLE/secrets.sh"
@@ -108,6 +111,13 @@ oh_detect_platform() {
 		x86_64) OH_TINI_URL='https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64' OH_TINI_SHA256=${OH_TINI_SHA256:-c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee} ;;
 		esac
 		export OH_TINI_URL OH_TINI_SHA256
+	fi
+	if [ -z "$OH_NODEJS_URL" ]; then
+		case $OH_ARCH in
+		aarch64) OH_NODEJS_URL='https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-arm64.tar.gz' OH_NODEJS_SHA256=${OH_NODEJS_SHA256:-8cf30ff7250f9463b53c18f89c6c606dfda70378215b2c905d0a9a8b08bd45e0} ;;
+		x86_64) OH_NODEJS_URL='https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-x64.tar.gz' OH_NODEJS_SHA256=${OH_NODEJS_SHA256:-9d942932535988091034dc94cc5f42b6dc8784d6366df3a36c4c9ccb3996f0c2} ;;
+		esac
+		export OH_NODEJS_URL OH_NODEJS_SHA256
 	fi
 	export OH_PLATFORM_NAME OH_FAMILY OH_ADMIN_GROUP OH_BASHRC OH_ARCH OH_SYSTEM_PACKAGES OH_BROWSER_LIBRARIES
 }
@@ -403,7 +413,7 @@ oh_step_directories_run() {
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"runtime":"action-server","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":false,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	printf '%s\n' '{"version":1,"runtime":"action-server","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"install_nodejs":false,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":false,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
 	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
 	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
