@@ -233,26 +233,22 @@ func agentServerChecks(o Options) []Check {
 		micromambaOwnershipCheck,
 		Check{
 			Name: "agent-server versions",
-			Python: fmt.Sprintf(`import importlib.metadata
-want = %q
-found = {name: importlib.metadata.version(name) for name in %s}
-wrong = ["%%s %%s" %% (name, v) for name, v in found.items() if v != want]
-if wrong:
-    raise CheckFailed("want %%s for all four, found %%s" %% (want, ", ".join(wrong)))
-return "%%s at %%s" %% (", ".join(found), want)`, o.AgentServerVersion, pythonList(agentServerPackages)),
+			Python: checkFile("agent-server-versions.py", map[string]string{
+				"VERSION": fmt.Sprintf("%q", o.AgentServerVersion), "PACKAGES": pythonList(agentServerPackages),
+			}),
 		},
 		Check{
 			Name: "self-contained venv",
 			Root: true,
 			// The venv's interpreter is the environment's, whatever python3 the base has.
-			Shell: checkFile("self-contained-venv.sh"),
+			Shell: checkFile("self-contained-venv.sh", nil),
 		},
 	)
 	if *o.Verify.Launch {
 		out = append(out, Check{
 			Name: "tini",
 			// The package's, or the tini step's under the prefix (on the image's PATH).
-			Shell: checkFile("tini.sh"),
+			Shell: checkFile("tini.sh", nil),
 		})
 		out = append(out, runtimeToolChecks(o)...)
 		out = append(out, agentServerLaunchCheck(o), agentServerUnitCheck(o))
@@ -277,24 +273,12 @@ func agentServerLaunchCheck(o Options) Check {
 	return Check{
 		Name: "agent-server launch",
 		Root: true,
-		Shell: fmt.Sprintf(`port=$("$OH_AGENT_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1
-`+sessionKeyShell+`
-work=$(mktemp -d) log=$(mktemp)
-chown "$OH_USER:$OH_USER" "$work"
-# A session of its own, so the server and what it starts stop together. VS Code is checked on
-# its own: the server would start it on a fixed port.
-# The probe's here-document is indented with the script: <<- strips the tabs.
-(cd "$work" && exec setsid env -i HOME="/home/$OH_USER" %s OH_SESSION_API_KEYS_0="$key" OH_ENABLE_VSCODE=false \
-	runuser -u "$OH_USER" -- %s --host 127.0.0.1 --port "$port") >"$log" 2>&1 &
-pid=$!
-%s
-kill -TERM -- -"$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-if [ "$rc" -ne 0 ]; then printf '%%s\n' "$out" "server log:"; tail -n 5 "$log"; fi
-rm -rf "$work" "$log"
-[ "$rc" -eq 0 ] && printf '%%s\n' "$out"`,
-			strings.Join(launchAssignments(o), " "), strings.Join(shellQuoteAll(agentServerCommand(o.Layout)), " "),
-			agentServerProbeShell(`"$port"`, *o.Verify.StartServerTimeout)),
+		Shell: checkFile("agent-server-launch.sh", map[string]string{
+			"SESSION_KEY": checkFile("session-key.sh", nil),
+			"LAUNCH_ENV":  strings.Join(launchAssignments(o), " "),
+			"COMMAND":     strings.Join(shellQuoteAll(agentServerCommand(o.Layout)), " "),
+			"PROBE":       agentServerProbeShell(`"$port"`, *o.Verify.StartServerTimeout),
+		}),
 	}
 }
 
@@ -307,22 +291,16 @@ func shellQuoteAll(words []string) []string {
 	return out
 }
 
-// sessionKeyShell sets key to a random session key for one check's server.
-const sessionKeyShell = `key=$("$OH_AGENT_PY" -c 'import secrets; print(secrets.token_hex(16))') || exit 1`
-
 // agentServerProbeShell runs agentServerProbe against the server on port (a shell word) with
 // $key, setting out to what it printed and rc to its status: the launch check's and the unit
 // check's probe.
 func agentServerProbeShell(port string, timeout int) string {
-	return fmt.Sprintf(`rc=0
-out=$("$OH_AGENT_PY" - %s "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" %d <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
-%s
-OH_AGENT_PROBE`, port, timeout, agentServerProbe)
+	return checkFile("agent-server-probe.sh", map[string]string{"PORT": port, "TIMEOUT": fmt.Sprint(timeout), "PROBE": agentServerProbe})
 }
 
 // agentServerProbe is the launch check's client, in the venv's Python (the standard library
 // only): arguments port, key, user, version, timeout in seconds.
-var agentServerProbe = checkFile("agent-server-probe.py")
+var agentServerProbe = checkFile("agent-server-probe.py", nil)
 
 // runtimeErrors checks the runtime options of the layout.
 func (l *Layout) runtimeErrors() []error {
@@ -427,23 +405,11 @@ func agentServerUnitCheck(o Options) Check {
 	return Check{
 		Name: "agent-server unit",
 		Root: true,
-		Shell: fmt.Sprintf(`if [ ! -d /run/systemd/system ]; then echo "no systemd: the image's entry point starts the server"; exit 0; fi
-`+sessionKeyShell+`
-dropin=/run/systemd/system/%[1]s.d
-install -d -m 0700 "$dropin"
-printf '[Service]
-Environment=OH_SESSION_API_KEYS_0=%%s
-Environment=OH_ENABLE_VSCODE=false
-' "$key" >"$dropin/50-openhands-check.conf"
-chmod 0600 "$dropin/50-openhands-check.conf"
-systemctl daemon-reload && systemctl restart %[1]s || { systemctl status --no-pager %[1]s | tail -n 5; exit 1; }
-%[3]s
-systemctl stop %[1]s
-rm -rf "$dropin"
-systemctl daemon-reload
-if [ "$rc" -ne 0 ]; then printf '%%s
-' "$out"; journalctl -u %[1]s --no-pager -n 5 2>/dev/null; exit 1; fi
-echo "%[1]s on port %[2]d: $out"`, AgentServerUnit, *o.AgentServerPort,
-			agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout)),
+		Shell: checkFile("agent-server-unit.sh", map[string]string{
+			"SESSION_KEY": checkFile("session-key.sh", nil),
+			"UNIT":        AgentServerUnit,
+			"PORT":        fmt.Sprint(*o.AgentServerPort),
+			"PROBE":       agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout),
+		}),
 	}
 }

@@ -7,19 +7,15 @@ import (
 	"strings"
 )
 
-// checkFiles hold the checks' code that the options do not change, as files shellcheck
-// (TestCheckFiles) and Python (TestCheckPythonFiles) read.
+// checkFiles hold the checks' code, as files shellcheck (TestStepShellFiles) and Python
+// (TestCheckPythonFiles) read; what the options decide is a placeholder (fill).
 //
 //go:embed checks/*.py checks/*.sh
 var checkFiles embed.FS
 
-// checkFile is checks/<name> without its last line break.
-func checkFile(name string) string {
-	data, err := checkFiles.ReadFile("checks/" + name)
-	if err != nil {
-		panic(fmt.Sprintf("plan: no check file %s: %v", name, err))
-	}
-	return strings.TrimSuffix(string(data), "\n")
+// checkFile is checks/<name> with its placeholders filled from values (fill).
+func checkFile(name string, values map[string]string) string {
+	return fill(checkFiles, "checks/"+name, values)
 }
 
 // Check is one verification of a finished runtime. Its shell code prints what it found; its
@@ -68,14 +64,8 @@ func commandChecks(o Options) []Check {
 // interpreter sees.
 func packageCountCheck(o Options) Check {
 	return Check{
-		Name: "package count",
-		Python: fmt.Sprintf(`import importlib.metadata
-names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
-names.discard("")
-detail = "%%d distributions (at least %[1]d wanted)" %% len(names)
-if len(names) < %[1]d:
-    raise CheckFailed(detail)
-return detail`, *o.Verify.MinPackages),
+		Name:   "package count",
+		Python: checkFile("package-count.py", map[string]string{"MIN_PACKAGES": fmt.Sprint(*o.Verify.MinPackages)}),
 	}
 }
 
@@ -92,14 +82,14 @@ func actionServerChecks(o Options) []Check {
 	out = append(out,
 		Check{
 			Name:   "editable install",
-			Python: checkFile("editable-install.py"),
+			Python: checkFile("editable-install.py", nil),
 		},
 		packageCountCheck(o),
 		micromambaOwnershipCheck,
 		Check{
 			Name:  "interpreter path",
 			Root:  true,
-			Shell: checkFile("interpreter-path.sh"),
+			Shell: checkFile("interpreter-path.sh", nil),
 		},
 	)
 	if o.lockInUse() {
@@ -109,7 +99,7 @@ func actionServerChecks(o Options) []Check {
 		out = append(out, Check{
 			Name:  "chromium",
 			Root:  true,
-			Shell: checkFile("chromium.sh"),
+			Shell: checkFile("chromium.sh", nil),
 		})
 	}
 	if *o.Verify.Launch {
@@ -149,16 +139,11 @@ func launchChecks(o Options) []Check {
 			Name: "launcher",
 			Root: true,
 			// --help imports the whole server before it parses the arguments.
-			Shell: fmt.Sprintf(`cd "$OH_CODE" || exit 1
-# Without bytecode: the check must leave no root-owned __pycache__ in the code directory.
-out=$(%s PYTHONDONTWRITEBYTECODE=1 %s --help 2>&1) || { printf '%%s\n' "$out" | tail -n 5; exit 1; }
-echo "the launcher's command with --help exits 0 as root with only the launch environment"`,
-				launchEnvCommand(o), launcherCommand(o)),
+			Shell: checkFile("launcher.sh", map[string]string{"LAUNCH_ENV": launchEnvCommand(o), "LAUNCHER": launcherCommand(o)}),
 		},
 		{
-			Name: "jupyter kernel gateway",
-			Python: `m = importlib.import_module("kernel_gateway")
-return "kernel_gateway " + getattr(m, "__version__", "imported")`,
+			Name:   "jupyter kernel gateway",
+			Python: checkFile("jupyter-kernel-gateway.py", nil),
 		},
 	}
 	return append(checks, runtimeToolChecks(o)...)
@@ -242,7 +227,7 @@ func verifyStep(Options, Inputs) Step {
 
 // pythonProbeHeader starts the program that runs every Python check in one interpreter and
 // prints one line per check: "ok" or "FAILED", a tab, the check's index, a tab, the detail.
-var pythonProbeHeader = checkFile("probe-header.py") + "\n"
+var pythonProbeHeader = checkFile("probe-header.py", nil) + "\n"
 
 // renderChecks renders oh_verify, which runs every check, reports each by name and fails
 // listing all that failed, not only the first.
@@ -298,8 +283,8 @@ var lockedVersionsCheck = lockedMarkers + "\n" + lockedVersionsCompare
 // fails on (before 26.0 it raises when a kernel release that is no PEP 440 version, such as
 // Amazon Linux 2023's, is compared as one) goes to the plain evaluator, which compares
 // platform_release as a string: the kernel release never fails the check.
-var lockedMarkers = checkFile("locked-markers.py")
+var lockedMarkers = checkFile("locked-markers.py", nil)
 
 // lockedVersionsCompare lists each package of expected.txt whose marker holds and that is
 // missing or at another version than the locked one.
-var lockedVersionsCompare = checkFile("locked-versions.py")
+var lockedVersionsCompare = checkFile("locked-versions.py", nil)

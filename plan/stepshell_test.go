@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,11 @@ func embeddedFiles(t *testing.T, glob, reader string, name func(path string) str
 func TestStepShellFiles(t *testing.T) {
 	files := embeddedFiles(t, "steps/*.sh", "stepShell", func(path string) string { return strings.TrimSuffix(filepath.Base(path), ".sh") })
 	files = append(files, embeddedFiles(t, "checks/*.sh", "checkFile", filepath.Base)...)
+	for path := range shellcheckContext {
+		if !slices.Contains(files, path) {
+			t.Errorf("shellcheckContext names %s, which is no step or check file", path)
+		}
+	}
 	shellcheck, scErr := exec.LookPath("shellcheck")
 	if scErr != nil && os.Getenv("PACKER_ACC") != "" {
 		t.Fatal("shellcheck is not on PATH (make test requires it: make rig installs it)")
@@ -62,36 +68,43 @@ func TestStepShellFiles(t *testing.T) {
 			if scErr != nil {
 				t.Skip("shellcheck is not on PATH")
 			}
-			// The variables are the script's (OH_*, upper case, which shellcheck takes as the
-			// environment's). A placeholder is one word where the plan puts a list: SC2043.
-			if out, err := exec.Command(shellcheck, "-s", "bash", "-S", "style", "-e", "SC2043", path).CombinedOutput(); err != nil {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The script's variables are upper case (OH_*), which shellcheck takes as the
+			// environment's; those a fragment shares with the file around it are declared on a
+			// first line (line 1 is the test's) or read on a last one.
+			around := shellcheckContext[path]
+			text := string(data)
+			if around.reads != "" {
+				text = "declare " + around.reads + "\n" + text
+			}
+			if around.assigns != "" {
+				text += ": \"$" + strings.Join(strings.Fields(around.assigns), `" "$`) + "\"\n"
+			}
+			checked := filepath.Join(t.TempDir(), filepath.Base(path))
+			if err := os.WriteFile(checked, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A placeholder is one word where the plan puts a list: SC2043.
+			exclude := strings.Join(append([]string{"SC2043"}, strings.Fields(around.exclude)...), ",")
+			if out, err := exec.Command(shellcheck, "-s", "bash", "-S", "style", "-e", exclude, checked).CombinedOutput(); err != nil {
 				t.Errorf("shellcheck: %v\n%s", err, out)
 			}
 		})
 	}
 }
 
-// TestCheckPythonFiles compiles every Python file of the checks as the body of a function,
-// which the checks are (the probe's header and the agent-server's client are programs, which
-// compile as one too).
-func TestCheckPythonFiles(t *testing.T) {
-	files := embeddedFiles(t, "checks/*.py", "checkFile", filepath.Base)
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on this machine")
-	}
-	for _, path := range files {
-		t.Run(path, func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := "def check():\n" + indent(string(data), "    ")
-			cmd := exec.Command(python, "-c", "import sys; compile(sys.stdin.read(), sys.argv[1], 'exec')", path)
-			cmd.Stdin = strings.NewReader(body)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("%s does not compile as a function's body: %v\n%s", path, err, out)
-			}
-		})
-	}
+// shellcheckContext is what the rendering around a file gives it, for shellcheck: the
+// variables it reads that a fragment filled in at a placeholder assigns (the session key,
+// checks/session-key.sh; the probe's run, checks/agent-server-probe.sh) or, for a fragment,
+// the file it goes into; those a fragment assigns for the file it goes into; and the
+// warnings of what is meant as written.
+var shellcheckContext = map[string]struct{ reads, assigns, exclude string }{
+	"checks/agent-server-launch.sh": {reads: "key rc out"},
+	// systemctl daemon-reload && systemctl restart || report: either failing is reported.
+	"checks/agent-server-unit.sh":  {reads: "key rc out", exclude: "SC2015"},
+	"checks/agent-server-probe.sh": {reads: "key", assigns: "rc out"},
+	"checks/session-key.sh":        {assigns: "key"},
 }
