@@ -3,6 +3,7 @@ package plan
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strings"
 )
@@ -27,8 +28,8 @@ func stepShell(name string, values map[string]string) string {
 // empty), any other the value itself. Values are not read for placeholders. A placeholder
 // without a value, or a value without its placeholder, is a fault of the plan that every
 // rendering of the file shows: it panics.
-func fill(fsys embed.FS, path string, values map[string]string) string {
-	data, err := fsys.ReadFile(path)
+func fill(fsys fs.FS, path string, values map[string]string) string {
+	data, err := fs.ReadFile(fsys, path)
 	if err != nil {
 		panic(fmt.Sprintf("plan: no file %s: %v", path, err))
 	}

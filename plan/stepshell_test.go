@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // planSource is the package's Go source, tests left out.
@@ -107,4 +108,28 @@ var shellcheckContext = map[string]struct{ reads, assigns, exclude string }{
 	"checks/agent-server-unit.sh":  {reads: "key rc out", exclude: "SC2015"},
 	"checks/agent-server-probe.sh": {reads: "key", assigns: "rc out"},
 	"checks/session-key.sh":        {assigns: "key"},
+}
+
+// TestFill: a placeholder alone on its line takes its value's lines, or none; any other the
+// value itself; values are not read for placeholders; a placeholder without a value or a
+// value without its placeholder panics.
+func TestFill(t *testing.T) {
+	fsys := fstest.MapFS{"f.sh": {Data: []byte("a @WORD@ b\n@LINES@\n@NONE@\nlast\n")}}
+	got := fill(fsys, "f.sh", map[string]string{"WORD": "@NONE@", "LINES": "one\ntwo\n", "NONE": ""})
+	if want := "a @NONE@ b\none\ntwo\nlast"; got != want {
+		t.Errorf("fill gave %q, want %q", got, want)
+	}
+	for name, values := range map[string]map[string]string{
+		"a placeholder without a value": {"WORD": "", "LINES": ""},
+		"a value without a placeholder": {"WORD": "", "LINES": "", "NONE": "", "OTHER": ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("fill did not panic")
+				}
+			}()
+			fill(fsys, "f.sh", values)
+		})
+	}
 }
