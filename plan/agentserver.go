@@ -28,8 +28,8 @@ const (
 )
 
 // agentServerVenv is the agent-server's virtual environment below the prefix. It is made on
-// the micromamba environment's Python, so the base image's Python never matters (upstream's
-// lesson in OpenHands/benchmarks#612).
+// the micromamba environment's Python or on one uv installed (python_source), so the base
+// image's Python never matters (upstream's lesson in OpenHands/benchmarks#612).
 const agentServerVenv = "agent-server"
 
 // agentServerPython is the venv's interpreter, the one the entry point runs.
@@ -58,11 +58,11 @@ var agentServer = runtime{
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
 	vars: func(o Options) [][2]string {
-		return [][2]string{
+		return append([][2]string{
 			{"OH_AGENT_VENV", `"$OH_PREFIX/` + agentServerVenv + `"`},
 			{"OH_AGENT_PY", `"$OH_AGENT_VENV/bin/python"`},
 			{"OH_AGENT_SERVER_VERSION", shellQuote(o.AgentServerVersion)},
-		}
+		}, uvPythonVars(o)...)
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
@@ -115,7 +115,7 @@ func checkoutSet(o Options) bool { return o.SourceDir != "" }
 // installs their dependencies at the versions of its uv.lock, with the lock's hashes.
 func agentServerStep(o Options, in Inputs) Step {
 	stamp := slices.Concat([]string{"agent-server", o.AgentServerVersion, o.PythonVersion}, indexInputs(o),
-		[]string{strings.Join(o.ExtraPipPackages, " ")})
+		[]string{strings.Join(o.ExtraPipPackages, " ")}, pythonSourceStamp(o))
 	if !*o.AgentServerCompileBytecode {
 		stamp = append(stamp, "no bytecode")
 	}
@@ -140,9 +140,14 @@ func agentServerStep(o Options, in Inputs) Step {
 		})
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
+	if o.usesUVPython() {
+		step.Secrets = append(step.Secrets, uvPythonSecrets...)
+	}
 	step.Check = `[ -x "$OH_AGENT_PY" ]`
 	step.Stamp = digest(stamp...)
-	step.Commands = []Command{{Shell: stepShell("agent-server", map[string]string{"UV_INDEX": uvIndexEnvironment(), "INSTALL": install})}}
+	step.Commands = []Command{{Shell: stepShell("agent-server", map[string]string{
+		"UV_INDEX": uvIndexEnvironment(), "VENV": agentServerVenvShell(o), "INSTALL": install,
+	})}}
 	return step
 }
 
@@ -230,19 +235,18 @@ func agentServerChecks(o Options) []Check {
 	out := importChecks(o)
 	out = append(out,
 		packageCountCheck(o),
-		micromambaOwnershipCheck,
+	)
+	if !o.usesUVPython() {
+		out = append(out, micromambaOwnershipCheck)
+	}
+	out = append(out,
 		Check{
 			Name: "agent-server versions",
 			Python: checkFile("agent-server-versions.py", map[string]string{
 				"VERSION": fmt.Sprintf("%q", o.AgentServerVersion), "PACKAGES": pythonList(agentServerPackages),
 			}),
 		},
-		Check{
-			Name: "self-contained venv",
-			Root: true,
-			// The venv's interpreter is the environment's, whatever python3 the base has.
-			Shell: checkFile("self-contained-venv.sh", nil),
-		},
+		selfContainedVenvCheck(o),
 	)
 	if *o.Verify.Launch {
 		out = append(out, Check{
@@ -307,19 +311,23 @@ func (l *Layout) runtimeErrors() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !slices.Contains(RuntimeNames(), l.Runtime) {
-		add("runtime: %q is not a runtime the plugin builds; use %q", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
+		add("runtime: %q is not a runtime the plugin builds; use \"%s\"", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
 		return errs
 	}
 	if l.Runtime != RuntimeAgentServer {
 		for _, set := range []struct {
 			option string
 			isSet  bool
-		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil}} {
+		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil},
+			{"install_nodejs", *l.InstallNodeJS}, {"python_source", l.PythonSource != PythonSourceMicromamba}} {
 			if set.isSet {
 				add("%s: set, but runtime is %q; set runtime = %q to build the agent-server, or remove %s", set.option, l.Runtime, RuntimeAgentServer, set.option)
 			}
 		}
 		return errs
+	}
+	if !slices.Contains(pythonSources, l.PythonSource) {
+		add("python_source: %q is not a source of Python; use \"%s\"", l.PythonSource, strings.Join(pythonSources, `" or "`))
 	}
 	if *l.AgentServerPort < 1 || *l.AgentServerPort > 65535 {
 		add("agent_server_port: %d is not a TCP port (1-65535)", *l.AgentServerPort)

@@ -145,16 +145,7 @@ func TestSelfContainedVenvCheck(t *testing.T) {
 		{"on the base's python", "base/bin/python3.13", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			venv := filepath.Join(t.TempDir(), "bin", "python")
-			if err := os.MkdirAll(filepath.Dir(venv), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(filepath.Join(dir, tc.target), venv); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command("bash", "-c", check.Shell)
-			cmd.Env = append(os.Environ(), "OH_AGENT_PY="+venv, "OH_ENV_PY="+filepath.Join(dir, "env/bin/python3.13"))
-			out, err := cmd.CombinedOutput()
+			out, err := runVenvCheck(t, check, filepath.Join(dir, tc.target), "OH_ENV_PY="+filepath.Join(dir, "env/bin/python3.13"))
 			if (err == nil) != tc.ok {
 				t.Errorf("check passed %v, want %v: %s", err == nil, tc.ok, out)
 			}
@@ -296,7 +287,7 @@ func TestNodeJS(t *testing.T) {
 	t.Run("refused by the action server", func(t *testing.T) {
 		o := Options{SourceDir: fixture.SourceDir(t), VSCodeServerSHA256: testSHA, Layout: Layout{InstallNodeJS: boolPtr(true)}}
 		errs := o.Prepare()
-		if len(errs) != 1 || !strings.Contains(errs[0].Error(), `install_nodejs: true, but runtime is "action-server"`) {
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), `install_nodejs: set, but runtime is "action-server"`) {
 			t.Errorf("errors %q", errs)
 		}
 	})

@@ -82,6 +82,16 @@ type Options struct {
 	// URL without credentials (micromamba takes it on its command line). Defaults to
 	// `conda-forge`.
 	CondaChannel string `mapstructure:"conda_channel"`
+	// With `python_source = "uv"`: a mirror of python-build-standalone's GitHub releases
+	// (`UV_PYTHON_INSTALL_MIRROR`), for air-gapped builds: uv downloads
+	// `<mirror>/<release>/<file>` and checks it against the SHA-256 it was released with.
+	// Credentials in the URL are kept out of every artifact, as `index_url`'s.
+	PythonInstallMirror string `mapstructure:"python_install_mirror"`
+	// With `python_source = "uv"`: the URL (or an absolute path on the target) of a JSON list
+	// of Python downloads in uv's `download-metadata.json` format
+	// (`UV_PYTHON_DOWNLOADS_JSON_URL`), replacing uv's own: for builds of Python of your own,
+	// each with its URL and SHA-256.
+	PythonDownloadsJSONURL string `mapstructure:"python_downloads_json_url"`
 	// Conda channel alias, for a mirror of conda-forge (for example an Artifactory remote).
 	// Credentials in the URL are never printed, put on a command line or kept on the target.
 	ChannelAlias string `mapstructure:"channel_alias"`
@@ -256,6 +266,12 @@ type Layout struct {
 	EnvName string `mapstructure:"env_name" json:"env_name"`
 	// Python version of the environment, `major.minor`. Defaults to `3.12`.
 	PythonVersion string `mapstructure:"python_version" json:"python_version"`
+	// Where the agent-server's Python comes from: `micromamba` (the micromamba environment,
+	// from conda-forge or `channel_alias`) or `uv` (`uv python install`: a
+	// python-build-standalone build at `<prefix>/python`, from GitHub, `python_install_mirror`
+	// or `python_downloads_json_url`). Either way the base image's Python never matters. Only
+	// for `runtime = "agent-server"`. Defaults to `micromamba`.
+	PythonSource string `mapstructure:"python_source" json:"python_source"`
 	// Install Playwright's Chromium for the browser tool (for `openhands-ecr`, of an image
 	// without a record of its build: the image has it, so the checks look for it). Defaults to
 	// true.
@@ -447,6 +463,7 @@ func (l *Layout) SetDefaults() {
 	stringDefault(&l.User, DefaultUser)
 	stringDefault(&l.EnvName, DefaultEnvName)
 	stringDefault(&l.PythonVersion, DefaultPythonVersion)
+	stringDefault(&l.PythonSource, PythonSourceMicromamba)
 	stringDefault(&l.PlaywrightBrowsersPath, DefaultPlaywrightBrowsersPath)
 	boolDefault(&l.InstallBrowser, true)
 	boolDefault(&l.InstallVSCodeServer, true)
@@ -469,9 +486,6 @@ func (o *Options) Prepare() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if o.AgentServerCompileBytecode != nil && o.Runtime != RuntimeAgentServer {
 		add("agent_server_compile_bytecode: set, but runtime is %q; set runtime = %q to build the agent-server, or remove agent_server_compile_bytecode", o.Runtime, RuntimeAgentServer)
-	}
-	if *o.InstallNodeJS && o.Runtime != RuntimeAgentServer {
-		add("install_nodejs: true, but runtime is %q, whose environment has conda's Node.js; set runtime = %q, or remove install_nodejs", o.Runtime, RuntimeAgentServer)
 	}
 
 	errs = append(errs, runtimeOf(o.Layout).optionErrors(o, groupsSet)...)
@@ -496,6 +510,7 @@ func (o *Options) Prepare() []error {
 	for _, t := range Tools {
 		errs = append(errs, t.errors(*o)...)
 	}
+	errs = append(errs, o.pythonSourceErrors()...)
 	switch {
 	case hasCredentials(o.CondaChannel):
 		// The channel is an argument of micromamba install, which ps shows to every user.

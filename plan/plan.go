@@ -322,11 +322,16 @@ func environmentStep(o Options, _ Inputs) Step {
 	}
 }
 
-func cleanupStep(Options, Inputs) Step {
+func cleanupStep(o Options, _ Inputs) Step {
+	shell := stepShell("cleanup", nil)
+	if o.usesUVPython() {
+		// What uv python install unpacked in and left behind.
+		shell = stepShell("cleanup-uv-python", nil)
+	}
 	return Step{
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
 		Check:    `[ -z "$OH_CHANGED" ]`,
-		Commands: []Command{{Shell: stepShell("cleanup", nil)}},
+		Commands: []Command{{Shell: shell}},
 	}
 }

@@ -98,6 +98,7 @@ func VerifyOptions(set Layout, r *Record) (Options, []Conflict) {
 		{"user", quoted(set.User), quoted(r.User)},
 		{"env_name", quoted(set.EnvName), quoted(r.EnvName)},
 		{"python_version", quoted(set.PythonVersion), quoted(r.PythonVersion)},
+		{"python_source", quoted(set.PythonSource), quoted(r.PythonSource)},
 		{"install_browser", optionalText(set.InstallBrowser), fmt.Sprint(*r.InstallBrowser)},
 		{"playwright_browsers_path", quoted(set.PlaywrightBrowsersPath), quoted(r.PlaywrightBrowsersPath)},
 		{"install_vscode_server", optionalText(set.InstallVSCodeServer), fmt.Sprint(*r.InstallVSCodeServer)},

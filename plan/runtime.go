@@ -150,7 +150,8 @@ var (
 		{id: StepSystemPackages, when: func(o Options) bool { return *o.SystemPackages }, step: systemPackagesStep},
 		{id: StepUser, step: userStep},
 		{id: StepDirectories, step: directoriesStep},
-		{id: StepPythonEnv, step: pythonEnvStep},
+		// uv's Python is the runtime's own install (agentServerVenvShell).
+		{id: StepPythonEnv, when: func(o Options) bool { return !o.usesUVPython() }, step: pythonEnvStep},
 	}
 	sharedStepsAfter = []stepRow{
 		{id: StepCleanup, step: cleanupStep},

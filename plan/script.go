@@ -78,7 +78,9 @@ type urlOption struct{ name, variable, url string }
 
 // urlOptions are the options that hold a URL, which may carry credentials.
 func (o *Options) urlOptions() []urlOption {
-	out := []urlOption{{"index_url", "OH_INDEX_URL", o.IndexURL}, {"channel_alias", "OH_CHANNEL_ALIAS", o.ChannelAlias}}
+	out := []urlOption{{"index_url", "OH_INDEX_URL", o.IndexURL}, {"channel_alias", "OH_CHANNEL_ALIAS", o.ChannelAlias},
+		{"python_install_mirror", "OH_PYTHON_INSTALL_MIRROR", o.PythonInstallMirror},
+		{"python_downloads_json_url", "OH_PYTHON_DOWNLOADS_JSON_URL", o.PythonDownloadsJSONURL}}
 	for _, t := range Tools {
 		url, _, _ := t.values(*o)
 		out = append(out, urlOption{t.Name + "_url", t.shellName() + "_URL", url})

@@ -65,6 +65,8 @@ var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini, toolNodeJ
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: StepMicromamba, Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
+	OnlyWith: `python_source = "micromamba"`,
+	enabled:  func(o Options) bool { return !o.usesUVPython() },
 	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
 	Pinned: map[string]Download{
 		"x86_64": {

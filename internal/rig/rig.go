@@ -40,6 +40,12 @@ type Env struct {
 	// SDKSrc is a software-agent-sdk checkout (1.58.2) made of the four packages' sdists, its
 	// uv.lock written by the real uv: copy it before building from it.
 	SDKSrc string
+	// NodeJS is Node.js 22.14.0's linux-x64 release tarball, laid out as nodejs.org's (which
+	// is out of reach) from the release's node and npm on the npm registry.
+	NodeJS string
+	// PythonStandin is a Python 3.13 laid out as python-build-standalone's builds, its version
+	// in the file "version" beside it: serve it with PythonDownloads.
+	PythonStandin string
 	// Cache is the rig's cache directory (OPENHANDS_RIG_CACHE), kept between runs.
 	Cache string
 }
@@ -72,7 +78,7 @@ func Setup(workDir string) (*Env, error) {
 	env := &Env{BaseImage: vars["OPENHANDS_RIG_BASE_IMAGE"], Packer: vars["PACKER"], PluginPath: filepath.Join(workDir, "plugins"),
 		Arm64Image: vars["OPENHANDS_RIG_ARM64_IMAGE"], UVArm64: vars["OPENHANDS_RIG_UV_ARM64"], TrixieImage: vars["OPENHANDS_RIG_TRIXIE_IMAGE"],
 		IndexURL: vars["OPENHANDS_RIG_INDEX_URL"], UV: vars["OPENHANDS_RIG_UV"], OpenHandsSrc: vars["OPENHANDS_RIG_OPENHANDS_SRC"],
-		SDKSrc: vars["OPENHANDS_RIG_SDK_SRC"], Cache: vars["OPENHANDS_RIG_CACHE"]}
+		SDKSrc: vars["OPENHANDS_RIG_SDK_SRC"], NodeJS: vars["OPENHANDS_RIG_NODEJS"], PythonStandin: vars["OPENHANDS_RIG_PYTHON_STANDIN"], Cache: vars["OPENHANDS_RIG_CACHE"]}
 	if err := copyDir(vars["PACKER_PLUGIN_PATH"], env.PluginPath); err != nil {
 		return nil, err
 	}

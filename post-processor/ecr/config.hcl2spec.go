@@ -79,6 +79,7 @@ type FlatConfig struct {
 	User                     *string               `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
 	EnvName                  *string               `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
 	PythonVersion            *string               `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	PythonSource             *string               `mapstructure:"python_source" json:"python_source" cty:"python_source" hcl:"python_source"`
 	InstallBrowser           *bool                 `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
 	PlaywrightBrowsersPath   *string               `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	InstallVSCodeServer      *bool                 `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
@@ -139,6 +140,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"user":                       &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                   &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
 		"python_version":             &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
+		"python_source":              &hcldec.AttrSpec{Name: "python_source", Type: cty.String, Required: false},
 		"install_browser":            &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":   &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"install_vscode_server":      &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},

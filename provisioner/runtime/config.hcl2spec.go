@@ -27,6 +27,7 @@ type FlatConfig struct {
 	User                         *string           `mapstructure:"user" json:"user" cty:"user" hcl:"user"`
 	EnvName                      *string           `mapstructure:"env_name" json:"env_name" cty:"env_name" hcl:"env_name"`
 	PythonVersion                *string           `mapstructure:"python_version" json:"python_version" cty:"python_version" hcl:"python_version"`
+	PythonSource                 *string           `mapstructure:"python_source" json:"python_source" cty:"python_source" hcl:"python_source"`
 	InstallBrowser               *bool             `mapstructure:"install_browser" json:"install_browser" cty:"install_browser" hcl:"install_browser"`
 	PlaywrightBrowsersPath       *string           `mapstructure:"playwright_browsers_path" json:"playwright_browsers_path" cty:"playwright_browsers_path" hcl:"playwright_browsers_path"`
 	InstallVSCodeServer          *bool             `mapstructure:"install_vscode_server" json:"install_vscode_server" cty:"install_vscode_server" hcl:"install_vscode_server"`
@@ -49,6 +50,8 @@ type FlatConfig struct {
 	UVSHA256ByPlatform           map[string]string `mapstructure:"uv_sha256_by_platform" cty:"uv_sha256_by_platform" hcl:"uv_sha256_by_platform"`
 	UVPathByPlatform             map[string]string `mapstructure:"uv_path_by_platform" cty:"uv_path_by_platform" hcl:"uv_path_by_platform"`
 	CondaChannel                 *string           `mapstructure:"conda_channel" cty:"conda_channel" hcl:"conda_channel"`
+	PythonInstallMirror          *string           `mapstructure:"python_install_mirror" cty:"python_install_mirror" hcl:"python_install_mirror"`
+	PythonDownloadsJSONURL       *string           `mapstructure:"python_downloads_json_url" cty:"python_downloads_json_url" hcl:"python_downloads_json_url"`
 	ChannelAlias                 *string           `mapstructure:"channel_alias" cty:"channel_alias" hcl:"channel_alias"`
 	IndexURL                     *string           `mapstructure:"index_url" cty:"index_url" hcl:"index_url"`
 	ExtraIndexURLs               []string          `mapstructure:"extra_index_urls" cty:"extra_index_urls" hcl:"extra_index_urls"`
@@ -118,6 +121,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"user":                             &hcldec.AttrSpec{Name: "user", Type: cty.String, Required: false},
 		"env_name":                         &hcldec.AttrSpec{Name: "env_name", Type: cty.String, Required: false},
 		"python_version":                   &hcldec.AttrSpec{Name: "python_version", Type: cty.String, Required: false},
+		"python_source":                    &hcldec.AttrSpec{Name: "python_source", Type: cty.String, Required: false},
 		"install_browser":                  &hcldec.AttrSpec{Name: "install_browser", Type: cty.Bool, Required: false},
 		"playwright_browsers_path":         &hcldec.AttrSpec{Name: "playwright_browsers_path", Type: cty.String, Required: false},
 		"install_vscode_server":            &hcldec.AttrSpec{Name: "install_vscode_server", Type: cty.Bool, Required: false},
@@ -140,6 +144,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"uv_sha256_by_platform":            &hcldec.AttrSpec{Name: "uv_sha256_by_platform", Type: cty.Map(cty.String), Required: false},
 		"uv_path_by_platform":              &hcldec.AttrSpec{Name: "uv_path_by_platform", Type: cty.Map(cty.String), Required: false},
 		"conda_channel":                    &hcldec.AttrSpec{Name: "conda_channel", Type: cty.String, Required: false},
+		"python_install_mirror":            &hcldec.AttrSpec{Name: "python_install_mirror", Type: cty.String, Required: false},
+		"python_downloads_json_url":        &hcldec.AttrSpec{Name: "python_downloads_json_url", Type: cty.String, Required: false},
 		"channel_alias":                    &hcldec.AttrSpec{Name: "channel_alias", Type: cty.String, Required: false},
 		"index_url":                        &hcldec.AttrSpec{Name: "index_url", Type: cty.String, Required: false},
 		"extra_index_urls":                 &hcldec.AttrSpec{Name: "extra_index_urls", Type: cty.List(cty.String), Required: false},

@@ -579,7 +579,7 @@ oh_step_directories_run() {
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"runtime":"agent-server","agent_server_version":"1.58.2","agent_server_port":8000,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.13","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"install_nodejs":false,"verify":{"imports":["openhands.agent_server","openhands.sdk","openhands.tools","openhands.workspace"],"min_packages":120,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	printf '%s\n' '{"version":1,"runtime":"agent-server","agent_server_version":"1.58.2","agent_server_port":8000,"prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.13","python_source":"micromamba","install_browser":false,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"install_nodejs":false,"verify":{"imports":["openhands.agent_server","openhands.sdk","openhands.tools","openhands.workspace"],"min_packages":120,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
 	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
 	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
@@ -626,9 +626,7 @@ oh_step_agent_server_check() {
 oh_step_agent_server_run() {
 	if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
 	if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
-	# Python comes from the micromamba environment alone: uv never downloads one.
 	export UV_PYTHON_DOWNLOADS=never
-	# A venv of another Python (python_version changed) is made anew: uv would keep its interpreter.
 	if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
 		rm -rf "$OH_AGENT_VENV"
 	fi

@@ -456,7 +456,7 @@ oh_step_directories_run() {
 	# uv was installed before the user existed.
 	chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
 	install -d -m 0755 '/etc/openhands-runtime'
-	printf '%s\n' '{"version":1,"runtime":"action-server","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"install_nodejs":false,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
+	printf '%s\n' '{"version":1,"runtime":"action-server","prefix":"/openhands","user":"openhands","env_name":"openhands","python_version":"3.12","python_source":"micromamba","install_browser":true,"playwright_browsers_path":"/opt/playwright-browsers","install_vscode_server":true,"install_nodejs":false,"verify":{"imports":["pydantic","openai","litellm","openhands.core.config"],"min_packages":300,"commands":null,"launch":true,"start_server":false,"start_server_timeout":120},"passwordless_sudo":true,"use_lock":false}' >'/etc/openhands-runtime/build-options.json'.tmp
 	chmod 0644 '/etc/openhands-runtime/build-options.json'.tmp
 	mv -f '/etc/openhands-runtime/build-options.json'.tmp '/etc/openhands-runtime/build-options.json'
 }
