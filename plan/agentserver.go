@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // agentServerPackages are the software-agent-sdk's distributions, released together at one
@@ -83,8 +85,8 @@ var agentServer = runtime{
 		}
 	},
 	checkout: checkoutSet,
-	project: func(o Options) (Project, error) {
-		return Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
+	project: func(o Options) (projectfile.Project, error) {
+		return projectfile.Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
 	},
 	optionErrors: func(o *Options, groupsSet bool) []error {
 		if o.SourceDir == "" {
@@ -165,7 +167,7 @@ func uvPipInstall(o Options) string {
 func checkoutCodeStep(_ Options, in Inputs) Step {
 	return Step{
 		User:     RootUser,
-		Check:    `[ -f "$OH_CODE/` + UVLockFile + `" ]`,
+		Check:    `[ -f "$OH_CODE/` + projectfile.UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
 		Commands: []Command{{Shell: stepShell("checkout-code", copyCode())}},
 	}
@@ -229,195 +231,4 @@ func agentServerPath(o Options) string {
 		dirs = append(dirs, o.Prefix+"/"+nodeJSDir+"/bin")
 	}
 	return strings.Join(append(dirs, o.Prefix+"/bin"), ":")
-}
-
-func agentServerChecks(o Options) []Check {
-	out := importChecks(o)
-	out = append(out,
-		packageCountCheck(o),
-	)
-	if !o.usesUVPython() {
-		out = append(out, micromambaOwnershipCheck)
-	}
-	out = append(out,
-		Check{
-			Name: "agent-server versions",
-			Python: checkFile("agent-server-versions.py", map[string]string{
-				"VERSION": fmt.Sprintf("%q", o.AgentServerVersion), "PACKAGES": pythonList(agentServerPackages),
-			}),
-		},
-		selfContainedVenvCheck(o),
-	)
-	if *o.Verify.Launch {
-		out = append(out, Check{
-			Name: "tini",
-			// The package's, or the tini step's under the prefix (on the image's PATH).
-			Shell: checkFile("tini.sh", nil),
-		})
-		out = append(out, runtimeToolChecks(o)...)
-		out = append(out, agentServerLaunchCheck(o), agentServerUnitCheck(o))
-	}
-	return append(out, commandChecks(o)...)
-}
-
-// pythonList renders names as a Python list literal.
-func pythonList(names []string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = fmt.Sprintf("%q", n)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
-}
-
-// agentServerLaunchCheck starts the server as the image's entry point does, as the runtime
-// user with only the launch environment and a random session key, on a free loopback port;
-// waits for /health; and checks /server_info's versions and that a bash command runs as the
-// runtime user with the key and is refused without it.
-func agentServerLaunchCheck(o Options) Check {
-	return Check{
-		Name: "agent-server launch",
-		Root: true,
-		Shell: checkFile("agent-server-launch.sh", map[string]string{
-			"SESSION_KEY": checkFile("session-key.sh", nil),
-			"LAUNCH_ENV":  strings.Join(launchAssignments(o), " "),
-			"COMMAND":     strings.Join(shellQuoteAll(agentServerCommand(o.Layout)), " "),
-			"PROBE":       agentServerProbeShell(`"$port"`, *o.Verify.StartServerTimeout),
-		}),
-	}
-}
-
-// shellQuoteAll quotes each word.
-func shellQuoteAll(words []string) []string {
-	out := make([]string, len(words))
-	for i, w := range words {
-		out[i] = shellQuote(w)
-	}
-	return out
-}
-
-// agentServerProbeShell runs agentServerProbe against the server on port (a shell word) with
-// $key, setting out to what it printed and rc to its status: the launch check's and the unit
-// check's probe.
-func agentServerProbeShell(port string, timeout int) string {
-	return checkFile("agent-server-probe.sh", map[string]string{"PORT": port, "TIMEOUT": fmt.Sprint(timeout), "PROBE": agentServerProbe})
-}
-
-// agentServerProbe is the launch check's client, in the venv's Python (the standard library
-// only): arguments port, key, user, version, timeout in seconds.
-var agentServerProbe = checkFile("agent-server-probe.py", nil)
-
-// runtimeErrors checks the runtime options of the layout.
-func (l *Layout) runtimeErrors() []error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !slices.Contains(RuntimeNames(), l.Runtime) {
-		add("runtime: %q is not a runtime the plugin builds; use \"%s\"", l.Runtime, strings.Join(RuntimeNames(), `" or "`))
-		return errs
-	}
-	if l.Runtime != RuntimeAgentServer {
-		for _, set := range []struct {
-			option string
-			isSet  bool
-		}{{"agent_server_version", l.AgentServerVersion != ""}, {"agent_server_port", l.AgentServerPort != nil},
-			{"install_nodejs", *l.InstallNodeJS}, {"python_source", l.PythonSource != PythonSourceMicromamba}} {
-			if set.isSet {
-				add("%s: set, but runtime is %q; set runtime = %q to build the agent-server, or remove %s", set.option, l.Runtime, RuntimeAgentServer, set.option)
-			}
-		}
-		return errs
-	}
-	if !slices.Contains(pythonSources, l.PythonSource) {
-		add("python_source: %q is not a source of Python; use \"%s\"", l.PythonSource, strings.Join(pythonSources, `" or "`))
-	}
-	if *l.AgentServerPort < 1 || *l.AgentServerPort > 65535 {
-		add("agent_server_port: %d is not a TCP port (1-65535)", *l.AgentServerPort)
-	}
-	switch {
-	case l.AgentServerVersion == "":
-		add("agent_server_version: required with runtime = %q: the version of openhands-agent-server (and the SDK packages released with it), such as \"1.58.2\"; use the version of the SDK your OpenHands app runs, whose major.minor it checks (or give source_dir, a software-agent-sdk checkout)", RuntimeAgentServer)
-	case !releasePattern.MatchString(l.AgentServerVersion):
-		add("agent_server_version: %q is not a release version such as \"1.58.2\"", l.AgentServerVersion)
-	}
-	if m := pythonPattern.FindStringSubmatch(l.PythonVersion); m != nil && len(m[1]) == 1 || m != nil && m[1] < "12" {
-		add("python_version: %q is too old for the agent-server, which needs Python 3.12 or later; set \"3.12\" or \"3.13\" (the default)", l.PythonVersion)
-	}
-	if *l.InstallBrowser {
-		add("install_browser: the action server's Playwright browser is not part of the agent-server runtime; remove install_browser")
-	}
-	return errs
-}
-
-// packagedRuntimeErrors checks the options of the agent-server installed from packages: none
-// of Poetry's lock options apply.
-func (o *Options) packagedRuntimeErrors(groupsSet bool) []error {
-	var errs []error
-	for _, set := range []struct {
-		option string
-		isSet  bool
-	}{
-		{"use_lock", o.UseLock != nil && *o.UseLock},
-		{"lock_groups", groupsSet},
-	} {
-		if set.isSet {
-			errs = append(errs, fmt.Errorf("%s: runtime = %q installs released packages at agent_server_version, not a checkout; remove %s", set.option, o.Runtime, set.option))
-		}
-	}
-	return errs
-}
-
-// AgentServerUnit is the systemd unit that serves the agent-server on a machine (an AMI), and
-// AgentServerEnvFile the root-only file it reads its session keys (OH_SESSION_API_KEYS_0, ...)
-// and other settings from, written by operators or user data; it may be missing.
-const (
-	AgentServerUnit    = "openhands-agent-server.service"
-	AgentServerEnvFile = "/etc/openhands/agent-server.env"
-)
-
-// agentServerUnit renders the unit: the image's command without tini (systemd reaps), as the
-// runtime user, with the launch environment and then the operator's file over it.
-func agentServerUnit(o Options) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[Unit]\nDescription=OpenHands agent-server %s (packer-plugin-openhands)\n", o.AgentServerVersion)
-	b.WriteString("Wants=network-online.target\nAfter=network-online.target\n\n[Service]\nType=simple\n")
-	fmt.Fprintf(&b, "User=%s\nGroup=%s\nWorkingDirectory=/\n", o.User, o.User)
-	for _, v := range completeLaunchEnv(o) {
-		fmt.Fprintf(&b, "Environment=%s\n", systemdQuote(v.Name+"="+v.Value))
-	}
-	fmt.Fprintf(&b, "EnvironmentFile=-%s\n", AgentServerEnvFile)
-	fmt.Fprintf(&b, "ExecStart=%s -m openhands.agent_server --host 0.0.0.0 --port %d\n", o.agentServerPython(), *o.AgentServerPort)
-	b.WriteString("Restart=on-failure\nRestartSec=5\nLimitNOFILE=65536\n\n[Install]\nWantedBy=multi-user.target\n")
-	return b.String()
-}
-
-// systemdQuote quotes a unit setting's word: double quotes, with \\ and \" escaped and % doubled.
-func systemdQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "%", "%%").Replace(s) + `"`
-}
-
-// agentServerUnitStep installs and enables the unit where systemd runs (an EC2 instance); in a
-// container there is none, and the image's entry point starts the server. The login user is
-// never touched.
-func agentServerUnitStep(o Options, _ Inputs) Step {
-	unit := agentServerUnit(o)
-	return Step{
-		User:     RootUser,
-		Check:    stepShell("service.check", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit}),
-		Commands: []Command{{Shell: stepShell("service", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit, "ENV_FILE": AgentServerEnvFile})}},
-	}
-}
-
-// agentServerUnitCheck starts the unit with a session key for this check alone (a runtime
-// drop-in, gone at the next boot and removed after) and probes it as the launch check does;
-// it stops the unit after. Without systemd it says so.
-func agentServerUnitCheck(o Options) Check {
-	return Check{
-		Name: "agent-server unit",
-		Root: true,
-		Shell: checkFile("agent-server-unit.sh", map[string]string{
-			"SESSION_KEY": checkFile("session-key.sh", nil),
-			"UNIT":        AgentServerUnit,
-			"PORT":        fmt.Sprint(*o.AgentServerPort),
-			"PROBE":       agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout),
-		}),
-	}
 }

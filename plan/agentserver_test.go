@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 func agentServerPlan(t *testing.T, o Options) *Plan {
@@ -173,7 +174,7 @@ func TestTiniStep(t *testing.T) {
 		t.Errorf("the tini step's check %q does not count an installed tini", s.Check)
 	}
 	for arch, d := range toolTini.Pinned {
-		if !SHA256Pattern.MatchString(d.SHA256) || !strings.HasPrefix(d.URL, "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-") {
+		if !projectfile.SHA256Pattern.MatchString(d.SHA256) || !strings.HasPrefix(d.URL, "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-") {
 			t.Errorf("%s: pinned %+v", arch, d)
 		}
 	}

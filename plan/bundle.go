@@ -3,12 +3,11 @@ package plan
 import (
 	"archive/tar"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/tarball"
 )
 
 // launcherTemplate is the POSIX sh header of a bundle, run as root by RunCommand: it unpacks
@@ -71,9 +70,9 @@ fi
 rc=0
 # The plan reads nothing: its standard input is /dev/null, as for any background job here.
 if command -v setsid >/dev/null 2>&1; then
-	setsid bash "$dir/plan.sh" &
+	setsid bash "$dir/%[7]s" &
 else
-	bash "$dir/plan.sh" &
+	bash "$dir/%[7]s" &
 fi
 pid=$!
 echo "$pid" >"${self%%.run}.pid"
@@ -131,7 +130,7 @@ const BundleSuffix = ".run"
 func launcherHeader() string {
 	offset := 0
 	for {
-		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF, ExitNoSecrets, BundleSecrets)
+		header := fmt.Sprintf(launcherTemplate, offset, ExitNeedsSudo, ExitNoUnpack, StopOnEOF, ExitNoSecrets, BundleSecrets, BundleScript)
 		if len(header) == offset {
 			return header
 		}
@@ -173,10 +172,10 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	}
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
-	bw := &bundleWriter{tw: tw}
+	bw := tarball.NewWriter(tw)
 	for _, t := range Tools {
 		for _, f := range t.suppliedFiles(o) {
-			sum, err := bw.addFile(f.bundle, f.path, 0o755, nil)
+			sum, err := bw.AddFile(f.bundle, f.path, 0o755, nil)
 			if err != nil {
 				return in, fmt.Errorf("%s: %w", f.option, err)
 			}
@@ -189,19 +188,19 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 		if f.Executable {
 			mode = 0o755
 		}
-		if _, err := bw.addFile(BundleCode+"/"+f.Rel, f.Abs, mode, digest.file(f)); err != nil {
+		if _, err := bw.AddFile(BundleCode+"/"+f.Rel, f.Abs, mode, digest.file(f)); err != nil {
 			return in, fmt.Errorf("source_dir: %w", err)
 		}
 	}
 	digest.fill(&in)
-	if err := bw.addLock(&in, BundleLock, o); err != nil {
+	if err := addLock(bw, &in, BundleLock, o); err != nil {
 		return in, err
 	}
 	// Values holding credentials never travel in the bundle, which waits in /tmp for the run
 	// and may be readable there: the launcher takes them from its standard input
 	// (SecretsFrame).
 	script := render(in)
-	if err := bw.addBytes(BundleScript, []byte(script), 0o755); err != nil {
+	if err := bw.AddBytes(BundleScript, []byte(script), 0o755); err != nil {
 		return in, err
 	}
 	if err := tw.Close(); err != nil {
@@ -210,88 +209,15 @@ func WriteBundle(w io.Writer, o Options, files []SourceFile, render func(Inputs)
 	return in, gz.Close()
 }
 
-// bundleWriter adds files with their parent directories, which tar readers need to exist.
-type bundleWriter struct {
-	tw   *tar.Writer
-	dirs map[string]bool
-	// buf is the one copy buffer for every file, instead of one allocation per file.
-	buf []byte
-}
-
-func (b *bundleWriter) addDirs(name string) error {
-	if b.dirs == nil {
-		b.dirs = map[string]bool{}
-	}
-	parts := strings.Split(name, "/")
-	for i := 1; i < len(parts); i++ {
-		dir := strings.Join(parts[:i], "/") + "/"
-		if b.dirs[dir] {
-			continue
-		}
-		b.dirs[dir] = true
-		if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// addFile packs a local file and returns its SHA-256, also feeding its content to sink.
-func (b *bundleWriter) addFile(name, path string, mode int64, sink io.Writer) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if err := b.addDirs(name); err != nil {
-		return "", err
-	}
-	if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: fi.Size(), Format: tar.FormatPAX}); err != nil {
-		return "", err
-	}
-	own := sha256.New()
-	writers := []io.Writer{b.tw, own}
-	if sink != nil {
-		writers = append(writers, sink)
-	}
-	if b.buf == nil {
-		b.buf = make([]byte, 64<<10)
-	}
-	// The wrapper hides os.File's WriteTo, which would bypass the shared buffer.
-	n, err := io.CopyBuffer(io.MultiWriter(writers...), struct{ io.Reader }{f}, b.buf)
-	if err != nil {
-		return "", err
-	}
-	if n != fi.Size() {
-		return "", fmt.Errorf("%s changed while it was packed", path)
-	}
-	return hex.EncodeToString(own.Sum(nil)), nil
-}
-
-func (b *bundleWriter) addBytes(name string, data []byte, mode int64) error {
-	if err := b.addDirs(name); err != nil {
-		return err
-	}
-	if err := b.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), Format: tar.FormatPAX}); err != nil {
-		return err
-	}
-	_, err := b.tw.Write(data)
-	return err
-}
-
 // addLock packs the files generated from poetry.lock under dir, when the options pin the
 // install, and records their digest.
-func (b *bundleWriter) addLock(in *Inputs, dir string, o Options) error {
+func addLock(b *tarball.Writer, in *Inputs, dir string, o Options) error {
 	li, err := ReadLockInstall(o)
 	if err != nil || li == nil {
 		return err
 	}
 	for _, f := range li.Files() {
-		if err := b.addBytes(dir+"/"+f[0], []byte(f[1]), 0o644); err != nil {
+		if err := b.AddBytes(dir+"/"+f[0], []byte(f[1]), 0o644); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/tarball"
 )
 
 // Paths inside the builder's build context and in the image.
@@ -40,7 +42,7 @@ func (p *Plan) Dockerfile(from, version string) string {
 	var b strings.Builder
 	p.dockerfileHead(&b, from, version)
 	b.WriteString("USER root\n")
-	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	fmt.Fprintf(&b, "COPY %s/%s %s/\n", contextDir, BundleScript, imagePlanDir)
 	// Only the tool steps read supplied files.
 	fmt.Fprintf(&b, "COPY %s/bin/ %s/bin/\n", contextDir, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
@@ -66,7 +68,7 @@ func (p *Plan) Dockerfile(from, version string) string {
 func (p *Plan) SourceDockerfile(from, version string) string {
 	var b strings.Builder
 	p.dockerfileHead(&b, from, version)
-	fmt.Fprintf(&b, "COPY %s/plan.sh %s/\n", contextDir, imagePlanDir)
+	fmt.Fprintf(&b, "COPY %s/%s %s/\n", contextDir, BundleScript, imagePlanDir)
 	rt := runtimeOf(p.Options.Layout)
 	image := rt.image(p.Options)
 	// An image config naming a user leaves the image built on as that user: the layer runs
@@ -107,12 +109,12 @@ func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
 	}
 	// What is copied to the code directory is the code step's to install.
 	if l.copyFrom != "" && slices.Contains(steps, StepCode) {
-		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/code/\n", p.Options.User, contextDir, l.copyFrom, p.Options.Prefix)
+		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/\n", p.Options.User, contextDir, l.copyFrom, p.Options.codeDir())
 	}
 	if l.planFiles != "" && slices.Contains(steps, l.planFor) {
 		fmt.Fprintf(b, "COPY %s/%s/ %s/%s/\n", contextDir, l.planFiles, imagePlanDir, l.planFiles)
 	}
-	fmt.Fprintf(b, "RUN bash %s/plan.sh --steps %s\n", imagePlanDir, joinSteps(steps, ","))
+	fmt.Fprintf(b, "RUN bash %s/%s --steps %s\n", imagePlanDir, BundleScript, joinSteps(steps, ","))
 }
 
 // DockerfileName is the Dockerfile's name in the build context.
@@ -128,20 +130,20 @@ const stubPackage = "openhands/__init__.py"
 func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files []SourceFile) error {
 	o := p.Options
 	tw := tar.NewWriter(w)
-	bw := &bundleWriter{tw: tw}
-	if err := bw.addBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
+	bw := tarball.NewWriter(tw)
+	if err := bw.AddBytes(DockerfileName, []byte(dockerfile), 0o644); err != nil {
 		return err
 	}
-	if err := bw.addBytes(contextDir+"/plan.sh", []byte(script), 0o755); err != nil {
+	if err := bw.AddBytes(contextDir+"/"+BundleScript, []byte(script), 0o755); err != nil {
 		return err
 	}
 	// bin/ always exists, so the COPY of it never fails when nothing is supplied.
-	if err := bw.addDirs(contextDir + "/bin/.keep"); err != nil {
+	if err := bw.AddDirs(contextDir + "/bin/.keep"); err != nil {
 		return err
 	}
 	for _, t := range Tools {
 		for _, f := range t.suppliedFiles(o) {
-			if _, err := bw.addFile(contextDir+"/"+f.bundle, f.path, 0o755, nil); err != nil {
+			if _, err := bw.AddFile(contextDir+"/"+f.bundle, f.path, 0o755, nil); err != nil {
 				return fmt.Errorf("%s: %w", f.option, err)
 			}
 		}
@@ -152,19 +154,19 @@ func WriteDockerContext(w io.Writer, p *Plan, dockerfile, script string, files [
 			mode = 0o755
 		}
 		if f.Dependency || f.Rel == "README.md" || f.Rel == "LICENSE" {
-			if _, err := bw.addFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
+			if _, err := bw.AddFile(contextDir+"/deps/"+f.Rel, f.Abs, mode, nil); err != nil {
 				return err
 			}
 		}
-		if _, err := bw.addFile(contextDir+"/code/"+f.Rel, f.Abs, mode, nil); err != nil {
+		if _, err := bw.AddFile(contextDir+"/"+BundleCode+"/"+f.Rel, f.Abs, mode, nil); err != nil {
 			return err
 		}
 	}
-	if err := bw.addBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
+	if err := bw.AddBytes(contextDir+"/deps/"+stubPackage, nil, 0o644); err != nil {
 		return err
 	}
 	var in Inputs
-	if err := bw.addLock(&in, contextDir+"/"+BundleLock, o); err != nil {
+	if err := addLock(bw, &in, contextDir+"/"+BundleLock, o); err != nil {
 		return err
 	}
 	return tw.Close()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // The inventory is what a finished runtime holds, printed by the target itself (oh_inventory)
@@ -204,7 +206,7 @@ func (t Tool) Origin(o Options, in Inputs, arch string) Origin {
 
 // LockedPins are the packages of poetry.lock the install is pinned to, or nil when the
 // options do not use the lock. Options must have been prepared.
-func LockedPins(o Options) ([]Pin, error) {
+func LockedPins(o Options) ([]projectfile.Pin, error) {
 	if !o.lockInUse() {
 		return nil, nil
 	}

@@ -47,6 +47,13 @@ func actionServerLaunchEnv(o Options) []LaunchVar {
 // script reaches it as $MAMBA_ROOT_PREFIX.
 func (l Layout) mambaRoot() string { return l.Prefix + "/micromamba" }
 
+// CodeDir is the code directory below the prefix: the checkout the runtime installs and runs
+// from, $OH_CODE in the script and the image's WORKDIR.
+const CodeDir = "code"
+
+// codeDir is the layout's code directory, <prefix>/code.
+func (l Layout) codeDir() string { return l.Prefix + "/" + CodeDir }
+
 // vscodeServerDir is openvscode-server's directory below the prefix: OpenHands' vscode plugin
 // runs <prefix>/.openvscode-server/bin/openvscode-server.
 const vscodeServerDir = ".openvscode-server"

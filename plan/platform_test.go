@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -305,5 +306,34 @@ func TestParseOSReleaseMatchesBash(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlatformOptionDocListsPlatforms: the platform option's documentation (options.go, from
+// which the docs are generated) names every platform of the table, in its order, and no other:
+// the table is the one list, the comment a checked copy of it.
+func TestPlatformOptionDocListsPlatforms(t *testing.T) {
+	data, err := os.ReadFile("options.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "Platform string ") {
+			break
+		}
+		if strings.HasPrefix(line, "//") {
+			doc = append(doc, line)
+		} else {
+			doc = nil
+		}
+	}
+	var named []string
+	for _, m := range regexp.MustCompile("`([a-z]+-[0-9.]+)`").FindAllStringSubmatch(strings.Join(doc, " "), -1) {
+		named = append(named, m[1])
+	}
+	if !reflect.DeepEqual(named, PlatformKeys()) {
+		t.Errorf("the platform option's comment names %q; Platforms has %q", named, PlatformKeys())
 	}
 }

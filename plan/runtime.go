@@ -3,6 +3,8 @@ package plan
 import (
 	"slices"
 	"strings"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // The runtimes the plan installs (the `runtime` option).
@@ -61,7 +63,7 @@ type runtime struct {
 	// or a release), filling in what they imply.
 	optionErrors func(o *Options, groupsSet bool) []error
 	// project is what the runtime installs, by name and version (the SBOM's root).
-	project func(o Options) (Project, error)
+	project func(o Options) (projectfile.Project, error)
 	// staleSource are the paths a source layer removes first from the image it builds on:
 	// what the last build shipped, so a file deleted from the checkout since does not
 	// outlive it.
@@ -109,10 +111,10 @@ var actionServer = runtime{
 	sourceLayer: dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepEnvironment, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
 		// OpenHands' DockerRuntime gives the command and runs it as root.
-		return []string{"WORKDIR " + o.Prefix + "/code"}
+		return []string{"WORKDIR " + o.codeDir()}
 	},
 	checkout: func(Options) bool { return true },
-	project:  func(o Options) (Project, error) { return ReadProject(o.SourceDir) },
+	project:  func(o Options) (projectfile.Project, error) { return projectfile.ReadProject(o.SourceDir) },
 	optionErrors: func(o *Options, groupsSet bool) []error {
 		if errs := checkSourceDir(o.SourceDir); len(errs) > 0 {
 			return errs
@@ -205,4 +207,6 @@ func (o Options) InstallsCheckout() bool { return runtimeOf(o.Layout).checkout(o
 
 // InstalledProject is what the runtime installs, by name and version: the checkout's project,
 // or the agent-server release.
-func (o Options) InstalledProject() (Project, error) { return runtimeOf(o.Layout).project(o) }
+func (o Options) InstalledProject() (projectfile.Project, error) {
+	return runtimeOf(o.Layout).project(o)
+}

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // SourceTopLevel are the entries of an OpenHands checkout that the runtime needs: the project
@@ -53,7 +53,7 @@ func skipSource(name string, isDir bool) bool {
 // checkout).
 func ListSource(dir string) ([]SourceFile, error) {
 	// A pyproject.toml that cannot be read declares no members here: validation says why.
-	members, _ := workspaceMembers(dir)
+	members, _ := projectfile.WorkspaceMembers(dir)
 	var files []SourceFile
 	for _, top := range slices.Concat(SourceTopLevel, members) {
 		root := filepath.Join(dir, top)
@@ -162,42 +162,4 @@ func ComputeInputs(o Options, files []SourceFile) (Inputs, error) {
 		}
 	}
 	return in, nil
-}
-
-// Project is what a checkout's pyproject.toml says of itself: `[project]` (OpenHands 1.x)
-// or `[tool.poetry]` (0.x).
-type Project struct {
-	Name, Version string
-	// DynamicVersion is set when `[project] dynamic` lists the version.
-	DynamicVersion bool
-}
-
-// ReadProject reads the name and version of the checkout in dir.
-func ReadProject(dir string) (Project, error) {
-	path := filepath.Join(dir, "pyproject.toml")
-	var pyproject struct {
-		Project struct {
-			Name    string   `toml:"name"`
-			Version string   `toml:"version"`
-			Dynamic []string `toml:"dynamic"`
-		} `toml:"project"`
-		Tool struct {
-			Poetry struct {
-				Name    string `toml:"name"`
-				Version string `toml:"version"`
-			} `toml:"poetry"`
-		} `toml:"tool"`
-	}
-	if _, err := toml.DecodeFile(path, &pyproject); err != nil {
-		return Project{}, err
-	}
-	p := Project{Name: pyproject.Project.Name, Version: pyproject.Project.Version,
-		DynamicVersion: slices.Contains(pyproject.Project.Dynamic, "version")}
-	if p.Name == "" {
-		p.Name = pyproject.Tool.Poetry.Name
-	}
-	if p.Version == "" {
-		p.Version = pyproject.Tool.Poetry.Version
-	}
-	return p, nil
 }

@@ -59,22 +59,43 @@ type Tool struct {
 	version string
 }
 
+// Versions of the releases the tools' Pinned entries install, each written here alone: the
+// URLs are made from them, and tests and docs that name a pinned release read them or are
+// checked against them (TestDocsNameThePinnedReleases). Bumping one is a deliberate, reviewed
+// change, with the sums beside its URLs.
+const (
+	MicromambaVersion   = "2.9.0-0"
+	UVVersion           = "0.12.16"
+	VSCodeServerVersion = "1.98.2"
+	TiniVersion         = "0.19.0"
+	NodeJSVersion       = "22.14.0"
+)
+
 // Tools are the installed tools, in the order their digests enter the content tags.
 var Tools = []Tool{toolMicromamba, toolUV, toolVSCodeServer, toolTini, toolNodeJS}
+
+// Where each tool's pinned release is downloaded from.
+const (
+	micromambaReleases   = "https://github.com/mamba-org/micromamba-releases/releases/download/" + MicromambaVersion
+	uvReleases           = "https://github.com/astral-sh/uv/releases/download/" + UVVersion
+	vscodeServerReleases = "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v" + VSCodeServerVersion
+	tiniReleases         = "https://github.com/krallin/tini/releases/download/v" + TiniVersion
+	nodeJSReleases       = "https://nodejs.org/dist/v" + NodeJSVersion
+)
 
 var toolMicromamba = Tool{
 	Name: "micromamba", Step: StepMicromamba, Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
 	OnlyWith: `python_source = "micromamba"`,
 	enabled:  func(o Options) bool { return !o.usesUVPython() },
-	// The sums projects pinning micromamba-releases 2.9.0-0 check against.
+	// The sums projects pinning this micromamba-releases release check against.
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-64",
+			URL:    micromambaReleases + "/micromamba-linux-64",
 			SHA256: "366cd9cd8be14df1ab8ed50352a82111082a36686b2d389fdb79a92c3fafb3e3",
 		},
 		"aarch64": {
-			URL:    "https://github.com/mamba-org/micromamba-releases/releases/download/2.9.0-0/micromamba-linux-aarch64",
+			URL:    micromambaReleases + "/micromamba-linux-aarch64",
 			SHA256: "9f93b974adcb4d166996af969b6cd371287d1a3e52733704727884d9b74cb7a7",
 		},
 	},
@@ -100,11 +121,11 @@ var toolUV = Tool{
 	// The sums of astral-sh/setup-uv's known-checksums.json.
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-x86_64-unknown-linux-gnu.tar.gz",
+			URL:    uvReleases + "/uv-x86_64-unknown-linux-gnu.tar.gz",
 			SHA256: "8e5c6e5523dffc2dcf615bd995554c84c9feb4e577808a3fb8698a639d3f8d9c",
 		},
 		"aarch64": {
-			URL:    "https://github.com/astral-sh/uv/releases/download/0.12.16/uv-aarch64-unknown-linux-gnu.tar.gz",
+			URL:    uvReleases + "/uv-aarch64-unknown-linux-gnu.tar.gz",
 			SHA256: "36d913ee9c647481d64f1a0a0485f85ff2feaee605c341fc22e73398f9212c26",
 		},
 	},
@@ -121,8 +142,8 @@ var toolVSCodeServer = Tool{
 	Name: "vscode_server", Step: StepVSCodeServer, Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
 	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
 	Pinned: map[string]Download{
-		"x86_64":  {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-x64.tar.gz"},
-		"aarch64": {URL: "https://github.com/gitpod-io/openvscode-server/releases/download/openvscode-server-v1.98.2/openvscode-server-v1.98.2-linux-arm64.tar.gz"},
+		"x86_64":  {URL: vscodeServerReleases + "/openvscode-server-v" + VSCodeServerVersion + "-linux-x64.tar.gz"},
+		"aarch64": {URL: vscodeServerReleases + "/openvscode-server-v" + VSCodeServerVersion + "-linux-arm64.tar.gz"},
 	},
 	Switch:  "install_vscode_server",
 	enabled: func(o Options) bool { return *o.InstallVSCodeServer },
@@ -147,11 +168,11 @@ var toolTini = Tool{
 	Bundle: "bin/tini", Member: "tini",
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64",
+			URL:    tiniReleases + "/tini-static-amd64",
 			SHA256: "c5b0666b4cb676901f90dfcb37106783c5fe2077b04590973b885950611b30ee",
 		},
 		"aarch64": {
-			URL:    "https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-arm64",
+			URL:    tiniReleases + "/tini-static-arm64",
 			SHA256: "eae1d3aa50c48fb23b8cbdf4e369d0910dfc538566bfd09df89a774aa84a48b9",
 		},
 	},
@@ -171,11 +192,11 @@ var toolNodeJS = Tool{
 	Bundle: "bin/nodejs.tar.gz", Member: "bin/node", Tree: true,
 	Pinned: map[string]Download{
 		"x86_64": {
-			URL:    "https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-x64.tar.gz",
+			URL:    nodeJSReleases + "/node-v" + NodeJSVersion + "-linux-x64.tar.gz",
 			SHA256: "9d942932535988091034dc94cc5f42b6dc8784d6366df3a36c4c9ccb3996f0c2",
 		},
 		"aarch64": {
-			URL:    "https://nodejs.org/dist/v22.14.0/node-v22.14.0-linux-arm64.tar.gz",
+			URL:    nodeJSReleases + "/node-v" + NodeJSVersion + "-linux-arm64.tar.gz",
 			SHA256: "8cf30ff7250f9463b53c18f89c6c606dfda70378215b2c905d0a9a8b08bd45e0",
 		},
 	},
@@ -342,8 +363,8 @@ func (t Tool) sourceErrors(o Options, src source, used bool) ([]error, executabl
 				"set %[1]s_sha256 to the SHA-256 of %[2]s for the target's architecture (or %[1]s_url with its sum), "+
 				"upload the file with %[1]s_path%[3]s", t.Name, t.defaultRelease(), t.switchHint(), filepath.Base(t.Member))}}, executable{}
 		}
-		if !SHA256Pattern.MatchString(sum) {
-			return []error{fmt.Errorf("%s: %q is not 64 hexadecimal digits", sumOption, sum)}, executable{}
+		if err := checkSHA256(sumOption, sum); err != nil {
+			return []error{err}, executable{}
 		}
 		return nil, executable{}
 	}

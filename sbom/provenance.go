@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // The provenance is an in-toto Statement v1 whose predicate is SLSA Provenance v1: what built
@@ -79,7 +80,7 @@ func Provenance(in Input, subject *intoto.ResourceDescriptor, lockSHA256 string)
 		resource("openhands-source", "", in.Inputs.SourceTree),
 		resource("openhands-dependency-files", "", in.Inputs.DependencyFiles))
 	if lockSHA256 != "" {
-		deps = append(deps, resource(plan.PoetryLockFile, "", lockSHA256))
+		deps = append(deps, resource(projectfile.PoetryLockFile, "", lockSHA256))
 	}
 	for _, t := range plan.Tools {
 		if _, ok := inv.Tools[t.Name]; !ok {

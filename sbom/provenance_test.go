@@ -11,6 +11,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // dependencies are a statement's resolvedDependencies, name to sha256 ("" without one), with
@@ -100,7 +101,7 @@ func TestProvenance(t *testing.T) {
 			in := Input{
 				Subject: Subject{Name: "runtime:latest"}, Inventory: inventory(t, tc.lines...), Options: o, Base: tc.base,
 				Inputs:  plan.Inputs{SourceTree: tree, DependencyFiles: sum, Supplied: map[string]string{"uv": sum}},
-				Project: plan.Project{Name: "openhands-ai", Version: "0.59.0"}, PluginVersion: "1.2.3", Created: time.Unix(1700000000, 0),
+				Project: projectfile.Project{Name: "openhands-ai", Version: "0.59.0"}, PluginVersion: "1.2.3", Created: time.Unix(1700000000, 0),
 			}
 			st, err := Provenance(in, resource("runtime:latest", "", image), tc.lock)
 			if err != nil {

@@ -24,6 +24,7 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // MediaType is the media type of the document, the artifact type of its OCI referrer.
@@ -53,9 +54,9 @@ type Input struct {
 	// Base is what the runtime was built on, for the provenance (zero when unknown).
 	Base Base
 	// Project is the installed project's name and version: the OpenHands checkout, or the agent-server.
-	Project plan.Project
+	Project projectfile.Project
 	// Pins are the poetry.lock packages the install was pinned to (nil without the lock).
-	Pins []plan.Pin
+	Pins []projectfile.Pin
 	// PluginVersion names the plugin in the document's tools.
 	PluginVersion string
 	// Created is the documents' time: when the runtime was made, not when they were written
@@ -182,7 +183,7 @@ func normalized(name string) string { return separators.ReplaceAllString(strings
 // pythonComponents are the environment's distributions: the OpenHands source carries its
 // digests, a distribution installed at its locked version the lock's file hashes.
 func pythonComponents(in Input) []cdx.Component {
-	pins := map[string]plan.Pin{}
+	pins := map[string]projectfile.Pin{}
 	for _, p := range in.Pins {
 		pins[normalized(p.Name)] = p
 	}
@@ -336,7 +337,7 @@ func Write(o plan.Options, c Settings, in Input, subjectDigest string) (Written,
 
 	var lockSHA256 string
 	if in.Pins != nil {
-		if lockSHA256, err = plan.FileSHA256(filepath.Join(o.SourceDir, plan.PoetryLockFile)); err != nil {
+		if lockSHA256, err = plan.FileSHA256(filepath.Join(o.SourceDir, projectfile.PoetryLockFile)); err != nil {
 			return w, fmt.Errorf("the provenance: %w", err)
 		}
 	}

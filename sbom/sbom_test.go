@@ -15,6 +15,7 @@ import (
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/fixture"
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 const sum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -96,7 +97,7 @@ func TestSchemaRejects(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
-	pins := []plan.Pin{{LockedPackage: plan.LockedPackage{Name: "Pydantic", Version: "2.11.7"}}}
+	pins := []projectfile.Pin{{LockedPackage: projectfile.LockedPackage{Name: "Pydantic", Version: "2.11.7"}}}
 	pins[0].Files = append(pins[0].Files,
 		struct {
 			File string `toml:"file"`
@@ -110,7 +111,7 @@ func TestBuild(t *testing.T) {
 		name    string
 		options func(*plan.Options)
 		lines   []string
-		pins    []plan.Pin
+		pins    []projectfile.Pin
 		// want are the purls of components that must be there, with their hashes ("" for
 		// none) as "<purl> <sha256 of the first hash or distribution reference>".
 		want  map[string]string
@@ -173,7 +174,7 @@ func TestBuild(t *testing.T) {
 			in := plan.Inputs{SourceTree: "tree", DependencyFiles: "deps", Supplied: map[string]string{"uv": sum}}
 			bom, err := Build(Input{
 				Subject: Subject{Name: "acc", Type: cdx.ComponentTypeContainer}, Inventory: inventory(t, tc.lines...),
-				Options: o, Inputs: in, Project: plan.Project{Name: "openhands-ai"}, Pins: tc.pins,
+				Options: o, Inputs: in, Project: projectfile.Project{Name: "openhands-ai"}, Pins: tc.pins,
 				PluginVersion: "1.2.3", Created: time.Unix(0, 0),
 			})
 			if err != nil {
@@ -283,7 +284,7 @@ func TestWriteReadsTheLock(t *testing.T) {
 	if err != nil || len(pins) == 0 {
 		t.Fatalf("pins %v, %v", pins, err)
 	}
-	lockSum, err := plan.FileSHA256(filepath.Join(src, plan.PoetryLockFile))
+	lockSum, err := plan.FileSHA256(filepath.Join(src, projectfile.PoetryLockFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,8 +329,8 @@ func TestWriteReadsTheLock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if deps := dependencies(t, st); deps[plan.PoetryLockFile] != lockSum {
-				t.Errorf("the provenance names poetry.lock as %q, want %s", deps[plan.PoetryLockFile], lockSum)
+			if deps := dependencies(t, st); deps[projectfile.PoetryLockFile] != lockSum {
+				t.Errorf("the provenance names poetry.lock as %q, want %s", deps[projectfile.PoetryLockFile], lockSum)
 			}
 
 			// Describes does not count components again.

@@ -14,6 +14,7 @@ import (
 	"github.com/spdx/tools-golang/spdxlib"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // spdxID is an SPDX element id as SPDX 2.3 clause 7.2 defines it.
@@ -103,7 +104,7 @@ func validateSPDX(t *testing.T, data []byte) {
 // subject, with the same purls; a tool keeps its download location and SHA-256, a locked
 // distribution (several files) names no single checksum.
 func TestSPDX(t *testing.T) {
-	pins := []plan.Pin{{LockedPackage: plan.LockedPackage{Name: "pydantic", Version: "2.11.7"}}}
+	pins := []projectfile.Pin{{LockedPackage: projectfile.LockedPackage{Name: "pydantic", Version: "2.11.7"}}}
 	for _, f := range []string{"pydantic-2.11.7-py3-none-any.whl", "pydantic-2.11.7.tar.gz"} {
 		pins[0].Files = append(pins[0].Files, struct {
 			File string `toml:"file"`
@@ -125,7 +126,7 @@ func TestSPDX(t *testing.T) {
 				Inventory: inventory(t, "os\tdebian\t12\tx86_64", "deb\tzlib1g\t1:1.2.13.dfsg-1\tamd64\tzlib\t1:1.2.13.dfsg-1",
 					"pypi\topenhands_ai\t0.0.0", "pypi\tpydantic\t2.11.7", "tool\tuv\tuv 0.12.16", "chromium\tchromium-1187"),
 				Options: options(t, nil), Inputs: plan.Inputs{SourceTree: "tree", DependencyFiles: "deps"},
-				Project: plan.Project{Name: "openhands-ai"}, Pins: pins, PluginVersion: "1.2.3", Created: time.Unix(0, 0),
+				Project: projectfile.Project{Name: "openhands-ai"}, Pins: pins, PluginVersion: "1.2.3", Created: time.Unix(0, 0),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/BurntSushi/toml"
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
+	"github.com/pelletier/go-toml/v2"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
 )
@@ -247,7 +247,11 @@ func uvLockVersions(t *testing.T, path string) map[string]string {
 	var lock struct {
 		Package []struct{ Name, Version string } `toml:"package"`
 	}
-	if _, err := toml.DecodeFile(path, &lock); err != nil {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := toml.Unmarshal(data, &lock); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}

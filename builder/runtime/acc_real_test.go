@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/acctest"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/internal/rig"
-	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // TestAccBuilderRealOpenHands is the launch check, for real: the builder makes a runtime of
@@ -101,7 +101,7 @@ func lockVersions(t *testing.T, path string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, err := plan.ParsePoetryLock(data)
+	lock, err := projectfile.ParsePoetryLock(data)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan"
 )
 
 // LaunchTimeout is how long a launched runtime may take to answer /alive.
@@ -92,7 +94,7 @@ type launched struct {
 func launch(t *testing.T, image string, browser bool, timeout time.Duration, env ...string) launched {
 	t.Helper()
 	l := launched{image: image, port: FreeLoopbackPort(t), vscodePort: FreeLoopbackPort(t)}
-	args := []string{"run", "-d", "--network=host", "--entrypoint", "", "-w", "/openhands/code"}
+	args := []string{"run", "-d", "--network=host", "--entrypoint", "", "-w", plan.DefaultPrefix + "/" + plan.CodeDir}
 	for _, kv := range append(LauncherEnv(l.port, l.vscodePort), env...) {
 		args = append(args, "-e", kv)
 	}
@@ -130,7 +132,7 @@ func LaunchImage(t *testing.T, image string) {
 // Linux 2023 host, so a launch that answered never depended on Poetry.
 func poetryFails(t *testing.T, image string) {
 	t.Helper()
-	out, err := Docker("run", "--rm", "--network=none", "--entrypoint", "", "-w", "/openhands/code", image,
+	out, err := Docker("run", "--rm", "--network=none", "--entrypoint", "", "-w", plan.DefaultPrefix+"/"+plan.CodeDir, image,
 		"/openhands/micromamba/bin/micromamba", "run", "-n", "openhands", "poetry", "--version")
 	if err == nil || !strings.Contains(out, "Could not parse version constraint: 6.1.159-182.297.amzn2023.x86_64") {
 		t.Errorf("poetry --version in %s should reach the (failing) real Poetry: %v\n%s", image, err, out)

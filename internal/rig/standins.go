@@ -107,7 +107,7 @@ build {
 // The openvscode-server release OpenHands 0.62 installs, as VSCodeServerTarball stands in for
 // it. VSCodeServerCommit is the stand-in's (second line of `--version`), not the real one.
 const (
-	VSCodeServerVersion = "1.98.2"
+	VSCodeServerVersion = plan.VSCodeServerVersion
 	VSCodeServerCommit  = "5f0c2e8a1b7d4c93e6a8f01d2b3c4e5f6a7b8c9d"
 	vscodeRelease       = "openvscode-server-v" + VSCodeServerVersion + "-linux-x64"
 )

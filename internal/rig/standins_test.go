@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/openhands-runtime/packer-plugin-openhands/plan"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // siLayout is a throwaway copy of the plan's layout:
@@ -961,7 +962,7 @@ func TestStandinsDiskFull(t *testing.T) {
 func TestStandinsExtraPipPackages(t *testing.T) {
 	t.Parallel()
 	l := siNewLayout(t, siHostPython(t), "/usr/bin:/bin")
-	lockFile := filepath.Join(l.src, plan.PoetryLockFile)
+	lockFile := filepath.Join(l.src, projectfile.PoetryLockFile)
 	optional := `[[package]]
 name = "pyfiglet"
 version = "1.0.2"

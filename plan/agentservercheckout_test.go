@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // sdkCheckout is a software-agent-sdk checkout in small, its uv.lock written by the real uv.
@@ -137,12 +139,12 @@ func TestAgentServerCheckoutErrors(t *testing.T) {
 			editFile(t, dir, "pyproject.toml", `dev = ["pytest>=8"]`, `dev = ["pytest>=9"]`)
 		}, want: []string{"pyproject.toml's dependency group dev: requires pytest>=9"}},
 		{name: "no uv.lock", change: func(t *testing.T, dir string) {
-			if err := os.Remove(filepath.Join(dir, UVLockFile)); err != nil {
+			if err := os.Remove(filepath.Join(dir, projectfile.UVLockFile)); err != nil {
 				t.Fatal(err)
 			}
 		}, want: []string{"holds no uv.lock; the agent-server is installed from a checkout at its lock's versions: run `uv lock` there first"}},
 		{name: "a broken uv.lock", change: func(t *testing.T, dir string) {
-			editFile(t, dir, UVLockFile, "[[package]]", "[[package")
+			editFile(t, dir, projectfile.UVLockFile, "[[package]]", "[[package")
 		}, want: []string{"source_dir: uv.lock cannot be read"}},
 		{name: "not the SDK", change: func(t *testing.T, dir string) {
 			editFile(t, dir, "pyproject.toml", `, "openhands-workspace"`, ``)
@@ -173,40 +175,5 @@ func TestAgentServerCheckoutErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestRequirementKeys: a pyproject.toml requirement and uv.lock's record of it compare equal
-// whatever the spelling, and differ when what they require differs.
-func TestRequirementKeys(t *testing.T) {
-	for _, tc := range []struct {
-		req, extra string
-		locked     uvRequirement
-		equal      bool
-	}{
-		{"fastapi>=0.104", "", uvRequirement{Name: "fastapi", Specifier: ">=0.104"}, true},
-		{"Docker >= 7.1, < 8", "", uvRequirement{Name: "docker", Specifier: ">=7.1,<8"}, true},
-		{"docker<8,>=7.1", "", uvRequirement{Name: "docker", Specifier: ">=7.1,<8"}, true},
-		{"httpx[socks,http2]>=0.28", "", uvRequirement{Name: "httpx", Extras: []string{"http2", "socks"}, Specifier: ">=0.28"}, true},
-		{"httpx[socks]>=0.28", "", uvRequirement{Name: "httpx", Extras: []string{"http2", "socks"}, Specifier: ">=0.28"}, false},
-		{"zope.interface (>=5)", "", uvRequirement{Name: "zope-interface", Specifier: ">=5"}, true},
-		{`sniffio ; python_version >= "3.12"`, "", uvRequirement{Name: "sniffio", Marker: "python_full_version >= '3.12'"}, true},
-		{"boto3>=1.35.0", "boto3", uvRequirement{Name: "boto3", Specifier: ">=1.35.0", Marker: "extra == 'boto3'"}, true},
-		{"boto3>=1.35.0", "", uvRequirement{Name: "boto3", Specifier: ">=1.35.0", Marker: "extra == 'boto3'"}, false},
-		{"boto3>=1.35.0", "Bedrock", uvRequirement{Name: "boto3", Specifier: ">=1.35.0", Marker: "sys_platform == 'linux' and extra == 'bedrock'"}, true},
-		{"pkg @ https://example.invalid/pkg-1.0.tar.gz", "", uvRequirement{Name: "pkg", URL: "https://example.invalid/pkg-1.0.tar.gz"}, true},
-		{"fastapi>=0.105", "", uvRequirement{Name: "fastapi", Specifier: ">=0.104"}, false},
-		{"openhands-sdk", "", uvRequirement{Name: "openhands-sdk"}, true},
-	} {
-		key, err := pyprojectRequirementKey(tc.req, tc.extra)
-		if err != nil {
-			t.Fatalf("%q: %v", tc.req, err)
-		}
-		if got := key == tc.locked.key(); got != tc.equal {
-			t.Errorf("%q (extra %q) is %s, the lock's %+v is %s: equal %t, want %t", tc.req, tc.extra, key, tc.locked, tc.locked.key(), got, tc.equal)
-		}
-	}
-	if _, err := pyprojectRequirementKey(">=1.0", ""); err == nil {
-		t.Error("a requirement without a name was accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package plan
+package projectfile
 
 import (
 	"strings"
@@ -139,12 +139,12 @@ func TestCheckRequirement(t *testing.T) {
 		{"tool @ https://example.com/t.whl --index-url=x", "white space"},
 	}
 	for _, tt := range tests {
-		err := checkRequirement(tt.req)
+		err := CheckRequirement(tt.req)
 		switch {
 		case tt.wantErr == "" && err != nil:
-			t.Errorf("checkRequirement(%q): %v, want it accepted", tt.req, err)
+			t.Errorf("CheckRequirement(%q): %v, want it accepted", tt.req, err)
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("checkRequirement(%q): %v, want an error containing %q", tt.req, err, tt.wantErr)
+			t.Errorf("CheckRequirement(%q): %v, want an error containing %q", tt.req, err, tt.wantErr)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package plan
+package projectfile
 
 import (
 	"fmt"
@@ -50,8 +50,8 @@ var markerVariables = map[string]bool{
 	"python_implementation": true,
 }
 
-// checkRenderedStrings checks every string of the package that the plan renders.
-func (p LockedPackage) checkRenderedStrings() error {
+// CheckRenderedStrings checks every string of the package that the plan renders.
+func (p LockedPackage) CheckRenderedStrings() error {
 	if !pep508Name.MatchString(p.Name) {
 		return fmt.Errorf("package name %q is not a distribution name (PEP 508)", p.Name)
 	}
@@ -112,9 +112,9 @@ func checkSourceURL(raw string) error {
 	return nil
 }
 
-// checkRequirement checks a requirement string of a dependency group (PEP 508): a name,
+// CheckRequirement checks a requirement string of a dependency group (PEP 508): a name,
 // extras, then a version specifier or `@ URL`, then `; marker`.
-func checkRequirement(req string) error {
+func CheckRequirement(req string) error {
 	rest := strings.TrimSpace(req)
 	if strings.ContainsFunc(rest, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return fmt.Errorf("holds a control character (a line break would start another line of the requirements file)")

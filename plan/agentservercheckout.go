@@ -7,200 +7,17 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/openhands-runtime/packer-plugin-openhands/plan/projectfile"
 )
 
 // An agent-server checkout is a software-agent-sdk uv workspace: a root pyproject.toml whose
 // [tool.uv.workspace] members include the four packages, each in a directory of its name, and
 // the uv.lock pinning everything they need. The plan installs what the lock pins; the checks
 // here refuse a lock that no longer describes the checkout, as `uv lock --check` would.
-
-// uvWorkspace is what a root pyproject.toml says of its workspace.
-type uvWorkspace struct {
-	Project *struct {
-		Name string `toml:"name"`
-	} `toml:"project"`
-	Tool struct {
-		UV struct {
-			Workspace *struct {
-				Members []string `toml:"members"`
-				Exclude []string `toml:"exclude"`
-			} `toml:"workspace"`
-		} `toml:"uv"`
-	} `toml:"tool"`
-	DependencyGroups map[string][]any `toml:"dependency-groups"`
-}
-
-// memberProject is what a member's pyproject.toml says of its distribution.
-type memberProject struct {
-	Project struct {
-		Name                 string              `toml:"name"`
-		Version              string              `toml:"version"`
-		Dynamic              []string            `toml:"dynamic"`
-		Dependencies         []string            `toml:"dependencies"`
-		OptionalDependencies map[string][]string `toml:"optional-dependencies"`
-	} `toml:"project"`
-}
-
-// uvLock is the part of uv.lock the checks compare with the checkout.
-type uvLock struct {
-	Manifest struct {
-		Members          []string                   `toml:"members"`
-		DependencyGroups map[string][]uvRequirement `toml:"dependency-groups"`
-	} `toml:"manifest"`
-	Packages []uvLockedPackage `toml:"package"`
-}
-
-// uvLockedPackage is one [[package]] of uv.lock.
-type uvLockedPackage struct {
-	Name     string         `toml:"name"`
-	Version  string         `toml:"version"`
-	Source   map[string]any `toml:"source"`
-	Metadata struct {
-		RequiresDist []uvRequirement `toml:"requires-dist"`
-	} `toml:"metadata"`
-}
-
-// fromWorkspace tells whether the package is a project of the workspace rather than a
-// distribution from an index.
-func (lp uvLockedPackage) fromWorkspace() bool {
-	for _, kind := range []string{"editable", "virtual", "directory"} {
-		if _, ok := lp.Source[kind]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-// uvRequirement is a requirement as uv.lock records one.
-type uvRequirement struct {
-	Name      string   `toml:"name"`
-	Extras    []string `toml:"extras"`
-	Specifier string   `toml:"specifier"`
-	Marker    string   `toml:"marker"`
-	URL       string   `toml:"url"`
-}
-
-// key is the requirement as the checks compare it: the name, extras and version specifier, and
-// the project extra it belongs to. Other markers are not compared: uv rewrites them
-// (python_version becomes python_full_version).
-func (r uvRequirement) key() string {
-	extra := ""
-	if m := extraMarker.FindStringSubmatch(r.Marker); m != nil {
-		extra = normalizeName(m[1])
-	}
-	spec := r.Specifier
-	if r.URL != "" {
-		spec = "@" + r.URL
-	}
-	return requirementKey(r.Name, r.Extras, spec, extra)
-}
-
-var extraMarker = regexp.MustCompile(`extra\s*==\s*['"]([^'"]+)['"]`)
-
-// requirementKey renders the compared parts the same way for both sides.
-func requirementKey(name string, extras []string, spec, extra string) string {
-	normalized := make([]string, len(extras))
-	for i, e := range extras {
-		normalized[i] = normalizeName(e)
-	}
-	sort.Strings(normalized)
-	if !strings.HasPrefix(spec, "@") {
-		spec = strings.NewReplacer(" ", "", "(", "", ")", "").Replace(spec)
-		parts := strings.Split(spec, ",")
-		sort.Strings(parts)
-		spec = strings.Join(parts, ",")
-	}
-	key := normalizeName(name)
-	if len(normalized) > 0 {
-		key += "[" + strings.Join(normalized, ",") + "]"
-	}
-	key += spec
-	if extra != "" {
-		key += " (extra " + extra + ")"
-	}
-	return key
-}
-
-// pep508Head splits a requirement string into its name, extras and the rest.
-var pep508Head = regexp.MustCompile(`^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*(.*)$`)
-
-// pyprojectRequirementKey is the key of a pyproject.toml requirement string of extra (or "").
-func pyprojectRequirementKey(req, extra string) (string, error) {
-	m := pep508Head.FindStringSubmatch(req)
-	if m == nil {
-		return "", fmt.Errorf("%q is not a requirement", req)
-	}
-	var extras []string
-	for _, e := range strings.Split(m[2], ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			extras = append(extras, e)
-		}
-	}
-	spec, _, _ := strings.Cut(m[3], ";")
-	spec = strings.TrimSpace(spec)
-	if url, ok := strings.CutPrefix(spec, "@"); ok {
-		spec = "@" + strings.TrimSpace(url)
-	}
-	return requirementKey(m[1], extras, spec, normalizeName(extra)), nil
-}
-
-// workspaceMembers are the member directories of the uv workspace in dir, relative to it and
-// sorted; none when its pyproject.toml declares no workspace (an OpenHands checkout).
-func workspaceMembers(dir string) ([]string, error) {
-	_, members, err := readWorkspace(dir)
-	return members, err
-}
-
-// readWorkspace reads the root pyproject.toml in dir and finds its workspace's members.
-func readWorkspace(dir string) (uvWorkspace, []string, error) {
-	var root uvWorkspace
-	if _, err := toml.DecodeFile(filepath.Join(dir, "pyproject.toml"), &root); err != nil {
-		return root, nil, fmt.Errorf("source_dir: reading pyproject.toml: %w", err)
-	}
-	if root.Tool.UV.Workspace == nil {
-		return root, nil, nil
-	}
-	var members []string
-	for _, pattern := range root.Tool.UV.Workspace.Members {
-		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
-		if err != nil {
-			return root, nil, fmt.Errorf("source_dir: pyproject.toml: workspace member %q: %w", pattern, err)
-		}
-		for _, m := range matches {
-			rel, _ := filepath.Rel(dir, m)
-			rel = filepath.ToSlash(rel)
-			excluded := slices.ContainsFunc(root.Tool.UV.Workspace.Exclude, func(p string) bool {
-				ok, _ := filepath.Match(p, rel)
-				return ok
-			})
-			// Only a directory with a project in it is a member, and only inside the checkout.
-			if _, err := os.Stat(filepath.Join(m, "pyproject.toml")); err == nil && !excluded && !strings.HasPrefix(rel, "../") && rel != "." {
-				members = append(members, rel)
-			}
-		}
-	}
-	sort.Strings(members)
-	return root, slices.Compact(members), nil
-}
-
-// readMembers reads each member's pyproject.toml, by member directory.
-func readMembers(dir string, members []string) (map[string]memberProject, error) {
-	projects := map[string]memberProject{}
-	for _, m := range members {
-		var p memberProject
-		if _, err := toml.DecodeFile(filepath.Join(dir, m, "pyproject.toml"), &p); err != nil {
-			return nil, fmt.Errorf("source_dir: reading %s/pyproject.toml: %w", m, err)
-		}
-		projects[m] = p
-	}
-	return projects, nil
-}
 
 // agentServerCheckoutErrors checks an agent-server checkout in source_dir and the options that
 // go with it, and sets agent_server_version to the checkout's.
@@ -223,13 +40,13 @@ func (o *Options) agentServerCheckoutErrors(groupsSet bool) []error {
 		return append(errs, sourceErrs...)
 	}
 	// Each pyproject.toml is read once, for the version and for the lock's comparison.
-	root, members, err := readWorkspace(o.SourceDir)
+	root, members, err := projectfile.ReadWorkspace(o.SourceDir)
 	if err != nil {
-		return append(errs, err)
+		return append(errs, fmt.Errorf("source_dir: %w", err))
 	}
-	projects, err := readMembers(o.SourceDir, members)
+	projects, err := projectfile.ReadMembers(o.SourceDir, members)
 	if err != nil {
-		return append(errs, err)
+		return append(errs, fmt.Errorf("source_dir: %w", err))
 	}
 	version, err := checkoutVersion(o.SourceDir, members, projects)
 	if err != nil {
@@ -246,7 +63,7 @@ func (o *Options) agentServerCheckoutErrors(groupsSet bool) []error {
 
 // checkoutVersion is the version of the software-agent-sdk checkout in dir: the one of its
 // four packages, each a workspace member in a directory of its name.
-func checkoutVersion(dir string, members []string, projects map[string]memberProject) (string, error) {
+func checkoutVersion(dir string, members []string, projects map[string]projectfile.MemberProject) (string, error) {
 	versions := map[string]string{}
 	for _, name := range agentServerPackages {
 		if len(members) == 0 {
@@ -276,33 +93,33 @@ func checkoutVersion(dir string, members []string, projects map[string]memberPro
 // uvLockErrors compares the uv.lock of the workspace in dir with its pyproject.toml files: the
 // members, each member's version and requirements (extras included), and the root's
 // dependency groups.
-func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[string]memberProject) []error {
+func uvLockErrors(dir string, root projectfile.Workspace, members []string, projects map[string]projectfile.MemberProject) []error {
 	stale := func(format string, args ...any) error {
 		return fmt.Errorf("source_dir: uv.lock does not match the checkout (%s); run `uv lock` in %s and use the lock it writes", fmt.Sprintf(format, args...), dir)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, UVLockFile))
+	data, err := os.ReadFile(filepath.Join(dir, projectfile.UVLockFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return []error{fmt.Errorf("source_dir: %q holds no uv.lock; the agent-server is installed from a checkout at its lock's versions: run `uv lock` there first", dir)}
 		}
 		return []error{fmt.Errorf("source_dir: %w", err)}
 	}
-	var lock uvLock
-	if _, err := toml.Decode(string(data), &lock); err != nil {
+	lock, err := projectfile.ParseUVLock(data)
+	if err != nil {
 		return []error{fmt.Errorf("source_dir: uv.lock cannot be read: %v; restore it from the checkout or run `uv lock`", err)}
 	}
 	var errs []error
 	var names []string
 	for _, m := range members {
-		names = append(names, normalizeName(projects[m].Project.Name))
+		names = append(names, projectfile.NormalizeName(projects[m].Project.Name))
 	}
 	locked := make([]string, len(lock.Manifest.Members))
 	for i, n := range lock.Manifest.Members {
-		locked[i] = normalizeName(n)
+		locked[i] = projectfile.NormalizeName(n)
 	}
 	if root.Project != nil {
 		// A root with a project is a member too, which the lock lists.
-		locked = slices.DeleteFunc(locked, func(n string) bool { return n == normalizeName(root.Project.Name) })
+		locked = slices.DeleteFunc(locked, func(n string) bool { return n == projectfile.NormalizeName(root.Project.Name) })
 	}
 	sort.Strings(names)
 	sort.Strings(locked)
@@ -311,11 +128,11 @@ func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[s
 	}
 	for _, m := range members {
 		p := projects[m]
-		i := slices.IndexFunc(lock.Packages, func(lp uvLockedPackage) bool {
-			return lp.fromWorkspace() && normalizeName(lp.Name) == normalizeName(p.Project.Name)
+		i := slices.IndexFunc(lock.Packages, func(lp projectfile.UVLockedPackage) bool {
+			return lp.FromWorkspace() && projectfile.NormalizeName(lp.Name) == projectfile.NormalizeName(p.Project.Name)
 		})
 		if i < 0 {
-			if slices.Contains(locked, normalizeName(p.Project.Name)) || len(errs) == 0 {
+			if slices.Contains(locked, projectfile.NormalizeName(p.Project.Name)) || len(errs) == 0 {
 				errs = append(errs, stale("%s/pyproject.toml's project %s is not in it", m, p.Project.Name))
 			}
 			continue
@@ -335,7 +152,7 @@ func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[s
 		}
 		got := make([]string, len(lp.Metadata.RequiresDist))
 		for i, r := range lp.Metadata.RequiresDist {
-			got[i] = r.key()
+			got[i] = r.Key()
 		}
 		if d := keyDifference(want, got); d != "" {
 			errs = append(errs, stale("%s/pyproject.toml: %s", m, d))
@@ -347,7 +164,7 @@ func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[s
 			for _, item := range root.DependencyGroups[group] {
 				// {include-group = "..."} tables are uv's to expand.
 				if req, ok := item.(string); ok {
-					key, err := pyprojectRequirementKey(req, "")
+					key, err := projectfile.PyprojectRequirementKey(req, "")
 					if err != nil {
 						errs = append(errs, fmt.Errorf("source_dir: pyproject.toml: dependency group %s: %w", group, err))
 						continue
@@ -356,7 +173,7 @@ func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[s
 				}
 			}
 			for _, r := range lock.Manifest.DependencyGroups[group] {
-				got = append(got, r.key())
+				got = append(got, r.Key())
 			}
 			if d := keyDifference(want, got); d != "" {
 				errs = append(errs, stale("pyproject.toml's dependency group %s: %s", group, d))
@@ -367,11 +184,11 @@ func uvLockErrors(dir string, root uvWorkspace, members []string, projects map[s
 }
 
 // pyprojectKeys are the keys of a member's requirements and its extras' requirements.
-func pyprojectKeys(p memberProject) ([]string, error) {
+func pyprojectKeys(p projectfile.MemberProject) ([]string, error) {
 	var keys []string
 	add := func(reqs []string, extra string) error {
 		for _, r := range reqs {
-			k, err := pyprojectRequirementKey(r, extra)
+			k, err := projectfile.PyprojectRequirementKey(r, extra)
 			if err != nil {
 				return err
 			}

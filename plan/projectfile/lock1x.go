@@ -1,4 +1,4 @@
-package plan
+package projectfile
 
 import (
 	"maps"
@@ -43,12 +43,12 @@ func legacyDependencies(table map[string]any) []legacyDependency {
 			entries = []any{table[name]}
 		}
 		for _, e := range entries {
-			d := legacyDependency{name: normalizeName(name)}
+			d := legacyDependency{name: NormalizeName(name)}
 			if t, ok := e.(map[string]any); ok {
 				d.marker, _ = t["markers"].(string)
 				d.optional, _ = t["optional"].(bool)
 				for _, x := range asList(t["extras"]) {
-					d.extras = append(d.extras, normalizeName(x))
+					d.extras = append(d.extras, NormalizeName(x))
 				}
 			}
 			out = append(out, d)
@@ -68,8 +68,8 @@ func asList(v any) []string {
 	return out
 }
 
-// normalizeName is a distribution name as PEP 503 compares them.
-func normalizeName(name string) string {
+// NormalizeName is a distribution name as PEP 503 compares them.
+func NormalizeName(name string) string {
 	return strings.ToLower(nameSeparators.ReplaceAllString(name, "-"))
 }
 
@@ -104,15 +104,15 @@ func legacyGroupRoots(pyproject map[string]any) map[string][]legacyDependency {
 	return roots
 }
 
-// assignLegacyGroups fills each package's groups and per-group markers of a lock-version 2.0
+// AssignLegacyGroups fills each package's groups and per-group markers of a lock-version 2.0
 // lock by walking its graph from the groups' requirements in pyproject.toml. A package's
 // marker in a group is the disjunction of the conjunctions of the markers along each path
 // to it; one path without markers makes it unconditional. Optional dependencies are
 // followed only for the extras a requirement names.
-func (l *PoetryLock) assignLegacyGroups(pyproject map[string]any) {
+func (l *PoetryLock) AssignLegacyGroups(pyproject map[string]any) {
 	index := map[string]int{}
 	for i, p := range l.Packages {
-		index[normalizeName(p.Name)] = i
+		index[NormalizeName(p.Name)] = i
 	}
 	roots := legacyGroupRoots(pyproject)
 	for _, g := range slices.Sorted(maps.Keys(roots)) {
@@ -177,11 +177,11 @@ func (l *PoetryLock) assignLegacyGroups(pyproject map[string]any) {
 // extraBrings tells whether one of the extras asked for lists the package.
 func extraBrings(extras map[string]any, asked []string, name string) bool {
 	for x, reqs := range extras {
-		if !slices.Contains(asked, normalizeName(x)) {
+		if !slices.Contains(asked, NormalizeName(x)) {
 			continue
 		}
 		for _, r := range asList(reqs) {
-			if m := extraRequirementName.FindStringSubmatch(r); m != nil && normalizeName(m[1]) == name {
+			if m := extraRequirementName.FindStringSubmatch(r); m != nil && NormalizeName(m[1]) == name {
 				return true
 			}
 		}
