@@ -48,14 +48,14 @@ var releasePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}((a|b|rc|\.post|\
 
 var agentServer = runtime{
 	name: RuntimeAgentServer,
-	steps: func(o Options, in Inputs) []Step {
-		install := []Step{agentServerStep(o, in)}
-		if o.SourceDir != "" {
-			// The locked dependencies see only the dependency files (the builder's deps layer);
-			// the checkout's own packages come with the source tree.
-			install = []Step{checkoutCodeStep(in), agentServerStep(o, in), checkoutPackagesStep(o, in)}
-		}
-		return append(install, agentServerEnvironmentStep(o), agentServerUnitStep(o))
+	// From a checkout, the locked dependencies see only the dependency files (the builder's
+	// deps layer); the checkout's own packages come with the source tree.
+	steps: []stepRow{
+		{id: StepCode, when: checkoutSet, step: checkoutCodeStep},
+		{id: StepAgentServer, step: agentServerStep},
+		{id: StepCheckoutPackages, when: checkoutSet, step: checkoutPackagesStep},
+		{id: StepEnvironment, step: agentServerEnvironmentStep},
+		{id: StepService, step: agentServerUnitStep},
 	},
 	checks:    agentServerChecks,
 	launchEnv: agentServerLaunchEnv,
@@ -68,9 +68,9 @@ var agentServer = runtime{
 	},
 	systemPackages: map[Family][]string{FamilyApt: {"tini"}},
 	interpreter:    `"$OH_AGENT_PY"`,
-	toolBefore:     map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart, "tini": runtimeStart, "nodejs": runtimeStart},
-	layers:         []dockerLayer{{copyFrom: "deps", steps: []string{"code", "agent-server"}}},
-	sourceLayer:    dockerLayer{copyFrom: "code", steps: []string{"code", "checkout-packages", "environment", "service", "cleanup", "verify"}},
+	toolBefore:     map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart, StepTini: runtimeStart, StepNodeJS: runtimeStart},
+	layers:         []dockerLayer{{copyFrom: "deps", steps: []StepID{StepCode, StepAgentServer}}},
+	sourceLayer:    dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepCheckoutPackages, StepEnvironment, StepService, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
 		// As upstream's image: the runtime user, WORKDIR / (the server's relative paths land in
 		// /workspace), tini in front of the server.
@@ -84,7 +84,7 @@ var agentServer = runtime{
 			"CMD []",
 		}
 	},
-	checkout: func(o Options) bool { return o.SourceDir != "" },
+	checkout: checkoutSet,
 	project: func(o Options) (projectfile.Project, error) {
 		return projectfile.Project{Name: agentServerPackages[0], Version: o.AgentServerVersion}, nil
 	},
@@ -109,6 +109,9 @@ var agentServer = runtime{
 	},
 }
 
+// checkoutSet tells whether the options install the agent-server from a checkout.
+func checkoutSet(o Options) bool { return o.SourceDir != "" }
+
 // agentServerStep installs the four packages at agent_server_version, as the runtime user, in
 // a venv of their own, byte-compiled so the server starts quickly; from a checkout, it
 // installs their dependencies at the versions of its uv.lock, with the lock's hashes.
@@ -118,18 +121,15 @@ func agentServerStep(o Options, in Inputs) Step {
 	if !*o.AgentServerCompileBytecode {
 		stamp = append(stamp, "no bytecode")
 	}
-	install := `set --
-for package in ` + strings.Join(agentServerPackages, " ") + `; do
-	set -- "$@" "$package==$OH_AGENT_SERVER_VERSION"
-done
-# shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGES`
-	step := Step{Name: "agent-server", User: o.User}
+	install := stepShell("agent-server-release", map[string]string{
+		"PACKAGES": strings.Join(agentServerPackages, " "), "UV_PIP_INSTALL": uvPipInstall(o),
+	})
+	step := Step{User: o.User}
 	if o.SourceDir != "" {
 		stamp = append(stamp, in.DependencyFiles, fmt.Sprint(*o.LockVerifyHashes))
 		// The checkout's packages go into the venv after their dependencies: a new venv needs
 		// them again.
-		step.Dir, step.Invalidates = "$OH_CODE", []string{"checkout-packages"}
+		step.Dir, step.Invalidates = "$OH_CODE", []StepID{StepCheckoutPackages}
 		hashes, exportHashes := "--require-hashes ", ""
 		if !*o.LockVerifyHashes {
 			hashes, exportHashes = "", "--no-hashes "
@@ -137,11 +137,9 @@ oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` "$@" $OH_EXTRA_PIP_PACKAGE
 		// uv reads the lock as it is (--frozen: nothing resolved, nothing fetched) and names
 		// every distribution by version and hash, not by the lock's URLs: the install then
 		// comes from index_url, a mirror where the lock was written against PyPI.
-		install = `requirements=$(mktemp)
-"$OH_UV" export --no-config --frozen --python "$OH_AGENT_PY" --all-packages --no-dev --no-editable --no-emit-workspace \
-	` + exportHashes + `--no-header --format requirements-txt --output-file "$requirements" >/dev/null
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` ` + hashes + `--requirement "$requirements"
-rm -f "$requirements"`
+		install = stepShell("agent-server-locked", map[string]string{
+			"EXPORT_HASHES": exportHashes, "UV_PIP_INSTALL": uvPipInstall(o), "HASHES": hashes,
+		})
 	}
 	step.Secrets = []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"}
 	if o.usesUVPython() {
@@ -149,7 +147,9 @@ rm -f "$requirements"`
 	}
 	step.Check = `[ -x "$OH_AGENT_PY" ]`
 	step.Stamp = digest(stamp...)
-	step.Commands = []Command{{Shell: uvIndexEnvironment + agentServerVenvShell(o) + install}}
+	step.Commands = []Command{{Shell: stepShell("agent-server", map[string]string{
+		"UV_INDEX": uvIndexEnvironment(), "VENV": agentServerVenvShell(o), "INSTALL": install,
+	})}}
 	return step
 }
 
@@ -164,13 +164,12 @@ func uvPipInstall(o Options) string {
 
 // checkoutCodeStep puts the shipped checkout in the code directory, where the runtime user's
 // installs read it.
-func checkoutCodeStep(in Inputs) Step {
+func checkoutCodeStep(_ Options, in Inputs) Step {
 	return Step{
-		Name:     "code",
 		User:     RootUser,
 		Check:    `[ -f "$OH_CODE/` + projectfile.UVLockFile + `" ]`,
 		Stamp:    digest("code", in.SourceTree),
-		Commands: []Command{{Shell: copyCodeShell + `chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+		Commands: []Command{{Shell: stepShell("checkout-code", copyCode())}},
 	}
 }
 
@@ -185,30 +184,27 @@ func checkoutPackagesStep(o Options, in Inputs) Step {
 		reinstall = append(reinstall, "--reinstall-package "+name)
 	}
 	return Step{
-		Name:    "checkout-packages",
 		User:    o.User,
 		Dir:     "$OH_CODE",
 		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
 		Check:   `[ -x "$OH_AGENT_PY" ]`,
 		Stamp:   digest(slices.Concat([]string{"checkout-packages", in.SourceTree, fmt.Sprint(*o.AgentServerCompileBytecode)}, indexInputs(o))...),
-		Commands: []Command{{Shell: uvIndexEnvironment + `export UV_PYTHON_DOWNLOADS=never
-oh_retry "$OH_UV" pip install ` + uvPipInstall(o) + ` --no-deps \
-	` + strings.Join(reinstall, " ") + ` \
-	` + strings.Join(dirs, " ")}},
+		Commands: []Command{{Shell: stepShell("checkout-packages", map[string]string{
+			"UV_INDEX": uvIndexEnvironment(), "UV_PIP_INSTALL": uvPipInstall(o),
+			"REINSTALL": strings.Join(reinstall, " "), "PACKAGE_DIRS": strings.Join(dirs, " "),
+		})}},
 	}
 }
 
 // agentServerEnvironmentStep gives machines and login shells the launch environment and makes
 // the workspace the server's relative paths point at (from WORKDIR /).
-func agentServerEnvironmentStep(o Options) Step {
+func agentServerEnvironmentStep(o Options, _ Inputs) Step {
 	run, check := launchEnvironmentFiles(o, rcExports(o))
 	return Step{
-		Name:  "environment",
-		User:  RootUser,
-		Check: check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
-		Stamp: digest("agent-server environment", run),
-		Commands: []Command{{Shell: run + `oh_no_links /workspace /workspace/project
-install -d -o "$OH_USER" -g "$OH_USER" /workspace /workspace/project`}},
+		User:     RootUser,
+		Check:    check + "\n" + `[ -d /workspace/project ] && [ "$(stat -c %U /workspace/project)" = "$OH_USER" ]`,
+		Stamp:    digest("agent-server environment", run),
+		Commands: []Command{{Shell: stepShell("agent-server-environment", map[string]string{"LAUNCH_ENVIRONMENT": run})}},
 	}
 }
 

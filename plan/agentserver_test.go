@@ -33,12 +33,12 @@ func TestAgentServerSteps(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		o    Options
-		want []string
+		want []StepID
 	}{
-		{"defaults", Options{}, []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
+		{"defaults", Options{}, []StepID{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
 			"vscode-server", "tini", "agent-server", "environment", "service", "cleanup", "verify"}},
 		{"no vscode, no packages, no verify", Options{SystemPackages: boolPtr(false), SkipVerify: true, Layout: Layout{InstallVSCodeServer: boolPtr(false)}},
-			[]string{"preflight", "uv", "user", "directories", "micromamba", "python-env", "tini", "agent-server", "environment", "service", "cleanup"}},
+			[]StepID{"preflight", "uv", "user", "directories", "micromamba", "python-env", "tini", "agent-server", "environment", "service", "cleanup"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := agentServerPlan(t, tc.o).StepNames(); !slices.Equal(got, tc.want) {

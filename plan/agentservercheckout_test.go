@@ -53,7 +53,7 @@ func TestAgentServerCheckout(t *testing.T) {
 	if o.AgentServerVersion != "1.58.2" || !o.InstallsCheckout() || o.lockInUse() {
 		t.Errorf("version %q, installs the checkout %t, Poetry's lock in use %t; want 1.58.2, true, false", o.AgentServerVersion, o.InstallsCheckout(), o.lockInUse())
 	}
-	want := []string{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
+	want := []StepID{"preflight", "system-packages", "uv", "user", "directories", "micromamba", "python-env",
 		"vscode-server", "tini", "code", "agent-server", "checkout-packages", "environment", "service", "cleanup", "verify"}
 	p := New(o, Inputs{})
 	if got := p.StepNames(); !slices.Equal(got, want) {

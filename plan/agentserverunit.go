@@ -37,27 +37,12 @@ func systemdQuote(s string) string {
 // agentServerUnitStep installs and enables the unit where systemd runs (an EC2 instance); in a
 // container there is none, and the image's entry point starts the server. The login user is
 // never touched.
-func agentServerUnitStep(o Options) Step {
+func agentServerUnitStep(o Options, _ Inputs) Step {
 	unit := agentServerUnit(o)
 	return Step{
-		Name: "service",
-		User: RootUser,
-		Check: `[ ! -d /run/systemd/system ] || { cmp -s /etc/systemd/system/` + AgentServerUnit + ` - <<-'UNIT' && systemctl is-enabled --quiet ` + AgentServerUnit + `
-` + unit + `UNIT
-}`,
-		Commands: []Command{{Shell: `if [ ! -d /run/systemd/system ]; then
-	oh_say "no systemd here: the image's entry point starts the server"
-	return 0
-fi
-install -d -m 0700 "$(dirname ` + AgentServerEnvFile + `)"
-tmp=$(mktemp)
-cat >"$tmp" <<-'UNIT'
-` + unit + `UNIT
-install -m 0644 "$tmp" /etc/systemd/system/` + AgentServerUnit + `
-rm -f "$tmp"
-systemctl daemon-reload
-systemctl enable --quiet ` + AgentServerUnit + `
-oh_say "` + AgentServerUnit + ` enabled: put OH_SESSION_API_KEYS_0 in ` + AgentServerEnvFile + ` (root only) before it serves"`}},
+		User:     RootUser,
+		Check:    stepShell("service.check", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit}),
+		Commands: []Command{{Shell: stepShell("service", map[string]string{"UNIT": AgentServerUnit, "UNIT_FILE": unit, "ENV_FILE": AgentServerEnvFile})}},
 	}
 }
 
@@ -68,23 +53,11 @@ func agentServerUnitCheck(o Options) Check {
 	return Check{
 		Name: "agent-server unit",
 		Root: true,
-		Shell: fmt.Sprintf(`if [ ! -d /run/systemd/system ]; then echo "no systemd: the image's entry point starts the server"; exit 0; fi
-`+sessionKeyShell+`
-dropin=/run/systemd/system/%[1]s.d
-install -d -m 0700 "$dropin"
-printf '[Service]
-Environment=OH_SESSION_API_KEYS_0=%%s
-Environment=OH_ENABLE_VSCODE=false
-' "$key" >"$dropin/50-openhands-check.conf"
-chmod 0600 "$dropin/50-openhands-check.conf"
-systemctl daemon-reload && systemctl restart %[1]s || { systemctl status --no-pager %[1]s | tail -n 5; exit 1; }
-%[3]s
-systemctl stop %[1]s
-rm -rf "$dropin"
-systemctl daemon-reload
-if [ "$rc" -ne 0 ]; then printf '%%s
-' "$out"; journalctl -u %[1]s --no-pager -n 5 2>/dev/null; exit 1; fi
-echo "%[1]s on port %[2]d: $out"`, AgentServerUnit, *o.AgentServerPort,
-			agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout)),
+		Shell: checkFile("agent-server-unit.sh", map[string]string{
+			"SESSION_KEY": checkFile("session-key.sh", nil),
+			"UNIT":        AgentServerUnit,
+			"PORT":        fmt.Sprint(*o.AgentServerPort),
+			"PROBE":       agentServerProbeShell(fmt.Sprint(*o.AgentServerPort), *o.Verify.StartServerTimeout),
+		}),
 	}
 }

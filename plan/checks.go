@@ -1,10 +1,22 @@
 package plan
 
 import (
+	"embed"
 	"fmt"
 	"regexp"
 	"strings"
 )
+
+// checkFiles hold the checks' code, as files shellcheck (TestStepShellFiles) and Python
+// (TestCheckPythonFiles) read; what the options decide is a placeholder (fill).
+//
+//go:embed checks/*.py checks/*.sh
+var checkFiles embed.FS
+
+// checkFile is checks/<name> with its placeholders filled from values (fill).
+func checkFile(name string, values map[string]string) string {
+	return fill(checkFiles, "checks/"+name, values)
+}
 
 // Check is one verification of a finished runtime. Its shell code prints what it found; its
 // status is that of its last command (errexit does not apply inside), 0 when the runtime passes.
@@ -52,14 +64,8 @@ func commandChecks(o Options) []Check {
 // interpreter sees.
 func packageCountCheck(o Options) Check {
 	return Check{
-		Name: "package count",
-		Python: fmt.Sprintf(`import importlib.metadata
-names = {(d.metadata["Name"] or "").lower().replace("_", "-") for d in importlib.metadata.distributions()}
-names.discard("")
-detail = "%%d distributions (at least %[1]d wanted)" %% len(names)
-if len(names) < %[1]d:
-    raise CheckFailed(detail)
-return detail`, *o.Verify.MinPackages),
+		Name:   "package count",
+		Python: checkFile("package-count.py", map[string]string{"MIN_PACKAGES": fmt.Sprint(*o.Verify.MinPackages)}),
 	}
 }
 
@@ -75,22 +81,15 @@ func actionServerChecks(o Options) []Check {
 	out := importChecks(o)
 	out = append(out,
 		Check{
-			Name: "editable install",
-			Python: `import openhands
-location = os.path.dirname(os.path.abspath(openhands.__file__))
-want = os.path.join(os.environ["OH_CODE"], "openhands")
-if location != want:
-    raise CheckFailed("openhands from %s, want %s" % (location, want))
-return "openhands from " + location`,
+			Name:   "editable install",
+			Python: checkFile("editable-install.py", nil),
 		},
 		packageCountCheck(o),
 		micromambaOwnershipCheck,
 		Check{
-			Name: "interpreter path",
-			Root: true,
-			Shell: `interpreter=$(sed -n 's/^OH_INTERPRETER_PATH=//p' /etc/environment | tail -n 1)
-echo "OH_INTERPRETER_PATH=$interpreter"
-[ -n "$interpreter" ] && [ -x "$interpreter" ]`,
+			Name:  "interpreter path",
+			Root:  true,
+			Shell: checkFile("interpreter-path.sh", nil),
 		},
 	)
 	if o.lockInUse() {
@@ -98,11 +97,9 @@ echo "OH_INTERPRETER_PATH=$interpreter"
 	}
 	if *o.InstallBrowser {
 		out = append(out, Check{
-			Name: "chromium",
-			Root: true,
-			Shell: `found=$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)
-echo "${found:-no chromium-* under $PLAYWRIGHT_BROWSERS_PATH}"
-[ -n "$found" ]`,
+			Name:  "chromium",
+			Root:  true,
+			Shell: checkFile("chromium.sh", nil),
 		})
 	}
 	if *o.Verify.Launch {
@@ -142,16 +139,11 @@ func launchChecks(o Options) []Check {
 			Name: "launcher",
 			Root: true,
 			// --help imports the whole server before it parses the arguments.
-			Shell: fmt.Sprintf(`cd "$OH_CODE" || exit 1
-# Without bytecode: the check must leave no root-owned __pycache__ in the code directory.
-out=$(%s PYTHONDONTWRITEBYTECODE=1 %s --help 2>&1) || { printf '%%s\n' "$out" | tail -n 5; exit 1; }
-echo "the launcher's command with --help exits 0 as root with only the launch environment"`,
-				launchEnvCommand(o), launcherCommand(o)),
+			Shell: checkFile("launcher.sh", map[string]string{"LAUNCH_ENV": launchEnvCommand(o), "LAUNCHER": launcherCommand(o)}),
 		},
 		{
-			Name: "jupyter kernel gateway",
-			Python: `m = importlib.import_module("kernel_gateway")
-return "kernel_gateway " + getattr(m, "__version__", "imported")`,
+			Name:   "jupyter kernel gateway",
+			Python: checkFile("jupyter-kernel-gateway.py", nil),
 		},
 	}
 	return append(checks, runtimeToolChecks(o)...)
@@ -224,32 +216,18 @@ echo "GET /alive answered 200 on port $port (plugins %[3]s)"`, launchEnvCommand(
 	}
 }
 
-func verifyStep(o Options) Step {
+func verifyStep(Options, Inputs) Step {
 	return Step{
-		Name: "verify",
 		// Checks that need the runtime user drop to it; the launcher runs as root, as in
 		// OpenHands' containers.
 		User:     RootUser,
-		Commands: []Command{{Shell: "oh_verify"}},
+		Commands: []Command{{Shell: stepShell("verify", nil)}},
 	}
 }
 
 // pythonProbeHeader starts the program that runs every Python check in one interpreter and
 // prints one line per check: "ok" or "FAILED", a tab, the check's index, a tab, the detail.
-const pythonProbeHeader = `import importlib, os, sys
-
-class CheckFailed(Exception):
-    pass
-
-def report(index, check):
-    try:
-        status, detail = "ok", check()
-    except CheckFailed as e:
-        status, detail = "FAILED", str(e)
-    except BaseException as e:
-        status, detail = "FAILED", "%s: %s" % (type(e).__name__, e)
-    print("%s\t%d\t%s" % (status, index, " ".join(str(detail).split())), flush=True)
-`
+var pythonProbeHeader = checkFile("probe-header.py", nil) + "\n"
 
 // renderChecks renders oh_verify, which runs every check, reports each by name and fails
 // listing all that failed, not only the first.
@@ -293,7 +271,7 @@ func shellDoubleQuoted(s string) string { return doubleQuoteSpecial.ReplaceAllSt
 // lockedVersionsCheck compares the distributions installed with the lock's expected versions
 // ($OH_LOCK/expected.txt, "name==version ; marker" lines), with the markers evaluated and the
 // versions compared by lockedMarkers.
-const lockedVersionsCheck = lockedMarkers + "\n" + lockedVersionsCompare
+var lockedVersionsCheck = lockedMarkers + "\n" + lockedVersionsCompare
 
 // lockedMarkers defines holds(marker) and same_version(installed, locked), on the
 // interpreter's own values and no extras. They are packaging's (PEP 508 markers, PEP 440
@@ -305,103 +283,8 @@ const lockedVersionsCheck = lockedMarkers + "\n" + lockedVersionsCompare
 // fails on (before 26.0 it raises when a kernel release that is no PEP 440 version, such as
 // Amazon Linux 2023's, is compared as one) goes to the plain evaluator, which compares
 // platform_release as a string: the kernel release never fails the check.
-const lockedMarkers = `import importlib.metadata, platform, re
-env = {
-    "python_version": "%d.%d" % sys.version_info[:2],
-    "python_full_version": platform.python_version(),
-    "implementation_version": platform.python_version(),
-    "os_name": os.name,
-    "sys_platform": sys.platform,
-    "platform_system": platform.system(),
-    "platform_machine": platform.machine(),
-    "platform_python_implementation": platform.python_implementation(),
-    "implementation_name": sys.implementation.name,
-    "platform_release": platform.release(),
-    "platform_version": platform.version(),
-    "extra": "",
-}
-try:
-    from packaging.markers import Marker
-    from packaging.version import Version
-except Exception:
-    Marker = Version = None
-def holds(marker):
-    if Marker is not None:
-        try:
-            return Marker(marker).evaluate(env)
-        except Exception:
-            pass
-    return plain_holds(marker)
-def same_version(installed, locked):
-    if Version is not None:
-        try:
-            return Version(installed) == Version(locked)
-        except Exception:
-            pass
-    return installed == locked
-versioned = ("python_version", "python_full_version", "implementation_version")
-tokens = []
-def plain_holds(marker):
-    tokens[:] = re.findall(r'\(|\)|"[^"]*"|\'[^\']*\'|not in|===|==|!=|<=|>=|~=|<|>|[A-Za-z_.]+', marker)
-    value = either()
-    if tokens:
-        raise CheckFailed("cannot read the marker %s" % marker)
-    return value
-def either():
-    value = both()
-    while tokens[:1] == ["or"]:
-        tokens.pop(0)
-        value = both() or value
-    return value
-def both():
-    value = single()
-    while tokens[:1] == ["and"]:
-        tokens.pop(0)
-        value = single() and value
-    return value
-def single():
-    if tokens[:1] == ["("]:
-        tokens.pop(0)
-        value = either()
-        tokens.pop(0)
-        return value
-    left, op, right = tokens.pop(0), tokens.pop(0), tokens.pop(0)
-    numeric = left in versioned or right in versioned
-    left, right = [t[1:-1] if t[:1] in "\"'" else env.get(t, "") for t in (left, right)]
-    if op in ("in", "not in"):
-        return (left in right) == (op == "in")
-    if numeric and re.match(r"^[0-9.]+$", left + right):
-        left, right = [tuple(int(x) for x in v.split(".")) for v in (left, right)]
-        if op == "~=":
-            return left >= right and left[:len(right) - 1] == right[:-1]
-    return {"==": left == right, "===": left == right, "!=": left != right, "<": left < right,
-            "<=": left <= right, ">": left > right, ">=": left >= right}[op]`
+var lockedMarkers = checkFile("locked-markers.py", nil)
 
 // lockedVersionsCompare lists each package of expected.txt whose marker holds and that is
 // missing or at another version than the locked one.
-const lockedVersionsCompare = `def norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-installed = {}
-for d in importlib.metadata.distributions():
-    installed[norm(d.metadata["Name"] or "")] = d.version
-wrong, count = [], 0
-with open(os.path.join(os.environ["OH_LOCK"], "expected.txt")) as f:
-    for line in f:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        requirement, _, marker = line.partition(" ; ")
-        if marker and not holds(marker):
-            continue
-        count += 1
-        name, _, version = requirement.partition("==")
-        if " @ " in requirement:
-            name, version = requirement.split(" @ ")[0], None
-        got = installed.get(norm(name.strip()))
-        if got is None:
-            wrong.append("%s missing" % name)
-        elif version is not None and not same_version(got, version):
-            wrong.append("%s %s, locked %s" % (name, got, version))
-if wrong:
-    raise CheckFailed("%d of %d locked packages differ: %s" % (len(wrong), count, ", ".join(wrong)))
-return "%d locked packages at their locked versions" % count`
+var lockedVersionsCompare = checkFile("locked-versions.py", nil)

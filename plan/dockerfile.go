@@ -23,10 +23,11 @@ const (
 // the steps need.
 type dockerLayer struct {
 	copyFrom string // a context directory copied to the code directory first, if any
-	// planFor names a step whose files, the context directory of the same name, are copied
-	// next to plan.sh first when the plan has the step.
-	planFor string
-	steps   []string
+	// planFiles is a context directory copied next to plan.sh first when the plan has the
+	// step planFor, which reads it.
+	planFiles string
+	planFor   StepID
+	steps     []StepID
 }
 
 // The builder's layers after the first one (every step before the runtime's firstLayerEnd,
@@ -48,7 +49,7 @@ func (p *Plan) Dockerfile(from, version string) string {
 	rt := runtimeOf(p.Options.Layout)
 	later := slices.Concat(rt.layers, []dockerLayer{rt.sourceLayer})
 	names := p.StepNames()
-	first := slices.IndexFunc(names, func(name string) bool {
+	first := slices.IndexFunc(names, func(name StepID) bool {
 		return slices.ContainsFunc(later, func(l dockerLayer) bool { return slices.Contains(l.steps, name) })
 	})
 	p.renderLayer(&b, dockerLayer{steps: names[:first]})
@@ -98,7 +99,7 @@ func (p *Plan) dockerfileHead(b *strings.Builder, from, version string) {
 // renderLayer writes a layer's COPY and RUN, with only the steps the plan has; a layer
 // without any is left out.
 func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
-	var steps []string
+	var steps []StepID
 	for _, name := range l.steps {
 		if slices.Contains(p.StepNames(), name) {
 			steps = append(steps, name)
@@ -108,13 +109,13 @@ func (p *Plan) renderLayer(b *strings.Builder, l dockerLayer) {
 		return
 	}
 	// What is copied to the code directory is the code step's to install.
-	if l.copyFrom != "" && slices.Contains(steps, "code") {
+	if l.copyFrom != "" && slices.Contains(steps, StepCode) {
 		fmt.Fprintf(b, "COPY --chown=%[1]s:%[1]s %s/%s/ %s/\n", p.Options.User, contextDir, l.copyFrom, p.Options.codeDir())
 	}
-	if l.planFor != "" && slices.Contains(steps, l.planFor) {
-		fmt.Fprintf(b, "COPY %s/%s/ %s/%s/\n", contextDir, l.planFor, imagePlanDir, l.planFor)
+	if l.planFiles != "" && slices.Contains(steps, l.planFor) {
+		fmt.Fprintf(b, "COPY %s/%s/ %s/%s/\n", contextDir, l.planFiles, imagePlanDir, l.planFiles)
 	}
-	fmt.Fprintf(b, "RUN bash %s/%s --steps %s\n", imagePlanDir, BundleScript, strings.Join(steps, ","))
+	fmt.Fprintf(b, "RUN bash %s/%s --steps %s\n", imagePlanDir, BundleScript, joinSteps(steps, ","))
 }
 
 // DockerfileName is the Dockerfile's name in the build context.

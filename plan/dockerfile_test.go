@@ -134,11 +134,13 @@ func TestDockerfileGolden(t *testing.T) {
 var runStepsLine = regexp.MustCompile(`^RUN bash /opt/openhands-plan/plan\.sh --steps (\S+)$`)
 
 // runSteps returns, for each line of the Dockerfile, the steps its RUN runs (nil for others).
-func runSteps(lines []string) [][]string {
-	out := make([][]string, len(lines))
+func runSteps(lines []string) [][]StepID {
+	out := make([][]StepID, len(lines))
 	for i, l := range lines {
 		if m := runStepsLine.FindStringSubmatch(l); m != nil {
-			out[i] = strings.Split(m[1], ",")
+			for _, name := range strings.Split(m[1], ",") {
+				out[i] = append(out[i], StepID(name))
+			}
 		}
 	}
 	return out
@@ -241,8 +243,8 @@ func TestDockerfileProperties(t *testing.T) {
 			// No step runs twice but code, which runs with the dependency files and again
 			// with the source.
 			steps := runSteps(lines)
-			count := map[string]int{}
-			var order []string
+			count := map[StepID]int{}
+			var order []StepID
 			for i, l := range lines {
 				if strings.HasPrefix(l, "RUN ") && steps[i] == nil && !strings.HasPrefix(l, "RUN rm -rf ") {
 					t.Errorf("line %d runs something other than plan steps: %s", i+1, l)
@@ -262,10 +264,10 @@ func TestDockerfileProperties(t *testing.T) {
 				}
 			}
 			// The steps run in the plan's order (code apart, which runs twice).
-			planOrder := slices.DeleteFunc(p.StepNames(), func(s string) bool { return s == "code" })
-			runOrder := slices.DeleteFunc(slices.Clone(order), func(s string) bool { return s == "code" })
+			planOrder := slices.DeleteFunc(p.StepNames(), func(s StepID) bool { return s == StepCode })
+			runOrder := slices.DeleteFunc(slices.Clone(order), func(s StepID) bool { return s == StepCode })
 			if v.sourceOnly {
-				planOrder = slices.DeleteFunc(planOrder, func(s string) bool { return !slices.Contains([]string{"environment", "cleanup", "verify"}, s) })
+				planOrder = slices.DeleteFunc(planOrder, func(s StepID) bool { return !slices.Contains([]StepID{StepEnvironment, StepCleanup, StepVerify}, s) })
 			}
 			if !slices.Equal(runOrder, planOrder) {
 				t.Errorf("steps run in the order %v, want %v", runOrder, planOrder)
@@ -287,9 +289,9 @@ func TestDockerfileProperties(t *testing.T) {
 			if copyCode < 0 {
 				t.Fatalf("no COPY of openhands-plan/code/ to %s/code/:\n%s", o.Prefix, dockerfile)
 			}
-			sourceSteps := []string{"code", "environment", "cleanup"}
+			sourceSteps := []StepID{StepCode, StepEnvironment, StepCleanup}
 			if !o.SkipVerify {
-				sourceSteps = append(sourceSteps, "verify")
+				sourceSteps = append(sourceSteps, StepVerify)
 			}
 			if next := nextRun(lines, copyCode); next < 0 || !slices.Equal(steps[next], sourceSteps) {
 				t.Errorf("the source copy is not followed by one RUN of %v:\n%s", sourceSteps, dockerfile)
@@ -302,7 +304,7 @@ func TestDockerfileProperties(t *testing.T) {
 				if copyDeps >= 0 || deps >= 0 {
 					t.Errorf("the source-only Dockerfile copies the dependency files or installs the dependencies:\n%s", dockerfile)
 				}
-				for _, absent := range []string{"preflight", "system-packages", "micromamba", "python-env", "browser", "user", "uv"} {
+				for _, absent := range []StepID{StepPreflight, StepSystemPackages, StepMicromamba, StepPythonEnv, StepBrowser, StepUser, StepUV} {
 					if count[absent] != 0 {
 						t.Errorf("the source-only Dockerfile runs %s", absent)
 					}
@@ -337,7 +339,7 @@ func TestDockerfileProperties(t *testing.T) {
 			if !(copyDeps < deps && deps < copyCode) {
 				t.Errorf("layer order: deps COPY at line %d, dependencies RUN at %d, code COPY at %d; want them in that order", copyDeps+1, deps+1, copyCode+1)
 			}
-			if next := nextRun(lines, copyDeps); next < 0 || !slices.Equal(steps[next], []string{"code"}) {
+			if next := nextRun(lines, copyDeps); next < 0 || !slices.Equal(steps[next], []StepID{StepCode}) {
 				t.Errorf("the dependency files are not followed by the code step alone:\n%s", dockerfile)
 			}
 			if lines[deps] != "RUN bash /opt/openhands-plan/plan.sh --steps dependencies" {

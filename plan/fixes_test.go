@@ -172,7 +172,7 @@ func TestFixSameSizeDependencyEdit(t *testing.T) {
 	}
 }
 
-func stamp(p *Plan, step string) string {
+func stamp(p *Plan, step StepID) string {
 	for _, s := range p.Steps {
 		if s.Name == step {
 			return s.Stamp
@@ -227,7 +227,7 @@ func TestPlanStepOrder(t *testing.T) {
 			if errs := o.Prepare(); len(errs) != 0 {
 				t.Fatal(errs)
 			}
-			if got := strings.Join(New(o, Inputs{}).StepNames(), " "); got != tc.want {
+			if got := joinSteps(New(o, Inputs{}).StepNames(), " "); got != tc.want {
 				t.Errorf("steps %s, want %s", got, tc.want)
 			}
 		})

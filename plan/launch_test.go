@@ -72,7 +72,7 @@ func TestLaunchEnvRenderings(t *testing.T) {
 	}
 
 	// /etc/environment and the rc files, written by the environment step in a scratch root.
-	env := environmentStep(o)
+	env := environmentStep(o, Inputs{})
 	script := strings.NewReplacer("/etc/environment", "$ROOT/etc/environment", `"/home/$OH_USER/.bashrc"`, `"$ROOT/home/.bashrc"`,
 		"/root/.bashrc", "$ROOT/root/.bashrc", "oh_as_user ", "true ", `chown -h "$OH_USER:$OH_USER" `, "true ", `chown "$OH_USER:$OH_USER" `, "true ").Replace(env.Commands[0].Shell)
 	root := t.TempDir()

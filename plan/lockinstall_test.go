@@ -367,7 +367,7 @@ func TestLockShippedWithThePlan(t *testing.T) {
 	}
 }
 
-func stepStamp(p *Plan, name string) string {
+func stepStamp(p *Plan, name StepID) string {
 	for _, s := range p.Steps {
 		if s.Name == name {
 			return s.Stamp
@@ -443,8 +443,9 @@ cat "$LOG"`)
 	noHashes.LockVerifyHashes = boolPtr(false)
 	one, two := Inputs{Lock: strings.Repeat("5", 64)}, Inputs{Lock: strings.Repeat("6", 64)}
 	for _, c := range []struct {
-		step, change string
-		a, b         *Plan
+		step   StepID
+		change string
+		a, b   *Plan
 	}{
 		{"lock", "a new lock", New(o, one), New(o, two)},
 		{"dependencies", "a new lock", New(o, one), New(o, two)},

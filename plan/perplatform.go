@@ -375,7 +375,7 @@ func renderPlatformSources(b *strings.Builder, o Options) {
 
 // platformStamp is the stamp of a tool with per-platform entries: each architecture's source.
 func (t Tool) platformStamp(o Options, in Inputs) string {
-	parts := []string{t.Step, "by-platform"}
+	parts := []string{string(t.Step), "by-platform"}
 	for _, a := range Archs {
 		parts = append(parts, a.Machine, t.sourceStamp(t.sourceFor(o, a.Platform), in.Supplied[t.suppliedKey(o, a.Machine)]))
 	}

@@ -32,7 +32,7 @@ func (c Command) appliesTo(f Family) bool {
 
 // Step is one unit of the plan.
 type Step struct {
-	Name string
+	Name StepID
 	// User is RootUser or the runtime user.
 	User string
 	// Check is shell code that exits 0 when the step is already done, so a second run skips
@@ -42,7 +42,7 @@ type Step struct {
 	// recorded by the last successful run to match, and a successful run records it.
 	Stamp string
 	// Invalidates names later steps whose stamps are dropped when this step runs.
-	Invalidates []string
+	Invalidates []StepID
 	// Dir is the working directory of the commands, when not the default.
 	Dir string
 	// Env is extra environment for the commands, as KEY=value.
@@ -106,21 +106,16 @@ func New(o Options, in Inputs) *Plan {
 }
 
 // StepNames lists the plan's steps in order.
-func (p *Plan) StepNames() []string {
-	names := make([]string, len(p.Steps))
+func (p *Plan) StepNames() []StepID {
+	names := make([]StepID, len(p.Steps))
 	for i, s := range p.Steps {
 		names[i] = s.Name
 	}
 	return names
 }
 
-func preflightStep() Step {
-	return Step{
-		Name: "preflight",
-		User: RootUser,
-		Commands: []Command{{Shell: `oh_say "platform: $OH_PLATFORM_NAME ($OH_ARCH), package manager $OH_FAMILY"
-oh_check_disk`}},
-	}
+func preflightStep(Options, Inputs) Step {
+	return Step{User: RootUser, Commands: []Command{{Shell: stepShell("preflight", nil)}}}
 }
 
 // SystemPackages are the packages each family needs, in the notation of oh_missing_packages.
@@ -141,59 +136,21 @@ var BrowserLibraries = map[Family][]string{
 		"libXdamage", "libXrandr", "mesa-libgbm", "pango", "alsa-lib"},
 }
 
-func systemPackagesStep() Step {
+func systemPackagesStep(Options, Inputs) Step {
 	return Step{
-		Name: "system-packages",
 		User: RootUser,
 		// An optional package that the repositories lacked at the last run counts as done:
 		// otherwise the step (and its repository refresh, which fails air-gapped) would run
 		// again on every run where ripgrep is not packaged (Amazon Linux 2023).
-		Check: `set -f # package specs such as ?ripgrep are words, not patterns
-# shellcheck disable=SC2086 # one word per package
-for spec in $(oh_missing_packages $OH_SYSTEM_PACKAGES); do
-	case $spec in
-	\?*) grep -qxF "${spec#\?}" "$OH_STAMPS/unavailable-packages" 2>/dev/null || exit 1 ;;
-	*) exit 1 ;;
-	esac
-done`,
-		Commands: []Command{{Shell: `set -f # package specs such as ?ripgrep are words, not patterns
-# shellcheck disable=SC2086 # one word per package
-missing=$(oh_missing_packages $OH_SYSTEM_PACKAGES)
-# The builder runs this step without its check: with nothing missing, no repository refresh
-# (which fails without network) and no install.
-if [ -z "$missing" ]; then
-	oh_say "every package is installed"
-	return 0
-fi
-oh_say "missing: $(printf '%s' "$missing" | tr '\n' ' ')"
-oh_pkg_refresh
-wanted="" unavailable=""
-for spec in $missing; do
-	pick=$(oh_pick_available "$spec")
-	# Only an optional package the repositories lack picks nothing.
-	[ -n "$pick" ] || unavailable="$unavailable${spec#\?}
-"
-	wanted="$wanted $pick"
-done
-install -d -m 0755 "$OH_STAMPS"
-printf '%s' "$unavailable" >"$OH_STAMPS/unavailable-packages"
-if [ -n "${wanted// /}" ]; then
-	# shellcheck disable=SC2086 # one word per package
-	oh_retry oh_pkg_install $wanted
-fi
-oh_pkg_clean`}},
+		Check:    stepShell("system-packages.check", nil),
+		Commands: []Command{{Shell: stepShell("system-packages", nil)}},
 	}
 }
 
-func userStep(o Options) Step {
+func userStep(o Options, _ Inputs) Step {
 	sudo := `rm -f "/etc/sudoers.d/$OH_USER"`
 	if *o.PasswordlessSudo {
-		sudo = `tmp=$(mktemp)
-printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$OH_USER" >"$tmp"
-visudo -cf "$tmp" >/dev/null || { rm -f "$tmp"; oh_die "the sudoers drop-in for $OH_USER does not pass visudo -c"; }
-install -d -m 0750 /etc/sudoers.d
-install -m 0440 "$tmp" "/etc/sudoers.d/$OH_USER"
-rm -f "$tmp"`
+		sudo = stepShell("user-sudoers", nil)
 	}
 	check := `id -u "$OH_USER" >/dev/null 2>&1 && id -nG "$OH_USER" | tr ' ' '\n' | grep -qx "$OH_ADMIN_GROUP"`
 	if *o.PasswordlessSudo {
@@ -202,38 +159,23 @@ rm -f "$tmp"`
 		check += ` && [ ! -e "/etc/sudoers.d/$OH_USER" ]`
 	}
 	return Step{
-		Name:  "user",
-		User:  RootUser,
-		Check: check,
-		Commands: []Command{{Shell: `if ! id -u "$OH_USER" >/dev/null 2>&1; then
-	id_=$(oh_pick_id)
-	getent group "$OH_USER" >/dev/null || groupadd -g "$id_" "$OH_USER"
-	useradd -m -d "/home/$OH_USER" -s /bin/bash -u "$id_" -g "$OH_USER" "$OH_USER"
-	oh_say "created user $OH_USER with uid $(id -u "$OH_USER") and gid $(id -g "$OH_USER")"
-fi
-usermod -aG "$OH_ADMIN_GROUP" "$OH_USER"
-` + sudo}},
+		User:     RootUser,
+		Check:    check,
+		Commands: []Command{{Shell: stepShell("user", map[string]string{"SUDOERS": sudo})}},
 	}
 }
 
 // directoriesStep makes the prefix's directories and writes the record of the options
 // (RecordPath). It runs on every run, so the record is always of the last one, and it has no
 // check, so it counts as no change for cleanup.
-func directoriesStep(o Options) Step {
+func directoriesStep(o Options, _ Inputs) Step {
 	return Step{
-		Name: "directories",
-		User: RootUser,
-		Commands: []Command{{Shell: `# On a second run these belong to the runtime user: install -d would follow a planted link.
-oh_no_links "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
-install -d -o "$OH_USER" -g "$OH_USER" "$OH_PREFIX" "$OH_PREFIX/bin" "$OH_PREFIX/logs" "$OH_CODE" "$OH_PREFIX/workspace" "$OH_PREFIX/poetry"
-chmod g+rws "$OH_PREFIX/workspace"
-# uv was installed before the user existed.
-chown -R "$OH_USER:$OH_USER" "$OH_PREFIX/bin"
-` + recordCommands(NewRecord(o), RecordPath)}},
+		User:     RootUser,
+		Commands: []Command{{Shell: stepShell("directories", map[string]string{"RECORD": recordCommands(NewRecord(o), RecordPath)})}},
 	}
 }
 
-func pythonEnvStep(o Options) Step {
+func pythonEnvStep(o Options, _ Inputs) Step {
 	condaPackages := ""
 	for _, p := range runtimeOf(o.Layout).condaPackages {
 		condaPackages += p + " "
@@ -250,55 +192,38 @@ func pythonEnvStep(o Options) Step {
 		alias += "trap 'oh_scrub_userinfo \"$OH_CHANNEL_ALIAS\" \"$MAMBA_ROOT_PREFIX\" || exit 1' EXIT\n"
 	}
 	return Step{
-		Name:        "python-env",
 		User:        RootUser,
 		Check:       `[ -x "$OH_ENV_PY" ]`,
 		Stamp:       digest("python-env", o.EnvName, o.PythonVersion, o.CondaChannel, RedactURL(o.ChannelAlias)),
-		Invalidates: []string{"dependencies", "browser"},
+		Invalidates: []StepID{StepDependencies, StepBrowser},
 		Secrets:     []string{"OH_CHANNEL_ALIAS"},
-		Commands: []Command{{Shell: alias + `"$OH_MM" create -n "$OH_ENV" -y
-# The action server's Poetry is installed for tools that expect it, never used to install:
-# it cannot parse the Amazon Linux 2023 kernel release.
-oh_retry "$OH_MM" install -n "$OH_ENV" -c "$OH_CONDA_CHANNEL" ` + condaPackages + `"python=$OH_PYTHON_VERSION" -y
-# The env is created as root but the dependency install runs as the runtime user.
-chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"`}},
+		Commands:    []Command{{Shell: stepShell("python-env", map[string]string{"CHANNEL_ALIAS": alias, "CONDA_PACKAGES": condaPackages})}},
 	}
 }
 
-func codeStep(in Inputs) Step {
+func codeStep(_ Options, in Inputs) Step {
 	return Step{
-		Name:  "code",
-		User:  RootUser,
-		Check: `[ -f "$OH_CODE/pyproject.toml" ]`,
-		Stamp: digest("code", in.SourceTree),
-		Commands: []Command{{Shell: copyCodeShell + `# pyproject.toml's packages include third_party, which the runtime does not ship.
-mkdir -p "$OH_CODE/third_party"
-touch "$OH_CODE/third_party/__init__.py"
-printf '%s\n' '#!/usr/bin/env python3' 'import os' 'import sys' \
-	'if os.environ.get("SKIP_VSCODE_BUILD"):' '    print("Skipping VSCode build")' '    sys.exit(0)' \
-	>"$OH_CODE/build_vscode.py"
-chown -R "$OH_USER:$OH_USER" "$OH_CODE"`}},
+		User:     RootUser,
+		Check:    `[ -f "$OH_CODE/pyproject.toml" ]`,
+		Stamp:    digest("code", in.SourceTree),
+		Commands: []Command{{Shell: stepShell("code", copyCode())}},
 	}
 }
 
-// copyCodeShell copies the bundle's code to the code directory, entry by entry, so what the
-// directory holds besides stays.
-const copyCodeShell = `for entry in "$OH_BUNDLE/code"/* "$OH_BUNDLE/code"/.[!.]*; do
-	[ -e "$entry" ] || continue
-	rm -rf "${OH_CODE:?}/$(basename "$entry")"
-	cp -R "$entry" "$OH_CODE/"
-done
-`
+// copyCode fills a code step's @COPY_CODE@ with the copy of the bundle's code to the code
+// directory, entry by entry, so what the directory holds besides stays.
+func copyCode() map[string]string {
+	return map[string]string{"COPY_CODE": stepShell("copy-code", nil)}
+}
 
 // lockStep puts the files generated from poetry.lock where the runtime user's install and
 // the checks read them: the plan's own directory is root's alone on a machine.
-func lockStep(in Inputs) Step {
+func lockStep(_ Options, in Inputs) Step {
 	var install strings.Builder
 	for _, name := range []string{LockConstraintsFile, LockRequirementsFile, LockExpectedFile} {
 		fmt.Fprintf(&install, "install -m 0644 -o \"$OH_USER\" -g \"$OH_USER\" \"$OH_BUNDLE/%s/%s\" \"$OH_LOCK/%s\"\n", BundleLock, name, name)
 	}
 	return Step{
-		Name:     "lock",
 		User:     RootUser,
 		Check:    `[ -f "$OH_LOCK/` + LockExpectedFile + `" ]`,
 		Stamp:    digest("lock", in.Lock),
@@ -308,9 +233,7 @@ func lockStep(in Inputs) Step {
 
 // uvIndexEnvironment gives uv the indexes through its environment: on its command line, ps
 // would show their credentials to every user of the machine.
-const uvIndexEnvironment = `if [ -n "${OH_INDEX_URL:-}" ]; then export UV_INDEX_URL="$OH_INDEX_URL"; fi
-if [ -n "${OH_EXTRA_INDEX_URLS:-}" ]; then export UV_EXTRA_INDEX_URL="$OH_EXTRA_INDEX_URLS"; fi
-`
+func uvIndexEnvironment() string { return stepShell("uv-index", nil) }
 
 // indexInputs are the stamp parts of the indexes: mirrors without their credentials, so a
 // new token is not a new input.
@@ -341,41 +264,25 @@ set -- "$@" --constraint "$OH_LOCK/` + LockConstraintsFile + `" --requirement "$
 		}
 	}
 	return Step{
-		Name:    "dependencies",
-		User:    o.User,
-		Dir:     "$OH_CODE",
-		Env:     env,
-		Secrets: []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
-		Check:   `[ -x "$OH_ENV_PY" ]`,
-		Stamp:   digest(inputs...),
-		Commands: []Command{{Shell: `set -- --python "$OH_ENV_PY" --no-cache
-` + uvIndexEnvironment + lock + `# uv, not pip: pip install -e . skips the dependencies of a poetry-core project.
-# shellcheck disable=SC2086 # one word per package
-oh_retry "$OH_MM" run -n "$OH_ENV" "$OH_UV" pip install "$@" -e . $OH_EXTRA_PIP_PACKAGES`}},
+		User:     o.User,
+		Dir:      "$OH_CODE",
+		Env:      env,
+		Secrets:  []string{"OH_INDEX_URL", "OH_EXTRA_INDEX_URLS"},
+		Check:    `[ -x "$OH_ENV_PY" ]`,
+		Stamp:    digest(inputs...),
+		Commands: []Command{{Shell: stepShell("dependencies", map[string]string{"UV_INDEX": uvIndexEnvironment(), "LOCK": lock})}},
 	}
 }
 
-func browserStep(o Options) Step {
+func browserStep(Options, Inputs) Step {
 	return Step{
-		Name:  "browser",
 		User:  RootUser,
 		Check: `[ -n "$(find "$PLAYWRIGHT_BROWSERS_PATH" -mindepth 1 -maxdepth 1 -name 'chromium-*' -print -quit 2>/dev/null)" ]`,
 		Commands: []Command{
 			{Shell: `install -d -m 0755 "$PLAYWRIGHT_BROWSERS_PATH"`},
 			{Shell: `oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install --with-deps chromium`, Families: []Family{FamilyApt}},
-			{Shell: `# Playwright's --with-deps only knows apt.
-# shellcheck disable=SC2086 # one word per package
-oh_retry dnf install -y $OH_BROWSER_LIBRARIES
-oh_retry "$OH_MM" run -n "$OH_ENV" python -m playwright install chromium`, Families: []Family{FamilyDnf}},
-			{Shell: `chmod -R a+rX "$PLAYWRIGHT_BROWSERS_PATH"
-oh_no_links "/home/$OH_USER/.cache"
-for home in /root "/home/$OH_USER"; do
-	install -d "$home/.cache"
-	[ -L "$home/.cache/ms-playwright" ] || rm -rf "$home/.cache/ms-playwright"
-	ln -sfn "$PLAYWRIGHT_BROWSERS_PATH" "$home/.cache/ms-playwright"
-done
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache"
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.cache/ms-playwright"`},
+			{Shell: stepShell("browser-dnf", nil), Families: []Family{FamilyDnf}},
+			{Shell: stepShell("browser-links", nil)},
 		},
 	}
 }
@@ -394,53 +301,34 @@ func launchEnvironmentFiles(o Options, rcBlock string) (run, check string) {
 		fmt.Fprintf(&etc, "oh_set_line /etc/environment %s %s\n", v.Name, line)
 		fmt.Fprintf(&checks, "grep -qxF %s /etc/environment\n", line)
 	}
-	return etc.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	oh_set_block "$rc" <<-'BLOCK'
-` + indent(strings.TrimSuffix(rcBlock, "\n"), "\t") + `
-	BLOCK
-done
-chown -h "$OH_USER:$OH_USER" "/home/$OH_USER/.bashrc"
-`, checks.String() + `for rc in "$OH_BASHRC" /root/.bashrc "/home/$OH_USER/.bashrc"; do
-	grep -qxF '# >>> openhands runtime >>>' "$rc"
-done`
+	return stepShell("launch-environment", map[string]string{"ETC_ENVIRONMENT": etc.String(), "RC_BLOCK": indent(strings.TrimSuffix(rcBlock, "\n"), "\t")}) + "\n",
+		stepShell("launch-environment.check", map[string]string{"ETC_ENVIRONMENT": checks.String()})
 }
 
 // environmentStep gives machines and login shells the launch environment, puts the poetry
 // shim in the environment, and turns off micromamba's prompt change for the runtime user, as
 // upstream's template does.
-func environmentStep(o Options) Step {
+func environmentStep(o Options, _ Inputs) Step {
 	block := rcExports(o) + fmt.Sprintf("eval \"$(%s shell hook -s bash)\"\nmicromamba activate %s 2>/dev/null || true\n",
 		shellQuote(o.mambaRoot()+"/bin/micromamba"), shellQuote(o.EnvName))
 	run, check := launchEnvironmentFiles(o, block)
 	return Step{
-		Name:  "environment",
 		User:  RootUser,
 		Check: `grep -qF '` + poetryShimMarker + `' "$OH_ENV_BIN/poetry"` + "\n" + check,
 		Stamp: digest("environment", run, poetryShim),
-		Commands: []Command{{Shell: run + `# A fresh file beside the shim (the env's bin belongs to the runtime user), renamed over it.
-shim=$(mktemp "$OH_ENV_BIN/.poetry.XXXXXX")
-cat >"$shim" <<-'POETRY'
-` + indent(strings.TrimSuffix(poetryShim, "\n"), "\t") + `
-	POETRY
-chmod 0755 "$shim"
-chown -h "$OH_USER:$OH_USER" "$shim"
-mv -f "$shim" "$OH_ENV_BIN/poetry"
-oh_as_user "$OH_MM" config set changeps1 False >/dev/null`}},
+		Commands: []Command{{Shell: stepShell("environment", map[string]string{
+			"LAUNCH_ENVIRONMENT": run, "POETRY_SHIM": indent(strings.TrimSuffix(poetryShim, "\n"), "\t"),
+		})}},
 	}
 }
 
-func cleanupStep(o Options) Step {
-	shell := `"$OH_MM" clean --all -y >/dev/null
-# Only when something slipped: a recursive chown of a full env takes a while.
-if [ -n "$(find "$MAMBA_ROOT_PREFIX" ! -user "$OH_USER" -print -quit)" ]; then
-	chown -R "$OH_USER:$OH_USER" "$MAMBA_ROOT_PREFIX"
-fi`
+func cleanupStep(o Options, _ Inputs) Step {
+	shell := stepShell("cleanup", nil)
 	if o.usesUVPython() {
 		// What uv python install unpacked in and left behind.
-		shell = `rm -rf "$OH_UV_PYTHON/.temp"`
+		shell = stepShell("cleanup-uv-python", nil)
 	}
 	return Step{
-		Name: "cleanup",
 		User: RootUser,
 		// Nothing to clean when every step before was skipped.
 		Check:    `[ -z "$OH_CHANGED" ]`,

@@ -45,30 +45,14 @@ var uvPythonSecrets = []string{"OH_PYTHON_INSTALL_MIRROR", "OH_PYTHON_DOWNLOADS_
 // missing. uv never downloads a Python on its own: with micromamba's there is nothing to
 // download, and uv's is installed here, from where the options say.
 func agentServerVenvShell(o Options) string {
-	if !o.usesUVPython() {
-		return `export UV_PYTHON_DOWNLOADS=never
-` + recreateVenvShell + `if [ ! -x "$OH_AGENT_PY" ]; then
-	"$OH_UV" venv --no-config --python "$OH_ENV_PY" "$OH_AGENT_VENV"
-fi
-`
+	// A venv of another Python (python_version changed) is made anew: uv would keep its
+	// interpreter.
+	recreate := map[string]string{"RECREATE_VENV": stepShell("recreate-venv", nil)}
+	if o.usesUVPython() {
+		return stepShell("agent-server-venv-uv-python", recreate)
 	}
-	return `export UV_PYTHON_DOWNLOADS=manual UV_PYTHON_INSTALL_DIR="$OH_UV_PYTHON"
-if [ -n "$OH_PYTHON_INSTALL_MIRROR" ]; then export UV_PYTHON_INSTALL_MIRROR="$OH_PYTHON_INSTALL_MIRROR"; fi
-if [ -n "$OH_PYTHON_DOWNLOADS_JSON_URL" ]; then export UV_PYTHON_DOWNLOADS_JSON_URL="$OH_PYTHON_DOWNLOADS_JSON_URL"; fi
-# --no-bin: the interpreter is the venv's, not a command of the user's PATH.
-oh_retry "$OH_UV" python install --no-config --no-bin "$OH_PYTHON_VERSION"
-` + recreateVenvShell + `if [ ! -x "$OH_AGENT_PY" ]; then
-	"$OH_UV" venv --no-config --managed-python --python "$OH_PYTHON_VERSION" "$OH_AGENT_VENV"
-fi
-`
+	return stepShell("agent-server-venv", recreate)
 }
-
-// recreateVenvShell removes a venv of another Python (python_version changed): uv would keep
-// its interpreter.
-const recreateVenvShell = `if [ -x "$OH_AGENT_PY" ] && [ "$("$OH_AGENT_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$OH_PYTHON_VERSION" ]; then
-	rm -rf "$OH_AGENT_VENV"
-fi
-`
 
 // pythonSourceStamp is what the agent-server step's stamp records of where Python comes from.
 func pythonSourceStamp(o Options) []string {
@@ -81,21 +65,9 @@ func pythonSourceStamp(o Options) []string {
 // selfContainedVenvCheck checks that the venv runs the options' Python, whatever python3 the
 // base has.
 func selfContainedVenvCheck(o Options) Check {
-	shell := `real=$(readlink -f "$OH_AGENT_PY") env_real=$(readlink -f "$OH_ENV_PY")
-if [ "$real" != "$env_real" ]; then
-	echo "$OH_AGENT_PY runs $real, not the micromamba environment's $OH_ENV_PY ($env_real)"
-	exit 1
-fi
-echo "$OH_AGENT_PY runs the micromamba environment's $OH_ENV_PY"`
+	shell := checkFile("self-contained-venv.sh", nil)
 	if o.usesUVPython() {
-		shell = `real=$(readlink -f "$OH_AGENT_PY") installs=$(readlink -f "$OH_UV_PYTHON")
-case $real in
-"$installs"/*) echo "$OH_AGENT_PY runs $real, installed by uv" ;;
-*)
-	echo "$OH_AGENT_PY runs $real, not a Python uv installed in $OH_UV_PYTHON"
-	exit 1
-	;;
-esac`
+		shell = checkFile("self-contained-venv-uv-python.sh", nil)
 	}
 	return Check{Name: "self-contained venv", Root: true, Shell: shell}
 }

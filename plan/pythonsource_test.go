@@ -17,7 +17,7 @@ import (
 func TestUVPython(t *testing.T) {
 	o := Options{PythonInstallMirror: "https://mirror:s3cr3t@pbs.internal/releases", Layout: Layout{PythonSource: PythonSourceUV}}
 	p := agentServerPlan(t, o)
-	if want := []string{"preflight", "system-packages", "uv", "user", "directories", "vscode-server", "tini", "agent-server",
+	if want := []StepID{"preflight", "system-packages", "uv", "user", "directories", "vscode-server", "tini", "agent-server",
 		"environment", "service", "cleanup", "verify"}; !slices.Equal(p.StepNames(), want) {
 		t.Errorf("steps %v, want %v", p.StepNames(), want)
 	}

@@ -33,7 +33,7 @@ func RuntimeNames() []string {
 type runtime struct {
 	name string
 	// steps are the runtime's own steps, after python-env and before cleanup.
-	steps func(o Options, in Inputs) []Step
+	steps []stepRow
 	// checks are the verification's checks, in report order.
 	checks func(o Options) []Check
 	// launchEnv is the environment the runtime is launched with, PATH last (see LaunchEnv).
@@ -49,7 +49,7 @@ type runtime struct {
 	interpreter string
 	// toolBefore places each tool's step right before the step named, or before the
 	// runtime's own steps (runtimeStart).
-	toolBefore map[string]string
+	toolBefore map[StepID]StepID
 	// layers are the builder's layers after the first (which holds every step before the
 	// first step a layer names: those depending on the options alone); sourceLayer is the
 	// last one, the only one of a build on an image with the lock tag.
@@ -89,30 +89,26 @@ func runtimeOf(l Layout) runtime {
 
 var actionServer = runtime{
 	name: RuntimeActionServer,
-	steps: func(o Options, in Inputs) []Step {
-		steps := []Step{codeStep(in)}
-		if o.lockInUse() {
-			steps = append(steps, lockStep(in))
-		}
-		steps = append(steps, dependenciesStep(o, in))
-		if *o.InstallBrowser {
-			steps = append(steps, browserStep(o))
-		}
-		return append(steps, environmentStep(o))
+	steps: []stepRow{
+		{id: StepCode, step: codeStep},
+		{id: StepLock, when: Options.lockInUse, step: lockStep},
+		{id: StepDependencies, step: dependenciesStep},
+		{id: StepBrowser, when: func(o Options) bool { return *o.InstallBrowser }, step: browserStep},
+		{id: StepEnvironment, step: environmentStep},
 	},
 	checks:        actionServerChecks,
 	launchEnv:     actionServerLaunchEnv,
 	vars:          func(Options) [][2]string { return nil },
 	condaPackages: []string{"poetry"},
 	interpreter:   `"$OH_ENV_PY"`,
-	toolBefore:    map[string]string{"micromamba": "python-env", "uv": "user", "vscode_server": runtimeStart},
+	toolBefore:    map[StepID]StepID{StepMicromamba: StepPythonEnv, StepUV: StepUser, StepVSCodeServer: runtimeStart},
 	layers: []dockerLayer{
 		// The files generated from poetry.lock change with the dependency files, not before.
-		{copyFrom: "deps", planFor: BundleLock, steps: []string{"code", "lock"}},
-		{steps: []string{"dependencies"}},
-		{steps: []string{"browser"}},
+		{copyFrom: "deps", planFiles: BundleLock, planFor: StepLock, steps: []StepID{StepCode, StepLock}},
+		{steps: []StepID{StepDependencies}},
+		{steps: []StepID{StepBrowser}},
 	},
-	sourceLayer: dockerLayer{copyFrom: "code", steps: []string{"code", "environment", "cleanup", "verify"}},
+	sourceLayer: dockerLayer{copyFrom: "code", steps: []StepID{StepCode, StepEnvironment, StepCleanup, StepVerify}},
 	image: func(o Options) []string {
 		// OpenHands' DockerRuntime gives the command and runs it as root.
 		return []string{"WORKDIR " + o.codeDir()}
@@ -137,30 +133,55 @@ var actionServer = runtime{
 }
 
 // runtimeStart places a tool's step before the runtime's own steps.
-const runtimeStart = ""
+const runtimeStart StepID = ""
 
-// installSteps are the plan's steps before the tools are placed: the shared ones around the
-// runtime's own.
-func (r runtime) installSteps(o Options, in Inputs) []Step {
-	steps := []Step{preflightStep()}
-	// A step the options turn off is left out of the plan, so no rendering can run it.
-	if *o.SystemPackages {
-		steps = append(steps, systemPackagesStep())
-	}
-	steps = append(steps, userStep(o), directoriesStep(o))
-	if !o.usesUVPython() {
+// stepRow is one step of a plan: its name, whether the options include it, and the step
+// made from the options and inputs. A step the options turn off is left out of the plan, so
+// no rendering can run it.
+type stepRow struct {
+	id StepID
+	// when tells whether the options include the step; nil includes it always.
+	when func(Options) bool
+	step func(Options, Inputs) Step
+}
+
+// sharedStepsBefore come before every runtime's own steps, sharedStepsAfter after them.
+var (
+	sharedStepsBefore = []stepRow{
+		{id: StepPreflight, step: preflightStep},
+		{id: StepSystemPackages, when: func(o Options) bool { return *o.SystemPackages }, step: systemPackagesStep},
+		{id: StepUser, step: userStep},
+		{id: StepDirectories, step: directoriesStep},
 		// uv's Python is the runtime's own install (agentServerVenvShell).
-		steps = append(steps, pythonEnvStep(o))
+		{id: StepPythonEnv, when: func(o Options) bool { return !o.usesUVPython() }, step: pythonEnvStep},
 	}
-	own := r.steps(o, in)
-	steps = append(steps, own...)
-	steps = append(steps, cleanupStep(o))
-	if !o.SkipVerify {
-		steps = append(steps, verifyStep(o))
+	sharedStepsAfter = []stepRow{
+		{id: StepCleanup, step: cleanupStep},
+		{id: StepVerify, when: func(o Options) bool { return !o.SkipVerify }, step: verifyStep},
 	}
+)
+
+// included are the steps of the rows the options include, each named by its row.
+func included(rows []stepRow, o Options, in Inputs) []Step {
+	var steps []Step
+	for _, row := range rows {
+		if row.when == nil || row.when(o) {
+			s := row.step(o, in)
+			s.Name = row.id
+			steps = append(steps, s)
+		}
+	}
+	return steps
+}
+
+// installSteps are the plan's steps: the shared ones around the runtime's own, and the tools'
+// where the runtime's row places them.
+func (r runtime) installSteps(o Options, in Inputs) []Step {
+	own := included(r.steps, o, in)
+	steps := slices.Concat(included(sharedStepsBefore, o, in), own, included(sharedStepsAfter, o, in))
 	for _, t := range Tools {
 		if t.Enabled(o) {
-			name := r.toolBefore[t.Name]
+			name := r.toolBefore[t.Step]
 			if name == runtimeStart {
 				name = own[0].Name
 			}

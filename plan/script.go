@@ -62,7 +62,7 @@ func (p *Plan) Script(version string) string {
 	targets := p.Targets()
 	families := Families(targets)
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# OpenHands runtime install plan, rendered by packer-plugin-openhands %s.\n", version)
-	fmt.Fprintf(&b, "# Steps: %s.\n", strings.Join(p.StepNames(), ", "))
+	fmt.Fprintf(&b, "# Steps: %s.\n", joinSteps(p.StepNames(), ", "))
 	b.WriteString("set -euo pipefail\numask 022\nexec 2>&1\n\n")
 
 	b.WriteString("# Options. Exported so that steps run as the runtime user see them too.\n")
@@ -87,7 +87,7 @@ func (p *Plan) Script(version string) string {
 		if s.User != RootUser {
 			user = "user"
 		}
-		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(strings.Join(s.Invalidates, " ")))
+		fmt.Fprintf(&b, "\toh_run_step %d %s %s %s %s", i+1, s.Name, user, shellQuote(s.Stamp), shellQuote(joinSteps(s.Invalidates, " ")))
 		// Only the variables that hold a secret need exporting: the others are exported.
 		var exports []string
 		for _, name := range s.Secrets {
@@ -209,7 +209,7 @@ func renderFamilyHelpers(b *strings.Builder, families []Family) {
 // renderStep writes a step's run function and, when it can be skipped, its check function.
 // Commands for other families are left out, or guarded when the script serves several.
 func renderStep(b *strings.Builder, s Step, families []Family) {
-	fn := "oh_step_" + strings.ReplaceAll(s.Name, "-", "_")
+	fn := "oh_step_" + strings.ReplaceAll(string(s.Name), "-", "_")
 	check := s.Check
 	if check == "" && s.Stamp != "" {
 		check = "true"

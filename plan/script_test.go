@@ -351,10 +351,10 @@ func TestScriptProperties(t *testing.T) {
 				t.Fatalf("%d oh_run_step lines for %d steps %v", len(runs), len(names), names)
 			}
 			for i, name := range names {
-				if runs[i][1] != fmt.Sprint(i+1) || runs[i][2] != name {
+				if runs[i][1] != fmt.Sprint(i+1) || runs[i][2] != string(name) {
 					t.Errorf("run %d is %q %q, want %d %q", i, runs[i][1], runs[i][2], i+1, name)
 				}
-				if !strings.Contains(script, "oh_step_"+strings.ReplaceAll(name, "-", "_")+"_run() {") {
+				if !strings.Contains(script, "oh_step_"+strings.ReplaceAll(string(name), "-", "_")+"_run() {") {
 					t.Errorf("step %s has no run function", name)
 				}
 			}

@@ -24,7 +24,7 @@ type Tool struct {
 	Name string
 	// Step is the name of the plan step that installs it; the runtime's row (toolBefore) places
 	// it in the plan.
-	Step string
+	Step StepID
 	// Var is the script variable holding the installed path, Dest that path in shell.
 	Var, Dest string
 	// Bundle is the path of a supplied file in the bundle and in the builder's context.
@@ -84,7 +84,7 @@ const (
 )
 
 var toolMicromamba = Tool{
-	Name: "micromamba", Step: "micromamba", Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
+	Name: "micromamba", Step: StepMicromamba, Var: "OH_MM", Dest: `"$MAMBA_ROOT_PREFIX/bin/micromamba"`,
 	Bundle: "bin/micromamba", Member: "micromamba",
 	OnlyWith: `python_source = "micromamba"`,
 	enabled:  func(o Options) bool { return !o.usesUVPython() },
@@ -116,7 +116,7 @@ var toolMicromamba = Tool{
 }
 
 var toolUV = Tool{
-	Name: "uv", Step: "uv", Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
+	Name: "uv", Step: StepUV, Var: "OH_UV", Dest: `"$OH_PREFIX/bin/uv"`,
 	Bundle: "bin/uv", Member: "uv",
 	// The sums of astral-sh/setup-uv's known-checksums.json.
 	Pinned: map[string]Download{
@@ -139,7 +139,7 @@ var toolUV = Tool{
 // `code` remote CLI beside it as upstream's template has it. The release is the one OpenHands
 // 0.62 installs; gitpod-io publishes no checksums for it.
 var toolVSCodeServer = Tool{
-	Name: "vscode_server", Step: "vscode-server", Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
+	Name: "vscode_server", Step: StepVSCodeServer, Var: "OH_VSCODE_SERVER", Dest: `"$OH_PREFIX/` + vscodeServerDir + `"`,
 	Bundle: "bin/openvscode-server.tar.gz", Member: "bin/openvscode-server", Tree: true,
 	Pinned: map[string]Download{
 		"x86_64":  {URL: vscodeServerReleases + "/openvscode-server-v" + VSCodeServerVersion + "-linux-x64.tar.gz"},
@@ -164,7 +164,7 @@ chown -R "$OH_USER:$OH_USER" "$OH_VSCODE_SERVER"`, nil
 // Linux 2023); apt bases get Debian's or Ubuntu's package with the system packages, and the
 // step then installs nothing. The sums of the release's published .sha256sum files.
 var toolTini = Tool{
-	Name: "tini", Step: "tini", Var: "OH_TINI", Dest: `"$OH_PREFIX/bin/tini"`,
+	Name: "tini", Step: StepTini, Var: "OH_TINI", Dest: `"$OH_PREFIX/bin/tini"`,
 	Bundle: "bin/tini", Member: "tini",
 	Pinned: map[string]Download{
 		"x86_64": {
@@ -188,7 +188,7 @@ var toolTini = Tool{
 // (its ACP servers are npm packages), unpacked whole: npm and npx are scripts of the tree run
 // by its node. The sums of the release's SHASUMS256.txt.
 var toolNodeJS = Tool{
-	Name: "nodejs", Step: "nodejs", Var: "OH_NODEJS", Dest: `"$OH_PREFIX/` + nodeJSDir + `"`,
+	Name: "nodejs", Step: StepNodeJS, Var: "OH_NODEJS", Dest: `"$OH_PREFIX/` + nodeJSDir + `"`,
 	Bundle: "bin/nodejs.tar.gz", Member: "bin/node", Tree: true,
 	Pinned: map[string]Download{
 		"x86_64": {
@@ -307,11 +307,11 @@ func (t Tool) sourceStamp(src source, supplied string) string {
 	sum := strings.ToLower(src.sum)
 	switch {
 	case src.path != "":
-		return digest(t.Step, "supplied", supplied)
+		return digest(string(t.Step), "supplied", supplied)
 	case src.url != "":
-		return digest(t.Step, RedactURL(src.url), sum)
+		return digest(string(t.Step), RedactURL(src.url), sum)
 	}
-	parts := []string{t.Step, "pinned", t.pinnedSummary()}
+	parts := []string{string(t.Step), "pinned", t.pinnedSummary()}
 	if sum != "" {
 		parts = append(parts, sum)
 	}

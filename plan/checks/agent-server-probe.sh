@@ -1,0 +1,4 @@
+rc=0
+out=$("$OH_AGENT_PY" - @PORT@ "$key" "$OH_USER" "$OH_AGENT_SERVER_VERSION" @TIMEOUT@ <<-'OH_AGENT_PROBE' 2>&1) || rc=$?
+@PROBE@
+OH_AGENT_PROBE

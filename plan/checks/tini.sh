@@ -1,0 +1,2 @@
+tini=$(command -v tini || echo "$OH_TINI")
+"$tini" --version

@@ -1,0 +1,3 @@
+@UV_INDEX@
+@VENV@
+@INSTALL@

@@ -1,0 +1,2 @@
+@COPY_CODE@
+chown -R "$OH_USER:$OH_USER" "$OH_CODE"

@@ -1,0 +1,1 @@
+rm -rf "$OH_UV_PYTHON/.temp"

@@ -1,0 +1,1 @@
+oh_verify
