@@ -164,12 +164,12 @@ func tarHolds(r io.Reader, member string, tree bool) (found bool, head []byte, e
 			found = true
 			// A member that is itself the tree's executable (Node.js's bin/node) tells the
 			// architecture; a script (openvscode-server's) leaves it to treeExecutable.
-			member, err := readHead(tr)
+			memberHead, err := readHead(tr)
 			if err != nil {
 				return false, nil, err
 			}
-			if bytes.HasPrefix(member, []byte("\x7fELF")) {
-				head = member
+			if executableOf(memberHead).elf {
+				head = memberHead
 			}
 		case tree && (name == treeExecutable || strings.Count(name, "/") == 1 && strings.HasSuffix(name, "/"+treeExecutable)):
 			if head, err = readHead(tr); err != nil {
