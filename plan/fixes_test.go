@@ -172,6 +172,7 @@ func TestFixSameSizeDependencyEdit(t *testing.T) {
 	}
 }
 
+// stamp is the stamp of p's step, "" when p has no such step.
 func stamp(p *Plan, step StepID) string {
 	for _, s := range p.Steps {
 		if s.Name == step {

@@ -351,7 +351,7 @@ func TestLockShippedWithThePlan(t *testing.T) {
 	if otherIn.Lock == in.Lock || lockTag == otherTag {
 		t.Errorf("lock_groups does not move the lock digest (%s) or the lock tag (%s)", in.Lock, lockTag)
 	}
-	if stepStamp(New(o, in), "dependencies") == stepStamp(New(other, otherIn), "dependencies") {
+	if stamp(New(o, in), "dependencies") == stamp(New(other, otherIn), "dependencies") {
 		t.Error("lock_groups does not move the dependency stamp")
 	}
 
@@ -365,15 +365,6 @@ func TestLockShippedWithThePlan(t *testing.T) {
 	if offIn, _ := ComputeInputs(off, files); offIn.Lock != "" {
 		t.Errorf("use_lock = false still digests the lock: %q", offIn.Lock)
 	}
-}
-
-func stepStamp(p *Plan, name StepID) string {
-	for _, s := range p.Steps {
-		if s.Name == name {
-			return s.Stamp
-		}
-	}
-	return ""
 }
 
 // TestLockSteps: with use_lock the lock step ships the files generated from the lock to
@@ -451,7 +442,7 @@ cat "$LOG"`)
 		{"dependencies", "a new lock", New(o, one), New(o, two)},
 		{"dependencies", "lock_verify_hashes", New(o, one), New(noHashes, one)},
 	} {
-		if stepStamp(c.a, c.step) == stepStamp(c.b, c.step) {
+		if stamp(c.a, c.step) == stamp(c.b, c.step) {
 			t.Errorf("%s does not move the %s step's stamp", c.change, c.step)
 		}
 	}
