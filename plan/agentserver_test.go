@@ -253,12 +253,8 @@ func TestNodeJS(t *testing.T) {
 			if tc.targets != nil {
 				o.SetTargets(tc.targets)
 			}
-			var got []string
-			for _, err := range o.Prepare() {
-				got = append(got, err.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			if got, want := errorsText(o.Prepare()), strings.Join(tc.want, "\n"); got != want {
+				t.Fatalf("errors:\n%s\nwant:\n%s", got, want)
 			}
 			if tc.want != nil {
 				return

@@ -110,6 +110,7 @@ func lines(data []byte) []string {
 	return slices.DeleteFunc(all, func(l string) bool { return strings.HasPrefix(l, "#") || l == "" })
 }
 
+// errorsText is the errors' messages, a line each.
 func errorsText(errs []error) string {
 	var msgs []string
 	for _, e := range errs {

@@ -66,11 +66,7 @@ func TestLockErrorsSayTheFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := Options{SourceDir: tt.dir, VSCodeServerSHA256: testSHA, LockGroups: tt.groups}
-			var msgs []string
-			for _, e := range o.Prepare() {
-				msgs = append(msgs, e.Error())
-			}
-			got := strings.Join(msgs, "\n")
+			got := errorsText(o.Prepare())
 			for _, w := range tt.wantErr {
 				if !strings.Contains(got, w) {
 					t.Errorf("errors %q lack %q", got, w)

@@ -142,12 +142,8 @@ func TestPlatformFileErrors(t *testing.T) {
 			if tt.targets != nil {
 				o.SetTargets(tt.targets)
 			}
-			var got []string
-			for _, err := range o.Prepare() {
-				got = append(got, err.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			if got, want := errorsText(o.Prepare()), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}

@@ -73,12 +73,8 @@ func TestPythonSourceErrors(t *testing.T) {
 			o := tc.o
 			o.Runtime, o.AgentServerVersion = RuntimeAgentServer, "1.58.2"
 			withVSCodeServerSHA256(&o)
-			var got []string
-			for _, err := range o.Prepare() {
-				got = append(got, err.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			if got, want := errorsText(o.Prepare()), strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}
