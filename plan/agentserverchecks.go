@@ -9,10 +9,7 @@ import (
 // four distributions at one version, its venv on the Python the plan installed and, with
 // verify.launch, tini, the tools and the server started as the image and the unit start it.
 func agentServerChecks(o Options) []Check {
-	out := importChecks(o)
-	out = append(out,
-		packageCountCheck(o),
-	)
+	out := append(importChecks(o), packageCountCheck(o))
 	if !o.usesUVPython() {
 		out = append(out, micromambaOwnershipCheck)
 	}
